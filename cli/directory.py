@@ -1,0 +1,78 @@
+"""``intygsgateway directory import FILE``: load HSA and PU data in the documented JSON format."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cli.common import add_settings_options, settings_from
+from domain.directory_import import DirectoryFormatError, parse_directory_document
+from store.directory import import_directory
+from store.errors import DirectoryImportError
+from store.migrate import upgrade
+from store.session import make_engine, make_session_factory, transaction
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("directory", help="the local HSA/PU directory", description="Manage the local directory.")
+    commands = parser.add_subparsers(dest="directory_command", required=True, metavar="COMMAND")
+    imp = commands.add_parser(
+        "import",
+        help="import a directory file (upsert, all or nothing)",
+        description="Import care givers, units, personnel and patients from a JSON file in the format "
+        "of docs/directory-format.md. Every record is checked first; one bad record imports nothing.",
+    )
+    add_settings_options(imp)
+    imp.add_argument("file", metavar="FILE", help="the JSON file")
+    imp.add_argument("--dry-run", action="store_true", help="check the file and print the counts, change nothing")
+    imp.set_defaults(run=run_import)
+
+
+class _RollBack(Exception):
+    """Ends a dry run's transaction without committing, carrying the counts out."""
+
+    def __init__(self, summary: Any) -> None:
+        super().__init__("dry run")
+        self.summary = summary
+
+
+def import_file_contents(database_url: str, data: Any, now: datetime, dry_run: bool = False) -> dict[str, Any]:
+    """Parse and import one directory document in one transaction; returns the counts.
+
+    A dry run does the whole import, with every database-side check, and then rolls it back.
+    """
+    document = parse_directory_document(data)
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            summary = import_directory(session, document, now)
+            if dry_run:
+                raise _RollBack(summary)
+    except _RollBack as rolled_back:
+        summary = rolled_back.summary
+    finally:
+        engine.dispose()
+    return dataclasses.asdict(summary)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    try:
+        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    upgrade(settings.database_url)
+    try:
+        summary = import_file_contents(settings.database_url, data, datetime.now(UTC), args.dry_run)
+    except (DirectoryFormatError, DirectoryImportError) as exc:
+        print(f"intygsgateway: directory import refused: {exc}", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
+    return 0

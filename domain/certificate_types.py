@@ -1,0 +1,200 @@
+"""The certificate types the gateway can create drafts for: a registry loaded from data, not code.
+
+Which types exist, who may create them and for which patients changes with every agreement with a
+recipient, so it lives in ``certificate_types.toml`` (shipped next to this module) and a deployment
+may supply its own file with the same shape. Webcert spreads the same facts over feature toggles,
+privilege YAML and module code; here adding a type is adding a table to the file.
+
+The file is checked when it is loaded, and every mistake is reported with the type it concerns:
+an unknown role name or code system, an empty list, a misspelt or missing key, a version written as
+a number. Nothing has a silent default, so a typo cannot quietly widen who may create a type.
+
+File shape::
+
+    [code_systems]                 # names used below -> the codeSystem value on the wire
+    KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+
+    [certificate_types.LISJP]      # the key is the code, compared case-sensitively as on the wire
+    code_systems = ["KV_INTYGSTYP"]
+    name = "Läkarintyg för sjukpenning"
+    recipient = "FKASSA"           # KV_PART code
+    version = "1.0"                # text version of new drafts
+    active = true
+    allowed_roles = ["LAKARE", "TANDLAKARE", "VARDADMINISTRATOR"]   # domain.values.Role values
+    allowed_for_protected = true
+    allowed_for_deceased = false
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from domain.values import Role
+
+DEFAULT_FILE = "certificate_types.toml"
+
+_TOP_LEVEL_KEYS = frozenset({"code_systems", "certificate_types"})
+_TYPE_KEYS = frozenset(
+    {
+        "code_systems",
+        "name",
+        "recipient",
+        "version",
+        "active",
+        "allowed_roles",
+        "allowed_for_protected",
+        "allowed_for_deceased",
+    }
+)
+
+
+class CertificateTypeConfigError(ValueError):
+    """Raised when certificate type data is malformed; ``type_code`` names the type, if one is at fault."""
+
+    def __init__(self, message: str, type_code: str | None = None) -> None:
+        prefix = f"certificate type {type_code!r}: " if type_code is not None else "certificate types: "
+        super().__init__(prefix + message)
+        self.type_code = type_code
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateType:
+    """One certificate type and the rules for creating a draft of it."""
+
+    code: str
+    code_systems: frozenset[str]
+    name: str
+    recipient: str
+    version: str
+    active: bool
+    allowed_roles: frozenset[Role]
+    allowed_for_protected: bool
+    allowed_for_deceased: bool
+
+
+class CertificateTypeRegistry:
+    """The loaded certificate types, looked up by (code, code system) as ``typAvIntyg`` sends them."""
+
+    __slots__ = ("_by_key", "_types")
+
+    def __init__(self, types: tuple[CertificateType, ...]) -> None:
+        self._types = types
+        self._by_key = {
+            (certificate_type.code, system): certificate_type
+            for certificate_type in types
+            for system in certificate_type.code_systems
+        }
+
+    def lookup(self, code: str, code_system: str) -> CertificateType | None:
+        """The type with this code in this code system, or None.
+
+        Both are compared exactly (after trimming surrounding whitespace, which XML pretty-printing
+        adds): codes are case-sensitive on the wire, and a code under a code system the type does not
+        accept is a different, unknown type.
+        """
+        return self._by_key.get((code.strip(), code_system.strip()))
+
+    def __iter__(self) -> Iterator[CertificateType]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+
+def _string(value: object, key: str, type_code: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CertificateTypeConfigError(f"{key} must be a non-empty string, got {value!r}", type_code)
+    return value.strip()
+
+
+def _boolean(value: object, key: str, type_code: str) -> bool:
+    if not isinstance(value, bool):
+        raise CertificateTypeConfigError(f"{key} must be true or false, got {value!r}", type_code)
+    return value
+
+
+def _string_list(value: object, key: str, type_code: str) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise CertificateTypeConfigError(f"{key} must be a non-empty list, got {value!r}", type_code)
+    return [_string(item, key, type_code) for item in value]
+
+
+def _code_systems(data: Mapping[str, Any]) -> dict[str, str]:
+    table = data.get("code_systems")
+    if not isinstance(table, Mapping) or not table:
+        raise CertificateTypeConfigError("a non-empty [code_systems] table is required")
+    return {name: _string(value, f"code_systems.{name}", name) for name, value in table.items()}
+
+
+def _roles(value: object, type_code: str) -> frozenset[Role]:
+    roles = set()
+    for name in _string_list(value, "allowed_roles", type_code):
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            known = ", ".join(role.value for role in Role)
+            raise CertificateTypeConfigError(
+                f"unknown role {name!r} in allowed_roles (known: {known})", type_code
+            ) from None
+    return frozenset(roles)
+
+
+def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> CertificateType:
+    if not code.strip() or code != code.strip():
+        raise CertificateTypeConfigError("the code must be non-empty without surrounding spaces", code)
+    if not isinstance(entry, Mapping):
+        raise CertificateTypeConfigError("must be a table", code)
+    unknown = sorted(set(entry) - _TYPE_KEYS)
+    if unknown:
+        raise CertificateTypeConfigError(f"unknown keys {unknown}", code)
+    missing = sorted(_TYPE_KEYS - set(entry))
+    if missing:
+        raise CertificateTypeConfigError(f"missing keys {missing}", code)
+    code_system_values = set()
+    for name in _string_list(entry["code_systems"], "code_systems", code):
+        if name not in systems:
+            raise CertificateTypeConfigError(
+                f"unknown code system {name!r} (declared: {', '.join(sorted(systems))})", code
+            )
+        code_system_values.add(systems[name])
+    return CertificateType(
+        code=code,
+        code_systems=frozenset(code_system_values),
+        name=_string(entry["name"], "name", code),
+        recipient=_string(entry["recipient"], "recipient", code),
+        version=_string(entry["version"], "version", code),
+        active=_boolean(entry["active"], "active", code),
+        allowed_roles=_roles(entry["allowed_roles"], code),
+        allowed_for_protected=_boolean(entry["allowed_for_protected"], "allowed_for_protected", code),
+        allowed_for_deceased=_boolean(entry["allowed_for_deceased"], "allowed_for_deceased", code),
+    )
+
+
+def from_mapping(data: Mapping[str, Any]) -> CertificateTypeRegistry:
+    """Build a registry from parsed TOML (the shape in this module's docstring), checking everything.
+
+    Taking the parsed mapping rather than a path keeps file reading with the caller: the CLI reads a
+    deployment's own file, tests pass dictionaries.
+
+    Raises:
+        CertificateTypeConfigError: naming the type at fault and what is wrong with it.
+    """
+    unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
+    if unknown:
+        raise CertificateTypeConfigError(f"unknown top-level keys {unknown}")
+    systems = _code_systems(data)
+    entries = data.get("certificate_types")
+    if not isinstance(entries, Mapping) or not entries:
+        raise CertificateTypeConfigError("a non-empty [certificate_types] table is required")
+    types = tuple(_certificate_type(code, entry, systems) for code, entry in entries.items())
+    return CertificateTypeRegistry(types)
+
+
+def load_default_registry() -> CertificateTypeRegistry:
+    """The registry from the ``certificate_types.toml`` packaged with this module."""
+    text = resources.files("domain").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
+    return from_mapping(tomllib.loads(text))

@@ -1,0 +1,306 @@
+"""Read a directory import document (HSA and PU data as JSON) into checked domain values.
+
+The document format is described in ``docs/directory-format.md``. Reading is **all or nothing**: the
+first problem raises ``DirectoryFormatError`` and nothing is returned, so an operator never ends up
+with half a directory. The error names the record by list and index (``personnel[3]``), never by
+a personnummer, so that it can be printed and logged.
+
+What can be checked without the database is checked here: shapes and types, unknown fields (a
+misspelt ``deceased`` must not silently import a living patient), non-empty HSA-ids, personnummer
+and samordningsnummer (date and check digit, via ``domain.personnummer``), duplicate ids, references
+between records of the document, a sub-unit's care giver matching its parent's, and cycles in the
+unit tree. A reference to an HSA-id that is not in the document is accepted here on the assumption
+that it is already in the directory; ``store.directory.import_directory`` checks that against the
+database before it writes anything.
+
+The input is what ``json.load`` returns; reading the file is the CLI's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
+from domain.personnummer import InvalidPersonId, is_samordningsnummer, parse_person_id
+from domain.values import HsaId, PersonIdKind
+
+_DOCUMENT = "document"
+_TOP_FIELDS = frozenset({"producedAt", "careGivers", "units", "personnel", "patients"})
+_CARE_GIVER_FIELDS = frozenset({"hsaId", "name"})
+_UNIT_FIELDS = frozenset(
+    {"hsaId", "name", "careGiver", "parent", "arbetsplatskod", "postalAddress", "postalCode", "city",
+     "phone", "email"}
+)
+_PERSONNEL_FIELDS = frozenset(
+    {"hsaId", "name", "licensedProfessions", "positionCodes", "groupPrescriberCodes",
+     "prescriberCode", "assignments"}
+)
+_ASSIGNMENT_FIELDS = frozenset({"unit", "purpose"})
+_PATIENT_FIELDS = frozenset(
+    {"personId", "givenName", "middleName", "familyName", "postalAddress", "postalCode", "city",
+     "deceased", "protectedIdentity", "testIndicator"}
+)
+
+
+class DirectoryFormatError(Exception):
+    """Raised when a directory document is malformed; nothing of it may be imported.
+
+    ``record`` is ``document`` or a list entry such as ``units[2]``; ``field`` is the field inside it
+    (``parent``, ``assignments[0].unit``); ``reason`` says what is wrong. No text carries a personnummer.
+    """
+
+    def __init__(self, record: str, field: str, reason: str) -> None:
+        super().__init__(f"{record}: {field}: {reason}")
+        self.record = record
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryDocument:
+    """A checked directory document. The lists keep the document's order (and so its indexes)."""
+
+    produced_at: datetime | None
+    care_givers: tuple[CareGiver, ...] = ()
+    units: tuple[Unit, ...] = ()
+    personnel: tuple[Personnel, ...] = ()
+    patients: tuple[Person, ...] = ()
+
+
+def parse_directory_document(data: Mapping[str, Any]) -> DirectoryDocument:
+    """Check a loaded JSON document and return its records as domain values.
+
+    Raises:
+        DirectoryFormatError: at the first problem, naming the record and the field.
+    """
+    if not isinstance(data, Mapping):
+        raise DirectoryFormatError(_DOCUMENT, "", "the document must be a JSON object")
+    _known_fields(data, _DOCUMENT, _TOP_FIELDS)
+    produced_at = _timestamp(data, "producedAt")
+    care_givers = tuple(
+        _care_giver(record, where) for where, record in _records(data, "careGivers")
+    )
+    units = tuple(_unit(record, where) for where, record in _records(data, "units"))
+    personnel = tuple(_personnel(record, where) for where, record in _records(data, "personnel"))
+    patients = tuple(_patient(record, where) for where, record in _records(data, "patients"))
+
+    _unique("careGivers", (c.hsa_id.key for c in care_givers), "hsaId")
+    _unique("units", (u.hsa_id.key for u in units), "hsaId")
+    _unique("personnel", (p.hsa_id.key for p in personnel), "hsaId")
+    _unique("patients", (p.person_id.digits for p in patients), "personId")
+    _check_unit_tree(units)
+    return DirectoryDocument(produced_at, care_givers, units, personnel, patients)
+
+
+def parents_first(units: Sequence[Unit]) -> list[Unit]:
+    """The units ordered so that a parent in the list comes before its sub-units.
+
+    The store inserts in this order, because a sub-unit's foreign key must find its parent. Parents
+    outside the list are ignored; a cycle (which the parser refuses) cannot loop forever here.
+    """
+    by_key = {unit.hsa_id.key: unit for unit in units}
+    ordered: list[Unit] = []
+    placed: set[str] = set()
+    for unit in units:
+        chain: list[Unit] = []
+        current: Unit | None = unit
+        while current is not None and current.hsa_id.key not in placed:
+            placed.add(current.hsa_id.key)
+            chain.append(current)
+            current = by_key.get(current.parent.key) if current.parent else None
+        ordered.extend(reversed(chain))
+    return ordered
+
+
+def _check_unit_tree(units: Sequence[Unit]) -> None:
+    by_key = {unit.hsa_id.key: unit for unit in units}
+    for index, unit in enumerate(units):
+        where = f"units[{index}]"
+        parent = by_key.get(unit.parent.key) if unit.parent else None
+        if parent is not None and parent.care_giver != unit.care_giver:
+            raise DirectoryFormatError(
+                where, "careGiver", f"differs from the care giver of parent unit {parent.hsa_id}"
+            )
+        seen = {unit.hsa_id.key}
+        while parent is not None:
+            if parent.hsa_id.key in seen:
+                raise DirectoryFormatError(where, "parent", "the unit tree has a cycle through here")
+            seen.add(parent.hsa_id.key)
+            parent = by_key.get(parent.parent.key) if parent.parent else None
+
+
+def _unique(list_name: str, keys: Iterable[str], field: str) -> None:
+    first_index: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key in first_index:
+            raise DirectoryFormatError(
+                f"{list_name}[{index}]", field, f"duplicate of {list_name}[{first_index[key]}]"
+            )
+        first_index[key] = index
+
+
+def _care_giver(record: Mapping[str, Any], where: str) -> CareGiver:
+    _known_fields(record, where, _CARE_GIVER_FIELDS)
+    return CareGiver(hsa_id=_hsa_id(record, where, "hsaId"), name=_text(record, where, "name"))
+
+
+def _unit(record: Mapping[str, Any], where: str) -> Unit:
+    _known_fields(record, where, _UNIT_FIELDS)
+    hsa_id = _hsa_id(record, where, "hsaId")
+    parent = _optional_hsa_id(record, where, "parent")
+    if parent == hsa_id:
+        raise DirectoryFormatError(where, "parent", "a unit cannot be its own parent")
+    return Unit(
+        hsa_id=hsa_id,
+        name=_text(record, where, "name"),
+        care_giver=_hsa_id(record, where, "careGiver"),
+        parent=parent,
+        arbetsplatskod=_optional_text(record, where, "arbetsplatskod"),
+        postal_address=_optional_text(record, where, "postalAddress"),
+        postal_code=_optional_text(record, where, "postalCode"),
+        city=_optional_text(record, where, "city"),
+        phone=_optional_text(record, where, "phone"),
+        email=_optional_text(record, where, "email"),
+    )
+
+
+def _personnel(record: Mapping[str, Any], where: str) -> Personnel:
+    _known_fields(record, where, _PERSONNEL_FIELDS)
+    hsa_id = _hsa_id(record, where, "hsaId")
+    name = _text(record, where, "name")
+    assignments: list[Assignment] = []
+    for index, item in enumerate(_list(record, where, "assignments")):
+        field = f"assignments[{index}]"
+        if not isinstance(item, Mapping):
+            raise DirectoryFormatError(where, field, "must be an object")
+        unknown = sorted(set(item) - _ASSIGNMENT_FIELDS)
+        if unknown:
+            raise DirectoryFormatError(where, f"{field}.{unknown[0]}", "unknown field")
+        unit = _hsa_id(item, where, "unit", prefix=f"{field}.")
+        assignment = Assignment(unit, _text(item, where, "purpose", prefix=f"{field}."))
+        if assignment in assignments:
+            raise DirectoryFormatError(where, field, "the same unit and purpose are listed twice")
+        assignments.append(assignment)
+    return Personnel(
+        hsa_id=hsa_id,
+        name=name,
+        licensed_professions=_texts(record, where, "licensedProfessions"),
+        position_codes=_texts(record, where, "positionCodes"),
+        group_prescriber_codes=_texts(record, where, "groupPrescriberCodes"),
+        prescriber_code=_optional_text(record, where, "prescriberCode"),
+        assignments=tuple(assignments),
+    )
+
+
+def _patient(record: Mapping[str, Any], where: str) -> Person:
+    _known_fields(record, where, _PATIENT_FIELDS)
+    digits = _text(record, where, "personId")
+    kind = PersonIdKind.SAMORDNINGSNUMMER if is_samordningsnummer(digits) else PersonIdKind.PERSONNUMMER
+    try:
+        person_id = parse_person_id(kind.value, digits)
+    except InvalidPersonId as error:
+        raise DirectoryFormatError(
+            where, "personId", f"not a valid personnummer or samordningsnummer ({error.reason.value})"
+        ) from None
+    return Person(
+        person_id=person_id,
+        given_name=_text(record, where, "givenName"),
+        family_name=_text(record, where, "familyName"),
+        middle_name=_optional_text(record, where, "middleName"),
+        postal_address=_optional_text(record, where, "postalAddress"),
+        postal_code=_optional_text(record, where, "postalCode"),
+        city=_optional_text(record, where, "city"),
+        deceased=_flag(record, where, "deceased"),
+        protected_identity=_flag(record, where, "protectedIdentity"),
+        test_indicator=_flag(record, where, "testIndicator"),
+    )
+
+
+# --- field readers: each raises DirectoryFormatError naming the record and the field ---
+
+
+def _records(data: Mapping[str, Any], name: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    for index, record in enumerate(_list(data, _DOCUMENT, name)):
+        where = f"{name}[{index}]"
+        if not isinstance(record, Mapping):
+            raise DirectoryFormatError(where, "", "must be an object")
+        yield where, record
+
+
+def _known_fields(record: Mapping[str, Any], where: str, allowed: frozenset[str]) -> None:
+    unknown = sorted(str(name) for name in record if name not in allowed)
+    if unknown:
+        raise DirectoryFormatError(where, unknown[0], "unknown field")
+
+
+def _list(record: Mapping[str, Any], where: str, name: str) -> list[Any]:
+    value = record.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DirectoryFormatError(where, name, "must be a list")
+    return value
+
+
+def _text(record: Mapping[str, Any], where: str, name: str, prefix: str = "") -> str:
+    value = _optional_text(record, where, name, prefix)
+    if value is None:
+        raise DirectoryFormatError(where, prefix + name, "required")
+    return value
+
+
+def _optional_text(
+    record: Mapping[str, Any], where: str, name: str, prefix: str = ""
+) -> str | None:
+    """A trimmed string; absent, null and blank all mean "not given"."""
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DirectoryFormatError(where, prefix + name, "must be a string")
+    return value.strip() or None
+
+
+def _hsa_id(record: Mapping[str, Any], where: str, name: str, prefix: str = "") -> HsaId:
+    return HsaId(_text(record, where, name, prefix))
+
+
+def _optional_hsa_id(record: Mapping[str, Any], where: str, name: str) -> HsaId | None:
+    value = _optional_text(record, where, name)
+    return HsaId(value) if value is not None else None
+
+
+def _texts(record: Mapping[str, Any], where: str, name: str) -> tuple[str, ...]:
+    values: list[str] = []
+    for index, item in enumerate(_list(record, where, name)):
+        if not isinstance(item, str) or not item.strip():
+            raise DirectoryFormatError(where, f"{name}[{index}]", "must be a non-empty string")
+        if item.strip() in values:
+            raise DirectoryFormatError(where, f"{name}[{index}]", "listed twice")
+        values.append(item.strip())
+    return tuple(values)
+
+
+def _flag(record: Mapping[str, Any], where: str, name: str) -> bool:
+    value = record.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise DirectoryFormatError(where, name, "must be true or false")
+    return value
+
+
+def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
+    value = _optional_text(record, _DOCUMENT, name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise DirectoryFormatError(_DOCUMENT, name, "not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise DirectoryFormatError(_DOCUMENT, name, "needs a time zone, e.g. 2026-11-20T08:00:00Z")
+    return parsed.astimezone(UTC)

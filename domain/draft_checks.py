@@ -1,0 +1,239 @@
+"""The business rules of CreateDraftCertificate v3, as pure functions over what was fetched.
+
+The use case fetches first (the issuer and units from HSA, the patient from PU, the type from the
+registry) and then asks these functions; none of them does I/O, so every rule is tested as plain
+Python. Each check returns every problem it finds rather than stopping at the first, because a
+journal system integrator fixing a request wants the whole list in one round trip (Webcert's
+``ResultValidator`` does the same). The texts come from ``domain.result_texts``.
+
+The order is the contract's: structure and the issuer (VALIDATION_ERROR), then what may be created
+for whom (APPLICATION_ERROR).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+from domain import result_texts as texts
+from domain.certificate_types import CertificateType
+from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
+from domain.drafts import CertificateTypeRef, NewDraftRequest
+from domain.personnummer import InvalidPersonId, PersonIdProblem, parse_person_id
+from domain.result_texts import Problem, ResultText
+from domain.values import ErrorId, HsaId, PersonIdKind, Role
+
+PERSON_ID_PATH = "intyg/patient/person-id/extension"
+PERSON_ID_ROOT_PATH = "intyg/patient/person-id/root"
+FAMILY_NAME_PATH = "intyg/patient/efternamn"
+ISSUER_HSA_ID_PATH = "intyg/skapadAv/personal-id/extension"
+ISSUER_NAME_PATH = "intyg/skapadAv/fullstandigtNamn"
+UNIT_HSA_ID_PATH = "intyg/skapadAv/enhet/enhets-id/extension"
+UNIT_NAME_PATH = "intyg/skapadAv/enhet/enhetsnamn"
+TYPE_PATH = "intyg/typAvIntyg"
+
+_PERSON_ID_TEXTS: dict[PersonIdProblem, tuple[ResultText, str]] = {
+    PersonIdProblem.MISSING: (texts.PERSON_ID_MISSING, PERSON_ID_PATH),
+    PersonIdProblem.UNKNOWN_ROOT: (texts.PERSON_ID_UNKNOWN_ROOT, PERSON_ID_ROOT_PATH),
+    PersonIdProblem.FORMAT: (texts.PERSON_ID_FORMAT, PERSON_ID_PATH),
+    PersonIdProblem.DATE: (texts.PERSON_ID_DATE, PERSON_ID_PATH),
+    PersonIdProblem.CHECKSUM: (texts.PERSON_ID_CHECKSUM, PERSON_ID_PATH),
+}
+
+# Roles that may see, and so create certificates for, patients with sekretessmarkering.
+_PROTECTED_PATIENT_ROLES = frozenset({Role.LAKARE, Role.TANDLAKARE})
+
+# Which errorId answers a request with problems of several kinds; earlier wins. See result_for.
+ERROR_PRECEDENCE: tuple[ErrorId, ...] = (
+    ErrorId.VALIDATION_ERROR,
+    ErrorId.APPLICATION_ERROR,
+    ErrorId.REVOKED,
+    ErrorId.TECHNICAL_ERROR,
+)
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def person_id_problem(error: InvalidPersonId) -> Problem:
+    """The catalogue problem for a failed person id check; the id itself is never part of it."""
+    if error.reason is PersonIdProblem.ROOT_MISMATCH:
+        text = (
+            texts.PERSON_ID_NOT_PERSONNUMMER
+            if error.actual is PersonIdKind.SAMORDNINGSNUMMER
+            else texts.PERSON_ID_NOT_SAMORDNINGSNUMMER
+        )
+        return text.problem(PERSON_ID_ROOT_PATH)
+    text, path = _PERSON_ID_TEXTS[error.reason]
+    return text.problem(path)
+
+
+def check_request(request: NewDraftRequest) -> list[Problem]:
+    """Structural checks the schema cannot make: blank required values and the person id's rules.
+
+    All are VALIDATION_ERROR (the caller must fix the request), reported in document order. Webcert
+    also requires a ``fornamn`` element, which the schema already enforces; an empty one is allowed
+    because people with only a family name exist.
+    """
+    problems: list[Problem] = []
+    patient = request.patient
+    try:
+        parse_person_id(patient.person_id_root, patient.person_id)
+    except InvalidPersonId as error:
+        problems.append(person_id_problem(error))
+    if _blank(patient.family_name):
+        problems.append(texts.PATIENT_FAMILY_NAME_MISSING.problem(FAMILY_NAME_PATH))
+    issuer = request.issuer
+    if _blank(issuer.hsa_id):
+        problems.append(texts.ISSUER_HSA_ID_MISSING.problem(ISSUER_HSA_ID_PATH))
+    if _blank(issuer.full_name):
+        problems.append(texts.ISSUER_NAME_MISSING.problem(ISSUER_NAME_PATH))
+    if _blank(issuer.unit_hsa_id):
+        problems.append(texts.UNIT_HSA_ID_MISSING.problem(UNIT_HSA_ID_PATH))
+    if _blank(issuer.unit_name):
+        problems.append(texts.UNIT_NAME_MISSING.problem(UNIT_NAME_PATH))
+    return problems
+
+
+def _unit_and_ancestors(unit_id: HsaId, units: Mapping[HsaId, Unit]) -> Iterator[HsaId]:
+    """``unit_id`` and then each parent in turn, as far as ``units`` knows them.
+
+    A cycle in directory data would otherwise loop forever, so each unit is visited once.
+    """
+    seen: set[HsaId] = set()
+    current: HsaId | None = unit_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        yield current
+        unit = units.get(current)
+        current = unit.parent if unit is not None else None
+
+
+def _covers(assignment_unit: HsaId, requested: HsaId, units: Mapping[HsaId, Unit]) -> bool:
+    """Whether an assignment on ``assignment_unit`` lets its holder act on ``requested``.
+
+    It does when it is the same unit, when it is above the requested unit (an assignment on a care
+    unit covers its sub-units, as in Webcert) or below it (Webcert matches the user's vårdenheter and
+    their mottagningar alike).
+    """
+    return assignment_unit in _unit_and_ancestors(requested, units) or requested in (
+        _unit_and_ancestors(assignment_unit, units)
+    )
+
+
+def _has_care_assignment(issuer: Personnel, unit_id: HsaId, units: Mapping[HsaId, Unit]) -> bool:
+    purpose = CARE_AND_TREATMENT.casefold()
+    return any(
+        assignment.purpose.strip().casefold() == purpose and _covers(assignment.unit, unit_id, units)
+        for assignment in issuer.assignments
+    )
+
+
+def check_issuer(
+    request: NewDraftRequest, issuer: Personnel | None, units: Mapping[HsaId, Unit]
+) -> list[Problem]:
+    """Check that the issuing user and unit exist in HSA and that the user may act on the unit.
+
+    ``issuer`` is what the directory returned for ``skapadAv/personal-id`` (None: unknown) and
+    ``units`` every unit the caller fetched: the requested unit, each assignment's unit and their
+    ancestors. A unit missing from ``units`` counts as unknown. Blank ids are left to
+    ``check_request``. All problems are VALIDATION_ERROR, as in Webcert ("No valid MIU").
+    """
+    problems: list[Problem] = []
+    hsa_id = request.issuer.hsa_id.strip()
+    unit_text = request.issuer.unit_hsa_id.strip()
+    if hsa_id and issuer is None:
+        problems.append(texts.ISSUER_UNKNOWN.problem(ISSUER_HSA_ID_PATH, hsa_id=hsa_id))
+    unit_id = HsaId(unit_text) if unit_text else None
+    if unit_id is not None and unit_id not in units:
+        problems.append(texts.UNIT_UNKNOWN.problem(UNIT_HSA_ID_PATH, unit_id=unit_text))
+    elif unit_id is not None and issuer is not None:
+        if not _has_care_assignment(issuer, unit_id, units):
+            problems.append(
+                texts.ISSUER_NO_ASSIGNMENT.problem(
+                    UNIT_HSA_ID_PATH, hsa_id=hsa_id, unit_id=unit_text
+                )
+            )
+    return problems
+
+
+def _role_list(roles: frozenset[Role]) -> str:
+    """Roles as Swedish running text in priority order: "läkare, tandläkare eller vårdadministratör"."""
+    names = [texts.ROLE_NAMES[role] for role in Role if role in roles]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} eller {names[-1]}"
+
+
+def check_draft_allowed(
+    certificate_type: CertificateType | None,
+    type_ref: CertificateTypeRef,
+    role: Role,
+    patient: Person | None,
+) -> list[Problem]:
+    """Check that this role may create this type for this patient; every problem is APPLICATION_ERROR.
+
+    ``certificate_type`` is the registry's answer for ``type_ref`` and ``patient`` PU's (None:
+    unknown). The checks run in this order and stop where later ones would be meaningless: the type
+    is unknown or inactive (stop), the role may not create the type, the patient is unknown to PU
+    (stop), the patient is deceased and the type is not allowed for the deceased, the patient is
+    protected and the role is not läkare/tandläkare, the patient is protected and the type is not
+    allowed for protected patients. The two protected-patient problems are distinct because they have
+    different remedies (another colleague, or another channel).
+    """
+    if certificate_type is None:
+        return [
+            texts.TYPE_UNKNOWN.problem(
+                TYPE_PATH, code=type_ref.code.strip(), code_system=type_ref.code_system.strip()
+            )
+        ]
+    named = {"name": certificate_type.name, "code": certificate_type.code}
+    if not certificate_type.active:
+        return [texts.TYPE_INACTIVE.problem(TYPE_PATH, **named)]
+    problems: list[Problem] = []
+    if role not in certificate_type.allowed_roles:
+        problems.append(
+            texts.ROLE_NOT_ALLOWED.problem(
+                TYPE_PATH,
+                role=texts.ROLE_NAMES[role],
+                allowed_roles=_role_list(certificate_type.allowed_roles),
+                **named,
+            )
+        )
+    if patient is None:
+        problems.append(texts.PATIENT_UNKNOWN.problem(PERSON_ID_PATH))
+        return problems
+    if patient.deceased and not certificate_type.allowed_for_deceased:
+        problems.append(texts.PATIENT_DECEASED.problem(TYPE_PATH, **named))
+    if patient.protected_identity and role not in _PROTECTED_PATIENT_ROLES:
+        problems.append(
+            texts.PROTECTED_PATIENT_ROLE.problem(ISSUER_HSA_ID_PATH, role=texts.ROLE_NAMES[role])
+        )
+    if patient.protected_identity and not certificate_type.allowed_for_protected:
+        problems.append(texts.PROTECTED_PATIENT_TYPE.problem(TYPE_PATH, **named))
+    return problems
+
+
+def result_for(problems: Sequence[Problem]) -> tuple[ErrorId, str]:
+    """The ``errorId`` and ``resultText`` of the ERROR answer for ``problems`` (at least one).
+
+    Precedence (``ERROR_PRECEDENCE``): VALIDATION_ERROR, then APPLICATION_ERROR, then REVOKED, then
+    TECHNICAL_ERROR. The errorId tells the caller whether to resend: a request with anything
+    definitively wrong must not be retried even if a dependency also failed, so the retryable
+    TECHNICAL_ERROR is answered only when it is the sole kind of problem, and a malformed request
+    (fix the input) outranks a well-formed one that may not be carried out.
+
+    The text is every problem's text, in the order given, joined with "; ". All of them, because an
+    integrator should see everything to fix in one answer. Not ", " as Webcert does, because the
+    texts themselves contain commas (catalogue texts never contain ";", which a test guards), so
+    the separator shows where one problem ends. Repeated texts appear once.
+
+    Raises:
+        ValueError: when ``problems`` is empty: there is no ERROR answer to give.
+    """
+    if not problems:
+        raise ValueError("result_for needs at least one problem")
+    present = {problem.error_id for problem in problems}
+    error_id = next(error_id for error_id in ERROR_PRECEDENCE if error_id in present)
+    text = "; ".join(dict.fromkeys(problem.text for problem in problems))
+    return error_id, text

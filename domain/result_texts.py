@@ -1,0 +1,326 @@
+"""The catalogue of result texts: one stable id per refusal rule, a Swedish text and its English twin.
+
+Every ERROR answer the gateway gives is built from an entry here, so that integrators can look an
+answer up by its id (``docs/result-texts.md`` lists them all) and tests can check each rule's answer
+against the catalogue instead of against hand-written strings. Texts name the field, the value where
+it is safe to echo (never a personnummer), and what the user can do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.values import ErrorId, Role
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason to refuse a request: a catalogue entry rendered with its fields."""
+
+    text_id: str
+    error_id: ErrorId
+    text: str
+    path: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultText:
+    """A catalogue entry. ``sv`` is what goes on the wire; ``en`` documents it."""
+
+    id: str
+    error_id: ErrorId
+    sv: str
+    en: str
+
+    def problem(self, path: str | None = None, **fields: Any) -> Problem:
+        """Render this entry with ``fields`` into a ``Problem`` (``path`` is the element path, if any)."""
+        return Problem(self.id, self.error_id, self.sv.format(**fields), path, dict(fields))
+
+
+# --- Answers given by the front door, before any business rule runs -------------------------------
+
+NOT_XML = ResultText(
+    "GW-NOT-XML",
+    ErrorId.APPLICATION_ERROR,
+    "Meddelandet kunde inte läsas som XML: {reason}. Skicka ett SOAP 1.1-meddelande i UTF-8.",
+    "The message could not be read as XML: {reason}. Send a SOAP 1.1 message in UTF-8.",
+)
+HOSTILE_XML = ResultText(
+    "GW-XML-REFUSED",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelandet avvisades: {reason}. SOAP-meddelanden får inte innehålla DTD eller entiteter.",
+    "The message was refused: {reason}. SOAP messages must not contain a DTD or entities.",
+)
+TOO_LARGE = ResultText(
+    "GW-TOO-LARGE",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelandet är större än tillåtna {limit} byte.",
+    "The message is larger than the allowed {limit} bytes.",
+)
+NOT_SOAP = ResultText(
+    "GW-NOT-SOAP",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelandet är inte ett SOAP 1.1-kuvert med en Body: {reason}.",
+    "The message is not a SOAP 1.1 envelope with a Body: {reason}.",
+)
+SCHEMA_VIOLATION = ResultText(
+    "GW-SCHEMA",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelandet följer inte tjänstekontraktets schema vid {path}: {reason}",
+    "The message does not follow the service contract's schema at {path}: {reason}",
+)
+WRONG_OPERATION = ResultText(
+    "GW-WRONG-OPERATION",
+    ErrorId.VALIDATION_ERROR,
+    "Tjänsten på den här adressen tar bara emot {expected}. Kontrollera adressen i tjänsteadresseringskatalogen.",
+    "The service at this address only accepts {expected}. Check the address in the routing catalogue.",
+)
+DEPENDENCY_UNAVAILABLE = ResultText(
+    "GW-UNAVAILABLE",
+    ErrorId.TECHNICAL_ERROR,
+    "Tjänsten {dependency} svarar inte just nu. Försök igen om en stund.",
+    "The {dependency} service is not answering right now. Try again in a while.",
+)
+INTERNAL_ERROR = ResultText(
+    "GW-INTERNAL",
+    ErrorId.APPLICATION_ERROR,
+    "Ett internt fel inträffade. Ange korrelations-id {correlation_id} vid kontakt med support.",
+    "An internal error occurred. Quote correlation id {correlation_id} when contacting support.",
+)
+
+FRONT_DOOR_TEXTS = (
+    NOT_XML,
+    HOSTILE_XML,
+    TOO_LARGE,
+    NOT_SOAP,
+    SCHEMA_VIOLATION,
+    WRONG_OPERATION,
+    DEPENDENCY_UNAVAILABLE,
+    INTERNAL_ERROR,
+)
+
+
+# --- CreateDraftCertificate v3: the business rules in domain.draft_checks --------------------------
+#
+# Each text names the element it is about and what the user can do. Values are echoed only when they
+# are safe: HSA-ids and type codes are, the patient's person id and name never are. No text contains
+# ";" because ``draft_checks.result_for`` joins several texts with "; ".
+
+# VALIDATION_ERROR: the request itself is wrong; resending it unchanged will not help.
+
+PERSON_ID_MISSING = ResultText(
+    "CDC-PERSON-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id saknas i intyg/patient/person-id/extension. "
+    "Ange personnummer eller samordningsnummer med 12 siffror (ÅÅÅÅMMDDNNNN).",
+    "The patient's person id is missing in intyg/patient/person-id/extension. "
+    "Give the personnummer or samordningsnummer as 12 digits (YYYYMMDDNNNN).",
+)
+PERSON_ID_UNKNOWN_ROOT = ResultText(
+    "CDC-PERSON-ID-UNKNOWN-ROOT",
+    ErrorId.VALIDATION_ERROR,
+    "Typen av person-id i intyg/patient/person-id/root är okänd. "
+    "Ange 1.2.752.129.2.1.3.1 för personnummer eller 1.2.752.129.2.1.3.3 för samordningsnummer.",
+    "The kind of person id in intyg/patient/person-id/root is unknown. "
+    "Give 1.2.752.129.2.1.3.1 for a personnummer or 1.2.752.129.2.1.3.3 for a samordningsnummer.",
+)
+PERSON_ID_FORMAT = ResultText(
+    "CDC-PERSON-ID-FORMAT",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id i intyg/patient/person-id/extension har fel format. "
+    "Ange 12 siffror (ÅÅÅÅMMDDNNNN) utan bindestreck. Reservnummer kan inte användas.",
+    "The patient's person id in intyg/patient/person-id/extension has the wrong format. "
+    "Give 12 digits (YYYYMMDDNNNN) without a dash. Reserve numbers cannot be used.",
+)
+PERSON_ID_DATE = ResultText(
+    "CDC-PERSON-ID-DATE",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id i intyg/patient/person-id/extension innehåller inget giltigt datum. "
+    "Kontrollera födelsedatumet (i ett samordningsnummer är dagen ökad med 60).",
+    "The patient's person id in intyg/patient/person-id/extension does not contain a valid date. "
+    "Check the date of birth (in a samordningsnummer the day is increased by 60).",
+)
+PERSON_ID_CHECKSUM = ResultText(
+    "CDC-PERSON-ID-CHECKSUM",
+    ErrorId.VALIDATION_ERROR,
+    "Kontrollsiffran i patientens person-id i intyg/patient/person-id/extension stämmer inte. "
+    "Kontrollera att numret är rätt inskrivet.",
+    "The check digit of the patient's person id in intyg/patient/person-id/extension is wrong. "
+    "Check that the number was entered correctly.",
+)
+PERSON_ID_NOT_PERSONNUMMER = ResultText(
+    "CDC-PERSON-ID-NOT-PERSONNUMMER",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id i intyg/patient/person-id/extension är ett samordningsnummer, men "
+    "intyg/patient/person-id/root anger personnummer. Ange root 1.2.752.129.2.1.3.3 för samordningsnummer.",
+    "The patient's person id in intyg/patient/person-id/extension is a samordningsnummer, but "
+    "intyg/patient/person-id/root says personnummer. Give root 1.2.752.129.2.1.3.3 for a samordningsnummer.",
+)
+PERSON_ID_NOT_SAMORDNINGSNUMMER = ResultText(
+    "CDC-PERSON-ID-NOT-SAMORDNINGSNUMMER",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id i intyg/patient/person-id/extension är ett personnummer, men "
+    "intyg/patient/person-id/root anger samordningsnummer. Ange root 1.2.752.129.2.1.3.1 för personnummer.",
+    "The patient's person id in intyg/patient/person-id/extension is a personnummer, but "
+    "intyg/patient/person-id/root says samordningsnummer. Give root 1.2.752.129.2.1.3.1 for a personnummer.",
+)
+PATIENT_FAMILY_NAME_MISSING = ResultText(
+    "CDC-PATIENT-EFTERNAMN-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens efternamn saknas i intyg/patient/efternamn. Ange efternamnet.",
+    "The patient's family name is missing in intyg/patient/efternamn. Give the family name.",
+)
+ISSUER_HSA_ID_MISSING = ResultText(
+    "CDC-ISSUER-HSA-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Användarens HSA-id saknas i intyg/skapadAv/personal-id/extension. "
+    "Ange HSA-id för den som skapar utkastet.",
+    "The user's HSA-id is missing in intyg/skapadAv/personal-id/extension. "
+    "Give the HSA-id of the person creating the draft.",
+)
+ISSUER_NAME_MISSING = ResultText(
+    "CDC-ISSUER-NAME-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Användarens namn saknas i intyg/skapadAv/fullstandigtNamn. "
+    "Ange fullständigt namn för den som skapar utkastet.",
+    "The user's name is missing in intyg/skapadAv/fullstandigtNamn. "
+    "Give the full name of the person creating the draft.",
+)
+UNIT_HSA_ID_MISSING = ResultText(
+    "CDC-UNIT-HSA-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Enhetens HSA-id saknas i intyg/skapadAv/enhet/enhets-id/extension. "
+    "Ange HSA-id för enheten där utkastet skapas.",
+    "The unit's HSA-id is missing in intyg/skapadAv/enhet/enhets-id/extension. "
+    "Give the HSA-id of the unit where the draft is created.",
+)
+UNIT_NAME_MISSING = ResultText(
+    "CDC-UNIT-NAME-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Enhetens namn saknas i intyg/skapadAv/enhet/enhetsnamn. Ange enhetens namn.",
+    "The unit's name is missing in intyg/skapadAv/enhet/enhetsnamn. Give the unit's name.",
+)
+ISSUER_UNKNOWN = ResultText(
+    "CDC-ISSUER-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Användaren {hsa_id} i intyg/skapadAv/personal-id/extension finns inte i HSA-katalogen. "
+    "Kontrollera HSA-id:t eller be HSA-administratören lägga upp användaren.",
+    "User {hsa_id} in intyg/skapadAv/personal-id/extension is not in the HSA directory. "
+    "Check the HSA-id or ask the HSA administrator to add the user.",
+)
+UNIT_UNKNOWN = ResultText(
+    "CDC-UNIT-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Enheten {unit_id} i intyg/skapadAv/enhet/enhets-id/extension finns inte i HSA-katalogen. "
+    "Kontrollera enhetens HSA-id.",
+    "Unit {unit_id} in intyg/skapadAv/enhet/enhets-id/extension is not in the HSA directory. "
+    "Check the unit's HSA-id.",
+)
+ISSUER_NO_ASSIGNMENT = ResultText(
+    "CDC-ISSUER-NO-ASSIGNMENT",
+    ErrorId.VALIDATION_ERROR,
+    "Användaren {hsa_id} har inget medarbetaruppdrag för vård och behandling på enheten {unit_id} "
+    "(intyg/skapadAv/enhet/enhets-id/extension), dess underenheter eller överordnade enheter. "
+    "Kontrollera enhetens HSA-id eller be HSA-administratören om ett medarbetaruppdrag.",
+    "User {hsa_id} has no assignment for care and treatment on unit {unit_id} "
+    "(intyg/skapadAv/enhet/enhets-id/extension), its sub-units or the units above it. "
+    "Check the unit's HSA-id or ask the HSA administrator for an assignment.",
+)
+
+# APPLICATION_ERROR: the request is well-formed but may not be carried out.
+
+TYPE_UNKNOWN = ResultText(
+    "CDC-TYPE-UNKNOWN",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {code} i kodverket {code_system} (intyg/typAvIntyg) kan inte skapas här. "
+    "Kontrollera code och codeSystem mot listan över intygstyper som tjänsten hanterar.",
+    "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created here. "
+    "Check code and codeSystem against the list of certificate types the service handles.",
+)
+TYPE_INACTIVE = ResultText(
+    "CDC-TYPE-INACTIVE",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {name} ({code}) i intyg/typAvIntyg kan inte längre utfärdas. "
+    "Använd den intygstyp som har ersatt den.",
+    "Certificate type {name} ({code}) in intyg/typAvIntyg can no longer be issued. "
+    "Use the certificate type that replaced it.",
+)
+ROLE_NOT_ALLOWED = ResultText(
+    "CDC-ROLE-NOT-ALLOWED",
+    ErrorId.APPLICATION_ERROR,
+    "Du saknar behörighet att skapa intygstypen {name} ({code}) i rollen {role}. "
+    "Intygstypen kan skapas av {allowed_roles}.",
+    "You may not create certificate type {name} ({code}) in the role {role}. "
+    "The certificate type can be created by {allowed_roles}.",
+)
+PATIENT_UNKNOWN = ResultText(
+    "CDC-PATIENT-UNKNOWN",
+    ErrorId.APPLICATION_ERROR,
+    "Patienten i intyg/patient/person-id/extension finns inte i folkbokföringen (PU-tjänsten). "
+    "Kontrollera person-id. Reservnummer kan inte användas.",
+    "The patient in intyg/patient/person-id/extension is not in the population register (PU). "
+    "Check the person id. Reserve numbers cannot be used.",
+)
+PATIENT_DECEASED = ResultText(
+    "CDC-PATIENT-DECEASED",
+    ErrorId.APPLICATION_ERROR,
+    "Patienten är avliden och intygstypen {name} ({code}) kan inte utfärdas för en avliden patient. "
+    "Kontrollera att rätt patient och intygstyp har angetts.",
+    "The patient is deceased and certificate type {name} ({code}) cannot be issued for a deceased "
+    "patient. Check that the right patient and certificate type were given.",
+)
+PROTECTED_PATIENT_ROLE = ResultText(
+    "CDC-PROTECTED-PATIENT-ROLE",
+    ErrorId.APPLICATION_ERROR,
+    "Patienten har skyddade personuppgifter och bara läkare och tandläkare får skapa intyg för "
+    "patienten. Din roll är {role}. Be en läkare eller tandläkare skapa utkastet.",
+    "The patient has a protected identity and only physicians and dentists may create certificates "
+    "for the patient. Your role is {role}. Ask a physician or dentist to create the draft.",
+)
+PROTECTED_PATIENT_TYPE = ResultText(
+    "CDC-PROTECTED-PATIENT-TYPE",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {name} ({code}) kan inte utfärdas för patienter med skyddade personuppgifter. "
+    "Kontakta mottagaren för att lämna uppgifterna på annat sätt.",
+    "Certificate type {name} ({code}) cannot be issued for patients with a protected identity. "
+    "Contact the recipient to provide the information another way.",
+)
+
+# How roles are named inside wire texts (``{role}`` and ``{allowed_roles}`` above).
+ROLE_NAMES: dict[Role, str] = {
+    Role.LAKARE: "läkare",
+    Role.TANDLAKARE: "tandläkare",
+    Role.SJUKSKOTERSKA: "sjuksköterska",
+    Role.BARNMORSKA: "barnmorska",
+    Role.VARDADMINISTRATOR: "vårdadministratör",
+}
+
+CREATE_DRAFT_TEXTS = (
+    PERSON_ID_MISSING,
+    PERSON_ID_UNKNOWN_ROOT,
+    PERSON_ID_FORMAT,
+    PERSON_ID_DATE,
+    PERSON_ID_CHECKSUM,
+    PERSON_ID_NOT_PERSONNUMMER,
+    PERSON_ID_NOT_SAMORDNINGSNUMMER,
+    PATIENT_FAMILY_NAME_MISSING,
+    ISSUER_HSA_ID_MISSING,
+    ISSUER_NAME_MISSING,
+    UNIT_HSA_ID_MISSING,
+    UNIT_NAME_MISSING,
+    ISSUER_UNKNOWN,
+    UNIT_UNKNOWN,
+    ISSUER_NO_ASSIGNMENT,
+    TYPE_UNKNOWN,
+    TYPE_INACTIVE,
+    ROLE_NOT_ALLOWED,
+    PATIENT_UNKNOWN,
+    PATIENT_DECEASED,
+    PROTECTED_PATIENT_ROLE,
+    PROTECTED_PATIENT_TYPE,
+)
+
+# Every catalogue entry, for docs/result-texts.md, the README and the test that keeps them in step.
+ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS

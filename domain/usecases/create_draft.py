@@ -1,0 +1,189 @@
+"""CreateDraftCertificate as one unit of work: check, then store draft, unit, SKAPAT event and PDL record.
+
+Order of decisions (contracts.md §4, improved): structural checks and the issuer's assignment first
+(VALIDATION_ERROR, every problem reported together); then PU and the certificate type, role, deceased
+and protected-identity rules (APPLICATION_ERROR). Directory and database outages answer
+TECHNICAL_ERROR so journal systems may resend. Nothing is written unless everything passes, and then
+everything is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session
+
+from domain.certificate_types import CertificateTypeRegistry
+from domain.directory import Directory, DirectoryUnavailable, Personnel, Unit
+from domain.draft_checks import check_draft_allowed, check_issuer, check_request
+from domain.drafts import Draft, NewDraftRequest
+from domain.events import OutboxEvent
+from domain.pdl import Activity, SystemIdentity, certificate_access
+from domain.personnummer import parse_person_id
+from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
+from domain.roles import role_of
+from domain.values import CertificateStatus, EventCode, HsaId
+from store import drafts, outbox, pdl, units
+from store.errors import DatabaseUnavailable
+
+log = structlog.get_logger("domain.create_draft")
+
+MAX_TREE_DEPTH = 32  # far deeper than any HSA tree; stops a cycle in bad directory data
+
+
+@dataclass(frozen=True, slots=True)
+class CreateDraftDeps:
+    """What creating a draft needs from the outside world."""
+
+    transaction: Callable[[], AbstractContextManager[Session]]
+    directory: Directory
+    registry: CertificateTypeRegistry
+    system: SystemIdentity
+    clock: Callable[[], datetime]
+    validation_persons: frozenset[str] = frozenset()
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True, slots=True)
+class DraftCreated:
+    """The draft exists: answer OK with ``intygs-id`` = (unit as sent, certificate id)."""
+
+    certificate_id: str
+    unit_hsa_id: str
+    test_certificate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRefused:
+    """Nothing was stored; ``problems`` say why."""
+
+    problems: tuple[Problem, ...]
+
+
+def create_draft(
+    deps: CreateDraftDeps, request: NewDraftRequest, correlation_id: str
+) -> DraftCreated | DraftRefused:
+    """Check a CreateDraftCertificate request and, if it passes, store everything it causes."""
+    try:
+        return _create(deps, request, correlation_id)
+    except DirectoryUnavailable:
+        log.warning("directory_unavailable")
+        return DraftRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="HSA/PU"),))
+    except DatabaseUnavailable:
+        log.warning("database_unavailable")
+        return DraftRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),))
+
+
+def _create(
+    deps: CreateDraftDeps, request: NewDraftRequest, correlation_id: str
+) -> DraftCreated | DraftRefused:
+    directory = deps.directory
+    issuer = _personnel(directory, request.issuer.hsa_id)
+    known_units = _units_around(directory, request.issuer.unit_hsa_id, issuer)
+    problems = check_request(request) + check_issuer(request, issuer, known_units)
+    if problems or issuer is None:
+        return DraftRefused(tuple(problems))
+
+    person_id = parse_person_id(request.patient.person_id_root, request.patient.person_id)
+    patient = directory.person(person_id)
+    certificate_type = deps.registry.lookup(
+        request.certificate_type.code, request.certificate_type.code_system
+    )
+    problems = check_draft_allowed(
+        certificate_type, request.certificate_type, role_of(issuer), patient
+    )
+    if problems or patient is None or certificate_type is None:
+        return DraftRefused(tuple(problems))
+
+    unit = known_units[HsaId(request.issuer.unit_hsa_id)]
+    care_giver = directory.care_giver(unit.care_giver)
+    if care_giver is None:
+        # Directory data names a care giver it does not hold: a directory fault, not the caller's.
+        raise DirectoryUnavailable(f"care giver {unit.care_giver} of unit {unit.hsa_id} is missing")
+
+    now = deps.clock()
+    test_certificate = person_id.digits in deps.validation_persons
+    draft = Draft(
+        id=deps.new_id(),
+        type_code=certificate_type.code,
+        type_code_system=request.certificate_type.code_system,
+        status=CertificateStatus.DRAFT,
+        patient=patient,
+        unit=unit,
+        care_giver=care_giver,
+        created_by=issuer,
+        created_at=now,
+        test_certificate=test_certificate,
+        ref=request.ref,
+        prefill_xml=request.prefill_xml,
+        extensions=request.extensions,
+    )
+    with deps.transaction() as session:
+        drafts.add_draft(session, draft)
+        units.register_integrated_unit(session, unit.hsa_id, care_giver.hsa_id, now)
+        outbox.enqueue(
+            session,
+            OutboxEvent(
+                certificate_id=draft.id,
+                code=EventCode.SKAPAT,
+                occurred_at=now,
+                unit=unit.hsa_id,
+                care_giver=care_giver.hsa_id,
+                correlation_id=correlation_id,
+                acting_user=issuer.hsa_id,
+                payload={"ref": request.ref} if request.ref is not None else {},
+            ),
+        )
+        if not (test_certificate or patient.test_indicator):
+            pdl.append(
+                session,
+                certificate_access(
+                    log_id=str(uuid.uuid4()),
+                    system=deps.system,
+                    activity=Activity.WRITE,
+                    at=now,
+                    user_id=issuer.hsa_id.value,
+                    unit_id=unit.hsa_id.value,
+                    unit_name=unit.name,
+                    care_giver_id=care_giver.hsa_id.value,
+                    care_giver_name=care_giver.name,
+                    certificate_id=draft.id,
+                    patient_id_root=person_id.kind.value,
+                    patient_id=person_id.digits,
+                ),
+            )
+    log.info(
+        "draft_created",
+        certificate_id=draft.id,
+        unit=unit.hsa_id.value,
+        certificate_type=certificate_type.code,
+        test_certificate=test_certificate,
+    )
+    return DraftCreated(draft.id, request.issuer.unit_hsa_id.strip(), test_certificate)
+
+
+def _personnel(directory: Directory, hsa_id: str) -> Personnel | None:
+    return directory.personnel(HsaId(hsa_id)) if hsa_id.strip() else None
+
+
+def _units_around(directory: Directory, unit_hsa_id: str, issuer: Personnel | None) -> dict[HsaId, Unit]:
+    """The requested unit, each of the issuer's assignment units, and all their ancestors."""
+    found: dict[HsaId, Unit] = {}
+    starts = [HsaId(unit_hsa_id)] if unit_hsa_id.strip() else []
+    starts += [assignment.unit for assignment in (issuer.assignments if issuer else ())]
+    for start in starts:
+        current: HsaId | None = start
+        for _ in range(MAX_TREE_DEPTH):
+            if current is None or current in found:
+                break
+            unit = directory.unit(current)
+            if unit is None:
+                break
+            found[current] = unit
+            current = unit.parent
+    return found

@@ -1,0 +1,126 @@
+"""Small value types shared by every layer: ids, wire codes and the ResultType vocabulary.
+
+Wire codes are ``StrEnum`` members spelled exactly as on the wire so that they can be written to XML
+and to the database without translation tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+HSA_ID_ROOT = "1.2.752.129.2.1.4.1"
+PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"
+SAMORDNINGSNUMMER_ROOT = "1.2.752.129.2.1.3.3"
+ARBETSPLATSKOD_ROOT = "1.2.752.29.4.71"
+KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+KV_UTLATANDE_TYP = "f6fb361a-e31d-48b8-8657-99b63912dd9b"
+KV_HANDELSE = "dfd7bbad-dbe5-4a2f-ba25-f7b9b2cc6b14"
+
+
+@dataclass(frozen=True, slots=True)
+class HsaId:
+    """An HSA-id: an opaque, non-empty string compared case-insensitively.
+
+    Test environments use forms such as ``TSTNMT2321000156-1234``, so no pattern is imposed. The
+    original spelling is kept in ``value`` (it is what we echo on the wire); equality and hashing use
+    the trimmed, case-folded ``key``.
+    """
+
+    value: str
+
+    def __post_init__(self) -> None:
+        trimmed = self.value.strip()
+        if not trimmed:
+            raise ValueError("an HSA-id must not be empty")
+        object.__setattr__(self, "value", trimmed)
+
+    @property
+    def key(self) -> str:
+        """The normalised form used for comparison and as the database key."""
+        return self.value.casefold()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HsaId) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PersonIdKind(StrEnum):
+    """The two OIDs a ``types:PersonId`` root may carry."""
+
+    PERSONNUMMER = PERSONNUMMER_ROOT
+    SAMORDNINGSNUMMER = SAMORDNINGSNUMMER_ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class PersonId:
+    """A checked personnummer or samordningsnummer: twelve digits, valid date, valid Luhn digit.
+
+    Build it with ``domain.personnummer.parse_person_id``; constructing it directly skips the checks
+    and is meant for rows read back from the database.
+    """
+
+    kind: PersonIdKind
+    digits: str
+
+    def masked(self) -> str:
+        """The id with birth date and serial hidden, safe for logs: ``19121212-****``."""
+        return f"{self.digits[:8]}-****"
+
+    def __str__(self) -> str:
+        return self.digits
+
+
+class ResultCode(StrEnum):
+    """``core:ResultCodeType``."""
+
+    OK = "OK"
+    INFO = "INFO"
+    ERROR = "ERROR"
+
+
+class ErrorId(StrEnum):
+    """``core:ErrorIdType``: what the caller should do with a refused request."""
+
+    VALIDATION_ERROR = "VALIDATION_ERROR"  # bad input, do not resend
+    APPLICATION_ERROR = "APPLICATION_ERROR"  # logical error, do not resend
+    TECHNICAL_ERROR = "TECHNICAL_ERROR"  # possibly transient, resending is fine
+    REVOKED = "REVOKED"
+
+
+class EventCode(StrEnum):
+    """Händelsekoder (KV_HANDELSE) sent to journal systems with CertificateStatusUpdateForCare."""
+
+    SKAPAT = "SKAPAT"
+    ANDRAT = "ANDRAT"
+    KFSIGN = "KFSIGN"
+    SIGNAT = "SIGNAT"
+    SKICKA = "SKICKA"
+    RADERA = "RADERA"
+    MAKULE = "MAKULE"
+    NYFRFM = "NYFRFM"
+    NYSVFM = "NYSVFM"
+    NYFRFV = "NYFRFV"
+    HANFRFM = "HANFRFM"
+    HANFRFV = "HANFRFV"
+
+
+class Role(StrEnum):
+    """The role a user acts in, derived from the directory (see ``domain.roles``)."""
+
+    LAKARE = "LAKARE"
+    TANDLAKARE = "TANDLAKARE"
+    SJUKSKOTERSKA = "SJUKSKOTERSKA"
+    BARNMORSKA = "BARNMORSKA"
+    VARDADMINISTRATOR = "VARDADMINISTRATOR"
+
+
+class CertificateStatus(StrEnum):
+    """Where a certificate is in its life. Issue-3 states are added as the lifecycle arrives."""
+
+    DRAFT = "DRAFT"

@@ -1,0 +1,12 @@
+"""The front door: WSGI routing, Spyne, hardened XML parsing, XSD validation and WSDL serving.
+
+A request travels ``app.py`` (path → contract endpoint, probes) → ``wsdl.py`` for ``GET ?wsdl`` /
+``?xsd=`` or ``soap.py`` for ``POST`` (``xmlparse.py`` parses, ``validation.py`` checks the header and
+body against ``xsd/``) → the contract's responder in ``contracts``. Spyne is used here and nowhere
+else, and only for SOAP dispatch: the contract XSDs are the truth, Spyne's generated WSDL is never
+served.
+"""
+
+from gateway.app import GatewayDeps, Readiness, make_app
+
+__all__ = ["GatewayDeps", "Readiness", "make_app"]

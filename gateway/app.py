@@ -1,0 +1,187 @@
+"""The gateway as one WSGI application: every contract at its paths, WSDL serving, and the probes.
+
+Reading this module top to bottom gives the request path: ``Gateway.__call__`` picks the endpoint by
+path and binds the correlation id; an ``Endpoint`` serves ``?wsdl``/``?xsd=`` itself and hands POSTs
+to the contract's Spyne application (``gateway.soap``), which parses, validates and calls the
+contract's responder in ``contracts``. One JSON log line is written per SOAP request.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+from lxml import etree
+
+from contracts.create_draft_certificate.v3 import CreateDraftResponder
+from domain.drafts import NewDraftRequest
+from domain.result_texts import TOO_LARGE
+from domain.usecases.create_draft import DraftCreated, DraftRefused
+from gateway.correlation import HEADER as CORRELATION_HEADER
+from gateway.correlation import correlation_id
+from gateway.soap import CORRELATION_KEY, OUTCOME_KEY, ContractResponder, envelope, outcome_of, soap_application
+from gateway.validation import schema_for_wsdl
+from gateway.wsdl import WsdlDocuments
+
+XSD_ROOT = Path(__file__).resolve().parent.parent / "xsd"
+CERTIFICATE_INTERACTIONS = XSD_ROOT / "clinicalprocess-healthcond-certificate" / "interactions"
+
+StartResponse = Callable[..., Any]
+log = structlog.get_logger("gateway.app")
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What ``/readyz`` reports: ready or not, and the facts behind it."""
+
+    ready: bool
+    checks: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayDeps:
+    """Everything the front door calls into, wired by ``cli``."""
+
+    create_draft: Callable[[NewDraftRequest, str], DraftCreated | DraftRefused]
+    readiness: Callable[[], Readiness]
+    max_request_bytes: int = 2 * 1024 * 1024
+
+
+class Endpoint:
+    """One contract at one or more paths: ``GET ?wsdl``, ``GET ?xsd=…`` and SOAP ``POST``."""
+
+    def __init__(self, name: str, wsdl_path: Path, responder: ContractResponder, max_bytes: int) -> None:
+        self.name = name
+        self.documents = WsdlDocuments(wsdl_path)
+        self._responder = responder
+        self._max_bytes = max_bytes
+        self._soap = soap_application(schema_for_wsdl(wsdl_path), responder, max_bytes)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "POST":
+            if _content_length(environ) > self._max_bytes:
+                # Refuse before reading a byte of an oversize body.
+                return self._answer_directly(environ, start_response)
+            return self._soap(environ, start_response)  # type: ignore[no-any-return]
+        if method in ("GET", "HEAD"):
+            return self._documents(environ, start_response)
+        return _plain(start_response, "405 Method Not Allowed", "use GET ?wsdl or POST a SOAP message\n")
+
+    def _documents(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        url = _request_url(environ)
+        if query.lower() == "wsdl":
+            body: bytes | None = self.documents.wsdl(url)
+        elif query.startswith("xsd="):
+            body = self.documents.schema(parse_qs(query).get("xsd", [""])[0], url)
+        else:
+            return _plain(start_response, "404 Not Found", "add ?wsdl to get the service description\n")
+        if body is None:
+            return _plain(start_response, "404 Not Found", "no such schema\n")
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _answer_directly(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        element = self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
+        environ[OUTCOME_KEY] = outcome_of(element)
+        body = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), ("Connection", "close")])
+        return [body]
+
+
+def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
+    """Every contract we answer, by path: the RIVTA path and the incumbent's path for each."""
+    create_draft = Endpoint(
+        "CreateDraftCertificate",
+        CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction" / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl",
+        CreateDraftResponder(deps.create_draft),
+        deps.max_request_bytes,
+    )
+    return {
+        "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21": create_draft,
+        "/services/create-draft-certificate/v3.0": create_draft,
+    }
+
+
+class Gateway:
+    """The WSGI application: probes, then contract endpoints by exact path."""
+
+    def __init__(self, deps: GatewayDeps) -> None:
+        self._deps = deps
+        self.endpoints = contract_endpoints(deps)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/healthz":
+            return _json(start_response, "200 OK", {"status": "up"})
+        if path == "/readyz":
+            readiness = self._deps.readiness()
+            status = "200 OK" if readiness.ready else "503 Service Unavailable"
+            return _json(start_response, status, {"status": "ready" if readiness.ready else "not ready", **readiness.checks})
+        endpoint = self.endpoints.get(path.rstrip("/") or "/")
+        if endpoint is None:
+            return _plain(start_response, "404 Not Found", "no service at this path\n")
+        return self._call_endpoint(endpoint, environ, start_response)
+
+    def _call_endpoint(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        cid = correlation_id(environ)
+        environ[CORRELATION_KEY] = cid
+        started = time.perf_counter()
+        status_seen: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_seen.append(status)
+            return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+            body = list(endpoint(environ, start))
+            if environ.get("REQUEST_METHOD") == "POST":
+                result_code, error_id = environ.get(OUTCOME_KEY, (None, None))
+                log.info(
+                    "soap_request",
+                    contract=endpoint.name,
+                    path=environ.get("PATH_INFO"),
+                    http_status=int(status_seen[0][:3]) if status_seen else None,
+                    result_code=result_code,
+                    error_id=error_id,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+        return body
+
+
+def make_app(deps: GatewayDeps) -> Gateway:
+    """Build the gateway's WSGI application from its dependencies."""
+    return Gateway(deps)
+
+
+def _content_length(environ: Mapping[str, Any]) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _request_url(environ: Mapping[str, Any]) -> str:
+    """The URL the client used for this endpoint, without the query: the WSDL's ``soap:address``."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+
+
+def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]:
+    body = text.encode()
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _json(start_response: StartResponse, status: str, payload: Mapping[str, Any]) -> list[bytes]:
+    body = json.dumps(payload, default=str).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]

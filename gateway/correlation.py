@@ -1,0 +1,22 @@
+"""The ``x-skltp-correlation-id`` header: taken from the request when sane, else generated, and returned.
+
+The platform passes one id along a whole chain of calls; keeping it lets an operator follow a request
+from the journal system through the platform to our logs and our outbound status updates.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+HEADER = "x-skltp-correlation-id"
+_ENVIRON_KEY = "HTTP_X_SKLTP_CORRELATION_ID"
+_SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def correlation_id(environ: Mapping[str, Any]) -> str:
+    """The caller's correlation id if it is a plain token of at most 128 characters, else a new one."""
+    given = str(environ.get(_ENVIRON_KEY, "")).strip()
+    return given if _SANE.fullmatch(given) else uuid.uuid4().hex

