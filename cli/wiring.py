@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from domain.certificate_types import CertificateTypeRegistry, load_default_registry
+from domain.directory import Directory
 from domain.pdl import SystemIdentity
 from domain.usecases.create_draft import CreateDraftDeps, create_draft
 from gateway import GatewayDeps, Readiness
@@ -30,13 +31,16 @@ def certificate_types(settings: Settings) -> CertificateTypeRegistry:
     return CertificateTypeRegistry.from_mapping(data)
 
 
-def gateway_deps(settings: Settings) -> GatewayDeps:
-    """Everything the gateway needs, for one process (call it after forking: it opens a pool)."""
+def gateway_deps(settings: Settings, directory: Directory | None = None) -> GatewayDeps:
+    """Everything the gateway needs, for one process (call it after forking: it opens a pool).
+
+    ``directory`` replaces the embedded HSA/PU store, for a deployment with another directory.
+    """
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     create_deps = CreateDraftDeps(
         transaction=partial(transaction, factory),
-        directory=SqlDirectory(factory),
+        directory=directory or SqlDirectory(factory),
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,

@@ -53,11 +53,11 @@ _TYPE_KEYS = frozenset(
 
 
 class CertificateTypeConfigError(ValueError):
-    """Raised when certificate type data is malformed; ``type_code`` names the type, if one is at fault."""
+    """Raised when certificate type data is malformed; ``type_code`` names the type at fault."""
 
     def __init__(self, message: str, type_code: str | None = None) -> None:
-        prefix = f"certificate type {type_code!r}: " if type_code is not None else "certificate types: "
-        super().__init__(prefix + message)
+        where = "certificate types" if type_code is None else f"certificate type {type_code!r}"
+        super().__init__(f"{where}: {message}")
         self.type_code = type_code
 
 
@@ -77,7 +77,7 @@ class CertificateType:
 
 
 class CertificateTypeRegistry:
-    """The loaded certificate types, looked up by (code, code system) as ``typAvIntyg`` sends them."""
+    """The loaded certificate types, looked up by (code, code system) as ``typAvIntyg`` has them."""
 
     __slots__ = ("_by_key", "_types")
 
@@ -93,8 +93,8 @@ class CertificateTypeRegistry:
         """The type with this code in this code system, or None.
 
         Both are compared exactly (after trimming surrounding whitespace, which XML pretty-printing
-        adds): codes are case-sensitive on the wire, and a code under a code system the type does not
-        accept is a different, unknown type.
+        adds): codes are case-sensitive on the wire, and a code under a code system the type does
+        not accept is a different, unknown type.
         """
         return self._by_key.get((code.strip(), code_system.strip()))
 
@@ -107,7 +107,8 @@ class CertificateTypeRegistry:
 
 def _string(value: object, key: str, type_code: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise CertificateTypeConfigError(f"{key} must be a non-empty string, got {value!r}", type_code)
+        message = f"{key} must be a non-empty string, got {value!r}"
+        raise CertificateTypeConfigError(message, type_code)
     return value.strip()
 
 
@@ -117,9 +118,14 @@ def _boolean(value: object, key: str, type_code: str) -> bool:
     return value
 
 
+def _flag(entry: Mapping[str, Any], key: str, type_code: str) -> bool:
+    return _boolean(entry[key], key, type_code)
+
+
 def _string_list(value: object, key: str, type_code: str) -> list[str]:
     if not isinstance(value, list) or not value:
-        raise CertificateTypeConfigError(f"{key} must be a non-empty list, got {value!r}", type_code)
+        message = f"{key} must be a non-empty list, got {value!r}"
+        raise CertificateTypeConfigError(message, type_code)
     return [_string(item, key, type_code) for item in value]
 
 
@@ -145,7 +151,8 @@ def _roles(value: object, type_code: str) -> frozenset[Role]:
 
 def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> CertificateType:
     if not code.strip() or code != code.strip():
-        raise CertificateTypeConfigError("the code must be non-empty without surrounding spaces", code)
+        message = "the code must be non-empty without surrounding spaces"
+        raise CertificateTypeConfigError(message, code)
     if not isinstance(entry, Mapping):
         raise CertificateTypeConfigError("must be a table", code)
     unknown = sorted(set(entry) - _TYPE_KEYS)
@@ -167,15 +174,15 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> C
         name=_string(entry["name"], "name", code),
         recipient=_string(entry["recipient"], "recipient", code),
         version=_string(entry["version"], "version", code),
-        active=_boolean(entry["active"], "active", code),
+        active=_flag(entry, "active", code),
         allowed_roles=_roles(entry["allowed_roles"], code),
-        allowed_for_protected=_boolean(entry["allowed_for_protected"], "allowed_for_protected", code),
-        allowed_for_deceased=_boolean(entry["allowed_for_deceased"], "allowed_for_deceased", code),
+        allowed_for_protected=_flag(entry, "allowed_for_protected", code),
+        allowed_for_deceased=_flag(entry, "allowed_for_deceased", code),
     )
 
 
 def from_mapping(data: Mapping[str, Any]) -> CertificateTypeRegistry:
-    """Build a registry from parsed TOML (the shape in this module's docstring), checking everything.
+    """Build a registry from parsed TOML (shaped as in this module's docstring), checking it all.
 
     Taking the parsed mapping rather than a path keeps file reading with the caller: the CLI reads a
     deployment's own file, tests pass dictionaries.

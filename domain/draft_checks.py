@@ -42,17 +42,20 @@ _PERSON_ID_TEXTS: dict[PersonIdProblem, tuple[ResultText, str]] = {
 # Roles that may see, and so create certificates for, patients with sekretessmarkering.
 _PROTECTED_PATIENT_ROLES = frozenset({Role.LAKARE, Role.TANDLAKARE})
 
-# Which errorId answers a request with problems of several kinds; earlier wins. See result_for.
-ERROR_PRECEDENCE: tuple[ErrorId, ...] = (
-    ErrorId.VALIDATION_ERROR,
-    ErrorId.APPLICATION_ERROR,
-    ErrorId.REVOKED,
-    ErrorId.TECHNICAL_ERROR,
-)
+
+# Caller-supplied values echoed in texts (HSA-ids, type codes) are cut to this many characters, so
+# a runaway value cannot blow up the answer.
+_ECHO_LIMIT = 64
 
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
+
+
+def _echo(value: str) -> str:
+    """A caller-supplied value fit to echo in a text: trimmed, at most ``_ECHO_LIMIT`` long."""
+    value = value.strip()
+    return value if len(value) <= _ECHO_LIMIT else value[: _ECHO_LIMIT - 1] + "…"
 
 
 def person_id_problem(error: InvalidPersonId) -> Problem:
@@ -113,8 +116,8 @@ def _covers(assignment_unit: HsaId, requested: HsaId, units: Mapping[HsaId, Unit
     """Whether an assignment on ``assignment_unit`` lets its holder act on ``requested``.
 
     It does when it is the same unit, when it is above the requested unit (an assignment on a care
-    unit covers its sub-units, as in Webcert) or below it (Webcert matches the user's vårdenheter and
-    their mottagningar alike).
+    unit covers its sub-units, as in Webcert) or below it (Webcert matches the user's vårdenheter
+    and their mottagningar alike).
     """
     return assignment_unit in _unit_and_ancestors(requested, units) or requested in (
         _unit_and_ancestors(assignment_unit, units)
@@ -124,7 +127,8 @@ def _covers(assignment_unit: HsaId, requested: HsaId, units: Mapping[HsaId, Unit
 def _has_care_assignment(issuer: Personnel, unit_id: HsaId, units: Mapping[HsaId, Unit]) -> bool:
     purpose = CARE_AND_TREATMENT.casefold()
     return any(
-        assignment.purpose.strip().casefold() == purpose and _covers(assignment.unit, unit_id, units)
+        assignment.purpose.strip().casefold() == purpose
+        and _covers(assignment.unit, unit_id, units)
         for assignment in issuer.assignments
     )
 
@@ -143,22 +147,24 @@ def check_issuer(
     hsa_id = request.issuer.hsa_id.strip()
     unit_text = request.issuer.unit_hsa_id.strip()
     if hsa_id and issuer is None:
-        problems.append(texts.ISSUER_UNKNOWN.problem(ISSUER_HSA_ID_PATH, hsa_id=hsa_id))
-    unit_id = HsaId(unit_text) if unit_text else None
-    if unit_id is not None and unit_id not in units:
-        problems.append(texts.UNIT_UNKNOWN.problem(UNIT_HSA_ID_PATH, unit_id=unit_text))
-    elif unit_id is not None and issuer is not None:
-        if not _has_care_assignment(issuer, unit_id, units):
-            problems.append(
-                texts.ISSUER_NO_ASSIGNMENT.problem(
-                    UNIT_HSA_ID_PATH, hsa_id=hsa_id, unit_id=unit_text
-                )
+        problems.append(texts.ISSUER_UNKNOWN.problem(ISSUER_HSA_ID_PATH, hsa_id=_echo(hsa_id)))
+    if not unit_text:
+        return problems
+    unit_id = HsaId(unit_text)
+    if unit_id not in units:
+        # Without the unit there is no tree to check an assignment against: one problem, not two.
+        problems.append(texts.UNIT_UNKNOWN.problem(UNIT_HSA_ID_PATH, unit_id=_echo(unit_text)))
+    elif issuer is not None and not _has_care_assignment(issuer, unit_id, units):
+        problems.append(
+            texts.ISSUER_NO_ASSIGNMENT.problem(
+                UNIT_HSA_ID_PATH, hsa_id=_echo(hsa_id), unit_id=_echo(unit_text)
             )
+        )
     return problems
 
 
 def _role_list(roles: frozenset[Role]) -> str:
-    """Roles as Swedish running text in priority order: "läkare, tandläkare eller vårdadministratör"."""
+    """Roles as Swedish running text in priority order: "läkare, tandläkare eller barnmorska"."""
     names = [texts.ROLE_NAMES[role] for role in Role if role in roles]
     if len(names) < 2:
         return "".join(names)
@@ -171,20 +177,20 @@ def check_draft_allowed(
     role: Role,
     patient: Person | None,
 ) -> list[Problem]:
-    """Check that this role may create this type for this patient; every problem is APPLICATION_ERROR.
+    """Check that this role may create this type for this patient (APPLICATION_ERROR problems).
 
     ``certificate_type`` is the registry's answer for ``type_ref`` and ``patient`` PU's (None:
     unknown). The checks run in this order and stop where later ones would be meaningless: the type
     is unknown or inactive (stop), the role may not create the type, the patient is unknown to PU
     (stop), the patient is deceased and the type is not allowed for the deceased, the patient is
     protected and the role is not läkare/tandläkare, the patient is protected and the type is not
-    allowed for protected patients. The two protected-patient problems are distinct because they have
-    different remedies (another colleague, or another channel).
+    allowed for protected patients. The two protected-patient problems are distinct because they
+    have different remedies (another colleague, or another channel).
     """
     if certificate_type is None:
         return [
             texts.TYPE_UNKNOWN.problem(
-                TYPE_PATH, code=type_ref.code.strip(), code_system=type_ref.code_system.strip()
+                TYPE_PATH, code=_echo(type_ref.code), code_system=_echo(type_ref.code_system)
             )
         ]
     named = {"name": certificate_type.name, "code": certificate_type.code}
@@ -212,28 +218,3 @@ def check_draft_allowed(
     if patient.protected_identity and not certificate_type.allowed_for_protected:
         problems.append(texts.PROTECTED_PATIENT_TYPE.problem(TYPE_PATH, **named))
     return problems
-
-
-def result_for(problems: Sequence[Problem]) -> tuple[ErrorId, str]:
-    """The ``errorId`` and ``resultText`` of the ERROR answer for ``problems`` (at least one).
-
-    Precedence (``ERROR_PRECEDENCE``): VALIDATION_ERROR, then APPLICATION_ERROR, then REVOKED, then
-    TECHNICAL_ERROR. The errorId tells the caller whether to resend: a request with anything
-    definitively wrong must not be retried even if a dependency also failed, so the retryable
-    TECHNICAL_ERROR is answered only when it is the sole kind of problem, and a malformed request
-    (fix the input) outranks a well-formed one that may not be carried out.
-
-    The text is every problem's text, in the order given, joined with "; ". All of them, because an
-    integrator should see everything to fix in one answer. Not ", " as Webcert does, because the
-    texts themselves contain commas (catalogue texts never contain ";", which a test guards), so
-    the separator shows where one problem ends. Repeated texts appear once.
-
-    Raises:
-        ValueError: when ``problems`` is empty: there is no ERROR answer to give.
-    """
-    if not problems:
-        raise ValueError("result_for needs at least one problem")
-    present = {problem.error_id for problem in problems}
-    error_id = next(error_id for error_id in ERROR_PRECEDENCE if error_id in present)
-    text = "; ".join(dict.fromkeys(problem.text for problem in problems))
-    return error_id, text

@@ -1,10 +1,10 @@
 """Parse and check personnummer and samordningsnummer as they arrive in ``types:PersonId``.
 
 The schema already demands twelve digits and one of the two roots; the checks here are the ones a
-schema cannot express: that the digits form a real date (for a samordningsnummer the day is the birth
-day plus 60), that the Luhn check digit is right, and that the root names the kind of number the
-digits actually are. Webcert only checks the first two and accepts a samordningsnummer sent with the
-personnummer root, which later breaks PU lookups and PDL records; we report it instead.
+schema cannot express: that the digits form a real date (for a samordningsnummer the day is the
+birth day plus 60), that the Luhn check digit is right, and that the root names the kind of number
+the digits actually are. Webcert checks only the first two; we also refuse a root that contradicts
+the digits, because the root travels on into PDL records and status updates.
 
 Nothing here ever puts the digits into an exception text or a log: a failed check says *which* check
 failed (``PersonIdProblem``) and nothing about the number.
@@ -34,8 +34,8 @@ class PersonIdProblem(StrEnum):
 class InvalidPersonId(Exception):
     """Raised by ``parse_person_id`` when a person id fails a check; ``reason`` says which one.
 
-    ``declared`` and ``actual`` are set for ``ROOT_MISMATCH`` so the answer can say which root to use.
-    The digits are deliberately not kept: the exception may end up in a log or a traceback.
+    ``declared`` and ``actual`` are set for ``ROOT_MISMATCH`` so the answer can say which root to
+    use. The digits are deliberately not kept: the exception may end up in a log or a traceback.
     """
 
     def __init__(
@@ -93,8 +93,8 @@ def parse_person_id(root: str, extension: str) -> PersonId:
     """Check a ``types:PersonId`` (root and extension as sent) and return it as a ``PersonId``.
 
     The checks run in the order of ``PersonIdProblem`` and the first failure is raised, because
-    later checks are meaningless once an earlier one fails (a wrong check digit usually means a typo,
-    which also makes the kind of number uncertain, so the root is compared last). Surrounding
+    later checks are meaningless once an earlier one fails (a wrong check digit usually means a
+    typo, which also makes the kind of number uncertain, so the root is compared last). Surrounding
     whitespace is ignored; dashes are not accepted, as the contract's pattern is ``\\d{12}``.
 
     Raises:
@@ -113,9 +113,9 @@ def parse_person_id(root: str, extension: str) -> PersonId:
         raise InvalidPersonId(PersonIdProblem.DATE)
     if not _has_valid_checksum(digits):
         raise InvalidPersonId(PersonIdProblem.CHECKSUM)
-    actual = (
-        PersonIdKind.SAMORDNINGSNUMMER if is_samordningsnummer(digits) else PersonIdKind.PERSONNUMMER
-    )
+    actual = PersonIdKind.PERSONNUMMER
+    if is_samordningsnummer(digits):
+        actual = PersonIdKind.SAMORDNINGSNUMMER
     if actual is not declared:
         raise InvalidPersonId(PersonIdProblem.ROOT_MISMATCH, declared=declared, actual=actual)
     return PersonId(actual, digits)

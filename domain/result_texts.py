@@ -8,6 +8,7 @@ it is safe to echo (never a personnummer), and what the user can do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,40 @@ class ResultText:
     def problem(self, path: str | None = None, **fields: Any) -> Problem:
         """Render this entry with ``fields`` into a ``Problem`` (``path`` is the element path, if any)."""
         return Problem(self.id, self.error_id, self.sv.format(**fields), path, dict(fields))
+
+
+# Which errorId answers a request with problems of several kinds; earlier wins. See ``result_for``.
+ERROR_PRECEDENCE: tuple[ErrorId, ...] = (
+    ErrorId.VALIDATION_ERROR,
+    ErrorId.APPLICATION_ERROR,
+    ErrorId.REVOKED,
+    ErrorId.TECHNICAL_ERROR,
+)
+
+
+def result_for(problems: Sequence[Problem]) -> tuple[ErrorId, str]:
+    """The ``errorId`` and ``resultText`` of the ERROR answer for ``problems`` (at least one).
+
+    Precedence (``ERROR_PRECEDENCE``): VALIDATION_ERROR, then APPLICATION_ERROR, then REVOKED, then
+    TECHNICAL_ERROR. The errorId tells the caller whether to resend: a request with anything
+    definitively wrong must not be retried even if a dependency also failed, so the retryable
+    TECHNICAL_ERROR is answered only when it is the sole kind of problem, and a malformed request
+    (fix the input) outranks a well-formed one that may not be carried out.
+
+    The text is every problem's text, in the order given, joined with "; ". All of them, because an
+    integrator should see everything to fix in one answer. Not ", " as Webcert does, because the
+    texts themselves contain commas (catalogue texts never contain ";", which a test guards), so
+    the separator shows where one problem ends. Repeated texts appear once.
+
+    Raises:
+        ValueError: when ``problems`` is empty: there is no ERROR answer to give.
+    """
+    if not problems:
+        raise ValueError("result_for needs at least one problem")
+    present = {problem.error_id for problem in problems}
+    error_id = next(error_id for error_id in ERROR_PRECEDENCE if error_id in present)
+    text = "; ".join(dict.fromkeys(problem.text for problem in problems))
+    return error_id, text
 
 
 # --- Answers given by the front door, before any business rule runs -------------------------------
@@ -102,11 +137,11 @@ FRONT_DOOR_TEXTS = (
 )
 
 
-# --- CreateDraftCertificate v3: the business rules in domain.draft_checks --------------------------
+# --- CreateDraftCertificate v3: the business rules in domain.draft_checks -------------------------
 #
 # Each text names the element it is about and what the user can do. Values are echoed only when they
 # are safe: HSA-ids and type codes are, the patient's person id and name never are. No text contains
-# ";" because ``draft_checks.result_for`` joins several texts with "; ".
+# ";" because ``result_for`` joins several texts with "; ".
 
 # VALIDATION_ERROR: the request itself is wrong; resending it unchanged will not help.
 
@@ -154,17 +189,21 @@ PERSON_ID_NOT_PERSONNUMMER = ResultText(
     "CDC-PERSON-ID-NOT-PERSONNUMMER",
     ErrorId.VALIDATION_ERROR,
     "Patientens person-id i intyg/patient/person-id/extension är ett samordningsnummer, men "
-    "intyg/patient/person-id/root anger personnummer. Ange root 1.2.752.129.2.1.3.3 för samordningsnummer.",
+    "intyg/patient/person-id/root anger personnummer. "
+    "Ange root 1.2.752.129.2.1.3.3 för samordningsnummer.",
     "The patient's person id in intyg/patient/person-id/extension is a samordningsnummer, but "
-    "intyg/patient/person-id/root says personnummer. Give root 1.2.752.129.2.1.3.3 for a samordningsnummer.",
+    "intyg/patient/person-id/root says personnummer. "
+    "Give root 1.2.752.129.2.1.3.3 for a samordningsnummer.",
 )
 PERSON_ID_NOT_SAMORDNINGSNUMMER = ResultText(
     "CDC-PERSON-ID-NOT-SAMORDNINGSNUMMER",
     ErrorId.VALIDATION_ERROR,
     "Patientens person-id i intyg/patient/person-id/extension är ett personnummer, men "
-    "intyg/patient/person-id/root anger samordningsnummer. Ange root 1.2.752.129.2.1.3.1 för personnummer.",
+    "intyg/patient/person-id/root anger samordningsnummer. "
+    "Ange root 1.2.752.129.2.1.3.1 för personnummer.",
     "The patient's person id in intyg/patient/person-id/extension is a personnummer, but "
-    "intyg/patient/person-id/root says samordningsnummer. Give root 1.2.752.129.2.1.3.1 for a personnummer.",
+    "intyg/patient/person-id/root says samordningsnummer. "
+    "Give root 1.2.752.129.2.1.3.1 for a personnummer.",
 )
 PATIENT_FAMILY_NAME_MISSING = ResultText(
     "CDC-PATIENT-EFTERNAMN-MISSING",
@@ -221,8 +260,9 @@ UNIT_UNKNOWN = ResultText(
 ISSUER_NO_ASSIGNMENT = ResultText(
     "CDC-ISSUER-NO-ASSIGNMENT",
     ErrorId.VALIDATION_ERROR,
-    "Användaren {hsa_id} har inget medarbetaruppdrag för vård och behandling på enheten {unit_id} "
-    "(intyg/skapadAv/enhet/enhets-id/extension), dess underenheter eller överordnade enheter. "
+    "Användaren {hsa_id} har inget medarbetaruppdrag för vård och behandling på enheten "
+    "{unit_id} (intyg/skapadAv/enhet/enhets-id/extension), dess underenheter eller "
+    "överordnade enheter. "
     "Kontrollera enhetens HSA-id eller be HSA-administratören om ett medarbetaruppdrag.",
     "User {hsa_id} has no assignment for care and treatment on unit {unit_id} "
     "(intyg/skapadAv/enhet/enhets-id/extension), its sub-units or the units above it. "
@@ -236,8 +276,8 @@ TYPE_UNKNOWN = ResultText(
     ErrorId.APPLICATION_ERROR,
     "Intygstypen {code} i kodverket {code_system} (intyg/typAvIntyg) kan inte skapas här. "
     "Kontrollera code och codeSystem mot listan över intygstyper som tjänsten hanterar.",
-    "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created here. "
-    "Check code and codeSystem against the list of certificate types the service handles.",
+    "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created "
+    "here. Check code and codeSystem against the list of certificate types the service handles.",
 )
 TYPE_INACTIVE = ResultText(
     "CDC-TYPE-INACTIVE",
@@ -266,8 +306,8 @@ PATIENT_UNKNOWN = ResultText(
 PATIENT_DECEASED = ResultText(
     "CDC-PATIENT-DECEASED",
     ErrorId.APPLICATION_ERROR,
-    "Patienten är avliden och intygstypen {name} ({code}) kan inte utfärdas för en avliden patient. "
-    "Kontrollera att rätt patient och intygstyp har angetts.",
+    "Patienten är avliden och intygstypen {name} ({code}) kan inte utfärdas för en avliden "
+    "patient. Kontrollera att rätt patient och intygstyp har angetts.",
     "The patient is deceased and certificate type {name} ({code}) cannot be issued for a deceased "
     "patient. Check that the right patient and certificate type were given.",
 )

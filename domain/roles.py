@@ -1,10 +1,11 @@
 """Derive the role a user acts in from what the directory (HSA) says about them.
 
-The rules follow Webcert's role resolution: a licensed profession decides the role, and two kinds of
-non-licensed physicians (interns, and physicians with a group prescriber code) count as läkare. When
-several rules match, the most privileged role wins (läkare, tandläkare, sjuksköterska, barnmorska),
-because a physician who is also a registered nurse must be able to sign as a physician. Everyone else
-with an assignment is a vårdadministratör, who may create drafts but not sign.
+The rules follow Webcert's role resolution: a licensed profession decides the role, and two kinds
+of non-licensed physicians (interns, and physicians with a group prescriber code) count as läkare.
+When several rules match, the most privileged role wins (läkare, tandläkare, sjuksköterska,
+barnmorska), because a physician who is also a registered nurse must be able to sign as a
+physician. Everyone else with an assignment is a vårdadministratör, who may create drafts but not
+sign.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def _is_unlicensed_physician(personnel: Personnel) -> bool:
 
 
 def role_of(personnel: Personnel) -> Role:
-    """The role ``personnel`` acts in: the highest-priority role any rule grants, else vårdadministratör.
+    """The role ``personnel`` acts in: the highest-priority role any rule grants.
+
+    Without any, the user is a vårdadministratör.
 
     Profession names are compared case-insensitively (HSA exports differ in case). Assignments are
     not looked at here: whether the user may act on a unit is ``domain.draft_checks.check_issuer``'s

@@ -44,6 +44,8 @@ NSMAP = {
     "ext32": EXT32_NS,
     "ext33": EXT33_NS,
 }
+#: Every prefix :func:`element` understands.
+PREFIXES = {**NSMAP, "ext34": EXT34_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"
@@ -177,27 +179,17 @@ def svar(
 
     The element is in the 3.3 namespace but has the core Svar type, so its children are in core.
     """
-    element = etree.Element(f"{{{EXT33_NS}}}svar", id=svar_id)
+    built = etree.Element(f"{{{EXT33_NS}}}svar", id=svar_id)
     if instans is not None:
-        _sub(element, _core("instans"), str(instans))
-    _append_copies(element, delsvar_elements)
-    _append_copies(element, extensions)
-    return element
+        _sub(built, _core("instans"), str(instans))
+    _append_copies(built, delsvar_elements)
+    _append_copies(built, extensions)
+    return built
 
 
 def delsvar(delsvar_id: str, *content: str | Element) -> Element:
     """Return a ``core:delsvar`` with mixed content: text and typed elements, in the given order."""
-    element = etree.Element(_core("delsvar"), id=delsvar_id)
-    for part in content:
-        if isinstance(part, str):
-            if len(element):
-                last = element[-1]
-                last.tail = (last.tail or "") + part
-            else:
-                element.text = (element.text or "") + part
-        else:
-            element.append(copy.deepcopy(part))
-    return element
+    return element("core:delsvar", *content, id=delsvar_id)
 
 
 def cv(
@@ -237,21 +229,21 @@ def typed_value(name: str, text: str | None = None, **children: str | None) -> E
     Children are created in keyword order, which must be the schema order; None values are left
     out. Use ``text`` for the simple-typed elements (``date``, ``timestamp``).
     """
-    element = etree.Element(_types(name), nsmap={"types": TYPES_NS})
-    element.text = text
+    built = etree.Element(_types(name), nsmap={"types": TYPES_NS})
+    built.text = text
     for child, value in children.items():
         if value is not None:
-            _sub(element, _types(child), value)
-    return element
+            _sub(built, _types(child), value)
+    return built
 
 
 def extension_element(
     local_name: str = "journalNote", text: str = "kept by the journal system", namespace: str = EXTENSION_NS
 ) -> Element:
     """Return an element in a namespace of the caller's choice, to place at a wildcard position."""
-    element = etree.Element(f"{{{namespace}}}{local_name}", nsmap={"ext": namespace})
-    element.text = text
-    return element
+    built = etree.Element(f"{{{namespace}}}{local_name}", nsmap={"ext": namespace})
+    built.text = text
+    return built
 
 
 def create_draft_response_body(
@@ -281,11 +273,41 @@ def create_draft_response_body(
     return response
 
 
+def element(tag: str, *content: str | Element, **attributes: str) -> Element:
+    """Return an element from a prefixed name (``"core:fornamn"``), text and children in order.
+
+    For building (and breaking) fragments by hand in tests; prefixes are those of ``PREFIXES``, and
+    an unprefixed name has no namespace. Attribute names may be prefixed the same way
+    (``**{"xsi:type": "types:PersonId"}``); the element declares every known prefix, so prefixed
+    attribute values such as an ``xsi:type`` resolve wherever the element ends up.
+    """
+    built = etree.Element(clark(tag), nsmap=PREFIXES)
+    for name, value in attributes.items():
+        built.set(clark(name), value)
+    for part in content:
+        if isinstance(part, str):
+            if len(built):
+                built[-1].tail = (built[-1].tail or "") + part
+            else:
+                built.text = (built.text or "") + part
+        else:
+            built.append(copy.deepcopy(part))
+    return built
+
+
+def clark(name: str) -> str:
+    """Return the Clark notation (``{namespace}local``) of a name prefixed as in ``PREFIXES``."""
+    prefix, colon, local = name.partition(":")
+    if not colon:
+        return name
+    return f"{{{PREFIXES[prefix]}}}{local}"
+
+
 def logical_address_header(address: str) -> Element:
     """Return the RIVTA BP 2.1 ``LogicalAddress`` header element."""
-    element = etree.Element(f"{{{ITR_NS}}}LogicalAddress", nsmap={"itr": ITR_NS})
-    element.text = address
-    return element
+    built = etree.Element(f"{{{ITR_NS}}}LogicalAddress", nsmap={"itr": ITR_NS})
+    built.text = address
+    return built
 
 
 def soap_envelope(body_child: Element, *, headers: Sequence[Element] = ()) -> bytes:
@@ -319,14 +341,14 @@ def _identifier(parent: Element, root: str, extension: str) -> None:
 
 
 def _append_copies(parent: Element, elements: Sequence[Element]) -> None:
-    for element in elements:
-        parent.append(copy.deepcopy(element))
+    for child in elements:
+        parent.append(copy.deepcopy(child))
 
 
 def _sub(parent: Element, tag: str, text: str | None = None) -> Element:
-    element = etree.SubElement(parent, tag)
-    element.text = text
-    return element
+    built = etree.SubElement(parent, tag)
+    built.text = text
+    return built
 
 
 def _body_nsmap() -> dict[str | None, str]:

@@ -79,6 +79,33 @@ class CompiledSchema:
     loaded: tuple[Path, ...]
 
 
+@dataclass(frozen=True)
+class RootSchema:
+    """What a root schema imports, with locations relative to a service domain's schema folder.
+
+    The same relative paths hold for ``xsd/<domain>/`` and for the official
+    ``<RIVTA_OFFICIAL_SCHEMAS>/<domain>/schemas/``, so one description compiles on both sides.
+    """
+
+    domain: str
+    imports: Mapping[str, str]
+    target_namespace: str | None = None
+    elements: Mapping[str, str] | None = None
+
+    def ours(self) -> CompiledSchema:
+        """Compile over our ``xsd/`` folder."""
+        return self.compile(OUR_XSD / self.domain)
+
+    def official(self) -> CompiledSchema:
+        """Compile over the official files, or skip when ``RIVTA_OFFICIAL_SCHEMAS`` is unset."""
+        return self.compile(official_root() / self.domain / "schemas")
+
+    def compile(self, folder: Path) -> CompiledSchema:
+        return compile_root_schema(
+            folder, self.imports, target_namespace=self.target_namespace, elements=self.elements
+        )
+
+
 def root_schema_document(
     imports: Mapping[str, str],
     *,

@@ -11,8 +11,7 @@ from contracts.create_draft_certificate.v3.request import read_request
 from contracts.create_draft_certificate.v3.response import RESPONSE_TAG, write_created, write_error
 from contracts.ns import CREATE_DRAFT_V3, qname
 from domain.drafts import NewDraftRequest
-from domain.draft_checks import result_for
-from domain.result_texts import Problem
+from domain.result_texts import Problem, result_for
 from domain.usecases.create_draft import DraftCreated, DraftRefused
 
 

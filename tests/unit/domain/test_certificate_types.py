@@ -83,12 +83,12 @@ def test_lookup_under_another_code_system_is_unknown() -> None:
 def test_ts_bas_and_ts_diabetes_accept_the_legacy_code_system(code: str) -> None:
     """TSTRK1007 and TSTRK1031 are found under KV_UTLATANDE_TYP as well as KV_INTYGSTYP."""
     registry = load_default_registry()
-    assert registry.lookup(code, KV_UTLATANDE_TYP) is registry.lookup(code, KV_INTYGSTYP) is not None
+    legacy = registry.lookup(code, KV_UTLATANDE_TYP)
+    assert legacy is not None
+    assert legacy is registry.lookup(code, KV_INTYGSTYP)
 
 
-@pytest.mark.parametrize(
-    "code", ["LUSE", "LUAE_NA", "LUAE_FS", "TSTRK1007", "TSTRK1031"]
-)
+@pytest.mark.parametrize("code", ["LUSE", "LUAE_NA", "LUAE_FS", "TSTRK1007", "TSTRK1031"])
 def test_physician_types_allow_lakare_and_vardadministrator(
     registry_types: dict[str, Any], code: str
 ) -> None:
@@ -118,7 +118,7 @@ def test_only_doi_is_allowed_for_deceased(registry_types: dict[str, Any]) -> Non
 
 
 def test_ts_and_death_types_are_not_allowed_for_protected(registry_types: dict[str, Any]) -> None:
-    """All types but the Transportstyrelsen ones and DB/DOI may be created for protected patients."""
+    """All types but Transportstyrelsen's and DB/DOI may be created for protected patients."""
     refused = {code for code, t in registry_types.items() if not t.allowed_for_protected}
     assert refused == {
         "DB", "DOI", "TSTRK1007", "TSTRK1031", "TSTRK1009", "TSTRK1062", "TS8071"
@@ -131,7 +131,7 @@ def test_fk7263_is_inactive(registry_types: dict[str, Any]) -> None:
 
 
 def test_custom_mapping_adds_a_type_without_code() -> None:
-    """A deployment's file with a new type is enough to make that type known, with all its fields."""
+    """A deployment's file with a new type makes that type known, with all its fields."""
     certificate_type = from_mapping(_custom_mapping()).lookup("XYZ123", KV_INTYGSTYP)
     assert certificate_type is not None
     assert certificate_type.name == "Testintyg"

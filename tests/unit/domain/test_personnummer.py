@@ -39,7 +39,8 @@ def test_valid_personnummer_is_accepted() -> None:
 
 def test_second_valid_personnummer_is_accepted() -> None:
     """197001011233 is valid: its check digit is 3, computed by hand above."""
-    assert parse_person_id(PERSONNUMMER_ROOT, VALID_PERSONNUMMER_1970).digits == VALID_PERSONNUMMER_1970
+    person_id = parse_person_id(PERSONNUMMER_ROOT, VALID_PERSONNUMMER_1970)
+    assert person_id.digits == VALID_PERSONNUMMER_1970
 
 
 def test_leap_day_in_leap_year_is_accepted() -> None:
@@ -102,7 +103,8 @@ def test_samordningsnummer_february_31_is_a_date_problem() -> None:
 
 def test_day_61_with_personnummer_root_is_a_root_mismatch() -> None:
     """Day 61 is a valid samordningsnummer day, so with the personnummer root the root is wrong."""
-    error = pytest.raises(InvalidPersonId, parse_person_id, PERSONNUMMER_ROOT, VALID_SAMORDNINGSNUMMER)
+    with pytest.raises(InvalidPersonId) as error:
+        parse_person_id(PERSONNUMMER_ROOT, VALID_SAMORDNINGSNUMMER)
     assert error.value.reason is PersonIdProblem.ROOT_MISMATCH
     assert error.value.declared is PersonIdKind.PERSONNUMMER
     assert error.value.actual is PersonIdKind.SAMORDNINGSNUMMER
@@ -115,7 +117,13 @@ def test_personnummer_with_samordningsnummer_root_is_a_root_mismatch() -> None:
 
 @pytest.mark.parametrize(
     "extension",
-    ["19121212-1212", "1212121212", "1912121212123", "19121212121X", "１９１２１２１２１２１２"],
+    [
+        "19121212-1212",
+        "1212121212",
+        "1912121212123",
+        "19121212121X",
+        "\uff11\uff19\uff11\uff12" * 3,  # full-width digits pass str.isdigit()
+    ],
 )
 def test_anything_but_twelve_ascii_digits_is_a_format_problem(extension: str) -> None:
     """Dashes, ten digits, thirteen digits, letters and full-width digits are all refused."""

@@ -88,7 +88,7 @@ def test_position_203090_without_group_code_is_vardadministrator() -> None:
 
 
 def test_group_code_of_the_other_position_does_not_count() -> None:
-    """Group codes pair with their own position: 203090 with 9100009 (a 204090 code) is not läkare."""
+    """Group codes pair with their own position: 203090 with 9100009 (a 204090 code) is not."""
     assert role_of(_personnel(positions=("203090",), group_codes=("9100009",))) is (
         Role.VARDADMINISTRATOR
     )
@@ -111,5 +111,6 @@ def test_nurse_wins_over_midwife() -> None:
 
 
 def test_intern_nurse_acts_as_lakare() -> None:
-    """A licensed nurse in physician internship acts as läkare: the position rule also ranks first."""
-    assert role_of(_personnel(professions=("Sjuksköterska",), positions=("204010",))) is Role.LAKARE
+    """A licensed nurse in physician internship acts as läkare: the position rule ranks first."""
+    personnel = _personnel(professions=("Sjuksköterska",), positions=("204010",))
+    assert role_of(personnel) is Role.LAKARE

@@ -1,0 +1,74 @@
+"""Integrated units: care units that have created a draft through CreateDraftCertificate.
+
+A unit becomes integrated the first time a journal system creates a draft for it; from then on it
+receives status updates (CertificateStatusUpdateForCare) and its users are sent to the journal system
+rather than to standalone use. ``first_seen`` records when that happened, ``last_seen`` the latest
+draft, which tells an operator whether an integration is still alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from domain.values import HsaId
+from store.base import Base, upsert
+
+
+class IntegratedUnitRow(Base):
+    __tablename__ = "integrated_unit"
+
+    unit_key: Mapped[str] = mapped_column(primary_key=True)  # HsaId.key
+    unit_hsa_id: Mapped[str]  # the spelling of the first request
+    care_giver_hsa_id: Mapped[str]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class IntegratedUnit:
+    """A unit known to be integrated, with its care giver and when it was first and last seen."""
+
+    unit: HsaId
+    care_giver: HsaId
+    first_seen: datetime
+    last_seen: datetime
+
+
+def register_integrated_unit(session: Session, unit: HsaId, care_giver: HsaId, now: datetime) -> None:
+    """Record that ``unit`` created a draft at ``now``: insert it, or move ``last_seen`` to ``now``.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two first drafts for the same unit at the
+    same moment (two gateway instances on PostgreSQL) cannot both insert and fail on the key. On a
+    conflict the care giver is updated too: the latest request knows best, and a unit that moved
+    between care givers must get its status updates addressed with the new one. ``first_seen`` and
+    the original spelling of the unit's HSA-id are kept.
+    """
+    upsert(
+        session,
+        IntegratedUnitRow.__table__,  # type: ignore[arg-type]
+        [{
+            "unit_key": unit.key,
+            "unit_hsa_id": unit.value,
+            "care_giver_hsa_id": care_giver.value,
+            "first_seen": now,
+            "last_seen": now,
+        }],
+        key=["unit_key"],
+        update=["care_giver_hsa_id", "last_seen"],
+    )
+
+
+def get_integrated_unit(session: Session, unit: HsaId) -> IntegratedUnit | None:
+    """The integrated unit with this HSA-id (compared case-insensitively), or None."""
+    row = session.get(IntegratedUnitRow, unit.key, populate_existing=True)
+    if row is None:
+        return None
+    return IntegratedUnit(
+        unit=HsaId(row.unit_hsa_id),
+        care_giver=HsaId(row.care_giver_hsa_id),
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+    )

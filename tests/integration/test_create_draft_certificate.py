@@ -1,0 +1,364 @@
+"""CreateDraftCertificate v3 end to end: HTTP on loopback, Spyne, the XSDs, the rules and the database.
+
+zeep builds its client from the running gateway's ``?wsdl``; refusals are posted as raw SOAP so that
+each case can be exact. Every refusal must answer HTTP 200 with the contract's ERROR result and leave
+no row behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import structlog
+from lxml import etree
+from sqlalchemy import func, select
+from zeep import Client, Settings as ZeepSettings
+from zeep.plugins import HistoryPlugin
+from zeep.transports import Transport
+
+from cli.serve import load_demo_directory
+from cli.settings import Settings
+from cli.wiring import gateway_deps
+from contracts.ns import CORE, CREATE_DRAFT_V3, TYPES
+from domain import result_texts as texts
+from domain.directory import DirectoryUnavailable
+from domain.values import HsaId
+from gateway import make_app
+from gateway.validation import schema_for_wsdl
+from store import drafts, outbox, pdl, units
+from store.base import Base
+from store.migrate import upgrade
+from store.session import make_engine, make_session_factory, transaction
+from tests.integration.gateway_server import serving
+from tests.messages import create_draft_envelope, prefill_element
+
+RIVTA_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
+INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"
+VALIDATION_PERSON = "191212121212"  # Tolvan: configured as a validation person in one test only
+OFFICIAL_WSDL = "clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
+OUR_WSDL = Path(__file__).resolve().parents[2] / "xsd/clinicalprocess-healthcond-certificate/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
+
+pytestmark = pytest.mark.integration
+
+
+def _demo_patients() -> list[dict[str, Any]]:
+    data = json.loads(resources.files("cli").joinpath("demo_directory.json").read_text(encoding="utf-8"))
+    return list(data["patients"])
+
+
+def _patient(**flags: bool) -> str:
+    for patient in _demo_patients():
+        if all(bool(patient.get(key)) == value for key, value in flags.items()):
+            return str(patient["personId"])
+    raise AssertionError(f"the demo directory has no patient with {flags}")
+
+
+class Gateway:
+    """A running gateway on one database, with helpers to post and to count rows."""
+
+    def __init__(self, url: str, db_url: str) -> None:
+        self.url = url
+        self.db_url = db_url
+        self.engine = make_engine(db_url)
+        self.factory = make_session_factory(self.engine)
+
+    def post(self, body: bytes, path: str = RIVTA_PATH, headers: dict[str, str] | None = None) -> tuple[int, etree._Element, dict[str, str]]:
+        request = urllib.request.Request(
+            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, etree.fromstring(response.read()), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, etree.fromstring(error.read()), dict(error.headers)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table outside the directory: what a refused request must not change."""
+        with self.engine.connect() as connection:
+            return {
+                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in Base.metadata.sorted_tables
+                if not table.name.startswith("directory")
+            }
+
+
+def _build(db_url: str, **settings: Any) -> tuple[Settings, Any]:
+    config = replace(Settings(database_url=db_url), **settings)
+    upgrade(db_url)
+    load_demo_directory(db_url)
+    return config, gateway_deps(config)
+
+
+@pytest.fixture
+def gateway(db_url: str) -> Iterator[Gateway]:
+    _, deps = _build(db_url, validation_persons=())
+    with serving(make_app(deps)) as url:
+        running = Gateway(url, db_url)
+        yield running
+        running.engine.dispose()
+
+
+def _result(envelope: etree._Element) -> dict[str, str | None]:
+    result = envelope.find(f".//{{{CREATE_DRAFT_V3}}}result")
+    assert result is not None, etree.tostring(envelope)
+    return {
+        "code": result.findtext(f"{{{CORE}}}resultCode"),
+        "error_id": result.findtext(f"{{{CORE}}}errorId"),
+        "text": result.findtext(f"{{{CORE}}}resultText"),
+    }
+
+
+def _response_schema() -> Any:
+    official = os.environ.get("RIVTA_OFFICIAL_SCHEMAS")
+    return schema_for_wsdl(Path(official) / OFFICIAL_WSDL if official else OUR_WSDL)
+
+
+def _assert_refused(gateway: Gateway, body: bytes, text: texts.ResultText, **kwargs: Any) -> dict[str, str | None]:
+    before = gateway.row_counts()
+    status, envelope, _ = gateway.post(body, **kwargs)
+    assert status == 200
+    result = _result(envelope)
+    assert result["code"] == "ERROR"
+    assert result["error_id"] == text.error_id.value
+    assert text.sv.split("{")[0] in (result["text"] or ""), result["text"]
+    assert envelope.find(f".//{{{CREATE_DRAFT_V3}}}intygs-id") is None
+    assert not _response_schema().violations([], envelope[0][0])
+    assert gateway.row_counts() == before
+    return result
+
+
+def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: Gateway) -> None:
+    """zeep built from ?wsdl gets OK with an id; draft, unit, SKAPAT event and PDL record are stored."""
+    session = requests.Session()
+    session.trust_env = False
+    history = HistoryPlugin()
+    client = Client(
+        f"{gateway.url}{RIVTA_PATH}?wsdl",
+        transport=Transport(session=session, timeout=10, operation_timeout=10),
+        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
+        plugins=[history],
+    )
+    response = client.service.CreateDraftCertificate(
+        _soapheaders={"LogicalAddress": "SE2321000016-1000"},
+        intyg={
+            "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
+            "patient": {
+                "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
+                "fornamn": "Tolvan",
+                "efternamn": "Tolvansson",
+                "postadress": "Gatan 2",
+                "postnummer": "12345",
+                "postort": "Staden",
+            },
+            "skapadAv": {
+                "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
+                "fullstandigtNamn": "Ann Läkare",
+                "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"}, "enhetsnamn": "Vårdcentralen"},
+            },
+            "ref": "journal-ref-1",
+        },
+    )
+    assert response.result.resultCode == "OK"
+    assert response["intygs-id"].root == "SE2321000016-1000"
+    certificate_id = response["intygs-id"].extension
+    assert not _response_schema().violations([], history.last_received["envelope"][0][0])
+
+    with transaction(gateway.factory) as db:
+        draft = drafts.get_draft(db, certificate_id)
+        unit = units.get_integrated_unit(db, HsaId("SE2321000016-1000"))
+        events = outbox.events_for_certificate(db, certificate_id)
+        records = pdl.records_for_certificate(db, certificate_id)
+    assert draft is not None and draft.type_code == "LISJP" and draft.ref == "journal-ref-1"
+    assert draft.patient.family_name == "Tolvansson" and not draft.test_certificate
+    assert unit is not None and unit.care_giver == HsaId("SE2321000016-0001")
+    assert [event.code.value for event in events] == ["SKAPAT"]
+    assert events[0].acting_user == HsaId("SE2321000016-P001") and events[0].payload == {"ref": "journal-ref-1"}
+    assert [(r.activity, r.purpose, r.resource_type, r.patient_id) for r in records] == [
+        ("Skriva", "Vård och behandling", "Intyg", "191212121212")
+    ]
+
+
+def test_the_incumbent_path_answers_too_and_echoes_the_correlation_id(gateway: Gateway) -> None:
+    """The /services alias works, and x-skltp-correlation-id comes back."""
+    status, envelope, headers = gateway.post(
+        create_draft_envelope(), path=INCUMBENT_PATH, headers={"x-skltp-correlation-id": "corr-42"}
+    )
+    assert status == 200 and _result(envelope)["code"] == "OK"
+    assert headers.get("x-skltp-correlation-id") == "corr-42"
+
+
+def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
+    """Elements at wildcard positions and forifyllnad with typed delsvar are stored, not dropped."""
+    extension = etree.Element("{urn:example:extension}note")
+    extension.text = "kept"
+    status, envelope, _ = gateway.post(create_draft_envelope(prefill=prefill_element(), extensions=[extension]))
+    assert status == 200 and _result(envelope)["code"] == "OK"
+    certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+    with transaction(gateway.factory) as db:
+        draft = drafts.get_draft(db, certificate_id)
+    assert draft is not None and draft.prefill_xml and "delsvar" in draft.prefill_xml
+    assert draft.extensions and all("kept" in e.xml for e in draft.extensions)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b"this is not xml", texts.NOT_XML),
+        (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', texts.HOSTILE_XML),
+        (b"<a>" * 5000 + b"</a>" * 5000, texts.HOSTILE_XML),
+        (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>', texts.NOT_SOAP),
+        (create_draft_envelope(person_id="1912121212"), texts.SCHEMA_VIOLATION),
+    ],
+    ids=["not-xml", "xxe", "deep", "empty-body", "schema"],
+)
+def test_front_door_refusals_answer_the_contract_with_http_200(gateway: Gateway, body: bytes, text: texts.ResultText) -> None:
+    """Bad and hostile input gets ERROR with the catalogue's errorId, never a fault, and stores nothing."""
+    _assert_refused(gateway, body, text)
+
+
+def test_billion_laughs_is_refused_and_stores_nothing(gateway: Gateway) -> None:
+    """An entity bomb is refused quickly."""
+    bomb = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8)
+    ) + "]><l>&i;</l>"
+    _assert_refused(gateway, bomb.encode(), texts.HOSTILE_XML)
+
+
+def test_oversize_request_is_refused_unread(db_url: str) -> None:
+    """A body over max_request_bytes is answered from its Content-Length alone."""
+    _, deps = _build(db_url)
+    deps = replace(deps, max_request_bytes=4096)
+    with serving(make_app(deps)) as url:
+        running = Gateway(url, db_url)
+        _assert_refused(running, create_draft_envelope(ref="x" * 10_000), texts.TOO_LARGE)
+        running.engine.dispose()
+
+
+def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
+    """A schema error names where it is."""
+    result = _assert_refused(gateway, create_draft_envelope(person_id="1912121212"), texts.SCHEMA_VIOLATION)
+    assert "person-id/extension" in (result["text"] or "")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "text"),
+    [
+        ({"user_hsa_id": "SE2321000016-NOBODY"}, texts.ISSUER_UNKNOWN),
+        ({"unit_hsa_id": "SE2321000016-2000", "unit_name": "Annan enhet"}, texts.ISSUER_NO_ASSIGNMENT),
+        ({"family_name": "  "}, texts.PATIENT_FAMILY_NAME_MISSING),
+        ({"person_id": "191212121213"}, texts.PERSON_ID_CHECKSUM),
+        ({"type_code": "NOSUCHTYPE"}, texts.TYPE_UNKNOWN),
+        ({"type_code": "LUSE", "user_hsa_id": "SE2321000016-P003"}, texts.ROLE_NOT_ALLOWED),
+        ({"person_id": "190101012385"}, texts.PATIENT_UNKNOWN),
+    ],
+    ids=["unknown-user", "no-assignment", "blank-family-name", "checksum", "unknown-type", "role", "not-in-pu"],
+)
+def test_business_rules_refuse_with_the_catalogue_answer(gateway: Gateway, overrides: dict[str, str], text: texts.ResultText) -> None:
+    """Each rule answers with its catalogue entry over the wire and stores nothing."""
+    _assert_refused(gateway, create_draft_envelope(**overrides), text)
+
+
+def test_deceased_and_protected_patients_are_refused_over_the_wire(gateway: Gateway) -> None:
+    """PU facts reach the rules: deceased patient for LISJP, protected patient for a care administrator."""
+    _assert_refused(gateway, create_draft_envelope(person_id=_patient(deceased=True)), texts.PATIENT_DECEASED)
+    _assert_refused(
+        gateway,
+        create_draft_envelope(person_id=_patient(protectedIdentity=True), user_hsa_id="SE2321000016-P002"),
+        texts.PROTECTED_PATIENT_ROLE,
+    )
+
+
+def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
+    """A user and unit sent in other letter case are still found."""
+    status, envelope, _ = gateway.post(create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000"))
+    assert status == 200 and _result(envelope)["code"] == "OK"
+
+
+def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: str) -> None:
+    """A configured validation person's draft is created, marked as test, and not PDL-logged."""
+    _, deps = _build(db_url, validation_persons=(VALIDATION_PERSON,))
+    with serving(make_app(deps)) as url:
+        running = Gateway(url, db_url)
+        status, envelope, _ = running.post(create_draft_envelope(person_id=VALIDATION_PERSON))
+        certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+        with transaction(running.factory) as db:
+            draft = drafts.get_draft(db, certificate_id)
+            records = pdl.records_for_certificate(db, certificate_id)
+        running.engine.dispose()
+    assert status == 200 and draft is not None and draft.test_certificate and records == []
+
+
+class _DownDirectory:
+    def __getattr__(self, name: str) -> Any:
+        def unavailable(*args: Any) -> Any:
+            raise DirectoryUnavailable("HSA does not answer")
+
+        return unavailable
+
+
+def test_directory_outage_answers_technical_error(db_url: str) -> None:
+    """When HSA/PU does not answer, the journal system is told to try again (TECHNICAL_ERROR)."""
+    config, _ = _build(db_url)
+    with serving(make_app(gateway_deps(config, directory=_DownDirectory()))) as url:
+        running = Gateway(url, db_url)
+        _assert_refused(running, create_draft_envelope(), texts.DEPENDENCY_UNAVAILABLE)
+        running.engine.dispose()
+
+
+def test_database_outage_answers_technical_error(db_url: str) -> None:
+    """A database that cannot be reached gives TECHNICAL_ERROR, not a stack trace."""
+    config = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    deps = gateway_deps(config)
+    with serving(make_app(deps)) as url:
+        status, envelope, _ = Gateway(url, db_url).post(create_draft_envelope())
+    result = _result(envelope)
+    assert status == 200 and result["code"] == "ERROR" and result["error_id"] == "TECHNICAL_ERROR"
+    assert "Traceback" not in (result["text"] or "")
+
+
+def test_request_log_line_has_outcome_and_no_personnummer(gateway: Gateway) -> None:
+    """One log line per request with contract, result and duration; the personnummer never appears."""
+    with structlog.testing.capture_logs() as logs:
+        gateway.post(create_draft_envelope())
+        gateway.post(create_draft_envelope(person_id="191212121213"))
+    lines = [entry for entry in logs if entry["event"] == "soap_request"]
+    assert [(line["result_code"], line["error_id"]) for line in lines] == [("OK", None), ("ERROR", "VALIDATION_ERROR")]
+    assert all("duration_ms" in line and line["contract"] == "CreateDraftCertificate" for line in lines)
+    assert "191212121212" not in repr(logs) and "191212121213" not in repr(logs)
+
+
+def test_wsdl_and_imported_schemas_are_served_with_rewritten_addresses(gateway: Gateway) -> None:
+    """?wsdl names the URL it came from; ?xsd= serves only whitelisted schemas."""
+    with urllib.request.urlopen(f"{gateway.url}{INCUMBENT_PATH}?wsdl", timeout=10) as response:
+        wsdl = etree.fromstring(response.read())
+    address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
+    assert address is not None and address.get("location") == f"{gateway.url}{INCUMBENT_PATH}"
+    locations = wsdl.xpath("//@schemaLocation")
+    assert locations and all(loc.startswith(f"{gateway.url}{INCUMBENT_PATH}?xsd=") for loc in locations)
+    for location in locations:
+        with urllib.request.urlopen(location, timeout=10) as response:
+            assert etree.fromstring(response.read()).tag == "{http://www.w3.org/2001/XMLSchema}schema"
+    for bad in ("../../../../../etc/passwd", "nope.xsd"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{gateway.url}{RIVTA_PATH}?xsd={bad}", timeout=10)
+        assert refused.value.code == 404
+
+
+def test_probes_answer(gateway: Gateway) -> None:
+    """/healthz is up; /readyz reports the database and the directory's age."""
+    with urllib.request.urlopen(f"{gateway.url}/healthz", timeout=10) as response:
+        assert json.loads(response.read()) == {"status": "up"}
+    with urllib.request.urlopen(f"{gateway.url}/readyz", timeout=10) as response:
+        ready = json.loads(response.read())
+    assert ready["status"] == "ready" and ready["database"] == "ok"
+    assert ready["directory"]["ageSeconds"] is not None and ready["directory"]["ageSeconds"] >= 0
