@@ -66,4 +66,5 @@ def gateway_deps(settings: Settings, directory: Directory | None = None) -> Gate
         create_draft=partial(create_draft, create_deps),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
+        close=engine.dispose,
     )

@@ -95,26 +95,6 @@ def parse_directory_document(data: Mapping[str, Any]) -> DirectoryDocument:
     return DirectoryDocument(produced_at, care_givers, units, personnel, patients)
 
 
-def parents_first(units: Sequence[Unit]) -> list[Unit]:
-    """The units ordered so that a parent in the list comes before its sub-units.
-
-    The store inserts in this order, because a sub-unit's foreign key must find its parent. Parents
-    outside the list are ignored; a cycle (which the parser refuses) cannot loop forever here.
-    """
-    by_key = {unit.hsa_id.key: unit for unit in units}
-    ordered: list[Unit] = []
-    placed: set[str] = set()
-    for unit in units:
-        chain: list[Unit] = []
-        current: Unit | None = unit
-        while current is not None and current.hsa_id.key not in placed:
-            placed.add(current.hsa_id.key)
-            chain.append(current)
-            current = by_key.get(current.parent.key) if current.parent else None
-        ordered.extend(reversed(chain))
-    return ordered
-
-
 def _check_unit_tree(units: Sequence[Unit]) -> None:
     by_key = {unit.hsa_id.key: unit for unit in units}
     for index, unit in enumerate(units):

@@ -12,7 +12,7 @@ for whom (APPLICATION_ERROR).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 
 from domain import result_texts as texts
 from domain.certificate_types import CertificateType
@@ -20,7 +20,7 @@ from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
 from domain.drafts import CertificateTypeRef, NewDraftRequest
 from domain.personnummer import InvalidPersonId, PersonIdProblem, parse_person_id
 from domain.result_texts import Problem, ResultText
-from domain.values import ErrorId, HsaId, PersonIdKind, Role
+from domain.values import HsaId, PersonIdKind, Role
 
 PERSON_ID_PATH = "intyg/patient/person-id/extension"
 PERSON_ID_ROOT_PATH = "intyg/patient/person-id/root"

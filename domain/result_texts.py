@@ -37,7 +37,8 @@ class ResultText:
 
     def problem(self, path: str | None = None, **fields: Any) -> Problem:
         """Render this entry with ``fields`` into a ``Problem`` (``path`` is the element path, if any)."""
-        return Problem(self.id, self.error_id, self.sv.format(**fields), path, dict(fields))
+        # The path is a field too, so a text may name it as {path}.
+        return Problem(self.id, self.error_id, self.sv.format(path=path, **fields), path, dict(fields))
 
 
 # Which errorId answers a request with problems of several kinds; earlier wins. See ``result_for``.

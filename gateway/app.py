@@ -51,6 +51,7 @@ class GatewayDeps:
     create_draft: Callable[[NewDraftRequest, str], DraftCreated | DraftRefused]
     readiness: Callable[[], Readiness]
     max_request_bytes: int = 2 * 1024 * 1024
+    close: Callable[[], None] = lambda: None  # releases pools when the process stops serving
 
 
 class Endpoint:
@@ -92,7 +93,7 @@ class Endpoint:
         element = self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
         environ[OUTCOME_KEY] = outcome_of(element)
         body = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))), ("Connection", "close")])
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
 

@@ -101,7 +101,10 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             raise _Refusal(
                 [SCHEMA_VIOLATION.problem(path=v.path, reason=v.reason) for v in violations]
             )
-        super().decompose_incoming_envelope(ctx, message)
+        # What Spyne's own decomposition would set, without its second walk over the envelope.
+        ctx.in_header_doc = headers
+        ctx.in_body_doc = body
+        ctx.method_request_string = body.tag
 
     def serialize(self, ctx: Any, message: Any) -> None:
         if message is not self.RESPONSE:

@@ -26,7 +26,7 @@ from sqlalchemy import ForeignKey, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, aliased, mapped_column, sessionmaker
 
 from domain.directory import Assignment, CareGiver, DirectoryUnavailable, Person, Personnel, Unit
-from domain.directory_import import DirectoryDocument, parents_first
+from domain.directory_import import DirectoryDocument
 from domain.values import HsaId, PersonId, PersonIdKind
 from store.base import Base, BigId, upsert
 from store.errors import DatabaseUnavailable, DirectoryImportError
@@ -148,7 +148,7 @@ def import_directory(session: Session, document: DirectoryDocument, now: datetim
     _check_references(session, document)
     _check_merged_tree(session, document)
     _upsert_rows(session, CareGiverRow, [_care_giver_row(c) for c in document.care_givers])
-    _upsert_rows(session, UnitRow, [_unit_row(unit) for unit in parents_first(document.units)])
+    _upsert_rows(session, UnitRow, [_unit_row(unit) for unit in _parents_first(document.units)])
     _upsert_rows(session, PersonnelRow, [
         {"hsa_key": p.hsa_id.key, "hsa_id": p.hsa_id.value, "name": p.name,
          "prescriber_code": p.prescriber_code} for p in document.personnel
@@ -177,6 +177,26 @@ def directory_produced_at(session: Session) -> datetime | None:
     return session.scalar(
         select(DirectoryImportRow.produced_at).order_by(DirectoryImportRow.id.desc()).limit(1)
     )
+
+
+def _parents_first(units: Sequence[Unit]) -> list[Unit]:
+    """The units ordered so that a parent in the list comes before its sub-units.
+
+    A sub-unit's foreign key must find its parent when the row is written. Parents outside the list
+    are already stored; a cycle (which the checks refuse) cannot loop forever here.
+    """
+    by_key = {unit.hsa_id.key: unit for unit in units}
+    ordered: list[Unit] = []
+    placed: set[str] = set()
+    for unit in units:
+        chain: list[Unit] = []
+        current: Unit | None = unit
+        while current is not None and current.hsa_id.key not in placed:
+            placed.add(current.hsa_id.key)
+            chain.append(current)
+            current = by_key.get(current.parent.key) if current.parent else None
+        ordered.extend(reversed(chain))
+    return ordered
 
 
 def _check_references(session: Session, document: DirectoryDocument) -> None:

@@ -20,7 +20,7 @@ Columns beyond the event itself, and why each exists now:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -62,14 +62,19 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=text("CURRENT_TIMESTAMP"))
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An outbox event as stored: the event, its row id (its place in the order) and its status."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEvent(OutboxEvent):
+    """An outbox event as stored: the event's fields plus its row id (its place in the order),
+    its delivery status and when the row was written."""
 
     id: int
     status: OutboxStatus
     created_at: datetime
-    event: OutboxEvent
+
+    @property
+    def event(self) -> OutboxEvent:
+        """The plain event, without the storage fields."""
+        return OutboxEvent(**{f.name: getattr(self, f.name) for f in fields(OutboxEvent)})
 
 
 def enqueue(session: Session, event: OutboxEvent) -> int:
@@ -106,17 +111,15 @@ def events_for_certificate(session: Session, certificate_id: str) -> list[Stored
             id=row.id,
             status=row.status,
             created_at=row.created_at,
-            event=OutboxEvent(
-                certificate_id=row.certificate_id,
-                code=row.event_code,
-                occurred_at=row.occurred_at,
-                unit=HsaId(row.unit_hsa_id),
-                care_giver=HsaId(row.care_giver_hsa_id),
-                correlation_id=row.correlation_id,
-                acting_user=HsaId(row.acting_user_hsa_id) if row.acting_user_hsa_id else None,
-                payload=dict(row.payload),
-                payload_version=row.payload_version,
-            ),
+            certificate_id=row.certificate_id,
+            code=row.event_code,
+            occurred_at=row.occurred_at,
+            unit=HsaId(row.unit_hsa_id),
+            care_giver=HsaId(row.care_giver_hsa_id),
+            correlation_id=row.correlation_id,
+            acting_user=HsaId(row.acting_user_hsa_id) if row.acting_user_hsa_id else None,
+            payload=dict(row.payload),
+            payload_version=row.payload_version,
         )
         for row in rows
     ]

@@ -161,8 +161,24 @@ def create_draft_body(
 def prefill_element(*svar_elements: Element, extensions: Sequence[Element] = ()) -> Element:
     """Return an ``ext33:forifyllnad`` holding the given ``svar`` elements (see :func:`svar`).
 
-    No ``svar`` at all is allowed by the contract. ``extensions`` go to the wildcard after them.
+    Without any ``svar`` it holds a sample modelled on LISJP's questions: a coded delsvar, a text
+    delsvar, and a svar with ``instans`` whose delsvar hold a code and a date period. For the
+    (valid) empty forifyllnad, use ``element("ext33:forifyllnad")``. ``extensions`` go to the
+    wildcard after the svar.
     """
+    if not svar_elements:
+        svar_elements = (
+            svar(
+                "28", delsvar("28.1", cv("NUVARANDE_ARBETE", "KV_FKMU_0002", display_name="Nuvarande arbete"))
+            ),
+            svar("29", delsvar("29.1", "Snickare")),
+            svar(
+                "32",
+                delsvar("32.1", cv("HELT_NEDSATT", "KV_FKMU_0003")),
+                delsvar("32.2", date_period("2024-01-01", "2024-01-14")),
+                instans=1,
+            ),
+        )
     forifyllnad = etree.Element(f"{{{EXT33_NS}}}forifyllnad", nsmap=_body_nsmap())
     _append_copies(forifyllnad, svar_elements)
     _append_copies(forifyllnad, extensions)

@@ -15,8 +15,7 @@ from lxml import etree
 from tests import messages as m
 from tests.conformance.corpus import Corpus
 from tests.conformance.schemas import RootSchema
-
-Element = etree._Element
+from tests.messages import Element
 
 PROBE_NS = "urn:intygsgateway:test:probe"
 CORE_TYPES = (
@@ -77,10 +76,16 @@ def code(tag: str, value: str, system: str | None, display: str | None = None) -
 
 
 def vardgivare(*extra: Element) -> list[Element]:
-    return [ident("core:vardgivare-id", m.HSA_ID_ROOT, "SE2321000016-0001"), e("core:vardgivarnamn", "Region Alfa"), *extra]
+    return [
+        ident("core:vardgivare-id", m.HSA_ID_ROOT, "SE2321000016-0001"),
+        e("core:vardgivarnamn", "Region Alfa"),
+        *extra,
+    ]
 
 
-def enhet(epost: str | None = "alfa@example.org", *, workplace_root: str = ARBETSPLATSKOD, phone: bool = True) -> list[Element]:
+def enhet(
+    epost: str | None = "alfa@example.org", *, workplace_root: str = ARBETSPLATSKOD, phone: bool = True
+) -> list[Element]:
     children = [
         ident("core:enhets-id", m.HSA_ID_ROOT, m.DEFAULT_UNIT_HSA_ID),
         ident("core:arbetsplatskod", workplace_root, "1234567890"),
@@ -98,9 +103,15 @@ def enhet(epost: str | None = "alfa@example.org", *, workplace_root: str = ARBET
 
 
 def hos_personal(*, befattning_system: str = BEFATTNING, full: bool = True) -> list[Element]:
-    children = [ident("core:personal-id", m.HSA_ID_ROOT, m.DEFAULT_USER_HSA_ID), e("core:fullstandigtNamn", "Ajla Doktor")]
+    children = [
+        ident("core:personal-id", m.HSA_ID_ROOT, m.DEFAULT_USER_HSA_ID),
+        e("core:fullstandigtNamn", "Ajla Doktor"),
+    ]
     if full:
-        children += [e("core:forskrivarkod", "0000000"), code("core:befattning", "203090", befattning_system, "Läkare")]
+        children += [
+            e("core:forskrivarkod", "0000000"),
+            code("core:befattning", "203090", befattning_system, "Läkare"),
+        ]
     children.append(e("core:enhet", *enhet()))
     if full:
         children += [
@@ -122,7 +133,11 @@ def patient() -> list[Element]:
 
 
 def status(tidpunkt: str = "2024-01-02T10:00:00", part_system: str = KV_PART) -> list[Element]:
-    return [code("core:part", "FKASSA", part_system), code("core:status", "SENTTO", KV_STATUS), e("core:tidpunkt", tidpunkt)]
+    return [
+        code("core:part", "FKASSA", part_system),
+        code("core:status", "SENTTO", KV_STATUS),
+        e("core:tidpunkt", tidpunkt),
+    ]
 
 
 def signature() -> Element:
@@ -144,7 +159,9 @@ def signature() -> Element:
     )
 
 
-def intyg(*, signeringstidpunkt: str = "2024-01-02T09:00:00", underskrift: Element | None = None) -> list[Element]:
+def intyg(
+    *, signeringstidpunkt: str = "2024-01-02T09:00:00", underskrift: Element | None = None
+) -> list[Element]:
     return [
         ident("core:intygs-id", m.DEFAULT_UNIT_HSA_ID, "9f02dd2f-f57c-4a73-8190-2fe602cd6e27"),
         code("core:mottagare", "FKASSA", KV_PART),
@@ -155,14 +172,27 @@ def intyg(*, signeringstidpunkt: str = "2024-01-02T09:00:00", underskrift: Eleme
         e("core:skickatTidpunkt", "2024-01-02T09:05:00"),
         e("core:patient", *patient()),
         e("core:skapadAv", *hos_personal()),
-        e("core:relation", code("core:typ", "ERSATT", KV_RELATION), ident("core:intygs-id", "x", "y"), m.extension_element()),
+        e(
+            "core:relation",
+            code("core:typ", "ERSATT", KV_RELATION),
+            ident("core:intygs-id", "x", "y"),
+            m.extension_element(),
+        ),
         e("core:status", *status(), m.extension_element()),
-        m.element("core:svar", e("core:instans", "1"), m.element("core:delsvar", "text", id="1.1"), m.extension_element(), id="1"),
+        m.element(
+            "core:svar",
+            e("core:instans", "1"),
+            m.element("core:delsvar", "text", id="1.1"),
+            m.extension_element(),
+            id="1",
+        ),
         e("ext32:underskrift", underskrift if underskrift is not None else signature()),
     ]
 
 
-def handelse(tidpunkt: str = "2024-01-02T10:00:00.123", *, sista: str = "2024-02-01", extra: Element | None = None) -> list[Element]:
+def handelse(
+    tidpunkt: str = "2024-01-02T10:00:00.123", *, sista: str = "2024-02-01", extra: Element | None = None
+) -> list[Element]:
     children = [
         code("core:handelsekod", "NYFRFV", KV_HANDELSE),
         e("core:tidpunkt", tidpunkt),
@@ -174,7 +204,12 @@ def handelse(tidpunkt: str = "2024-01-02T10:00:00.123", *, sista: str = "2024-02
 
 
 def arenden(totalt: str = "3") -> list[Element]:
-    return [e("core:totalt", totalt), e("core:ejBesvarade", "1"), e("core:besvarade", "1"), e("core:hanterade", "1")]
+    return [
+        e("core:totalt", totalt),
+        e("core:ejBesvarade", "1"),
+        e("core:besvarade", "1"),
+        e("core:hanterade", "1"),
+    ]
 
 
 # --- valid ------------------------------------------------------------------------------------
@@ -222,13 +257,24 @@ def question_counts_with_extension() -> bytes:
 @valid
 def message_reference() -> bytes:
     """MeddelandeReferens with the optional referens-id and an extension."""
-    return probe("MeddelandeReferens", e("core:meddelande-id", "m1"), e("core:referens-id", "r1"), m.extension_element())
+    return probe(
+        "MeddelandeReferens",
+        e("core:meddelande-id", "m1"),
+        e("core:referens-id", "r1"),
+        m.extension_element(),
+    )
 
 
 @valid
 def error_result() -> bytes:
     """ResultType with ERROR, text, error id and an extension."""
-    return probe("ResultType", e("core:resultCode", "ERROR"), e("core:resultText", "x"), e("core:errorId", "TECHNICAL_ERROR"), m.extension_element())
+    return probe(
+        "ResultType",
+        e("core:resultCode", "ERROR"),
+        e("core:resultText", "x"),
+        e("core:errorId", "TECHNICAL_ERROR"),
+        m.extension_element(),
+    )
 
 
 @valid

@@ -49,7 +49,7 @@ def official_root() -> Path:
     return root
 
 
-class LocalFilesOnly(etree.Resolver):
+class LocalFilesOnly(etree.Resolver):  # type: ignore[misc]
     """Resolve schema documents to files inside one folder; record and refuse everything else."""
 
     def __init__(self, folder: Path) -> None:
@@ -235,7 +235,8 @@ def wsdl_outline(path: Path) -> dict[str, object]:
         return {
             "body": None if body is None else {"use": body.get("use"), "parts": body.get("parts")},
             "headers": sorted(
-                (qname(h, "message") or "", h.get("part") or "", h.get("use") or "") for h in io.findall(f"{s}header")
+                (qname(h, "message") or "", h.get("part") or "", h.get("use") or "")
+                for h in io.findall(f"{s}header")
             ),
         }
 
@@ -245,11 +246,16 @@ def wsdl_outline(path: Path) -> dict[str, object]:
         "name": root.get("name"),
         "targetNamespace": root.get("targetNamespace"),
         "types": sorted(
-            (schema.get("targetNamespace") or "", tuple(sorted(i.get("namespace") or "" for i in schema.iter(f"{{{XS_NS}}}import"))))
+            (
+                schema.get("targetNamespace") or "",
+                tuple(sorted(i.get("namespace") or "" for i in schema.iter(f"{{{XS_NS}}}import"))),
+            )
             for schema in schemas
         ),
         "messages": {
-            m.get("name"): [(p.get("name"), qname(p, "element"), qname(p, "type")) for p in m.findall(f"{w}part")]
+            m.get("name"): [
+                (p.get("name"), qname(p, "element"), qname(p, "type")) for p in m.findall(f"{w}part")
+            ]
             for m in root.findall(f"{w}message")
         },
         "portTypes": {
@@ -281,12 +287,82 @@ def wsdl_outline(path: Path) -> dict[str, object]:
         },
         "services": {
             svc.get("name"): {
-                port.get("name"): (qname(port, "binding"), _attributes(port.find(f"{s}address"), ("location",)))
+                port.get("name"): (
+                    qname(port, "binding"),
+                    _attributes(port.find(f"{s}address"), ("location",)),
+                )
                 for port in svc.findall(f"{w}port")
             }
             for svc in root.findall(f"{w}service")
         },
     }
+
+
+#: Defaults that an explicit attribute may repeat, by schema component; filled in before comparing.
+_DEFAULTS = {
+    "element": {"minOccurs": "1", "maxOccurs": "1", "nillable": "false", "abstract": "false"},
+    "any": {"minOccurs": "1", "maxOccurs": "1", "namespace": "##any", "processContents": "strict"},
+    "sequence": {"minOccurs": "1", "maxOccurs": "1"},
+    "choice": {"minOccurs": "1", "maxOccurs": "1"},
+    "attribute": {"use": "optional"},
+    "anyAttribute": {"namespace": "##any", "processContents": "strict"},
+    "complexType": {"mixed": "false", "abstract": "false"},
+    "complexContent": {"mixed": "false"},
+}
+_QNAME_ATTRIBUTES = ("type", "ref", "base", "itemType", "substitutionGroup")
+_SCHEMA_ATTRIBUTES = (("elementFormDefault", "unqualified"), ("attributeFormDefault", "unqualified"),
+                      ("blockDefault", ""), ("finalDefault", ""))  # fmt: skip
+
+Component = tuple[str, tuple[tuple[str, str], ...], tuple["Component", ...]]
+
+
+def schema_declarations(files: Iterable[Path]) -> dict[str, dict[str, object]]:
+    """Return, per target namespace, what the schema files declare, in a form that compares with ==.
+
+    Each top-level component (element, type, group, attribute) is reduced to its meaning:
+    annotations and comments dropped, QName-valued attributes resolved to Clark notation, default
+    values filled in, whitespace around values stripped. Imports count by namespace only, since
+    their locations differ between file layouts. Two sets of files with equal results accept the
+    same documents.
+    """
+    result: dict[str, dict[str, object]] = {}
+    for path in files:
+        root = etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False)).getroot()
+        if root.tag != f"{{{XS_NS}}}schema":
+            continue
+        namespace = root.get("targetNamespace") or ""
+        entry = result.setdefault(namespace, {"imports": set()})
+        entry["schema"] = tuple((name, root.get(name, default)) for name, default in _SCHEMA_ATTRIBUTES)
+        for child in root:
+            if not isinstance(child.tag, str) or child.tag == f"{{{XS_NS}}}annotation":
+                continue
+            local = etree.QName(child).localname
+            if local in ("import", "include"):
+                imports = entry["imports"]
+                assert isinstance(imports, set)
+                imports.add(child.get("namespace") or "")
+                continue
+            entry[f"{local} {child.get('name')}"] = _component(child, top_level=True)
+    return result
+
+
+def _component(element: etree._Element, *, top_level: bool = False) -> Component:
+    local = etree.QName(element).localname
+    attributes = dict(_DEFAULTS.get(local, {}))
+    if top_level and local == "element":
+        del attributes["minOccurs"], attributes["maxOccurs"]  # occurrence belongs to local particles
+    for name, value in element.attrib.items():
+        value = value.strip()
+        if name in _QNAME_ATTRIBUTES:
+            prefix, _, localname = value.rpartition(":")
+            value = f"{{{element.nsmap.get(prefix or None, '')}}}{localname}"
+        attributes[str(name)] = value
+    children = tuple(
+        _component(child)
+        for child in element
+        if isinstance(child.tag, str) and child.tag != f"{{{XS_NS}}}annotation"
+    )
+    return (local, tuple(sorted(attributes.items())), children)
 
 
 def schema_locations(document: etree._Element) -> list[str]:

@@ -12,6 +12,7 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -33,7 +34,7 @@ from contracts.ns import CORE, CREATE_DRAFT_V3, TYPES
 from domain import result_texts as texts
 from domain.directory import DirectoryUnavailable
 from domain.values import HsaId
-from gateway import make_app
+from gateway import GatewayDeps, make_app
 from gateway.validation import schema_for_wsdl
 from store import drafts, outbox, pdl, units
 from store.base import Base
@@ -99,13 +100,23 @@ def _build(db_url: str, **settings: Any) -> tuple[Settings, Any]:
     return config, gateway_deps(config)
 
 
+@contextmanager
+def running(deps: GatewayDeps, db_url: str) -> Iterator[Gateway]:
+    """Serve ``deps`` on loopback; release every pool afterwards."""
+    with serving(make_app(deps)) as url:
+        gateway = Gateway(url, db_url)
+        try:
+            yield gateway
+        finally:
+            gateway.engine.dispose()
+            deps.close()
+
+
 @pytest.fixture
 def gateway(db_url: str) -> Iterator[Gateway]:
     _, deps = _build(db_url, validation_persons=())
-    with serving(make_app(deps)) as url:
-        running = Gateway(url, db_url)
-        yield running
-        running.engine.dispose()
+    with running(deps, db_url) as gateway:
+        yield gateway
 
 
 def _result(envelope: etree._Element) -> dict[str, str | None]:
@@ -168,6 +179,7 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
             "ref": "journal-ref-1",
         },
     )
+    session.close()
     assert response.result.resultCode == "OK"
     assert response["intygs-id"].root == "SE2321000016-1000"
     certificate_id = response["intygs-id"].extension
@@ -237,11 +249,8 @@ def test_billion_laughs_is_refused_and_stores_nothing(gateway: Gateway) -> None:
 def test_oversize_request_is_refused_unread(db_url: str) -> None:
     """A body over max_request_bytes is answered from its Content-Length alone."""
     _, deps = _build(db_url)
-    deps = replace(deps, max_request_bytes=4096)
-    with serving(make_app(deps)) as url:
-        running = Gateway(url, db_url)
-        _assert_refused(running, create_draft_envelope(ref="x" * 10_000), texts.TOO_LARGE)
-        running.engine.dispose()
+    with running(replace(deps, max_request_bytes=4096), db_url) as gateway:
+        _assert_refused(gateway, create_draft_envelope(ref="x" * 10_000), texts.TOO_LARGE)
 
 
 def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
@@ -259,7 +268,7 @@ def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
         ({"person_id": "191212121213"}, texts.PERSON_ID_CHECKSUM),
         ({"type_code": "NOSUCHTYPE"}, texts.TYPE_UNKNOWN),
         ({"type_code": "LUSE", "user_hsa_id": "SE2321000016-P003"}, texts.ROLE_NOT_ALLOWED),
-        ({"person_id": "190101012385"}, texts.PATIENT_UNKNOWN),
+        ({"person_id": "190101012383"}, texts.PATIENT_UNKNOWN),
     ],
     ids=["unknown-user", "no-assignment", "blank-family-name", "checksum", "unknown-type", "role", "not-in-pu"],
 )
@@ -287,14 +296,12 @@ def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
 def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: str) -> None:
     """A configured validation person's draft is created, marked as test, and not PDL-logged."""
     _, deps = _build(db_url, validation_persons=(VALIDATION_PERSON,))
-    with serving(make_app(deps)) as url:
-        running = Gateway(url, db_url)
-        status, envelope, _ = running.post(create_draft_envelope(person_id=VALIDATION_PERSON))
+    with running(deps, db_url) as gateway:
+        status, envelope, _ = gateway.post(create_draft_envelope(person_id=VALIDATION_PERSON))
         certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
-        with transaction(running.factory) as db:
+        with transaction(gateway.factory) as db:
             draft = drafts.get_draft(db, certificate_id)
             records = pdl.records_for_certificate(db, certificate_id)
-        running.engine.dispose()
     assert status == 200 and draft is not None and draft.test_certificate and records == []
 
 
@@ -308,19 +315,17 @@ class _DownDirectory:
 
 def test_directory_outage_answers_technical_error(db_url: str) -> None:
     """When HSA/PU does not answer, the journal system is told to try again (TECHNICAL_ERROR)."""
-    config, _ = _build(db_url)
-    with serving(make_app(gateway_deps(config, directory=_DownDirectory()))) as url:
-        running = Gateway(url, db_url)
-        _assert_refused(running, create_draft_envelope(), texts.DEPENDENCY_UNAVAILABLE)
-        running.engine.dispose()
+    config, deps = _build(db_url)
+    deps.close()
+    with running(gateway_deps(config, directory=_DownDirectory()), db_url) as gateway:
+        _assert_refused(gateway, create_draft_envelope(), texts.DEPENDENCY_UNAVAILABLE)
 
 
 def test_database_outage_answers_technical_error(db_url: str) -> None:
     """A database that cannot be reached gives TECHNICAL_ERROR, not a stack trace."""
     config = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
-    deps = gateway_deps(config)
-    with serving(make_app(deps)) as url:
-        status, envelope, _ = Gateway(url, db_url).post(create_draft_envelope())
+    with running(gateway_deps(config), db_url) as gateway:
+        status, envelope, _ = gateway.post(create_draft_envelope())
     result = _result(envelope)
     assert status == 200 and result["code"] == "ERROR" and result["error_id"] == "TECHNICAL_ERROR"
     assert "Traceback" not in (result["text"] or "")
@@ -352,6 +357,7 @@ def test_wsdl_and_imported_schemas_are_served_with_rewritten_addresses(gateway: 
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(f"{gateway.url}{RIVTA_PATH}?xsd={bad}", timeout=10)
         assert refused.value.code == 404
+        refused.value.close()
 
 
 def test_probes_answer(gateway: Gateway) -> None:

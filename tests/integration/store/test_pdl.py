@@ -1,0 +1,48 @@
+"""PDL records are appended and read back per certificate."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
+from store.pdl import append, records_for_certificate
+from store.session import transaction
+
+
+def record(log_id: str, certificate_id: str, activity: Activity, **extra: object) -> PdlRecord:
+    return PdlRecord(
+        log_id=log_id,
+        system_id="SE2321000016-GW01",
+        activity=activity.value,
+        start_date=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+        purpose=PURPOSE_CARE,
+        user_id="SE2321000016-P001",
+        user_care_giver_id="SE2321000016-0001",
+        user_care_unit_id="SE2321000016-1000",
+        resource_type=RESOURCE_CERTIFICATE,
+        resource_care_giver_id="SE2321000016-0001",
+        activity_level=certificate_id,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_records_are_appended_and_listed_per_certificate(session_factory: sessionmaker[Session]) -> None:
+    """Each certificate's records come back complete and in the order they were appended."""
+    full = record(
+        "log-1", "cert-1", Activity.WRITE, system_name="Intygsgateway", activity_args="utkast",
+        user_name="Ann Läkare", user_assignment="Vård och behandling", user_title="Läkare",
+        user_care_giver_name="Region Demo", user_care_unit_name="Vårdcentralen Demo",
+        patient_id_root="1.2.752.129.2.1.3.1", patient_id="191212121212",
+        patient_name="Tolvan Tolvansson", resource_care_giver_name="Region Demo",
+        resource_care_unit_id="SE2321000016-1000", resource_care_unit_name="Vårdcentralen Demo",
+    )
+    minimal = record("log-2", "cert-1", Activity.READ)
+    with transaction(session_factory) as session:
+        append(session, full)
+        append(session, record("log-3", "cert-2", Activity.READ))
+        append(session, minimal)
+    with transaction(session_factory) as session:
+        assert records_for_certificate(session, "cert-1") == [full, minimal]
+        assert records_for_certificate(session, "cert-9") == []

@@ -1,0 +1,92 @@
+"""Engines, the unit of work, error translation and the UTC column type."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.values import HsaId
+from store.errors import DatabaseUnavailable
+from store.health import ping
+from store.session import make_engine, make_session_factory, transaction
+from store.types import NaiveDatetimeError
+from store.units import get_integrated_unit, register_integrated_unit
+
+UNIT = HsaId("SE2321000016-1000")
+CARE_GIVER = HsaId("SE2321000016-0001")
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+class Boom(Exception):
+    pass
+
+
+def test_transaction_commits_on_success(session_factory: sessionmaker[Session]) -> None:
+    """What a transaction writes is visible to the next one."""
+    with transaction(session_factory) as session:
+        register_integrated_unit(session, UNIT, CARE_GIVER, NOW)
+    with transaction(session_factory) as session:
+        assert get_integrated_unit(session, UNIT) is not None
+
+
+def test_transaction_rolls_back_on_exception(session_factory: sessionmaker[Session]) -> None:
+    """An exception inside the block undoes every write and propagates unchanged."""
+    with pytest.raises(Boom), transaction(session_factory) as session:
+        register_integrated_unit(session, UNIT, CARE_GIVER, NOW)
+        raise Boom
+    with transaction(session_factory) as session:
+        assert get_integrated_unit(session, UNIT) is None
+
+
+def test_ping_answers_on_a_live_database(engine: Engine) -> None:
+    """``ping`` returns quietly when the database answers."""
+    ping(engine)
+
+
+def test_unreachable_postgres_is_database_unavailable_within_seconds() -> None:
+    """A PostgreSQL URL nobody listens on gives DatabaseUnavailable quickly, for ping and transactions."""
+    engine = make_engine("postgresql://intygsgateway@127.0.0.1:1/intygsgateway")
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseUnavailable) as raised:
+            ping(engine)
+        with pytest.raises(DatabaseUnavailable), transaction(make_session_factory(engine)) as session:
+            session.execute(text("SELECT 1"))
+        assert time.monotonic() - started < 3
+        assert raised.value.__cause__ is not None
+    finally:
+        engine.dispose()
+
+
+def test_unsupported_urls_are_refused() -> None:
+    """Only SQLite and PostgreSQL through psycopg 3 are accepted."""
+    with pytest.raises(ValueError):
+        make_engine("mysql://localhost/gateway")
+    with pytest.raises(ValueError):
+        make_engine("postgresql+psycopg2://localhost/gateway")
+
+
+def test_utc_column_refuses_naive_datetimes(session_factory: sessionmaker[Session]) -> None:
+    """Writing a datetime without a zone fails instead of guessing one."""
+    with pytest.raises(StatementError) as raised, transaction(session_factory) as session:
+        register_integrated_unit(session, UNIT, CARE_GIVER, datetime(2026, 11, 20, 8, 0))
+    assert isinstance(raised.value.orig, NaiveDatetimeError)
+
+
+def test_utc_column_returns_aware_utc(session_factory: sessionmaker[Session]) -> None:
+    """A time written with any offset comes back as the same instant, aware and in UTC."""
+    stockholm_winter = timezone(timedelta(hours=1))
+    written = datetime(2026, 11, 20, 9, 30, 15, 123456, tzinfo=stockholm_winter)
+    with transaction(session_factory) as session:
+        register_integrated_unit(session, UNIT, CARE_GIVER, written)
+    with transaction(session_factory) as session:
+        stored = get_integrated_unit(session, UNIT)
+    assert stored is not None
+    assert stored.first_seen == written
+    assert stored.first_seen.tzinfo is UTC
+    assert stored.first_seen.hour == 8
