@@ -1,7 +1,7 @@
 """The catalogue of result texts: one stable id per refusal rule, a Swedish text and its English twin.
 
 Every ERROR answer the gateway gives is built from an entry here, so that integrators can look an
-answer up by its id (``docs/result-texts.md`` lists them all) and tests can check each rule's answer
+answer up by its id (the README's "Result texts" section lists them all) and tests can check each rule's answer
 against the catalogue instead of against hand-written strings. Texts name the field, the value where
 it is safe to echo (never a personnummer), and what the user can do.
 """
@@ -363,5 +363,5 @@ CREATE_DRAFT_TEXTS = (
     PROTECTED_PATIENT_TYPE,
 )
 
-# Every catalogue entry, for docs/result-texts.md, the README and the test that keeps them in step.
+# Every catalogue entry, for the README and the test that keeps them in step.
 ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS

@@ -1,4 +1,4 @@
-"""Tests for domain.result_texts: a consistent catalogue, and docs/result-texts.md matching it."""
+"""Tests for domain.result_texts: a consistent catalogue, and the README matching it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from domain import result_texts
 from domain.result_texts import ALL_TEXTS, CREATE_DRAFT_TEXTS, ROLE_NAMES, ResultText
 from domain.values import ErrorId, Role
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "result-texts.md"
+DOC = Path(__file__).resolve().parents[3] / "README.md"
 ROW = re.compile(r"^\| `(?P<id>[^`]+)` \|")
 
 
@@ -26,7 +26,9 @@ def _placeholders(template: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def doc_lines() -> list[str]:
-    return DOC.read_text(encoding="utf-8").splitlines()
+    """The lines of the README's "Result texts" section (other sections have tables too)."""
+    section = DOC.read_text(encoding="utf-8").split("\n## Result texts\n", 1)[1].split("\n## ", 1)[0]
+    return section.splitlines()
 
 
 def test_all_texts_holds_every_entry_in_the_module() -> None:
@@ -58,7 +60,7 @@ def test_no_text_contains_the_problem_separator() -> None:
 
 
 def test_no_text_contains_a_table_pipe() -> None:
-    """The texts sit in a Markdown table in docs/result-texts.md."""
+    """The texts sit in a Markdown table in the README."""
     assert not [text.id for text in ALL_TEXTS if "|" in text.sv + text.en]
 
 
@@ -80,7 +82,7 @@ def test_every_role_has_a_swedish_name() -> None:
 
 @pytest.mark.parametrize("text", ALL_TEXTS, ids=lambda text: text.id)
 def test_doc_lists_entry_with_exact_texts(text: ResultText, doc_lines: list[str]) -> None:
-    """docs/result-texts.md has a row with this entry's id, errorId and both texts, verbatim."""
+    """the README has a row with this entry's id, errorId and both texts, verbatim."""
     assert _row(text) in doc_lines
 
 
