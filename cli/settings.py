@@ -36,6 +36,7 @@ class Settings:
     system_name: str = "Intygsgateway"
     validation_persons: tuple[str, ...] = ()
     certificate_types_file: str = ""
+    directory_cache_seconds: int = 60
     log_level: str = "info"
     log_format: str = "json"
 
@@ -54,6 +55,7 @@ SETTINGS_HELP: Mapping[str, str] = {
     "system_name": "the gateway's name in its own PDL records",
     "validation_persons": "personnummer of validation persons (comma-separated in the environment): their drafts become test certificates",
     "certificate_types_file": "TOML file replacing the built-in certificate type registry (see docs/certificate-types.md)",
+    "directory_cache_seconds": "how long directory (HSA/PU) answers are reused; 0 turns the cache off",
     "log_level": "debug, info, warning or error",
     "log_format": "json (one JSON object per line) or console (for a terminal)",
 }

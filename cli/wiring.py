@@ -9,6 +9,7 @@ from pathlib import Path
 
 from domain.certificate_types import CertificateTypeRegistry, load_default_registry
 from domain.directory import Directory
+from domain.directory_cache import CachedDirectory
 from domain.pdl import SystemIdentity
 from domain.usecases.create_draft import CreateDraftDeps, create_draft
 from gateway import GatewayDeps, Readiness
@@ -38,9 +39,12 @@ def gateway_deps(settings: Settings, directory: Directory | None = None) -> Gate
     """
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
+    directory = directory or SqlDirectory(factory)
+    if settings.directory_cache_seconds > 0:
+        directory = CachedDirectory(directory, settings.directory_cache_seconds, utc_now)
     create_deps = CreateDraftDeps(
         transaction=partial(transaction, factory),
-        directory=directory or SqlDirectory(factory),
+        directory=directory,
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
