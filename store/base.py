@@ -20,9 +20,18 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Enum, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -52,7 +61,7 @@ class Base(DeclarativeBase):
     """Base class of all mapped classes; holds the metadata Alembic compares against."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UtcDateTime(),
         enum.Enum: Enum(
             enum.Enum,
@@ -64,6 +73,34 @@ class Base(DeclarativeBase):
         ),
         str: String(),
     }
+
+
+def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An ``INSERT`` that supports ``ON CONFLICT`` for the database the session is bound to."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"ON CONFLICT is not implemented for the {dialect} dialect")
+
+
+def later_of(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
+    """The larger of two values in SQL: ``greatest`` on PostgreSQL, two-argument ``max`` on SQLite.
+
+    On SQLite this compares ``UtcDateTime`` values as text, which is right because every value is
+    written in the same fixed-width UTC format.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return func.greatest(first, second)
+    return func.max(first, second)
+
+
+def earlier_of(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
+    """The smaller of two values in SQL (see ``later_of``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.least(first, second)
+    return func.min(first, second)
 
 
 def upsert(
@@ -82,14 +119,7 @@ def upsert(
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(table)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(table)
-    else:
-        raise NotImplementedError(f"upsert is not implemented for the {dialect} dialect")
+    statement = dialect_insert(session, table)
     if update:
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(

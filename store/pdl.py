@@ -21,7 +21,7 @@ from store.base import Base, BigId
 
 class PdlRow(Base):
     __tablename__ = "pdl_record"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     log_id: Mapped[str]

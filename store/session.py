@@ -4,8 +4,8 @@ One URL picks the database:
 
 * ``sqlite:///path/to/gateway.db`` (embedded, one process): foreign keys on, WAL so that readers do
   not block the writer, a busy timeout so that a second writer waits instead of failing at once, and
-  ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``). ``sqlite://`` is an in-memory
-  database shared by all threads of the process, for demos and quick experiments.
+  ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``). An in-memory ``sqlite://``
+  works too (one connection shared by all threads) but lives only as long as its engine.
 * ``postgresql://...`` or ``postgresql+psycopg://...`` (psycopg 3; other drivers are refused):
   ``pool_pre_ping`` so that a connection the server dropped is replaced instead of failing the next
   request, and a short ``connect_timeout`` so that a dead server answers within seconds rather than

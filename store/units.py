@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table, case
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.values import HsaId
-from store.base import Base, upsert
+from store.base import Base, dialect_insert, earlier_of, later_of
 
 
 class IntegratedUnitRow(Base):
@@ -41,24 +43,34 @@ def register_integrated_unit(session: Session, unit: HsaId, care_giver: HsaId, n
     """Record that ``unit`` created a draft at ``now``: insert it, or move ``last_seen`` to ``now``.
 
     One ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two first drafts for the same unit at the
-    same moment (two gateway instances on PostgreSQL) cannot both insert and fail on the key. On a
-    conflict the care giver is updated too: the latest request knows best, and a unit that moved
-    between care givers must get its status updates addressed with the new one. ``first_seen`` and
-    the original spelling of the unit's HSA-id are kept.
+    same moment (two gateway instances on PostgreSQL) cannot both insert and fail on the key. Since
+    such transactions may commit in either order, ``last_seen`` only ever moves forward and
+    ``first_seen`` only backward. The care giver follows the newest request: a unit that moved
+    between care givers must get its status updates addressed with the new one. The spelling of
+    the unit's HSA-id from the first request is kept.
     """
-    upsert(
-        session,
-        IntegratedUnitRow.__table__,  # type: ignore[arg-type]
-        [{
-            "unit_key": unit.key,
-            "unit_hsa_id": unit.value,
-            "care_giver_hsa_id": care_giver.value,
-            "first_seen": now,
-            "last_seen": now,
-        }],
-        key=["unit_key"],
-        update=["care_giver_hsa_id", "last_seen"],
+    table = cast(Table, IntegratedUnitRow.__table__)
+    statement = dialect_insert(session, table).values(
+        unit_key=unit.key,
+        unit_hsa_id=unit.value,
+        care_giver_hsa_id=care_giver.value,
+        first_seen=now,
+        last_seen=now,
     )
+    new = statement.excluded
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["unit_key"],
+        set_={
+            # Concurrent requests may commit out of order: keep the extremes, not the last writer,
+            # and the care giver of the newest request.
+            "first_seen": earlier_of(session, table.c.first_seen, new.first_seen),
+            "last_seen": later_of(session, table.c.last_seen, new.last_seen),
+            "care_giver_hsa_id": case(
+                (new.last_seen >= table.c.last_seen, new.care_giver_hsa_id),
+                else_=table.c.care_giver_hsa_id,
+            ),
+        },
+    ))
 
 
 def get_integrated_unit(session: Session, unit: HsaId) -> IntegratedUnit | None:

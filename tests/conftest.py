@@ -11,6 +11,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 _real_connect = socket.socket.connect
 
@@ -38,3 +39,10 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """Undo any structlog configuration a test made (the CLI configures it to print to stdout)."""
+    yield
+    structlog.reset_defaults()

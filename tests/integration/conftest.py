@@ -5,7 +5,8 @@ Fixtures (all reusable by end-to-end tests that start the gateway on ``db_url``)
 * ``pg_url`` (session): the admin URL of a PostgreSQL server. ``TEST_DATABASE_URL`` if set,
   otherwise a cluster started for this test run in a temporary directory (``initdb``/``pg_ctl`` run
   as the ``postgres`` user when pytest runs as root, since PostgreSQL refuses to run as root) and
-  stopped at the end. Without PostgreSQL binaries the test is skipped, or fails when ``CI`` is set:
+  stopped at the end (``TEST_DATABASE_URL`` must name a PostgreSQL 13 or newer server and a role
+  that may create databases). Without PostgreSQL binaries the test is skipped, or fails when ``CI`` is set:
   CI must run the PostgreSQL half of the suite.
 * ``db_backend``: ``"sqlite"`` or ``"postgresql"``; every test that uses a database runs on both.
 * ``blank_db_url``: a new, empty database (no tables) on that backend, for migration tests.
@@ -86,7 +87,9 @@ def pg_url() -> Iterator[str]:
     data, port = os.path.join(base, "data"), _free_port()
 
     def run(*command: str) -> None:
-        done = subprocess.run([*run_as, *command], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [*run_as, *command], capture_output=True, text=True, timeout=60, check=False
+        )
         if done.returncode != 0:
             log = Path(base, "log")
             detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -100,7 +103,7 @@ def pg_url() -> Iterator[str]:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
+                       capture_output=True, timeout=60, check=False)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,8 @@ LATER = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def demo_data() -> dict[str, Any]:
-    return json.loads(DEMO.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(DEMO.read_text(encoding="utf-8"))
+    return data
 
 
 def load(factory: sessionmaker[Session], data: dict[str, Any], now: datetime = NOW) -> None:
@@ -170,7 +170,7 @@ def test_lookups_ignore_case_and_surrounding_space(session_factory: sessionmaker
 def test_respelled_hsa_id_updates_the_same_record(session_factory: sessionmaker[Session]) -> None:
     """Importing an HSA-id in another case updates the record and keeps the newest spelling."""
     load(session_factory, demo_data())
-    data = copy.deepcopy(demo_data())
+    data = demo_data()
     data["careGivers"][0]["hsaId"] = "se2321000016-0001"
     load(session_factory, {"careGivers": data["careGivers"]})
     care_giver = SqlDirectory(session_factory).care_giver(HsaId("SE2321000016-0001"))
@@ -185,3 +185,42 @@ def test_directory_unavailable_when_the_database_is_down() -> None:
             SqlDirectory(make_session_factory(engine)).unit(HsaId("SE2321000016-1000"))
     finally:
         engine.dispose()
+
+
+def _broken(change: str) -> dict[str, Any]:
+    data = demo_data()
+    if change == "unknown-field":
+        data["patients"][1]["deceaced"] = True
+    elif change == "naive-produced-at":
+        data["producedAt"] = "2026-11-20T08:00:00"
+    elif change == "duplicate-unit":
+        data["units"][2]["hsaId"] = "se2321000016-1000 "
+    elif change == "cycle":
+        data["units"][0]["parent"] = "SE2321000016-1003"
+    elif change == "blank-name":
+        data["personnel"][3]["name"] = "  "
+    elif change == "string-flag":
+        data["patients"][0]["deceased"] = "false"
+    elif change == "foreign-parent":
+        data["careGivers"].append({"hsaId": "SE2321000016-0002", "name": "Region Annan"})
+        data["units"][1]["careGiver"] = "SE2321000016-0002"
+    return data
+
+
+@pytest.mark.parametrize(
+    ("change", "record", "field"),
+    [
+        ("unknown-field", "patients[1]", "deceaced"),
+        ("naive-produced-at", "document", "producedAt"),
+        ("duplicate-unit", "units[2]", "hsaId"),
+        ("cycle", "units[0]", "parent"),
+        ("blank-name", "personnel[3]", "name"),
+        ("string-flag", "patients[0]", "deceased"),
+        ("foreign-parent", "units[1]", "careGiver"),
+    ],
+)
+def test_malformed_documents_name_the_record_and_field(change: str, record: str, field: str) -> None:
+    """Each kind of mistake is refused by the parser with the record's index and the field."""
+    with pytest.raises(DirectoryFormatError) as raised:
+        parse_directory_document(_broken(change))
+    assert (raised.value.record, raised.value.field) == (record, field)

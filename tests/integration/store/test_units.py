@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,3 +42,33 @@ def test_unregistered_unit_is_none(session_factory: sessionmaker[Session]) -> No
     """A unit that never created a draft is not integrated."""
     with transaction(session_factory) as session:
         assert get_integrated_unit(session, HsaId("SE2321000016-2000")) is None
+
+
+def test_simultaneous_first_registrations_all_succeed(session_factory: sessionmaker[Session]) -> None:
+    """Eight transactions registering the same new unit at once neither fail nor duplicate it."""
+    unit, care_giver = HsaId("SE2321000016-1000"), HsaId("SE2321000016-0001")
+    start = threading.Barrier(8)
+
+    def register(offset: int) -> None:
+        with transaction(session_factory) as session:
+            start.wait(timeout=10)
+            register_integrated_unit(session, unit, care_giver, FIRST + timedelta(seconds=offset))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(register, offset) for offset in range(8)]:
+            future.result(timeout=30)  # re-raises whatever failed in the thread
+    with transaction(session_factory) as session:
+        stored = get_integrated_unit(session, unit)
+    assert stored is not None
+    assert FIRST <= stored.first_seen <= stored.last_seen <= FIRST + timedelta(seconds=7)
+
+
+def test_out_of_order_registrations_keep_the_extremes(session_factory: sessionmaker[Session]) -> None:
+    """A registration with an older time (a transaction that committed late) moves neither time inward."""
+    with transaction(session_factory) as session:
+        register_integrated_unit(session, HsaId("SE2321000016-1000"), HsaId("SE2321000016-0002"), LATER)
+        register_integrated_unit(session, HsaId("SE2321000016-1000"), HsaId("SE2321000016-0001"), FIRST)
+        stored = get_integrated_unit(session, HsaId("SE2321000016-1000"))
+    assert stored == IntegratedUnit(
+        HsaId("SE2321000016-1000"), HsaId("SE2321000016-0002"), FIRST, LATER
+    )
