@@ -22,14 +22,12 @@ marked ``postgres``.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
-import socket
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -39,9 +37,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.migrate import upgrade
 from store.session import make_engine, make_session_factory
+from tests.pgcluster import PostgresUnavailable, postgres_cluster
 
 HERE = Path(__file__).resolve().parent
-_PG_OPTIONS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,21 +49,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _postgres_bindir() -> str | None:
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
-    for bindir in reversed(candidates):
-        if os.path.exists(os.path.join(bindir, "initdb")):
-            return bindir
-    found = shutil.which("initdb")
-    return os.path.dirname(found) if found else None
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """The admin URL of a PostgreSQL server for this test run (see the module docstring)."""
@@ -73,38 +56,16 @@ def pg_url() -> Iterator[str]:
     if configured:
         yield configured
         return
-    bindir = _postgres_bindir()
-    if bindir is None:
-        reason = "PostgreSQL binaries (initdb, pg_ctl) not found; install the postgresql package"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}: CI must run the PostgreSQL tests")
-        pytest.skip(reason)
-    base = tempfile.mkdtemp(prefix="intygsgateway-pg-")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
-        shutil.chown(base, "postgres", "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data, port = os.path.join(base, "data"), _free_port()
-
-    def run(*command: str) -> None:
-        done = subprocess.run(
-            [*run_as, *command], capture_output=True, text=True, timeout=60, check=False
-        )
-        if done.returncode != 0:
-            log = Path(base, "log")
-            detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-            pytest.fail(f"{command[0]} failed: {done.stderr.strip()} {detail}")
-
-    run(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
-        "-E", "UTF8", "--locale=C.UTF-8")
-    run(f"{bindir}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-t", "30", "-o",
-        f"-p {port} -k {base} -c listen_addresses=127.0.0.1 {_PG_OPTIONS}", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60, check=False)
-        shutil.rmtree(base, ignore_errors=True)
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(postgres_cluster())
+        except PostgresUnavailable as missing:
+            if os.environ.get("CI"):
+                pytest.fail(f"{missing}: CI must run the PostgreSQL tests")
+            pytest.skip(str(missing))
+        except subprocess.CalledProcessError as failed:
+            pytest.fail(f"PostgreSQL did not start: {failed.stderr!r}")
+        yield url
 
 
 def _admin_engine(pg_url: str) -> Engine:
