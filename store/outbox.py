@@ -25,7 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, select, text
+from sqlalchemy import JSON, Index, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.events import OutboxEvent
@@ -83,7 +83,7 @@ def enqueue(session: Session, event: OutboxEvent) -> int:
     Raises:
         TypeError: the payload is not JSON-serialisable (found when the row is flushed).
     """
-    row = OutboxRow(
+    values = dict(
         certificate_id=event.certificate_id,
         event_code=event.code,
         occurred_at=event.occurred_at,
@@ -96,9 +96,8 @@ def enqueue(session: Session, event: OutboxEvent) -> int:
         status=OutboxStatus.PENDING,
         next_attempt_at=event.occurred_at,
     )
-    session.add(row)
-    session.flush()  # assigns the id
-    return row.id
+    # A bulk-style INSERT ... RETURNING: no unit-of-work bookkeeping for a row nobody reads back here.
+    return int(session.execute(insert(OutboxRow).returning(OutboxRow.id), [values]).scalar_one())
 
 
 def events_for_certificate(session: Session, certificate_id: str) -> list[StoredEvent]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.pdl import PdlRecord
@@ -55,8 +55,8 @@ _RECORD_FIELDS = tuple(field.name for field in fields(PdlRecord))
 
 def append(session: Session, record: PdlRecord) -> None:
     """Add ``record`` to the log in the caller's transaction."""
-    session.add(PdlRow(**{name: getattr(record, name) for name in _RECORD_FIELDS}))
-    session.flush()
+    # A bulk-style INSERT: the log is append-only, so no ORM object is ever needed for a new record.
+    session.execute(insert(PdlRow), [{name: getattr(record, name) for name in _RECORD_FIELDS}])
 
 
 def records_for_certificate(session: Session, certificate_id: str) -> list[PdlRecord]:

@@ -7,9 +7,12 @@ One URL picks the database:
   ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``). An in-memory ``sqlite://``
   works too (one connection shared by all threads) but lives only as long as its engine.
 * ``postgresql://...`` or ``postgresql+psycopg://...`` (psycopg 3; other drivers are refused):
-  ``pool_pre_ping`` so that a connection the server dropped is replaced instead of failing the next
-  request, and a short ``connect_timeout`` so that a dead server answers within seconds rather than
-  after the kernel's TCP timeout.
+  no ``pool_pre_ping`` (it costs a round trip, about a third of a small transaction here): a
+  connection the server dropped fails the one request that meets it, SQLAlchemy then discards the
+  whole pool, and that request answers TECHNICAL_ERROR, which callers resend. ``pool_recycle``
+  retires connections before idle timeouts in firewalls or poolers cut them. A short
+  ``connect_timeout`` makes a dead server answer within seconds rather than after the kernel's TCP
+  timeout.
 
 ``transaction(factory)`` is the unit of work (``sessionmaker.begin()``: commit on success, roll back on
 any exception) and translates driver failures into ``store.errors``, once, so that no caller has to
@@ -31,6 +34,7 @@ from sqlalchemy.pool import StaticPool
 from store.errors import Conflict, DatabaseUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POOL_RECYCLE_S = 1800  # below common firewall and pooler idle timeouts
 POSTGRES_CONNECT_TIMEOUT_S = 3  # libpq treats anything below 2 as 2
 
 
@@ -91,7 +95,7 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,11 +9,12 @@ everything is written in one transaction.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session
@@ -34,6 +35,34 @@ from store.errors import DatabaseUnavailable
 log = structlog.get_logger("domain.create_draft")
 
 MAX_TREE_DEPTH = 32  # far deeper than any HSA tree; stops a cycle in bad directory data
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class RecentlyRegistered:
+    """The integrated units this process registered lately, to skip rewriting them on every draft.
+
+    A busy unit creates many drafts a minute; upserting its register row each time costs a database
+    round trip for nothing but a fresher ``last_seen``. A unit is remembered only after the
+    transaction that registered it has committed, so a rolled-back registration is never taken for
+    a real one. ``last_seen`` is therefore accurate to ``LAST_SEEN_RESOLUTION``; a change of care
+    giver is written at once.
+    """
+
+    def __init__(self, resolution: timedelta = LAST_SEEN_RESOLUTION) -> None:
+        self._resolution = resolution
+        self._until: dict[tuple[str, str], datetime] = {}
+        self._lock = threading.Lock()
+
+    def is_fresh(self, unit: HsaId, care_giver: HsaId, now: datetime) -> bool:
+        """True when this process registered ``unit`` under ``care_giver`` less than a resolution ago."""
+        with self._lock:
+            until = self._until.get((unit.key, care_giver.key))
+        return until is not None and now < until
+
+    def remember(self, unit: HsaId, care_giver: HsaId, now: datetime) -> None:
+        """Note a committed registration."""
+        with self._lock:
+            self._until[(unit.key, care_giver.key)] = now + self._resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +76,7 @@ class CreateDraftDeps:
     clock: Callable[[], datetime]
     validation_persons: frozenset[str] = frozenset()
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    registered_units: RecentlyRegistered = field(default_factory=RecentlyRegistered)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +153,11 @@ def _create(
         prefill_xml=request.prefill_xml,
         extensions=request.extensions,
     )
+    register_unit = not deps.registered_units.is_fresh(unit.hsa_id, care_giver.hsa_id, now)
     with deps.transaction() as session:
         drafts.add_draft(session, draft)
-        units.register_integrated_unit(session, unit.hsa_id, care_giver.hsa_id, now)
+        if register_unit:
+            units.register_integrated_unit(session, unit.hsa_id, care_giver.hsa_id, now)
         outbox.enqueue(
             session,
             OutboxEvent(
@@ -157,6 +189,8 @@ def _create(
                     patient_id=person_id.digits,
                 ),
             )
+    if register_unit:
+        deps.registered_units.remember(unit.hsa_id, care_giver.hsa_id, now)
     log.info(
         "draft_created",
         certificate_id=draft.id,
