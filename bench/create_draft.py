@@ -2,11 +2,11 @@
 
 Run by hand (never collected by pytest), from the project root with the virtualenv's Python:
 
-    .venv/bin/python bench/create_draft.py [--seconds 15] [--workers 2] [--db URL]
+    .venv/bin/python bench/create_draft.py [--seconds 15] [--workers 2] [--threads 4] [--db URL]
 
 Without ``--db`` a throw-away PostgreSQL cluster is started. The gateway runs as ``intygsgateway
 serve --demo`` with N gunicorn workers; the baseline (``bench/baseline_app.py``) runs under gunicorn
-with the same N and answers the same message after parsing and validating it. Both are driven by the
+with the same workers and threads and answers the same message after parsing and validating it. Both are driven by the
 same bounded load loop on loopback; the figures and their ratio are printed.
 """
 
@@ -36,8 +36,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, for both servers")
     parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
-    parser.add_argument("--threads", type=int, default=4, help="client threads per load process")
+    parser.add_argument("--clients", type=int, default=4, help="client threads per load process")
     parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
     args = parser.parse_args()
     body = create_draft_envelope()
@@ -47,21 +48,21 @@ def main() -> None:
         db = args.db or stack.enter_context(postgres_cluster())
         port = free_port()
         gateway = subprocess.Popen(
-            [str(bin_dir / "intygsgateway"), "serve", "--demo", "--db", db, "--port", str(port), "--workers", str(args.workers)],
+            [str(bin_dir / "intygsgateway"), "serve", "--demo", "--db", db, "--port", str(port), "--workers", str(args.workers), "--threads", str(args.threads)],
             stdout=subprocess.DEVNULL,
             cwd=ROOT,
         )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/readyz")
             url = f"http://127.0.0.1:{port}{PATH}"
-            run_load(url, body, b"OK", args.warmup, args.processes, args.threads)
-            measured = run_load(url, body, b">OK<", args.seconds, args.processes, args.threads)
+            run_load(url, body, b"OK", args.warmup, args.processes, args.clients)
+            measured = run_load(url, body, b">OK<", args.seconds, args.processes, args.clients)
         finally:
             stop(gateway)
 
         port = free_port()
         baseline_server = subprocess.Popen(
-            [str(bin_dir / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "--pythonpath", str(ROOT), "baseline_app:app"],
+            [str(bin_dir / "gunicorn"), "-w", str(args.workers), *(["-k", "gthread", "--threads", str(args.threads)] if args.threads > 1 else []), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT / "bench"), "--pythonpath", str(ROOT), "baseline_app:app"],
             env={**os.environ, "BASELINE_WSDL": str(WSDL), "BASELINE_RESPONSE": "<r>OK</r>"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -69,12 +70,12 @@ def main() -> None:
         try:
             wait_until_up(f"http://127.0.0.1:{port}/", body=body)
             url = f"http://127.0.0.1:{port}/"
-            run_load(url, body, b"OK", args.warmup, args.processes, args.threads)
-            baseline = run_load(url, body, b"OK", args.seconds, args.processes, args.threads)
+            run_load(url, body, b"OK", args.warmup, args.processes, args.clients)
+            baseline = run_load(url, body, b"OK", args.seconds, args.processes, args.clients)
         finally:
             stop(baseline_server)
 
-    print(f"CreateDraftCertificate, {args.workers} workers, {args.processes}x{args.threads} clients, {args.seconds:.0f} s, PostgreSQL")
+    print(f"CreateDraftCertificate, {args.workers} workers x {args.threads} threads, {args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
     print(report("CreateDraftCertificate", measured, baseline))
 
 

@@ -1,9 +1,10 @@
 """``intygsgateway serve``: migrate, optionally load the demo directory, and run the production server.
 
-The server is gunicorn with N worker processes (default one per core). Each worker builds its own
-application after the fork, so every process has its own database pool. gunicorn's sync workers
-close each connection after the response; put a keep-alive proxy (nginx, HAProxy) in front in
-production, which also terminates TLS.
+The server is gunicorn with N worker processes (default one per core), each running ``threads``
+threads (gunicorn's ``gthread`` worker, which keeps connections alive). Threads pay off because a
+request spends much of its time waiting for the database; with ``threads = 1`` the classic ``sync``
+worker is used, which closes every connection and wants a keep-alive proxy in front. Each worker
+builds its own application after the fork, so every process has its own database pool.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (default 8080)")
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (default: one per core)")
+    parser.add_argument("--threads", type=int, metavar="N", help="threads per worker (default 4; 1 = sync workers)")
     parser.add_argument("--demo", action="store_true", help="load the demo directory data before serving")
     parser.set_defaults(run=run)
 
@@ -54,7 +56,11 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         settings = self._settings
         self.cfg.set("bind", f"{settings.host}:{settings.port}")
         self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
-        self.cfg.set("worker_class", "sync")
+        if settings.threads > 1:
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", settings.threads)
+        else:
+            self.cfg.set("worker_class", "sync")
         self.cfg.set("timeout", 30)
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("limit_request_field_size", 16384)
@@ -74,10 +80,10 @@ def load_demo_directory(database_url: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers)
+    settings = settings_from(args, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     upgrade(settings.database_url)
     if args.demo:
         load_demo_directory(settings.database_url)
-    log.info("serving", host=settings.host, port=settings.port, workers=settings.workers or os.cpu_count())
+    log.info("serving", host=settings.host, port=settings.port, workers=settings.workers or os.cpu_count(), threads=settings.threads)
     GatewayServer(settings).run()
     return 0

@@ -31,6 +31,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 0  # 0 = one per core
+    threads: int = 4
     max_request_bytes: int = 2 * 1024 * 1024
     system_hsa_id: str = "SE0000000000-INTYGSGATEWAY"
     system_name: str = "Intygsgateway"
@@ -50,6 +51,7 @@ SETTINGS_HELP: Mapping[str, str] = {
     "host": "address `serve` listens on; keep 127.0.0.1 unless a proxy in front needs otherwise",
     "port": "port `serve` listens on",
     "workers": "worker processes for `serve`; 0 means one per CPU core",
+    "threads": "threads per worker process for `serve` (keep-alive); 1 runs classic one-request-at-a-time workers",
     "max_request_bytes": "largest SOAP request accepted; larger ones get ERROR/VALIDATION_ERROR unread",
     "system_hsa_id": "the gateway's own HSA-id: `system` of the PDL records it writes",
     "system_name": "the gateway's name in its own PDL records",
