@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -31,7 +32,7 @@ def redact(value: Any) -> Any:
     return value
 
 
-def redact_personnummer(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor wrapping ``redact``."""
     return {key: redact(value) for key, value in event_dict.items()}
 

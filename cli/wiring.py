@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from domain.certificate_types import CertificateTypeRegistry, load_default_registry
+from domain.certificate_types import CertificateTypeRegistry, from_mapping, load_default_registry
 from domain.directory import Directory
 from domain.directory_cache import CachedDirectory
 from domain.pdl import SystemIdentity
@@ -29,7 +29,7 @@ def certificate_types(settings: Settings) -> CertificateTypeRegistry:
     if not settings.certificate_types_file:
         return load_default_registry()
     data = tomllib.loads(Path(settings.certificate_types_file).read_text(encoding="utf-8"))
-    return CertificateTypeRegistry.from_mapping(data)
+    return from_mapping(data)
 
 
 def gateway_deps(settings: Settings, directory: Directory | None = None) -> GatewayDeps:
@@ -58,7 +58,7 @@ def gateway_deps(settings: Settings, directory: Directory | None = None) -> Gate
                 produced_at = directory_produced_at(session)
         except DatabaseUnavailable:
             return Readiness(False, {"database": "unavailable"})
-        directory = {"producedAt": None, "ageSeconds": None}
+        directory: dict[str, str | int | None] = {"producedAt": None, "ageSeconds": None}
         if produced_at is not None:
             directory = {
                 "producedAt": produced_at.isoformat(),

@@ -287,6 +287,12 @@ def test_deceased_and_protected_patients_are_refused_over_the_wire(gateway: Gate
     )
 
 
+def test_a_missing_logical_address_header_is_accepted(gateway: Gateway) -> None:
+    """CreateDraftCertificate does not interpret LogicalAddress, so a request without it is served."""
+    status, envelope, _ = gateway.post(create_draft_envelope(logical_address=None))
+    assert status == 200 and _result(envelope)["code"] == "OK"
+
+
 def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
     """A user and unit sent in other letter case are still found."""
     status, envelope, _ = gateway.post(create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000"))
