@@ -13,7 +13,6 @@ import multiprocessing
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -145,5 +144,3 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
         process.wait(5)
 
-
-PYTHON = sys.executable

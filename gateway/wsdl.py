@@ -30,11 +30,6 @@ class WsdlDocuments:
         self._docs: dict[str, bytes] = {}
         self._wsdl = self._prepare(wsdl_path.resolve(), is_wsdl=True)
 
-    @property
-    def schema_paths(self) -> tuple[str, ...]:
-        """The relative paths ``?xsd=`` will serve, for tests and diagnostics."""
-        return tuple(self._docs)
-
     def wsdl(self, endpoint_url: str) -> bytes:
         """The WSDL with the endpoint's URL as ``soap:address`` and as the base of imports."""
         return self._wsdl.replace(_BASE.encode(), _escape(endpoint_url))

@@ -6,7 +6,7 @@ the gateway does. ``intygsgateway db upgrade`` calls ``upgrade``; CI calls ``che
 warehouse's ``bin/db-check`` does, so a model change without a migration fails the build.
 
 Revision ids are sequential (``0001``, ``0002``...) and files are named ``<rev>_<slug>.py``, so the
-history reads in order in a directory listing. ``new_revision`` writes the next one.
+history reads in order in a directory listing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from store.session import make_engine
@@ -66,22 +65,3 @@ def current(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
-
-
-def new_revision(url: str, message: str) -> Path:
-    """Autogenerate the next migration from the difference between the models and ``url``.
-
-    For developers: migrate a scratch database to head first, change the models, then call this and
-    edit the result (give it a docstring that says why; check batch operations on SQLite).
-    """
-    engine = make_engine(url)
-    try:
-        config = make_config(engine)
-        head = ScriptDirectory.from_config(config).get_current_head()
-        rev_id = f"{int(head) + 1:04d}" if head else "0001"
-        script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
-    finally:
-        engine.dispose()
-    if script is None or isinstance(script, list):
-        raise RuntimeError("alembic did not write exactly one revision")
-    return Path(script.path)
