@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("gateway", "contracts", "domain", "routing", "store", "scheduler", "cli")
+PACKAGES = ("gateway", "contracts", "domain", "routing", "store", "scheduler", "outbound", "cli")
 
 # package -> our packages it may import (domain.usecases is checked separately below)
 ALLOWED = {
@@ -19,7 +19,8 @@ ALLOWED = {
     "domain": {"domain", "store"},
     "routing": {"routing", "domain"},
     "store": {"store", "domain"},
-    "scheduler": {"scheduler", "store", "domain", "routing", "contracts"},
+    "scheduler": {"scheduler", "store", "domain", "routing", "contracts", "outbound"},
+    "outbound": {"outbound", "contracts", "domain", "routing"},
     "cli": set(PACKAGES),
 }
 # third-party libraries -> the only packages that may import them
