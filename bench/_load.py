@@ -7,16 +7,23 @@ fast stream of errors never passes for throughput.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import http.client
 import ipaddress
+import itertools
 import multiprocessing
+import os
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -40,22 +47,45 @@ def _check_loopback(url: str) -> None:
         raise SystemExit(f"refusing to load {host}: benchmarks only target loopback")
 
 
-def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadline: float, threads: int, out: "multiprocessing.Queue[tuple[list[float], int]]") -> None:
+#: In a body, each occurrence of this token is replaced by a value unique to the run (``run_load(unique=True)``).
+UNIQUE = b"{{UNIQUE}}"
+#: In a body, this token takes the values of ``run_load(choices=...)`` in turn, one per request.
+CHOICE = b"{{CHOICE}}"
+
+
+def _bodies(body: bytes, unique: bool, prefix: str, choices: tuple[bytes, ...] = (), start: int = 0) -> Iterator[bytes]:
+    """The same body forever, or with every ``UNIQUE`` token a different value (at most 36 characters).
+
+    With ``choices``, each ``CHOICE`` token takes the next choice (from ``start``, cycling): spreading
+    requests over existing records (certificates) that the unique values cannot name.
+    """
+    for number in itertools.count():
+        current = body if not choices else body.replace(CHOICE, choices[(start + number) % len(choices)])
+        if not unique:
+            yield current
+            continue
+        pieces = current.split(UNIQUE)
+        values = [f"{prefix}-{number}-{k}".encode() for k in range(len(pieces) - 1)]
+        yield b"".join(piece + value for piece, value in zip(pieces, [*values, b""], strict=True))
+
+
+def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadline: float, threads: int, unique: bool, out: multiprocessing.Queue[tuple[list[float], int]], choices: tuple[bytes, ...] = (), slot: int = 0) -> None:
     parts = urlsplit(url)
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
 
-    def loop() -> None:
+    def loop(index: int) -> None:
         mine: list[float] = []
         failed = 0
         conn: http.client.HTTPConnection | None = None
+        bodies = _bodies(body, unique, f"{os.getpid()}-{index}-{time.monotonic_ns() % 10**6}", choices, 7919 * (slot * threads + index))
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-                conn.request("POST", parts.path, body=body, headers=headers)
+                conn.request("POST", parts.path, body=next(bodies), headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
                 if response.status != 200 or marker not in payload:
@@ -74,7 +104,7 @@ def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadl
             latencies.extend(mine)
             errors[0] += failed
 
-    pool = [threading.Thread(target=loop) for _ in range(threads)]
+    pool = [threading.Thread(target=loop, args=(index,)) for index in range(threads)]
     for thread in pool:
         thread.start()
     for thread in pool:
@@ -82,14 +112,19 @@ def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadl
     out.put((latencies, errors[0]))
 
 
-def run_load(url: str, body: bytes, marker: bytes, seconds: float, processes: int = 2, threads: int = 4, headers: dict[str, str] | None = None) -> LoadResult:
-    """POST ``body`` to ``url`` from ``processes`` × ``threads`` clients for ``seconds``."""
+def run_load(url: str, body: bytes, marker: bytes, seconds: float, processes: int = 2, threads: int = 4, headers: dict[str, str] | None = None, unique: bool = False, choices: tuple[bytes, ...] = ()) -> LoadResult:
+    """POST ``body`` to ``url`` from ``processes`` × ``threads`` clients for ``seconds``.
+
+    With ``unique``, every ``UNIQUE`` token in ``body`` gets a fresh value per request (ids that a
+    service must not see twice, such as StoreLog's logId); with ``choices``, the ``CHOICE`` token
+    takes them in turn, each client starting at a different one.
+    """
     _check_loopback(url)
     headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""', **(headers or {})}
     queue: multiprocessing.Queue[tuple[list[float], int]] = multiprocessing.Queue()
     started = time.monotonic()
     deadline = started + seconds
-    procs = [multiprocessing.Process(target=_worker, args=(url, body, headers, marker, deadline, threads, queue)) for _ in range(processes)]
+    procs = [multiprocessing.Process(target=_worker, args=(url, body, headers, marker, deadline, threads, unique, queue, choices, slot)) for slot in range(processes)]
     for proc in procs:
         proc.start()
     results = [queue.get(timeout=seconds + 60) for _ in procs]
@@ -144,3 +179,54 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.kill()
         process.wait(5)
 
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
+    """``intygsgateway serve --demo`` on a free loopback port; yields its base URL once it is ready."""
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    process = subprocess.Popen(
+        [str(bin_dir / "intygsgateway"), "serve", "--demo", "--db", db, "--port", str(port), "--workers", str(workers), "--threads", str(threads), "--no-worker"],
+        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", timeout=90)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def baseline_server(wsdl: Path, response: str, workers: int, threads: int, probe: bytes) -> Iterator[str]:
+    """``baseline_app`` under gunicorn with the same workers and threads; yields its URL."""
+    port = free_port()
+    bin_dir = Path(sys.executable).parent
+    process = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", str(workers), *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "bench.baseline_app:app"],
+        env={**os.environ, "BASELINE_WSDL": str(wsdl), "BASELINE_RESPONSE": response},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", timeout=90, body=probe)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        stop(process)
+
+
+def load_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The command-line options every benchmark shares: duration, server size, load size, database."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, for both servers")
+    parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--clients", type=int, default=4, help="client threads per load process")
+    parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
+    return parser

@@ -1,11 +1,13 @@
-"""Options every data-touching command shares (``--config``, ``--db``) and reading them into Settings."""
+"""Options every data-touching command shares (``--config``, ``--db``), reading them into Settings, and time arguments."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 
 from cli.logs import configure_logging
 from cli.settings import Settings, load_settings
+from domain.values import utc_instant
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
@@ -23,3 +25,11 @@ def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
     settings = load_settings(args.config).replace(database_url=args.db, **overrides)
     configure_logging(settings.log_level, settings.log_format)
     return settings
+
+
+def utc_time_argument(text: str) -> datetime:
+    """An argparse ``type`` for an ISO 8601 time (UTC when no zone is given)."""
+    try:
+        return utc_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None

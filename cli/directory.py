@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import add_settings_options, settings_from
-from domain.directory_import import DirectoryFormatError, parse_directory_document
+from contracts.hsa_units_file import read_hsa_units
+from contracts.xmlread import UnreadableXml
+from domain.directory_import import (
+    DirectoryDocument,
+    DirectoryFormatError,
+    directory_from_hsa_units,
+    parse_directory_document,
+)
 from store.directory import import_directory
 from store.errors import DirectoryImportError
 from store.migrate import upgrade
@@ -25,10 +32,12 @@ def register(subparsers: Any) -> None:
         "import",
         help="import a directory file (upsert, all or nothing)",
         description="Import care givers, units, personnel and patients from a JSON file in the format "
-        "of docs/directory-format.md. Every record is checked first; one bad record imports nothing.",
+        "of docs/directory-format.md, or care givers and units from the platform's HSA unit file "
+        "(FileGetHsaUnitsResponse XML, FILE ending in .xml; the tree comes from the DNs). Every record "
+        "is checked first; one bad record imports nothing.",
     )
     add_settings_options(imp)
-    imp.add_argument("file", metavar="FILE", help="the JSON file")
+    imp.add_argument("file", metavar="FILE", help="the JSON file, or an HSA unit file ending in .xml")
     imp.add_argument("--dry-run", action="store_true", help="check the file and print the counts, change nothing")
     imp.set_defaults(run=run_import)
 
@@ -46,7 +55,12 @@ def import_file_contents(database_url: str, data: Any, now: datetime, dry_run: b
 
     A dry run does the whole import, with every database-side check, and then rolls it back.
     """
-    document = parse_directory_document(data)
+    return import_document(database_url, parse_directory_document(data), now, dry_run)
+
+
+def import_document(database_url: str, document: DirectoryDocument, now: datetime, dry_run: bool = False
+                    ) -> dict[str, Any]:
+    """Import a checked directory document in one transaction; returns the counts (a dry run rolls back)."""
     engine = make_engine(database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
@@ -62,14 +76,24 @@ def import_file_contents(database_url: str, data: Any, now: datetime, dry_run: b
 
 def run_import(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    path = Path(args.file)
     try:
-        data = json.loads(Path(args.file).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        if path.suffix.lower() == ".xml":
+            entries, produced_at = read_hsa_units(path.read_bytes())
+            data: Any = None
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnreadableXml) as exc:
         print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     upgrade(settings.database_url)
+    now = datetime.now(UTC)
     try:
-        summary = import_file_contents(settings.database_url, data, datetime.now(UTC), args.dry_run)
+        if data is None:
+            summary = import_document(settings.database_url, directory_from_hsa_units(entries, produced_at), now,
+                                      args.dry_run)
+        else:
+            summary = import_file_contents(settings.database_url, data, now, args.dry_run)
     except (DirectoryFormatError, DirectoryImportError) as exc:
         print(f"intygsgateway: directory import refused: {exc}", file=sys.stderr)
         return 1

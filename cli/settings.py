@@ -40,6 +40,37 @@ class Settings:
     directory_cache_seconds: int = 60
     log_level: str = "info"
     log_format: str = "json"
+    storelog_max_entries: int = 1000
+    storelog_clock_skew_seconds: int = 300
+    pdl_retention_years: int = 10
+    pdl_export_dir: str = "pdl-archive"
+    pdl_seal_seconds: float = 1.0
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: tuple[str, ...] = ()
+    tls_require_client_cert: bool = False
+    access_control: str = "auto"
+    trusted_proxies: tuple[str, ...] = ()
+    proxy_cert_header: str = "x-vp-auth-cert"
+    producer_addresses: tuple[str, ...] = ()
+    client_cert: str = ""
+    client_key: str = ""
+    client_ca: str = ""
+    resend_schedule: str = "1m,5m,30m,1h,2h,6h,12h,1d*"
+    resend_address_schedule: str = "1h,6h,1d*"
+    resend_max_age: str = "30d"
+    resend_poll_seconds: float = 1.0
+    resend_hold_seconds: int = 0
+    resend_lease_seconds: int = 60
+    resend_connect_timeout_seconds: float = 3.0
+    resend_read_timeout_seconds: float = 20.0
+    resend_threads: int = 4
+    resend_batch_size: int = 50
+    routing_max_shrink: float = 0.2
+    routing_keep_versions: int = 20
+    routing_check_seconds: float = 1.0
+    internal_api_token: str = ""
+    internal_api_remote: bool = False
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with the given settings changed; ``None`` values are ignored (flag not given)."""
@@ -60,6 +91,37 @@ SETTINGS_HELP: Mapping[str, str] = {
     "directory_cache_seconds": "how long directory (HSA/PU) answers are reused; 0 turns the cache off",
     "log_level": "debug, info, warning or error",
     "log_format": "json (one JSON object per line) or console (for a terminal)",
+    "storelog_max_entries": "most log entries accepted in one StoreLog call; more answers VALIDATION_ERROR",
+    "storelog_clock_skew_seconds": "how far a StoreLog startDate may lie ahead of the gateway's clock before it is refused",
+    "pdl_retention_years": "PDL records older than this many years are exported and purged by the retention job",
+    "pdl_export_dir": "folder where the PDL retention job writes its exports (created if missing)",
+    "pdl_seal_seconds": "how often each gateway and worker process seals committed PDL records into the hash chain (seconds, fractions allowed); 0 = no sealer in this process",
+    "tls_cert": "PEM server certificate (with its chain) for `serve` to terminate TLS itself; empty = plain HTTP",
+    "tls_key": "PEM private key of tls_cert",
+    "tls_client_ca": "PEM files of the CAs whose client certificates are accepted (mutual TLS); several files or bundles for several roots",
+    "tls_require_client_cert": "refuse a TLS handshake without a client certificate (otherwise the call gets a VP002 fault)",
+    "access_control": "auto, on or off: check each caller's access right in the routing catalogue; auto = on when tls_client_ca or trusted_proxies is set",
+    "trusted_proxies": "addresses or networks of TLS-terminating proxies whose client-certificate header is believed",
+    "proxy_cert_header": "header in which a trusted proxy forwards the client certificate (PEM, URL-encoded PEM or base64 DER)",
+    "producer_addresses": "the gateway's own logical addresses (HSA-ids) in the routing catalogue; a request without LogicalAddress is checked against the first; empty = system_hsa_id",
+    "client_cert": "PEM client certificate (with chain) the gateway presents on outbound calls; its days left are reported",
+    "client_key": "PEM private key of client_cert",
+    "client_ca": "PEM bundle of the CAs that outbound calls trust for the producers' server certificates",
+    "resend_schedule": "delays between tries of a status update after technical errors (compact form, last item with * repeats)",
+    "resend_address_schedule": "delays between tries when no route or access right exists (VP004/VP007 or our own routing table)",
+    "resend_max_age": "how long after the event (or a manual resend) a status update is retried before it is failed, e.g. 30d",
+    "resend_poll_seconds": "how often the outbox workers look for due status updates (seconds, fractions allowed)",
+    "resend_hold_seconds": "wait this long after an event before its first send, so that bursts of edits collapse; 0 = off",
+    "resend_lease_seconds": "how long a worker's claim on an event lasts; a crashed worker's events are sent again after it",
+    "resend_connect_timeout_seconds": "connect timeout of a status-update call (a route's own timeout wins)",
+    "resend_read_timeout_seconds": "read timeout of a status-update call; connect + read must stay below the lease",
+    "resend_threads": "sender threads per outbox worker process",
+    "resend_batch_size": "events one sender thread claims at a time",
+    "routing_max_shrink": "largest share of routes and access rights a `routing import` may remove without --force (0.2 = a fifth); an import that would empty the catalogue always needs --force",
+    "routing_keep_versions": "how many recent routing catalogue versions keep their full snapshot for `routing rollback`",
+    "routing_check_seconds": "how often each process checks for a new routing catalogue version (one indexed query)",
+    "internal_api_token": "bearer token of the operations API under /internal/api/v1/; empty = the API answers 404 everywhere",
+    "internal_api_remote": "let non-loopback clients reach the operations API (it still needs the token); false = loopback only",
 }
 
 
@@ -72,6 +134,11 @@ def _coerce(name: str, value: Any, default: Any, source: str) -> Any:
     elif isinstance(default, int):
         try:
             return int(value)
+        except (TypeError, ValueError):
+            pass
+    elif isinstance(default, float):
+        try:
+            return float(value)
         except (TypeError, ValueError):
             pass
     elif isinstance(default, tuple):

@@ -3,25 +3,75 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
-from domain.certificate_types import CertificateTypeRegistry, from_mapping, load_default_registry
+from cli.access import access_control
+from cli.outbox import outbox_operations
+from cli.settings import Settings
+from cli.tls import Expiry, certificate_report, own_certificates
+from domain.certificate_types import (
+    CertificateTypeRegistry,
+    from_mapping,
+    load_default_registry,
+)
 from domain.directory import Directory
 from domain.directory_cache import CachedDirectory
 from domain.pdl import SystemIdentity
+from domain.store_log import StoreLogLimits
 from domain.usecases.create_draft import CreateDraftDeps, create_draft
+from domain.usecases.lifecycle import LifecycleDeps
+from domain.usecases.pdl_log import search_log, verify_log
+from domain.usecases.receive_message import ReceiveMessageDeps, receive_message
+from domain.usecases.store_log import GroupCommit, StoreLogDeps, Transaction, store_log
+from domain.values import swedish_date
 from gateway import GatewayDeps, Readiness
+from gateway.internal_api import InternalApi
+from gateway.internal_api.certificates import routes as certificate_routes
+from gateway.internal_api.outbox import routes as outbox_routes
+from gateway.internal_api.pdl import routes as pdl_routes
+from routing import CatalogueUnavailable, IntegrationWatch
+from routing.provider import CatalogueProvider
+from scheduler.pdl_sealer import PdlSealer
 from store.directory import SqlDirectory, directory_produced_at
 from store.errors import DatabaseUnavailable
 from store.health import ping
+from store.routing import StoreCatalogueProvider
 from store.session import make_engine, make_session_factory, transaction
-from cli.settings import Settings
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+
+
+def routing_today() -> date:
+    """The calendar date routes and access rights are judged by: TAK's dates are Swedish dates."""
+    return swedish_date(datetime.now(UTC))
+
+
+def routing_readiness(provider: CatalogueProvider) -> tuple[bool, dict[str, Any]]:
+    """Whether a routing catalogue is loaded, and its version, age and size, for ``/readyz``.
+
+    Not ready only when no snapshot was ever loaded (the platform's VP008); a failed reload keeps the
+    last good snapshot, is still ready, and reports the error.
+    """
+    try:
+        catalogue = provider.current()
+    except CatalogueUnavailable as error:
+        return False, {"version": None, "error": str(error)}
+    report: dict[str, Any] = {"version": catalogue.version, "routes": catalogue.route_count,
+                              "rights": catalogue.right_count, "loadedAt": catalogue.built_at.isoformat()}
+    if isinstance(provider, StoreCatalogueProvider):
+        status = provider.status()
+        report["error"] = status.error
+        report["publishedAt"] = status.published_at.isoformat() if status.published_at else None
+        report["ageSeconds"] = int((utc_now() - status.published_at).total_seconds()) if status.published_at else None
+    return True, report
 
 
 def certificate_types(settings: Settings) -> CertificateTypeRegistry:
@@ -32,13 +82,39 @@ def certificate_types(settings: Settings) -> CertificateTypeRegistry:
     return from_mapping(data)
 
 
-def gateway_deps(settings: Settings, directory: Directory | None = None) -> GatewayDeps:
+def store_log_deps(transaction: Transaction, settings: Settings) -> StoreLogDeps:
+    """StoreLog with the limits from the settings and one group committer for this process."""
+    limits = StoreLogLimits(
+        max_entries=settings.storelog_max_entries,
+        clock_skew=timedelta(seconds=settings.storelog_clock_skew_seconds),
+    )
+    return StoreLogDeps(transaction, utc_now, limits, GroupCommit(transaction))
+
+
+def start_pdl_sealer(settings: Settings, transaction: Transaction) -> Callable[[], None]:
+    """Start this process's PDL sealer (unless ``pdl_seal_seconds`` is 0); return what stops it."""
+    if settings.pdl_seal_seconds <= 0:
+        return lambda: None
+    sealer = PdlSealer(transaction, settings.pdl_seal_seconds)
+    sealer.start()
+    return sealer.stop
+
+
+def _certificate_report(certificates: Mapping[str, Expiry]) -> dict[str, Any]:
+    return certificate_report(certificates, utc_now())
+
+
+def gateway_deps(
+    settings: Settings, directory: Directory | None = None, catalogue: CatalogueProvider | None = None
+) -> GatewayDeps:
     """Everything the gateway needs, for one process (call it after forking: it opens a pool).
 
-    ``directory`` replaces the embedded HSA/PU store, for a deployment with another directory.
+    ``directory`` replaces the embedded HSA/PU store, for a deployment with another directory;
+    ``catalogue`` the routing catalogue the callers' access rights are checked in.
     """
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
+    catalogue = catalogue or StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
     directory = directory or SqlDirectory(factory)
     if settings.directory_cache_seconds > 0:
         directory = CachedDirectory(directory, settings.directory_cache_seconds, utc_now)
@@ -49,6 +125,7 @@ def gateway_deps(settings: Settings, directory: Directory | None = None) -> Gate
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
         validation_persons=frozenset(settings.validation_persons),
+        on_unit_registered=IntegrationWatch(catalogue, routing_today).unit_seen,
     )
 
     def readiness() -> Readiness:
@@ -64,11 +141,61 @@ def gateway_deps(settings: Settings, directory: Directory | None = None) -> Gate
                 "producedAt": produced_at.isoformat(),
                 "ageSeconds": int((utc_now() - produced_at).total_seconds()),
             }
-        return Readiness(True, {"database": "ok", "directory": directory})
+        routing_ready, routing = routing_readiness(catalogue)
+        return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing})
+
+    stop_sealer = start_pdl_sealer(settings, partial(transaction, factory))
+
+    def close() -> None:
+        stop_sealer()
+        engine.dispose()
 
     return GatewayDeps(
         create_draft=partial(create_draft, create_deps),
+        send_message=partial(receive_message, ReceiveMessageDeps(partial(transaction, factory), utc_now)),
+        store_log=partial(store_log, store_log_deps(partial(transaction, factory), settings)),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
-        close=engine.dispose,
+        close=close,
+        access=access_control(settings, catalogue, routing_today),
+        certificates=partial(_certificate_report, own_certificates(settings)),
+        internal_api=operations_api(settings, create_deps),
+    )
+
+
+def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None]]:
+    """The certificate operations on the embedded directory, for one command, and how to close them."""
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    deps = LifecycleDeps(
+        transaction=partial(transaction, factory),
+        directory=SqlDirectory(factory),
+        registry=certificate_types(settings),
+        system=SystemIdentity(settings.system_hsa_id, settings.system_name),
+        clock=utc_now,
+    )
+    return deps, engine.dispose
+
+
+def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> InternalApi:
+    """The operations API (``gateway.internal_api``) with every module's routes in one table.
+
+    It reuses the draft use case's transaction, directory, registry, PDL identity and clock, so an
+    operation sees the same directory cache as CreateDraftCertificate.
+    """
+    lifecycle_deps = LifecycleDeps(
+        transaction=create_deps.transaction,
+        directory=create_deps.directory,
+        registry=create_deps.registry,
+        system=create_deps.system,
+        clock=create_deps.clock,
+    )
+    return InternalApi(
+        [
+            *certificate_routes(lifecycle_deps),
+            *pdl_routes(partial(search_log, create_deps.transaction), partial(verify_log, create_deps.transaction)),
+            *outbox_routes(*outbox_operations(create_deps.transaction, create_deps.clock)),
+        ],
+        token=settings.internal_api_token,
+        allow_remote=settings.internal_api_remote,
     )

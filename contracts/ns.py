@@ -9,6 +9,15 @@ EXT32 = "urn:riv:clinicalprocess:healthcond:certificate:3.2"
 EXT33 = "urn:riv:clinicalprocess:healthcond:certificate:3.3"
 EXT34 = "urn:riv:clinicalprocess:healthcond:certificate:3.4"
 CREATE_DRAFT_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CreateDraftCertificateResponder:3"
+SEND_MESSAGE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToCareResponder:2"
+STATUS_UPDATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
+#: The 3.2 addition to CertificateStatusUpdateForCare: only the request-level ``hanteratAv``.
+STATUS_UPDATE_V32 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+#: StoreLog v2 (informationsecurity:auditing:log): the responder and the domain's core namespace.
+STORE_LOG_V2 = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"
+AUDITING_LOG = "urn:riv:informationsecurity:auditing:log:2"
 
 
 def qname(namespace: str, local: str) -> str:

@@ -23,6 +23,11 @@ File shape::
     allowed_roles = ["LAKARE", "TANDLAKARE", "VARDADMINISTRATOR"]   # domain.values.Role values
     allowed_for_protected = true
     allowed_for_deceased = false
+    nurses_may_sign = false        # optional: sjuksköterska/barnmorska may sign (default false)
+
+``nurses_may_sign`` is the one optional key: its default is the strict answer (only läkare and
+tandläkare sign), so leaving it out can never widen who may sign. Signing also needs the role to be
+in ``allowed_roles`` (see ``domain.lifecycle.sign``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ _TYPE_KEYS = frozenset(
         "allowed_for_deceased",
     }
 )
+_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign"})
 
 
 class CertificateTypeConfigError(ValueError):
@@ -63,7 +69,7 @@ class CertificateTypeConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CertificateType:
-    """One certificate type and the rules for creating a draft of it."""
+    """One certificate type and the rules for creating a draft of it and signing it."""
 
     code: str
     code_systems: frozenset[str]
@@ -74,6 +80,7 @@ class CertificateType:
     allowed_roles: frozenset[Role]
     allowed_for_protected: bool
     allowed_for_deceased: bool
+    nurses_may_sign: bool = False
 
 
 class CertificateTypeRegistry:
@@ -155,7 +162,7 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> C
         raise CertificateTypeConfigError(message, code)
     if not isinstance(entry, Mapping):
         raise CertificateTypeConfigError("must be a table", code)
-    unknown = sorted(set(entry) - _TYPE_KEYS)
+    unknown = sorted(set(entry) - _TYPE_KEYS - _OPTIONAL_TYPE_KEYS)
     if unknown:
         raise CertificateTypeConfigError(f"unknown keys {unknown}", code)
     missing = sorted(_TYPE_KEYS - set(entry))
@@ -178,6 +185,7 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> C
         allowed_roles=_roles(entry["allowed_roles"], code),
         allowed_for_protected=_flag(entry, "allowed_for_protected", code),
         allowed_for_deceased=_flag(entry, "allowed_for_deceased", code),
+        nurses_may_sign=_boolean(entry.get("nurses_may_sign", False), "nurses_may_sign", code),
     )
 
 

@@ -284,3 +284,84 @@ def _timestamp(record: Mapping[str, Any], name: str) -> datetime | None:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise DirectoryFormatError(_DOCUMENT, name, "needs a time zone, e.g. 2026-11-20T08:00:00Z")
     return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class HsaUnitEntry:
+    """One ``hsaUnit`` of the platform's HSA unit file (``FileGetHsaUnitsResponse``), as read."""
+
+    hsa_id: str
+    dn: str
+    name: str | None = None
+    is_care_giver: bool = False
+    responsible_care_giver: str | None = None
+
+
+def _dn_key(dn: str) -> tuple[str, ...]:
+    """A DN as a tuple of normalised RDNs, leftmost first; commas escaped with a backslash stay inside."""
+    parts, current, escaped = [], "", False
+    for char in dn:
+        if escaped:
+            current, escaped = current + char, False
+        elif char == "\\":
+            current, escaped = current + char, True
+        elif char == ",":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return tuple(" ".join(part.split()).casefold() for part in parts if part.strip())
+
+
+def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datetime | None) -> DirectoryDocument:
+    """Turn an HSA unit file into care givers and units, the tree taken from the DN hierarchy.
+
+    As the platform's HSA cache does, a node's parent is the nearest ancestor DN present in the file
+    (dropping RDNs from the left). Nodes flagged ``isHsaHealthCareProvider`` become care givers; every
+    node below one becomes a unit of that care giver (``hsaResponsibleHealthCareProvider`` wins when
+    given), its parent unit being the nearest ancestor that is not the care giver. Nodes above the
+    care givers (the country, counties) are not kept: climbing ends at ``SE`` anyway.
+
+    Raises:
+        DirectoryFormatError: an entry without HSA-id or DN, or a DN or HSA-id given twice.
+    """
+    by_dn: dict[tuple[str, ...], HsaUnitEntry] = {}
+    for index, entry in enumerate(entries):
+        where = f"hsaUnits[{index}]"
+        if not entry.hsa_id.strip():
+            raise DirectoryFormatError(where, "hsaIdentity", "is missing")
+        key = _dn_key(entry.dn)
+        if not key:
+            raise DirectoryFormatError(where, "DN", "is missing")
+        if key in by_dn:
+            raise DirectoryFormatError(where, "DN", f"duplicate of {by_dn[key].hsa_id}")
+        by_dn[key] = entry
+
+    def parent_of(key: tuple[str, ...]) -> tuple[str, ...] | None:
+        for cut in range(1, len(key)):
+            if key[cut:] in by_dn:
+                return key[cut:]
+        return None
+
+    care_givers = [CareGiver(HsaId(e.hsa_id), e.name or e.hsa_id.strip()) for e in entries if e.is_care_giver]
+    units: list[Unit] = []
+    for entry in entries:
+        if entry.is_care_giver:
+            continue
+        chain, node = [], parent_of(_dn_key(entry.dn))
+        while node is not None and not by_dn[node].is_care_giver:
+            chain.append(node)
+            node = parent_of(node)
+        if node is None and not entry.responsible_care_giver:
+            continue  # above or outside every care giver
+        care_giver = entry.responsible_care_giver or by_dn[node].hsa_id  # type: ignore[index]
+        parent = HsaId(by_dn[chain[0]].hsa_id) if chain and node is not None else None
+        units.append(Unit(HsaId(entry.hsa_id), entry.name or entry.hsa_id.strip(), HsaId(care_giver), parent))
+    kept = {unit.hsa_id for unit in units}
+    # A unit whose parent chain leaves the care giver's subtree keeps no parent rather than a dangling one.
+    units = [u if u.parent is None or u.parent in kept else Unit(u.hsa_id, u.name, u.care_giver) for u in units]
+    _unique("careGivers", (c.hsa_id.key for c in care_givers), "hsaId")
+    _unique("units", (u.hsa_id.key for u in units), "hsaId")
+    _check_unit_tree(units)
+    return DirectoryDocument(produced_at, tuple(care_givers), tuple(units))

@@ -20,6 +20,7 @@ from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
 from domain.drafts import CertificateTypeRef, NewDraftRequest
 from domain.personnummer import InvalidPersonId, PersonIdProblem, parse_person_id
 from domain.result_texts import Problem, ResultText
+from domain.result_texts import echo as _echo
 from domain.values import HsaId, PersonIdKind, Role
 
 PERSON_ID_PATH = "intyg/patient/person-id/extension"
@@ -43,19 +44,8 @@ _PERSON_ID_TEXTS: dict[PersonIdProblem, tuple[ResultText, str]] = {
 _PROTECTED_PATIENT_ROLES = frozenset({Role.LAKARE, Role.TANDLAKARE})
 
 
-# Caller-supplied values echoed in texts (HSA-ids, type codes) are cut to this many characters, so
-# a runaway value cannot blow up the answer.
-_ECHO_LIMIT = 64
-
-
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
-
-
-def _echo(value: str) -> str:
-    """A caller-supplied value fit to echo in a text: trimmed, at most ``_ECHO_LIMIT`` long."""
-    value = value.strip()
-    return value if len(value) <= _ECHO_LIMIT else value[: _ECHO_LIMIT - 1] + "…"
 
 
 def person_id_problem(error: InvalidPersonId) -> Problem:
@@ -124,12 +114,17 @@ def _covers(assignment_unit: HsaId, requested: HsaId, units: Mapping[HsaId, Unit
     )
 
 
-def _has_care_assignment(issuer: Personnel, unit_id: HsaId, units: Mapping[HsaId, Unit]) -> bool:
+def has_care_assignment(user: Personnel, unit_id: HsaId, units: Mapping[HsaId, Unit]) -> bool:
+    """Whether ``user`` holds a care-and-treatment assignment covering ``unit_id`` (see ``_covers``).
+
+    ``units`` must hold the unit, the user's assignment units and their ancestors
+    (``domain.usecases.acting_user.units_around`` fetches exactly those).
+    """
     purpose = CARE_AND_TREATMENT.casefold()
     return any(
         assignment.purpose.strip().casefold() == purpose
         and _covers(assignment.unit, unit_id, units)
-        for assignment in issuer.assignments
+        for assignment in user.assignments
     )
 
 
@@ -154,7 +149,7 @@ def check_issuer(
     if unit_id not in units:
         # Without the unit there is no tree to check an assignment against: one problem, not two.
         problems.append(texts.UNIT_UNKNOWN.problem(UNIT_HSA_ID_PATH, unit_id=_echo(unit_text)))
-    elif issuer is not None and not _has_care_assignment(issuer, unit_id, units):
+    elif issuer is not None and not has_care_assignment(issuer, unit_id, units):
         problems.append(
             texts.ISSUER_NO_ASSIGNMENT.problem(
                 UNIT_HSA_ID_PATH, hsa_id=_echo(hsa_id), unit_id=_echo(unit_text)

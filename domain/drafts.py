@@ -1,17 +1,13 @@
-"""A new draft certificate: what a journal system asks for and what the gateway stores.
+"""A new draft certificate as a journal system asks for it.
 
 ``NewDraftRequest`` is what ``contracts.create_draft_certificate.v3.request`` reads off the wire: raw
 strings, unchecked, so that the rules in ``domain.draft_checks`` can report every problem with its
-element path. ``Draft`` is the checked, enriched result that ``store.drafts`` persists.
+element path. The checked, enriched result is a ``domain.certificates.Certificate`` in status DRAFT.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-
-from domain.directory import CareGiver, Person, Personnel, Unit
-from domain.values import CertificateStatus, HsaId
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +62,3 @@ class NewDraftRequest:
     ref: str | None = None
     prefill_xml: str | None = None
     extensions: tuple[Extension, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A stored draft: type, patient from PU, unit and care giver from HSA, issuer, ``ref`` and prefill."""
-
-    id: str
-    type_code: str
-    type_code_system: str
-    status: CertificateStatus
-    patient: Person
-    unit: Unit
-    care_giver: CareGiver
-    created_by: Personnel
-    created_at: datetime
-    test_certificate: bool
-    ref: str | None = None
-    prefill_xml: str | None = None
-    extensions: tuple[Extension, ...] = ()
-
-    @property
-    def unit_id(self) -> HsaId:
-        return self.unit.hsa_id

@@ -7,9 +7,10 @@ empty strings, so that they are omitted on the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Activity(StrEnum):
@@ -63,6 +64,58 @@ class PdlRecord:
     resource_care_giver_name: str | None = None
     resource_care_unit_id: str | None = None
     resource_care_unit_name: str | None = None
+    user_person_id_root: str | None = None
+    user_person_id: str | None = None
+    # A StoreLog entry may name several resources; it is kept as one record per resource, numbered
+    # from 0 in the entry's order, all under the entry's logId.
+    resource_index: int = 0
+
+
+# Fields the contract requires: trimmed, but never turned into None (the checks refuse blanks).
+REQUIRED_FIELDS = frozenset(
+    f.name for f in fields(PdlRecord) if f.default is not None and f.name != "resource_index"
+)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(PdlRecord))
+
+
+def normalised(record: PdlRecord) -> PdlRecord:
+    """The record with every text trimmed and every blank optional field ``None``.
+
+    Both the gateway's own records and records received with StoreLog pass through here before
+    they are checked and chained, so the stored form (and so the hash) never depends on stray
+    whitespace, and an empty optional element is omitted rather than stored as "".
+    """
+    values: dict[str, Any] = {}
+    for name in _FIELD_NAMES:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            value = value.strip() if name in REQUIRED_FIELDS else (value.strip() or None)
+        values[name] = value
+    return PdlRecord(**values)
+
+
+def as_plain(record: PdlRecord) -> dict[str, str | int | None]:
+    """The record as JSON-ready values (``start_date`` in ISO 8601 UTC), for extracts and exports."""
+    plain: dict[str, str | int | None] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        plain[f.name] = value.isoformat() if isinstance(value, datetime) else value
+    return plain
+
+
+@dataclass(frozen=True, slots=True)
+class PdlQuery:
+    """A search over the log; every given criterion must hold (HSA-ids compare case-insensitively)."""
+
+    patient_id: str | None = None
+    user_id: str | None = None
+    care_unit_id: str | None = None
+    care_giver_id: str | None = None
+    start: datetime | None = None  # inclusive
+    end: datetime | None = None  # exclusive
+    limit: int = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +146,7 @@ def certificate_access(
     The user acts at the certificate's unit, so the user's and the resource's care unit and care
     giver coincide. Names of the user and the patient are left out, as the national log expects.
     """
-    return PdlRecord(
+    return normalised(PdlRecord(
         log_id=log_id,
         system_id=system.hsa_id.strip(),
         system_name=blank_to_none(system.name),
@@ -113,4 +166,4 @@ def certificate_access(
         resource_care_giver_name=blank_to_none(care_giver_name),
         resource_care_unit_id=unit_id.strip(),
         resource_care_unit_name=blank_to_none(unit_name),
-    )
+    ))

@@ -41,6 +41,17 @@ class ResultText:
         return Problem(self.id, self.error_id, self.sv.format(path=path, **fields), path, dict(fields))
 
 
+# Caller-supplied values echoed in texts (HSA-ids, type codes, message ids) are cut to this many
+# characters, so a runaway value cannot blow up the answer.
+ECHO_LIMIT = 64
+
+
+def echo(value: str) -> str:
+    """A caller-supplied value fit to echo in a text: trimmed, at most ``ECHO_LIMIT`` long."""
+    value = value.strip()
+    return value if len(value) <= ECHO_LIMIT else value[: ECHO_LIMIT - 1] + "…"
+
+
 # Which errorId answers a request with problems of several kinds; earlier wins. See ``result_for``.
 ERROR_PRECEDENCE: tuple[ErrorId, ...] = (
     ErrorId.VALIDATION_ERROR,
@@ -363,5 +374,239 @@ CREATE_DRAFT_TEXTS = (
     PROTECTED_PATIENT_TYPE,
 )
 
+# --- SendMessageToCare v2: the rules in domain.message_checks -------------------------------------
+#
+# Paths are below SendMessageToCare. Certificate and message ids are echoed (cut to a safe length
+# with ``echo``); the patient's id never is.
+
+MESSAGE_ID_MISSING = ResultText(
+    "SMTC-MESSAGE-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelandets id saknas i meddelande-id. Ange ett unikt id (GUID) för meddelandet.",
+    "The message id is missing in meddelande-id. Give a unique id (GUID) for the message.",
+)
+MESSAGE_ID_REUSED = ResultText(
+    "SMTC-MESSAGE-ID-REUSED",
+    ErrorId.VALIDATION_ERROR,
+    "Meddelande-id {message_id} har redan tagits emot med ett annat innehåll. "
+    "Ge varje nytt meddelande ett eget meddelande-id.",
+    "meddelande-id {message_id} was already received with different content. "
+    "Give every new message its own meddelande-id.",
+)
+AMNE_UNKNOWN = ResultText(
+    "SMTC-AMNE-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Ämnet {code} i amne/code stöds inte. Ange KOMPLT, KONTKT, AVSTMN, OVRIGT eller PAMINN.",
+    "Subject {code} in amne/code is not supported. Give KOMPLT, KONTKT, AVSTMN, OVRIGT or PAMINN.",
+)
+KOMPLETTERING_NOT_KOMPLT = ResultText(
+    "SMTC-KOMPLETTERING-NOT-KOMPLT",
+    ErrorId.VALIDATION_ERROR,
+    "komplettering får bara anges när amne är KOMPLT, men amne är {code}. "
+    "Ta bort komplettering eller ange amne KOMPLT.",
+    "komplettering may only be given when amne is KOMPLT, but amne is {code}. "
+    "Remove komplettering or give amne KOMPLT.",
+)
+REMINDER_ID_MISSING = ResultText(
+    "SMTC-REMINDER-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "En påminnelse (amne PAMINN) ska ange frågan den påminner om i paminnelseMeddelande-id.",
+    "A reminder (amne PAMINN) must name the question it reminds about in paminnelseMeddelande-id.",
+)
+REMINDER_ID_NOT_PAMINN = ResultText(
+    "SMTC-REMINDER-ID-NOT-PAMINN",
+    ErrorId.VALIDATION_ERROR,
+    "paminnelseMeddelande-id får bara anges för en påminnelse (amne PAMINN), men amne är {code}.",
+    "paminnelseMeddelande-id may only be given for a reminder (amne PAMINN), but amne is {code}.",
+)
+REMINDER_OF_UNKNOWN = ResultText(
+    "SMTC-REMINDER-OF-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Påminnelsen gäller {message_id} i paminnelseMeddelande-id, men intyget har ingen fråga med "
+    "det meddelande-id:t. Kontrollera id:t.",
+    "The reminder is about {message_id} in paminnelseMeddelande-id, but the certificate has no "
+    "question with that meddelande-id. Check the id.",
+)
+ANSWER_TO_UNKNOWN = ResultText(
+    "SMTC-ANSWER-TO-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Svaret gäller {message_id} i svarPa/meddelande-id, men intyget har ingen fråga med det "
+    "meddelande-id:t. Kontrollera id:t.",
+    "The answer is to {message_id} in svarPa/meddelande-id, but the certificate has no question "
+    "with that meddelande-id. Check the id.",
+)
+ANSWER_TO_REMINDER = ResultText(
+    "SMTC-ANSWER-TO-REMINDER",
+    ErrorId.VALIDATION_ERROR,
+    "{message_id} i svarPa/meddelande-id är en påminnelse och kan inte besvaras. "
+    "Besvara frågan som påminnelsen gäller.",
+    "{message_id} in svarPa/meddelande-id is a reminder and cannot be answered. "
+    "Answer the question the reminder is about.",
+)
+ANSWER_WITH_DEADLINE = ResultText(
+    "SMTC-ANSWER-WITH-DEADLINE",
+    ErrorId.VALIDATION_ERROR,
+    "Ett svar (med svarPa) får inte ange sistaDatumForSvar. Ta bort sistaDatumForSvar.",
+    "An answer (with svarPa) must not give sistaDatumForSvar. Remove sistaDatumForSvar.",
+)
+ANSWER_AMNE_MISMATCH = ResultText(
+    "SMTC-ANSWER-AMNE-MISMATCH",
+    ErrorId.VALIDATION_ERROR,
+    "Svaret har amne {code} men frågan {message_id} har amne {question_code}. "
+    "Ett svar ska ha samma ämne som frågan.",
+    "The answer has amne {code} but question {message_id} has amne {question_code}. "
+    "An answer must have the question's subject.",
+)
+ANSWER_EXISTS = ResultText(
+    "SMTC-ANSWER-EXISTS",
+    ErrorId.VALIDATION_ERROR,
+    "Frågan {message_id} i svarPa/meddelande-id är redan besvarad. En fråga kan bara besvaras en gång.",
+    "Question {message_id} in svarPa/meddelande-id has already been answered. "
+    "A question can be answered only once.",
+)
+SENDER_UNKNOWN = ResultText(
+    "SMTC-SENDER-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Avsändaren {code} i skickatAv/part/code är ingen känd intygsmottagare. Ange till exempel FKASSA.",
+    "Sender {code} in skickatAv/part/code is not a known certificate recipient. Give for example FKASSA.",
+)
+MESSAGE_CERTIFICATE_UNKNOWN = ResultText(
+    "SMTC-CERTIFICATE-UNKNOWN",
+    ErrorId.VALIDATION_ERROR,
+    "Intyget {certificate_id} i intygs-id/extension finns inte här. Kontrollera intygs-id och "
+    "logiskAdressMottagare.",
+    "Certificate {certificate_id} in intygs-id/extension is not held here. Check intygs-id and "
+    "logiskAdressMottagare.",
+)
+MESSAGE_CERTIFICATE_NOT_SIGNED = ResultText(
+    "SMTC-CERTIFICATE-NOT-SIGNED",
+    ErrorId.VALIDATION_ERROR,
+    "Intyget {certificate_id} är inte signerat. Frågor och svar kan bara gälla signerade intyg.",
+    "Certificate {certificate_id} is not signed. Questions and answers can only be about signed "
+    "certificates.",
+)
+MESSAGE_PATIENT_MISMATCH = ResultText(
+    "SMTC-PATIENT-MISMATCH",
+    ErrorId.VALIDATION_ERROR,
+    "Patienten i patientPerson-id är inte patienten på intyget {certificate_id}. "
+    "Kontrollera patientPerson-id och intygs-id.",
+    "The patient in patientPerson-id is not the patient of certificate {certificate_id}. "
+    "Check patientPerson-id and intygs-id.",
+)
+MESSAGE_TEST_CERTIFICATE = ResultText(
+    "SMTC-TEST-CERTIFICATE",
+    ErrorId.VALIDATION_ERROR,
+    "Intyget {certificate_id} är ett testintyg (valideringsperson) och kan inte få frågor eller svar.",
+    "Certificate {certificate_id} is a test certificate (validation person) and cannot receive "
+    "questions or answers.",
+)
+MESSAGE_CERTIFICATE_REVOKED = ResultText(
+    "SMTC-CERTIFICATE-REVOKED",
+    ErrorId.APPLICATION_ERROR,
+    "Intyget {certificate_id} är makulerat och kan inte få nya frågor eller svar.",
+    "Certificate {certificate_id} is revoked and cannot receive new questions or answers.",
+)
+
+SEND_MESSAGE_TEXTS = (
+    MESSAGE_ID_MISSING,
+    MESSAGE_ID_REUSED,
+    AMNE_UNKNOWN,
+    KOMPLETTERING_NOT_KOMPLT,
+    REMINDER_ID_MISSING,
+    REMINDER_ID_NOT_PAMINN,
+    REMINDER_OF_UNKNOWN,
+    ANSWER_TO_UNKNOWN,
+    ANSWER_TO_REMINDER,
+    ANSWER_WITH_DEADLINE,
+    ANSWER_AMNE_MISMATCH,
+    ANSWER_EXISTS,
+    SENDER_UNKNOWN,
+    MESSAGE_CERTIFICATE_UNKNOWN,
+    MESSAGE_CERTIFICATE_NOT_SIGNED,
+    MESSAGE_PATIENT_MISMATCH,
+    MESSAGE_TEST_CERTIFICATE,
+    MESSAGE_CERTIFICATE_REVOKED,
+)
+
+# --- StoreLog v2: the rules in domain.store_log -----------------------------------------------------
+#
+# StoreLog's ResultType has no errorId: the responder answers these as resultCode VALIDATION_ERROR.
+# Each text starts with the entry's position in the call and its logId (cut with ``echo``), so a
+# sender can split the batch and resend the good entries; the field is a path below ``log``.
+
+STORELOG_TOO_MANY_ENTRIES = ResultText(
+    "SL-TOO-MANY-ENTRIES",
+    ErrorId.VALIDATION_ERROR,
+    "Anropet innehåller {count} loggposter men högst {limit} tas emot per anrop. "
+    "Dela upp loggposterna på flera anrop.",
+    "The call holds {count} log entries but at most {limit} are accepted per call. "
+    "Split the log entries over several calls.",
+)
+STORELOG_FIELD_BLANK = ResultText(
+    "SL-FIELD-BLANK",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): {field} är tomt. Ange ett värde.",
+    "Log entry {index} (logId {log_id}): {field} is empty. Give a value.",
+)
+STORELOG_DUPLICATE_IN_CALL = ResultText(
+    "SL-LOG-ID-TWICE",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): samma logId finns i loggpost {first} i anropet. "
+    "Ge varje loggpost ett eget logId.",
+    "Log entry {index} (logId {log_id}): log entry {first} of the call has the same logId. "
+    "Give every log entry its own logId.",
+)
+STORELOG_LOG_ID_REUSED = ResultText(
+    "SL-LOG-ID-REUSED",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): logId finns redan lagrat med ett annat innehåll. "
+    "Ge loggposten ett nytt logId.",
+    "Log entry {index} (logId {log_id}): the logId is already stored with different content. "
+    "Give the log entry a new logId.",
+)
+STORELOG_PATIENT_ID_INVALID = ResultText(
+    "SL-PATIENT-ID-INVALID",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): {field} är inget giltigt {kind}: {reason}. "
+    "Kontrollera patientens id och root.",
+    "Log entry {index} (logId {log_id}): {field} is not a valid {kind}: {reason}. "
+    "Check the patient's id and root.",
+)
+STORELOG_START_DATE_UNREADABLE = ResultText(
+    "SL-START-DATE-UNREADABLE",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): activity/startDate kan inte tolkas som en tidpunkt. "
+    "Ange ÅÅÅÅ-MM-DDTtt:mm:ss, med eller utan tidszon.",
+    "Log entry {index} (logId {log_id}): activity/startDate cannot be read as a point in time. "
+    "Give YYYY-MM-DDThh:mm:ss, with or without a time zone.",
+)
+STORELOG_START_DATE_FUTURE = ResultText(
+    "SL-START-DATE-FUTURE",
+    ErrorId.VALIDATION_ERROR,
+    "Loggpost {index} (logId {log_id}): activity/startDate ligger mer än {skew} sekunder fram "
+    "i tiden. Kontrollera det loggande systemets klocka och tidszon.",
+    "Log entry {index} (logId {log_id}): activity/startDate is more than {skew} seconds in the "
+    "future. Check the logging system's clock and time zone.",
+)
+
+# How a person id check is named in ``{reason}`` above (keys: domain.personnummer.PersonIdProblem).
+PERSON_ID_REASONS: dict[str, str] = {
+    "missing": "extension saknas",
+    "format": "inte 12 siffror (ÅÅÅÅMMDDNNNN)",
+    "date": "inget giltigt datum",
+    "checksum": "fel kontrollsiffra",
+    "root_mismatch": "root anger fel sorts nummer",
+}
+
+STORE_LOG_TEXTS = (
+    STORELOG_TOO_MANY_ENTRIES,
+    STORELOG_FIELD_BLANK,
+    STORELOG_DUPLICATE_IN_CALL,
+    STORELOG_LOG_ID_REUSED,
+    STORELOG_PATIENT_ID_INVALID,
+    STORELOG_START_DATE_UNREADABLE,
+    STORELOG_START_DATE_FUTURE,
+)
+
 # Every catalogue entry, for the README and the test that keeps them in step.
-ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS
+ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS + SEND_MESSAGE_TEXTS + STORE_LOG_TEXTS

@@ -7,7 +7,9 @@ and to the database without translation tables.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 HSA_ID_ROOT = "1.2.752.129.2.1.4.1"
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"
@@ -121,6 +123,36 @@ class Role(StrEnum):
 
 
 class CertificateStatus(StrEnum):
-    """Where a certificate is in its life. Issue-3 states are added as the lifecycle arrives."""
+    """Where a certificate is in its life (``domain.lifecycle`` holds the transitions between them).
 
-    DRAFT = "DRAFT"
+    A deleted draft has no status: its row is removed (its events stay in the outbox).
+    """
+
+    DRAFT = "DRAFT"  # utkast: content may change
+    READY = "READY"  # klar för signering: a vårdadministratör prepared it for a signer
+    LOCKED = "LOCKED"  # låst utkast: not signed within 14 days; only revoke or copy remain
+    SIGNED = "SIGNED"  # signerat intyg
+    SENT = "SENT"  # skickat till mottagaren
+    REVOKED = "REVOKED"  # makulerat (a draft, a locked draft or a certificate)
+
+
+#: Swedish local time: the wire's local timestamps, TAK's validity dates and the contracts' dates.
+SWEDISH_TIME = ZoneInfo("Europe/Stockholm")
+
+
+def swedish_date(moment: datetime) -> date:
+    """The Swedish calendar date at ``moment``: what TAK's from/to dates and deadlines are judged by."""
+    return moment.astimezone(SWEDISH_TIME).date()
+
+
+def utc_instant(text: str) -> datetime:
+    """An ISO 8601 time as an aware UTC datetime; a time written without a zone is taken as UTC.
+
+    Operators type time windows into commands and API calls (resend, PDL search); one reading of
+    them everywhere keeps a window from meaning different things in different tools.
+
+    Raises:
+        ValueError: ``text`` is not an ISO 8601 time.
+    """
+    value = datetime.fromisoformat(text.strip())
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -3,14 +3,15 @@
 Reading this module top to bottom gives the request path: ``Gateway.__call__`` picks the endpoint by
 path and binds the correlation id; an ``Endpoint`` serves ``?wsdl``/``?xsd=`` itself and hands POSTs
 to the contract's Spyne application (``gateway.soap``), which parses, validates and calls the
-contract's responder in ``contracts``. One JSON log line is written per SOAP request.
+contract's responder in ``contracts``. One JSON log line is written per SOAP request. Paths under
+``/internal/api/v1/`` go to the operations API (``gateway.internal_api``), JSON instead of SOAP.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,31 @@ import structlog
 from lxml import etree
 
 from contracts.create_draft_certificate.v3 import CreateDraftResponder
+from contracts.send_message_to_care.v2 import SendMessageResponder
+from contracts.store_log.v2 import StoreLogResponder
 from domain.drafts import NewDraftRequest
+from domain.messages import IncomingMessage
 from domain.result_texts import TOO_LARGE
+from domain.store_log import LogEntry
 from domain.usecases.create_draft import DraftCreated, DraftRefused
+from domain.usecases.receive_message import MessageAccepted, MessageRefused
+from domain.usecases.store_log import LogRefused, LogStored
+from gateway.access import ACCESS_CONTROL_OFF, ACCESS_KEY, AccessControl
 from gateway.correlation import HEADER as CORRELATION_HEADER
 from gateway.correlation import correlation_id
-from gateway.soap import CORRELATION_KEY, OUTCOME_KEY, ContractResponder, envelope, outcome_of, soap_application
+from gateway.faults import STATUS as FAULT_STATUS
+from gateway.faults import fault_bytes
+from gateway.identity import CALLER_KEY, CallerRefused
+from gateway.internal_api import PREFIX as INTERNAL_API_PREFIX
+from gateway.internal_api import InternalApi
+from gateway.soap import (
+    CORRELATION_KEY,
+    OUTCOME_KEY,
+    ContractResponder,
+    envelope,
+    outcome_of,
+    soap_application,
+)
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
 
@@ -49,9 +69,16 @@ class GatewayDeps:
     """Everything the front door calls into, wired by ``cli``."""
 
     create_draft: Callable[[NewDraftRequest, str], DraftCreated | DraftRefused]
+    send_message: Callable[[IncomingMessage, str], MessageAccepted | MessageRefused]
     readiness: Callable[[], Readiness]
     max_request_bytes: int = 2 * 1024 * 1024
     close: Callable[[], None] = lambda: None  # releases pools when the process stops serving
+    access: AccessControl | None = None  # None: every caller may call (local development only)
+    certificates: Callable[[], Mapping[str, Any]] = dict  # days left on our own certificates, for /readyz
+    # StoreLog v2 (PDL log entries from other systems); None leaves its endpoints out.
+    store_log: Callable[[Sequence[LogEntry], str], LogStored | LogRefused] | None = None
+    # The operations API under /internal/api/v1/ (gateway.internal_api); None: those paths answer 404.
+    internal_api: InternalApi | None = None
 
 
 class Endpoint:
@@ -105,9 +132,34 @@ def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
         CreateDraftResponder(deps.create_draft),
         deps.max_request_bytes,
     )
+    send_message = Endpoint(
+        "SendMessageToCare",
+        CERTIFICATE_INTERACTIONS / "SendMessageToCareInteraction" / "SendMessageToCareInteraction_2.0_RIVTABP21.wsdl",
+        SendMessageResponder(deps.send_message),
+        deps.max_request_bytes,
+    )
     return {
         "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21": create_draft,
         "/services/create-draft-certificate/v3.0": create_draft,
+        "/clinicalprocess/healthcond/certificate/SendMessageToCare/2/rivtabp21": send_message,
+        "/services/send-message-to-care/v2.0": send_message,
+        **_store_log_endpoints(deps),
+    }
+
+
+def _store_log_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
+    """StoreLog v2 at the RIVTA path and at the ``v2`` spelling logsender and the platform use."""
+    if deps.store_log is None:
+        return {}
+    store_log = Endpoint(
+        "StoreLog",
+        XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl",
+        StoreLogResponder(deps.store_log),
+        deps.max_request_bytes,
+    )
+    return {
+        "/informationsecurity/auditing/log/StoreLog/2/rivtabp21": store_log,
+        "/informationsecurity/auditing/log/StoreLog/v2/rivtabp21": store_log,
     }
 
 
@@ -125,7 +177,16 @@ class Gateway:
         if path == "/readyz":
             readiness = self._deps.readiness()
             status = "200 OK" if readiness.ready else "503 Service Unavailable"
-            return _json(start_response, status, {"status": "ready" if readiness.ready else "not ready", **readiness.checks})
+            return _json(start_response, status, {
+                "status": "ready" if readiness.ready else "not ready",
+                **readiness.checks,
+                "accessControl": self._deps.access.describe() if self._deps.access else ACCESS_CONTROL_OFF,
+                "certificates": self._deps.certificates(),
+            })
+        if path == INTERNAL_API_PREFIX or path.startswith(INTERNAL_API_PREFIX + "/"):
+            if self._deps.internal_api is None:
+                return _plain(start_response, "404 Not Found", "no service at this path\n")
+            return self._deps.internal_api(environ, start_response)
         endpoint = self.endpoints.get(path.rstrip("/") or "/")
         if endpoint is None:
             return _plain(start_response, "404 Not Found", "no service at this path\n")
@@ -142,12 +203,18 @@ class Gateway:
             return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
 
         with structlog.contextvars.bound_contextvars(correlation_id=cid):
-            body = list(endpoint(environ, start))
+            refused = self._admit(environ) if environ.get("REQUEST_METHOD") == "POST" else None
+            if refused is not None:
+                body = [fault_bytes(refused.code, self._deps.access.instance if self._deps.access else "", refused.describe())]
+                start(FAULT_STATUS, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body[0])))])
+            else:
+                body = list(endpoint(environ, start))
             if environ.get("REQUEST_METHOD") == "POST":
                 result_code, error_id = environ.get(OUTCOME_KEY, (None, None))
                 log.info(
                     "soap_request",
                     contract=endpoint.name,
+                    consumer=getattr(environ.get(CALLER_KEY), "consumer", None),
                     path=environ.get("PATH_INFO"),
                     http_status=int(status_seen[0][:3]) if status_seen else None,
                     result_code=result_code,
@@ -155,6 +222,25 @@ class Gateway:
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
         return body
+
+
+    def _admit(self, environ: dict[str, Any]) -> CallerRefused | None:
+        """Identify the caller before its body is read; the refusal (VP002/VP011) when that fails.
+
+        With access control off every caller is admitted unidentified. Otherwise the caller and the
+        access control are left in the environ for the access-right check once the envelope is split.
+        """
+        access = self._deps.access
+        if access is None:
+            return None
+        try:
+            environ[CALLER_KEY] = access.identify(environ)
+        except CallerRefused as refused:
+            log.warning("caller_refused", code=refused.code, reason=refused.reason, remote_addr=refused.remote_addr)
+            environ[OUTCOME_KEY] = ("FAULT", refused.code)
+            return refused
+        environ[ACCESS_KEY] = access
+        return None
 
 
 def make_app(deps: GatewayDeps) -> Gateway:

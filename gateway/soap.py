@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import spyne.const as spyne_const  # type: ignore[import-untyped]
 import structlog
 from lxml import etree
 from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # type: ignore[attr-defined]
@@ -37,9 +38,14 @@ from domain.result_texts import (
     WRONG_OPERATION,
     Problem,
 )
+from gateway.access import ACCESS_KEY
 from gateway.errors import HostileXml, NotSoap, NotXml
+from gateway.faults import STATUS as FAULT_STATUS
+from gateway.faults import fault_envelope
+from gateway.identity import CALLER_KEY
 from gateway.validation import ContractSchema
 from gateway.xmlparse import SOAP11_ENV, parse_xml, split_envelope
+from routing.errors import CatalogueUnavailable, RoutingError
 
 REGISTRY_NS = "urn:riv:itintegration:registry:1"
 LOGICAL_ADDRESS = f"{{{REGISTRY_NS}}}LogicalAddress"
@@ -47,6 +53,12 @@ CORRELATION_KEY = "intygsgateway.correlation_id"
 OUTCOME_KEY = "intygsgateway.outcome"
 
 log = structlog.get_logger("gateway.soap")
+
+# Spyne runs a full gc.collect() when a request context closes, at most once a second, to return
+# file descriptors of uploaded files. We never hand Spyne files, and a full collection of a busy
+# worker's heap takes 100-300 ms with the GIL held: every thread of the process stalls, including
+# one holding a database lock (the PDL chain's). Python's own generational collector still runs.
+spyne_const.MIN_GC_INTERVAL = float("inf")
 
 
 class ContractResponder(Protocol):
@@ -73,6 +85,16 @@ class _Refusal(Fault):  # type: ignore[misc]
         self.problems = list(problems)
 
 
+class _Denied(Fault):  # type: ignore[misc]
+    """An access refusal (VP003, VP007, VP008) found once the envelope was split: a platform fault."""
+
+    def __init__(self, code: str, detail: str, instance: str) -> None:
+        super().__init__(faultcode="Server", faultstring=detail)
+        self.code = code
+        self.detail_text = detail
+        self.instance = instance
+
+
 class ContractSoap11(Soap11):  # type: ignore[misc]
     """SOAP 1.1 with our hardened parse, contract validation and ResultType answers."""
 
@@ -96,6 +118,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             headers, body = split_envelope(ctx.in_document)
         except NotSoap as exc:
             raise _Refusal([NOT_SOAP.problem(reason=exc.reason)]) from exc
+        self._check_access(ctx.transport.req_env, headers)
         violations = self._schema.violations(headers, body)
         if violations:
             raise _Refusal(
@@ -106,9 +129,38 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         ctx.in_body_doc = body
         ctx.method_request_string = body.tag
 
+    def _check_access(self, env: dict[str, Any], headers: Sequence[etree._Element]) -> None:
+        """Refuse a caller without an access right before its message is validated or answered.
+
+        ``gateway.app`` put the access control and the identified caller into the environ when
+        access control is on; the contract is the namespace of the request element, as in TAK.
+        """
+        access = env.get(ACCESS_KEY)
+        if access is None:
+            return
+        contract = etree.QName(self._responder.request_tag).namespace or ""
+        try:
+            access.check(env[CALLER_KEY], contract, _logical_address(headers))
+        except RoutingError as exc:
+            log.warning("access_refused", code=exc.code, reason=exc.describe(),
+                        remote_addr=env.get("REMOTE_ADDR"))
+            raise _Denied(exc.code, exc.describe(), access.instance) from exc
+        except CatalogueUnavailable as exc:  # never loaded in this process: nobody can be let in
+            log.error("access_unknown", code=exc.code, reason=str(exc))
+            raise _Denied(exc.code, f"{exc.code} {exc}", access.instance) from exc
+
+    def _answers_denial(self, error: Any) -> bool:
+        """Whether the contract answers a missing access right itself (``access_denied``), with HTTP 200."""
+        return isinstance(error, _Denied) and error.code == "VP007" and hasattr(self._responder, "access_denied")
+
     def serialize(self, ctx: Any, message: Any) -> None:
         if message is not self.RESPONSE:
             super().serialize(ctx, message)
+            return
+        error = ctx.out_error
+        if isinstance(error, _Denied) and not self._answers_denial(error):
+            ctx.out_document = fault_envelope(error.code, error.instance, error.detail_text)
+            ctx.transport.req_env[OUTCOME_KEY] = ("FAULT", error.code)
             return
         element = self._answer(ctx)
         ctx.out_document = envelope(element)
@@ -120,6 +172,8 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             return ctx.out_object[0]  # type: ignore[no-any-return]
         if isinstance(error, _Refusal):
             return self._responder.refuse(error.problems)
+        if isinstance(error, _Denied):
+            return self._responder.access_denied(error.detail_text)  # type: ignore[attr-defined,no-any-return]
         if isinstance(error, RequestTooLongError):
             return self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
         if isinstance(error, ResourceNotFoundError):
@@ -130,7 +184,10 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         return self._responder.refuse([INTERNAL_ERROR.problem(correlation_id=correlation_id)])
 
     def fault_to_http_response_code(self, fault: Any) -> str:
-        # Every refusal is written as the contract's own answer (see ``serialize``), so HTTP is 200.
+        # Every refusal is written as the contract's own answer (see ``serialize``), so HTTP is 200;
+        # only a refused caller gets the platform's fault, with the platform's 500.
+        if isinstance(fault, _Denied) and not self._answers_denial(fault):
+            return FAULT_STATUS
         return "200 OK"
 
 

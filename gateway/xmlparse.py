@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.errors import HostileXml, NotXml, NotSoap
+from gateway.errors import HostileXml, NotSoap, NotXml
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 MAX_DEPTH = 64  # RIVTA messages nest about 10 deep; libxml2's own limit (256) is far too lax

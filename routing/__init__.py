@@ -1,5 +1,59 @@
 """TAK-style routing: which endpoint serves a contract for a logical address, and who may call us.
 
-Empty until the routing capability lands; the HSA tree it will climb is already kept by the
-directory (``domain.directory``, ``store.directory``). Plain Python: no HTTP, XML or SQL here.
+Plain Python: no HTTP, XML or SQL here. ``Catalogue`` is an immutable snapshot of routes (vägval) and
+access rights (anropsbehörighet) with the HSA tree it climbs; ``CatalogueProvider`` hands out the
+current one. Refusals are ``RoutingError`` subclasses carrying the platform's VP codes.
+
+Modules: ``catalogue`` (records, snapshot, resolution order), ``errors`` (VP codes), ``provider``,
+``content`` (the catalogue as plain records, natural keys, merge), ``formats`` (TAK exports and our
+JSON/CSV), ``validate`` (the import report), ``diff``, ``changes`` (planning a change: diff, report,
+shrink guard), ``report`` (the operators' health check) and ``watch`` (checking a newly integrated
+unit without blocking its draft). Reading files and the database is the callers' job.
 """
+
+from routing.catalogue import (
+    DEFAULT_PROFILE,
+    ROOT,
+    WILDCARD,
+    AccessRight,
+    Catalogue,
+    Resolution,
+    Route,
+    normalise,
+)
+from routing.errors import (
+    VP_TEXTS,
+    AmbiguousRoute,
+    CatalogueUnavailable,
+    EmptyUrl,
+    NoAccess,
+    NoLogicalAddress,
+    NoRoute,
+    RoutingError,
+)
+from routing.provider import CatalogueProvider, StaticProvider
+from routing.report import CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3
+from routing.watch import IntegrationWatch
+
+__all__ = [
+    "CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3",
+    "DEFAULT_PROFILE",
+    "ROOT",
+    "VP_TEXTS",
+    "WILDCARD",
+    "AccessRight",
+    "AmbiguousRoute",
+    "Catalogue",
+    "CatalogueProvider",
+    "CatalogueUnavailable",
+    "EmptyUrl",
+    "IntegrationWatch",
+    "NoAccess",
+    "NoLogicalAddress",
+    "NoRoute",
+    "Resolution",
+    "Route",
+    "RoutingError",
+    "StaticProvider",
+    "normalise",
+]

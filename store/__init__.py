@@ -6,18 +6,30 @@ a ``Session`` first, return domain values (never ORM objects) and never commit: 
 record) commit or roll back together.
 
 What the store must not know: the certificate rules, the wire formats and HTTP. It imports only the
-domain's value types (``domain.values``, ``domain.directory``, ``domain.drafts``, ``domain.events``,
-``domain.pdl``, the ``DirectoryDocument`` of ``domain.directory_import``) to map rows to values.
+domain's value types (``domain.values``, ``domain.directory``, ``domain.drafts``,
+``domain.certificates``, ``domain.messages``, ``domain.events``, ``domain.pdl``, the ``DirectoryDocument`` of
+``domain.directory_import``) to map rows to values.
 
 Modules: ``session`` (engines, ``transaction``), ``errors``, ``directory`` (embedded HSA/PU and its
-import; its tables are in ``directory_tables``, the importer in ``directory_import``), ``drafts``,
-``units`` (integrated units), ``outbox``, ``pdl``, ``health`` (``ping``) and
+import; its tables are in ``directory_tables``, the importer in ``directory_import``), ``certificates``,
+``messages`` (ärenden and their kompletteringar), ``units`` (integrated units), ``outbox``, ``pdl``,
+``health`` (``ping``) and
 ``migrate`` (``upgrade``/``check``; not imported here, so that serving does not load Alembic).
 """
 
 from __future__ import annotations
 
-from store import directory, drafts, errors, health, outbox, pdl, session, units
+from store import (
+    certificates,
+    directory,
+    errors,
+    health,
+    messages,
+    outbox,
+    pdl,
+    session,
+    units,
+)
 from store.directory import (
     ImportSummary,
     SqlDirectory,
@@ -40,14 +52,15 @@ __all__ = [
     "SqlDirectory",
     "StoreError",
     "StoredEvent",
+    "certificates",
     "directory",
     "directory_produced_at",
-    "drafts",
     "errors",
     "health",
     "import_directory",
     "make_engine",
     "make_session_factory",
+    "messages",
     "outbox",
     "pdl",
     "ping",

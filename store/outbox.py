@@ -25,18 +25,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, insert, select, text
+from sqlalchemy import JSON, Index, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.events import OutboxEvent
+from domain.resend_policy import ScheduleKind
 from domain.values import EventCode, HsaId
 from store.base import Base, BigId
 
 
 class OutboxStatus(StrEnum):
-    """Where an outbox row is in delivery. The resend engine adds the states after ``PENDING``."""
+    """Where an outbox row is in delivery (docs/resend.md has the state diagram).
+
+    ``PENDING`` rows wait for (or are in) an attempt; the other three are final until an operator
+    resends: ``DELIVERED`` (the journal system answered OK or INFO), ``FAILED`` (refused for good,
+    or every try of the schedule spent) and ``SUPERSEDED`` (an unsent ANDRAT made moot by a newer
+    ANDRAT or SIGNAT of the same certificate, never sent).
+    """
 
     PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    SUPERSEDED = "SUPERSEDED"
 
 
 class OutboxRow(Base):
@@ -60,6 +70,56 @@ class OutboxRow(Base):
     status: Mapped[OutboxStatus]
     next_attempt_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(server_default=text("CURRENT_TIMESTAMP"))
+    # The resend engine's columns (migration 0006); docs/resend.md explains each.
+    claimed_by: Mapped[str | None]  # the claim token of the worker sending it now
+    lease_until: Mapped[datetime | None]  # the claim is void after this; another worker may take it
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))  # every attempt ever
+    series_attempts: Mapped[int] = mapped_column(server_default=text("0"))  # failed tries in this series
+    series_started_at: Mapped[datetime | None]  # start of the max age: occurred_at, or the manual resend
+    schedule_kind: Mapped[ScheduleKind] = mapped_column(server_default=text("'technical'"))
+    last_attempt_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None]  # domain.delivery.OutcomeClass value
+    last_error: Mapped[str | None]  # start of the last failure's text, for operators
+    finished_at: Mapped[datetime | None]  # when it became DELIVERED, FAILED or SUPERSEDED
+    superseded_by: Mapped[int | None] = mapped_column(BigId)
+
+
+class AttemptRow(Base):
+    """One delivery attempt of one outbox event: the event's history, kept after delivery."""
+
+    __tablename__ = "outbox_attempt"
+    __table_args__ = (
+        Index("ix_outbox_attempt_event_id_id", "event_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(BigId)
+    at: Mapped[datetime]
+    outcome: Mapped[str]  # domain.delivery.OutcomeClass value
+    decision: Mapped[str]  # domain.delivery.Decision value
+    http_status: Mapped[int | None]
+    result_code: Mapped[str | None]
+    error_id: Mapped[str | None]
+    text: Mapped[str | None]
+    url: Mapped[str | None]
+    correlation_id: Mapped[str]
+    duration_ms: Mapped[float]
+
+
+class ResendRequestRow(Base):
+    """One manual resend: who asked, why, when, what they selected and how many events it re-armed."""
+
+    __tablename__ = "outbox_resend_request"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    requested_at: Mapped[datetime]
+    requested_by: Mapped[str]
+    reason: Mapped[str]
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON)
+    selected: Mapped[int]  # events the selection matched
+    rearmed: Mapped[int]  # of those, events put back to PENDING (others were already pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,21 +143,51 @@ def enqueue(session: Session, event: OutboxEvent) -> int:
     Raises:
         TypeError: the payload is not JSON-serialisable (found when the row is flushed).
     """
-    values = dict(
-        certificate_id=event.certificate_id,
-        event_code=event.code,
-        occurred_at=event.occurred_at,
-        unit_hsa_id=event.unit.value,
-        care_giver_hsa_id=event.care_giver.value,
-        correlation_id=event.correlation_id,
-        acting_user_hsa_id=event.acting_user.value if event.acting_user else None,
-        payload=dict(event.payload),
-        payload_version=event.payload_version,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=event.occurred_at,
-    )
+    values = {
+        "certificate_id": event.certificate_id,
+        "event_code": event.code,
+        "occurred_at": event.occurred_at,
+        "unit_hsa_id": event.unit.value,
+        "care_giver_hsa_id": event.care_giver.value,
+        "correlation_id": event.correlation_id,
+        "acting_user_hsa_id": event.acting_user.value if event.acting_user else None,
+        "payload": dict(event.payload),
+        "payload_version": event.payload_version,
+        "status": OutboxStatus.PENDING,
+        "next_attempt_at": event.occurred_at,
+        "series_started_at": event.occurred_at,
+    }
     # A bulk-style INSERT ... RETURNING: no unit-of-work bookkeeping for a row nobody reads back here.
-    return int(session.execute(insert(OutboxRow).returning(OutboxRow.id), [values]).scalar_one())
+    event_id = int(session.execute(insert(OutboxRow).returning(OutboxRow.id), [values]).scalar_one())
+    if event.code in SUPERSEDING_CODES:
+        _supersede_edits(session, event, event_id)
+    return event_id
+
+
+#: Events that make an earlier unsent ANDRAT of the same certificate moot: the journal system reads
+#: the whole certificate from every status update, so the newer message carries the older edit.
+SUPERSEDING_CODES = frozenset({EventCode.ANDRAT, EventCode.SIGNAT})
+
+
+def _supersede_edits(session: Session, event: OutboxEvent, event_id: int) -> None:
+    """Mark the certificate's earlier undelivered ANDRAT events superseded by ``event_id``.
+
+    Runs in the enqueuing transaction, so the newer event and the superseding commit together. A row
+    a worker is sending right now (``claimed_by`` set) is left alone: its attempt will be recorded,
+    and the newer event waits behind it in the certificate's order.
+    """
+    session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.certificate_id == event.certificate_id,
+            OutboxRow.event_code == EventCode.ANDRAT,
+            OutboxRow.status == OutboxStatus.PENDING,
+            OutboxRow.claimed_by.is_(None),
+            OutboxRow.id < event_id,
+        )
+        .values(status=OutboxStatus.SUPERSEDED, superseded_by=event_id, finished_at=event.occurred_at),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def events_for_certificate(session: Session, certificate_id: str) -> list[StoredEvent]:

@@ -8,11 +8,12 @@ draft, which tells an operator whether an integration is still alive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case
+from sqlalchemy import Table, case, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.values import HsaId
@@ -84,3 +85,11 @@ def get_integrated_unit(session: Session, unit: HsaId) -> IntegratedUnit | None:
         first_seen=row.first_seen,
         last_seen=row.last_seen,
     )
+
+
+def integrated_unit_keys(session: Session, units: Iterable[HsaId]) -> set[str]:
+    """The keys (``HsaId.key``) of those of ``units`` that are integrated, in one query."""
+    keys = {unit.key for unit in units}
+    if not keys:
+        return set()
+    return set(session.scalars(select(IntegratedUnitRow.unit_key).where(IntegratedUnitRow.unit_key.in_(keys))))

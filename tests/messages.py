@@ -30,7 +30,12 @@ TYPES_NS = "urn:riv:clinicalprocess:healthcond:certificate:types:3"
 EXT32_NS = "urn:riv:clinicalprocess:healthcond:certificate:3.2"
 EXT33_NS = "urn:riv:clinicalprocess:healthcond:certificate:3.3"
 EXT34_NS = "urn:riv:clinicalprocess:healthcond:certificate:3.4"
+SMTC_NS = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToCareResponder:2"
+CSU_NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
+CSU32_NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+SLR_NS = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"
+LOG_NS = "urn:riv:informationsecurity:auditing:log:2"
 #: A namespace no contract declares: what a journal system's own extension elements look like.
 EXTENSION_NS = "urn:example:journal-extension"
 
@@ -45,7 +50,7 @@ NSMAP = {
     "ext33": EXT33_NS,
 }
 #: Every prefix :func:`element` understands.
-PREFIXES = {**NSMAP, "ext34": EXT34_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
+PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS, "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"

@@ -20,21 +20,22 @@ import structlog
 from sqlalchemy.orm import Session
 
 from domain.certificate_types import CertificateTypeRegistry
-from domain.directory import Directory, DirectoryUnavailable, Personnel, Unit
+from domain.certificates import Certificate
+from domain.directory import Directory, DirectoryUnavailable, Personnel
 from domain.draft_checks import check_draft_allowed, check_issuer, check_request
-from domain.drafts import Draft, NewDraftRequest
+from domain.drafts import NewDraftRequest
 from domain.events import OutboxEvent
 from domain.pdl import Activity, SystemIdentity, certificate_access
 from domain.personnummer import parse_person_id
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.roles import role_of
+from domain.usecases.acting_user import units_around
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import drafts, outbox, pdl, units
+from store import certificates, outbox, pdl, units
 from store.errors import DatabaseUnavailable
 
 log = structlog.get_logger("domain.create_draft")
 
-MAX_TREE_DEPTH = 32  # far deeper than any HSA tree; stops a cycle in bad directory data
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
@@ -77,6 +78,9 @@ class CreateDraftDeps:
     validation_persons: frozenset[str] = frozenset()
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     registered_units: RecentlyRegistered = field(default_factory=RecentlyRegistered)
+    # Called with a unit's HSA-id after a transaction that registered it has committed (at most once
+    # a minute per unit and process): the routing check hooks in here. It must not raise or block.
+    on_unit_registered: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +118,7 @@ def _create(
 ) -> DraftCreated | DraftRefused:
     directory = deps.directory
     issuer = _personnel(directory, request.issuer.hsa_id)
-    known_units = _units_around(directory, request.issuer.unit_hsa_id, issuer)
+    known_units = units_around(directory, request.issuer.unit_hsa_id, issuer)
     problems = check_request(request) + check_issuer(request, issuer, known_units)
     if problems or issuer is None:
         return DraftRefused(tuple(problems))
@@ -138,7 +142,7 @@ def _create(
 
     now = deps.clock()
     test_certificate = person_id.digits in deps.validation_persons
-    draft = Draft(
+    draft = Certificate(
         id=deps.new_id(),
         type_code=certificate_type.code,
         type_code_system=request.certificate_type.code_system,
@@ -155,7 +159,7 @@ def _create(
     )
     register_unit = not deps.registered_units.is_fresh(unit.hsa_id, care_giver.hsa_id, now)
     with deps.transaction() as session:
-        drafts.add_draft(session, draft)
+        certificates.add_certificate(session, draft)
         if register_unit:
             units.register_integrated_unit(session, unit.hsa_id, care_giver.hsa_id, now)
         outbox.enqueue(
@@ -191,6 +195,8 @@ def _create(
             )
     if register_unit:
         deps.registered_units.remember(unit.hsa_id, care_giver.hsa_id, now)
+        if deps.on_unit_registered is not None:
+            deps.on_unit_registered(unit.hsa_id.value)
     log.info(
         "draft_created",
         certificate_id=draft.id,
@@ -203,21 +209,3 @@ def _create(
 
 def _personnel(directory: Directory, hsa_id: str) -> Personnel | None:
     return directory.personnel(HsaId(hsa_id)) if hsa_id.strip() else None
-
-
-def _units_around(directory: Directory, unit_hsa_id: str, issuer: Personnel | None) -> dict[HsaId, Unit]:
-    """The requested unit, each of the issuer's assignment units, and all their ancestors."""
-    found: dict[HsaId, Unit] = {}
-    starts = [HsaId(unit_hsa_id)] if unit_hsa_id.strip() else []
-    starts += [assignment.unit for assignment in (issuer.assignments if issuer else ())]
-    for start in starts:
-        current: HsaId | None = start
-        for _ in range(MAX_TREE_DEPTH):
-            if current is None or current in found:
-                break
-            unit = directory.unit(current)
-            if unit is None:
-                break
-            found[current] = unit
-            current = unit.parent
-    return found

@@ -1,19 +1,19 @@
 """CreateDraftCertificate 3.3 messages built with ``tests.messages``: valid requests, responses.
 
 Valid cases reach every optional element and every ``##other`` wildcard of the request and the
-response; the invalid requests, one broken rule each, are in ``create_draft_invalid``. The helpers
-here (wrap, find, remove, rename, move) are shared by both.
+response; the invalid requests, one broken rule each, are in ``create_draft_invalid``. The request
+wrappers here are shared by both; the tree edits come from ``tests.conformance.edits``.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from lxml import etree
 
 from tests import messages as m
 from tests.conformance.corpus import Corpus
+from tests.conformance.edits import at, foreign, move_after, remove, rename, set_text
 from tests.conformance.schemas import RootSchema
 from tests.messages import Element
 
@@ -56,56 +56,6 @@ def body_with_prefill(*svar_elements: Element, **overrides: Any) -> Element:
     if not svar_elements:
         svar_elements = (m.svar("1", m.delsvar("1.1", "Arbetar som snickare")),)
     return m.create_draft_body(prefill=m.prefill_element(*svar_elements), **overrides)
-
-
-def at(root: Element, path: str) -> Element:
-    """The one element at ``path``; fails loudly so that a broken case cannot pass by accident."""
-    found = root.xpath(path, namespaces=m.PREFIXES)
-    assert isinstance(found, list) and len(found) == 1, (
-        f"{path}: {len(found) if isinstance(found, list) else found}"
-    )
-    element = found[0]
-    assert isinstance(element, etree._Element)
-    return element
-
-
-def remove(root: Element, path: str) -> Element:
-    element = at(root, path)
-    parent = element.getparent()
-    assert parent is not None
-    parent.remove(element)
-    return root
-
-
-def rename(root: Element, path: str, tag: str) -> Element:
-    at(root, path).tag = m.clark(tag)
-    return root
-
-
-def set_text(root: Element, path: str, text: str) -> Element:
-    at(root, path).text = text
-    return root
-
-
-def duplicate(root: Element, path: str) -> Element:
-    element = at(root, path)
-    element.addnext(copy.deepcopy(element))
-    return root
-
-
-def move_after(root: Element, path: str, anchor: str) -> Element:
-    at(root, anchor).addnext(at(root, path))
-    return root
-
-
-def append(root: Element, path: str, child: Element) -> Element:
-    at(root, path).append(child)
-    return root
-
-
-def foreign() -> Element:
-    """An extension element in a namespace no contract declares."""
-    return m.extension_element()
 
 
 # --- valid requests ---------------------------------------------------------------------------

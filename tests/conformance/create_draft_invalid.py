@@ -22,15 +22,17 @@ from tests.conformance.create_draft_corpus import (
     SKAPAD_AV,
     SVAR,
     TYP,
+    body_with_prefill,
+    request,
+)
+from tests.conformance.edits import (
     append,
     at,
-    body_with_prefill,
     duplicate,
     foreign,
     move_after,
     remove,
     rename,
-    request,
     set_text,
 )
 

@@ -393,3 +393,18 @@ def _local_path(url: str) -> Path | None:
     if parsed.scheme == "" and url.startswith("/"):
         return Path(url).resolve()
     return None
+
+
+def declaration_differences(ours: Iterable[Path], official: Iterable[Path]) -> list[str]:
+    """Return ``"<namespace>: <component>"`` for each declaration that differs between two file sets.
+
+    An empty list means both sets declare the same components per namespace (see
+    :func:`schema_declarations`), so they accept the same documents.
+    """
+    left, right = schema_declarations(ours), schema_declarations(official)
+    return [
+        f"{namespace}: {key}"
+        for namespace in sorted(set(left) | set(right))
+        for key in sorted(set(left.get(namespace, {})) | set(right.get(namespace, {})))
+        if left.get(namespace, {}).get(key) != right.get(namespace, {}).get(key)
+    ]

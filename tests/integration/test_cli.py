@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from cli import build_parser, main
+from tests.integration.processes import stop
 from tests.messages import create_draft_envelope
 
 BIN = Path(sys.executable).parent / "intygsgateway"
@@ -26,7 +27,9 @@ def _subcommands() -> list[list[str]]:
 
     def walk(parser: object, prefix: list[str]) -> None:
         for action in getattr(parser, "_actions", []):
-            for name, sub in (getattr(action, "choices", None) or {}).items():
+            if not isinstance(action, argparse._SubParsersAction):
+                continue  # an option's choices (a list of values) are not subcommands
+            for name, sub in action.choices.items():
                 if hasattr(sub, "_actions"):
                     found.append([*prefix, name])
                     walk(sub, [*prefix, name])
@@ -118,11 +121,7 @@ def test_serve_runs_gunicorn_workers_with_demo_data(tmp_path: Path) -> None:
             assert b">OK<" in response.read()
         assert (tmp_path / "intygsgateway.db").exists()
     finally:
-        server.send_signal(signal.SIGTERM)
         try:
-            server.wait(20)
+            stop(server)
         finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(5)
             server.stderr.close()  # type: ignore[union-attr]

@@ -23,7 +23,8 @@ import requests
 import structlog
 from lxml import etree
 from sqlalchemy import func, select
-from zeep import Client, Settings as ZeepSettings
+from zeep import Client
+from zeep import Settings as ZeepSettings
 from zeep.plugins import HistoryPlugin
 from zeep.transports import Transport
 
@@ -36,7 +37,7 @@ from domain.directory import DirectoryUnavailable
 from domain.values import HsaId
 from gateway import GatewayDeps, make_app
 from gateway.validation import schema_for_wsdl
-from store import drafts, outbox, pdl, units
+from store import certificates, outbox, pdl, units
 from store.base import Base
 from store.migrate import upgrade
 from store.session import make_engine, make_session_factory, transaction
@@ -186,7 +187,7 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
     assert not _response_schema().violations([], history.last_received["envelope"][0][0])
 
     with transaction(gateway.factory) as db:
-        draft = drafts.get_draft(db, certificate_id)
+        draft = certificates.get_certificate(db, certificate_id)
         unit = units.get_integrated_unit(db, HsaId("SE2321000016-1000"))
         events = outbox.events_for_certificate(db, certificate_id)
         records = pdl.records_for_certificate(db, certificate_id)
@@ -217,7 +218,7 @@ def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
     assert status == 200 and _result(envelope)["code"] == "OK"
     certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
     with transaction(gateway.factory) as db:
-        draft = drafts.get_draft(db, certificate_id)
+        draft = certificates.get_certificate(db, certificate_id)
     assert draft is not None and draft.prefill_xml and "delsvar" in draft.prefill_xml
     assert draft.extensions and all("kept" in e.xml for e in draft.extensions)
 
@@ -306,7 +307,7 @@ def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: st
         status, envelope, _ = gateway.post(create_draft_envelope(person_id=VALIDATION_PERSON))
         certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
         with transaction(gateway.factory) as db:
-            draft = drafts.get_draft(db, certificate_id)
+            draft = certificates.get_certificate(db, certificate_id)
             records = pdl.records_for_certificate(db, certificate_id)
     assert status == 200 and draft is not None and draft.test_certificate and records == []
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from lxml import etree
 
 from contracts.ns import CORE, CREATE_DRAFT_V3, EXT33, TYPES, qname
+from contracts.reading import required_at as _required
+from contracts.reading import text_at as _text
 from domain.drafts import (
     CertificateTypeRef,
     Extension,
@@ -20,20 +22,6 @@ from domain.drafts import (
 )
 
 _C = CREATE_DRAFT_V3
-
-
-def _text(parent: etree._Element | None, *path: str) -> str | None:
-    element = parent
-    for tag in path:
-        if element is None:
-            return None
-        element = element.find(tag)
-    return None if element is None else (element.text or "")
-
-
-def _required(parent: etree._Element | None, *path: str) -> str:
-    # The schema has made these present; an absent value still reads as "" rather than failing.
-    return _text(parent, *path) or ""
 
 
 def _foreign_children(parent: etree._Element | None, own_ns: str, path: str) -> list[Extension]:

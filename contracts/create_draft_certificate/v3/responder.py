@@ -8,7 +8,11 @@ from lxml import etree
 
 from contracts.call import SoapCall
 from contracts.create_draft_certificate.v3.request import read_request
-from contracts.create_draft_certificate.v3.response import RESPONSE_TAG, write_created, write_error
+from contracts.create_draft_certificate.v3.response import (
+    RESPONSE_TAG,
+    write_created,
+    write_error,
+)
 from contracts.ns import CREATE_DRAFT_V3, qname
 from domain.drafts import NewDraftRequest
 from domain.result_texts import Problem, result_for

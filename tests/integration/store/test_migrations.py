@@ -34,7 +34,7 @@ def test_upgrade_builds_the_schema_and_check_finds_no_drift(blank_db_url: str) -
     finally:
         engine.dispose()
     assert {"care_giver", "unit", "personnel", "personnel_code", "personnel_assignment", "patient",
-            "directory_import", "draft", "integrated_unit", "outbox_event", "pdl_record"} <= tables
+            "directory_import", "certificate", "integrated_unit", "outbox_event", "pdl_record"} <= tables
 
 
 def test_check_reports_a_schema_that_differs_from_the_models(db_url: str) -> None:

@@ -216,3 +216,17 @@ def test_unknown_top_level_key_is_an_error() -> None:
     data["certificate_type"] = data.pop("certificate_types")
     with pytest.raises(CertificateTypeConfigError):
         from_mapping(data)
+
+
+def test_nurses_may_sign_is_optional_and_false_by_default() -> None:
+    """Left out it is false; given it is read; a non-boolean is refused."""
+    registry = from_mapping(_custom_mapping())
+    assert next(iter(registry)).nurses_may_sign is False
+    assert next(iter(from_mapping(_with({"nurses_may_sign": True})))).nurses_may_sign is True
+    with pytest.raises(CertificateTypeConfigError):
+        from_mapping(_with({"nurses_may_sign": "yes"}))
+
+
+def test_only_nurse_written_types_may_be_signed_by_nurses(registry_types: dict[str, Any]) -> None:
+    """The built-in registry lets nurses sign IGRAV and ITFP only."""
+    assert {code for code, t in registry_types.items() if t.nurses_may_sign} == {"IGRAV", "ITFP"}

@@ -11,10 +11,9 @@ from domain import result_texts as texts
 from domain.certificate_types import CertificateType, from_mapping
 from domain.directory import CARE_AND_TREATMENT, Assignment, Person, Personnel, Unit
 from domain.draft_checks import check_draft_allowed, check_issuer, check_request
-from domain.result_texts import result_for
 from domain.drafts import CertificateTypeRef, IssuerRef, NewDraftRequest, PatientRef
 from domain.personnummer import parse_person_id
-from domain.result_texts import Problem
+from domain.result_texts import Problem, result_for
 from domain.values import (
     KV_INTYGSTYP,
     PERSONNUMMER_ROOT,

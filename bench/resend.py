@@ -1,0 +1,237 @@
+"""Benchmark: draining a backlog of status updates after a journal-system outage, beside bare calls.
+
+Run by hand (never collected by pytest), from the project root with the virtualenv's Python:
+
+    .venv/bin/python bench/resend.py [--events 100000] [--units 1000] [--workers 2] [--threads 4] [--db URL]
+
+Without ``--db`` a throw-away PostgreSQL cluster is started. The run:
+
+1. queues ``--events`` SKAPAT events (one per certificate, spread over ``--units`` integrated units)
+   while no journal system is reachable, with a catalogue route for every unit to the simulator, and
+   runs ANALYZE (a backlog that grew during an outage has statistics; a bulk load has none yet);
+2. brings the journal simulator up (``intygsgateway mock-journal``, its own process) and starts
+   ``--workers`` ``intygsgateway worker`` processes with ``--threads`` sender threads each;
+3. measures until the outbox is empty: time to empty from the workers' start (start-up included),
+   and the drain rate from the first delivery to the last;
+4. baseline, same run, same simulator: the same number of bare calls (zeep's transport posting one
+   prebuilt status update, no database, no claiming) from the same number of processes and threads.
+
+Duplicates (an event received more than once) are counted by the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, insert, select, text
+
+from bench._load import free_port, stop, wait_until_up
+from contracts.certificate_status_update.v3.request import build_status_update
+from domain.values import EventCode, HsaId
+from outbound.status_update import StatusUpdateSender, Timeouts
+from store.certificates import add_certificate
+from store.migrate import upgrade
+from store.outbox import OutboxRow, OutboxStatus
+from store.session import make_engine, make_session_factory, transaction
+from store.units import register_integrated_unit
+from tests.builders import CARE_GIVER, make_draft
+from tests.integration.outbox_env import publish_route, status_event, unit_name
+from tests.pgcluster import postgres_cluster
+
+CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
+
+
+def seed(db: str, events: int, units: int) -> None:
+    """Queue ``events`` SKAPAT events, one certificate each, over ``units`` integrated units."""
+    engine = make_engine(db)
+    factory = make_session_factory(engine)
+    base = make_draft()
+    now = datetime.now(UTC)
+    per_unit = max(1, events // units)
+    queued = 0
+    for unit_number in range(units):
+        unit = replace(base.unit, hsa_id=HsaId(unit_name(unit_number)))
+        count = min(per_unit, events - queued) if unit_number < units - 1 else events - queued
+        rows = []
+        with transaction(factory) as session:
+            register_integrated_unit(session, unit.hsa_id, CARE_GIVER.hsa_id, now)
+            for n in range(count):
+                certificate = replace(base, id=f"bench-{unit_number}-{n}", unit=unit)
+                add_certificate(session, certificate)
+                event = status_event(certificate.id, EventCode.SKAPAT, now, unit)
+                rows.append({
+                    "certificate_id": event.certificate_id, "event_code": event.code, "occurred_at": now,
+                    "unit_hsa_id": unit.hsa_id.value, "care_giver_hsa_id": CARE_GIVER.hsa_id.value,
+                    "correlation_id": event.correlation_id, "acting_user_hsa_id": None, "payload": {},
+                    "payload_version": event.payload_version, "status": OutboxStatus.PENDING,
+                    "next_attempt_at": now, "series_started_at": now,
+                })
+            if rows:
+                session.execute(insert(OutboxRow), rows)
+        queued += count
+    engine.dispose()
+
+
+@contextlib.contextmanager
+def simulator(port: int) -> Iterator[str]:
+    process = subprocess.Popen([sys.executable, "-m", "cli", "mock-journal", "--port", str(port), "--keep-raw", "0"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/_mock/stats")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+def stats(base: str) -> dict[str, int]:
+    with urllib.request.urlopen(f"{base}/_mock/stats", timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
+def clear(base: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{base}/_mock/received", method="DELETE"), timeout=10).close()
+
+
+def undelivered(db: str) -> int:
+    engine = make_engine(db)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(
+                select(func.count()).where(OutboxRow.status != OutboxStatus.DELIVERED)).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def drain(db: str, base: str, events: int, workers: int, threads: int, batch: int) -> tuple[float, float]:
+    """Start the workers, wait until the outbox is empty; return (time to empty, drain seconds)."""
+    env = {**os.environ, "INTYGSGATEWAY_RESEND_THREADS": str(threads), "INTYGSGATEWAY_RESEND_BATCH_SIZE": str(batch),
+           "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning"}
+    started = time.monotonic()
+    processes = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--db", db], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL) for _ in range(workers)]
+    first: float | None = None
+    try:
+        deadline = started + 3600
+        while time.monotonic() < deadline:
+            if any(process.poll() is not None for process in processes):
+                raise SystemExit("a worker process stopped; see its error above")
+            left = undelivered(db)
+            if first is None and left < events:
+                first = time.monotonic()
+            if left == 0:
+                break
+            time.sleep(0.25)
+        else:
+            raise SystemExit("the outbox did not empty within an hour")
+        done = time.monotonic()
+    finally:
+        for process in processes:
+            stop(process)
+    assert first is not None
+    return done - started, max(done - first, 1e-9)
+
+
+def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
+    sender = StatusUpdateSender(None, Timeouts(3.0, 20.0), lambda: datetime.now(UTC), pool_size=threads)
+    share = [calls // threads + (1 if n < calls % threads else 0) for n in range(threads)]
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def run(count: int) -> None:
+        # one message per thread: an lxml element must never be used by two threads at once
+        message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
+                                                                 datetime.now(UTC), make_draft().unit))
+        for _ in range(count):
+            outcome = sender.send(url, "SE2321000016-1003", message, "bench").outcome.value
+            with lock:
+                outcomes[outcome] += 1
+
+    pool = [threading.Thread(target=run, args=(count,)) for count in share]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    sender.close()
+    out.put(dict(outcomes))
+
+
+def baseline(url: str, events: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
+    """Seconds for ``events`` bare calls from ``workers`` processes x ``threads`` threads, and their outcomes."""
+    share = [events // workers + (1 if n < events % workers else 0) for n in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    out = context.Queue()
+    processes = [context.Process(target=_bare_calls, args=(url, count, threads, out)) for count in share]
+    started = time.monotonic()
+    for process in processes:
+        process.start()
+    outcomes: Counter[str] = Counter()
+    for _ in processes:
+        outcomes.update(out.get(timeout=3600))
+    for process in processes:
+        process.join()
+    return time.monotonic() - started, outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--units", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (and baseline processes)")
+    parser.add_argument("--threads", type=int, default=4, help="sender threads per process")
+    parser.add_argument("--batch", type=int, default=100, help="events a sender thread claims at a time")
+    parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
+    args = parser.parse_args()
+
+    with contextlib.ExitStack() as stack:
+        db = args.db or stack.enter_context(postgres_cluster())
+        upgrade(db)
+        port = free_port()
+        seeding = time.monotonic()
+        seed(db, args.events, args.units)  # the journal system is down: nothing listens on the port
+        engine = make_engine(db)
+        publish_route(make_session_factory(engine), f"http://127.0.0.1:{port}{CONTRACT_PATH}")
+        with engine.connect() as connection:  # the statistics autovacuum keeps for a table that grew over time
+            connection.execute(text("ANALYZE"))
+            connection.commit()
+        engine.dispose()
+        print(f"queued {args.events} events for {args.units} units in {time.monotonic() - seeding:.0f} s "
+              "while the journal was down", flush=True)
+        base = stack.enter_context(simulator(port))
+        to_empty, draining = drain(db, base, args.events, args.workers, args.threads, args.batch)
+        received = stats(base)
+        clear(base)
+        bare, bare_outcomes = baseline(base + CONTRACT_PATH, args.events, args.workers, args.threads)
+
+    rate, bare_rate = args.events / draining, args.events / bare
+    print(f"status-update backlog, {args.events} events, {args.units} units, {args.workers} workers x "
+          f"{args.threads} threads, batch {args.batch}, PostgreSQL")
+    print(f"{'':28}{'events/s':>10}{'seconds':>10}")
+    print(f"{'outbox drain':28}{rate:10.0f}{draining:10.1f}")
+    print(f"{'time to empty (with start)':28}{args.events / to_empty:10.0f}{to_empty:10.1f}")
+    print(f"{'baseline: bare zeep calls':28}{bare_rate:10.0f}{bare:10.1f}")
+    print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
+    print(f"baseline outcomes: {dict(bare_outcomes)}")
+    print(f"received {received['received']}, distinct events {received['distinct_events']}, "
+          f"duplicates {received['duplicates']}")
+
+
+if __name__ == "__main__":
+    main()

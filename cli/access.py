@@ -1,0 +1,73 @@
+"""Whether access control is on, and the ``AccessControl`` the gateway checks callers with.
+
+``access_control = auto`` (the default) is on as soon as the gateway can identify callers (mutual TLS
+with ``tls_client_ca``, or ``trusted_proxies``), and off otherwise, so that ``serve --demo`` works on
+plain HTTP. Off is for local development only: ``serve`` logs it as a warning at start and
+``/readyz`` shows it. ``on`` without any way to identify a caller would refuse every call, so it is a
+configuration error instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import structlog
+
+from cli.settings import Settings, SettingsError
+from gateway.access import ACCESS_CONTROL_OFF, AccessControl
+from gateway.identity import CallerPolicy, parse_networks
+from routing.provider import CatalogueProvider
+
+MODES = ("auto", "on", "off")
+log = structlog.get_logger("cli.access")
+
+
+def access_enabled(settings: Settings) -> bool:
+    """Resolve ``access_control`` (auto, on, off) against the identity sources configured."""
+    mode = settings.access_control.strip().lower()
+    if mode not in MODES:
+        raise SettingsError(f"access_control must be one of {', '.join(MODES)}, not {settings.access_control!r}")
+    can_identify = bool(settings.tls_client_ca or settings.trusted_proxies)
+    if mode == "on" and not can_identify:
+        raise SettingsError("access_control = on needs tls_client_ca or trusted_proxies: no caller could be identified")
+    return mode == "on" or (mode == "auto" and can_identify)
+
+
+def caller_policy(settings: Settings) -> CallerPolicy:
+    """The trusted proxies and their certificate header, from the settings."""
+    try:
+        proxies = parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"trusted_proxies: {exc}") from exc
+    return CallerPolicy(proxies, settings.proxy_cert_header)
+
+
+def access_control(
+    settings: Settings, catalogue: CatalogueProvider, today: Callable[[], date]
+) -> AccessControl | None:
+    """The gateway's access control, or None when it is off."""
+    if not access_enabled(settings):
+        return None
+    return AccessControl(
+        catalogue=catalogue,
+        callers=caller_policy(settings),
+        producer_addresses=settings.producer_addresses or (settings.system_hsa_id,),
+        today=today,
+        instance=settings.system_name,
+    )
+
+
+def log_access_control(settings: Settings) -> None:
+    """Say at start whether callers are checked, loudly when they are not; a bad setting raises here.
+
+    ``serve`` calls this before forking, so a typo stops it with exit code 2 instead of in each worker.
+    """
+    if access_enabled(settings):
+        proxies = caller_policy(settings).proxies
+        log.info("access_control_on", trusted_proxies=[str(network) for network in proxies],
+                 mutual_tls=bool(settings.tls_client_ca),
+                 producer_addresses=list(settings.producer_addresses or (settings.system_hsa_id,)))
+    else:
+        log.warning("access_control_off", warning=ACCESS_CONTROL_OFF["warning"],
+                    fix="set tls_client_ca (mutual TLS) or trusted_proxies, see docs/tls.md")

@@ -1,0 +1,102 @@
+"""``intygsgateway certificate show|ready|sign|send|revoke|delete CERT_ID --user HSA_ID``.
+
+The same use cases as the operations API (``domain.usecases.lifecycle``): the user is checked
+against the directory, the event is queued with the user as ``hanteratAv`` and a PDL record is
+written, in one transaction. For an operator at the server; an editor front end uses the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from cli.common import add_settings_options, settings_from
+from cli.wiring import lifecycle_deps
+from domain.certificates import Certificate, to_snapshot
+from domain.lifecycle import LifecycleRefused
+from domain.usecases import lifecycle
+from domain.usecases.lifecycle import (
+    CertificateView,
+    DependencyUnavailable,
+    LifecycleDeps,
+)
+from domain.values import HsaId
+from gateway.internal_api.certificates import arende_json
+
+CORRELATION_PREFIX = "cli-"
+
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "show": ("print a certificate and its questions (PDL: Läsa)", "Print the certificate, its status and its questions."),
+    "ready": ("mark a draft ready for signing (KFSIGN)", "Mark a draft ready for signing; any role with an assignment may."),
+    "sign": ("sign a draft (SIGNAT)", "Sign a draft as the user; läkare and tandläkare, nurses for some types."),
+    "send": ("send a signed certificate to its recipient (SKICKA)", "Send a signed certificate; test certificates are refused."),
+    "revoke": ("revoke (makulera) a draft or certificate (MAKULE)", "Revoke with --reason; its open questions become handled."),
+    "delete": ("delete a draft (RADERA)", "Delete a draft that is neither locked nor signed; its events are kept."),
+}
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "certificate", help="act on a certificate as a user", description="Act on one certificate as a user in the directory."
+    )
+    commands = parser.add_subparsers(dest="certificate_command", required=True, metavar="COMMAND")
+    for name, (short, description) in _COMMANDS.items():
+        command = commands.add_parser(name, help=short, description=description)
+        add_settings_options(command)
+        command.add_argument("certificate_id", metavar="CERT_ID", help="the certificate's id (intygs-id)")
+        command.add_argument("--user", required=True, metavar="HSA_ID", help="the acting user's HSA-id (hanteratAv)")
+        command.add_argument("--json", action="store_true", help="print the result as JSON")
+        if name == "revoke":
+            command.add_argument("--reason", required=True, help="why the certificate is revoked")
+        command.set_defaults(run=run, operation=name)
+
+
+def _operation(name: str, args: argparse.Namespace) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView]:
+    if name == "revoke":
+        return lambda deps, cid, user, correlation: lifecycle.revoke(deps, cid, user, args.reason, correlation)
+    operations: dict[str, Callable[..., Certificate | CertificateView]] = {
+        "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign,
+        "send": lifecycle.send, "delete": lifecycle.delete,
+    }
+    return operations[name]
+
+
+def _print(result: Certificate | CertificateView, as_json: bool) -> None:
+    certificate = result.certificate if isinstance(result, CertificateView) else result
+    if as_json:
+        data: dict[str, Any] = {"certificate": to_snapshot(certificate)}
+        if isinstance(result, CertificateView):
+            data["questions"] = [arende_json(a) for a in result.arenden]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    print(
+        f"{certificate.id}: {certificate.type_code} {certificate.status.value} (version {certificate.version}), "
+        f"unit {certificate.unit.hsa_id}, patient {certificate.patient.person_id.masked()}"
+    )
+    if isinstance(result, CertificateView):
+        for arende in result.arenden:
+            print(f"  {arende.message_id}: {arende.direction.value} {arende.amne.value} {arende.status.value}")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    deps, close = lifecycle_deps(settings)
+    operation = _operation(args.operation, args)
+    try:
+        result = operation(deps, args.certificate_id, HsaId(args.user), f"{CORRELATION_PREFIX}{args.operation}")
+    except LifecycleRefused as refused:
+        details = ", ".join(
+            f"{name} {value}" for name, value in (("status", refused.status), ("role", refused.role)) if value
+        )
+        print(f"intygsgateway: refused: {refused.reason.value}" + (f" ({details})" if details else ""), file=sys.stderr)
+        return 1
+    except DependencyUnavailable as unavailable:
+        print(f"intygsgateway: the {unavailable.dependency} is not answering; try again", file=sys.stderr)
+        return 1
+    finally:
+        close()
+    _print(result, args.json)
+    return 0

@@ -1,0 +1,235 @@
+"""``intygsgateway outbox status|show`` and ``intygsgateway resend``: the operator's view of status updates.
+
+``outbox status`` is the first thing to look at when a journal system says it misses updates: how
+many events wait and how long the oldest has waited, which units they belong to and what their last
+attempt said (``connect-error`` for a journal system that is down, ``platform-no-route`` for a unit
+without a route). ``outbox show`` prints one event and every attempt. ``resend`` puts failed (or,
+with ``--include-delivered``, delivered) events back in the queue by a precise selection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from cli.common import add_settings_options, settings_from, utc_time_argument
+from domain.resend_request import (
+    DEFAULT_CAP,
+    RefusalReason,
+    ResendRefused,
+    ResendSelection,
+)
+from domain.values import HsaId
+from store.outbox_report import EventReport, OutboxSummary, event_report, outbox_summary
+from store.resend import preview, resend
+from store.session import make_engine, make_session_factory, transaction
+
+
+def register(subparsers: Any) -> None:
+    outbox = subparsers.add_parser(
+        "outbox", help="status updates waiting or failed",
+        description="Inspect the status-update outbox (see docs/resend.md).",
+    )
+    commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="COMMAND")
+    status = commands.add_parser(
+        "status", help="pending and failed counts, oldest pending, by unit and by outcome class",
+        description="Counts of pending and failed status updates and the age of the oldest pending one, "
+        "by unit and by the outcome class of the last attempt.",
+    )
+    add_settings_options(status)
+    status.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    status.set_defaults(run=run_status)
+    show = commands.add_parser("show", help="one event with its whole attempt history",
+                               description="Print one outbox event and every attempt to deliver it.")
+    add_settings_options(show)
+    show.add_argument("event_id", type=int, metavar="EVENT_ID")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=run_show)
+
+    again = subparsers.add_parser(
+        "resend", help="queue failed (or delivered) status updates again",
+        description="Re-arm failed status updates (with --include-delivered also delivered ones) that "
+        "match every given criterion. An event that is already pending is never queued twice. The "
+        "event keeps its id, its time and its history; a new series of tries starts now. Times are "
+        "ISO 8601; a time without offset is UTC.",
+    )
+    add_settings_options(again)
+    again.add_argument("--event", dest="event_ids", type=int, action="append", default=[], metavar="ID",
+                       help="an event id (repeat for several)")
+    again.add_argument("--certificate", help="certificate id")
+    again.add_argument("--unit", help="care unit HSA-id (exact, case-insensitive)")
+    again.add_argument("--care-giver", help="care giver HSA-id (the events' care giver, not a prefix of unit ids)")
+    again.add_argument("--since", type=utc_time_argument, help="events that occurred at or after this time")
+    again.add_argument("--until", type=utc_time_argument, help="events that occurred before this time")
+    again.add_argument("--include-delivered", action="store_true", help="also resend delivered events")
+    again.add_argument("--dry-run", action="store_true", help="print counts per unit and status, change nothing")
+    again.add_argument("--max", type=int, default=DEFAULT_CAP, metavar="N",
+                       help=f"refuse when more than N events match (default {DEFAULT_CAP})")
+    again.add_argument("--reason", required=True, help="why (stored with the request)")
+    again.add_argument("--by", default=None, help="who asks (default: the OS user)")
+    again.set_defaults(run=run_resend)
+
+
+
+
+@contextmanager
+def _factory(args: argparse.Namespace) -> Iterator[Any]:
+    """A session factory on the command's database, disposed afterwards."""
+    engine = make_engine(settings_from(args).database_url)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "-"
+    seconds = int((now - since).total_seconds())
+    days, rest = divmod(max(seconds, 0), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{days}d{hours:02d}h{minutes:02d}m" if days else f"{hours}h{minutes:02d}m{seconds:02d}s"
+
+
+def summary_json(summary: OutboxSummary, now: datetime) -> dict[str, Any]:
+    """``outbox status`` as JSON (the CLI's --json and the operations API)."""
+    oldest = summary.oldest_pending
+    return {
+        "counts": summary.counts,
+        "oldestPending": oldest.isoformat() if oldest else None,
+        "oldestPendingSeconds": int((now - oldest).total_seconds()) if oldest else None,
+        "units": [{"unit": u.unit, "pending": u.pending, "failed": u.failed,
+                   "oldestPending": u.oldest_pending.isoformat() if u.oldest_pending else None}
+                  for u in summary.units],
+        "outcomes": [{"outcome": o.outcome, "pending": o.pending, "failed": o.failed} for o in summary.outcomes],
+    }
+
+
+def report_json(report: EventReport) -> dict[str, Any]:
+    """``outbox show`` as JSON: times as ISO 8601, enums as their values."""
+    def plain(row: dict[str, Any]) -> dict[str, Any]:
+        return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
+    return {"event": plain(report.event), "attempts": [plain(attempt) for attempt in report.attempts]}
+
+
+def outbox_operations(transaction: Callable[[], AbstractContextManager[Any]], clock: Callable[[], datetime]
+                      ) -> tuple[Callable[[], dict[str, Any]], Callable[[int], dict[str, Any] | None],
+                                 Callable[[ResendSelection], list[dict[str, Any]]],
+                                 Callable[[ResendSelection, str, str, int], dict[str, Any]]]:
+    """The store side of the operations API's outbox routes (``gateway.internal_api.outbox``)."""
+    def status() -> dict[str, Any]:
+        with transaction() as session:
+            return summary_json(outbox_summary(session), clock())
+
+    def event(event_id: int) -> dict[str, Any] | None:
+        with transaction() as session:
+            found = event_report(session, event_id)
+        return report_json(found) if found is not None else None
+
+    def counts(selection: ResendSelection) -> list[dict[str, Any]]:
+        with transaction() as session:
+            return [asdict(line) for line in preview(session, selection)]
+
+    def again(selection: ResendSelection, by: str, reason: str, cap: int) -> dict[str, Any]:
+        with transaction() as session:
+            return asdict(resend(session, selection, clock(), by, reason, cap))
+
+    return status, event, counts, again
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with _factory(args) as factory, transaction(factory) as session:
+        summary = outbox_summary(session)
+    now = datetime.now(UTC)
+    if args.json:
+        print(json.dumps(summary_json(summary, now), indent=2))
+        return 0
+    counts = summary.counts
+    print(f"pending {counts['PENDING']}  failed {counts['FAILED']}  delivered {counts['DELIVERED']}  "
+          f"superseded {counts['SUPERSEDED']}  oldest pending {_age(summary.oldest_pending, now)}")
+    print("\nby unit (pending and failed):")
+    print(f"  {'UNIT':<32} {'PENDING':>8} {'FAILED':>8}  OLDEST PENDING")
+    for unit in summary.units:
+        print(f"  {unit.unit:<32} {unit.pending:>8} {unit.failed:>8}  {_age(unit.oldest_pending, now)}")
+    print("\nby outcome of the last attempt:")
+    print(f"  {'OUTCOME':<32} {'PENDING':>8} {'FAILED':>8}")
+    for outcome in summary.outcomes:
+        print(f"  {outcome.outcome:<32} {outcome.pending:>8} {outcome.failed:>8}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    with _factory(args) as factory, transaction(factory) as session:
+        report = event_report(session, args.event_id)
+    if report is None:
+        print(f"intygsgateway: no outbox event {args.event_id}")
+        return 1
+    if args.json:
+        print(json.dumps(report_json(report), indent=2))
+        return 0
+    for key, value in report.event.items():
+        if key != "payload":
+            print(f"{key:<18} {value}")
+    print(f"{'payload keys':<18} {', '.join(sorted(report.event['payload'])) or '-'}")
+    print(f"\nattempts ({len(report.attempts)}):")
+    for number, attempt in enumerate(report.attempts, start=1):
+        print(f"  {number:>3}. {attempt['at'].isoformat()}  {attempt['outcome']:<18} -> {attempt['decision']:<13} "
+              f"HTTP {attempt['http_status'] or '-'}  {attempt['result_code'] or '-'}/{attempt['error_id'] or '-'}  "
+              f"{attempt['duration_ms']:.0f} ms  {attempt['url'] or '(no route)'}  corr {attempt['correlation_id']}")
+        if attempt["text"]:
+            print(f"       {attempt['text']}")
+    return 0
+
+
+def _selection(args: argparse.Namespace) -> ResendSelection:
+    return ResendSelection(
+        event_ids=tuple(args.event_ids),
+        certificate_id=args.certificate,
+        unit=HsaId(args.unit) if args.unit else None,
+        care_giver=HsaId(args.care_giver) if args.care_giver else None,
+        occurred_from=args.since,
+        occurred_to=args.until,
+        include_delivered=args.include_delivered,
+    )
+
+
+def run_resend(args: argparse.Namespace) -> int:
+    with _factory(args) as factory:
+        return _resend(args, factory)
+
+
+def _resend(args: argparse.Namespace, factory: Any) -> int:
+    selection = _selection(args)
+    by = args.by or getpass.getuser()
+    try:
+        if args.dry_run:
+            with transaction(factory) as session:
+                counts = preview(session, selection)
+            print(f"  {'UNIT':<32} {'STATUS':<10} {'COUNT':>8}")
+            for line in counts:
+                note = "  (already pending: left alone)" if line.status == "PENDING" else ""
+                print(f"  {line.unit:<32} {line.status:<10} {line.count:>8}{note}")
+            selected = sum(line.count for line in counts if line.status != "PENDING")
+            over = f"  over the cap of {args.max}: raise --max to go ahead" if selected > args.max else ""
+            print(f"would resend {selected} event(s){over}")
+            return 0
+        with transaction(factory) as session:
+            result = resend(session, selection, datetime.now(UTC), by, args.reason, args.max)
+    except ResendRefused as refused:
+        if refused.reason is RefusalReason.NO_CRITERIA:
+            print("intygsgateway: resend needs at least one of --event, --certificate, --unit, --care-giver, "
+                  "--since, --until")
+        else:
+            print(f"intygsgateway: {refused.selected} events match, more than --max {refused.cap}; "
+                  "check with --dry-run and raise --max explicitly")
+        return 1
+    print(f"resend request {result.request_id} by {by}: {result.rearmed} event(s) queued again, "
+          f"{result.already_pending} already pending left alone")
+    return 0

@@ -1,0 +1,190 @@
+"""``intygsgateway worker``: the outbox dispatcher and the scheduled jobs, in one background process.
+
+Why a process of its own and not threads inside the web workers: gunicorn forks N workers and
+recycles them after ``max_requests``, and on SQLite only one process may send. A separate worker
+process keeps sending independent of web traffic and restarts. ``serve`` starts one worker next to
+gunicorn (``--no-worker`` to run it elsewhere), so the single-command demo sends status updates;
+on PostgreSQL any number of gateway hosts each run one, and they share the outbox through leases
+and elect one of them to run the scheduled jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from cli.common import add_settings_options, settings_from
+from cli.settings import Settings, SettingsError
+from cli.wiring import certificate_types
+from domain.resend_policy import Schedules
+from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
+from outbound.status_update import StatusUpdateSender, Timeouts, TlsConfig
+from routing.provider import CatalogueProvider
+from scheduler.dispatcher import DispatchConfig, Dispatcher
+from scheduler.locking import LOCK_EVERY_SECONDS, lock_stale_drafts
+from scheduler.pdl_retention import retention_job
+from scheduler.pdl_sealer import PdlSealer
+from scheduler.routing_check import routing_check_job
+from scheduler.runner import ScheduledJob, SchedulerRunner
+from store.leader import LeaderLock
+from store.migrate import upgrade
+from store.outbox_worker import OutboxStore
+from store.routing import StoreCatalogueProvider
+from store.session import make_engine, make_session_factory, transaction
+
+log = structlog.get_logger("cli.worker")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="send status updates and run scheduled jobs",
+        description="Run the outbox dispatcher (sends CertificateStatusUpdateForCare, resends on "
+        "schedule) and, if elected, the scheduled jobs, until SIGTERM or Ctrl-C. `serve` starts one.",
+    )
+    add_settings_options(parser)
+    parser.add_argument("--threads", type=int, metavar="N", help="sender threads (default: resend_threads)")
+    parser.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)  # set by serve
+    parser.set_defaults(run=run)
+
+
+def dispatch_config(settings: Settings) -> DispatchConfig:
+    """The dispatcher's configuration from the settings; wrong values are a ``SettingsError``."""
+    try:
+        max_age = parse_duration(settings.resend_max_age)
+        schedules = Schedules(parse_schedule(settings.resend_schedule, max_age),
+                              parse_schedule(settings.resend_address_schedule, max_age))
+        config = DispatchConfig(
+            schedules=schedules,
+            timeouts=Timeouts(settings.resend_connect_timeout_seconds, settings.resend_read_timeout_seconds),
+            lease=timedelta(seconds=settings.resend_lease_seconds),
+            batch_size=settings.resend_batch_size,
+            threads=settings.resend_threads,
+            poll_seconds=settings.resend_poll_seconds,
+            hold=timedelta(seconds=settings.resend_hold_seconds),
+        )
+        config.check()
+    except (ScheduleError, ValueError) as wrong:
+        raise SettingsError(f"resend settings: {wrong}") from wrong
+    return config
+
+
+@dataclass
+class Worker:
+    """The parts of a running worker process, for starting and stopping them together."""
+
+    dispatcher: Dispatcher
+    runner: SchedulerRunner
+    close: Any
+    sealer: PdlSealer | None = None  # None: pdl_seal_seconds is 0
+
+    def start(self) -> None:
+        self.dispatcher.start()
+        self.runner.start()
+        if self.sealer is not None:
+            self.sealer.start()
+
+    def stop(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
+        self.runner.stop()
+        self.dispatcher.stop()
+        self.close()
+
+
+def scheduled_jobs(settings: Settings, factory: Any,
+                   catalogue: CatalogueProvider | None = None) -> list[ScheduledJob]:
+    """The jobs the elected worker runs, in UTC; each only enqueues or triggers work.
+
+    ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one.
+    """
+    catalogue = catalogue or StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
+    return [
+        ScheduledJob(
+            "lock_stale_drafts",
+            partial(lock_stale_drafts, partial(transaction, factory), utc_now),
+            seconds=LOCK_EVERY_SECONDS,
+        ),
+        ScheduledJob(
+            "pdl_retention",
+            partial(retention_job, partial(transaction, factory), utc_now, settings.pdl_retention_years,
+                    Path(settings.pdl_export_dir)),
+            cron={"hour": 3, "minute": 15},  # daily, at night (UTC)
+        ),
+        ScheduledJob(
+            "routing_check",
+            routing_check_job(partial(transaction, factory), catalogue, lambda: utc_now().date()),
+            cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
+        ),
+    ]
+
+
+def build_worker(settings: Settings, threads: int | None = None) -> Worker:
+    """Everything a worker process runs, wired from ``settings`` (call after any fork)."""
+    config = dispatch_config(settings.replace(resend_threads=threads))
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    tls = None
+    if settings.client_cert or settings.client_ca:
+        tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
+    sender = StatusUpdateSender(tls, config.timeouts, utc_now, pool_size=max(16, config.threads * 2))
+    catalogue = StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
+    dispatcher = Dispatcher(OutboxStore(factory), sender, catalogue, certificate_types(settings), config, utc_now)
+    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, factory, catalogue))
+
+    sealer = PdlSealer(partial(transaction, factory), settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
+
+    def close() -> None:
+        sender.close()
+        engine.dispose()
+
+    return Worker(dispatcher, runner, close, sealer)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    upgrade(settings.database_url)
+    worker = build_worker(settings, args.threads)
+    stopping = threading.Event()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker_stopping", signal=signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    parent = os.getppid()
+    worker.start()
+    log.info("worker_started", threads=settings.resend_threads if args.threads is None else args.threads)
+    while not stopping.wait(1.0):
+        if args.exit_with_parent and os.getppid() != parent:  # serve was killed: do not linger
+            log.warning("worker_parent_gone")
+            break
+    worker.stop()
+    return 0
+
+
+def spawn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """Start ``intygsgateway worker`` as a child process with the same settings options (for ``serve``)."""
+    command = [sys.executable, "-m", "cli", "worker", "--exit-with-parent"]
+    if args.config:
+        command += ["--config", args.config]
+    if args.db:
+        command += ["--db", args.db]
+    return subprocess.Popen(command)

@@ -1,0 +1,1 @@
+"""CertificateStatusUpdateForCare: the status update the gateway sends to care units' journal systems."""

@@ -1,0 +1,64 @@
+"""Reading the platform's HSA unit file (``FileGetHsaUnitsResponse``, ``urn:riv:hsa:HsaWsResponder:3``).
+
+The virtualisation platform climbs the HSA tree from this file: one ``hsaUnit`` per node with its
+``hsaIdentity`` and ``DN``. We read the same file into the directory (``intygsgateway directory
+import FILE.xml``), so the gateway climbs exactly as the platform would. Elements are matched by local
+name, so a file written with another prefix or without the namespace reads the same; unknown elements
+(archive flags, members, dates) are ignored. The tree is built from the DNs by
+``domain.directory_import.directory_from_hsa_units``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from contracts.xmlread import UnreadableXml, read_xml
+from domain.directory_import import HsaUnitEntry
+
+HSA_WS_RESPONDER_3 = "urn:riv:hsa:HsaWsResponder:3"
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+
+
+def _child_text(element: etree._Element, name: str) -> str | None:
+    for child in element:
+        if _local(child) == name:
+            return (child.text or "").strip() or None
+    return None
+
+
+def read_hsa_units(content: bytes) -> tuple[list[HsaUnitEntry], datetime | None]:
+    """The units of an HSA unit file and the file's ``startDate`` (when it was produced), if any.
+
+    Raises:
+        UnreadableXml: not XML, a DTD, or a root other than ``FileGetHsaUnitsResponse``.
+    """
+    root = read_xml(content)
+    if _local(root) != "FileGetHsaUnitsResponse":
+        raise UnreadableXml(f"the root element is {_local(root)!r}, not FileGetHsaUnitsResponse")
+    entries = [
+        HsaUnitEntry(
+            hsa_id=_child_text(unit, "hsaIdentity") or "",
+            dn=_child_text(unit, "DN") or "",
+            name=_child_text(unit, "name") or _child_text(unit, "publicName"),
+            is_care_giver=(_child_text(unit, "isHsaHealthCareProvider") or "").lower() == "true",
+            responsible_care_giver=_child_text(unit, "hsaResponsibleHealthCareProvider"),
+        )
+        for unit in root.iter()
+        if _local(unit) == "hsaUnit"
+    ]
+    return entries, _produced_at(_child_text(root, "startDate"))
+
+
+def _produced_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UnreadableXml(f"startDate {value!r} is not a date and time") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""SendMessageToCare: questions, reminders and answers from a certificate's recipient to care."""

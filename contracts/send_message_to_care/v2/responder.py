@@ -1,0 +1,48 @@
+"""SendMessageToCare v2 in the contract's decision order: read, receive, answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from lxml import etree
+
+from contracts.call import SoapCall
+from contracts.ns import SEND_MESSAGE_V2, qname
+from contracts.send_message_to_care.v2.request import read_request
+from contracts.send_message_to_care.v2.response import RESPONSE_TAG, write_result
+from domain.messages import IncomingMessage
+from domain.result_texts import Problem, result_for
+from domain.usecases.receive_message import (
+    ALREADY_RECEIVED,
+    MessageAccepted,
+    MessageRefused,
+)
+from domain.values import ResultCode
+
+
+class SendMessageResponder:
+    """Answers ``SendMessageToCare`` by running the receive-message use case."""
+
+    operation = "SendMessageToCare"
+    request_tag = qname(SEND_MESSAGE_V2, "SendMessageToCare")
+    response_tag = RESPONSE_TAG
+
+    def __init__(
+        self,
+        receive: Callable[[IncomingMessage, str], MessageAccepted | MessageRefused],
+    ) -> None:
+        self._receive = receive
+
+    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
+        outcome = self._receive(
+            read_request(body, call.logical_address), call.correlation_id
+        )
+        if isinstance(outcome, MessageRefused):
+            return self.refuse(outcome.problems)
+        if outcome.already_received:
+            return write_result(ResultCode.INFO, ALREADY_RECEIVED)
+        return write_result(ResultCode.OK)
+
+    def refuse(self, problems: Sequence[Problem]) -> etree._Element:
+        error_id, text = result_for(problems)
+        return write_result(ResultCode.ERROR, text, error_id)

@@ -1,0 +1,1 @@
+"""StoreLog (informationsecurity:auditing:log): PDL log entries sent by other systems."""

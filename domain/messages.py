@@ -1,0 +1,179 @@
+"""Ärenden: the questions, reminders and answers exchanged about a certificate.
+
+A message from a recipient arrives with SendMessageToCare as an ``IncomingMessage``: read off the
+wire (``contracts.send_message_to_care.v2.request``), typed but unchecked, so that the rules in
+``domain.message_checks`` can report every problem. Once accepted it is stored as an ``Arende``,
+and so is every message care writes (a question to the recipient, an answer to one of its
+questions). What a message *is* follows Webcert's reading of the contract:
+
+* an **answer** carries ``svarPa`` (and its amne is not PAMINN); it marks its question answered;
+* a **reminder** (påminnelse) has amne PAMINN and names the question it reminds about in
+  ``paminnelseMeddelande-id``; it changes nothing about that question and cannot be answered;
+* anything else is a **question**, open until answered or handled (hanterad).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from domain.values import HsaId, PersonId
+
+KV_AMNE = "ffa59d8f-8d7e-46ae-ac9e-31804e8e8499"
+KV_PART = "769bb12b-bd9f-4203-a5cd-fd14f2eb3b80"
+
+
+class Amne(StrEnum):
+    """The subjects (ämne, KV_ÄMNE) a message may have; the schema does not enumerate them."""
+
+    KOMPLT = "KOMPLT"  # kompletteringsbegäran: the recipient asks for more on given questions
+    KONTKT = "KONTKT"  # contact
+    AVSTMN = "AVSTMN"  # avstämningsmöte
+    OVRIGT = "OVRIGT"  # other
+    PAMINN = "PAMINN"  # reminder of an earlier question
+
+
+#: How Webcert names each ämne in ``displayName``.
+AMNE_NAMES: dict[Amne, str] = {
+    Amne.KOMPLT: "Komplettering",
+    Amne.KONTKT: "Kontakt",
+    Amne.AVSTMN: "Avstämningsmöte",
+    Amne.OVRIGT: "Övrigt",
+    Amne.PAMINN: "Påminnelse",
+}
+
+#: Part codes (KV_PART) of the recipients the national hub knows; ``skickatAv`` must be one of them.
+KNOWN_PARTS = frozenset({"FKASSA", "TRANSP", "HSVARD", "INVANA", "SKV", "SOS", "AF"})
+#: The part code care writes as sender of its own messages.
+CARE_PART = "HSVARD"
+
+
+class Direction(StrEnum):
+    """Who wrote a message: the certificate's recipient (FK) or care (the gateway's users)."""
+
+    FROM_RECIPIENT = "FROM_RECIPIENT"
+    FROM_CARE = "FROM_CARE"
+
+
+class ArendeStatus(StrEnum):
+    """Where a question is; answers and reminders keep the status they were stored with."""
+
+    OPEN = "OPEN"  # waiting for an answer
+    ANSWERED = "ANSWERED"  # an answer to it has been stored (an answer itself is stored ANSWERED)
+    HANDLED = (
+        "HANDLED"  # hanterad: closed by a user, or because the certificate was revoked
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReference:
+    """``svarPa``: the question an answer answers (its meddelande-id and the sender's reference)."""
+
+    message_id: str
+    reference_id: str | None = None
+
+
+class MessageKind:
+    """What a message is, read from its amne and svarPa; shared by the incoming and the stored form."""
+
+    __slots__ = ()
+    amne: str
+    answer_to: MessageReference | None
+
+    @property
+    def is_reminder(self) -> bool:
+        return self.amne == Amne.PAMINN
+
+    @property
+    def is_answer(self) -> bool:
+        return self.answer_to is not None and not self.is_reminder
+
+    @property
+    def is_question(self) -> bool:
+        return not (self.is_answer or self.is_reminder)
+
+
+@dataclass(frozen=True, slots=True)
+class Komplettering:
+    """One question of the certificate the recipient wants completed (``frage-id``, ``instans``)."""
+
+    question_id: str
+    instance: int | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage(MessageKind):
+    """A SendMessageToCare request, read but not yet checked.
+
+    ``amne`` is the code as sent (it may not be an ``Amne``); ``sent_at`` is the sender's
+    ``skickatTidpunkt`` made aware (the wire's local Swedish time). The patient is kept as sent:
+    ``person_id_root`` and ``person_id`` are compared with the certificate's patient by the rules.
+    """
+
+    message_id: str
+    reference_id: str | None
+    sent_at: datetime
+    certificate_id: str
+    person_id_root: str
+    person_id: str
+    recipient: str
+    amne: str
+    heading: str | None
+    text: str
+    reminder_of: str | None
+    answer_to: MessageReference | None
+    sender_part: str
+    contact_info: tuple[str, ...]
+    kompletteringar: tuple[Komplettering, ...]
+    deadline: date | None
+    logical_address: str = ""
+
+
+def fingerprint(message: IncomingMessage) -> str:
+    """A digest of everything a message says, to tell a resent message from a reused meddelande-id.
+
+    The LogicalAddress header is left out: it is routing, and a resend through another route is
+    still the same message.
+    """
+    fields = asdict(replace(message, logical_address=""))
+    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Arende(MessageKind):
+    """A stored message about a certificate: a question, a reminder or an answer, in either direction.
+
+    ``received_at`` is when the gateway stored it. ``answered_at`` is set on a question when its
+    answer arrives; ``handled_at``/``handled_by`` when it is marked handled (``handled_by`` is None
+    when the gateway closed it itself). ``author`` is the care user who wrote a message from care.
+    ``content_hash`` is ``fingerprint`` of the incoming message (None for messages from care).
+    """
+
+    message_id: str
+    certificate_id: str
+    direction: Direction
+    status: ArendeStatus
+    amne: Amne
+    text: str
+    sent_at: datetime
+    received_at: datetime
+    sender_part: str
+    patient: PersonId
+    recipient: str = ""
+    reference_id: str | None = None
+    heading: str | None = None
+    reminder_of: str | None = None
+    answer_to: MessageReference | None = None
+    contact_info: tuple[str, ...] = ()
+    kompletteringar: tuple[Komplettering, ...] = ()
+    deadline: date | None = None
+    answered_at: datetime | None = None
+    handled_at: datetime | None = None
+    handled_by: HsaId | None = None
+    author: HsaId | None = None
+    content_hash: str | None = None

@@ -1,0 +1,324 @@
+"""The certificate operations of an editor or operator, each one unit of work.
+
+Every operation runs the same steps: check the acting user against the directory (``acting_user``:
+in HSA, assignment on the certificate's unit tree), then in one transaction read the certificate
+with a row lock (``for_update``), lock the draft first if it is stale (``lifecycle.lock_if_stale``:
+the job may not have run yet), apply the rule from ``domain.lifecycle``, save at the version read
+(``Conflict`` if someone else saved meanwhile), queue the status-update event with the acting user
+as ``hanteratAv``, and write the PDL record. A refusal raises ``LifecycleRefused`` and nothing is
+written; a certificate that was only locked lazily stays as it was until the job locks it.
+
+Events and PDL activities (``EVENTS_AND_ACTIVITIES``): update content ANDRAT/Skriva, mark ready
+KFSIGN/Skriva, sign SIGNAT/Signera, send SKICKA/Utskrift, revoke MAKULE/Radera (with the question
+counts after its open questions were closed), delete RADERA/Radera (with the whole certificate in
+``payload["certificate"]``, because its row is gone), copy a locked draft SKAPAT/Skriva on the new
+draft. Reading (``show``) writes a Läsa record and no event. Test certificates and PU test persons
+get no PDL records, as in CreateDraftCertificate. A directory or database outage raises
+``DependencyUnavailable``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from domain import lifecycle
+from domain.certificate_types import CertificateType, CertificateTypeRegistry
+from domain.certificates import Answer, Certificate, to_snapshot
+from domain.directory import Directory, DirectoryUnavailable
+from domain.events import OutboxEvent
+from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.messages import Arende
+from domain.pdl import Activity, SystemIdentity, certificate_access
+from domain.question_counts import question_counts, to_payload
+from domain.usecases.acting_user import ActingUser, acting_user
+from domain.values import EventCode, HsaId
+from store import certificates, messages, outbox, pdl
+from store.errors import Conflict, DatabaseUnavailable
+
+log = structlog.get_logger("domain.lifecycle")
+
+EVENTS_AND_ACTIVITIES: dict[Action, tuple[EventCode | None, Activity]] = {
+    Action.READ: (None, Activity.READ),
+    Action.UPDATE_CONTENT: (EventCode.ANDRAT, Activity.WRITE),
+    Action.MARK_READY: (EventCode.KFSIGN, Activity.WRITE),
+    Action.SIGN: (EventCode.SIGNAT, Activity.SIGN),
+    Action.SEND: (EventCode.SKICKA, Activity.PRINT),
+    Action.REVOKE: (EventCode.MAKULE, Activity.DELETE),
+    Action.DELETE: (EventCode.RADERA, Activity.DELETE),
+    Action.COPY: (EventCode.SKAPAT, Activity.WRITE),
+}
+
+
+class DependencyUnavailable(Exception):
+    """Raised when the directory or the database does not answer; the caller may try again."""
+
+    def __init__(self, dependency: str) -> None:
+        super().__init__(f"the {dependency} is not answering")
+        self.dependency = dependency
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleDeps:
+    """What the certificate operations need from the outside world."""
+
+    transaction: Callable[[], AbstractContextManager[Session]]
+    directory: Directory
+    registry: CertificateTypeRegistry
+    system: SystemIdentity
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateView:
+    """A certificate as read by a user, with its ärenden (questions, reminders, answers)."""
+
+    certificate: Certificate
+    arenden: tuple[Arende, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationContext:
+    """One operation in progress: its session, time, acting user and the certificate as read."""
+
+    session: Session
+    now: datetime
+    user: ActingUser
+    certificate: Certificate
+    correlation_id: str
+
+
+def record_certificate_access(
+    session: Session,
+    system: SystemIdentity,
+    certificate: Certificate,
+    user: HsaId,
+    activity: Activity,
+    at: datetime,
+) -> None:
+    """Append the PDL record of ``user``'s ``activity`` on ``certificate``, unless it is test data."""
+    if certificate.test_certificate or certificate.patient.test_indicator:
+        return
+    pdl.append(
+        session,
+        certificate_access(
+            log_id=str(uuid.uuid4()),
+            system=system,
+            activity=activity,
+            at=at,
+            user_id=user.value,
+            unit_id=certificate.unit.hsa_id.value,
+            unit_name=certificate.unit.name,
+            care_giver_id=certificate.care_giver.hsa_id.value,
+            care_giver_name=certificate.care_giver.name,
+            certificate_id=certificate.id,
+            patient_id_root=certificate.patient.person_id.kind.value,
+            patient_id=certificate.patient.person_id.digits,
+        ),
+    )
+
+
+def certificate_event(ctx: OperationContext, certificate: Certificate, code: EventCode, payload: dict[str, Any]) -> OutboxEvent:
+    """The status-update event of a user's operation: the user becomes ``hanteratAv``."""
+    return OutboxEvent(
+        certificate_id=certificate.id,
+        code=code,
+        occurred_at=ctx.now,
+        unit=certificate.unit.hsa_id,
+        care_giver=certificate.care_giver.hsa_id,
+        correlation_id=ctx.correlation_id,
+        acting_user=ctx.user.hsa_id,
+        payload=payload,
+    )
+
+
+def run_operation(
+    deps: LifecycleDeps,
+    action: Action,
+    certificate_id: str,
+    user: HsaId,
+    correlation_id: str,
+    step: Callable[[OperationContext], Certificate],
+) -> Certificate:
+    """Check the user, then read, lock if stale and ``step`` (which writes) in one transaction.
+
+    The directory is asked before the writing transaction opens: the embedded directory reads in
+    its own transactions, which on SQLite would wait for our write lock. A certificate's unit never
+    changes, so checking the user against the unit read first is as good as checking it inside.
+    """
+    try:
+        actor = _actor(deps, action, certificate_id, user)
+        with deps.transaction() as session:
+            stored = certificates.get_certificate(session, certificate_id, for_update=True)
+            if stored is None:  # deleted since the check
+                raise LifecycleRefused(RefusalReason.CERTIFICATE_NOT_FOUND, action, certificate_id)
+            now = deps.clock()
+            current = stored
+            if action is not Action.READ:
+                current = lifecycle.lock_if_stale(stored, now)
+                if current is not stored:
+                    certificates.save_certificate(session, current, stored.version)
+            result = step(OperationContext(session, now, actor, current, correlation_id))
+    except Conflict as error:
+        raise LifecycleRefused(RefusalReason.CONFLICT, action, certificate_id) from error
+    except DirectoryUnavailable as error:
+        log.warning("directory_unavailable", action=action.value)
+        raise DependencyUnavailable("directory") from error
+    except DatabaseUnavailable as error:
+        log.warning("database_unavailable", action=action.value)
+        raise DependencyUnavailable("database") from error
+    log.info(
+        "certificate_action",
+        action=action.value,
+        certificate_id=certificate_id,
+        status=result.status.value,
+        user=user.value,
+    )
+    return result
+
+
+def _actor(deps: LifecycleDeps, action: Action, certificate_id: str, user: HsaId) -> ActingUser:
+    """The acting user, checked against the directory for the certificate's unit."""
+    with deps.transaction() as session:
+        found = certificates.get_certificate(session, certificate_id)
+    if found is None:
+        raise LifecycleRefused(RefusalReason.CERTIFICATE_NOT_FOUND, action, certificate_id)
+    return acting_user(deps.directory, user, found.unit_id, action, certificate_id)
+
+
+def _change(
+    deps: LifecycleDeps,
+    action: Action,
+    certificate_id: str,
+    user: HsaId,
+    correlation_id: str,
+    apply: Callable[[OperationContext], Certificate],
+    payload: Callable[[OperationContext, Certificate], dict[str, Any]] = lambda ctx, changed: {},
+) -> Certificate:
+    """An operation that changes the certificate in place: save, event, PDL record."""
+    code, activity = EVENTS_AND_ACTIVITIES[action]
+    assert code is not None
+
+    def step(ctx: OperationContext) -> Certificate:
+        changed = apply(ctx)
+        if changed is ctx.certificate:
+            return changed  # nothing changed: no new version, no event, no record
+        certificates.save_certificate(ctx.session, changed, ctx.certificate.version)
+        outbox.enqueue(ctx.session, certificate_event(ctx, changed, code, payload(ctx, changed)))
+        record_certificate_access(ctx.session, deps.system, changed, ctx.user.hsa_id, activity, ctx.now)
+        return changed
+
+    return run_operation(deps, action, certificate_id, user, correlation_id, step)
+
+
+def _type_of(deps: LifecycleDeps, certificate: Certificate) -> CertificateType | None:
+    return deps.registry.lookup(certificate.type_code, certificate.type_code_system)
+
+
+def show(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> CertificateView:
+    """The certificate and its ärenden, as ``user`` may read them; writes a Läsa record."""
+    arenden: list[Arende] = []
+
+    def step(ctx: OperationContext) -> Certificate:
+        arenden.extend(messages.arenden_for_certificate(ctx.session, ctx.certificate.id))
+        record_certificate_access(ctx.session, deps.system, ctx.certificate, ctx.user.hsa_id, Activity.READ, ctx.now)
+        return ctx.certificate
+
+    certificate = run_operation(deps, Action.READ, certificate_id, user, correlation_id, step)
+    return CertificateView(certificate, tuple(arenden))
+
+
+def update_content(
+    deps: LifecycleDeps, certificate_id: str, user: HsaId, content: tuple[Answer, ...], correlation_id: str
+) -> Certificate:
+    """Replace a draft's content (ANDRAT); identical content changes nothing."""
+    return _change(
+        deps, Action.UPDATE_CONTENT, certificate_id, user, correlation_id,
+        lambda ctx: lifecycle.update_content(ctx.certificate, content, ctx.now),
+    )
+
+
+def mark_ready(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
+    """DRAFT → READY (KFSIGN)."""
+    return _change(
+        deps, Action.MARK_READY, certificate_id, user, correlation_id,
+        lambda ctx: lifecycle.mark_ready(ctx.certificate, ctx.user.hsa_id, ctx.now),
+    )
+
+
+def sign(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
+    """DRAFT/READY → SIGNED by ``user`` (SIGNAT)."""
+    return _change(
+        deps, Action.SIGN, certificate_id, user, correlation_id,
+        lambda ctx: lifecycle.sign(
+            ctx.certificate, ctx.user.personnel, ctx.user.role, _type_of(deps, ctx.certificate), ctx.now
+        ),
+    )
+
+
+def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
+    """SIGNED → SENT to the type's recipient (SKICKA)."""
+    return _change(
+        deps, Action.SEND, certificate_id, user, correlation_id,
+        lambda ctx: lifecycle.send(ctx.certificate, _type_of(deps, ctx.certificate), ctx.now),
+    )
+
+
+def revoke(
+    deps: LifecycleDeps, certificate_id: str, user: HsaId, reason: str, correlation_id: str
+) -> Certificate:
+    """Revoke (makulera) with a reason; its open questions become handled (MAKULE with counts)."""
+
+    def counts(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
+        messages.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
+        arenden = messages.arenden_for_certificate(ctx.session, changed.id)
+        return {"counts": to_payload(question_counts(arenden))}
+
+    return _change(
+        deps, Action.REVOKE, certificate_id, user, correlation_id,
+        lambda ctx: lifecycle.revoke(
+            ctx.certificate, ctx.user.hsa_id, ctx.user.role, _type_of(deps, ctx.certificate), reason, ctx.now
+        ),
+        counts,
+    )
+
+
+def delete(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
+    """Remove a draft (RADERA, carrying the removed certificate); returns it as it was."""
+
+    def step(ctx: OperationContext) -> Certificate:
+        lifecycle.check_delete(ctx.certificate)
+        certificates.delete_certificate(ctx.session, ctx.certificate.id)
+        payload = {"certificate": to_snapshot(ctx.certificate)}
+        outbox.enqueue(ctx.session, certificate_event(ctx, ctx.certificate, EventCode.RADERA, payload))
+        record_certificate_access(
+            ctx.session, deps.system, ctx.certificate, ctx.user.hsa_id, Activity.DELETE, ctx.now
+        )
+        return ctx.certificate
+
+    return run_operation(deps, Action.DELETE, certificate_id, user, correlation_id, step)
+
+
+def copy_locked(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
+    """A new DRAFT from a LOCKED one, made by ``user`` (SKAPAT on the new draft); returns the copy."""
+
+    def step(ctx: OperationContext) -> Certificate:
+        copy = lifecycle.copy_locked(
+            ctx.certificate, deps.new_id(), ctx.user.personnel, ctx.user.role,
+            _type_of(deps, ctx.certificate), ctx.now,
+        )
+        certificates.add_certificate(ctx.session, copy)
+        payload = {"ref": copy.ref} if copy.ref is not None else {}
+        outbox.enqueue(ctx.session, certificate_event(ctx, copy, EventCode.SKAPAT, payload))
+        record_certificate_access(ctx.session, deps.system, copy, ctx.user.hsa_id, Activity.WRITE, ctx.now)
+        return copy
+
+    return run_operation(deps, Action.COPY, certificate_id, user, correlation_id, step)

@@ -1,0 +1,254 @@
+"""Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question.
+
+The operations API calls these for a user of a certificate editor. Each runs through the lifecycle
+operations' own unit of work and dependencies (``domain.usecases.lifecycle.run_operation``, ``LifecycleDeps``):
+the acting user is checked against the directory, the certificate is read with a row lock (so a
+revocation, which closes the questions, and these never interleave), then the step here applies its
+rule, stores, queues the status-update event with the user as ``hanteratAv`` and the question counts
+in ``payload["counts"]``, and writes a Skriva PDL record. A refusal raises ``LifecycleRefused`` with a
+``RefusalReason`` and nothing is written; an outage raises ``DependencyUnavailable``.
+
+Events: answering the recipient's question is HANFRFM (the question is now answered); marking a
+question handled is HANFRFM for the recipient's question and HANFRFV for care's own; asking is
+NYFRFV. Asking stores the question only: delivering it to the recipient (SendMessageToRecipient)
+is outside what the gateway does today, so a journal system learns of it through NYFRFV, and the
+recipient's answer arrives by SendMessageToCare as for any answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from domain.certificates import Certificate
+from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.messages import (
+    CARE_PART,
+    Amne,
+    Arende,
+    ArendeStatus,
+    Direction,
+    MessageReference,
+)
+from domain.pdl import Activity
+from domain.question_counts import question_counts, to_payload
+from domain.usecases import lifecycle as operations
+from domain.usecases.lifecycle import (
+    LifecycleDeps,
+    OperationContext,
+    record_certificate_access,
+)
+from domain.values import CertificateStatus, EventCode, HsaId
+from store import messages, outbox
+
+#: What care may ask the recipient about (completion requests and reminders are the recipient's).
+CARE_AMNEN = frozenset({Amne.KONTKT, Amne.AVSTMN, Amne.OVRIGT})
+#: Who care's questions go to when the certificate does not name its recipient.
+DEFAULT_RECIPIENT = "FKASSA"
+
+
+
+def answer_question(
+    deps: LifecycleDeps,
+    certificate_id: str,
+    question_id: str,
+    user: HsaId,
+    text: str,
+    correlation_id: str,
+) -> Arende:
+    """Care answers the recipient's question ``question_id``; returns the stored answer (HANFRFM).
+
+    Refused: QUESTION_NOT_FOUND (no such question on the certificate), QUESTION_NOT_ANSWERABLE
+    (care's own question: the recipient answers those), QUESTION_HANDLED, QUESTION_ANSWERED,
+    TEXT_MISSING, and WRONG_STATUS for a revoked certificate.
+    """
+
+    def step(ctx: OperationContext) -> Arende:
+        arenden = messages.arenden_for_certificate(ctx.session, ctx.certificate.id)
+        question = _question(ctx, Action.ANSWER_QUESTION, arenden, question_id)
+        if question.direction is not Direction.FROM_RECIPIENT:
+            raise _refused(
+                ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_NOT_ANSWERABLE
+            )
+        if question.status is ArendeStatus.HANDLED:
+            raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_HANDLED)
+        if any(
+            a.is_answer and a.answer_to and a.answer_to.message_id == question_id
+            for a in arenden
+        ):
+            raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_ANSWERED)
+        answer = _from_care(
+            deps,
+            ctx,
+            Action.ANSWER_QUESTION,
+            amne=question.amne,
+            text=text,
+            recipient=question.sender_part,
+            status=ArendeStatus.ANSWERED,
+            answer_to=MessageReference(question.message_id, question.reference_id),
+        )
+        messages.add_arende(ctx.session, answer)
+        messages.mark_answered(ctx.session, question_id, ctx.now)
+        _finish(deps, ctx, EventCode.HANFRFM)
+        return answer
+
+    return _run(
+        deps, Action.ANSWER_QUESTION, certificate_id, user, correlation_id, step
+    )
+
+
+def mark_question_handled(
+    deps: LifecycleDeps,
+    certificate_id: str,
+    question_id: str,
+    user: HsaId,
+    correlation_id: str,
+) -> Arende:
+    """Mark a question handled (hanterad); returns it as it is now.
+
+    HANFRFM for the recipient's question, HANFRFV for care's own. Refused: QUESTION_NOT_FOUND,
+    QUESTION_HANDLED (already handled: nothing changes), WRONG_STATUS for a revoked certificate
+    (whose questions the revocation already closed).
+    """
+
+    def step(ctx: OperationContext) -> Arende:
+        question = _question(
+            ctx,
+            Action.HANDLE_QUESTION,
+            messages.arenden_for_certificate(ctx.session, ctx.certificate.id),
+            question_id,
+        )
+        if not messages.mark_handled(
+            ctx.session, question_id, ctx.user.hsa_id.value, ctx.now
+        ):
+            raise _refused(ctx, Action.HANDLE_QUESTION, RefusalReason.QUESTION_HANDLED)
+        from_recipient = question.direction is Direction.FROM_RECIPIENT
+        _finish(deps, ctx, EventCode.HANFRFM if from_recipient else EventCode.HANFRFV)
+        handled = messages.get_arende(ctx.session, question_id)
+        assert handled is not None  # just updated in this transaction
+        return handled
+
+    return _run(
+        deps, Action.HANDLE_QUESTION, certificate_id, user, correlation_id, step
+    )
+
+
+def ask_question(
+    deps: LifecycleDeps,
+    certificate_id: str,
+    user: HsaId,
+    amne: Amne,
+    heading: str | None,
+    text: str,
+    correlation_id: str,
+) -> Arende:
+    """Care asks the certificate's recipient a question; returns it as stored (NYFRFV).
+
+    Only about a certificate that was sent (the recipient has it), and only about KONTKT, AVSTMN or
+    OVRIGT. The question is stored, not delivered (see the module docstring). Refused:
+    WRONG_STATUS (not sent, or revoked), AMNE_NOT_ALLOWED, TEXT_MISSING.
+    """
+
+    def step(ctx: OperationContext) -> Arende:
+        if ctx.certificate.status is not CertificateStatus.SENT:
+            raise _refused(ctx, Action.ASK_QUESTION, RefusalReason.WRONG_STATUS)
+        if amne not in CARE_AMNEN:
+            raise _refused(ctx, Action.ASK_QUESTION, RefusalReason.AMNE_NOT_ALLOWED)
+        question = _from_care(
+            deps,
+            ctx,
+            Action.ASK_QUESTION,
+            amne=amne,
+            text=text,
+            recipient=ctx.certificate.sent_to or DEFAULT_RECIPIENT,
+            status=ArendeStatus.OPEN,
+            heading=heading,
+        )
+        messages.add_arende(ctx.session, question)
+        _finish(deps, ctx, EventCode.NYFRFV)
+        return question
+
+    return _run(deps, Action.ASK_QUESTION, certificate_id, user, correlation_id, step)
+
+
+def _run(
+    deps: LifecycleDeps,
+    action: Action,
+    certificate_id: str,
+    user: HsaId,
+    correlation_id: str,
+    step: Callable[[OperationContext], Arende],
+) -> Arende:
+    """``step`` inside the lifecycle's unit of work, on a certificate that is not revoked."""
+    done: list[Arende] = []
+
+    def on_certificate(ctx: OperationContext) -> Certificate:
+        if ctx.certificate.status is CertificateStatus.REVOKED:
+            raise _refused(ctx, action, RefusalReason.WRONG_STATUS)
+        done.append(step(ctx))
+        return ctx.certificate
+
+    operations.run_operation(deps, action, certificate_id, user, correlation_id, on_certificate)
+    return done[0]
+
+
+def _refused(ctx: OperationContext, action: Action, reason: RefusalReason) -> LifecycleRefused:
+    return LifecycleRefused(
+        reason, action, ctx.certificate.id, status=ctx.certificate.status
+    )
+
+
+def _question(
+    ctx: OperationContext, action: Action, arenden: list[Arende], question_id: str
+) -> Arende:
+    found = next(
+        (a for a in arenden if a.message_id == question_id and a.is_question), None
+    )
+    if found is None:
+        raise _refused(ctx, action, RefusalReason.QUESTION_NOT_FOUND)
+    return found
+
+
+def _from_care(
+    deps: LifecycleDeps,
+    ctx: OperationContext,
+    action: Action,
+    *,
+    amne: Amne,
+    text: str,
+    recipient: str,
+    status: ArendeStatus,
+    heading: str | None = None,
+    answer_to: MessageReference | None = None,
+) -> Arende:
+    """A message written by the acting user, as it is stored."""
+    if not text.strip():
+        raise _refused(ctx, action, RefusalReason.TEXT_MISSING)
+    return Arende(
+        message_id=deps.new_id(),
+        certificate_id=ctx.certificate.id,
+        direction=Direction.FROM_CARE,
+        status=status,
+        amne=amne,
+        text=text,
+        sent_at=ctx.now,
+        received_at=ctx.now,
+        sender_part=CARE_PART,
+        patient=ctx.certificate.patient.person_id,
+        recipient=recipient,
+        heading=heading,
+        answer_to=answer_to,
+        author=ctx.user.hsa_id,
+    )
+
+
+def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode) -> None:
+    """Queue the event with the counts as they are now, and write the Skriva record."""
+    counts = question_counts(
+        messages.arenden_for_certificate(ctx.session, ctx.certificate.id)
+    )
+    certificate = ctx.certificate
+    event = operations.certificate_event(ctx, certificate, code, {"counts": to_payload(counts)})
+    outbox.enqueue(ctx.session, event)
+    record_certificate_access(
+        ctx.session, deps.system, certificate, ctx.user.hsa_id, Activity.WRITE, ctx.now
+    )

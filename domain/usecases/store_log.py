@@ -1,0 +1,234 @@
+"""StoreLog as one unit of work: check every entry, then store all new entries, or nothing.
+
+Order: the checks that need no database (``domain.store_log.check_entries``) first, answering
+VALIDATION_ERROR with every failing entry. Then, in one transaction, the entries' ``logId`` are
+looked up: an entry stored before with identical content is a resend and is skipped (the answer is
+INFO and names it), one stored with different content refuses the whole call. Everything new is
+inserted in call order; the process's sealer links it into the hash chain once committed
+(``store.pdl``). A concurrent call storing the same new ``logId`` loses on the unique index; that
+call is run once more, when it sees the other's entry as stored.
+
+In the server, concurrent calls of one process are stored together (``GroupCommit``): one
+transaction, one multi-row INSERT and one commit for several calls, each still all or nothing.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy.orm import Session
+
+from domain.pdl import PdlRecord
+from domain.result_texts import DEPENDENCY_UNAVAILABLE, STORELOG_LOG_ID_REUSED, Problem
+from domain.store_log import LogEntry, StoreLogLimits, check_entries, entry_problem
+from store import pdl
+from store.errors import Conflict, DatabaseUnavailable
+
+log = structlog.get_logger("domain.store_log")
+
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLogDeps:
+    """What storing log entries needs: the unit of work, the clock, the limits, and the group committer.
+
+    Without ``group`` each call is stored in its own transaction (tests, tools); the server passes a
+    ``GroupCommit`` so that concurrent calls share transactions.
+    """
+
+    transaction: Transaction
+    clock: Callable[[], datetime]
+    limits: StoreLogLimits = field(default_factory=StoreLogLimits)
+    group: GroupCommit | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogStored:
+    """The call succeeded: ``stored`` entries are new; ``repeated`` logIds were already stored as sent."""
+
+    stored: int
+    repeated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LogRefused:
+    """Nothing from the call was stored; ``problems`` say why."""
+
+    problems: tuple[Problem, ...]
+
+
+def store_log(deps: StoreLogDeps, entries: Sequence[LogEntry], correlation_id: str) -> LogStored | LogRefused:
+    """Check and store one StoreLog call, all or nothing."""
+    problems = check_entries(entries, deps.clock(), deps.limits)
+    if problems:
+        log.info("store_log_refused", entries=len(entries), problems=len(problems))
+        return LogRefused(tuple(problems))
+    call = Call(tuple(entries), tuple(entry.records() for entry in entries))
+    outcome = deps.group.store(call) if deps.group is not None else store_each(deps.transaction, [call])[0]
+    if isinstance(outcome, LogStored):
+        log.info("store_log_stored", entries=len(entries), stored=outcome.stored, repeated=len(outcome.repeated))
+    else:
+        log.info("store_log_refused", entries=len(entries), problems=len(outcome.problems))
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One checked StoreLog call: its entries and their records (one tuple per entry)."""
+
+    entries: tuple[LogEntry, ...]
+    records: tuple[tuple[PdlRecord, ...], ...]
+
+
+UNAVAILABLE = LogRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),))
+
+
+def decide(calls: Sequence[Call], stored: dict[str, list[PdlRecord]]) -> tuple[list[LogStored | LogRefused], list[PdlRecord]]:
+    """Each call's outcome given the records already stored, and the new records to append, in order.
+
+    A logId stored with the same records is a resend; with others, it refuses its call. Calls are
+    decided in order and an accepted call's entries count as stored for the calls after it, so two
+    calls carrying the same new entry store it once.
+    """
+    known = dict(stored)
+    outcomes: list[LogStored | LogRefused] = []
+    new: list[PdlRecord] = []
+    for call in calls:
+        fresh: list[tuple[PdlRecord, ...]] = []
+        repeated: list[str] = []
+        problems: list[Problem] = []
+        for entry, rows in zip(call.entries, call.records, strict=True):
+            existing = known.get(rows[0].log_id)
+            if existing is None:
+                fresh.append(rows)
+            elif existing == list(rows):
+                repeated.append(rows[0].log_id)
+            else:
+                problems.append(entry_problem(STORELOG_LOG_ID_REUSED, entry))
+        if problems:
+            outcomes.append(LogRefused(tuple(problems)))
+            continue
+        for rows in fresh:
+            known[rows[0].log_id] = list(rows)
+            new.extend(rows)
+        outcomes.append(LogStored(len(call.entries) - len(repeated), tuple(repeated)))
+    return outcomes, new
+
+
+def store_group(transaction: Transaction, calls: Sequence[Call], look_up: bool = True) -> list[LogStored | LogRefused]:
+    """Decide and store ``calls`` in one transaction; each accepted call's records are appended whole.
+
+    With ``look_up=False`` the stored logIds are not read first: the unique index on ``log_id``
+    refuses the transaction (``Conflict``) if one exists, and the caller then stores with the
+    look-up. Resends are rare, so this saves a query, and its round trip, in the common case.
+    """
+    with transaction() as session:
+        ids = [rows[0].log_id for call in calls for rows in call.records]
+        stored = pdl.records_by_log_id(session, ids) if look_up else {}
+        outcomes, new = decide(calls, stored)
+        pdl.append_all(session, new)
+    return outcomes
+
+
+def store_each(transaction: Transaction, calls: Sequence[Call]) -> list[LogStored | LogRefused]:
+    """Store each call in its own transaction; a lost race on a logId is retried once, an outage answered."""
+    outcomes: list[LogStored | LogRefused] = []
+    for call in calls:
+        try:
+            try:
+                outcomes += store_group(transaction, [call])
+            except Conflict:
+                # Another process stored one of these logIds meanwhile: decide again, seeing it.
+                outcomes += store_group(transaction, [call])
+        except DatabaseUnavailable:
+            log.warning("database_unavailable")
+            outcomes.append(UNAVAILABLE)
+    return outcomes
+
+
+@dataclass(slots=True)
+class _Job:
+    call: Call
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: LogStored | LogRefused | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Stores the calls that the request threads of one process make at the same time in shared transactions.
+
+    Appending takes no lock (records are sealed into the chain after commit), but a transaction per
+    call still costs a commit, with its round trips and its flush to disk, for every call. Here the
+    request threads hand their checked calls to one committer thread per process, which takes
+    whatever is waiting (up to ``max_records``) and stores it in one transaction with one multi-row
+    INSERT and one commit (see docs/pdl-log.md for the figures). Outcomes stay per call (``decide``). The group is inserted without first reading which logIds
+    exist; if the unique index objects (a resend, or a logId raced in from another process) or the
+    database dropped, its calls are stored one by one instead, each with the look-up.
+
+    A caller waits at most ``wait_seconds``; it then answers "try again", which is safe because a
+    resend of stored entries is answered INFO. The thread starts on first use, so after a fork.
+    """
+
+    def __init__(self, transaction: Transaction, max_records: int = 5000, wait_seconds: float = 30.0) -> None:
+        self._transaction = transaction
+        self._max_records = max_records
+        self._wait_seconds = wait_seconds
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def store(self, call: Call) -> LogStored | LogRefused:
+        """Store one call with whatever other calls are waiting; block until it is committed."""
+        job = _Job(call)
+        self._ensure_thread()
+        self._queue.put(job)
+        if not job.done.wait(self._wait_seconds):
+            log.warning("store_log_commit_slow", wait_seconds=self._wait_seconds)
+            return UNAVAILABLE
+        if job.error is not None:
+            raise job.error
+        assert job.outcome is not None
+        return job.outcome
+
+    def _ensure_thread(self) -> None:
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="pdl-group-commit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            jobs = [self._queue.get()]
+            records = sum(len(rows) for rows in jobs[0].call.records)
+            while records < self._max_records:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                jobs.append(job)
+                records += sum(len(rows) for rows in job.call.records)
+            self._commit(jobs)
+
+    def _commit(self, jobs: list[_Job]) -> None:
+        calls = [job.call for job in jobs]
+        try:
+            try:
+                outcomes = store_group(self._transaction, calls, look_up=False)
+            except (Conflict, DatabaseUnavailable):
+                outcomes = store_each(self._transaction, calls)
+        except Exception as error:  # noqa: BLE001 - the thread must live on; each waiting request answers it
+            for job in jobs:
+                job.error = error
+                job.done.set()
+            return
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            job.outcome = outcome
+            job.done.set()

@@ -1,0 +1,326 @@
+"""The internal operations API: JSON over HTTP under ``/internal/api/v1/``, for editors and operators.
+
+Plain WSGI and ``json``: the API is a handful of routes, so a route table and a dispatcher are
+shorter than a framework and keep the front door's one dependency (Spyne) the only one. The OpenAPI
+3.1 document at ``/internal/api/v1/openapi.json`` is generated from the same table, so it cannot
+drift from what is served.
+
+Protection, in the order it is checked (``InternalApi.__call__``):
+
+1. **Disabled unless configured.** With an empty ``internal_api_token`` every path under the prefix
+   answers 404, as if the API did not exist (logged once when the process builds the API).
+2. **Loopback only** unless ``internal_api_remote`` is true: a request whose ``REMOTE_ADDR`` is not
+   a loopback address gets 403 ``REMOTE_NOT_ALLOWED``. The server listens on the gateway's port, so
+   this is what "bound to loopback by default" means here; behind a proxy on the same host, the
+   proxy decides who reaches it.
+3. **Bearer token**: ``Authorization: Bearer <internal_api_token>``, compared in constant time;
+   otherwise 401 ``UNAUTHORIZED``.
+
+The acting user (whose HSA-id becomes ``hanteratAv`` and the PDL record's user) is the
+``X-Acting-User`` header on every call that acts on patient data (``Route.acting_user``), checked
+against the directory by the use case. Errors are JSON ``{"code", "message", ...fields}`` with 400,
+401, 403, 404, 405, 409 or 503; an unexpected exception is logged and answers 500 ``INTERNAL`` with
+the correlation id, never a stack trace.
+
+Adding routes from another module (``gateway/internal_api/pdl.py``, ``outbox.py``...)::
+
+    # gateway/internal_api/pdl.py
+    from gateway.internal_api import ApiError, Request, Response, Route
+
+    def routes(search: Callable[..., list[PdlRecord]]) -> list[Route]:
+        def handle(request: Request) -> Response:
+            return Response(200, {"records": [...]})
+        return [Route("GET", "/pdl/records", handle, summary="Search PDL records", tag="pdl",
+                      query=(Param("patient", "the patient's id"),))]
+
+    # cli/wiring.py puts every module's routes in one table:
+    InternalApi([*certificates.routes(...), *pdl.routes(...)], token=..., allow_remote=...)
+
+Paths are relative to the prefix and use ``{name}`` for a path segment (``request.params["name"]``).
+A handler returns a ``Response`` or raises ``ApiError``; ``request.json()`` parses the body (400
+``INVALID_JSON`` otherwise) and ``request.acting_user()`` reads the header (400 ``USER_MISSING``).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import structlog
+
+from domain.values import HsaId
+from gateway.correlation import HEADER as CORRELATION_HEADER
+from gateway.correlation import correlation_id
+
+PREFIX = "/internal/api/v1"
+USER_HEADER = "X-Acting-User"
+MAX_BODY_BYTES = 1024 * 1024
+StartResponse = Callable[..., Any]
+log = structlog.get_logger("gateway.internal_api")
+
+_REASONS = {
+    200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Content Too Large",
+    500: "Internal Server Error", 503: "Service Unavailable",
+}
+
+
+class ApiError(Exception):
+    """Raised by a handler to answer an error: HTTP ``status``, a stable ``code`` and extra fields."""
+
+    def __init__(self, status: int, code: str, message: str, **fields: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, **self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A handler's answer: status and a JSON-serialisable body."""
+
+    status: int
+    body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a handler gets: path parameters, query, body bytes, headers and the correlation id."""
+
+    method: str
+    path: str
+    params: Mapping[str, str]
+    query: Mapping[str, list[str]]
+    body: bytes
+    headers: Mapping[str, str]
+    correlation_id: str
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object, or 400 INVALID_JSON."""
+        try:
+            data = json.loads(self.body or b"{}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ApiError(400, "INVALID_JSON", f"the body is not JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise ApiError(400, "INVALID_JSON", "the body must be a JSON object")
+        return data
+
+    def acting_user(self) -> HsaId:
+        """The HSA-id in the ``X-Acting-User`` header, or 400 USER_MISSING."""
+        value = self.headers.get(USER_HEADER.lower(), "").strip()
+        if not value:
+            raise ApiError(400, "USER_MISSING", f"give the acting user's HSA-id in the {USER_HEADER} header")
+        return HsaId(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A documented query parameter."""
+
+    name: str
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One operation: method, path pattern, handler, and what the OpenAPI document says about it.
+
+    ``body`` is the JSON schema of the request body (None: no body); ``responses`` maps status codes
+    to descriptions (the error statuses the handler may answer included).
+    """
+
+    method: str
+    path: str
+    handler: Callable[[Request], Response]
+    summary: str
+    tag: str
+    operation_id: str = ""
+    acting_user: bool = False
+    body: Mapping[str, Any] | None = None
+    query: tuple[Param, ...] = ()
+    responses: Mapping[int, str] = field(default_factory=lambda: {200: "OK"})
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/"):
+            raise ValueError(f"route path must start with '/': {self.path!r}")
+        regex = re.sub(r"\{([a-z_]+)\}", r"(?P<\1>[^/]+)", re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}"))
+        object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
+        if not self.operation_id:
+            words = re.findall(r"[a-z]+", self.path.lower())
+            object.__setattr__(self, "operation_id", "_".join([self.method.lower(), *words]))
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{([a-z_]+)\}", self.path)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "stable error code; decide on this, not on message"},
+        "message": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+
+
+def openapi_document(routes: Sequence[Route], title: str = "Intygsgateway operations API") -> dict[str, Any]:
+    """The OpenAPI 3.1 description of ``routes`` (plus the document itself)."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in route.path_params
+        ]
+        parameters += [
+            {"name": p.name, "in": "query", "required": p.required, "description": p.description,
+             "schema": {"type": "string"}}
+            for p in route.query
+        ]
+        if route.acting_user:
+            parameters.append({
+                "name": USER_HEADER, "in": "header", "required": True,
+                "description": "HSA-id of the acting user (checked against the directory; hanteratAv)",
+                "schema": {"type": "string"},
+            })
+        operation: dict[str, Any] = {
+            "operationId": route.operation_id,
+            "summary": route.summary,
+            "tags": [route.tag],
+            "responses": {
+                str(status): {
+                    "description": text,
+                    "content": {"application/json": {"schema": (
+                        {"$ref": "#/components/schemas/Error"} if status >= 400 else {"type": "object"}
+                    )}},
+                }
+                for status, text in sorted(route.responses.items())
+            },
+        }
+        if parameters:
+            operation["parameters"] = parameters
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True, "content": {"application/json": {"schema": dict(route.body)}},
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": "1",
+            "description": "Loopback-only by default; every call needs the bearer token. See docs/operations-api.md.",
+        },
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearerToken": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR_SCHEMA},
+        },
+    }
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class InternalApi:
+    """The WSGI application under ``PREFIX``: protection, routing, JSON in and out."""
+
+    def __init__(self, routes: Iterable[Route], token: str, allow_remote: bool = False) -> None:
+        routes = list(routes)
+        self._token = token.encode()
+        self._allow_remote = allow_remote
+        document = Route("GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta")
+        self.routes: tuple[Route, ...] = (document, *routes)
+        seen = [(r.method, r.path) for r in self.routes]
+        duplicates = {key for key in seen if seen.count(key) > 1}
+        if duplicates:
+            raise ValueError(f"routes defined twice: {sorted(duplicates)}")
+        self.document = openapi_document(self.routes)
+        if not token:
+            log.warning("internal_api_disabled", reason="internal_api_token is empty")
+        else:
+            log.info("internal_api_enabled", remote_allowed=allow_remote, routes=len(self.routes))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._token)
+
+    def _openapi(self, request: Request) -> Response:
+        return Response(200, self.document)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        cid = correlation_id(environ)
+        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+            try:
+                response = self._handle(environ, cid)
+            except ApiError as error:
+                response = Response(error.status, error.body())
+            except Exception:  # the last resort: log it, answer without internals
+                log.exception("internal_api_failed", path=environ.get("PATH_INFO"))
+                response = Response(500, {"code": "INTERNAL", "message": "an internal error occurred", "correlationId": cid})
+        body = json.dumps(response.body, ensure_ascii=False, default=str).encode()
+        status = f"{response.status} {_REASONS.get(response.status, '')}".strip()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), (CORRELATION_HEADER, cid)]
+        if response.status == 401:
+            headers.append(("WWW-Authenticate", 'Bearer realm="intygsgateway"'))
+        start_response(status, headers)
+        return [body]
+
+    def _handle(self, environ: dict[str, Any], cid: str) -> Response:
+        if not self._token:
+            raise ApiError(404, "NOT_FOUND", "no service at this path")
+        if not self._allow_remote and not _is_loopback(environ.get("REMOTE_ADDR", "")):
+            log.warning("internal_api_remote_refused", remote_addr=environ.get("REMOTE_ADDR"))
+            raise ApiError(403, "REMOTE_NOT_ALLOWED", "the operations API answers loopback clients only")
+        if not self._authorised(environ.get("HTTP_AUTHORIZATION", "")):
+            raise ApiError(401, "UNAUTHORIZED", "give the bearer token: Authorization: Bearer <token>")
+        path = environ.get("PATH_INFO", "")[len(PREFIX):] or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        matches = [(route, m) for route in self.routes if (m := route.pattern.match(path))]
+        if not matches:
+            raise ApiError(404, "NOT_FOUND", "no operation at this path")
+        for route, match in matches:
+            if route.method == method:
+                return route.handler(self._request(environ, method, path, match.groupdict(), cid))
+        raise ApiError(405, "METHOD_NOT_ALLOWED", f"use {', '.join(sorted({r.method for r, _ in matches}))}")
+
+    def _authorised(self, header: str) -> bool:
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(credentials.strip().encode(), self._token)
+
+    @staticmethod
+    def _request(environ: dict[str, Any], method: str, path: str, params: dict[str, str], cid: str) -> Request:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            raise ApiError(413, "TOO_LARGE", f"the body may be at most {MAX_BODY_BYTES} bytes")
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        return Request(method, path, params, parse_qs(environ.get("QUERY_STRING", "")), body, headers, cid)

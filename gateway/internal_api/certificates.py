@@ -1,0 +1,237 @@
+"""Operations API routes for certificates and their questions (ärenden).
+
+Each route reads the acting user from ``X-Acting-User`` and calls one use case from
+``domain.usecases.lifecycle`` or ``domain.usecases.questions``; the use case checks the user
+against the directory, writes the event and the PDL record. A ``LifecycleRefused`` becomes a JSON
+error whose ``code`` is the refusal reason, with the action, status and role as fields; the HTTP
+status follows ``STATUS_OF`` (400 bad input, 403 who you are, 404 what you named, 409 the
+certificate's state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from domain.certificates import Certificate, content_from_json, to_snapshot
+from domain.directory import DirectoryUnavailable
+from domain.lifecycle import LifecycleRefused, RefusalReason
+from domain.messages import Amne, Arende
+from domain.question_counts import question_counts, to_payload
+from domain.usecases import lifecycle, questions
+from domain.usecases.lifecycle import DependencyUnavailable, LifecycleDeps
+from gateway.internal_api import ApiError, Request, Response, Route
+
+R = RefusalReason
+STATUS_OF: dict[RefusalReason, int] = {
+    R.CERTIFICATE_NOT_FOUND: 404,
+    R.QUESTION_NOT_FOUND: 404,
+    R.USER_UNKNOWN: 403,
+    R.NO_ASSIGNMENT: 403,
+    R.ROLE_NOT_ALLOWED: 403,
+    R.WRONG_STATUS: 409,
+    R.TYPE_UNKNOWN: 409,
+    R.TEST_CERTIFICATE: 409,
+    R.CONFLICT: 409,
+    R.QUESTION_NOT_ANSWERABLE: 409,
+    R.QUESTION_ANSWERED: 409,
+    R.QUESTION_HANDLED: 409,
+    R.REASON_MISSING: 400,
+    R.REASON_TOO_LONG: 400,
+    R.TEXT_MISSING: 400,
+    R.AMNE_NOT_ALLOWED: 400,
+}
+
+_ERRORS = {
+    400: "bad input (code says which)", 403: "the acting user may not do this", 404: "no such certificate",
+    409: "not allowed in the certificate's state", 503: "directory or database not answering",
+}
+_ACTION_RESPONSES = {200: "the certificate as it is now", **_ERRORS}
+
+_CONTENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["content"],
+    "properties": {"content": {"type": "array", "items": {
+        "type": "object",
+        "required": ["id", "parts"],
+        "properties": {
+            "id": {"type": "string"},
+            "instance": {"type": ["integer", "null"]},
+            "parts": {"type": "array", "items": {
+                "type": "object",
+                "required": ["id", "value"],
+                "properties": {"id": {"type": "string"}, "value": {"type": "string"},
+                               "xml": {"type": ["string", "null"]}},
+            }},
+        },
+    }}},
+}
+
+
+def _text_schema(name: str, *extra: str) -> dict[str, Any]:
+    properties = {name: {"type": "string"}, **{e: {"type": "string"} for e in extra}}
+    return {"type": "object", "required": [name], "properties": properties}
+
+
+def arende_json(arende: Arende) -> dict[str, Any]:
+    """An ärende as the API shows it (the patient is the certificate's, so it is left out)."""
+    return {
+        "messageId": arende.message_id,
+        "direction": arende.direction.value,
+        "status": arende.status.value,
+        "amne": arende.amne.value,
+        "heading": arende.heading,
+        "text": arende.text,
+        "sentAt": arende.sent_at.isoformat(),
+        "receivedAt": arende.received_at.isoformat(),
+        "senderPart": arende.sender_part,
+        "recipient": arende.recipient,
+        "referenceId": arende.reference_id,
+        "reminderOf": arende.reminder_of,
+        "answerTo": arende.answer_to.message_id if arende.answer_to else None,
+        "kompletteringar": [
+            {"questionId": k.question_id, "instance": k.instance, "text": k.text}
+            for k in arende.kompletteringar
+        ],
+        "deadline": arende.deadline.isoformat() if arende.deadline else None,
+        "answeredAt": arende.answered_at.isoformat() if arende.answered_at else None,
+        "handledAt": arende.handled_at.isoformat() if arende.handled_at else None,
+        "handledBy": arende.handled_by.value if arende.handled_by else None,
+        "author": arende.author.value if arende.author else None,
+    }
+
+
+def _certificate(certificate: Certificate) -> dict[str, Any]:
+    return {"certificate": to_snapshot(certificate)}
+
+
+def _guarded(call: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """Map the use cases' refusals and outages to API errors."""
+
+    def handler(request: Request) -> Response:
+        try:
+            return call(request)
+        except LifecycleRefused as refused:
+            raise ApiError(
+                STATUS_OF.get(refused.reason, 409),
+                refused.reason.value,
+                str(refused),
+                action=refused.action.value,
+                certificateId=refused.certificate_id,
+                certificateStatus=refused.status.value if refused.status else None,
+                role=refused.role.value if refused.role else None,
+            ) from None
+        except (DependencyUnavailable, DirectoryUnavailable):
+            raise ApiError(503, "UNAVAILABLE", "the directory or the database is not answering; try again") from None
+
+    return handler
+
+
+def _field(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise ApiError(400, "INVALID_BODY", f"give {name!r} as a string")
+    return value
+
+
+def routes(deps: LifecycleDeps) -> list[Route]:
+    """The certificate routes and the question routes, all on the same use case dependencies."""
+    base = "/certificates/{certificate_id}"
+
+    def show(request: Request) -> Response:
+        view = lifecycle.show(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
+        return Response(200, {
+            **_certificate(view.certificate),
+            "questions": [arende_json(a) for a in view.arenden],
+            "counts": to_payload(question_counts(view.arenden)),
+        })
+
+    def content(request: Request) -> Response:
+        user, body = request.acting_user(), request.json()
+        try:
+            answers = content_from_json(body["content"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise ApiError(400, "INVALID_CONTENT", f"content is not a list of answers: {error!r}") from None
+        changed = lifecycle.update_content(deps, request.params["certificate_id"], user, answers, request.correlation_id)
+        return Response(200, _certificate(changed))
+
+    def simple(operation: Callable[[LifecycleDeps, str, Any, str], Certificate], status: int = 200) -> Callable[[Request], Response]:
+        def handle(request: Request) -> Response:
+            result = operation(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
+            return Response(status, _certificate(result))
+        return handle
+
+    def revoke(request: Request) -> Response:
+        user, body = request.acting_user(), request.json()
+        reason = _field(body, "reason")
+        revoked = lifecycle.revoke(deps, request.params["certificate_id"], user, reason, request.correlation_id)
+        return Response(200, _certificate(revoked))
+
+    table = [
+        Route("GET", base, show, "Read a certificate with its questions (PDL: Läsa)", "certificates",
+              operation_id="get_certificate", acting_user=True,
+              responses={200: "the certificate, its questions and their counts", **_ERRORS}),
+        Route("PUT", f"{base}/content", content, "Replace a draft's content (ANDRAT; PDL: Skriva)", "certificates",
+              operation_id="update_content", acting_user=True, body=_CONTENT_SCHEMA, responses=_ACTION_RESPONSES),
+        Route("POST", f"{base}/ready", simple(lifecycle.mark_ready), "Mark a draft ready for signing (KFSIGN)",
+              "certificates", operation_id="mark_ready", acting_user=True, responses=_ACTION_RESPONSES),
+        Route("POST", f"{base}/sign", simple(lifecycle.sign), "Sign (SIGNAT; PDL: Signera)", "certificates",
+              operation_id="sign", acting_user=True, responses=_ACTION_RESPONSES),
+        Route("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
+              "certificates", operation_id="send", acting_user=True, responses=_ACTION_RESPONSES),
+        Route("POST", f"{base}/revoke", revoke, "Revoke with a reason (MAKULE; PDL: Radera)", "certificates",
+              operation_id="revoke", acting_user=True, body=_text_schema("reason"), responses=_ACTION_RESPONSES),
+        Route("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
+              operation_id="delete_draft", acting_user=True,
+              responses={200: "the draft as it was before deletion", **_ERRORS}),
+        Route("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201), "Copy a locked draft into a new draft (SKAPAT)",
+              "certificates", operation_id="copy_locked", acting_user=True,
+              responses={201: "the new draft", **_ERRORS}),
+        *_question_routes(base, deps),
+    ]
+    return [replace(route, handler=_guarded(route.handler)) for route in table]
+
+
+def _question_routes(base: str, deps: LifecycleDeps) -> list[Route]:
+    def ask(request: Request) -> Response:
+        user, body = request.acting_user(), request.json()
+        try:
+            amne = Amne(_field(body, "amne"))
+        except ValueError:
+            raise ApiError(400, R.AMNE_NOT_ALLOWED.value, "amne must be KONTKT, AVSTMN or OVRIGT") from None
+        heading = body.get("heading")
+        if heading is not None and not isinstance(heading, str):
+            raise ApiError(400, "INVALID_BODY", "give 'heading' as a string")
+        asked = questions.ask_question(
+            deps, request.params["certificate_id"], user, amne, heading, _field(body, "text"), request.correlation_id
+        )
+        return Response(201, {"question": arende_json(asked)})
+
+    def answer(request: Request) -> Response:
+        user, body = request.acting_user(), request.json()
+        answered = questions.answer_question(
+            deps, request.params["certificate_id"], request.params["question_id"], user, _field(body, "text"),
+            request.correlation_id,
+        )
+        return Response(201, {"answer": arende_json(answered)})
+
+    def handled(request: Request) -> Response:
+        done = questions.mark_question_handled(
+            deps, request.params["certificate_id"], request.params["question_id"], request.acting_user(),
+            request.correlation_id,
+        )
+        return Response(200, {"question": arende_json(done)})
+
+    question = f"{base}/questions/{{question_id}}"
+    return [
+        Route("POST", f"{base}/questions", ask, "Ask the recipient a question (NYFRFV)", "questions",
+              operation_id="ask_question", acting_user=True, body=_text_schema("amne", "text", "heading"),
+              responses={201: "the stored question", **_ERRORS}),
+        Route("POST", f"{question}/answer", answer, "Answer the recipient's question (HANFRFM)", "questions",
+              operation_id="answer_question", acting_user=True, body=_text_schema("text"),
+              responses={201: "the stored answer", **_ERRORS}),
+        Route("POST", f"{question}/handled", handled, "Mark a question handled (HANFRFM/HANFRFV)", "questions",
+              operation_id="mark_question_handled", acting_user=True,
+              responses={200: "the question as it is now", **_ERRORS}),
+    ]

@@ -1,0 +1,114 @@
+"""Operations API routes for the PDL access log: search (a patient's extract) and the chain check.
+
+``GET /pdl/records`` takes the same criteria as ``intygsgateway pdl search`` and needs the acting
+user (``X-Acting-User``): reading who accessed a patient's data is itself an access worth knowing
+about, so each search writes a ``pdl_search`` log line with the acting user, the criteria used and
+the number of records, the patient's id masked (never in clear text). ``GET /pdl/chain`` runs the
+verification of ``intygsgateway pdl verify`` (sealing pending records first), with the number of
+records still waiting for their seal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+
+import structlog
+
+from domain.pdl import PdlQuery, PdlRecord, as_plain
+from domain.pdl_chain import Verification
+from domain.personnummer import InvalidPersonId, parse_person_id
+from domain.values import utc_instant
+from gateway.internal_api import ApiError, Param, Request, Response, Route
+
+MAX_LIMIT = 10_000
+log = structlog.get_logger("gateway.internal_api.pdl")
+_ERRORS = {400: "a criterion is malformed or none was given", 401: "no or wrong token"}
+
+
+def _one(request: Request, name: str) -> str | None:
+    values = request.query.get(name)
+    return values[-1].strip() if values and values[-1].strip() else None
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    text = _one(request, name)
+    if text is None:
+        return None
+    try:
+        return utc_instant(text)
+    except ValueError:
+        raise ApiError(400, "INVALID_TIME", f"{name} is not an ISO 8601 time", parameter=name) from None
+
+
+def _masked(patient: str | None) -> str | None:
+    if patient is None:
+        return None
+    try:
+        return parse_person_id("1.2.752.129.2.1.3.1", patient).masked()
+    except InvalidPersonId:
+        return "(not a personnummer)"
+
+
+def query_from(request: Request) -> PdlQuery:
+    """The search criteria of a request; 400 when none is given or one is malformed."""
+    limit_text = _one(request, "limit") or str(MAX_LIMIT)
+    if not limit_text.isdigit() or not 0 < int(limit_text) <= MAX_LIMIT:
+        raise ApiError(400, "INVALID_LIMIT", f"limit must be 1..{MAX_LIMIT}", parameter="limit")
+    query = PdlQuery(
+        patient_id=_one(request, "patient"), user_id=_one(request, "user"), care_unit_id=_one(request, "unit"),
+        care_giver_id=_one(request, "care_giver"), start=_time(request, "from"), end=_time(request, "to"),
+        limit=int(limit_text),
+    )  # fmt: skip
+    if query == PdlQuery(limit=query.limit):
+        raise ApiError(400, "NO_CRITERIA", "give at least one of patient, user, unit, care_giver, from, to")
+    return query
+
+
+def routes(search: Callable[[PdlQuery], list[PdlRecord]], verify: Callable[[], Verification]) -> list[Route]:
+    """The PDL routes, on the given search and verification."""
+
+    def records(request: Request) -> Response:
+        user = request.acting_user()
+        query = query_from(request)
+        found = search(query)
+        log.info(
+            "pdl_search",
+            acting_user=user.value,
+            patient=_masked(query.patient_id),
+            criteria=sorted(k for k, v in asdict(query).items() if v is not None and k != "limit"),
+            records=len(found),
+        )
+        return Response(200, {"records": [as_plain(record) for record in found], "count": len(found)})
+
+    def chain(request: Request) -> Response:
+        result = verify()
+        return Response(200, {
+            "intact": result.broken is None,
+            "checked": result.checked,
+            "lastSeq": result.last.seq,
+            "lastHash": result.last.hash,
+            "pending": result.pending,
+            "broken": None if result.broken is None else {
+                "kind": result.broken.kind.value, "seq": result.broken.seq, "logId": result.broken.log_id,
+            },
+        })
+
+    criteria = (
+        Param("patient", "the patient's id (12 digits): a patient's extract"),
+        Param("user", "HSA-id of the user who made the accesses"),
+        Param("unit", "HSA-id of a care unit: accesses made there or to its records"),
+        Param("care_giver", "HSA-id of a care giver, likewise"),
+        Param("from", "ISO 8601 time, inclusive (UTC without a zone)"),
+        Param("to", "ISO 8601 time, exclusive"),
+        Param("limit", f"at most this many records (1..{MAX_LIMIT}, default {MAX_LIMIT})"),
+    )
+    return [
+        Route("GET", "/pdl/records", records, "Search the PDL access log (oldest first)", "pdl",
+              operation_id="search_pdl_records", acting_user=True, query=criteria,
+              responses={200: "the matching records", **_ERRORS}),
+        Route("GET", "/pdl/chain", chain, "Verify the PDL log's hash chain", "pdl",
+              operation_id="verify_pdl_chain", responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
+    ]  # fmt: skip
+

@@ -1,0 +1,66 @@
+"""Building the CertificateStatusUpdateForCare message for one claimed outbox event.
+
+The message carries the certificate as it is when the update is sent (the journal system wants the
+current picture) and the event as it was queued: its code, its own time, and its payload (question
+counts, NYFRFM's topic and deadline) as of the event. A deleted draft has no row any more: its
+RADERA event carries the certificate as a snapshot (``domain.certificates.to_snapshot``). The payload
+is read according to the payload format version it was queued with, so an event queued by an older
+release is still sent after an upgrade; a version newer than this release knows, a certificate that
+cannot be found, or a payload the contract cannot carry makes the event ``Unbuildable`` (it is
+marked failed with the reason, and an operator resends it once the cause is fixed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contracts.certificate_status_update.v3.request import (
+    StatusUpdateError,
+    build_status_update,
+)
+from domain.certificate_types import CertificateTypeRegistry
+from domain.certificates import Certificate, from_snapshot
+from domain.events import PAYLOAD_VERSION
+from domain.values import EventCode
+from store.outbox_worker import EventContext
+
+
+class Unbuildable(Exception):
+    """The event's message cannot be built; ``reason`` is for the event's last error and the log."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def build_message(context: EventContext, types: CertificateTypeRegistry) -> Any:
+    """The request element for the event in ``context``.
+
+    Raises:
+        Unbuildable: the payload version is unknown, the certificate cannot be found, or the payload
+            cannot be written into the contract.
+    """
+    event = context.claimed.event
+    if event.payload_version > PAYLOAD_VERSION:
+        raise Unbuildable(f"payload format version {event.payload_version} is newer than this release "
+                          f"reads ({PAYLOAD_VERSION})")
+    certificate = _certificate(context)
+    try:
+        return build_status_update(certificate, event, certificate_type=types.lookup(
+            certificate.type_code, certificate.type_code_system))
+    except StatusUpdateError as bad:
+        raise Unbuildable(f"the event's payload cannot be sent: {bad.key} {bad.problem}") from bad
+
+
+def _certificate(context: EventContext) -> Certificate:
+    event = context.claimed.event
+    snapshot = event.payload.get("certificate")
+    if event.code is EventCode.RADERA and isinstance(snapshot, dict):
+        try:
+            return from_snapshot(snapshot)
+        except (KeyError, TypeError, ValueError) as broken:
+            raise Unbuildable(f"the deleted certificate's snapshot is unreadable ({type(broken).__name__})") \
+                from broken
+    if context.certificate is None:
+        raise Unbuildable("the certificate no longer exists")
+    return context.certificate

@@ -1,0 +1,192 @@
+"""Domain values for tests, with overrides (as warehouse's tests/common/db/ factories).
+
+``make_draft`` is a draft with every optional field filled, so that round trips through the store or
+a snapshot prove every field survives; tests change what they need with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from domain.certificates import Answer, AnswerPart, Certificate
+from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
+from domain.drafts import Extension
+from domain.messages import (
+    Amne,
+    Arende,
+    ArendeStatus,
+    Direction,
+    IncomingMessage,
+    Komplettering,
+)
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
+
+CARE_GIVER = CareGiver(HsaId("SE2321000016-0001"), "Region Demo")
+
+
+def make_draft(certificate_id: str = "9f3c1c8e-6a3b-4c1e-9a57-2f9d3d3f0c11") -> Certificate:
+    return Certificate(
+        id=certificate_id,
+        type_code="FK7804",
+        type_code_system="b64ea353-e8f6-4832-b563-fc7d46f29548",
+        status=CertificateStatus.DRAFT,
+        patient=Person(
+            person_id=PersonId(PersonIdKind.SAMORDNINGSNUMMER, "197010632391"),
+            given_name="Samuel",
+            family_name="Samordning",
+            middle_name="Mellan",
+            postal_address="Hamngatan 3",
+            postal_code="12347",
+            city="Demostad",
+            deceased=False,
+            protected_identity=True,
+            test_indicator=True,
+        ),
+        unit=Unit(
+            hsa_id=HsaId("SE2321000016-1003"),
+            name="Barnmottagningen",
+            care_giver=CARE_GIVER.hsa_id,
+            parent=HsaId("SE2321000016-1000"),
+            arbetsplatskod="1234567890",
+            postal_address="Vårdvägen 1",
+            postal_code="12345",
+            city="Demostad",
+            phone="010-123 45 68",
+            email="barn@demo.example",
+        ),
+        care_giver=CARE_GIVER,
+        created_by=Personnel(
+            hsa_id=HsaId("SE2321000016-P001"),
+            name="Ann Läkare",
+            licensed_professions=("Läkare",),
+            position_codes=("204010", "201011"),
+            group_prescriber_codes=("9300005",),
+            prescriber_code="1234567",
+            assignments=(Assignment(HsaId("SE2321000016-1003"), "Vård och behandling"),),
+        ),
+        created_at=datetime(2026, 11, 20, 8, 15, 30, 250000, tzinfo=UTC),
+        test_certificate=True,
+        ref="journal-ref-42",
+        prefill_xml="<forifyllnad><svar id='1'/></forifyllnad>",
+        extensions=(
+            Extension("intyg/patient", "<x:extra xmlns:x='urn:example'>å</x:extra>"),
+            Extension("intyg/skapadAv", "<x:more xmlns:x='urn:example'/>"),
+        ),
+    )
+
+
+CONTENT = (
+    Answer("1", None, (AnswerPart("1.1", "Hosta sedan två veckor"),)),
+    Answer(
+        "6",
+        2,
+        (
+            AnswerPart("6.1", "", xml="<cv xmlns='urn:example'><code>NEDSATT_HALFTEN</code></cv>"),
+            AnswerPart("6.2", "", xml="<datePeriod xmlns='urn:example'><start>2026-11-20</start></datePeriod>"),
+        ),
+    ),
+)
+
+
+def make_revoked_certificate(certificate_id: str = "c0ffee00-0000-4000-8000-000000000001") -> Certificate:
+    """A certificate that went through every step (ready, signed, sent, revoked): all fields set."""
+    at = datetime(2026, 11, 21, 9, 0, 0, 123000, tzinfo=UTC)
+    return replace(
+        make_draft(certificate_id),
+        status=CertificateStatus.REVOKED,
+        content=CONTENT,
+        version=6,
+        updated_at=at,
+        ready_at=at,
+        ready_by=HsaId("SE2321000016-P002"),
+        signed_at=at,
+        signed_by=HsaId("SE2321000016-P001"),
+        signed_by_name="Ann Läkare",
+        sent_at=at,
+        sent_to="FKASSA",
+        locked_at=at,
+        revoked_at=at,
+        revoked_by=HsaId("SE2321000016-P001"),
+        revoke_reason="Fel patient",
+        copied_from="0ld-draft",
+    )
+
+
+
+def make_signed_certificate(certificate_id: str = "a3b5c6d7-0000-4000-8000-000000000001") -> Certificate:
+    """A real (not test) certificate, signed and sent to FKASSA: what ärenden may be about."""
+    draft = make_draft(certificate_id)
+    at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    return replace(
+        draft,
+        status=CertificateStatus.SENT,
+        test_certificate=False,
+        patient=replace(draft.patient, test_indicator=False),
+        content=CONTENT,
+        signed_at=at,
+        signed_by=HsaId("SE2321000016-P001"),
+        signed_by_name="Ann Läkare",
+        sent_at=at,
+        sent_to="FKASSA",
+    )
+
+
+def make_incoming_message(certificate: Certificate | None = None, **changes: Any) -> IncomingMessage:
+    """A KOMPLT question from FKASSA about ``certificate`` (``make_signed_certificate`` by default)."""
+    certificate = certificate or make_signed_certificate()
+    message = IncomingMessage(
+        message_id="fk-q-1",
+        reference_id="fk-ref-1",
+        sent_at=datetime(2026, 11, 22, 10, 15, tzinfo=UTC),
+        certificate_id=certificate.id,
+        person_id_root=certificate.patient.person_id.kind.value,
+        person_id=certificate.patient.person_id.digits,
+        recipient=certificate.unit.hsa_id.value,
+        amne="KOMPLT",
+        heading="Komplettering",
+        text="Vi behöver veta mer.",
+        reminder_of=None,
+        answer_to=None,
+        sender_part="FKASSA",
+        contact_info=("Handläggare, 010-1234567",),
+        kompletteringar=(Komplettering("1", None, "Beskriv arbetet."), Komplettering("6", 2, "Ange period.")),
+        deadline=date(2026, 12, 15),
+    )
+    return replace(message, **changes)
+
+
+def make_arende(certificate: Certificate | None = None, **changes: Any) -> Arende:
+    """A stored open KOMPLT question from FKASSA about ``certificate``, with every field filled."""
+    certificate = certificate or make_signed_certificate()
+    arende = Arende(
+        message_id="fk-q-1",
+        certificate_id=certificate.id,
+        direction=Direction.FROM_RECIPIENT,
+        status=ArendeStatus.OPEN,
+        amne=Amne.KOMPLT,
+        text="Vi behöver veta mer.",
+        sent_at=datetime(2026, 11, 22, 10, 15, tzinfo=UTC),
+        received_at=datetime(2026, 11, 22, 10, 15, 2, tzinfo=UTC),
+        sender_part="FKASSA",
+        patient=certificate.patient.person_id,
+        recipient=certificate.unit.hsa_id.value,
+        reference_id="fk-ref-1",
+        heading="Komplettering",
+        contact_info=("Handläggare", "010-1234567"),
+        kompletteringar=(Komplettering("1", None, "Beskriv arbetet."), Komplettering("6", 2, "Ange period.")),
+        deadline=date(2026, 12, 15),
+        content_hash="0" * 64,
+    )
+    return replace(arende, **changes)
+
+
+def make_operable_draft(certificate_id: str, created_at: datetime, **changes: object) -> Certificate:
+    """A LISJP draft for a real (non-test) patient at unit 1003, which the demo directory's users may act on."""
+    draft = make_draft(certificate_id)
+    fields: dict[str, object] = {
+        "type_code": "LISJP", "created_at": created_at, "test_certificate": False,
+        "patient": replace(draft.patient, test_indicator=False), **changes,
+    }
+    return replace(draft, **fields)  # type: ignore[arg-type]

@@ -1,0 +1,198 @@
+"""Our WSDLs describe the same services as the official ones, and zeep can use them.
+
+The comparison is structural (names, QNames, binding details), not textual. A SOAP client (zeep)
+reading our WSDL must also produce requests that our schemas accept, so the WSDL and its relative
+imports work together the way a journal system (or Försäkringskassan) will use them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zeep
+from lxml import etree
+
+from tests import messages as m
+from tests import send_message_to_care as smtc
+from tests.conformance import (
+    create_draft_corpus,
+    send_message_corpus,
+    status_update_corpus,
+)
+from tests.conformance.schemas import (
+    OUR_XSD,
+    RootSchema,
+    message_errors,
+    official_root,
+    wsdl_outline,
+)
+
+DOMAIN = "clinicalprocess-healthcond-certificate"
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One interaction: its operation, versions, responder namespace and a sample zeep call."""
+
+    operation: str
+    major: int
+    schema_version: str
+    responder_ns: str
+    schema: RootSchema
+    zeep_arguments: Callable[[], dict[str, Any]]
+
+    @property
+    def folder(self) -> str:
+        return f"interactions/{self.operation}Interaction"
+
+    @property
+    def wsdl_name(self) -> str:
+        return f"{self.operation}Interaction_{self.schema_version}_RIVTABP21.wsdl"
+
+    @property
+    def ours(self) -> Path:
+        return OUR_XSD / DOMAIN / self.folder / self.wsdl_name
+
+    def official(self) -> Path:
+        return official_root() / DOMAIN / "schemas" / self.folder / self.wsdl_name
+
+    @property
+    def tns(self) -> str:
+        return f"urn:riv:clinicalprocess:healthcond:certificate:{self.operation}:{self.major}:rivtabp21"
+
+
+def _create_draft_arguments() -> dict[str, Any]:
+    return {
+        "intyg": {
+            "typAvIntyg": {"code": "LISJP", "codeSystem": m.KV_INTYGSTYP},
+            "patient": {
+                "person-id": {
+                    "root": m.PERSONNUMMER_ROOT,
+                    "extension": m.DEFAULT_PERSON_ID,
+                },
+                "fornamn": "Tolvan",
+                "efternamn": "Tolvansson",
+                "postadress": "Storgatan 1",
+                "postnummer": "12345",
+                "postort": "Småmåla",
+            },
+            "skapadAv": {
+                "personal-id": {
+                    "root": m.HSA_ID_ROOT,
+                    "extension": m.DEFAULT_USER_HSA_ID,
+                },
+                "fullstandigtNamn": "Ajla Doktor",
+                "enhet": {
+                    "enhets-id": {
+                        "root": m.HSA_ID_ROOT,
+                        "extension": m.DEFAULT_UNIT_HSA_ID,
+                    },
+                    "enhetsnamn": "Alfa",
+                },
+            },
+            "ref": "journal-ref",
+        }
+    }
+
+
+CONTRACTS = [
+    Contract(
+        "CreateDraftCertificate",
+        3,
+        "3.3",
+        m.CDC_NS,
+        create_draft_corpus.SCHEMA,
+        _create_draft_arguments,
+    ),
+    Contract(
+        "SendMessageToCare",
+        2,
+        "2.0",
+        m.SMTC_NS,
+        send_message_corpus.SCHEMA,
+        smtc.zeep_arguments,
+    ),
+    Contract(
+        "CertificateStatusUpdateForCare",
+        3,
+        "3.2",
+        m.CSU_NS,
+        status_update_corpus.SCHEMA,
+        status_update_corpus.zeep_arguments,
+    ),
+]
+each_contract = pytest.mark.parametrize(
+    "contract", CONTRACTS, ids=lambda contract: contract.operation
+)
+
+
+@each_contract
+def test_wsdl_follows_the_rivta_naming_rules(contract: Contract) -> None:
+    """Names, soapAction, the LogicalAddress header and the placeholder address follow RIVTA BP 2.1."""
+    op, tns = contract.operation, contract.tns
+    outline = wsdl_outline(contract.ours)
+    assert outline["name"] == f"{op}Interaction"
+    assert outline["targetNamespace"] == tns
+    assert outline["messages"] == {
+        f"{op}Request": [
+            ("LogicalAddress", f"{{{m.ITR_NS}}}LogicalAddress", None),
+            ("parameters", f"{{{contract.responder_ns}}}{op}", None),
+        ],
+        f"{op}Response": [
+            ("parameters", f"{{{contract.responder_ns}}}{op}Response", None)
+        ],
+    }
+    binding = outline["bindings"][f"{op}ResponderBinding"]  # type: ignore[index]
+    operation = binding["operations"][op]
+    assert binding["soap"] == {
+        "style": "document",
+        "transport": "http://schemas.xmlsoap.org/soap/http",
+    }
+    assert operation["soap"] == {
+        "soapAction": f"{contract.responder_ns}:{op}",
+        "style": "document",
+    }
+    assert operation["input"]["headers"] == [
+        (f"{{{tns}}}{op}Request", "LogicalAddress", "literal")
+    ]
+    assert operation["input"]["body"] == {"use": "literal", "parts": "parameters"}
+    assert outline["services"] == {
+        f"{op}ResponderService": {
+            f"{op}ResponderPort": (
+                f"{{{tns}}}{op}ResponderBinding",
+                {"location": "http://tempuri.org"},
+            )
+        }
+    }
+
+
+@pytest.mark.conformance
+@each_contract
+def test_wsdl_outline_matches_official(contract: Contract) -> None:
+    """Messages, parts, port type, binding (style, use, soapAction, header) and service are the same."""
+    assert wsdl_outline(contract.ours) == wsdl_outline(contract.official())
+
+
+@each_contract
+def test_zeep_builds_requests_our_schemas_accept(contract: Contract) -> None:
+    """A client generated from our WSDL (resolving its relative imports) sends a valid request."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client = zeep.Client(str(contract.ours))  # type: ignore[no-untyped-call]
+    binding = client.wsdl.bindings[
+        f"{{{contract.tns}}}{contract.operation}ResponderBinding"
+    ]
+    operation = binding.get(contract.operation)  # type: ignore[no-untyped-call]
+    assert operation.soapaction == f"{contract.responder_ns}:{contract.operation}"
+    envelope = client.create_message(  # type: ignore[no-untyped-call]
+        client.service,
+        contract.operation,
+        **contract.zeep_arguments(),
+        _soapheaders={"LogicalAddress": m.DEFAULT_LOGICAL_ADDRESS},
+    )
+    assert message_errors(contract.schema.ours().schema, etree.tostring(envelope)) == []

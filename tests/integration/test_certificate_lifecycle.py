@@ -1,0 +1,182 @@
+"""A certificate's whole life over real HTTP: SOAP for the journal system and FK, the operations API for care.
+
+zeep creates the draft from the running gateway's CreateDraftCertificate ``?wsdl`` and delivers FK's
+question from SendMessageToCare's ``?wsdl``; the editor's steps go through ``/internal/api/v1/``
+with the bearer token and the acting user's header. The outbox must then hold exactly the expected
+events, in order and with the right ``hanteratAv``, and the PDL log the expected records.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from zeep import Client
+from zeep import Settings as ZeepSettings
+from zeep.transports import Transport
+
+from cli.serve import load_demo_directory
+from cli.settings import Settings
+from cli.wiring import gateway_deps
+from gateway import make_app
+from store import certificates, messages, outbox, pdl
+from store.migrate import upgrade
+from store.session import make_engine, make_session_factory, transaction
+from tests.integration.gateway_server import serving
+from tests.send_message_to_care import zeep_arguments
+
+TOKEN = "lifecycle-test-token"
+API = "/internal/api/v1"
+CREATE_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
+SEND_MESSAGE_PATH = "/clinicalprocess/healthcond/certificate/SendMessageToCare/2/rivtabp21"
+UNIT = "SE2321000016-1000"
+LAKARE, ADMIN = "SE2321000016-P001", "SE2321000016-P002"
+CONTENT = [
+    {"id": "1", "instance": None, "parts": [{"id": "1.1", "value": "Hosta sedan två veckor", "xml": None}]},
+    {"id": "27", "instance": None, "parts": [{"id": "27.1", "value": "true", "xml": None}]},
+]
+
+
+@pytest.fixture
+def gateway_url(db_url: str) -> Iterator[str]:
+    upgrade(db_url)
+    load_demo_directory(db_url)
+    deps = gateway_deps(Settings(database_url=db_url, internal_api_token=TOKEN))
+    try:
+        with serving(make_app(deps)) as url:
+            yield url
+    finally:
+        deps.close()
+
+
+def _zeep(url: str) -> tuple[Client, requests.Session]:
+    session = requests.Session()
+    session.trust_env = False
+    client = Client(
+        f"{url}?wsdl",
+        transport=Transport(session=session, timeout=10, operation_timeout=10),
+        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
+    )
+    return client, session
+
+
+def _create_draft(base: str) -> str:
+    client, session = _zeep(base + CREATE_PATH)
+    try:
+        response = client.service.CreateDraftCertificate(
+            _soapheaders={"LogicalAddress": UNIT},
+            intyg={
+                "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
+                "patient": {
+                    "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
+                    "fornamn": "Tolvan", "efternamn": "Tolvansson",
+                    "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
+                },
+                "skapadAv": {
+                    "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": LAKARE},
+                    "fullstandigtNamn": "Ann Läkare",
+                    "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": UNIT}, "enhetsnamn": "Vårdcentralen"},
+                },
+                "ref": "journal-ref-9",
+            },
+        )
+    finally:
+        session.close()
+    assert response.result.resultCode == "OK"
+    return str(response["intygs-id"].extension)
+
+
+def _fk_question(base: str, certificate_id: str, message_id: str) -> None:
+    client, session = _zeep(base + SEND_MESSAGE_PATH)
+    try:
+        response = client.service.SendMessageToCare(
+            _soapheaders={"LogicalAddress": UNIT},
+            **zeep_arguments(message_id=message_id, certificate_id=certificate_id, deadline="2030-01-31"),
+        )
+    finally:
+        session.close()
+    assert response.result.resultCode == "OK", response.result
+
+
+def _api(base: str, method: str, path: str, user: str | None, body: Any = None, token: str = TOKEN) -> tuple[int, dict[str, Any]]:
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if user is not None:
+        headers["X-Acting-User"] = user
+    request = urllib.request.Request(base + API + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gateway_url: str, db_url: str) -> None:
+    """Create, edit, ready, sign, send, FK question, answer, handled, revoke: every event and record."""
+    base = gateway_url
+    cid = _create_draft(base)
+    path = f"/certificates/{cid}"
+
+    status, body = _api(base, "PUT", f"{path}/content", ADMIN, {"content": CONTENT})
+    assert (status, body["certificate"]["status"], body["certificate"]["content"]) == (200, "DRAFT", CONTENT)
+    assert _api(base, "POST", f"{path}/ready", ADMIN)[1]["certificate"]["status"] == "READY"
+    status, body = _api(base, "POST", f"{path}/sign", ADMIN)  # a vårdadministratör may not sign
+    assert (status, body["code"], body["role"]) == (403, "ROLE_NOT_ALLOWED", "VARDADMINISTRATOR")
+    assert _api(base, "POST", f"{path}/sign", LAKARE)[1]["certificate"]["signed_by"] == LAKARE
+    status, body = _api(base, "POST", f"{path}/send", LAKARE)
+    assert (status, body["certificate"]["status"], body["certificate"]["sent_to"]) == (200, "SENT", "FKASSA")
+
+    _fk_question(base, cid, "fk-question-1")
+    status, view = _api(base, "GET", path, LAKARE)
+    assert status == 200
+    assert [(q["messageId"], q["amne"], q["status"]) for q in view["questions"]] == [("fk-question-1", "KOMPLT", "OPEN")]
+    assert view["counts"]["mottagnaFragor"] == {"totalt": 1, "ejBesvarade": 1, "besvarade": 0, "hanterade": 0}
+
+    status, body = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE, {"text": "Arbetet är tungt."})
+    assert (status, body["answer"]["answerTo"]) == (201, "fk-question-1")
+    status, body = _api(base, "POST", f"{path}/questions/fk-question-1/handled", LAKARE)
+    assert (status, body["question"]["status"], body["question"]["handledBy"]) == (200, "HANDLED", LAKARE)
+    status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "Fel patient"})
+    assert (status, body["certificate"]["status"], body["certificate"]["revoke_reason"]) == (200, "REVOKED", "Fel patient")
+    status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "igen"})
+    assert (status, body["code"], body["certificateStatus"]) == (409, "WRONG_STATUS", "REVOKED")
+
+    engine = make_engine(db_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            events = outbox.events_for_certificate(session, cid)
+            records = pdl.records_for_certificate(session, cid)
+            stored = certificates.get_certificate(session, cid)
+            arenden = messages.arenden_for_certificate(session, cid)
+    finally:
+        engine.dispose()
+    assert [(e.code.value, e.acting_user.value if e.acting_user else None) for e in events] == [
+        ("SKAPAT", LAKARE), ("ANDRAT", ADMIN), ("KFSIGN", ADMIN), ("SIGNAT", LAKARE), ("SKICKA", LAKARE),
+        ("NYFRFM", None), ("HANFRFM", LAKARE), ("HANFRFM", LAKARE), ("MAKULE", LAKARE),
+    ]
+    assert events[-1].payload["counts"]["mottagnaFragor"] == {"totalt": 1, "ejBesvarade": 0, "besvarade": 0, "hanterade": 1}
+    assert [(r.activity, r.user_id) for r in records] == [
+        ("Skriva", LAKARE), ("Skriva", ADMIN), ("Skriva", ADMIN), ("Signera", LAKARE), ("Utskrift", LAKARE),
+        ("Läsa", LAKARE), ("Skriva", LAKARE), ("Skriva", LAKARE), ("Radera", LAKARE),
+    ]
+    assert all(r.patient_id == "191212121212" and r.user_care_unit_id == UNIT for r in records)
+    assert stored is not None and stored.status.value == "REVOKED" and stored.version == 6
+    assert {a.message_id: a.status.value for a in arenden if a.is_question} == {"fk-question-1": "HANDLED"}
+
+
+def test_api_refuses_without_token_and_for_unknown_users(gateway_url: str) -> None:
+    """Wrong token: 401; a user HSA does not know: 403; a certificate nobody has: 404; bad JSON body: 400."""
+    cid = _create_draft(gateway_url)
+    assert _api(gateway_url, "GET", f"/certificates/{cid}", LAKARE, token="wrong")[0] == 401
+    status, body = _api(gateway_url, "GET", f"/certificates/{cid}", "SE2321000016-NOBODY")
+    assert (status, body["code"]) == (403, "USER_UNKNOWN")
+    assert _api(gateway_url, "GET", "/certificates/no-such-id", LAKARE)[1]["code"] == "CERTIFICATE_NOT_FOUND"
+    status, body = _api(gateway_url, "PUT", f"/certificates/{cid}/content", LAKARE, {"content": [{"id": 1}]})
+    assert (status, body["code"]) == (400, "INVALID_CONTENT")
+    status, document = _api(gateway_url, "GET", "/openapi.json", None)
+    assert status == 200 and "/certificates/{certificate_id}/sign" in document["paths"]

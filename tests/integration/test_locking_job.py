@@ -1,0 +1,84 @@
+"""The locking job locks drafts past 14 days once, in UTC, even with two instances running it at once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.values import CertificateStatus
+from scheduler.locking import lock_age, lock_stale_drafts
+from store.certificates import add_certificate, get_certificate
+from store.session import transaction
+from tests.builders import make_operable_draft
+
+NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+
+
+def _store(session_factory: sessionmaker[Session], ages: dict[str, timedelta]) -> None:
+    with transaction(session_factory) as session:
+        for certificate_id, age in ages.items():
+            add_certificate(session, make_operable_draft(certificate_id, NOW - age))
+
+
+def test_job_locks_drafts_older_than_fourteen_days_once(session_factory: sessionmaker[Session]) -> None:
+    """Past the age: locked and reported; younger: left; a second run: nothing."""
+    _store(session_factory, {"old": lock_age + timedelta(minutes=1), "young": lock_age - timedelta(minutes=1)})
+    run = partial(lock_stale_drafts, partial(transaction, session_factory))
+    assert run(lambda: NOW) == ["old"]
+    assert run(lambda: NOW) == []
+    with transaction(session_factory) as session:
+        old, young = get_certificate(session, "old"), get_certificate(session, "young")
+    assert old is not None and (old.status, old.locked_at) == (CertificateStatus.LOCKED, NOW)
+    assert young is not None and young.status is CertificateStatus.DRAFT
+
+
+def test_job_compares_in_utc_whatever_the_clock_zone(session_factory: sessionmaker[Session]) -> None:
+    """A clock in Stockholm time gives the same instant, so the same drafts lock."""
+    _store(session_factory, {"edge": lock_age + timedelta(seconds=30)})
+    stockholm = NOW.astimezone(ZoneInfo("Europe/Stockholm"))
+    assert lock_stale_drafts(partial(transaction, session_factory), lambda: stockholm) == ["edge"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_backend", ["postgresql"], indirect=True)
+def test_two_concurrent_runs_lock_each_draft_once(session_factory: sessionmaker[Session]) -> None:
+    """Two instances at the same moment on PostgreSQL report disjoint sets that cover every draft."""
+    expected = {f"old-{number:02d}" for number in range(40)}
+    _store(session_factory, {certificate_id: lock_age + timedelta(hours=1) for certificate_id in expected})
+    start = threading.Barrier(2, timeout=30)
+    results: list[list[str]] = []
+
+    def clock() -> datetime:
+        start.wait()  # both runs start their UPDATE at the same moment
+        return NOW
+
+    def run() -> None:
+        results.append(lock_stale_drafts(partial(transaction, session_factory), clock))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2
+    first, second = (set(ids) for ids in results)
+    assert not first & second
+    assert first | second == expected
+    with transaction(session_factory) as session:
+        versions = {get_certificate(session, i).version for i in expected}  # type: ignore[union-attr]
+    assert versions == {2}
+
+
+def test_worker_schedules_the_job_on_its_database(session_factory: sessionmaker[Session]) -> None:
+    """The elected worker's job table has the locking job, and running it locks on that database."""
+    from cli.settings import Settings
+    from cli.worker import scheduled_jobs
+
+    (job,) = [job for job in scheduled_jobs(Settings(), session_factory) if job.name == "lock_stale_drafts"]
+    _store(session_factory, {"ancient": timedelta(days=400)})
+    assert (job.run(), job.seconds) == (["ancient"], 600.0)

@@ -1,0 +1,210 @@
+"""The status-update sender against the journal simulator on loopback: every outcome class, for real.
+
+Each test runs the simulator (``simulator``) as a real HTTP server and sends a message built by the
+contract's builder with the zeep-based sender, then checks the attempt the sender returns and what
+the simulator recorded.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from lxml import etree
+
+from cli.dev_pki import write_dev_pki
+from cli.mock_journal import tls_context
+from contracts.certificate_status_update.v3.request import build_status_update
+from domain.delivery import Attempt, Decision, OutcomeClass
+from domain.values import EventCode
+from outbound.status_update import StatusUpdateSender, Timeouts, TlsConfig
+from simulator.journal import MockJournal, Mode
+from simulator.server import running
+from tests import status_updates as su
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+UNIT = "SE2321000016-1003"
+TIMEOUTS = Timeouts(connect_s=2.0, read_s=5.0)
+
+
+@pytest.fixture
+def journal() -> MockJournal:
+    return MockJournal()
+
+
+@pytest.fixture
+def url(journal: MockJournal) -> Iterator[str]:
+    with running(journal) as address:
+        yield address
+
+
+@pytest.fixture
+def sender() -> Iterator[StatusUpdateSender]:
+    built = StatusUpdateSender(None, TIMEOUTS, clock=lambda: NOW)
+    yield built
+    built.close()
+
+
+def _send(sender: StatusUpdateSender, url: str, code: EventCode = EventCode.SIGNAT, **kwargs: object) -> Attempt:
+    body = build_status_update(su.certificate_for(code), su.event(code))
+    return sender.send(url, UNIT, body, "corr-42", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("mode", "outcome", "decision", "http_status", "result_code", "error_id"),
+    [
+        (Mode.OK, OutcomeClass.OK, Decision.DELIVERED, 200, "OK", None),
+        (Mode.INFO, OutcomeClass.INFO, Decision.DELIVERED, 200, "INFO", None),
+        (Mode.TECHNICAL_ERROR, OutcomeClass.TECHNICAL_ERROR, Decision.RETRY, 200, "ERROR", "TECHNICAL_ERROR"),
+        (Mode.VALIDATION_ERROR, OutcomeClass.VALIDATION_ERROR, Decision.FAILED, 200, "ERROR", "VALIDATION_ERROR"),
+        (Mode.APPLICATION_ERROR, OutcomeClass.APPLICATION_ERROR, Decision.FAILED, 200, "ERROR", "APPLICATION_ERROR"),
+        (Mode.REVOKED, OutcomeClass.REVOKED, Decision.FAILED, 200, "ERROR", "REVOKED"),
+        (Mode.FAULT, OutcomeClass.SOAP_FAULT, Decision.RETRY, 500, None, None),
+        (Mode.CLIENT_FAULT, OutcomeClass.SOAP_FAULT, Decision.FAILED, 500, None, None),
+        (Mode.VP004, OutcomeClass.PLATFORM_NO_ROUTE, Decision.RETRY_ADDRESS, 500, None, None),
+        (Mode.VP007, OutcomeClass.PLATFORM_NO_ACCESS, Decision.RETRY_ADDRESS, 500, None, None),
+        (Mode.HTTP500, OutcomeClass.HTTP_ERROR, Decision.RETRY, 500, None, None),
+        (Mode.EMPTY, OutcomeClass.EMPTY_BODY, Decision.RETRY, 200, None, None),
+        (Mode.NOT_SOAP, OutcomeClass.NON_SOAP_BODY, Decision.RETRY, 200, None, None),
+    ],
+)
+def test_each_answer_mode_gives_its_class(
+    journal: MockJournal,
+    url: str,
+    sender: StatusUpdateSender,
+    mode: Mode,
+    outcome: OutcomeClass,
+    decision: Decision,
+    http_status: int,
+    result_code: str | None,
+    error_id: str | None,
+) -> None:
+    """The journal's answer, whatever its shape, becomes exactly one class and one decision."""
+    journal.set_mode(mode)
+    attempt = _send(sender, url)
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (outcome, decision, http_status)
+    assert (attempt.result_code, attempt.error_id) == (result_code, error_id)
+    assert (attempt.at, attempt.url, attempt.correlation_id) == (NOW, url, "corr-42")
+    assert attempt.duration_ms >= 0
+    assert attempt.text is None or len(attempt.text) <= 200
+
+
+def test_fault_text_is_kept_for_the_operator(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+    """The platform's fault string starts the attempt's text, so `outbox show` says what VP said."""
+    journal.set_mode(Mode.VP004)
+    assert (_send(sender, url).text or "").startswith("VP004 ")
+
+
+def test_the_journal_receives_a_valid_message_with_header_and_correlation_id(
+    journal: MockJournal, url: str, sender: StatusUpdateSender
+) -> None:
+    """The simulator validates against xsd/ and records the logical address, ids and correlation id."""
+    attempt = _send(sender, url, EventCode.NYFRFM)
+    assert attempt.outcome is OutcomeClass.OK
+    [received] = journal.received()
+    assert received.valid, received.problems
+    assert (received.logical_address, received.event_code, received.correlation_id) == (UNIT, "NYFRFM", "corr-42")
+    assert received.certificate_id == su.certificate_for(EventCode.NYFRFM).id
+    assert received.raw_xml is not None and "CertificateStatusUpdateForCare" in received.raw_xml
+
+
+def test_an_invalid_message_is_answered_validation_error(
+    journal: MockJournal, url: str, sender: StatusUpdateSender
+) -> None:
+    """A body that breaks the schema is refused as a real producer with schema validation would."""
+    body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
+    body.remove(body[3])  # mottagnaFragor is required
+    attempt = sender.send(url, UNIT, body, "corr-43")
+    assert (attempt.outcome, attempt.decision) == (OutcomeClass.VALIDATION_ERROR, Decision.FAILED)
+    assert journal.received()[0].valid is False
+
+
+def test_mode_per_logical_address(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+    """One unit lacks a route while the others are served: the mode is chosen by LogicalAddress."""
+    journal.set_mode(Mode.VP004, address=UNIT.lower())
+    body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
+    assert sender.send(url, UNIT, body, "c1").outcome is OutcomeClass.PLATFORM_NO_ROUTE
+    body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
+    assert sender.send(url, "SE2321000016-2000", body, "c2").outcome is OutcomeClass.OK
+    journal.clear_mode(UNIT)
+    assert _send(sender, url).outcome is OutcomeClass.OK
+
+
+def test_journal_that_never_answers_frees_the_sender_within_the_read_timeout(
+    journal: MockJournal, url: str, sender: StatusUpdateSender
+) -> None:
+    """A hung journal system costs one read timeout, not hours: the call returns TIMEOUT."""
+    journal.set_mode(Mode.SLOW)  # waits 600 s unless released
+    started = time.monotonic()
+    attempt = _send(sender, url, timeouts=Timeouts(connect_s=1.0, read_s=0.5))
+    elapsed = time.monotonic() - started
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (OutcomeClass.TIMEOUT, Decision.RETRY, None)
+    assert elapsed < 10, f"the sender was held {elapsed:.1f} s by a journal that never answers"
+    journal.set_mode(Mode.OK)
+    assert _send(sender, url).outcome is OutcomeClass.OK  # the pool recovers: the next call is served
+
+
+def test_delay_per_request_is_injectable(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+    """?delay= on the URL delays that answer: longer than the read timeout, it times out."""
+    attempt = _send(sender, f"{url}?delay=3", timeouts=Timeouts(connect_s=1.0, read_s=0.3))
+    assert attempt.outcome is OutcomeClass.TIMEOUT
+
+
+def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+    """The journal closes the connection without answering: retried like any broken connection."""
+    journal.set_mode(Mode.DROP)
+    attempt = _send(sender, url)
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (OutcomeClass.CONNECT_ERROR, Decision.RETRY, None)
+    assert attempt.text
+
+
+def test_nothing_listening_is_a_connect_error(sender: StatusUpdateSender) -> None:
+    """A closed port (the journal system is down) is a connection error, quickly."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    attempt = _send(sender, f"http://127.0.0.1:{port}/x")
+    assert (attempt.outcome, attempt.decision) == (OutcomeClass.CONNECT_ERROR, Decision.RETRY)
+
+
+def test_tls_to_a_plain_http_journal_is_a_tls_error(url: str, sender: StatusUpdateSender) -> None:
+    """A handshake that fails (here: the far end does not speak TLS) is a TLS error."""
+    attempt = _send(sender, url.replace("http://", "https://"))
+    assert (attempt.outcome, attempt.decision) == (OutcomeClass.TLS_ERROR, Decision.RETRY)
+
+
+def test_mutual_tls_uses_configured_certificates_not_the_environment(
+    journal: MockJournal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With our client certificate and CA the call succeeds, even when REQUESTS_CA_BUNDLE points
+    elsewhere (trust_env is off); without a client certificate the journal refuses the handshake."""
+    pki = write_dev_pki(tmp_path / "pki", datetime.now(UTC), consumers=("SE2321000016-GW",))
+    server_context = tls_context(str(pki.server_cert), str(pki.server_key), str(pki.trust_bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "no-such-bundle.pem"))
+    cert, key = pki.clients["SE2321000016-GW"]
+    with running(journal, tls=server_context) as url:
+        mutual = StatusUpdateSender(TlsConfig(str(cert), str(key), str(pki.trust_bundle)), TIMEOUTS, lambda: NOW)
+        anonymous = StatusUpdateSender(TlsConfig(ca_bundle=str(pki.trust_bundle)), TIMEOUTS, lambda: NOW)
+        try:
+            assert _send(mutual, url).outcome is OutcomeClass.OK
+            assert _send(anonymous, url).outcome is OutcomeClass.TLS_ERROR
+        finally:
+            mutual.close()
+            anonymous.close()
+    assert len(journal.received()) == 1
+
+
+def test_wsdl_is_served_for_clients(url: str) -> None:
+    """?wsdl answers the contract's WSDL with the simulator's own address in soap:address."""
+    answer = requests.get(f"{url}?wsdl", timeout=5)
+    assert answer.status_code == 200
+    address = etree.fromstring(answer.content).find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
+    assert address is not None and address.get("location") == url
+

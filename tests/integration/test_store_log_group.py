@@ -1,0 +1,77 @@
+"""StoreLog's group commit on SQLite and PostgreSQL: concurrent calls share transactions, outcomes stay per call."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from contracts.store_log.v2.request import read_entries
+from domain.usecases.pdl_log import verify_log
+from domain.usecases.store_log import (
+    Call,
+    GroupCommit,
+    LogRefused,
+    LogStored,
+    StoreLogDeps,
+    store_log,
+)
+from store.session import transaction
+from tests import store_log_messages as s
+
+
+def _deps(factory: sessionmaker[Session]) -> StoreLogDeps:
+    run = partial(transaction, factory)
+    return StoreLogDeps(run, lambda: datetime(2026, 11, 21, 12, 0, tzinfo=UTC), group=GroupCommit(run))
+
+
+def test_concurrent_calls_each_get_their_own_outcome(session_factory: sessionmaker[Session]) -> None:
+    """Sixteen threads at once: new calls OK, an identical resend INFO, a reused logId refused; one chain."""
+    deps = _deps(session_factory)
+    calls = {f"call-{n}": s.store_log_body(*(s.entry(f"c{n}-{i}") for i in range(5))) for n in range(14)}
+    calls["resend-a"] = s.store_log_body(s.entry("shared-entry"))
+    calls["resend-b"] = s.store_log_body(s.entry("shared-entry"))
+    outcomes: dict[str, LogStored | LogRefused] = {}
+    start = threading.Barrier(len(calls))
+
+    def run(name: str) -> None:
+        start.wait(10)
+        outcomes[name] = store_log(deps, read_entries(calls[name]), name)
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(outcomes[f"call-{n}"] == LogStored(5) for n in range(14))
+    assert sorted(str(outcomes[name]) for name in ("resend-a", "resend-b")) == sorted(
+        [str(LogStored(1)), str(LogStored(0, ("shared-entry",)))]
+    )
+    reused = store_log(deps, read_entries(s.store_log_body(s.entry("shared-entry", activity_type="Skriva"))), "x")
+    assert isinstance(reused, LogRefused)
+    result = verify_log(partial(transaction, session_factory))
+    assert result.broken is None and result.checked == 14 * 5 + 1
+
+
+def test_a_failing_group_fails_each_waiting_call_and_the_committer_lives_on() -> None:
+    """An unexpected error in the committer reaches the caller, and the committer lives on for the next call."""
+    attempts: list[int] = []
+
+    class Broken(RuntimeError):
+        pass
+
+    def transaction() -> AbstractContextManager[Session]:
+        attempts.append(1)
+        raise Broken("the database driver failed")
+
+    group = GroupCommit(transaction, wait_seconds=5)
+    call = Call((), ())
+    with pytest.raises(Broken):
+        group.store(call)
+    with pytest.raises(Broken):
+        group.store(call)
+    assert len(attempts) == 2

@@ -1,0 +1,298 @@
+"""The lifecycle rules: every allowed transition and every refusal, as plain Python."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from domain import lifecycle
+from domain.certificate_types import CertificateType, load_default_registry
+from domain.certificates import Answer, AnswerPart, Certificate
+from domain.directory import Personnel
+from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, Role
+from tests.builders import CONTENT, make_draft
+
+S = CertificateStatus
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+USER = HsaId("SE2321000016-P001")
+SIGNER = Personnel(USER, "Ann Läkare", licensed_professions=("Läkare",))
+REGISTRY = load_default_registry()
+
+
+def _type(code: str) -> CertificateType:
+    found = REGISTRY.lookup(code, KV_INTYGSTYP)
+    assert found is not None
+    return found
+
+
+LISJP, IGRAV, ITFP, LUSE = _type("LISJP"), _type("IGRAV"), _type("ITFP"), _type("LUSE")
+
+
+def _in(status: CertificateStatus, **changes: object) -> Certificate:
+    """A young, non-test certificate in ``status``."""
+    base = replace(make_draft(), created_at=NOW - timedelta(days=1), test_certificate=False)
+    base = replace(base, patient=replace(base.patient, test_indicator=False))
+    return replace(base, status=status, **changes)  # type: ignore[arg-type]
+
+
+def _refusal(call: object) -> LifecycleRefused:
+    with pytest.raises(LifecycleRefused) as caught:
+        call()  # type: ignore[operator]
+    return caught.value
+
+
+ALL = tuple(CertificateStatus)
+
+
+# --- update content ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.DRAFT, S.READY])
+def test_changed_content_is_stored_and_ready_falls_back_to_draft(status: CertificateStatus) -> None:
+    """New content bumps the version, sets updated_at, and a READY certificate is a DRAFT again."""
+    before = _in(status, ready_at=NOW, ready_by=USER) if status is S.READY else _in(status)
+    after = lifecycle.update_content(before, CONTENT, NOW)
+    assert (after.content, after.status, after.version, after.updated_at) == (CONTENT, S.DRAFT, 2, NOW)
+    assert (after.ready_at, after.ready_by) == (None, None)
+
+
+def test_identical_content_changes_nothing() -> None:
+    """Saving the same content is not a change: same object, no new version."""
+    before = _in(S.READY, content=CONTENT, ready_at=NOW, ready_by=USER)
+    assert lifecycle.update_content(before, CONTENT, NOW) is before
+
+
+@pytest.mark.parametrize("status", [s for s in ALL if s not in (S.DRAFT, S.READY)])
+def test_content_of_locked_signed_sent_or_revoked_cannot_change(status: CertificateStatus) -> None:
+    """Only drafts have editable content."""
+    refusal = _refusal(lambda: lifecycle.update_content(_in(status), CONTENT, NOW))
+    assert (refusal.reason, refusal.action, refusal.status) == (
+        RefusalReason.WRONG_STATUS, Action.UPDATE_CONTENT, status
+    )
+
+
+# --- mark ready --------------------------------------------------------------------------------
+
+
+def test_mark_ready_records_who_and_when() -> None:
+    """DRAFT becomes READY with ready_at and ready_by."""
+    after = lifecycle.mark_ready(_in(S.DRAFT), HsaId("SE2321000016-P002"), NOW)
+    assert (after.status, after.ready_at, after.ready_by, after.version) == (
+        S.READY, NOW, HsaId("SE2321000016-P002"), 2
+    )
+
+
+@pytest.mark.parametrize("status", [s for s in ALL if s is not S.DRAFT])
+def test_only_a_draft_can_be_marked_ready(status: CertificateStatus) -> None:
+    """READY again, LOCKED, SIGNED, SENT and REVOKED are refused."""
+    refusal = _refusal(lambda: lifecycle.mark_ready(_in(status), USER, NOW))
+    assert (refusal.reason, refusal.action) == (RefusalReason.WRONG_STATUS, Action.MARK_READY)
+
+
+# --- sign --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "certificate_type"),
+    [
+        (Role.LAKARE, LISJP), (Role.TANDLAKARE, LISJP), (Role.LAKARE, LUSE),
+        (Role.SJUKSKOTERSKA, IGRAV), (Role.BARNMORSKA, IGRAV), (Role.SJUKSKOTERSKA, ITFP),
+    ],
+)
+@pytest.mark.parametrize("status", [S.DRAFT, S.READY])
+def test_allowed_roles_sign(role: Role, certificate_type: CertificateType, status: CertificateStatus) -> None:
+    """Läkare/tandläkare sign what they may create; nurses and midwives sign nurses_may_sign types."""
+    after = lifecycle.sign(_in(status), SIGNER, role, certificate_type, NOW)
+    assert (after.status, after.signed_at, after.signed_by, after.signed_by_name, after.is_signed) == (
+        S.SIGNED, NOW, USER, "Ann Läkare", True
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "certificate_type"),
+    [
+        (Role.VARDADMINISTRATOR, LISJP), (Role.VARDADMINISTRATOR, IGRAV),
+        (Role.SJUKSKOTERSKA, LISJP), (Role.BARNMORSKA, LISJP),
+        (Role.BARNMORSKA, ITFP),  # nurses_may_sign, but barnmorska may not create ITFP
+        (Role.TANDLAKARE, LUSE),  # tandläkare may not create LUSE
+    ],
+)
+def test_other_roles_may_not_sign(role: Role, certificate_type: CertificateType) -> None:
+    """Refused with ROLE_NOT_ALLOWED and the role named."""
+    refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, role, certificate_type, NOW))
+    assert (refusal.reason, refusal.action, refusal.role) == (RefusalReason.ROLE_NOT_ALLOWED, Action.SIGN, role)
+
+
+@pytest.mark.parametrize("status", [S.LOCKED, S.SIGNED, S.SENT, S.REVOKED])
+def test_only_drafts_can_be_signed(status: CertificateStatus) -> None:
+    """Locked, already signed, sent and revoked certificates are refused."""
+    refusal = _refusal(lambda: lifecycle.sign(_in(status), SIGNER, Role.LAKARE, LISJP, NOW))
+    assert refusal.reason is RefusalReason.WRONG_STATUS
+
+
+def test_signing_a_type_missing_from_the_registry_is_refused() -> None:
+    """Without the type there is no rule to sign by."""
+    refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.LAKARE, None, NOW))
+    assert refusal.reason is RefusalReason.TYPE_UNKNOWN
+
+
+# --- send --------------------------------------------------------------------------------------
+
+
+def test_send_records_the_types_recipient() -> None:
+    """SIGNED becomes SENT to the type's recipient."""
+    after = lifecycle.send(_in(S.SIGNED, signed_at=NOW), LISJP, NOW)
+    assert (after.status, after.sent_at, after.sent_to) == (S.SENT, NOW, "FKASSA")
+
+
+@pytest.mark.parametrize("status", [s for s in ALL if s is not S.SIGNED])
+def test_only_signed_certificates_are_sent(status: CertificateStatus) -> None:
+    """Drafts, sent (again), locked and revoked certificates are refused."""
+    refusal = _refusal(lambda: lifecycle.send(_in(status), LISJP, NOW))
+    assert (refusal.reason, refusal.action) == (RefusalReason.WRONG_STATUS, Action.SEND)
+
+
+@pytest.mark.parametrize("where", ["test_certificate", "pu_test_indicator"])
+def test_test_certificates_are_never_sent(where: str) -> None:
+    """A validation person's certificate or a PU test person's is refused with TEST_CERTIFICATE."""
+    certificate = _in(S.SIGNED)
+    if where == "test_certificate":
+        certificate = replace(certificate, test_certificate=True)
+    else:
+        certificate = replace(certificate, patient=replace(certificate.patient, test_indicator=True))
+    refusal = _refusal(lambda: lifecycle.send(certificate, LISJP, NOW))
+    assert refusal.reason is RefusalReason.TEST_CERTIFICATE
+
+
+def test_sending_a_type_missing_from_the_registry_is_refused() -> None:
+    """Without the type there is no recipient."""
+    assert _refusal(lambda: lifecycle.send(_in(S.SIGNED), None, NOW)).reason is RefusalReason.TYPE_UNKNOWN
+
+
+# --- revoke ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.DRAFT, S.READY, S.LOCKED, S.SIGNED, S.SENT])
+def test_revoke_records_who_when_and_why(status: CertificateStatus) -> None:
+    """Drafts, locked drafts and certificates can be revoked; the reason is trimmed."""
+    after = lifecycle.revoke(_in(status), USER, Role.LAKARE, LISJP, "  Fel patient ", NOW)
+    assert (after.status, after.revoked_at, after.revoked_by, after.revoke_reason) == (
+        S.REVOKED, NOW, USER, "Fel patient"
+    )
+
+
+def test_revoked_certificate_cannot_be_revoked_again() -> None:
+    """REVOKED is final."""
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.REVOKED), USER, Role.LAKARE, LISJP, "x", NOW))
+    assert refusal.reason is RefusalReason.WRONG_STATUS
+
+
+@pytest.mark.parametrize(
+    ("role", "certificate_type"),
+    [(Role.VARDADMINISTRATOR, LISJP), (Role.SJUKSKOTERSKA, LISJP), (Role.VARDADMINISTRATOR, None),
+     (Role.SJUKSKOTERSKA, None)],
+)
+def test_roles_that_may_not_sign_may_not_revoke(role: Role, certificate_type: CertificateType | None) -> None:
+    """Vårdadministratör never revokes; a nurse only types she may sign."""
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, role, certificate_type, "x", NOW))
+    assert (refusal.reason, refusal.role) == (RefusalReason.ROLE_NOT_ALLOWED, role)
+
+
+def test_nurse_revokes_a_type_she_may_sign_and_a_physician_an_unregistered_type() -> None:
+    """IGRAV by a sjuksköterska; a type gone from the registry by a läkare."""
+    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.SJUKSKOTERSKA, IGRAV, "x", NOW).status is S.REVOKED
+    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, None, "x", NOW).status is S.REVOKED
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [("", RefusalReason.REASON_MISSING), ("   ", RefusalReason.REASON_MISSING),
+     ("x" * (lifecycle.MAX_REASON_LENGTH + 1), RefusalReason.REASON_TOO_LONG)],
+)
+def test_revoke_needs_a_reasonable_reason(reason: str, expected: RefusalReason) -> None:
+    """Blank and overlong reasons are refused."""
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, reason, NOW))
+    assert refusal.reason is expected
+
+
+# --- delete ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.DRAFT, S.READY])
+def test_drafts_may_be_deleted(status: CertificateStatus) -> None:
+    """check_delete passes for drafts that are neither locked nor signed."""
+    lifecycle.check_delete(_in(status))
+
+
+@pytest.mark.parametrize("status", [S.LOCKED, S.SIGNED, S.SENT, S.REVOKED])
+def test_locked_signed_and_revoked_may_not_be_deleted(status: CertificateStatus) -> None:
+    """Refused with WRONG_STATUS."""
+    refusal = _refusal(lambda: lifecycle.check_delete(_in(status)))
+    assert (refusal.reason, refusal.action, refusal.status) == (RefusalReason.WRONG_STATUS, Action.DELETE, status)
+
+
+# --- lock --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.DRAFT, S.READY])
+def test_drafts_older_than_fourteen_days_are_locked(status: CertificateStatus) -> None:
+    """Created 14 days and a second ago: LOCKED with locked_at."""
+    stale = _in(status, created_at=NOW - lifecycle.LOCK_AGE - timedelta(seconds=1))
+    after = lifecycle.lock_if_stale(stale, NOW)
+    assert (after.status, after.locked_at, after.version) == (S.LOCKED, NOW, 2)
+
+
+def test_a_draft_exactly_fourteen_days_old_is_not_locked_yet() -> None:
+    """The boundary itself is still young."""
+    draft = _in(S.DRAFT, created_at=NOW - lifecycle.LOCK_AGE)
+    assert lifecycle.lock_if_stale(draft, NOW) is draft
+
+
+@pytest.mark.parametrize("status", [S.SIGNED, S.SENT, S.REVOKED, S.LOCKED])
+def test_old_certificates_that_are_not_drafts_are_left_alone(status: CertificateStatus) -> None:
+    """Signed, sent, revoked and already locked certificates never (re)lock."""
+    old = _in(status, created_at=NOW - timedelta(days=100))
+    assert lifecycle.lock_if_stale(old, NOW) is old
+
+
+# --- copy --------------------------------------------------------------------------------------
+
+
+def test_copy_of_a_locked_draft_is_a_new_draft_with_the_same_content() -> None:
+    """Same type, patient, unit, content; new id, creator and time; copied_from set; version 1."""
+    content = (Answer("1", None, (AnswerPart("1.1", "text"),)),)
+    locked = _in(S.LOCKED, content=content, version=4, locked_at=NOW)
+    creator = Personnel(HsaId("SE2321000016-P002"), "Bo Vårdadministratör")
+    later = NOW + timedelta(hours=1)
+    copy = lifecycle.copy_locked(locked, "new-id", creator, Role.VARDADMINISTRATOR, LISJP, later)
+    assert copy == replace(
+        locked, id="new-id", status=S.DRAFT, created_by=creator, created_at=later, version=1,
+        locked_at=None, copied_from=locked.id,
+    )
+
+
+@pytest.mark.parametrize("status", [s for s in ALL if s is not S.LOCKED])
+def test_only_locked_drafts_are_copied(status: CertificateStatus) -> None:
+    """Copying anything else is refused."""
+    refusal = _refusal(lambda: lifecycle.copy_locked(_in(status), "n", SIGNER, Role.LAKARE, LISJP, NOW))
+    assert (refusal.reason, refusal.action) == (RefusalReason.WRONG_STATUS, Action.COPY)
+
+
+def test_copy_needs_a_role_that_may_create_the_type() -> None:
+    """A sjuksköterska may not create LISJP, so may not copy one; an unknown type is refused."""
+    locked = _in(S.LOCKED)
+    refusal = _refusal(lambda: lifecycle.copy_locked(locked, "n", SIGNER, Role.SJUKSKOTERSKA, LISJP, NOW))
+    assert refusal.reason is RefusalReason.ROLE_NOT_ALLOWED
+    refusal = _refusal(lambda: lifecycle.copy_locked(locked, "n", SIGNER, Role.LAKARE, None, NOW))
+    assert refusal.reason is RefusalReason.TYPE_UNKNOWN
+
+
+def test_refusal_names_its_fields() -> None:
+    """The exception carries certificate id, status and role; its text is for logs only."""
+    refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.VARDADMINISTRATOR, LISJP, NOW))
+    assert (refusal.certificate_id, refusal.status, refusal.role) == (
+        make_draft().id, S.DRAFT, Role.VARDADMINISTRATOR
+    )
