@@ -22,9 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Index, Text, delete, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Row,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.certificates import Certificate, content_from_json, content_to_json
@@ -128,6 +139,13 @@ def _hsa(value: HsaId | None) -> str | None:
     return value.value if value is not None else None
 
 
+# The table itself, for Core reads.
+_CERTIFICATE = cast(Table, CertificateRow.__table__)
+# Built once (bound parameter): every message and lifecycle operation reads a certificate this way.
+_SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam("certificate_id"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
+
+
 def add_certificate(session: Session, certificate: Certificate) -> None:
     """Store a new certificate (usually a draft) in the caller's transaction.
 
@@ -202,15 +220,11 @@ def get_certificate(
     PostgreSQL; SQLite serialises writers anyway), so that a check-then-change use case is not
     interleaved with another change of the same certificate.
     """
-    query = (
-        select(CertificateRow)
-        .where(CertificateRow.certificate_id == certificate_id)
-        # Rows changed by save_certificate's Core UPDATE must not be served from the identity map.
-        .execution_options(populate_existing=True)
-    )
-    if for_update:
-        query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
+    # A Core SELECT on the table: the row is only read and mapped to a Certificate, so the ORM's
+    # identity map and instance state would be pure cost (and could serve a stale row after
+    # save_certificate's Core UPDATE).
+    query = _SELECT_FOR_UPDATE if for_update else _SELECT
+    row = session.execute(query, {"certificate_id": certificate_id}).one_or_none()
     return _to_certificate(row) if row is not None else None
 
 
@@ -218,8 +232,7 @@ def certificates_by_id(session: Session, ids: Collection[str]) -> dict[str, Cert
     """The stored certificates with these ids, in one query (a batch needs them all at once)."""
     if not ids:
         return {}
-    rows = session.scalars(select(CertificateRow).where(CertificateRow.certificate_id.in_(ids))
-                           .execution_options(populate_existing=True))
+    rows = session.execute(select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id.in_(ids)))
     return {row.certificate_id: _to_certificate(row) for row in rows}
 
 
@@ -279,7 +292,7 @@ def lock_stale_drafts(session: Session, created_before: datetime, now: datetime)
     return sorted(ids)
 
 
-def _to_certificate(row: CertificateRow) -> Certificate:
+def _to_certificate(row: Row[Any]) -> Certificate:
     care_giver = CareGiver(HsaId(row.care_giver_hsa_id), row.care_giver_name)
     detail = row.created_by_detail
     return Certificate(

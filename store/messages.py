@@ -23,8 +23,10 @@ from sqlalchemy import (
     JSON,
     ColumnElement,
     ForeignKey,
+    Select,
     Table,
     Text,
+    bindparam,
     case,
     insert,
     or_,
@@ -92,6 +94,8 @@ class KompletteringRow(Base):
 # The tables themselves, for the Core query in ``_select``.
 _ARENDE = cast(Table, ArendeRow.__table__)
 _KOMPLETTERING = cast(Table, KompletteringRow.__table__)
+# Built once: the statement and its cache key are the same for every message.
+_INSERT_ARENDE = insert(_ARENDE).returning(_ARENDE.c.id)
 
 
 def add_arende(session: Session, arende: Arende) -> None:
@@ -130,12 +134,10 @@ def add_arende(session: Session, arende: Arende) -> None:
     }
     with translate_errors():
         # Bulk-style INSERTs, as for drafts: no unit-of-work bookkeeping for rows not read back here.
-        arende_id = session.execute(
-            insert(ArendeRow).returning(ArendeRow.id), [row]
-        ).scalar_one()
+        arende_id = session.execute(_INSERT_ARENDE, row).scalar_one()
         if arende.kompletteringar:
             session.execute(
-                insert(KompletteringRow),
+                insert(_KOMPLETTERING),
                 [
                     {
                         "arende_id": arende_id,
@@ -151,13 +153,13 @@ def add_arende(session: Session, arende: Arende) -> None:
 
 def get_arende(session: Session, message_id: str) -> Arende | None:
     """The message stored under this meddelande-id, in any certificate, or None."""
-    found = _select(session, ArendeRow.message_id == message_id)
+    found = _select(session, _messages_where(ArendeRow.message_id == message_id))
     return found[0] if found else None
 
 
 def arenden_for_certificate(session: Session, certificate_id: str) -> list[Arende]:
     """Every message about one certificate, in the order they were stored."""
-    return _select(session, ArendeRow.certificate_id == certificate_id)
+    return _select(session, _messages_where(ArendeRow.certificate_id == certificate_id))
 
 
 def conversation(
@@ -166,11 +168,7 @@ def conversation(
     """The message stored under ``message_id`` (in any certificate, or None) and every message about
     ``certificate_id``, read in one query: what receiving a message checks against."""
     found = _select(
-        session,
-        or_(
-            ArendeRow.certificate_id == certificate_id,
-            ArendeRow.message_id == message_id,
-        ),
+        session, _CONVERSATION, {"certificate_id": certificate_id, "message_id": message_id}
     )
     stored = next((arende for arende in found if arende.message_id == message_id), None)
     return stored, [
@@ -233,19 +231,35 @@ def close_open_questions(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _select(session: Session, condition: ColumnElement[bool]) -> list[Arende]:
-    """The messages matching ``condition`` with their kompletteringar, in storage order, in one query.
+def _messages_where(condition: ColumnElement[bool]) -> Select[Any]:
+    """The messages matching ``condition`` with their kompletteringar, in storage order, as one query.
 
     A LEFT JOIN rather than a second query for the kompletteringar: receiving a message reads its
     certificate's messages every time, and one round trip fewer is most of what a read costs.
     """
     k = _KOMPLETTERING.c
-    rows = session.execute(
+    return (
         select(_ARENDE, k.question_id, k.instance, k.text.label("k_text"))
         .outerjoin(_KOMPLETTERING, k.arende_id == _ARENDE.c.id)
         .where(condition)
-        .order_by(ArendeRow.id, k.position)
-    ).all()
+        .order_by(_ARENDE.c.id, k.position)
+    )
+
+
+# What receiving a message reads, built once (bound parameters): the hot path skips rebuilding it.
+_CONVERSATION = _messages_where(
+    or_(
+        _ARENDE.c.certificate_id == bindparam("certificate_id"),
+        _ARENDE.c.message_id == bindparam("message_id"),
+    )
+)
+
+
+def _select(
+    session: Session, statement: Select[Any], params: dict[str, Any] | None = None
+) -> list[Arende]:
+    """Run a ``_messages_where`` query and group its rows into ärenden with their kompletteringar."""
+    rows = session.execute(statement, params or {}).all()
     found: dict[int, tuple[Any, list[Komplettering]]] = {}
     for row in rows:
         _, kompletteringar = found.setdefault(row.id, (row, []))

@@ -23,9 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Index, insert, select, text, update
+from sqlalchemy import JSON, Index, Table, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.events import OutboxEvent
@@ -122,6 +122,12 @@ class ResendRequestRow(Base):
     rearmed: Mapped[int]  # of those, events put back to PENDING (others were already pending)
 
 
+# The table itself, for Core statements on the hot path.
+_OUTBOX = cast(Table, OutboxRow.__table__)
+# Built once: the statement and its cache key are the same for every event, only the values change.
+_INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredEvent(OutboxEvent):
     """An outbox event as stored: the event's fields plus its row id (its place in the order),
@@ -157,8 +163,9 @@ def enqueue(session: Session, event: OutboxEvent) -> int:
         "next_attempt_at": event.occurred_at,
         "series_started_at": event.occurred_at,
     }
-    # A bulk-style INSERT ... RETURNING: no unit-of-work bookkeeping for a row nobody reads back here.
-    event_id = int(session.execute(insert(OutboxRow).returning(OutboxRow.id), [values]).scalar_one())
+    # A Core INSERT ... RETURNING on the table: no ORM bulk-persistence machinery for a row nobody
+    # reads back here (about a third of the statement's cost on the hot path).
+    event_id = int(session.execute(_INSERT_EVENT, values).scalar_one())
     if event.code in SUPERSEDING_CODES:
         _supersede_edits(session, event, event_id)
     return event_id

@@ -294,22 +294,29 @@ def test_two_sealers_at_once_never_fork_the_chain(session_factory: sessionmaker[
 
 
 def test_verification_while_sealers_commit_sees_one_state(session_factory: sessionmaker[Session]) -> None:
-    """A thread appends and seals without pause while the chain is verified 30 times: never a false break."""
+    """A thread appends and seals without pause while the chain is verified again and again: never a false break.
+
+    Verification goes on until the thread has sealed several more rounds after the first verdict
+    (bounded), so the verdicts really interleave with sealing however the threads are scheduled.
+    """
     run = partial(transaction, session_factory)
     stop = threading.Event()
+    sealed_rounds = [0]
 
     def churn() -> None:
-        rounds = 0
-        while not stop.is_set() and rounds < 10_000:
+        while not stop.is_set() and sealed_rounds[0] < 10_000:
             with run() as session:
-                pdl.append_all(session, [record(rounds * 10 + i) for i in range(3)])
+                pdl.append_all(session, [record(sealed_rounds[0] * 10 + i) for i in range(3)])
             seal_all(run)
-            rounds += 1
+            sealed_rounds[0] += 1
 
     thread = threading.Thread(target=churn)
     thread.start()
     try:
-        verdicts = [verify(session_factory, seal=False) for _ in range(30)]
+        verdicts = [verify(session_factory, seal=False)]
+        target = sealed_rounds[0] + 5
+        while (len(verdicts) < 30 or sealed_rounds[0] < target) and len(verdicts) < 2_000:
+            verdicts.append(verify(session_factory, seal=False))
     finally:
         stop.set()
         thread.join(60)
