@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.certificates import Certificate
 from domain.values import EventCode, HsaId
 
 PAYLOAD_VERSION = 1
@@ -30,3 +31,28 @@ class OutboxEvent:
     acting_user: HsaId | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     payload_version: int = PAYLOAD_VERSION
+
+
+def event_about(
+    certificate: Certificate,
+    code: EventCode,
+    at: datetime,
+    correlation_id: str,
+    acting_user: HsaId | None = None,
+    payload: dict[str, Any] | None = None,
+) -> OutboxEvent:
+    """The event ``code`` on ``certificate``, addressed to its unit and care giver.
+
+    Every use case that changes a certificate reports it this way; ``acting_user`` (the user who
+    caused it, ``hanteratAv``) is None for what arrives from outside, such as FK's messages.
+    """
+    return OutboxEvent(
+        certificate_id=certificate.id,
+        code=code,
+        occurred_at=at,
+        unit=certificate.unit.hsa_id,
+        care_giver=certificate.care_giver.hsa_id,
+        correlation_id=correlation_id,
+        acting_user=acting_user,
+        payload=payload if payload is not None else {},
+    )

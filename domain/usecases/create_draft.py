@@ -24,14 +24,15 @@ from domain.certificates import Certificate
 from domain.directory import Directory, DirectoryUnavailable, Personnel
 from domain.draft_checks import check_draft_allowed, check_issuer, check_request
 from domain.drafts import NewDraftRequest
-from domain.events import OutboxEvent
-from domain.pdl import Activity, SystemIdentity, certificate_access
+from domain.events import event_about
+from domain.pdl import Activity, SystemIdentity
 from domain.personnummer import parse_person_id
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.roles import role_of
 from domain.usecases.acting_user import units_around
+from domain.usecases.pdl_log import record_certificate_access
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import certificates, outbox, pdl, units
+from store import certificates, outbox, units
 from store.errors import DatabaseUnavailable
 
 log = structlog.get_logger("domain.create_draft")
@@ -164,35 +165,16 @@ def _create(
             units.register_integrated_unit(session, unit.hsa_id, care_giver.hsa_id, now)
         outbox.enqueue(
             session,
-            OutboxEvent(
-                certificate_id=draft.id,
-                code=EventCode.SKAPAT,
-                occurred_at=now,
-                unit=unit.hsa_id,
-                care_giver=care_giver.hsa_id,
-                correlation_id=correlation_id,
+            event_about(
+                draft,
+                EventCode.SKAPAT,
+                now,
+                correlation_id,
                 acting_user=issuer.hsa_id,
                 payload={"ref": request.ref} if request.ref is not None else {},
             ),
         )
-        if not (test_certificate or patient.test_indicator):
-            pdl.append(
-                session,
-                certificate_access(
-                    log_id=str(uuid.uuid4()),
-                    system=deps.system,
-                    activity=Activity.WRITE,
-                    at=now,
-                    user_id=issuer.hsa_id.value,
-                    unit_id=unit.hsa_id.value,
-                    unit_name=unit.name,
-                    care_giver_id=care_giver.hsa_id.value,
-                    care_giver_name=care_giver.name,
-                    certificate_id=draft.id,
-                    patient_id_root=person_id.kind.value,
-                    patient_id=person_id.digits,
-                ),
-            )
+        record_certificate_access(session, deps.system, draft, issuer.hsa_id, Activity.WRITE, now)
     if register_unit:
         deps.registered_units.remember(unit.hsa_id, care_giver.hsa_id, now)
         if deps.on_unit_registered is not None:

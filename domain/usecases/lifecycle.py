@@ -33,14 +33,15 @@ from domain import lifecycle
 from domain.certificate_types import CertificateType, CertificateTypeRegistry
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
-from domain.events import OutboxEvent
+from domain.events import OutboxEvent, event_about
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.messages import Arende
-from domain.pdl import Activity, SystemIdentity, certificate_access
+from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
 from domain.usecases.acting_user import ActingUser, acting_user
+from domain.usecases.pdl_log import record_certificate_access
 from domain.values import EventCode, HsaId
-from store import certificates, messages, outbox, pdl
+from store import certificates, messages, outbox
 from store.errors import Conflict, DatabaseUnavailable
 
 log = structlog.get_logger("domain.lifecycle")
@@ -96,48 +97,9 @@ class OperationContext:
     correlation_id: str
 
 
-def record_certificate_access(
-    session: Session,
-    system: SystemIdentity,
-    certificate: Certificate,
-    user: HsaId,
-    activity: Activity,
-    at: datetime,
-) -> None:
-    """Append the PDL record of ``user``'s ``activity`` on ``certificate``, unless it is test data."""
-    if certificate.test_certificate or certificate.patient.test_indicator:
-        return
-    pdl.append(
-        session,
-        certificate_access(
-            log_id=str(uuid.uuid4()),
-            system=system,
-            activity=activity,
-            at=at,
-            user_id=user.value,
-            unit_id=certificate.unit.hsa_id.value,
-            unit_name=certificate.unit.name,
-            care_giver_id=certificate.care_giver.hsa_id.value,
-            care_giver_name=certificate.care_giver.name,
-            certificate_id=certificate.id,
-            patient_id_root=certificate.patient.person_id.kind.value,
-            patient_id=certificate.patient.person_id.digits,
-        ),
-    )
-
-
 def certificate_event(ctx: OperationContext, certificate: Certificate, code: EventCode, payload: dict[str, Any]) -> OutboxEvent:
     """The status-update event of a user's operation: the user becomes ``hanteratAv``."""
-    return OutboxEvent(
-        certificate_id=certificate.id,
-        code=code,
-        occurred_at=ctx.now,
-        unit=certificate.unit.hsa_id,
-        care_giver=certificate.care_giver.hsa_id,
-        correlation_id=ctx.correlation_id,
-        acting_user=ctx.user.hsa_id,
-        payload=payload,
-    )
+    return event_about(certificate, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
 
 
 def run_operation(

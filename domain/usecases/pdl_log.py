@@ -1,21 +1,56 @@
-"""The PDL log's chain and its readers: sealing, a search (a patient's extract, a unit's or user's accesses), the check.
+"""The PDL log from the use cases: the gateway's own records, sealing, search, the check.
 
-Each runs in short transactions of its own; the sealer thread, the operations API, the retention
-job and the command line call these.
+``record_certificate_access`` writes a user's access in the caller's transaction, for every use
+case that touches a certificate. The others run in short transactions of their own; the sealer
+thread, the operations API, the retention job and the command line call these.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from domain.pdl import PdlQuery, PdlRecord
+from domain.certificates import Certificate
+from domain.pdl import Activity, PdlQuery, PdlRecord, SystemIdentity, certificate_access
 from domain.pdl_chain import Verification
+from domain.values import HsaId
 from store import pdl
 
 Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+def record_certificate_access(
+    session: Session,
+    system: SystemIdentity,
+    certificate: Certificate,
+    user: HsaId,
+    activity: Activity,
+    at: datetime,
+) -> None:
+    """Append the PDL record of ``user``'s ``activity`` on ``certificate``, unless it is test data."""
+    if certificate.test_certificate or certificate.patient.test_indicator:
+        return
+    pdl.append(
+        session,
+        certificate_access(
+            log_id=str(uuid.uuid4()),
+            system=system,
+            activity=activity,
+            at=at,
+            user_id=user.value,
+            unit_id=certificate.unit.hsa_id.value,
+            unit_name=certificate.unit.name,
+            care_giver_id=certificate.care_giver.hsa_id.value,
+            care_giver_name=certificate.care_giver.name,
+            certificate_id=certificate.id,
+            patient_id_root=certificate.patient.person_id.kind.value,
+            patient_id=certificate.patient.person_id.digits,
+        ),
+    )
 
 
 def search_log(transaction: Transaction, query: PdlQuery) -> list[PdlRecord]:

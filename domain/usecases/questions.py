@@ -35,8 +35,8 @@ from domain.usecases import lifecycle as operations
 from domain.usecases.lifecycle import (
     LifecycleDeps,
     OperationContext,
-    record_certificate_access,
 )
+from domain.usecases.pdl_log import record_certificate_access
 from domain.values import CertificateStatus, EventCode, HsaId
 from store import messages, outbox
 

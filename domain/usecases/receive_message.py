@@ -25,7 +25,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 from domain.certificates import Certificate
-from domain.events import OutboxEvent
+from domain.events import OutboxEvent, event_about
 from domain.message_checks import check_message, is_resend
 from domain.messages import (
     Amne,
@@ -207,12 +207,4 @@ def _event(
         payload["sistaDatumForSvar"] = (
             arende.deadline.isoformat() if arende.deadline else None
         )
-    return OutboxEvent(
-        certificate_id=certificate.id,
-        code=code,
-        occurred_at=now,
-        unit=certificate.unit.hsa_id,
-        care_giver=certificate.care_giver.hsa_id,
-        correlation_id=correlation_id,
-        payload=payload,
-    )
+    return event_about(certificate, code, now, correlation_id, payload=payload)
