@@ -15,9 +15,7 @@ the same workers and threads and answers a fixed OK. Figures are messages/s, p50
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +29,7 @@ from bench._load import (
     LoadResult,
     baseline_server,
     gateway_server,
+    load_arguments,
     report,
     run_load,
 )
@@ -71,15 +70,8 @@ def message() -> bytes:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker, for both servers")
-    parser.add_argument("--processes", type=int, default=2, help="load-generating processes")
-    parser.add_argument("--clients", type=int, default=4, help="client threads per load process")
+    parser = load_arguments(__doc__)
     parser.add_argument("--certificates", type=int, default=500, help="certificates the questions are spread over")
-    parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
     args = parser.parse_args()
     body = message()
 
