@@ -1,13 +1,33 @@
-"""The gateway as a real HTTP server on loopback, in a thread, for end-to-end tests."""
+"""The gateway as a real HTTP server on loopback, in a thread, for end-to-end tests.
+
+``running`` serves a gateway built by ``demo_gateway_deps`` and yields a ``Gateway`` handle that
+posts raw SOAP and counts rows, shared by the contracts' end-to-end tests.
+"""
 
 from __future__ import annotations
 
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from cli.serve import load_demo_directory
+from cli.settings import Settings
+from cli.wiring import gateway_deps
+from gateway import GatewayDeps, make_app
+from store.base import Base
+from store.migrate import upgrade
+from store.session import make_engine, make_session_factory
+
+CREATE_DRAFT_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -38,3 +58,52 @@ def in_thread(server: WSGIServer) -> Iterator[None]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+class Gateway:
+    """A running gateway on one database, with helpers to post and to count rows."""
+
+    def __init__(self, url: str, db_url: str) -> None:
+        self.url = url
+        self.db_url = db_url
+        self.engine = make_engine(db_url)
+        self.factory = make_session_factory(self.engine)
+
+    def post(self, body: bytes, path: str = CREATE_DRAFT_PATH, headers: dict[str, str] | None = None) -> tuple[int, etree._Element, dict[str, str]]:
+        request = urllib.request.Request(
+            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, etree.fromstring(response.read()), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, etree.fromstring(error.read()), dict(error.headers)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table outside the directory: what a refused request must not change."""
+        with self.engine.connect() as connection:
+            return {
+                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in Base.metadata.sorted_tables
+                if not table.name.startswith("directory")
+            }
+
+
+def demo_gateway_deps(db_url: str, **settings: Any) -> tuple[Settings, GatewayDeps]:
+    """Settings and dependencies of a gateway on ``db_url``, migrated and with the demo directory."""
+    config = replace(Settings(database_url=db_url), **settings)
+    upgrade(db_url)
+    load_demo_directory(db_url)
+    return config, gateway_deps(config)
+
+
+@contextmanager
+def running(deps: GatewayDeps, db_url: str) -> Iterator[Gateway]:
+    """Serve ``deps`` on loopback; release every pool afterwards."""
+    with serving(make_app(deps)) as url:
+        gateway = Gateway(url, db_url)
+        try:
+            yield gateway
+        finally:
+            gateway.engine.dispose()
+            deps.close()

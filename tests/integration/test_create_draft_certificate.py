@@ -12,7 +12,6 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -22,29 +21,29 @@ import pytest
 import requests
 import structlog
 from lxml import etree
-from sqlalchemy import func, select
 from zeep import Client
 from zeep import Settings as ZeepSettings
 from zeep.plugins import HistoryPlugin
 from zeep.transports import Transport
 
-from cli.serve import load_demo_directory
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from contracts.ns import CORE, CREATE_DRAFT_V3, TYPES
 from domain import result_texts as texts
 from domain.directory import DirectoryUnavailable
 from domain.values import HsaId
-from gateway import GatewayDeps, make_app
 from gateway.validation import schema_for_wsdl
 from store import certificates, outbox, pdl, units
-from store.base import Base
-from store.migrate import upgrade
-from store.session import make_engine, make_session_factory, transaction
-from tests.integration.gateway_server import serving
+from store.session import transaction
+from tests.integration.gateway_server import (
+    CREATE_DRAFT_PATH,
+    Gateway,
+    demo_gateway_deps,
+    running,
+)
 from tests.messages import create_draft_envelope, prefill_element
 
-RIVTA_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
+RIVTA_PATH = CREATE_DRAFT_PATH
 INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"
 VALIDATION_PERSON = "191212121212"  # Tolvan: configured as a validation person in one test only
 OFFICIAL_WSDL = "clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
@@ -65,57 +64,9 @@ def _patient(**flags: bool) -> str:
     raise AssertionError(f"the demo directory has no patient with {flags}")
 
 
-class Gateway:
-    """A running gateway on one database, with helpers to post and to count rows."""
-
-    def __init__(self, url: str, db_url: str) -> None:
-        self.url = url
-        self.db_url = db_url
-        self.engine = make_engine(db_url)
-        self.factory = make_session_factory(self.engine)
-
-    def post(self, body: bytes, path: str = RIVTA_PATH, headers: dict[str, str] | None = None) -> tuple[int, etree._Element, dict[str, str]]:
-        request = urllib.request.Request(
-            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, etree.fromstring(response.read()), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, etree.fromstring(error.read()), dict(error.headers)
-
-    def row_counts(self) -> dict[str, int]:
-        """Rows per table outside the directory: what a refused request must not change."""
-        with self.engine.connect() as connection:
-            return {
-                table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in Base.metadata.sorted_tables
-                if not table.name.startswith("directory")
-            }
-
-
-def _build(db_url: str, **settings: Any) -> tuple[Settings, Any]:
-    config = replace(Settings(database_url=db_url), **settings)
-    upgrade(db_url)
-    load_demo_directory(db_url)
-    return config, gateway_deps(config)
-
-
-@contextmanager
-def running(deps: GatewayDeps, db_url: str) -> Iterator[Gateway]:
-    """Serve ``deps`` on loopback; release every pool afterwards."""
-    with serving(make_app(deps)) as url:
-        gateway = Gateway(url, db_url)
-        try:
-            yield gateway
-        finally:
-            gateway.engine.dispose()
-            deps.close()
-
-
 @pytest.fixture
 def gateway(db_url: str) -> Iterator[Gateway]:
-    _, deps = _build(db_url, validation_persons=())
+    _, deps = demo_gateway_deps(db_url, validation_persons=())
     with running(deps, db_url) as gateway:
         yield gateway
 
@@ -249,7 +200,7 @@ def test_billion_laughs_is_refused_and_stores_nothing(gateway: Gateway) -> None:
 
 def test_oversize_request_is_refused_unread(db_url: str) -> None:
     """A body over max_request_bytes is answered from its Content-Length alone."""
-    _, deps = _build(db_url)
+    _, deps = demo_gateway_deps(db_url)
     with running(replace(deps, max_request_bytes=4096), db_url) as gateway:
         _assert_refused(gateway, create_draft_envelope(ref="x" * 10_000), texts.TOO_LARGE)
 
@@ -302,7 +253,7 @@ def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
 
 def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: str) -> None:
     """A configured validation person's draft is created, marked as test, and not PDL-logged."""
-    _, deps = _build(db_url, validation_persons=(VALIDATION_PERSON,))
+    _, deps = demo_gateway_deps(db_url, validation_persons=(VALIDATION_PERSON,))
     with running(deps, db_url) as gateway:
         status, envelope, _ = gateway.post(create_draft_envelope(person_id=VALIDATION_PERSON))
         certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
@@ -322,7 +273,7 @@ class _DownDirectory:
 
 def test_directory_outage_answers_technical_error(db_url: str) -> None:
     """When HSA/PU does not answer, the journal system is told to try again (TECHNICAL_ERROR)."""
-    config, deps = _build(db_url)
+    config, deps = demo_gateway_deps(db_url)
     deps.close()
     with running(gateway_deps(config, directory=_DownDirectory()), db_url) as gateway:
         _assert_refused(gateway, create_draft_envelope(), texts.DEPENDENCY_UNAVAILABLE)

@@ -42,7 +42,7 @@ from store.directory import SqlDirectory
 from store.session import transaction
 from tests import send_message_to_care as smtc
 from tests.builders import make_signed_certificate
-from tests.integration.test_create_draft_certificate import Gateway, _build, running
+from tests.integration.gateway_server import Gateway, demo_gateway_deps, running
 from tests.messages import create_draft_envelope
 
 SMTC_NS = smtc.SMTC_NS
@@ -59,7 +59,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def gateway(db_url: str) -> Iterator[Gateway]:
-    _, deps = _build(db_url, validation_persons=())
+    _, deps = demo_gateway_deps(db_url, validation_persons=())
     with running(deps, db_url) as gateway:
         yield gateway
 
