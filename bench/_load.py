@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.pgcluster import postgres_cluster
+
 
 @dataclass(frozen=True)
 class LoadResult:
@@ -217,6 +219,23 @@ def baseline_server(wsdl: Path, response: str, workers: int, threads: int, probe
         yield f"http://127.0.0.1:{port}/"
     finally:
         stop(process)
+
+
+#: The throw-away cluster's autovacuum looks every second instead of every minute. A long-running
+#: database has statistics on its tables; a benchmark's tables start empty, and without fresh
+#: statistics the server keeps the plans its connections prepared on the empty tables (sequential
+#: scans) for the whole run, because the default 60 s naptime is longer than the run.
+STEADY_STATISTICS = ("autovacuum_naptime=1",)
+
+
+@contextlib.contextmanager
+def bench_database(url: str | None) -> Iterator[str]:
+    """``url`` as given, or a throw-away PostgreSQL cluster with ``STEADY_STATISTICS``."""
+    if url:
+        yield url
+        return
+    with postgres_cluster(STEADY_STATISTICS) as db:
+        yield db
 
 
 def load_arguments(description: str | None) -> argparse.ArgumentParser:

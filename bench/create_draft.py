@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._load import (
     baseline_server,
+    bench_database,
     gateway_server,
     load_arguments,
     report,
@@ -28,7 +29,6 @@ from bench._load import (
 )
 from gateway.app import CERTIFICATE_INTERACTIONS
 from tests.messages import create_draft_envelope
-from tests.pgcluster import postgres_cluster
 
 WSDL = CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction" / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
 PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
@@ -39,7 +39,7 @@ def main() -> None:
     body = create_draft_envelope()
 
     with contextlib.ExitStack() as stack:
-        db = args.db or stack.enter_context(postgres_cluster())
+        db = stack.enter_context(bench_database(args.db))
         with gateway_server(db, args.workers, args.threads) as base:
             url = base + PATH
             run_load(url, body, b"OK", args.warmup, args.processes, args.clients)

@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text
 
-from bench._load import free_port, stop, wait_until_up
+from bench._load import bench_database, free_port, stop, wait_until_up
 from contracts.certificate_status_update.v3.request import build_status_update
 from domain.values import EventCode, HsaId
 from outbound.status_update import StatusUpdateSender, Timeouts
@@ -54,7 +54,6 @@ from store.session import make_engine, make_session_factory, transaction
 from store.units import register_integrated_unit
 from tests.builders import CARE_GIVER, make_draft
 from tests.integration.outbox_env import publish_route, status_event, unit_name
-from tests.pgcluster import postgres_cluster
 
 CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
 
@@ -201,7 +200,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with contextlib.ExitStack() as stack:
-        db = args.db or stack.enter_context(postgres_cluster())
+        db = stack.enter_context(bench_database(args.db))
         upgrade(db)
         port = free_port()
         seeding = time.monotonic()

@@ -24,13 +24,13 @@ from bench._load import (
     UNIQUE,
     LoadResult,
     baseline_server,
+    bench_database,
     gateway_server,
     load_arguments,
     report,
     run_load,
 )
 from gateway.app import XSD_ROOT
-from tests.pgcluster import postgres_cluster
 from tests.store_log_messages import entry, store_log_envelope
 
 WSDL = XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl"
@@ -57,7 +57,7 @@ def main() -> None:
         return run_load(url, body, marker, seconds, args.processes, args.clients, unique=unique)
 
     with contextlib.ExitStack() as stack:
-        db = args.db or stack.enter_context(postgres_cluster())
+        db = stack.enter_context(bench_database(args.db))
         with gateway_server(db, args.workers, args.threads) as base:
             for size, body in bodies.items():
                 load(base + PATH, body, b">OK<", args.warmup, unique=True)

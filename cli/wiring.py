@@ -22,11 +22,12 @@ from domain.directory import Directory
 from domain.directory_cache import CachedDirectory
 from domain.pdl import SystemIdentity
 from domain.store_log import StoreLogLimits
+from domain.usecases import receive_message as receiving
+from domain.usecases import store_log as storing
 from domain.usecases.create_draft import CreateDraftDeps, create_draft
 from domain.usecases.lifecycle import LifecycleDeps
 from domain.usecases.pdl_log import search_log, verify_log
-from domain.usecases.receive_message import ReceiveMessageDeps, receive_message
-from domain.usecases.store_log import GroupCommit, StoreLogDeps, Transaction, store_log
+from domain.usecases.store_log import StoreLogDeps, Transaction, store_log
 from domain.values import swedish_date
 from gateway import GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
@@ -88,7 +89,12 @@ def store_log_deps(transaction: Transaction, settings: Settings) -> StoreLogDeps
         max_entries=settings.storelog_max_entries,
         clock_skew=timedelta(seconds=settings.storelog_clock_skew_seconds),
     )
-    return StoreLogDeps(transaction, utc_now, limits, GroupCommit(transaction))
+    return StoreLogDeps(transaction, utc_now, limits, storing.group_commit(transaction))
+
+
+def receive_message_deps(transaction: Transaction) -> receiving.ReceiveMessageDeps:
+    """SendMessageToCare with one group committer for this process."""
+    return receiving.ReceiveMessageDeps(transaction, utc_now, receiving.group_commit(transaction, utc_now))
 
 
 def start_pdl_sealer(settings: Settings, transaction: Transaction) -> Callable[[], None]:
@@ -152,7 +158,7 @@ def gateway_deps(
 
     return GatewayDeps(
         create_draft=partial(create_draft, create_deps),
-        send_message=partial(receive_message, ReceiveMessageDeps(partial(transaction, factory), utc_now)),
+        send_message=partial(receiving.receive_message, receive_message_deps(partial(transaction, factory))),
         store_log=partial(store_log, store_log_deps(partial(transaction, factory), settings)),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from domain.values import HsaId, PersonId
 
@@ -139,9 +140,20 @@ def fingerprint(message: IncomingMessage) -> str:
     The LogicalAddress header is left out: it is routing, and a resend through another route is
     still the same message.
     """
-    fields = asdict(replace(message, logical_address=""))
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    text = json.dumps(_plain(replace(message, logical_address="")), sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as ``dataclasses.asdict`` would give it, without its deep copies (a hot path).
+
+    The digests stored in ``content_hash`` were made from ``asdict``: this must give the same JSON.
+    """
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,6 +144,14 @@ _CERTIFICATE = cast(Table, CertificateRow.__table__)
 # Built once (bound parameter): every message and lifecycle operation reads a certificate this way.
 _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam("certificate_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
+# Several at once, in id order: rows are locked in the order the query returns them, so two
+# transactions locking overlapping sets cannot deadlock on each other.
+_SELECT_MANY = (
+    select(_CERTIFICATE)
+    .where(_CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)))
+    .order_by(_CERTIFICATE.c.certificate_id)
+)
+_SELECT_MANY_FOR_UPDATE = _SELECT_MANY.with_for_update()
 
 
 def add_certificate(session: Session, certificate: Certificate) -> None:
@@ -228,11 +236,17 @@ def get_certificate(
     return _to_certificate(row) if row is not None else None
 
 
-def certificates_by_id(session: Session, ids: Collection[str]) -> dict[str, Certificate]:
-    """The stored certificates with these ids, in one query (a batch needs them all at once)."""
+def certificates_by_id(
+    session: Session, ids: Collection[str], *, for_update: bool = False
+) -> dict[str, Certificate]:
+    """The stored certificates with these ids, in one query (a batch needs them all at once).
+
+    ``for_update`` locks them as ``get_certificate`` does, in id order (see ``_SELECT_MANY``).
+    """
     if not ids:
         return {}
-    rows = session.execute(select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id.in_(ids)))
+    query = _SELECT_MANY_FOR_UPDATE if for_update else _SELECT_MANY
+    rows = session.execute(query, {"certificate_ids": sorted(ids)}).all()
     return {row.certificate_id: _to_certificate(row) for row in rows}
 
 

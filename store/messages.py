@@ -1,7 +1,7 @@
 """Stored ärenden: questions, reminders and answers about certificates, and their kompletteringar.
 
-One ``arende`` row per message in either direction, one ``komplettering`` row per completion request
-of a KOMPLT question (in the order sent). Two unique constraints carry the contract's idempotency
+One ``arende`` row per message in either direction; the completion requests of a KOMPLT question
+(kompletteringar) are a JSON list in its row, in the order sent. Two unique constraints carry the contract's idempotency
 rules, so that they hold even when two deliveries race on PostgreSQL, where both may pass the use
 case's checks before either commits:
 
@@ -11,18 +11,19 @@ case's checks before either commits:
 
 No foreign key ties ``certificate_id`` to the certificate table, as in the outbox: ärenden arrive
 only for signed certificates, which are never deleted, and the store stays free of the lifecycle's
-table layout. ``kontaktInfo`` is a JSON list, as it is only ever read with its message.
+table layout. ``kontaktInfo`` and the kompletteringar are JSON lists, as they are only ever read and
+written with their message (migration 0007 says why they left a table of their own).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     ColumnElement,
-    ForeignKey,
     Select,
     Table,
     Text,
@@ -77,34 +78,33 @@ class ArendeRow(Base):
     handled_by: Mapped[str | None]
     author: Mapped[str | None]
     content_hash: Mapped[str | None]
+    kompletteringar: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
 
 
-class KompletteringRow(Base):
-    __tablename__ = "komplettering"
-
-    arende_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("arende.id", ondelete="CASCADE"), primary_key=True
-    )
-    position: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[str]
-    instance: Mapped[int | None]
-    text: Mapped[str] = mapped_column(Text)
-
-
-# The tables themselves, for the Core query in ``_select``.
+# The table itself, for the Core statements below.
 _ARENDE = cast(Table, ArendeRow.__table__)
-_KOMPLETTERING = cast(Table, KompletteringRow.__table__)
 # Built once: the statement and its cache key are the same for every message.
-_INSERT_ARENDE = insert(_ARENDE).returning(_ARENDE.c.id)
+_INSERT_ARENDE = insert(_ARENDE)
 
 
 def add_arende(session: Session, arende: Arende) -> None:
-    """Store a message and its kompletteringar in the caller's transaction.
+    """Store one message in the caller's transaction (see ``add_arenden``)."""
+    add_arenden(session, [arende])
+
+
+def add_arenden(session: Session, arenden: Sequence[Arende]) -> None:
+    """Store messages in the caller's transaction, in order, with one statement.
 
     Raises:
-        Conflict: the meddelande-id is already stored, or ``answer_to`` already has an answer.
+        Conflict: a meddelande-id is already stored, or an ``answer_to`` already has an answer.
     """
-    row: dict[str, Any] = {
+    if arenden:
+        with translate_errors():
+            session.execute(_INSERT_ARENDE, [_arende_columns(arende) for arende in arenden])
+
+
+def _arende_columns(arende: Arende) -> dict[str, Any]:
+    return {
         "message_id": arende.message_id,
         "certificate_id": arende.certificate_id,
         "direction": arende.direction,
@@ -122,33 +122,18 @@ def add_arende(session: Session, arende: Arende) -> None:
         "reference_id": arende.reference_id,
         "reminder_of": arende.reminder_of,
         "answer_to": arende.answer_to.message_id if arende.answer_to else None,
-        "answer_to_reference": arende.answer_to.reference_id
-        if arende.answer_to
-        else None,
+        "answer_to_reference": arende.answer_to.reference_id if arende.answer_to else None,
         "deadline": arende.deadline,
         "answered_at": arende.answered_at,
         "handled_at": arende.handled_at,
         "handled_by": arende.handled_by.value if arende.handled_by else None,
         "author": arende.author.value if arende.author else None,
         "content_hash": arende.content_hash,
+        "kompletteringar": [
+            {"question_id": k.question_id, "instance": k.instance, "text": k.text}
+            for k in arende.kompletteringar
+        ],
     }
-    with translate_errors():
-        # Bulk-style INSERTs, as for drafts: no unit-of-work bookkeeping for rows not read back here.
-        arende_id = session.execute(_INSERT_ARENDE, row).scalar_one()
-        if arende.kompletteringar:
-            session.execute(
-                insert(_KOMPLETTERING),
-                [
-                    {
-                        "arende_id": arende_id,
-                        "position": position,
-                        "question_id": k.question_id,
-                        "instance": k.instance,
-                        "text": k.text,
-                    }
-                    for position, k in enumerate(arende.kompletteringar)
-                ],
-            )
 
 
 def get_arende(session: Session, message_id: str) -> Arende | None:
@@ -162,29 +147,39 @@ def arenden_for_certificate(session: Session, certificate_id: str) -> list[Arend
     return _select(session, _messages_where(ArendeRow.certificate_id == certificate_id))
 
 
-def conversation(
-    session: Session, certificate_id: str, message_id: str
-) -> tuple[Arende | None, list[Arende]]:
-    """The message stored under ``message_id`` (in any certificate, or None) and every message about
-    ``certificate_id``, read in one query: what receiving a message checks against."""
+def conversations(
+    session: Session, certificate_ids: Collection[str], message_ids: Collection[str]
+) -> tuple[dict[str, Arende], dict[str, list[Arende]]]:
+    """What receiving messages checks against, read in one query.
+
+    Returns the messages stored under ``message_ids`` (in any certificate), by meddelande-id, and
+    every message about each of ``certificate_ids``, in storage order (an empty list for one
+    without messages).
+    """
     found = _select(
-        session, _CONVERSATION, {"certificate_id": certificate_id, "message_id": message_id}
+        session,
+        _CONVERSATIONS,
+        {"certificate_ids": sorted(certificate_ids), "message_ids": sorted(message_ids)},
     )
-    stored = next((arende for arende in found if arende.message_id == message_id), None)
-    return stored, [
-        arende for arende in found if arende.certificate_id == certificate_id
-    ]
+    by_certificate: dict[str, list[Arende]] = {certificate_id: [] for certificate_id in certificate_ids}
+    for arende in found:
+        if arende.certificate_id in by_certificate:
+            by_certificate[arende.certificate_id].append(arende)
+    stored = {arende.message_id: arende for arende in found if arende.message_id in message_ids}
+    return stored, by_certificate
 
 
-def mark_answered(session: Session, question_id: str, at: datetime) -> None:
-    """Note that the question ``question_id`` got its answer at ``at``.
+def mark_answered(session: Session, question_ids: Collection[str], at: datetime) -> None:
+    """Note that the questions ``question_ids`` got their answers at ``at``.
 
     An open question becomes ANSWERED; a question already handled stays HANDLED (care closed it,
     the answer does not reopen it) but still records when it was answered.
     """
+    if not question_ids:
+        return
     session.execute(
         update(ArendeRow)
-        .where(ArendeRow.message_id == question_id)
+        .where(ArendeRow.message_id.in_(list(question_ids)))
         .values(
             answered_at=at,
             status=case(
@@ -232,25 +227,15 @@ def close_open_questions(
 
 
 def _messages_where(condition: ColumnElement[bool]) -> Select[Any]:
-    """The messages matching ``condition`` with their kompletteringar, in storage order, as one query.
-
-    A LEFT JOIN rather than a second query for the kompletteringar: receiving a message reads its
-    certificate's messages every time, and one round trip fewer is most of what a read costs.
-    """
-    k = _KOMPLETTERING.c
-    return (
-        select(_ARENDE, k.question_id, k.instance, k.text.label("k_text"))
-        .outerjoin(_KOMPLETTERING, k.arende_id == _ARENDE.c.id)
-        .where(condition)
-        .order_by(_ARENDE.c.id, k.position)
-    )
+    """The messages matching ``condition``, in storage order."""
+    return select(_ARENDE).where(condition).order_by(_ARENDE.c.id)
 
 
-# What receiving a message reads, built once (bound parameters): the hot path skips rebuilding it.
-_CONVERSATION = _messages_where(
+# What receiving messages reads, built once (bound parameters): the hot path skips rebuilding it.
+_CONVERSATIONS = _messages_where(
     or_(
-        _ARENDE.c.certificate_id == bindparam("certificate_id"),
-        _ARENDE.c.message_id == bindparam("message_id"),
+        _ARENDE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)),
+        _ARENDE.c.message_id.in_(bindparam("message_ids", expanding=True)),
     )
 )
 
@@ -258,22 +243,11 @@ _CONVERSATION = _messages_where(
 def _select(
     session: Session, statement: Select[Any], params: dict[str, Any] | None = None
 ) -> list[Arende]:
-    """Run a ``_messages_where`` query and group its rows into ärenden with their kompletteringar."""
-    rows = session.execute(statement, params or {}).all()
-    found: dict[int, tuple[Any, list[Komplettering]]] = {}
-    for row in rows:
-        _, kompletteringar = found.setdefault(row.id, (row, []))
-        if row.question_id is not None:
-            kompletteringar.append(
-                Komplettering(row.question_id, row.instance, row.k_text)
-            )
-    return [
-        _to_arende(row, tuple(kompletteringar))
-        for row, kompletteringar in found.values()
-    ]
+    # .all() fetches the rows in one call to the driver, where iterating would fetch them one by one.
+    return [_to_arende(row) for row in session.execute(statement, params or {}).all()]
 
 
-def _to_arende(row: Any, kompletteringar: tuple[Komplettering, ...]) -> Arende:
+def _to_arende(row: Any) -> Arende:
     return Arende(
         message_id=row.message_id,
         certificate_id=row.certificate_id,
@@ -293,7 +267,9 @@ def _to_arende(row: Any, kompletteringar: tuple[Komplettering, ...]) -> Arende:
         if row.answer_to
         else None,
         contact_info=tuple(row.contact_info),
-        kompletteringar=kompletteringar,
+        kompletteringar=tuple(
+            Komplettering(k["question_id"], k["instance"], k["text"]) for k in row.kompletteringar
+        ),
         deadline=row.deadline,
         answered_at=row.answered_at,
         handled_at=row.handled_at,

@@ -87,7 +87,7 @@ def answer_question(
             answer_to=MessageReference(question.message_id, question.reference_id),
         )
         messages.add_arende(ctx.session, answer)
-        messages.mark_answered(ctx.session, question_id, ctx.now)
+        messages.mark_answered(ctx.session, [question_id], ctx.now)
         _finish(deps, ctx, EventCode.HANFRFM)
         return answer
 

@@ -8,17 +8,25 @@ is stored; an answer marks its question answered; a question or reminder queues 
 ``amne``, ``sistaDatumForSvar`` and the question counts) and an answer NYSVFM (with the counts),
 all in one transaction. A database outage answers TECHNICAL_ERROR so the sender may resend.
 
+In the server, the messages that one process receives at the same time are stored together
+(``group_commit``): one transaction locks their certificates, reads their conversations, and
+stores every accepted message and event with one statement each. ``decide`` takes the messages in
+arrival order and lets each one see what the ones before it did, so a group gives exactly the
+answers that one transaction per message would have given in that order. Each message is still
+all or nothing: a refused message stores nothing, and the others of its group are unaffected.
+
 Two deliveries racing on PostgreSQL may both pass the checks; the store's unique constraints
-(meddelande-id, one answer per question) make the second commit fail with ``Conflict``. The use case
-then runs once more: the checks now see the winner's rows and give the answer the loser deserves
-(INFO for the same message, SMTC-ANSWER-EXISTS for a second answer).
+(meddelande-id, one answer per question) make the second commit fail with ``Conflict``. A group
+that fails so is stored again one message at a time, and a single message that fails so runs once
+more: the checks now see the winner's rows and give the answer the loser deserves (INFO for the
+same message, SMTC-ANSWER-EXISTS for a second answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
@@ -37,6 +45,7 @@ from domain.messages import (
 )
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
+from domain.usecases.group_commit import GroupCommit
 from domain.values import EventCode, PersonId, PersonIdKind
 from store import certificates, messages, outbox
 from store.errors import Conflict, DatabaseUnavailable
@@ -46,13 +55,8 @@ log = structlog.get_logger("domain.receive_message")
 #: The INFO text for a message received before (Webcert's wording).
 ALREADY_RECEIVED = "This message has already been received."
 
-
-@dataclass(frozen=True, slots=True)
-class ReceiveMessageDeps:
-    """What receiving a message needs from the outside world."""
-
-    transaction: Callable[[], AbstractContextManager[Session]]
-    clock: Callable[[], datetime]
+Transaction = Callable[[], AbstractContextManager[Session]]
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,86 +73,205 @@ class MessageRefused:
     problems: tuple[Problem, ...]
 
 
-def receive_message(
-    deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str
-) -> MessageAccepted | MessageRefused:
+Outcome = MessageAccepted | MessageRefused
+
+UNAVAILABLE = MessageRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One received message and the correlation id of the request that carried it."""
+
+    message: IncomingMessage
+    correlation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveMessageDeps:
+    """What receiving a message needs from the outside world.
+
+    Without ``group`` each message is stored in its own transaction (tests, tools); the server
+    passes this process's ``group_commit`` so that concurrent messages share transactions.
+    """
+
+    transaction: Transaction
+    clock: Clock
+    group: GroupCommit[Delivery, Outcome] | None = None
+
+
+def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str) -> Outcome:
     """Check a SendMessageToCare request and, if it passes, store everything it causes."""
-    try:
+    delivery = Delivery(message, correlation_id)
+    if deps.group is not None:
+        return deps.group.submit(delivery)
+    return receive_each(deps.transaction, deps.clock, [delivery])[0]
+
+
+def group_commit(
+    transaction: Transaction, clock: Clock, max_messages: int = 64, wait_seconds: float = 30.0
+) -> GroupCommit[Delivery, Outcome]:
+    """This process's group committer for received messages (``domain.usecases.group_commit``).
+
+    A group of up to ``max_messages`` is stored in one transaction (``receive_together``). If
+    another process won a race on one of its meddelande-ids or questions, its messages are stored
+    one at a time instead, so that each gets the answer it deserves. If the database dropped the
+    connection, the group is tried once more (SQLAlchemy replaces the pool's connections after a
+    disconnect); if that fails too, every message answers TECHNICAL_ERROR at once, rather than the
+    leader's own request waiting for each message to fail in turn.
+    """
+
+    def commit(deliveries: Sequence[Delivery]) -> list[Outcome]:
+        if len(deliveries) == 1:
+            return receive_each(transaction, clock, deliveries)
+        for attempt in (1, 2):
+            try:
+                return receive_together(transaction, clock, deliveries)
+            except Conflict:
+                log.info("message_group_split", messages=len(deliveries))
+                return receive_each(transaction, clock, deliveries)
+            except DatabaseUnavailable:
+                log.warning("database_unavailable", messages=len(deliveries), attempt=attempt)
+        return [UNAVAILABLE] * len(deliveries)
+
+    return GroupCommit(
+        commit,
+        on_timeout=UNAVAILABLE,
+        name="message-group-commit",
+        max_size=max_messages,
+        wait_seconds=wait_seconds,
+    )
+
+
+def receive_each(transaction: Transaction, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+    """Store each message in its own transaction; a lost race is run once more, an outage answered."""
+    outcomes: list[Outcome] = []
+    for delivery in deliveries:
         try:
-            return _receive(deps, message, correlation_id)
-        except Conflict:
-            # Another delivery committed first; run again so the checks see its rows (module doc).
-            log.info("message_race_retried", message_id=echo(message.message_id))
-            return _receive(deps, message, correlation_id)
-    except DatabaseUnavailable:
-        log.warning("database_unavailable")
-        return MessageRefused(
-            (DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),)
-        )
+            try:
+                outcomes += receive_together(transaction, clock, [delivery])
+            except Conflict:
+                # Another delivery committed first; run again so the checks see its rows (module doc).
+                log.info("message_race_retried", message_id=echo(delivery.message.message_id))
+                outcomes += receive_together(transaction, clock, [delivery])
+        except DatabaseUnavailable:
+            log.warning("database_unavailable")
+            outcomes.append(UNAVAILABLE)
+    return outcomes
 
 
-def _receive(
-    deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str
-) -> MessageAccepted | MessageRefused:
-    digest = fingerprint(message)
-    with deps.transaction() as session:
-        # The row lock orders this message with a revocation (which closes the questions) and with
-        # other messages on the same certificate; what the message is checked against is read after it.
-        certificate = certificates.get_certificate(
-            session, message.certificate_id, for_update=True
+def receive_together(transaction: Transaction, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+    """Check and store ``deliveries`` in one transaction; one outcome per delivery, in order.
+
+    Raises:
+        Conflict: another transaction stored one of these meddelande-ids, or an answer to one of
+            these questions, first; nothing of this transaction was stored.
+        DatabaseUnavailable: the database did not answer; nothing was stored.
+    """
+    certificate_ids = {delivery.message.certificate_id for delivery in deliveries}
+    with transaction() as session:
+        # The row locks order these messages with a revocation (which closes the questions) and with
+        # other messages on the same certificates; what the messages are checked against is read after.
+        found = certificates.certificates_by_id(session, certificate_ids, for_update=True)
+        stored, conversations = messages.conversations(
+            session, certificate_ids, {delivery.message.message_id for delivery in deliveries}
         )
-        stored, arenden = messages.conversation(
-            session, message.certificate_id, message.message_id
-        )
-        if stored is not None:
-            return _repeated(message, stored)
-        problems = check_message(message, certificate, arenden)
-        if problems or certificate is None:
+        now = clock()
+        decision = decide(deliveries, found, stored, conversations, now)
+        messages.add_arenden(session, decision.arenden)
+        messages.mark_answered(session, decision.answered, now)
+        outbox.enqueue_all(session, decision.events)
+    for verdict in decision.verdicts:
+        verdict.log()
+    return [verdict.outcome for verdict in decision.verdicts]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What was decided about one delivery, and the facts its log line needs."""
+
+    delivery: Delivery
+    outcome: Outcome
+    stored: Arende | None = None
+
+    def log(self) -> None:
+        message_id = echo(self.delivery.message.message_id)
+        outcome, arende = self.outcome, self.stored
+        if arende is not None:
+            log.info(
+                "message_received",
+                message_id=message_id,
+                certificate_id=arende.certificate_id,
+                amne=arende.amne.value,
+                kind="answer" if arende.is_answer else "reminder" if arende.is_reminder else "question",
+                patient=arende.patient.masked(),
+            )
+        elif isinstance(outcome, MessageAccepted):
+            log.info("message_already_received", message_id=message_id)
+        else:
             log.info(
                 "message_refused",
-                message_id=echo(message.message_id),
-                certificate_id=echo(message.certificate_id),
-                rules=[problem.text_id for problem in problems],
+                message_id=message_id,
+                certificate_id=echo(self.delivery.message.certificate_id),
+                rules=[problem.text_id for problem in outcome.problems],
             )
-            return MessageRefused(tuple(problems))
-        now = deps.clock()
-        arende = _arende(message, now, digest)
-        messages.add_arende(session, arende)
+
+
+@dataclass(slots=True)
+class Decision:
+    """What one transaction stores for a group of deliveries, and each delivery's verdict."""
+
+    verdicts: list[Verdict] = field(default_factory=list)
+    arenden: list[Arende] = field(default_factory=list)  # new messages, as first stored
+    answered: list[str] = field(default_factory=list)  # questions the new answers answer
+    events: list[OutboxEvent] = field(default_factory=list)
+
+
+def decide(
+    deliveries: Sequence[Delivery],
+    found: Mapping[str, Certificate],
+    stored: Mapping[str, Arende],
+    conversations: Mapping[str, list[Arende]],
+    now: datetime,
+) -> Decision:
+    """Decide each delivery in order, each seeing what the ones before it stored (module doc).
+
+    ``found`` holds the certificates by id, ``stored`` the already stored messages under the
+    deliveries' meddelande-ids, and ``conversations`` every stored message of each certificate;
+    the last two are not changed.
+    """
+    decision = Decision()
+    known = dict(stored)
+    talks = {certificate_id: list(arenden) for certificate_id, arenden in conversations.items()}
+    for delivery in deliveries:
+        message = delivery.message
+        earlier = known.get(message.message_id)
+        if earlier is not None:
+            decision.verdicts.append(Verdict(delivery, _repeated(message, earlier)))
+            continue
+        certificate = found.get(message.certificate_id)
+        arenden = talks.get(message.certificate_id, [])
+        problems = check_message(message, certificate, arenden)
+        if problems or certificate is None:
+            decision.verdicts.append(Verdict(delivery, MessageRefused(tuple(problems))))
+            continue
+        arende = _arende(message, now, fingerprint(message))
         if arende.is_answer and arende.answer_to is not None:
-            messages.mark_answered(session, arende.answer_to.message_id, now)
+            decision.answered.append(arende.answer_to.message_id)
             arenden = [_answered(a, arende.answer_to.message_id, now) for a in arenden]
-        outbox.enqueue(
-            session,
-            _event(certificate, arende, [*arenden, arende], now, correlation_id),
-        )
-    log.info(
-        "message_received",
-        message_id=echo(arende.message_id),
-        certificate_id=certificate.id,
-        amne=arende.amne.value,
-        kind="answer"
-        if arende.is_answer
-        else "reminder"
-        if arende.is_reminder
-        else "question",
-        patient=arende.patient.masked(),
-    )
-    return MessageAccepted()
+        arenden = [*arenden, arende]
+        talks[certificate.id] = arenden
+        known[arende.message_id] = arende
+        decision.arenden.append(arende)
+        decision.events.append(_event(certificate, arende, arenden, now, delivery.correlation_id))
+        decision.verdicts.append(Verdict(delivery, MessageAccepted(), arende))
+    return decision
 
 
-def _repeated(
-    message: IncomingMessage, stored: Arende
-) -> MessageAccepted | MessageRefused:
+def _repeated(message: IncomingMessage, stored: Arende) -> Outcome:
     if is_resend(message, stored):
-        log.info("message_already_received", message_id=echo(message.message_id))
         return MessageAccepted(already_received=True)
-    log.info("message_id_reused", message_id=echo(message.message_id))
     return MessageRefused(
-        (
-            MESSAGE_ID_REUSED.problem(
-                "meddelande-id", message_id=echo(message.message_id)
-            ),
-        )
+        (MESSAGE_ID_REUSED.problem("meddelande-id", message_id=echo(message.message_id)),)
     )
 
 

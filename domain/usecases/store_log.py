@@ -8,14 +8,12 @@ inserted in call order; the process's sealer links it into the hash chain once c
 (``store.pdl``). A concurrent call storing the same new ``logId`` loses on the unique index; that
 call is run once more, when it sees the other's entry as stored.
 
-In the server, concurrent calls of one process are stored together (``GroupCommit``): one
+In the server, concurrent calls of one process are stored together (``group_commit``): one
 transaction, one multi-row INSERT and one commit for several calls, each still all or nothing.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 from domain.pdl import PdlRecord
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, STORELOG_LOG_ID_REUSED, Problem
 from domain.store_log import LogEntry, StoreLogLimits, check_entries, entry_problem
+from domain.usecases.group_commit import GroupCommit
 from store import pdl
 from store.errors import Conflict, DatabaseUnavailable
 
@@ -40,14 +39,14 @@ Transaction = Callable[[], AbstractContextManager[Session]]
 class StoreLogDeps:
     """What storing log entries needs: the unit of work, the clock, the limits, and the group committer.
 
-    Without ``group`` each call is stored in its own transaction (tests, tools); the server passes a
-    ``GroupCommit`` so that concurrent calls share transactions.
+    Without ``group`` each call is stored in its own transaction (tests, tools); the server passes
+    this process's ``group_commit`` so that concurrent calls share transactions.
     """
 
     transaction: Transaction
     clock: Callable[[], datetime]
     limits: StoreLogLimits = field(default_factory=StoreLogLimits)
-    group: GroupCommit | None = None
+    group: GroupCommit[Call, LogStored | LogRefused] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +71,7 @@ def store_log(deps: StoreLogDeps, entries: Sequence[LogEntry], correlation_id: s
         log.info("store_log_refused", entries=len(entries), problems=len(problems))
         return LogRefused(tuple(problems))
     call = Call(tuple(entries), tuple(entry.records() for entry in entries))
-    outcome = deps.group.store(call) if deps.group is not None else store_each(deps.transaction, [call])[0]
+    outcome = deps.group.submit(call) if deps.group is not None else store_each(deps.transaction, [call])[0]
     if isinstance(outcome, LogStored):
         log.info("store_log_stored", entries=len(entries), stored=outcome.stored, repeated=len(outcome.repeated))
     else:
@@ -154,81 +153,28 @@ def store_each(transaction: Transaction, calls: Sequence[Call]) -> list[LogStore
     return outcomes
 
 
-@dataclass(slots=True)
-class _Job:
-    call: Call
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: LogStored | LogRefused | None = None
-    error: BaseException | None = None
-
-
-class GroupCommit:
-    """Stores the calls that the request threads of one process make at the same time in shared transactions.
+def group_commit(transaction: Transaction, max_records: int = 5000, wait_seconds: float = 30.0) -> GroupCommit[Call, LogStored | LogRefused]:
+    """This process's committer for StoreLog calls (``domain.usecases.group_commit``).
 
     Appending takes no lock (records are sealed into the chain after commit), but a transaction per
-    call still costs a commit, with its round trips and its flush to disk, for every call. Here the
-    request threads hand their checked calls to one committer thread per process, which takes
-    whatever is waiting (up to ``max_records``) and stores it in one transaction with one multi-row
-    INSERT and one commit (see docs/pdl-log.md for the figures). Outcomes stay per call (``decide``). The group is inserted without first reading which logIds
-    exist; if the unique index objects (a resend, or a logId raced in from another process) or the
-    database dropped, its calls are stored one by one instead, each with the look-up.
-
-    A caller waits at most ``wait_seconds``; it then answers "try again", which is safe because a
-    resend of stored entries is answered INFO. The thread starts on first use, so after a fork.
+    call still costs a commit, with its round trips, for every call. A group of calls is stored with
+    one multi-row INSERT and one commit (docs/pdl-log.md has the figures), without first reading
+    which logIds exist; if the unique index objects (a resend, or a logId raced in from another
+    process) or the database dropped, its calls are stored one by one instead, each with the look-up.
+    A group holds at most ``max_records`` records.
     """
 
-    def __init__(self, transaction: Transaction, max_records: int = 5000, wait_seconds: float = 30.0) -> None:
-        self._transaction = transaction
-        self._max_records = max_records
-        self._wait_seconds = wait_seconds
-        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def store(self, call: Call) -> LogStored | LogRefused:
-        """Store one call with whatever other calls are waiting; block until it is committed."""
-        job = _Job(call)
-        self._ensure_thread()
-        self._queue.put(job)
-        if not job.done.wait(self._wait_seconds):
-            log.warning("store_log_commit_slow", wait_seconds=self._wait_seconds)
-            return UNAVAILABLE
-        if job.error is not None:
-            raise job.error
-        assert job.outcome is not None
-        return job.outcome
-
-    def _ensure_thread(self) -> None:
-        with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="pdl-group-commit", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            jobs = [self._queue.get()]
-            records = sum(len(rows) for rows in jobs[0].call.records)
-            while records < self._max_records:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                jobs.append(job)
-                records += sum(len(rows) for rows in job.call.records)
-            self._commit(jobs)
-
-    def _commit(self, jobs: list[_Job]) -> None:
-        calls = [job.call for job in jobs]
+    def commit(calls: Sequence[Call]) -> list[LogStored | LogRefused]:
         try:
-            try:
-                outcomes = store_group(self._transaction, calls, look_up=False)
-            except (Conflict, DatabaseUnavailable):
-                outcomes = store_each(self._transaction, calls)
-        except Exception as error:  # noqa: BLE001 - the thread must live on; each waiting request answers it
-            for job in jobs:
-                job.error = error
-                job.done.set()
-            return
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            job.outcome = outcome
-            job.done.set()
+            return store_group(transaction, calls, look_up=False)
+        except (Conflict, DatabaseUnavailable):
+            return store_each(transaction, calls)
+
+    return GroupCommit(
+        commit,
+        on_timeout=UNAVAILABLE,
+        name="pdl-group-commit",
+        max_size=max_records,
+        size=lambda call: sum(len(rows) for rows in call.records),
+        wait_seconds=wait_seconds,
+    )

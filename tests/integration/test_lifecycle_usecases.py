@@ -184,7 +184,7 @@ def test_revoke_closes_open_questions_and_counts_them(deps: LifecycleDeps) -> No
             session,
             replace(_question("a-1"), answer_to=MessageReference("q-answered", None)),
         )
-        messages.mark_answered(session, "q-answered", START)
+        messages.mark_answered(session, ["q-answered"], START)
     revoked = lifecycle.revoke(deps, CID, LAKARE, "Fel patient", "c")
     assert (revoked.status, revoked.revoke_reason, revoked.revoked_by) == (S.REVOKED, "Fel patient", LAKARE)
     with deps.transaction() as session:

@@ -10,7 +10,6 @@ the contract's ERROR result and nothing stored.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -42,6 +41,7 @@ from store.directory import SqlDirectory
 from store.session import transaction
 from tests import send_message_to_care as smtc
 from tests.builders import make_signed_certificate
+from tests.concurrency import at_once
 from tests.integration.gateway_server import Gateway, demo_gateway_deps, running
 from tests.messages import create_draft_envelope
 
@@ -225,19 +225,8 @@ def test_concurrent_deliveries_of_one_message_store_it_once(gateway: Gateway) ->
     """Two identical messages at the same moment: one OK, one INFO, one row (the unique constraint holds)."""
     certificate_id = _sent_certificate(gateway)
     body = smtc.question(certificate_id=certificate_id, message_id="fk-race")
-    barrier = threading.Barrier(4)
-    results: list[str | None] = []
-
-    def deliver() -> None:
-        barrier.wait(10)
-        results.append(_post(gateway, body)["code"])
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert sorted(results, key=str) == ["INFO", "INFO", "INFO", "OK"]
+    results = at_once({n: partial(_post, gateway, body) for n in range(4)})
+    assert sorted((r["code"] for r in results.values()), key=str) == ["INFO", "INFO", "INFO", "OK"]
     with transaction(gateway.factory) as db:
         assert [a.message_id for a in messages.arenden_for_certificate(db, certificate_id)] == ["fk-race"]
         assert [e.code for e in outbox.events_for_certificate(db, certificate_id)][-1:] == [EventCode.NYFRFM]
@@ -249,18 +238,7 @@ def test_concurrent_answers_to_one_question_store_one(gateway: Gateway) -> None:
     certificate_id = _sent_certificate(gateway)
     asked = questions.ask_question(_lifecycle_deps(gateway), certificate_id, LAKARE, Amne.OVRIGT, None, "Fråga", "c")
     bodies = [smtc.answer(asked.message_id, amne="OVRIGT", certificate_id=certificate_id, message_id=f"a{n}") for n in range(2)]
-    barrier = threading.Barrier(2)
-    results: list[dict[str, str | None]] = []
-
-    def deliver(body: bytes) -> None:
-        barrier.wait(10)
-        results.append(_post(gateway, body))
-
-    threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    results = list(at_once({n: partial(_post, gateway, body) for n, body in enumerate(bodies)}).values())
     assert sorted(r["code"] or "" for r in results) == ["ERROR", "OK"]
     refused = next(r for r in results if r["code"] == "ERROR")
     assert texts.ANSWER_EXISTS.sv.split("{")[0] in (refused["text"] or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import partial
@@ -14,19 +13,20 @@ from contracts.store_log.v2.request import read_entries
 from domain.usecases.pdl_log import verify_log
 from domain.usecases.store_log import (
     Call,
-    GroupCommit,
     LogRefused,
     LogStored,
     StoreLogDeps,
+    group_commit,
     store_log,
 )
 from store.session import transaction
 from tests import store_log_messages as s
+from tests.concurrency import at_once
 
 
 def _deps(factory: sessionmaker[Session]) -> StoreLogDeps:
     run = partial(transaction, factory)
-    return StoreLogDeps(run, lambda: datetime(2026, 11, 21, 12, 0, tzinfo=UTC), group=GroupCommit(run))
+    return StoreLogDeps(run, lambda: datetime(2026, 11, 21, 12, 0, tzinfo=UTC), group=group_commit(run))
 
 
 def test_concurrent_calls_each_get_their_own_outcome(session_factory: sessionmaker[Session]) -> None:
@@ -35,18 +35,7 @@ def test_concurrent_calls_each_get_their_own_outcome(session_factory: sessionmak
     calls = {f"call-{n}": s.store_log_body(*(s.entry(f"c{n}-{i}") for i in range(5))) for n in range(14)}
     calls["resend-a"] = s.store_log_body(s.entry("shared-entry"))
     calls["resend-b"] = s.store_log_body(s.entry("shared-entry"))
-    outcomes: dict[str, LogStored | LogRefused] = {}
-    start = threading.Barrier(len(calls))
-
-    def run(name: str) -> None:
-        start.wait(10)
-        outcomes[name] = store_log(deps, read_entries(calls[name]), name)
-
-    threads = [threading.Thread(target=run, args=(name,)) for name in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes = at_once({name: partial(store_log, deps, read_entries(body), name) for name, body in calls.items()})
     assert all(outcomes[f"call-{n}"] == LogStored(5) for n in range(14))
     assert sorted(str(outcomes[name]) for name in ("resend-a", "resend-b")) == sorted(
         [str(LogStored(1)), str(LogStored(0, ("shared-entry",)))]
@@ -68,10 +57,10 @@ def test_a_failing_group_fails_each_waiting_call_and_the_committer_lives_on() ->
         attempts.append(1)
         raise Broken("the database driver failed")
 
-    group = GroupCommit(transaction, wait_seconds=5)
+    group = group_commit(transaction, wait_seconds=5)
     call = Call((), ())
     with pytest.raises(Broken):
-        group.store(call)
+        group.submit(call)
     with pytest.raises(Broken):
-        group.store(call)
+        group.submit(call)
     assert len(attempts) == 2

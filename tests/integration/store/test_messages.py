@@ -70,8 +70,8 @@ def test_mark_answered_opens_nothing_that_was_handled(session_factory: sessionma
     """An open question becomes ANSWERED; a handled one stays HANDLED; both record the time."""
     _add(session_factory, make_arende(), make_arende(message_id="h", status=ArendeStatus.HANDLED))
     with transaction(session_factory) as session:
-        messages.mark_answered(session, "fk-q-1", AT)
-        messages.mark_answered(session, "h", AT)
+        messages.mark_answered(session, ["fk-q-1"], AT)
+        messages.mark_answered(session, ["h"], AT)
     with transaction(session_factory) as session:
         stored = {a.message_id: a for a in messages.arenden_for_certificate(session, CID)}
     assert (stored["fk-q-1"].status, stored["fk-q-1"].answered_at) == (ArendeStatus.ANSWERED, AT)

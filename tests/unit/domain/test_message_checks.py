@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -269,3 +270,25 @@ def test_resend_is_the_same_content_and_reuse_is_not() -> None:
     assert is_resend(replace(message, logical_address="another-route"), stored)
     assert not is_resend(replace(message, text="Annan text"), stored)
     assert not is_resend(message, replace(stored, content_hash=None))
+
+
+def test_fingerprint_keeps_the_digest_format_of_stored_messages() -> None:
+    """Digests already stored in content_hash were made from dataclasses.asdict; the fast path must match.
+
+    A message with kompletteringar, a reference, a deadline and contact info covers every kind of
+    field (nested dataclasses, tuples, dates, enums).
+    """
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    message = make_incoming_message(
+        CERTIFICATE,
+        answer_to=MessageReference("care-q-1", "care-ref-1"),
+        contact_info=("Handläggare Ett", "010-123 45 67"),
+        deadline=date(2026, 12, 24),
+    )
+    fields = asdict(replace(message, logical_address=""))
+    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    assert fingerprint(message) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert fingerprint(message) != fingerprint(replace(message, kompletteringar=message.kompletteringar[:1]))

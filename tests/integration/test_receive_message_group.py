@@ -1,0 +1,182 @@
+"""Received messages stored in groups, on SQLite and PostgreSQL: outcomes per message, each stored once.
+
+Messages arrive on many threads at once through the process's group committer, as in the server.
+A group that the database refuses (a lost race, here forced at its first commit) is stored again
+one message at a time, with the same answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.messages import Amne, Direction, MessageReference
+from domain.usecases import receive_message as receiving
+from domain.usecases.receive_message import MessageAccepted, MessageRefused
+from domain.values import EventCode
+from store import certificates, messages, outbox
+from store.errors import Conflict, DatabaseUnavailable
+from store.session import transaction
+from tests.builders import make_arende, make_incoming_message, make_signed_certificate
+from tests.concurrency import at_once
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+CERTIFICATES = [replace(make_signed_certificate(), id=f"group-cert-{n}") for n in range(4)]
+
+
+def _store_certificates(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        for certificate in CERTIFICATES:
+            certificates.add_certificate(session, certificate)
+
+
+def _deliver_at_once(deps: receiving.ReceiveMessageDeps, named: dict[str, receiving.Delivery]) -> dict[str, object]:
+    return at_once(
+        {
+            name: partial(receiving.receive_message, deps, delivery.message, delivery.correlation_id)
+            for name, delivery in named.items()
+        },
+        timeout=60,
+    )
+
+
+def _deliveries() -> dict[str, receiving.Delivery]:
+    named = {
+        f"q-{n}": receiving.Delivery(
+            make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"corr-{n}"
+        )
+        for n in range(12)
+    }
+    named["again"] = receiving.Delivery(make_incoming_message(CERTIFICATES[0], message_id="fk-q-0"), "corr-again")
+    named["unknown"] = receiving.Delivery(
+        make_incoming_message(CERTIFICATES[0], message_id="fk-x", certificate_id="no-such-certificate"), "corr-x"
+    )
+    return named
+
+
+def _check_stored(factory: sessionmaker[Session]) -> None:
+    with transaction(factory) as session:
+        for n, certificate in enumerate(CERTIFICATES):
+            arenden = messages.arenden_for_certificate(session, certificate.id)
+            assert sorted(a.message_id for a in arenden) == sorted(f"fk-q-{k}" for k in range(n, 12, 4))
+            assert all(len(a.kompletteringar) == 2 for a in arenden)
+            events = outbox.events_for_certificate(session, certificate.id)
+            assert [e.code for e in events] == [EventCode.NYFRFM] * 3
+            # Each event counts the questions stored up to and including its own, in id order.
+            assert [e.payload["counts"]["mottagnaFragor"]["totalt"] for e in events] == [1, 2, 3]
+
+
+def _check_outcomes(outcomes: dict[str, object]) -> None:
+    assert all(outcomes[f"q-{n}"] in (MessageAccepted(), MessageAccepted(already_received=True)) for n in range(12))
+    # "again" and "q-0" are the same message: whichever came second is the resend.
+    assert sorted(str(outcomes[name]) for name in ("q-0", "again")) == sorted(
+        [str(MessageAccepted()), str(MessageAccepted(already_received=True))]
+    )
+    assert sum(outcome == MessageAccepted() for outcome in outcomes.values()) == 12
+    unknown = outcomes["unknown"]
+    assert isinstance(unknown, MessageRefused)
+    assert [p.text_id for p in unknown.problems] == ["SMTC-CERTIFICATE-UNKNOWN"]
+
+
+def test_concurrent_messages_through_the_group_committer(session_factory: sessionmaker[Session]) -> None:
+    _store_certificates(session_factory)
+    run = partial(transaction, session_factory)
+    deps = receiving.ReceiveMessageDeps(run, lambda: NOW, receiving.group_commit(run, lambda: NOW))
+    outcomes = _deliver_at_once(deps, _deliveries())
+    _check_outcomes(outcomes)
+    _check_stored(session_factory)
+
+
+def test_a_refused_group_is_stored_one_message_at_a_time(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first group's commit fails as a lost race would; its messages are then stored singly."""
+    _store_certificates(session_factory)
+    group_size = [0]
+    refused: list[int] = []
+    together = receiving.receive_together
+
+    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
+        group_size[0] = len(deliveries)
+        return together(run, clock, deliveries)
+
+    @contextmanager
+    def losing_first_group() -> Iterator[Session]:
+        with transaction(session_factory) as session:
+            yield session
+            if not refused and group_size[0] > 1:
+                refused.append(group_size[0])
+                raise Conflict("a racing delivery stored one of these first")
+
+    monkeypatch.setattr(receiving, "receive_together", sized)
+    deps = receiving.ReceiveMessageDeps(
+        losing_first_group, lambda: NOW, receiving.group_commit(losing_first_group, lambda: NOW)
+    )
+    outcomes = _deliver_at_once(deps, _deliveries())
+    assert refused, "no group of two or more formed; the test did not exercise the split"
+    _check_outcomes(outcomes)
+    _check_stored(session_factory)
+
+
+def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothing(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Groups fail on a dropped connection, twice: each of their messages answers TECHNICAL_ERROR."""
+    _store_certificates(session_factory)
+    group_size = [0]
+    together = receiving.receive_together
+
+    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
+        group_size[0] = len(deliveries)
+        return together(run, clock, deliveries)
+
+    @contextmanager
+    def dropping_groups() -> Iterator[Session]:
+        if group_size[0] > 1:
+            raise DatabaseUnavailable("database connection lost (test)")
+        with transaction(session_factory) as session:
+            yield session
+
+    monkeypatch.setattr(receiving, "receive_together", sized)
+    deps = receiving.ReceiveMessageDeps(dropping_groups, lambda: NOW, receiving.group_commit(dropping_groups, lambda: NOW))
+    named = {f"q-{n}": receiving.Delivery(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}") for n in range(12)}
+    outcomes = _deliver_at_once(deps, named)
+    unavailable = {name for name, outcome in outcomes.items() if outcome == receiving.UNAVAILABLE}
+    assert unavailable, "no group of two or more formed; the test did not exercise the failure"
+    assert all(outcomes[name] == MessageAccepted() for name in set(named) - unavailable)
+    with transaction(session_factory) as session:
+        stored = {a.message_id for c in CERTIFICATES for a in messages.arenden_for_certificate(session, c.id)}
+    assert stored == {named[name].message.message_id for name in set(named) - unavailable}
+
+
+def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionmaker[Session]) -> None:
+    """Care's question answered by FK in the same group as another question: the question is ANSWERED."""
+    _store_certificates(session_factory)
+    certificate = CERTIFICATES[0]
+    with transaction(session_factory) as session:
+        messages.add_arende(
+            session,
+            make_arende(certificate, message_id="care-q-1", direction=Direction.FROM_CARE, amne=Amne.KONTKT, kompletteringar=()),
+        )
+    answer = make_incoming_message(
+        certificate, message_id="fk-a-1", amne="KONTKT", answer_to=MessageReference("care-q-1", "r"),
+        kompletteringar=(), deadline=None,
+    )
+    question = make_incoming_message(certificate, message_id="fk-q-1")
+    outcomes = receiving.receive_together(
+        partial(transaction, session_factory), lambda: NOW,
+        [receiving.Delivery(question, "c1"), receiving.Delivery(answer, "c2")],
+    )
+    assert outcomes == [MessageAccepted(), MessageAccepted()]
+    with transaction(session_factory) as session:
+        stored = {a.message_id: a for a in messages.arenden_for_certificate(session, certificate.id)}
+        events = outbox.events_for_certificate(session, certificate.id)
+    assert (stored["care-q-1"].status.value, stored["care-q-1"].answered_at) == ("ANSWERED", NOW)
+    assert [e.code for e in events] == [EventCode.NYFRFM, EventCode.NYSVFM]
+    assert [e.correlation_id for e in events] == ["c1", "c2"]
