@@ -24,7 +24,13 @@ from collections.abc import Sequence
 
 from domain import result_texts as texts
 from domain.certificates import Certificate
-from domain.messages import KNOWN_PARTS, Amne, Arende, IncomingMessage, fingerprint
+from domain.messages import (
+    KNOWN_PARTS,
+    Amne,
+    ConversationEntry,
+    IncomingMessage,
+    fingerprint,
+)
 from domain.result_texts import Problem, echo
 from domain.values import CertificateStatus
 
@@ -41,7 +47,7 @@ PATIENT_PATH = "patientPerson-id/extension"
 _AMNE_CODES = frozenset(amne.value for amne in Amne)
 
 
-def is_resend(message: IncomingMessage, stored: Arende) -> bool:
+def is_resend(message: IncomingMessage, stored: ConversationEntry) -> bool:
     """True when ``stored`` (found under the message's meddelande-id) is this very message again.
 
     A sender that did not see our answer resends; that must change nothing and answer INFO. The
@@ -53,7 +59,7 @@ def is_resend(message: IncomingMessage, stored: Arende) -> bool:
 
 
 def check_message(
-    message: IncomingMessage, certificate: Certificate | None, arenden: Sequence[Arende]
+    message: IncomingMessage, certificate: Certificate | None, arenden: Sequence[ConversationEntry]
 ) -> list[Problem]:
     """Every reason to refuse ``message`` about ``certificate`` (None: not held here) and its ``arenden``."""
     problems = _check_shape(message)
@@ -124,7 +130,7 @@ def _check_certificate(
 
 
 def _check_references(
-    message: IncomingMessage, by_id: dict[str, Arende]
+    message: IncomingMessage, by_id: dict[str, ConversationEntry]
 ) -> list[Problem]:
     problems: list[Problem] = []
     if message.is_reminder and (message.reminder_of or "").strip():

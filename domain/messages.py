@@ -156,13 +156,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Arende(MessageKind):
-    """A stored message about a certificate: a question, a reminder or an answer, in either direction.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConversationEntry(MessageKind):
+    """A stored message as the checks and the question counts of a new message see it.
 
-    ``received_at`` is when the gateway stored it. ``answered_at`` is set on a question when its
-    answer arrives; ``handled_at``/``handled_by`` when it is marked handled (``handled_by`` is None
-    when the gateway closed it itself). ``author`` is the care user who wrote a message from care.
+    Its identity, kind and state, without its content. Receiving a message reads every stored
+    message of the certificate (the counts in its event need them all), so the store reads only
+    these columns there: the cost per message stays small however long the conversation grows.
     ``content_hash`` is ``fingerprint`` of the incoming message (None for messages from care).
     """
 
@@ -171,6 +171,20 @@ class Arende(MessageKind):
     direction: Direction
     status: ArendeStatus
     amne: Amne
+    reminder_of: str | None = None
+    answer_to: MessageReference | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Arende(ConversationEntry):
+    """A stored message about a certificate: a question, a reminder or an answer, in either direction.
+
+    ``received_at`` is when the gateway stored it. ``answered_at`` is set on a question when its
+    answer arrives; ``handled_at``/``handled_by`` when it is marked handled (``handled_by`` is None
+    when the gateway closed it itself). ``author`` is the care user who wrote a message from care.
+    """
+
     text: str
     sent_at: datetime
     received_at: datetime
@@ -179,8 +193,6 @@ class Arende(MessageKind):
     recipient: str = ""
     reference_id: str | None = None
     heading: str | None = None
-    reminder_of: str | None = None
-    answer_to: MessageReference | None = None
     contact_info: tuple[str, ...] = ()
     kompletteringar: tuple[Komplettering, ...] = ()
     deadline: date | None = None
@@ -188,4 +200,3 @@ class Arende(MessageKind):
     handled_at: datetime | None = None
     handled_by: HsaId | None = None
     author: HsaId | None = None
-    content_hash: str | None = None

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.messages import Arende, ArendeStatus, Direction
+from domain.messages import ArendeStatus, ConversationEntry, Direction
 
 SENT_BY_CARE = "skickadeFragor"
 RECEIVED = "mottagnaFragor"
@@ -51,7 +51,7 @@ class QuestionCounts:
 NO_QUESTIONS = QuestionCounts()
 
 
-def question_counts(arenden: Iterable[Arende]) -> QuestionCounts:
+def question_counts(arenden: Iterable[ConversationEntry]) -> QuestionCounts:
     """Count the questions among ``arenden`` (all of one certificate) per direction and state.
 
     A handled question counts as handled even if it was answered first; an unhandled question

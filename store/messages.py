@@ -40,6 +40,7 @@ from domain.messages import (
     Amne,
     Arende,
     ArendeStatus,
+    ConversationEntry,
     Direction,
     Komplettering,
     MessageReference,
@@ -149,23 +150,23 @@ def arenden_for_certificate(session: Session, certificate_id: str) -> list[Arend
 
 def conversations(
     session: Session, certificate_ids: Collection[str], message_ids: Collection[str]
-) -> tuple[dict[str, Arende], dict[str, list[Arende]]]:
-    """What receiving messages checks against, read in one query.
+) -> tuple[dict[str, ConversationEntry], dict[str, list[ConversationEntry]]]:
+    """What receiving messages checks against, read in one query without the messages' content.
 
     Returns the messages stored under ``message_ids`` (in any certificate), by meddelande-id, and
     every message about each of ``certificate_ids``, in storage order (an empty list for one
     without messages).
     """
-    found = _select(
-        session,
+    rows = session.execute(
         _CONVERSATIONS,
         {"certificate_ids": sorted(certificate_ids), "message_ids": sorted(message_ids)},
-    )
-    by_certificate: dict[str, list[Arende]] = {certificate_id: [] for certificate_id in certificate_ids}
-    for arende in found:
-        if arende.certificate_id in by_certificate:
-            by_certificate[arende.certificate_id].append(arende)
-    stored = {arende.message_id: arende for arende in found if arende.message_id in message_ids}
+    ).all()
+    found = [_to_entry(row) for row in rows]
+    by_certificate: dict[str, list[ConversationEntry]] = {certificate_id: [] for certificate_id in certificate_ids}
+    for entry in found:
+        if entry.certificate_id in by_certificate:
+            by_certificate[entry.certificate_id].append(entry)
+    stored = {entry.message_id: entry for entry in found if entry.message_id in message_ids}
     return stored, by_certificate
 
 
@@ -231,12 +232,27 @@ def _messages_where(condition: ColumnElement[bool]) -> Select[Any]:
     return select(_ARENDE).where(condition).order_by(_ARENDE.c.id)
 
 
+_ENTRY_COLUMNS = (
+    _ARENDE.c.message_id,
+    _ARENDE.c.certificate_id,
+    _ARENDE.c.direction,
+    _ARENDE.c.status,
+    _ARENDE.c.amne,
+    _ARENDE.c.reminder_of,
+    _ARENDE.c.answer_to,
+    _ARENDE.c.answer_to_reference,
+    _ARENDE.c.content_hash,
+)
 # What receiving messages reads, built once (bound parameters): the hot path skips rebuilding it.
-_CONVERSATIONS = _messages_where(
-    or_(
-        _ARENDE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)),
-        _ARENDE.c.message_id.in_(bindparam("message_ids", expanding=True)),
+_CONVERSATIONS = (
+    select(*_ENTRY_COLUMNS)
+    .where(
+        or_(
+            _ARENDE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)),
+            _ARENDE.c.message_id.in_(bindparam("message_ids", expanding=True)),
+        )
     )
+    .order_by(_ARENDE.c.id)
 )
 
 
@@ -245,6 +261,19 @@ def _select(
 ) -> list[Arende]:
     # .all() fetches the rows in one call to the driver, where iterating would fetch them one by one.
     return [_to_arende(row) for row in session.execute(statement, params or {}).all()]
+
+
+def _to_entry(row: Any) -> ConversationEntry:
+    return ConversationEntry(
+        message_id=row.message_id,
+        certificate_id=row.certificate_id,
+        direction=row.direction,
+        status=row.status,
+        amne=row.amne,
+        reminder_of=row.reminder_of,
+        answer_to=MessageReference(row.answer_to, row.answer_to_reference) if row.answer_to else None,
+        content_hash=row.content_hash,
+    )
 
 
 def _to_arende(row: Any) -> Arende:

@@ -39,6 +39,7 @@ from domain.messages import (
     Amne,
     Arende,
     ArendeStatus,
+    ConversationEntry,
     Direction,
     IncomingMessage,
     fingerprint,
@@ -229,8 +230,8 @@ class Decision:
 def decide(
     deliveries: Sequence[Delivery],
     found: Mapping[str, Certificate],
-    stored: Mapping[str, Arende],
-    conversations: Mapping[str, list[Arende]],
+    stored: Mapping[str, ConversationEntry],
+    conversations: Mapping[str, Sequence[ConversationEntry]],
     now: datetime,
 ) -> Decision:
     """Decide each delivery in order, each seeing what the ones before it stored (module doc).
@@ -240,7 +241,7 @@ def decide(
     the last two are not changed.
     """
     decision = Decision()
-    known = dict(stored)
+    known: dict[str, ConversationEntry] = dict(stored)
     talks = {certificate_id: list(arenden) for certificate_id, arenden in conversations.items()}
     for delivery in deliveries:
         message = delivery.message
@@ -257,7 +258,7 @@ def decide(
         arende = _arende(message, now, fingerprint(message))
         if arende.is_answer and arende.answer_to is not None:
             decision.answered.append(arende.answer_to.message_id)
-            arenden = [_answered(a, arende.answer_to.message_id, now) for a in arenden]
+            arenden = [_answered(a, arende.answer_to.message_id) for a in arenden]
         arenden = [*arenden, arende]
         talks[certificate.id] = arenden
         known[arende.message_id] = arende
@@ -267,7 +268,7 @@ def decide(
     return decision
 
 
-def _repeated(message: IncomingMessage, stored: Arende) -> Outcome:
+def _repeated(message: IncomingMessage, stored: ConversationEntry) -> Outcome:
     if is_resend(message, stored):
         return MessageAccepted(already_received=True)
     return MessageRefused(
@@ -303,20 +304,17 @@ def _arende(message: IncomingMessage, now: datetime, digest: str) -> Arende:
     )
 
 
-def _answered(arende: Arende, question_id: str, now: datetime) -> Arende:
-    """``arende`` as ``store.messages.mark_answered`` leaves it, so the counts match the database."""
-    if arende.message_id != question_id:
-        return arende
-    status = (
-        ArendeStatus.ANSWERED if arende.status == ArendeStatus.OPEN else arende.status
-    )
-    return replace(arende, status=status, answered_at=now)
+def _answered(entry: ConversationEntry, question_id: str) -> ConversationEntry:
+    """``entry`` with the status ``store.messages.mark_answered`` leaves, so the counts match the database."""
+    if entry.message_id != question_id or entry.status != ArendeStatus.OPEN:
+        return entry
+    return replace(entry, status=ArendeStatus.ANSWERED)
 
 
 def _event(
     certificate: Certificate,
     arende: Arende,
-    arenden: list[Arende],
+    arenden: list[ConversationEntry],
     now: datetime,
     correlation_id: str,
 ) -> OutboxEvent:

@@ -119,3 +119,24 @@ def test_close_open_questions_closes_questions_only(session_factory: sessionmake
     }
     assert stored["done"].handled_at == AT and stored["fk-q-1"].handled_at == later
     assert other is not None and other.status is ArendeStatus.OPEN
+
+
+def test_conversations_read_entries_by_certificate_and_by_message_id(session_factory: sessionmaker[Session]) -> None:
+    """Each certificate's messages in order (empty when none), and any stored message under the given ids."""
+    question = make_arende(message_id="fk-q-1", content_hash="h1")
+    answer = make_arende(
+        message_id="care-a-1", direction=Direction.FROM_CARE, answer_to=MessageReference("fk-q-1", "r"),
+        kompletteringar=(),
+    )
+    elsewhere = make_arende(message_id="fk-q-9", certificate_id="another-certificate", content_hash="h9")
+    _add(session_factory, question, answer, elsewhere)
+    with transaction(session_factory) as session:
+        stored, by_certificate = messages.conversations(session, {CID, "no-messages"}, {"fk-q-9", "fk-new"})
+    assert [e.message_id for e in by_certificate[CID]] == ["fk-q-1", "care-a-1"]
+    assert by_certificate["no-messages"] == []
+    assert set(stored) == {"fk-q-9"} and stored["fk-q-9"].content_hash == "h9"
+    entry = by_certificate[CID][1]
+    assert (entry.direction, entry.status, entry.answer_to, entry.is_answer) == (
+        Direction.FROM_CARE, ArendeStatus.OPEN, MessageReference("fk-q-1", "r"), True,
+    )
+    assert "fk-q-9" not in {e.message_id for e in by_certificate[CID]}
