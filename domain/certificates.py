@@ -46,6 +46,25 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateHeader:
+    """What a message about a certificate is checked against and addressed by, without its content.
+
+    Receiving SendMessageToCare needs only these (``domain.message_checks`` and
+    ``domain.events.event_about``), so the store reads and locks just these columns there rather
+    than the whole certificate with its content. ``Certificate.header`` gives the same for a
+    certificate already read.
+    """
+
+    id: str
+    status: CertificateStatus
+    patient: PersonId
+    unit: HsaId
+    care_giver: HsaId
+    test_certificate: bool
+    is_signed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Certificate:
     """A stored certificate in any state; ``version`` grows by one with every stored change."""
 
@@ -86,6 +105,18 @@ class Certificate:
     def is_signed(self) -> bool:
         """Signed at some point: true for SIGNED and SENT, and for REVOKED after signing."""
         return self.signed_at is not None
+
+    @property
+    def header(self) -> CertificateHeader:
+        return CertificateHeader(
+            id=self.id,
+            status=self.status,
+            patient=self.patient.person_id,
+            unit=self.unit.hsa_id,
+            care_giver=self.care_giver.hsa_id,
+            test_certificate=self.test_certificate,
+            is_signed=self.is_signed,
+        )
 
 
 # --- JSON mapping ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.certificates import Certificate
+from domain.certificates import CertificateHeader
 from domain.values import EventCode, HsaId
 
 PAYLOAD_VERSION = 1
@@ -34,7 +34,7 @@ class OutboxEvent:
 
 
 def event_about(
-    certificate: Certificate,
+    certificate: CertificateHeader,
     code: EventCode,
     at: datetime,
     correlation_id: str,
@@ -50,8 +50,8 @@ def event_about(
         certificate_id=certificate.id,
         code=code,
         occurred_at=at,
-        unit=certificate.unit.hsa_id,
-        care_giver=certificate.care_giver.hsa_id,
+        unit=certificate.unit,
+        care_giver=certificate.care_giver,
         correlation_id=correlation_id,
         acting_user=acting_user,
         payload=payload if payload is not None else {},

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain import result_texts as texts
-from domain.certificates import Certificate
+from domain.certificates import CertificateHeader
 from domain.messages import (
     KNOWN_PARTS,
     Amne,
@@ -59,7 +59,7 @@ def is_resend(message: IncomingMessage, stored: ConversationEntry) -> bool:
 
 
 def check_message(
-    message: IncomingMessage, certificate: Certificate | None, arenden: Sequence[ConversationEntry]
+    message: IncomingMessage, certificate: CertificateHeader | None, arenden: Sequence[ConversationEntry]
 ) -> list[Problem]:
     """Every reason to refuse ``message`` about ``certificate`` (None: not held here) and its ``arenden``."""
     problems = _check_shape(message)
@@ -104,7 +104,7 @@ def _check_shape(message: IncomingMessage) -> list[Problem]:
 
 
 def _check_certificate(
-    message: IncomingMessage, certificate: Certificate
+    message: IncomingMessage, certificate: CertificateHeader
 ) -> list[Problem]:
     problems: list[Problem] = []
     fields = {"certificate_id": echo(certificate.id)}
@@ -112,7 +112,7 @@ def _check_certificate(
         problems.append(
             texts.MESSAGE_CERTIFICATE_NOT_SIGNED.problem(CERTIFICATE_ID_PATH, **fields)
         )
-    patient = certificate.patient.person_id
+    patient = certificate.patient
     if (
         message.person_id.strip() != patient.digits
         or message.person_id_root.strip() != patient.kind.value

@@ -38,7 +38,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from domain.certificates import Certificate, content_from_json, content_to_json
+from domain.certificates import (
+    Certificate,
+    CertificateHeader,
+    content_from_json,
+    content_to_json,
+)
 from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
@@ -146,12 +151,23 @@ _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam(
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
 # Several at once, in id order: rows are locked in the order the query returns them, so two
 # transactions locking overlapping sets cannot deadlock on each other.
-_SELECT_MANY = (
-    select(_CERTIFICATE)
-    .where(_CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)))
+_IN_IDS = _CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
+_SELECT_MANY = select(_CERTIFICATE).where(_IN_IDS)
+_LOCK_HEADERS = (
+    select(
+        _CERTIFICATE.c.certificate_id,
+        _CERTIFICATE.c.status,
+        _CERTIFICATE.c.patient_id_kind,
+        _CERTIFICATE.c.patient_id,
+        _CERTIFICATE.c.unit_hsa_id,
+        _CERTIFICATE.c.care_giver_hsa_id,
+        _CERTIFICATE.c.test_certificate,
+        _CERTIFICATE.c.signed_at,
+    )
+    .where(_IN_IDS)
     .order_by(_CERTIFICATE.c.certificate_id)
+    .with_for_update()
 )
-_SELECT_MANY_FOR_UPDATE = _SELECT_MANY.with_for_update()
 
 
 def add_certificate(session: Session, certificate: Certificate) -> None:
@@ -236,18 +252,36 @@ def get_certificate(
     return _to_certificate(row) if row is not None else None
 
 
-def certificates_by_id(
-    session: Session, ids: Collection[str], *, for_update: bool = False
-) -> dict[str, Certificate]:
-    """The stored certificates with these ids, in one query (a batch needs them all at once).
+def certificates_by_id(session: Session, ids: Collection[str]) -> dict[str, Certificate]:
+    """The stored certificates with these ids, in one query (a batch needs them all at once)."""
+    if not ids:
+        return {}
+    rows = session.execute(_SELECT_MANY, {"certificate_ids": sorted(ids)}).all()
+    return {row.certificate_id: _to_certificate(row) for row in rows}
 
-    ``for_update`` locks them as ``get_certificate`` does, in id order (see ``_SELECT_MANY``).
+
+def lock_headers(session: Session, ids: Collection[str]) -> dict[str, CertificateHeader]:
+    """Lock the stored certificates with these ids until the caller's transaction ends; return their headers.
+
+    As ``get_certificate(for_update=True)`` for several at once, in id order (``_LOCK_HEADERS``),
+    reading only the columns of a ``CertificateHeader``: receiving messages needs no more, and a
+    certificate's content can be large.
     """
     if not ids:
         return {}
-    query = _SELECT_MANY_FOR_UPDATE if for_update else _SELECT_MANY
-    rows = session.execute(query, {"certificate_ids": sorted(ids)}).all()
-    return {row.certificate_id: _to_certificate(row) for row in rows}
+    rows = session.execute(_LOCK_HEADERS, {"certificate_ids": sorted(ids)}).all()
+    return {
+        row.certificate_id: CertificateHeader(
+            id=row.certificate_id,
+            status=row.status,
+            patient=PersonId(row.patient_id_kind, row.patient_id),
+            unit=HsaId(row.unit_hsa_id),
+            care_giver=HsaId(row.care_giver_hsa_id),
+            test_certificate=row.test_certificate,
+            is_signed=row.signed_at is not None,
+        )
+        for row in rows
+    }
 
 
 def save_certificate(session: Session, certificate: Certificate, expected_version: int) -> None:

@@ -166,7 +166,7 @@ def _create(
         outbox.enqueue(
             session,
             event_about(
-                draft,
+                draft.header,
                 EventCode.SKAPAT,
                 now,
                 correlation_id,

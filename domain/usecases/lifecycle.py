@@ -99,7 +99,7 @@ class OperationContext:
 
 def certificate_event(ctx: OperationContext, certificate: Certificate, code: EventCode, payload: dict[str, Any]) -> OutboxEvent:
     """The status-update event of a user's operation: the user becomes ``hanteratAv``."""
-    return event_about(certificate, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
+    return event_about(certificate.header, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
 
 
 def run_operation(

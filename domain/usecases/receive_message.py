@@ -32,7 +32,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.orm import Session
 
-from domain.certificates import Certificate
+from domain.certificates import CertificateHeader
 from domain.events import OutboxEvent, event_about
 from domain.message_checks import check_message, is_resend
 from domain.messages import (
@@ -172,7 +172,7 @@ def receive_together(transaction: Transaction, clock: Clock, deliveries: Sequenc
     with transaction() as session:
         # The row locks order these messages with a revocation (which closes the questions) and with
         # other messages on the same certificates; what the messages are checked against is read after.
-        found = certificates.certificates_by_id(session, certificate_ids, for_update=True)
+        found = certificates.lock_headers(session, certificate_ids)
         stored, conversations = messages.conversations(
             session, certificate_ids, {delivery.message.message_id for delivery in deliveries}
         )
@@ -229,7 +229,7 @@ class Decision:
 
 def decide(
     deliveries: Sequence[Delivery],
-    found: Mapping[str, Certificate],
+    found: Mapping[str, CertificateHeader],
     stored: Mapping[str, ConversationEntry],
     conversations: Mapping[str, Sequence[ConversationEntry]],
     now: datetime,
@@ -312,7 +312,7 @@ def _answered(entry: ConversationEntry, question_id: str) -> ConversationEntry:
 
 
 def _event(
-    certificate: Certificate,
+    certificate: CertificateHeader,
     arende: Arende,
     arenden: list[ConversationEntry],
     now: datetime,

@@ -15,12 +15,19 @@ from store.certificates import (
     add_certificate,
     delete_certificate,
     get_certificate,
+    lock_headers,
     lock_stale_drafts,
     save_certificate,
 )
 from store.errors import Conflict
 from store.session import transaction
-from tests.builders import CARE_GIVER, CONTENT, make_draft, make_revoked_certificate
+from tests.builders import (
+    CARE_GIVER,
+    CONTENT,
+    make_draft,
+    make_revoked_certificate,
+    make_signed_certificate,
+)
 
 
 def test_draft_round_trips_every_field(session_factory: sessionmaker[Session]) -> None:
@@ -155,3 +162,17 @@ def test_lock_stale_drafts_locks_old_unsigned_drafts_once(session_factory: sessi
         "young-draft": (CertificateStatus.DRAFT, 1),
         "exact-draft": (CertificateStatus.DRAFT, 1),
     }
+
+
+def test_lock_headers_reads_what_the_whole_certificate_says(session_factory: sessionmaker[Session]) -> None:
+    """The narrow locking read agrees with Certificate.header, for a signed and an unsigned certificate."""
+    signed = replace(make_signed_certificate(), id="signed-1")
+    draft = replace(make_draft(), id="draft-1")
+    with transaction(session_factory) as session:
+        add_certificate(session, signed)
+        add_certificate(session, draft)
+    with transaction(session_factory) as session:
+        headers = lock_headers(session, {"draft-1", "signed-1", "missing"})
+        stored = {cid: get_certificate(session, cid) for cid in ("signed-1", "draft-1")}
+    assert headers == {cid: certificate.header for cid, certificate in stored.items() if certificate is not None}
+    assert headers["signed-1"].is_signed and not headers["draft-1"].is_signed

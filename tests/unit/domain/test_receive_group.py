@@ -46,7 +46,7 @@ def _answer(message_id: str) -> Delivery:
 
 
 def _decide(*deliveries: Delivery) -> Decision:
-    certificates = {CERTIFICATE.id: CERTIFICATE, OTHER.id: OTHER}
+    certificates = {CERTIFICATE.id: CERTIFICATE.header, OTHER.id: OTHER.header}
     conversations = {CERTIFICATE.id: [CARE_QUESTION], OTHER.id: []}
     return decide(deliveries, certificates, {}, conversations, NOW)
 
@@ -101,6 +101,6 @@ def test_a_refused_message_leaves_the_others_of_its_group_alone() -> None:
 
 def test_the_stored_conversation_is_not_changed() -> None:
     conversations = {CERTIFICATE.id: [CARE_QUESTION]}
-    decide([_answer("fk-a-1")], {CERTIFICATE.id: CERTIFICATE}, {}, conversations, NOW)
+    decide([_answer("fk-a-1")], {CERTIFICATE.id: CERTIFICATE.header}, {}, conversations, NOW)
     assert conversations == {CERTIFICATE.id: [CARE_QUESTION]}
     assert CARE_QUESTION.status is ArendeStatus.OPEN
