@@ -263,26 +263,27 @@ def _select(
     return [_to_arende(row) for row in session.execute(statement, params or {}).all()]
 
 
+def _entry_fields(row: Any) -> dict[str, Any]:
+    """The ``ConversationEntry`` fields of a row, which ``Arende`` shares."""
+    return {
+        "message_id": row.message_id,
+        "certificate_id": row.certificate_id,
+        "direction": row.direction,
+        "status": row.status,
+        "amne": row.amne,
+        "reminder_of": row.reminder_of,
+        "answer_to": MessageReference(row.answer_to, row.answer_to_reference) if row.answer_to else None,
+        "content_hash": row.content_hash,
+    }
+
+
 def _to_entry(row: Any) -> ConversationEntry:
-    return ConversationEntry(
-        message_id=row.message_id,
-        certificate_id=row.certificate_id,
-        direction=row.direction,
-        status=row.status,
-        amne=row.amne,
-        reminder_of=row.reminder_of,
-        answer_to=MessageReference(row.answer_to, row.answer_to_reference) if row.answer_to else None,
-        content_hash=row.content_hash,
-    )
+    return ConversationEntry(**_entry_fields(row))
 
 
 def _to_arende(row: Any) -> Arende:
     return Arende(
-        message_id=row.message_id,
-        certificate_id=row.certificate_id,
-        direction=row.direction,
-        status=row.status,
-        amne=row.amne,
+        **_entry_fields(row),
         text=row.text,
         sent_at=row.sent_at,
         received_at=row.received_at,
@@ -291,10 +292,6 @@ def _to_arende(row: Any) -> Arende:
         recipient=row.recipient,
         reference_id=row.reference_id,
         heading=row.heading,
-        reminder_of=row.reminder_of,
-        answer_to=MessageReference(row.answer_to, row.answer_to_reference)
-        if row.answer_to
-        else None,
         contact_info=tuple(row.contact_info),
         kompletteringar=tuple(
             Komplettering(k["question_id"], k["instance"], k["text"]) for k in row.kompletteringar
@@ -304,5 +301,4 @@ def _to_arende(row: Any) -> Arende:
         handled_at=row.handled_at,
         handled_by=HsaId(row.handled_by) if row.handled_by else None,
         author=HsaId(row.author) if row.author else None,
-        content_hash=row.content_hash,
     )

@@ -46,6 +46,20 @@ def _deliver_at_once(deps: receiving.ReceiveMessageDeps, named: dict[str, receiv
     )
 
 
+@pytest.fixture
+def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of the group being stored right now (in its first item), for transactions that fail on purpose."""
+    size = [0]
+    together = receiving.receive_together
+
+    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
+        size[0] = len(deliveries)
+        return together(run, clock, deliveries)
+
+    monkeypatch.setattr(receiving, "receive_together", sized)
+    return size
+
+
 def _deliveries() -> dict[str, receiving.Delivery]:
     named = {
         f"q-{n}": receiving.Delivery(
@@ -94,17 +108,11 @@ def test_concurrent_messages_through_the_group_committer(session_factory: sessio
 
 
 def test_a_refused_group_is_stored_one_message_at_a_time(
-    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    session_factory: sessionmaker[Session], group_size: list[int]
 ) -> None:
     """The first group's commit fails as a lost race would; its messages are then stored singly."""
     _store_certificates(session_factory)
-    group_size = [0]
     refused: list[int] = []
-    together = receiving.receive_together
-
-    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
-        group_size[0] = len(deliveries)
-        return together(run, clock, deliveries)
 
     @contextmanager
     def losing_first_group() -> Iterator[Session]:
@@ -114,7 +122,6 @@ def test_a_refused_group_is_stored_one_message_at_a_time(
                 refused.append(group_size[0])
                 raise Conflict("a racing delivery stored one of these first")
 
-    monkeypatch.setattr(receiving, "receive_together", sized)
     deps = receiving.ReceiveMessageDeps(
         losing_first_group, lambda: NOW, receiving.group_commit(losing_first_group, lambda: NOW)
     )
@@ -125,16 +132,10 @@ def test_a_refused_group_is_stored_one_message_at_a_time(
 
 
 def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothing(
-    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    session_factory: sessionmaker[Session], group_size: list[int]
 ) -> None:
     """Groups fail on a dropped connection, twice: each of their messages answers TECHNICAL_ERROR."""
     _store_certificates(session_factory)
-    group_size = [0]
-    together = receiving.receive_together
-
-    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
-        group_size[0] = len(deliveries)
-        return together(run, clock, deliveries)
 
     @contextmanager
     def dropping_groups() -> Iterator[Session]:
@@ -143,7 +144,6 @@ def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothi
         with transaction(session_factory) as session:
             yield session
 
-    monkeypatch.setattr(receiving, "receive_together", sized)
     deps = receiving.ReceiveMessageDeps(dropping_groups, lambda: NOW, receiving.group_commit(dropping_groups, lambda: NOW))
     named = {f"q-{n}": receiving.Delivery(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}") for n in range(12)}
     outcomes = _deliver_at_once(deps, named)
