@@ -317,6 +317,9 @@ def test_verification_while_sealers_commit_sees_one_state(session_factory: sessi
         target = sealed_rounds[0] + 5
         while (len(verdicts) < 30 or sealed_rounds[0] < target) and len(verdicts) < 2_000:
             verdicts.append(verify(session_factory, seal=False))
+            # SQLite's write lock is not fair: without a pause this loop can take it back every time
+            # and starve the sealing thread past its busy timeout on a loaded machine.
+            stop.wait(0.005)
     finally:
         stop.set()
         thread.join(60)
