@@ -109,7 +109,7 @@ def test_serve_runs_gunicorn_workers_with_demo_data(tmp_path: Path) -> None:
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {server.stderr.read() if server.poll() is not None else ''}")  # type: ignore[union-attr]
+                    raise AssertionError(f"serve did not come up: {server.stderr.read().decode(errors='replace') if server.poll() is not None else ''}")  # type: ignore[union-attr]
                 time.sleep(0.2)
         ready = json.loads(body)
         assert status == 200 and ready["directory"]["producedAt"] is not None

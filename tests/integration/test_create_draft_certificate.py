@@ -135,7 +135,9 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
     assert response.result.resultCode == "OK"
     assert response["intygs-id"].root == "SE2321000016-1000"
     certificate_id = response["intygs-id"].extension
-    assert not _response_schema().violations([], history.last_received["envelope"][0][0])
+    received = history.last_received
+    assert received is not None
+    assert not _response_schema().violations([], received["envelope"][0][0])
 
     with transaction(gateway.factory) as db:
         draft = certificates.get_certificate(db, certificate_id)

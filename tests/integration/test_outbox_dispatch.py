@@ -95,6 +95,7 @@ def test_every_answer_of_the_journal_has_its_effect_on_the_event(
             [attempt] = found.attempts
             assert attempt["url"] == url and attempt["at"] == clock(), mode
             if expected.schedule is not None:
+                assert expected.delay is not None, "a retry case names its first delay"
                 assert found.event["schedule_kind"] == expected.schedule, mode
                 assert found.event["next_attempt_at"] == clock() + expected.delay, mode
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def _billion_laughs() -> bytes:
 
 
 @pytest.fixture
-def listener() -> tuple[int, list[int]]:
+def listener() -> Iterator[tuple[int, list[int]]]:
     """A loopback listener that counts connections: proof that no parse fetches anything."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
