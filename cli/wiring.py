@@ -48,8 +48,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-
-
 def routing_today() -> date:
     """The calendar date routes and access rights are judged by: TAK's dates are Swedish dates."""
     return swedish_date(datetime.now(UTC))

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from types import FrameType
@@ -27,7 +27,7 @@ import structlog
 
 from cli.common import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
-from cli.wiring import certificate_types
+from cli.wiring import certificate_types, routing_today, utc_now
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
 from outbound.status_update import StatusUpdateSender, Timeouts, TlsConfig
@@ -45,10 +45,6 @@ from store.routing import StoreCatalogueProvider
 from store.session import make_engine, make_session_factory, transaction
 
 log = structlog.get_logger("cli.worker")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def register(subparsers: Any) -> None:
@@ -129,7 +125,7 @@ def scheduled_jobs(settings: Settings, factory: Any,
         ),
         ScheduledJob(
             "routing_check",
-            routing_check_job(partial(transaction, factory), catalogue, lambda: utc_now().date()),
+            routing_check_job(partial(transaction, factory), catalogue, routing_today),
             cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
         ),
     ]
