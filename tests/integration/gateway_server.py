@@ -9,15 +9,20 @@ from __future__ import annotations
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import requests
 from lxml import etree
 from sqlalchemy import func, select
+from zeep import Client
+from zeep import Settings as ZeepSettings
+from zeep.plugins import Plugin
+from zeep.transports import Transport
 
 from cli.serve import load_demo_directory
 from cli.settings import Settings
@@ -107,3 +112,21 @@ def running(deps: GatewayDeps, db_url: str) -> Iterator[Gateway]:
         finally:
             gateway.engine.dispose()
             deps.close()
+
+
+def plain_session() -> requests.Session:
+    """A requests session that ignores the environment (REQUESTS_CA_BUNDLE would replace verify)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def zeep_client(wsdl_url: str, session: requests.Session, plugins: Sequence[Plugin] = ()) -> Client:
+    """zeep as the end-to-end tests use it: built from a served ?wsdl, strict, with no DTDs or
+    entities, and bounded timeouts."""
+    return Client(
+        wsdl_url,
+        transport=Transport(session=session, timeout=10, operation_timeout=10),
+        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
+        plugins=list(plugins),
+    )

@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 import requests
 from zeep import Client
-from zeep import Settings as ZeepSettings
-from zeep.transports import Transport
 
 from cli.serve import load_demo_directory
 from cli.settings import Settings
@@ -27,7 +25,7 @@ from gateway import make_app
 from store import certificates, messages, outbox, pdl
 from store.migrate import upgrade
 from store.session import make_engine, make_session_factory, transaction
-from tests.integration.gateway_server import serving
+from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.send_message_to_care import zeep_arguments
 
 TOKEN = "lifecycle-test-token"
@@ -55,14 +53,8 @@ def gateway_url(db_url: str) -> Iterator[str]:
 
 
 def _zeep(url: str) -> tuple[Client, requests.Session]:
-    session = requests.Session()
-    session.trust_env = False
-    client = Client(
-        f"{url}?wsdl",
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
-        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
-    )
-    return client, session
+    session = plain_session()
+    return zeep_client(f"{url}?wsdl", session), session
 
 
 def _create_draft(base: str) -> str:

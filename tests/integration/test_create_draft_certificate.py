@@ -18,13 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import structlog
 from lxml import etree
-from zeep import Client
-from zeep import Settings as ZeepSettings
 from zeep.plugins import HistoryPlugin
-from zeep.transports import Transport
 
 from cli.settings import Settings
 from cli.wiring import gateway_deps
@@ -39,7 +35,9 @@ from tests.integration.gateway_server import (
     CREATE_DRAFT_PATH,
     Gateway,
     demo_gateway_deps,
+    plain_session,
     running,
+    zeep_client,
 )
 from tests.messages import create_draft_envelope, prefill_element
 
@@ -102,15 +100,9 @@ def _assert_refused(gateway: Gateway, body: bytes, text: texts.ResultText, **kwa
 
 def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: Gateway) -> None:
     """zeep built from ?wsdl gets OK with an id; draft, unit, SKAPAT event and PDL record are stored."""
-    session = requests.Session()
-    session.trust_env = False
+    session = plain_session()
     history = HistoryPlugin()
-    client = Client(
-        f"{gateway.url}{RIVTA_PATH}?wsdl",
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
-        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
-        plugins=[history],
-    )
+    client = zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history])
     response = client.service.CreateDraftCertificate(
         _soapheaders={"LogicalAddress": "SE2321000016-1000"},
         intyg={

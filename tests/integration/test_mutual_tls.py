@@ -18,10 +18,7 @@ from typing import Any
 import pytest
 import requests
 from lxml import etree
-from zeep import Client
-from zeep import Settings as ZeepSettings
 from zeep.exceptions import Fault
-from zeep.transports import Transport
 
 from cli.serve import load_demo_directory, with_peer_certificate
 from cli.settings import Settings
@@ -32,7 +29,7 @@ from gateway import make_app
 from routing.catalogue import AccessRight, Catalogue
 from routing.errors import CatalogueUnavailable
 from routing.provider import CatalogueProvider, StaticProvider
-from tests.integration.gateway_server import serving
+from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.integration.tls_server import serving_tls
 from tests.messages import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope
 from tests.pki import ALLOWED, REFUSED, Pki, build_pki
@@ -85,8 +82,7 @@ def _running(settings: Settings, tls: bool = True, catalogue: CatalogueProvider 
 
 
 def _session(pki: Pki, client: str | None) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise replace verify (python-stack.md)
+    session = plain_session()
     session.verify = pki.trusted_roots[0]
     if client is not None:
         session.cert = (pki.clients[client].cert, pki.clients[client].key)
@@ -94,11 +90,7 @@ def _session(pki: Pki, client: str | None) -> requests.Session:
 
 
 def _zeep(url: str, session: requests.Session) -> Any:
-    return Client(
-        f"{url}{RIVTA_PATH}?wsdl",
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
-        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
-    ).service
+    return zeep_client(f"{url}{RIVTA_PATH}?wsdl", session).service
 
 
 def _post(url: str, session: requests.Session, headers: dict[str, str] | None = None, **envelope: Any) -> tuple[int, etree._Element]:

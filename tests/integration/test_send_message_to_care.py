@@ -22,9 +22,7 @@ import requests
 import structlog
 from lxml import etree
 from zeep import Client
-from zeep import Settings as ZeepSettings
 from zeep.plugins import HistoryPlugin
-from zeep.transports import Transport
 
 from domain import result_texts as texts
 from domain.certificate_types import load_default_registry
@@ -42,7 +40,13 @@ from store.session import transaction
 from tests import send_message_to_care as smtc
 from tests.builders import make_signed_certificate
 from tests.concurrency import at_once
-from tests.integration.gateway_server import Gateway, demo_gateway_deps, running
+from tests.integration.gateway_server import (
+    Gateway,
+    demo_gateway_deps,
+    plain_session,
+    running,
+    zeep_client,
+)
 from tests.messages import create_draft_envelope
 
 SMTC_NS = smtc.SMTC_NS
@@ -127,16 +131,9 @@ def _assert_refused(gateway: Gateway, body: bytes, *expected: texts.ResultText) 
 
 
 def _zeep(gateway: Gateway) -> tuple[Client, HistoryPlugin, requests.Session]:
-    session = requests.Session()
-    session.trust_env = False
+    session = plain_session()
     history = HistoryPlugin()
-    client = Client(
-        f"{gateway.url}{RIVTA_PATH}?wsdl",
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
-        settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
-        plugins=[history],
-    )
-    return client, history, session
+    return zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history]), history, session
 
 
 def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gateway: Gateway) -> None:
