@@ -149,10 +149,10 @@ _CERTIFICATE = cast(Table, CertificateRow.__table__)
 # Built once (bound parameter): every message and lifecycle operation reads a certificate this way.
 _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam("certificate_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
-# Several at once, in id order: rows are locked in the order the query returns them, so two
-# transactions locking overlapping sets cannot deadlock on each other.
 _IN_IDS = _CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
 _SELECT_MANY = select(_CERTIFICATE).where(_IN_IDS)
+# Several locked at once, in id order: rows are locked in the order the query returns them, so two
+# transactions locking overlapping sets cannot deadlock on each other.
 _LOCK_HEADERS = (
     select(
         _CERTIFICATE.c.certificate_id,

@@ -1,9 +1,9 @@
 """Stored ärenden: questions, reminders and answers about certificates, and their kompletteringar.
 
 One ``arende`` row per message in either direction; the completion requests of a KOMPLT question
-(kompletteringar) are a JSON list in its row, in the order sent. Two unique constraints carry the contract's idempotency
-rules, so that they hold even when two deliveries race on PostgreSQL, where both may pass the use
-case's checks before either commits:
+(kompletteringar) are a JSON list in its row, in the order sent. Two unique constraints carry the
+contract's idempotency rules, so that they hold even when two deliveries race on PostgreSQL, where
+both may pass the use case's checks before either commits:
 
 * ``message_id`` (meddelande-id): a message is stored once; the loser's insert is a ``Conflict``;
 * ``answer_to`` (svarPa/meddelande-id): a question has at most one answer (NULLs, the questions and
