@@ -1,6 +1,6 @@
 """``intygsgateway certificate show|ready|sign|send|revoke|delete CERT_ID --user HSA_ID``.
 
-The same use cases as the operations API (``domain.usecases.lifecycle``): the user is checked
+The same use cases as the operations API (``usecases.lifecycle``): the user is checked
 against the directory, the event is queued with the user as ``hanteratAv`` and a PDL record is
 written, in one transaction. For an operator at the server; an editor front end uses the API.
 """
@@ -17,14 +17,14 @@ from cli.common import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
 from domain.certificates import Certificate, to_snapshot
 from domain.lifecycle import LifecycleRefused
-from domain.usecases import lifecycle
-from domain.usecases.lifecycle import (
+from domain.values import HsaId
+from gateway.internal_api.certificates import arende_json
+from usecases import lifecycle
+from usecases.lifecycle import (
     CertificateView,
     DependencyUnavailable,
     LifecycleDeps,
 )
-from domain.values import HsaId
-from gateway.internal_api.certificates import arende_json
 
 CORRELATION_PREFIX = "cli-"
 

@@ -17,16 +17,15 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cli.common import add_settings_options, settings_from, utc_time_argument
 from domain.pdl import PdlQuery, PdlRecord, as_plain
-from domain.usecases.pdl_log import verify_log
 from scheduler.pdl_retention import export_and_purge, retention_cutoff
 from store import pdl
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from usecases.pdl_log import verify_log
 
 #: The columns of a patient's extract, in reading order.
 EXTRACT_COLUMNS = (
@@ -90,7 +89,7 @@ def register(subparsers: Any) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     engine = make_engine(settings_from(args).database_url)
     try:
-        result = verify_log(partial(transaction, make_session_factory(engine)), seal=not args.no_seal)
+        result = verify_log(UnitOfWork(make_session_factory(engine)), seal=not args.no_seal)
     finally:
         engine.dispose()
     if result.broken is not None:

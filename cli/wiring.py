@@ -19,15 +19,8 @@ from domain.certificate_types import (
     load_default_registry,
 )
 from domain.directory import Directory
-from domain.directory_cache import CachedDirectory
 from domain.pdl import SystemIdentity
 from domain.store_log import StoreLogLimits
-from domain.usecases import receive_message as receiving
-from domain.usecases import store_log as storing
-from domain.usecases.create_draft import CreateDraftDeps, create_draft
-from domain.usecases.lifecycle import LifecycleDeps
-from domain.usecases.pdl_log import search_log, verify_log
-from domain.usecases.store_log import StoreLogDeps, Transaction, store_log
 from domain.values import swedish_date
 from gateway import GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
@@ -41,7 +34,14 @@ from store.directory import SqlDirectory, directory_produced_at
 from store.errors import DatabaseUnavailable
 from store.health import ping
 from store.routing import StoreCatalogueProvider
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from usecases import receive_message as receiving
+from usecases import store_log as storing
+from usecases.create_draft import CreateDraftDeps, create_draft
+from usecases.directory_cache import CachedDirectory
+from usecases.lifecycle import LifecycleDeps
+from usecases.pdl_log import search_log, verify_log
+from usecases.store_log import StoreLogDeps, store_log
 
 
 def utc_now() -> datetime:
@@ -81,7 +81,7 @@ def certificate_types(settings: Settings) -> CertificateTypeRegistry:
     return from_mapping(data)
 
 
-def store_log_deps(transaction: Transaction, settings: Settings) -> StoreLogDeps:
+def store_log_deps(transaction: UnitOfWork, settings: Settings) -> StoreLogDeps:
     """StoreLog with the limits from the settings and one group committer for this process."""
     limits = StoreLogLimits(
         max_entries=settings.storelog_max_entries,
@@ -90,12 +90,12 @@ def store_log_deps(transaction: Transaction, settings: Settings) -> StoreLogDeps
     return StoreLogDeps(transaction, utc_now, limits, storing.group_commit(transaction))
 
 
-def receive_message_deps(transaction: Transaction) -> receiving.ReceiveMessageDeps:
+def receive_message_deps(transaction: UnitOfWork) -> receiving.ReceiveMessageDeps:
     """SendMessageToCare with one group committer for this process."""
     return receiving.ReceiveMessageDeps(transaction, utc_now, receiving.group_commit(transaction, utc_now))
 
 
-def start_pdl_sealer(settings: Settings, transaction: Transaction) -> Callable[[], None]:
+def start_pdl_sealer(settings: Settings, transaction: UnitOfWork) -> Callable[[], None]:
     """Start this process's PDL sealer (unless ``pdl_seal_seconds`` is 0); return what stops it."""
     if settings.pdl_seal_seconds <= 0:
         return lambda: None
@@ -123,7 +123,7 @@ def gateway_deps(
     if settings.directory_cache_seconds > 0:
         directory = CachedDirectory(directory, settings.directory_cache_seconds, utc_now)
     create_deps = CreateDraftDeps(
-        transaction=partial(transaction, factory),
+        transaction=UnitOfWork(factory),
         directory=directory,
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
@@ -148,7 +148,7 @@ def gateway_deps(
         routing_ready, routing = routing_readiness(catalogue)
         return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing})
 
-    stop_sealer = start_pdl_sealer(settings, partial(transaction, factory))
+    stop_sealer = start_pdl_sealer(settings, UnitOfWork(factory))
 
     def close() -> None:
         stop_sealer()
@@ -156,8 +156,8 @@ def gateway_deps(
 
     return GatewayDeps(
         create_draft=partial(create_draft, create_deps),
-        send_message=partial(receiving.receive_message, receive_message_deps(partial(transaction, factory))),
-        store_log=partial(store_log, store_log_deps(partial(transaction, factory), settings)),
+        send_message=partial(receiving.receive_message, receive_message_deps(UnitOfWork(factory))),
+        store_log=partial(store_log, store_log_deps(UnitOfWork(factory), settings)),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
         close=close,
@@ -172,7 +172,7 @@ def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     deps = LifecycleDeps(
-        transaction=partial(transaction, factory),
+        transaction=UnitOfWork(factory),
         directory=SqlDirectory(factory),
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),

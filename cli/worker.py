@@ -42,7 +42,7 @@ from store.leader import LeaderLock
 from store.migrate import upgrade
 from store.outbox_worker import OutboxStore
 from store.routing import StoreCatalogueProvider
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory
 
 log = structlog.get_logger("cli.worker")
 
@@ -114,18 +114,18 @@ def scheduled_jobs(settings: Settings, factory: Any,
     return [
         ScheduledJob(
             "lock_stale_drafts",
-            partial(lock_stale_drafts, partial(transaction, factory), utc_now),
+            partial(lock_stale_drafts, UnitOfWork(factory), utc_now),
             seconds=LOCK_EVERY_SECONDS,
         ),
         ScheduledJob(
             "pdl_retention",
-            partial(retention_job, partial(transaction, factory), utc_now, settings.pdl_retention_years,
+            partial(retention_job, UnitOfWork(factory), utc_now, settings.pdl_retention_years,
                     Path(settings.pdl_export_dir)),
             cron={"hour": 3, "minute": 15},  # daily, at night (UTC)
         ),
         ScheduledJob(
             "routing_check",
-            routing_check_job(partial(transaction, factory), catalogue, routing_today),
+            routing_check_job(UnitOfWork(factory), catalogue, routing_today),
             cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
         ),
     ]
@@ -144,7 +144,7 @@ def build_worker(settings: Settings, threads: int | None = None) -> Worker:
     dispatcher = Dispatcher(OutboxStore(factory), sender, catalogue, certificate_types(settings), config, utc_now)
     runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, factory, catalogue))
 
-    sealer = PdlSealer(partial(transaction, factory), settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
+    sealer = PdlSealer(UnitOfWork(factory), settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
 
     def close() -> None:
         sender.close()

@@ -118,7 +118,7 @@ def has_care_assignment(user: Personnel, unit_id: HsaId, units: Mapping[HsaId, U
     """Whether ``user`` holds a care-and-treatment assignment covering ``unit_id`` (see ``_covers``).
 
     ``units`` must hold the unit, the user's assignment units and their ancestors
-    (``domain.usecases.acting_user.units_around`` fetches exactly those).
+    (``usecases.acting_user.units_around`` fetches exactly those).
     """
     purpose = CARE_AND_TREATMENT.casefold()
     return any(

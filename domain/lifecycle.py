@@ -11,7 +11,7 @@ States and transitions (``docs/lifecycle.md`` has the table)::
 Each function takes the certificate and what the decision needs (the acting user's role, the
 certificate type, the time) and returns the changed certificate, with ``version`` one higher and
 ``updated_at`` set, or raises ``LifecycleRefused``. Nothing here reads the directory or the database:
-``domain.usecases.lifecycle`` fetches, calls these, and stores the result with its event in one
+``usecases.lifecycle`` fetches, calls these, and stores the result with its event in one
 transaction.
 
 Choices (Webcert does the same unless said otherwise):
@@ -62,7 +62,7 @@ class Action(StrEnum):
     DELETE = "DELETE"
     LOCK = "LOCK"
     COPY = "COPY"
-    # Ärenden (domain.usecases.questions): care answers, closes or asks.
+    # Ärenden (usecases.questions): care answers, closes or asks.
     ANSWER_QUESTION = "ANSWER_QUESTION"
     HANDLE_QUESTION = "HANDLE_QUESTION"
     ASK_QUESTION = "ASK_QUESTION"

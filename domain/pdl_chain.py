@@ -27,13 +27,12 @@ anyone with write access to the database.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-
-from cryptography.hazmat.primitives import hashes
 
 from domain.pdl import PdlRecord
 
@@ -85,9 +84,7 @@ def canonical(record: PdlRecord) -> bytes:
 
 
 def _sha256(data: bytes) -> str:
-    digest = hashes.Hash(hashes.SHA256())
-    digest.update(data)
-    return digest.finalize().hex()
+    return hashlib.sha256(data).hexdigest()
 
 
 def content_digest(record: PdlRecord) -> str:

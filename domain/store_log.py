@@ -8,7 +8,7 @@ entry. The checks:
 * at most ``max_entries`` entries per call (the schema sets no bound; one call is one transaction);
 * required ids and texts not blank once trimmed (the schema lets an empty string through);
 * ``logId`` unique within the call (uniqueness against stored entries needs the store and is
-  checked by the use case, see ``domain.usecases.store_log``);
+  checked by the use case, see ``usecases.store_log``);
 * a patient id whose root names a personnummer or samordningsnummer is a valid one of that kind
   (``domain.personnummer``); other roots (reserve numbers, local ids) are taken as sent;
 * ``startDate`` readable and not later than now plus the clock-skew allowance. A ``startDate``

@@ -27,9 +27,6 @@ from domain.drafts import NewDraftRequest
 from domain.messages import IncomingMessage
 from domain.result_texts import TOO_LARGE
 from domain.store_log import LogEntry
-from domain.usecases.create_draft import DraftCreated, DraftRefused
-from domain.usecases.receive_message import MessageAccepted, MessageRefused
-from domain.usecases.store_log import LogRefused, LogStored
 from gateway.access import ACCESS_CONTROL_OFF, ACCESS_KEY, AccessControl
 from gateway.correlation import HEADER as CORRELATION_HEADER
 from gateway.correlation import correlation_id
@@ -48,6 +45,9 @@ from gateway.soap import (
 )
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
+from usecases.create_draft import DraftCreated, DraftRefused
+from usecases.receive_message import MessageAccepted, MessageRefused
+from usecases.store_log import LogRefused, LogStored
 
 XSD_ROOT = Path(__file__).resolve().parent.parent / "xsd"
 CERTIFICATE_INTERACTIONS = XSD_ROOT / "clinicalprocess-healthcond-certificate" / "interactions"

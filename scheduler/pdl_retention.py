@@ -32,8 +32,8 @@ import structlog
 
 from domain.pdl import as_plain
 from domain.pdl_chain import ChainedRecord
-from domain.usecases.pdl_log import seal_all
 from store import pdl
+from usecases.pdl_log import seal_all
 
 
 @dataclass(frozen=True, slots=True)

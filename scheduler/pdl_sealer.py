@@ -2,7 +2,7 @@
 
 Business transactions insert their PDL records unsealed and without a lock (``store.pdl``), so they
 commit side by side; this thread seals them a moment later, about once a ``every_seconds``, in
-batches until none is pending (``domain.usecases.pdl_log.seal_all``). Every gateway process and
+batches until none is pending (``usecases.pdl_log.seal_all``). Every gateway process and
 the worker run one: on PostgreSQL a sealer that finds the chain's head locked by another simply
 skips its turn, on SQLite the write lock serialises them, so any number of sealers keep one chain.
 
@@ -23,8 +23,8 @@ from typing import Any
 
 import structlog
 
-from domain.usecases.pdl_log import seal_all
 from store.errors import DatabaseUnavailable
+from usecases.pdl_log import seal_all
 
 log = structlog.get_logger("scheduler.pdl_sealer")
 STOP_TIMEOUT_S = 10.0

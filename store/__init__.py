@@ -39,7 +39,7 @@ from store.directory import (
 from store.errors import Conflict, DatabaseUnavailable, DirectoryImportError, StoreError
 from store.health import ping
 from store.outbox import OutboxStatus, StoredEvent
-from store.session import make_engine, make_session_factory, transaction
+from store.session import Tx, UnitOfWork, make_engine, make_session_factory, transaction
 from store.units import IntegratedUnit
 
 __all__ = [
@@ -52,6 +52,8 @@ __all__ = [
     "SqlDirectory",
     "StoreError",
     "StoredEvent",
+    "Tx",
+    "UnitOfWork",
     "certificates",
     "directory",
     "directory_produced_at",

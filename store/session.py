@@ -14,15 +14,16 @@ One URL picks the database:
   ``connect_timeout`` makes a dead server answer within seconds rather than after the kernel's TCP
   timeout.
 
-``transaction(factory)`` is the unit of work (``sessionmaker.begin()``: commit on success, roll back on
-any exception) and translates driver failures into ``store.errors``, once, so that no caller has to
-know SQLAlchemy's exception tree.
+``UnitOfWork`` is the unit of work (``sessionmaker.begin()``: commit on success, roll back on any
+exception) and translates driver failures into ``store.errors``, once, so that no caller has to know
+SQLAlchemy's exception tree. The layers above hold a ``UnitOfWork`` and pass the ``Tx`` it yields to
+the store's query functions without looking inside: they never import SQLAlchemy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -36,6 +37,10 @@ from store.errors import Conflict, DatabaseUnavailable
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_S = 1800  # below common firewall and pooler idle timeouts
 POSTGRES_CONNECT_TIMEOUT_S = 3  # libpq treats anything below 2 as 2
+
+#: An open transaction, as the store's query functions take it. Above ``store`` it is opaque: a use
+#: case receives it from its ``UnitOfWork`` and hands it on, and never calls it.
+Tx = Session
 
 
 def make_engine(url: str) -> Engine:
@@ -144,3 +149,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """
     with translate_errors(), factory.begin() as session:
         yield session
+
+
+class UnitOfWork:
+    """Opens transactions on one database: ``with uow() as tx:`` commits on success, rolls back on error.
+
+    The one handle the use cases, the scheduler's jobs and the commands are given to reach the
+    database. Calling it gives ``transaction(factory)``'s context manager.
+    """
+
+    __slots__ = ("factory",)
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def __call__(self) -> AbstractContextManager[Tx]:
+        return transaction(self.factory)

@@ -1,7 +1,7 @@
 """Operations API routes for certificates and their questions (ärenden).
 
 Each route reads the acting user from ``X-Acting-User`` and calls one use case from
-``domain.usecases.lifecycle`` or ``domain.usecases.questions``; the use case checks the user
+``usecases.lifecycle`` or ``usecases.questions``; the use case checks the user
 against the directory, writes the event and the PDL record. A ``LifecycleRefused`` becomes a JSON
 error whose ``code`` is the refusal reason, with the action, status and role as fields; the HTTP
 status follows ``STATUS_OF`` (400 bad input, 403 who you are, 404 what you named, 409 the
@@ -19,9 +19,9 @@ from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
 from domain.messages import Amne, Arende
 from domain.question_counts import question_counts, to_payload
-from domain.usecases import lifecycle, questions
-from domain.usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 from gateway.internal_api import ApiError, Request, Response, Route
+from usecases import lifecycle, questions
+from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 
 R = RefusalReason
 STATUS_OF: dict[RefusalReason, int] = {

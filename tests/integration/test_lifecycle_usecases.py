@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,13 +21,13 @@ from domain.directory import DirectoryUnavailable, Unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.messages import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.pdl import SystemIdentity
-from domain.usecases import lifecycle
-from domain.usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 from domain.values import CertificateStatus, EventCode, HsaId
 from store import certificates, messages, outbox, pdl
 from store.directory import SqlDirectory
-from store.session import transaction
+from store.session import UnitOfWork
 from tests.builders import CONTENT, make_draft, make_operable_draft
+from usecases import lifecycle
+from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 
 S = CertificateStatus
 START = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
@@ -50,7 +49,7 @@ def deps(db_url: str, session_factory: sessionmaker[Session]) -> Iterator[Lifecy
     load_demo_directory(db_url)
     ids = iter(f"copy-{n}" for n in range(100))
     yield LifecycleDeps(
-        transaction=partial(transaction, session_factory),
+        transaction=UnitOfWork(session_factory),
         directory=SqlDirectory(session_factory),
         registry=load_default_registry(),
         system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.values import CertificateStatus
 from scheduler.locking import lock_age, lock_stale_drafts
 from store.certificates import add_certificate, get_certificate
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from tests.builders import make_operable_draft
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
@@ -28,7 +28,7 @@ def _store(session_factory: sessionmaker[Session], ages: dict[str, timedelta]) -
 def test_job_locks_drafts_older_than_fourteen_days_once(session_factory: sessionmaker[Session]) -> None:
     """Past the age: locked and reported; younger: left; a second run: nothing."""
     _store(session_factory, {"old": lock_age + timedelta(minutes=1), "young": lock_age - timedelta(minutes=1)})
-    run = partial(lock_stale_drafts, partial(transaction, session_factory))
+    run = partial(lock_stale_drafts, UnitOfWork(session_factory))
     assert run(lambda: NOW) == ["old"]
     assert run(lambda: NOW) == []
     with transaction(session_factory) as session:
@@ -41,7 +41,7 @@ def test_job_compares_in_utc_whatever_the_clock_zone(session_factory: sessionmak
     """A clock in Stockholm time gives the same instant, so the same drafts lock."""
     _store(session_factory, {"edge": lock_age + timedelta(seconds=30)})
     stockholm = NOW.astimezone(ZoneInfo("Europe/Stockholm"))
-    assert lock_stale_drafts(partial(transaction, session_factory), lambda: stockholm) == ["edge"]
+    assert lock_stale_drafts(UnitOfWork(session_factory), lambda: stockholm) == ["edge"]
 
 
 @pytest.mark.postgres
@@ -58,7 +58,7 @@ def test_two_concurrent_runs_lock_each_draft_once(session_factory: sessionmaker[
         return NOW
 
     def run() -> None:
-        results.append(lock_stale_drafts(partial(transaction, session_factory), clock))
+        results.append(lock_stale_drafts(UnitOfWork(session_factory), clock))
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for thread in threads:

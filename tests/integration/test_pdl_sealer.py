@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from functools import partial
 
 import pytest
 import structlog
@@ -18,7 +17,7 @@ from cli.worker import build_worker
 from scheduler.pdl_sealer import PdlSealer
 from store import pdl
 from store.errors import DatabaseUnavailable
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from tests.integration.store.test_pdl_chain import record, verify
 
 WAIT_S = 20.0
@@ -45,7 +44,7 @@ def _sealer_threads() -> int:
 
 def test_sealer_thread_seals_committed_records(session_factory: sessionmaker[Session]) -> None:
     """Records committed while the thread runs are sealed by it, without anyone else sealing."""
-    sealer = PdlSealer(partial(transaction, session_factory), 0.05)
+    sealer = PdlSealer(UnitOfWork(session_factory), 0.05)
     sealer.start()
     try:
         _append(session_factory, 3)

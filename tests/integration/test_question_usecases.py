@@ -13,8 +13,6 @@ import pytest
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.messages import Amne, ArendeStatus, Direction, MessageReference
 from domain.question_counts import Counts, QuestionCounts, from_payload
-from domain.usecases import questions
-from domain.usecases.lifecycle import LifecycleDeps
 from domain.values import CertificateStatus, EventCode, HsaId
 from store import messages, outbox
 from tests.builders import make_arende, make_signed_certificate
@@ -26,6 +24,8 @@ from tests.integration.test_lifecycle_usecases import (
     _store,
     deps,
 )
+from usecases import questions
+from usecases.lifecycle import LifecycleDeps
 
 __all__ = ["deps"]  # the fixture, re-exported for pytest
 

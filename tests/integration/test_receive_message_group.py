@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.messages import Amne, Direction, MessageReference
-from domain.usecases import receive_message as receiving
-from domain.usecases.receive_message import MessageAccepted, MessageRefused
 from domain.values import EventCode
 from store import certificates, messages, outbox
 from store.errors import Conflict, DatabaseUnavailable
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 from tests.concurrency import at_once
+from usecases import receive_message as receiving
+from usecases.receive_message import MessageAccepted, MessageRefused
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 CERTIFICATES = [replace(make_signed_certificate(), id=f"group-cert-{n}") for n in range(4)]
@@ -100,7 +100,7 @@ def _check_outcomes(outcomes: dict[str, object]) -> None:
 
 def test_concurrent_messages_through_the_group_committer(session_factory: sessionmaker[Session]) -> None:
     _store_certificates(session_factory)
-    run = partial(transaction, session_factory)
+    run = UnitOfWork(session_factory)
     deps = receiving.ReceiveMessageDeps(run, lambda: NOW, receiving.group_commit(run, lambda: NOW))
     outcomes = _deliver_at_once(deps, _deliveries())
     _check_outcomes(outcomes)
@@ -170,7 +170,7 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
     )
     question = make_incoming_message(certificate, message_id="fk-q-1")
     outcomes = receiving.receive_together(
-        partial(transaction, session_factory), lambda: NOW,
+        UnitOfWork(session_factory), lambda: NOW,
         [receiving.Delivery(question, "c1"), receiving.Delivery(answer, "c2")],
     )
     assert outcomes == [MessageAccepted(), MessageAccepted()]

@@ -30,13 +30,11 @@ from domain.certificates import Certificate
 from domain.messages import Amne, ArendeStatus, Direction
 from domain.pdl import SystemIdentity
 from domain.question_counts import Counts, QuestionCounts, from_payload
-from domain.usecases import lifecycle, questions
-from domain.usecases.lifecycle import LifecycleDeps
 from domain.values import CertificateStatus, EventCode, HsaId
 from gateway.validation import schema_for_wsdl
 from store import certificates, messages, outbox
 from store.directory import SqlDirectory
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from tests import send_message_to_care as smtc
 from tests.builders import make_signed_certificate
 from tests.concurrency import at_once
@@ -48,6 +46,8 @@ from tests.integration.gateway_server import (
     zeep_client,
 )
 from tests.messages import create_draft_envelope
+from usecases import lifecycle, questions
+from usecases.lifecycle import LifecycleDeps
 
 SMTC_NS = smtc.SMTC_NS
 CORE_NS = "urn:riv:clinicalprocess:healthcond:certificate:3"
@@ -70,7 +70,7 @@ def gateway(db_url: str) -> Iterator[Gateway]:
 
 def _lifecycle_deps(gateway: Gateway) -> LifecycleDeps:
     return LifecycleDeps(
-        transaction=partial(transaction, gateway.factory),
+        transaction=UnitOfWork(gateway.factory),
         directory=SqlDirectory(gateway.factory),
         registry=load_default_registry(),
         system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),

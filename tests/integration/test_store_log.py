@@ -14,7 +14,6 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,15 @@ from zeep.transports import Transport
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from domain.pdl import PdlQuery
-from domain.usecases.pdl_log import verify_log
 from gateway import make_app
 from gateway.validation import schema_for_wsdl
 from store import pdl
 from store.migrate import upgrade
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from tests import store_log_messages as s
 from tests.integration.gateway_server import serving
 from tests.messages import LOG_NS, SLR_NS
+from usecases.pdl_log import verify_log
 
 PATHS = ("/informationsecurity/auditing/log/StoreLog/2/rivtabp21", "/informationsecurity/auditing/log/StoreLog/v2/rivtabp21")
 OFFICIAL_WSDL = "informationsecurity-auditing-log/schemas/interactions/StoreLogInteraction/StoreLogInteraction_2.0_RIVTABP21.wsdl"
@@ -67,7 +66,7 @@ class StoreLogGateway:
 
     def verify(self) -> pdl.Verification:
         """Seal what the gateway's sealer has not sealed yet, then verify the chain."""
-        return verify_log(partial(transaction, self.factory))
+        return verify_log(UnitOfWork(self.factory))
 
 
 def _assert_official(answer: etree._Element) -> None:

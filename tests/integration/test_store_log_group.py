@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.store_log.v2.request import read_entries
-from domain.usecases.pdl_log import verify_log
-from domain.usecases.store_log import (
+from store.session import UnitOfWork
+from tests import store_log_messages as s
+from tests.concurrency import at_once
+from usecases.pdl_log import verify_log
+from usecases.store_log import (
     Call,
     LogRefused,
     LogStored,
@@ -19,13 +22,10 @@ from domain.usecases.store_log import (
     group_commit,
     store_log,
 )
-from store.session import transaction
-from tests import store_log_messages as s
-from tests.concurrency import at_once
 
 
 def _deps(factory: sessionmaker[Session]) -> StoreLogDeps:
-    run = partial(transaction, factory)
+    run = UnitOfWork(factory)
     return StoreLogDeps(run, lambda: datetime(2026, 11, 21, 12, 0, tzinfo=UTC), group=group_commit(run))
 
 
@@ -42,7 +42,7 @@ def test_concurrent_calls_each_get_their_own_outcome(session_factory: sessionmak
     )
     reused = store_log(deps, read_entries(s.store_log_body(s.entry("shared-entry", activity_type="Skriva"))), "x")
     assert isinstance(reused, LogRefused)
-    result = verify_log(partial(transaction, session_factory))
+    result = verify_log(UnitOfWork(session_factory))
     assert result.broken is None and result.checked == 14 * 5 + 1
 
 

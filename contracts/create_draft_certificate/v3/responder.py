@@ -16,7 +16,7 @@ from contracts.create_draft_certificate.v3.response import (
 from contracts.ns import CREATE_DRAFT_V3, qname
 from domain.drafts import NewDraftRequest
 from domain.result_texts import Problem, result_for
-from domain.usecases.create_draft import DraftCreated, DraftRefused
+from usecases.create_draft import DraftCreated, DraftRefused
 
 
 class CreateDraftResponder:

@@ -12,12 +12,12 @@ from contracts.send_message_to_care.v2.request import read_request
 from contracts.send_message_to_care.v2.response import RESPONSE_TAG, write_result
 from domain.messages import IncomingMessage
 from domain.result_texts import Problem, result_for
-from domain.usecases.receive_message import (
+from domain.values import ResultCode
+from usecases.receive_message import (
     ALREADY_RECEIVED,
     MessageAccepted,
     MessageRefused,
 )
-from domain.values import ResultCode
 
 
 class SendMessageResponder:

@@ -27,8 +27,8 @@ from contracts.ns import AUDITING_LOG, STORE_LOG_V2, qname
 from contracts.store_log.v2.request import read_entries
 from domain.result_texts import Problem, result_for
 from domain.store_log import LogEntry, repeated_info
-from domain.usecases.store_log import LogRefused, LogStored
 from domain.values import ErrorId
+from usecases.store_log import LogRefused, LogStored
 
 RESPONSE_TAG = qname(STORE_LOG_V2, "StoreLogResponse")
 

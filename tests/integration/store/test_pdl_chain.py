@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli import main
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
 from domain.pdl_chain import SEAL_GRACE, BreakKind, link_hash
-from domain.usecases.pdl_log import seal_all, verify_log
 from store import pdl
 from store.migrate import make_config
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from usecases.pdl_log import seal_all, verify_log
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -57,12 +56,12 @@ def fill(factory: sessionmaker[Session], count: int = 5) -> None:
 
 def seal_everything(factory: sessionmaker[Session]) -> int:
     """Seal everything committed, as ``pdl verify`` does before it walks the chain."""
-    return seal_all(partial(transaction, factory), wait=True)
+    return seal_all(UnitOfWork(factory), wait=True)
 
 
 def verify(factory: sessionmaker[Session], seal: bool = True) -> pdl.Verification:
     """Seal what is pending (unless ``seal`` is off), then verify."""
-    return verify_log(partial(transaction, factory), seal=seal)
+    return verify_log(UnitOfWork(factory), seal=seal)
 
 
 def _sql(engine: Engine, *statements: str) -> None:
@@ -229,13 +228,13 @@ WRITER = textwrap.dedent(
     from datetime import UTC, datetime
     from functools import partial
     from domain.pdl import PdlRecord
-    from domain.usecases.pdl_log import seal_all
+    from usecases.pdl_log import seal_all
     from scheduler.pdl_sealer import PdlSealer
     from store import pdl
-    from store.session import make_engine, make_session_factory, transaction
+    from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 
     url, name, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    run = partial(transaction, make_session_factory(make_engine(url)))
+    run = UnitOfWork(make_session_factory(make_engine(url)))
     sealer = PdlSealer(run, 0.005)  # this process's background sealer, as in the gateway
     sealer.start()
     sealed = 0
@@ -275,7 +274,7 @@ def test_two_sealers_at_once_never_fork_the_chain(session_factory: sessionmaker[
     """Two threads seal the same 600 pending records in small batches, each queueing for the head: each record is sealed once, in one chain."""
     with transaction(session_factory) as session:
         pdl.append_all(session, [record(n) for n in range(600)])
-    run = partial(transaction, session_factory)
+    run = UnitOfWork(session_factory)
     counts: list[int] = []
     start = threading.Barrier(2)
 
@@ -299,7 +298,7 @@ def test_verification_while_sealers_commit_sees_one_state(session_factory: sessi
     Verification goes on until the thread has sealed several more rounds after the first verdict
     (bounded), so the verdicts really interleave with sealing however the threads are scheduled.
     """
-    run = partial(transaction, session_factory)
+    run = UnitOfWork(session_factory)
     stop = threading.Event()
     sealed_rounds = [0]
 

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from domain.pdl import PdlQuery
 from domain.pdl_chain import GENESIS, ChainedRecord, Link, verify
 from scheduler.pdl_retention import export_and_purge, retention_cutoff, retention_job
 from store import pdl
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from tests.integration.store.test_pdl_chain import record, seal_everything
 from tests.integration.store.test_pdl_chain import verify as verify_stored
 
@@ -49,7 +48,7 @@ def test_purge_exports_the_old_prefix_and_the_kept_chain_verifies(session_factor
     """Before 2015: the 2010 and 2011 records go (exported with links); 2025 and the late 2012 stay."""
     fill_years(session_factory)
     export = tmp_path / "archive.jsonl"
-    report = export_and_purge(partial(transaction, session_factory), _at(2015), export, NOW)
+    report = export_and_purge(UnitOfWork(session_factory), _at(2015), export, NOW)
     assert (report.purged, report.anchor_seq) == (2, 2)
     lines = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
     assert [line["log_id"] for line in lines] == ["log-1", "log-2"]
@@ -63,7 +62,7 @@ def test_exported_segment_verifies_on_its_own(session_factory: sessionmaker[Sess
     """The archive holds each record's link: it verifies from genesis to the anchor."""
     fill_years(session_factory)
     export = tmp_path / "archive.jsonl"
-    report = export_and_purge(partial(transaction, session_factory), _at(2015), export, NOW)
+    report = export_and_purge(UnitOfWork(session_factory), _at(2015), export, NOW)
     with transaction(session_factory) as session:
         anchor = pdl.latest_anchor(session)
     chained = []
@@ -95,7 +94,7 @@ def test_purge_takes_only_sealed_records(session_factory: sessionmaker[Session])
 def test_nothing_old_enough_purges_nothing(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
     """When the first record is still within the period, nothing is written or deleted."""
     fill_years(session_factory)
-    report = export_and_purge(partial(transaction, session_factory), _at(2009), tmp_path / "x.jsonl", NOW)
+    report = export_and_purge(UnitOfWork(session_factory), _at(2009), tmp_path / "x.jsonl", NOW)
     assert report == type(report)(0, None, None)
     assert not (tmp_path / "x.jsonl").exists()
 
@@ -106,7 +105,7 @@ def test_failed_export_deletes_nothing(session_factory: sessionmaker[Session], t
     existing = tmp_path / "archive.jsonl"
     existing.write_text("earlier archive\n", encoding="utf-8")
     with pytest.raises(FileExistsError):
-        export_and_purge(partial(transaction, session_factory), _at(2015), existing, NOW)
+        export_and_purge(UnitOfWork(session_factory), _at(2015), existing, NOW)
     assert verify_stored(session_factory).checked == 4
     assert existing.read_text(encoding="utf-8") == "earlier archive\n"
 
@@ -115,7 +114,7 @@ def test_retention_job_purges_what_is_older_than_the_period(session_factory: ses
     """With 10 years from 2026-11-21, the 2010 and 2011 records go; the export is named for the run."""
     fill_years(session_factory)
     with structlog.testing.capture_logs() as logs:
-        report = retention_job(partial(transaction, session_factory), lambda: NOW, 10, tmp_path / "exports")
+        report = retention_job(UnitOfWork(session_factory), lambda: NOW, 10, tmp_path / "exports")
     assert report.purged == 2
     assert [(e["event"], e["purged"], e["anchor_seq"]) for e in logs] == [("pdl_retention_run", 2, 2)]
     assert report.export == tmp_path / "exports" / "pdl-20261121T120000Z.jsonl"

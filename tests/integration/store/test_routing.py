@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +15,7 @@ from routing.content import CatalogueContent, right_key, route_key
 from scheduler.routing_check import routing_check_job
 from store import routing as store
 from store.errors import Conflict
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from store.units import register_integrated_unit
 
 NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
@@ -193,7 +192,7 @@ def test_daily_routing_check_job_logs_each_finding(session_factory: sessionmaker
         for unit in ("SE-U2", "SE-LONELY"):
             register_integrated_unit(session, HsaId(unit), HsaId("SE-CG"), NOW)
     provider = store.StoreCatalogueProvider(session_factory, lambda: NOW)
-    job = routing_check_job(partial(transaction, session_factory), provider, lambda: TODAY)
+    job = routing_check_job(UnitOfWork(session_factory), provider, lambda: TODAY)
     with capture_logs() as logs:
         findings = job()
     assert [(f.subject, f.code) for f in findings] == [("SE-LONELY", "VP004")]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.directory import DirectoryUnavailable, Unit
-from domain.directory_cache import CachedDirectory
 from domain.values import HsaId
+from usecases.directory_cache import CachedDirectory
 
 UNIT = Unit(HsaId("SE1-1000"), "Enheten", HsaId("SE1-0001"))
 

@@ -8,8 +8,8 @@ from functools import partial
 
 import pytest
 
-from domain.usecases.group_commit import GroupCommit
 from tests.concurrency import at_once
+from usecases.group_commit import GroupCommit
 
 
 def test_waiting_jobs_share_a_group_and_each_gets_its_own_outcome() -> None:

@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from domain import result_texts as texts
 from domain.certificates import Certificate
 from domain.messages import Amne, ArendeStatus, Direction, MessageReference
-from domain.usecases.receive_message import (
+from domain.values import EventCode
+from tests.builders import make_arende, make_incoming_message, make_signed_certificate
+from usecases.receive_message import (
     Decision,
     Delivery,
     MessageAccepted,
     MessageRefused,
     decide,
 )
-from domain.values import EventCode
-from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 CERTIFICATE = make_signed_certificate()

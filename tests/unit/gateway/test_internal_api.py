@@ -13,11 +13,11 @@ import pytest
 from domain.certificate_types import load_default_registry
 from domain.lifecycle import RefusalReason
 from domain.pdl import SystemIdentity
-from domain.usecases.lifecycle import LifecycleDeps
 from gateway.internal_api import PREFIX, ApiError, InternalApi, Request, Response, Route
 from gateway.internal_api.certificates import STATUS_OF
 from gateway.internal_api.certificates import routes as certificate_routes
 from store.errors import DatabaseUnavailable
+from usecases.lifecycle import LifecycleDeps
 
 TOKEN = "s3cret-token"
 

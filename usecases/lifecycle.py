@@ -21,13 +21,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.orm import Session
 
 from domain import lifecycle
 from domain.certificate_types import CertificateType, CertificateTypeRegistry
@@ -38,13 +36,13 @@ from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.messages import Arende
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
-from domain.usecases.acting_user import ActingUser, acting_user
-from domain.usecases.pdl_log import record_certificate_access
 from domain.values import EventCode, HsaId
-from store import certificates, messages, outbox
+from store import Tx, UnitOfWork, certificates, messages, outbox
 from store.errors import Conflict, DatabaseUnavailable
+from usecases.acting_user import ActingUser, acting_user
+from usecases.pdl_log import record_certificate_access
 
-log = structlog.get_logger("domain.lifecycle")
+log = structlog.get_logger("usecases.lifecycle")
 
 EVENTS_AND_ACTIVITIES: dict[Action, tuple[EventCode | None, Activity]] = {
     Action.READ: (None, Activity.READ),
@@ -70,7 +68,7 @@ class DependencyUnavailable(Exception):
 class LifecycleDeps:
     """What the certificate operations need from the outside world."""
 
-    transaction: Callable[[], AbstractContextManager[Session]]
+    transaction: UnitOfWork
     directory: Directory
     registry: CertificateTypeRegistry
     system: SystemIdentity
@@ -90,7 +88,7 @@ class CertificateView:
 class OperationContext:
     """One operation in progress: its session, time, acting user and the certificate as read."""
 
-    session: Session
+    session: Tx
     now: datetime
     user: ActingUser
     certificate: Certificate

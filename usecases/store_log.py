@@ -15,24 +15,20 @@ transaction, one multi-row INSERT and one commit for several calls, each still a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
-from sqlalchemy.orm import Session
 
 from domain.pdl import PdlRecord
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, STORELOG_LOG_ID_REUSED, Problem
 from domain.store_log import LogEntry, StoreLogLimits, check_entries, entry_problem
-from domain.usecases.group_commit import GroupCommit
-from store import pdl
+from store import UnitOfWork, pdl
 from store.errors import Conflict, DatabaseUnavailable
+from usecases.group_commit import GroupCommit
 
-log = structlog.get_logger("domain.store_log")
+log = structlog.get_logger("usecases.store_log")
 
-
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +39,7 @@ class StoreLogDeps:
     this process's ``group_commit`` so that concurrent calls share transactions.
     """
 
-    transaction: Transaction
+    transaction: UnitOfWork
     clock: Callable[[], datetime]
     limits: StoreLogLimits = field(default_factory=StoreLogLimits)
     group: GroupCommit[Call, LogStored | LogRefused] | None = None
@@ -122,7 +118,7 @@ def decide(calls: Sequence[Call], stored: dict[str, list[PdlRecord]]) -> tuple[l
     return outcomes, new
 
 
-def store_group(transaction: Transaction, calls: Sequence[Call], look_up: bool = True) -> list[LogStored | LogRefused]:
+def store_group(transaction: UnitOfWork, calls: Sequence[Call], look_up: bool = True) -> list[LogStored | LogRefused]:
     """Decide and store ``calls`` in one transaction; each accepted call's records are appended whole.
 
     With ``look_up=False`` the stored logIds are not read first: the unique index on ``log_id``
@@ -137,7 +133,7 @@ def store_group(transaction: Transaction, calls: Sequence[Call], look_up: bool =
     return outcomes
 
 
-def store_each(transaction: Transaction, calls: Sequence[Call]) -> list[LogStored | LogRefused]:
+def store_each(transaction: UnitOfWork, calls: Sequence[Call]) -> list[LogStored | LogRefused]:
     """Store each call in its own transaction; a lost race on a logId is retried once, an outage answered."""
     outcomes: list[LogStored | LogRefused] = []
     for call in calls:
@@ -153,8 +149,8 @@ def store_each(transaction: Transaction, calls: Sequence[Call]) -> list[LogStore
     return outcomes
 
 
-def group_commit(transaction: Transaction, max_records: int = 5000, wait_seconds: float = 30.0) -> GroupCommit[Call, LogStored | LogRefused]:
-    """This process's committer for StoreLog calls (``domain.usecases.group_commit``).
+def group_commit(transaction: UnitOfWork, max_records: int = 5000, wait_seconds: float = 30.0) -> GroupCommit[Call, LogStored | LogRefused]:
+    """This process's committer for StoreLog calls (``usecases.group_commit``).
 
     Appending takes no lock (records are sealed into the chain after commit), but a transaction per
     call still costs a commit, with its round trips, for every call. A group of calls is stored with

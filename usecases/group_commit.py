@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 
 import structlog
 
-log = structlog.get_logger("domain.group_commit")
+log = structlog.get_logger("usecases.group_commit")
 
 J = TypeVar("J")
 O = TypeVar("O")

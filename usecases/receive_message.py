@@ -25,12 +25,10 @@ same message, SMTC-ANSWER-EXISTS for a second answer).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
-from sqlalchemy.orm import Session
 
 from domain.certificates import CertificateHeader
 from domain.events import OutboxEvent, event_about
@@ -46,17 +44,16 @@ from domain.messages import (
 )
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
-from domain.usecases.group_commit import GroupCommit
 from domain.values import EventCode, PersonId, PersonIdKind
-from store import certificates, messages, outbox
+from store import UnitOfWork, certificates, messages, outbox
 from store.errors import Conflict, DatabaseUnavailable
+from usecases.group_commit import GroupCommit
 
-log = structlog.get_logger("domain.receive_message")
+log = structlog.get_logger("usecases.receive_message")
 
 #: The INFO text for a message received before (Webcert's wording).
 ALREADY_RECEIVED = "This message has already been received."
 
-Transaction = Callable[[], AbstractContextManager[Session]]
 Clock = Callable[[], datetime]
 
 
@@ -95,7 +92,7 @@ class ReceiveMessageDeps:
     passes this process's ``group_commit`` so that concurrent messages share transactions.
     """
 
-    transaction: Transaction
+    transaction: UnitOfWork
     clock: Clock
     group: GroupCommit[Delivery, Outcome] | None = None
 
@@ -109,9 +106,9 @@ def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlat
 
 
 def group_commit(
-    transaction: Transaction, clock: Clock, max_messages: int = 64, wait_seconds: float = 30.0
+    transaction: UnitOfWork, clock: Clock, max_messages: int = 64, wait_seconds: float = 30.0
 ) -> GroupCommit[Delivery, Outcome]:
-    """This process's group committer for received messages (``domain.usecases.group_commit``).
+    """This process's group committer for received messages (``usecases.group_commit``).
 
     A group of up to ``max_messages`` is stored in one transaction (``receive_together``). If
     another process won a race on one of its meddelande-ids or questions, its messages are stored
@@ -143,7 +140,7 @@ def group_commit(
     )
 
 
-def receive_each(transaction: Transaction, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
     """Store each message in its own transaction; a lost race is run once more, an outage answered."""
     outcomes: list[Outcome] = []
     for delivery in deliveries:
@@ -160,7 +157,7 @@ def receive_each(transaction: Transaction, clock: Clock, deliveries: Sequence[De
     return outcomes
 
 
-def receive_together(transaction: Transaction, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
     """Check and store ``deliveries`` in one transaction; one outcome per delivery, in order.
 
     Raises:

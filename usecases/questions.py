@@ -1,7 +1,7 @@
 """Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question.
 
 The operations API calls these for a user of a certificate editor. Each runs through the lifecycle
-operations' own unit of work and dependencies (``domain.usecases.lifecycle.run_operation``, ``LifecycleDeps``):
+operations' own unit of work and dependencies (``usecases.lifecycle.run_operation``, ``LifecycleDeps``):
 the acting user is checked against the directory, the certificate is read with a row lock (so a
 revocation, which closes the questions, and these never interleave), then the step here applies its
 rule, stores, queues the status-update event with the user as ``hanteratAv`` and the question counts
@@ -31,14 +31,14 @@ from domain.messages import (
 )
 from domain.pdl import Activity
 from domain.question_counts import question_counts, to_payload
-from domain.usecases import lifecycle as operations
-from domain.usecases.lifecycle import (
+from domain.values import CertificateStatus, EventCode, HsaId
+from store import messages, outbox
+from usecases import lifecycle as operations
+from usecases.lifecycle import (
     LifecycleDeps,
     OperationContext,
 )
-from domain.usecases.pdl_log import record_certificate_access
-from domain.values import CertificateStatus, EventCode, HsaId
-from store import messages, outbox
+from usecases.pdl_log import record_certificate_access
 
 #: What care may ask the recipient about (completion requests and reminders are the recipient's).
 CARE_AMNEN = frozenset({Amne.KONTKT, Amne.AVSTMN, Amne.OVRIGT})

@@ -8,23 +8,17 @@ thread, the operations API, the retention job and the command line call these.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
-
-from sqlalchemy.orm import Session
 
 from domain.certificates import Certificate
 from domain.pdl import Activity, PdlQuery, PdlRecord, SystemIdentity, certificate_access
 from domain.pdl_chain import Verification
 from domain.values import HsaId
-from store import pdl
-
-Transaction = Callable[[], AbstractContextManager[Session]]
+from store import Tx, UnitOfWork, pdl
 
 
 def record_certificate_access(
-    session: Session,
+    session: Tx,
     system: SystemIdentity,
     certificate: Certificate,
     user: HsaId,
@@ -53,13 +47,13 @@ def record_certificate_access(
     )
 
 
-def search_log(transaction: Transaction, query: PdlQuery) -> list[PdlRecord]:
+def search_log(transaction: UnitOfWork, query: PdlQuery) -> list[PdlRecord]:
     """The records matching ``query``, oldest first (see ``store.pdl.search``)."""
     with transaction() as session:
         return pdl.search(session, query)
 
 
-def seal_all(transaction: Transaction, wait: bool = False, batch: int = pdl.SEAL_BATCH, max_rounds: int = 1000) -> int:
+def seal_all(transaction: UnitOfWork, wait: bool = False, batch: int = pdl.SEAL_BATCH, max_rounds: int = 1000) -> int:
     """Seal committed records in transactions of up to ``batch`` until none is left; return how many.
 
     Without ``wait`` it gives up its turn when another sealer holds the chain's head (that one
@@ -76,7 +70,7 @@ def seal_all(transaction: Transaction, wait: bool = False, batch: int = pdl.SEAL
     return sealed
 
 
-def verify_log(transaction: Transaction, seal: bool = True) -> Verification:
+def verify_log(transaction: UnitOfWork, seal: bool = True) -> Verification:
     """Seal what is pending (unless ``seal`` is off), then walk the chain from the retention anchor to the head."""
     if seal:
         seal_all(transaction, wait=True)

@@ -12,12 +12,10 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy.orm import Session
 
 from domain.certificate_types import CertificateTypeRegistry
 from domain.certificates import Certificate
@@ -29,13 +27,13 @@ from domain.pdl import Activity, SystemIdentity
 from domain.personnummer import parse_person_id
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.roles import role_of
-from domain.usecases.acting_user import units_around
-from domain.usecases.pdl_log import record_certificate_access
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import certificates, outbox, units
+from store import UnitOfWork, certificates, outbox, units
 from store.errors import DatabaseUnavailable
+from usecases.acting_user import units_around
+from usecases.pdl_log import record_certificate_access
 
-log = structlog.get_logger("domain.create_draft")
+log = structlog.get_logger("usecases.create_draft")
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
@@ -71,7 +69,7 @@ class RecentlyRegistered:
 class CreateDraftDeps:
     """What creating a draft needs from the outside world."""
 
-    transaction: Callable[[], AbstractContextManager[Session]]
+    transaction: UnitOfWork
     directory: Directory
     registry: CertificateTypeRegistry
     system: SystemIdentity
