@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.validation import schema_for_wsdl
-from gateway.xmlparse import parse_xml, split_envelope
+from contracts.xmlparse import parse_xml, split_envelope
 
 WSDL = Path(os.environ["BASELINE_WSDL"])
 RESPONSE = os.environ.get("BASELINE_RESPONSE", "<ok>OK</ok>").encode()

@@ -28,7 +28,7 @@ from bench._load import (
     run_load,
 )
 from gateway.app import CERTIFICATE_INTERACTIONS
-from tests.messages import create_draft_envelope
+from tests.envelopes import create_draft_envelope
 
 WSDL = CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction" / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
 PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"

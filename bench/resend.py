@@ -13,7 +13,7 @@ Without ``--db`` a throw-away PostgreSQL cluster is started. The run:
    ``--workers`` ``intygsgateway worker`` processes with ``--threads`` sender threads each;
 3. measures until the outbox is empty: time to empty from the workers' start (start-up included),
    and the drain rate from the first delivery to the last;
-4. baseline, same run, same simulator: the same number of bare calls (zeep's transport posting one
+4. baseline, same run, same simulator: the same number of bare calls (the same HTTP sender posting one
    prebuilt status update, no database, no claiming) from the same number of processes and threads.
 
 Duplicates (an event received more than once) are counted by the simulator.
@@ -46,7 +46,8 @@ from sqlalchemy import func, insert, select, text
 from bench._load import bench_database, free_port, stop, wait_until_up
 from contracts.certificate_status_update.v3.request import build_status_update
 from domain.values import EventCode, HsaId
-from outbound.status_update import StatusUpdateSender, Timeouts
+from outbound import HttpSender, Timeouts
+from outbound.status_update import status_update_call
 from store.certificates import add_certificate
 from store.migrate import upgrade
 from store.outbox import OutboxRow, OutboxStatus
@@ -149,7 +150,8 @@ def drain(db: str, base: str, events: int, workers: int, threads: int, batch: in
 
 
 def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
-    sender = StatusUpdateSender(None, Timeouts(3.0, 20.0), lambda: datetime.now(UTC), pool_size=threads)
+    sender = HttpSender(None, lambda: datetime.now(UTC), pool_size=threads)
+    timeouts = Timeouts(3.0, 20.0)
     share = [calls // threads + (1 if n < calls % threads else 0) for n in range(threads)]
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
@@ -159,7 +161,7 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
         message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
                                                                  datetime.now(UTC), make_draft().unit))
         for _ in range(count):
-            outcome = sender.send(url, "SE2321000016-1003", message, "bench").outcome.value
+            outcome = sender.send(status_update_call(url, "SE2321000016-1003", message, "bench"), timeouts).outcome.value
             with lock:
                 outcomes[outcome] += 1
 
@@ -225,7 +227,7 @@ def main() -> None:
     print(f"{'':28}{'events/s':>10}{'seconds':>10}")
     print(f"{'outbox drain':28}{rate:10.0f}{draining:10.1f}")
     print(f"{'time to empty (with start)':28}{args.events / to_empty:10.0f}{to_empty:10.1f}")
-    print(f"{'baseline: bare zeep calls':28}{bare_rate:10.0f}{bare:10.1f}")
+    print(f"{'baseline: bare HTTP calls':28}{bare_rate:10.0f}{bare:10.1f}")
     print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"received {received['received']}, distinct events {received['distinct_events']}, "

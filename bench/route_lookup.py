@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from routing import CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3 as NS
+from contracts.ns import STATUS_UPDATE_V3 as NS
 from routing import Catalogue, Route
 
 TODAY = date(2026, 11, 21)

@@ -31,7 +31,7 @@ from bench._load import (
     run_load,
 )
 from gateway.app import XSD_ROOT
-from tests.store_log_messages import entry, store_log_envelope
+from tests.store_log_envelopes import entry, store_log_envelope
 
 WSDL = XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl"
 PATH = "/informationsecurity/auditing/log/StoreLog/2/rivtabp21"

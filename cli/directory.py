@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contracts.errors import XmlRefused
+
 from cli.common import add_settings_options, settings_from
 from contracts.hsa_units_file import read_hsa_units
-from contracts.xmlread import UnreadableXml
 from domain.directory_import import (
     DirectoryDocument,
     DirectoryFormatError,
@@ -83,7 +84,7 @@ def run_import(args: argparse.Namespace) -> int:
             data: Any = None
         else:
             data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnreadableXml) as exc:
+    except (OSError, json.JSONDecodeError, XmlRefused) as exc:
         print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     upgrade(settings.database_url)

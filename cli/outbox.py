@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +25,8 @@ from domain.resend_request import (
     ResendSelection,
 )
 from domain.values import HsaId
-from store.outbox_report import EventReport, OutboxSummary, event_report, outbox_summary
-from store.resend import preview, resend
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.outbox import OutboxOperations, report_json, summary_json
 
 
 def register(subparsers: Any) -> None:
@@ -79,11 +77,11 @@ def register(subparsers: Any) -> None:
 
 
 @contextmanager
-def _factory(args: argparse.Namespace) -> Iterator[Any]:
-    """A session factory on the command's database, disposed afterwards."""
+def _operations(args: argparse.Namespace) -> Iterator[OutboxOperations]:
+    """The outbox use cases on the command's database, disposed afterwards."""
     engine = make_engine(settings_from(args).database_url)
     try:
-        yield make_session_factory(engine)
+        yield OutboxOperations(UnitOfWork(make_session_factory(engine)), lambda: datetime.now(UTC))
     finally:
         engine.dispose()
 
@@ -98,56 +96,9 @@ def _age(since: datetime | None, now: datetime) -> str:
     return f"{days}d{hours:02d}h{minutes:02d}m" if days else f"{hours}h{minutes:02d}m{seconds:02d}s"
 
 
-def summary_json(summary: OutboxSummary, now: datetime) -> dict[str, Any]:
-    """``outbox status`` as JSON (the CLI's --json and the operations API)."""
-    oldest = summary.oldest_pending
-    return {
-        "counts": summary.counts,
-        "oldestPending": oldest.isoformat() if oldest else None,
-        "oldestPendingSeconds": int((now - oldest).total_seconds()) if oldest else None,
-        "units": [{"unit": u.unit, "pending": u.pending, "failed": u.failed,
-                   "oldestPending": u.oldest_pending.isoformat() if u.oldest_pending else None}
-                  for u in summary.units],
-        "outcomes": [{"outcome": o.outcome, "pending": o.pending, "failed": o.failed} for o in summary.outcomes],
-    }
-
-
-def report_json(report: EventReport) -> dict[str, Any]:
-    """``outbox show`` as JSON: times as ISO 8601, enums as their values."""
-    def plain(row: dict[str, Any]) -> dict[str, Any]:
-        return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in row.items()}
-    return {"event": plain(report.event), "attempts": [plain(attempt) for attempt in report.attempts]}
-
-
-def outbox_operations(transaction: Callable[[], AbstractContextManager[Any]], clock: Callable[[], datetime]
-                      ) -> tuple[Callable[[], dict[str, Any]], Callable[[int], dict[str, Any] | None],
-                                 Callable[[ResendSelection], list[dict[str, Any]]],
-                                 Callable[[ResendSelection, str, str, int], dict[str, Any]]]:
-    """The store side of the operations API's outbox routes (``gateway.internal_api.outbox``)."""
-    def status() -> dict[str, Any]:
-        with transaction() as session:
-            return summary_json(outbox_summary(session), clock())
-
-    def event(event_id: int) -> dict[str, Any] | None:
-        with transaction() as session:
-            found = event_report(session, event_id)
-        return report_json(found) if found is not None else None
-
-    def counts(selection: ResendSelection) -> list[dict[str, Any]]:
-        with transaction() as session:
-            return [asdict(line) for line in preview(session, selection)]
-
-    def again(selection: ResendSelection, by: str, reason: str, cap: int) -> dict[str, Any]:
-        with transaction() as session:
-            return asdict(resend(session, selection, clock(), by, reason, cap))
-
-    return status, event, counts, again
-
-
 def run_status(args: argparse.Namespace) -> int:
-    with _factory(args) as factory, transaction(factory) as session:
-        summary = outbox_summary(session)
-    now = datetime.now(UTC)
+    with _operations(args) as outbox:
+        summary, now = outbox.summary(), outbox.now()
     if args.json:
         print(json.dumps(summary_json(summary, now), indent=2))
         return 0
@@ -166,8 +117,8 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    with _factory(args) as factory, transaction(factory) as session:
-        report = event_report(session, args.event_id)
+    with _operations(args) as outbox:
+        report = outbox.event(args.event_id)
     if report is None:
         print(f"intygsgateway: no outbox event {args.event_id}")
         return 1
@@ -201,17 +152,16 @@ def _selection(args: argparse.Namespace) -> ResendSelection:
 
 
 def run_resend(args: argparse.Namespace) -> int:
-    with _factory(args) as factory:
-        return _resend(args, factory)
+    with _operations(args) as outbox:
+        return _resend(args, outbox)
 
 
-def _resend(args: argparse.Namespace, factory: Any) -> int:
+def _resend(args: argparse.Namespace, outbox: OutboxOperations) -> int:
     selection = _selection(args)
     by = args.by or getpass.getuser()
     try:
         if args.dry_run:
-            with transaction(factory) as session:
-                counts = preview(session, selection)
+            counts = outbox.preview(selection)
             print(f"  {'UNIT':<32} {'STATUS':<10} {'COUNT':>8}")
             for line in counts:
                 note = "  (already pending: left alone)" if line.status == "PENDING" else ""
@@ -220,8 +170,7 @@ def _resend(args: argparse.Namespace, factory: Any) -> int:
             over = f"  over the cap of {args.max}: raise --max to go ahead" if selected > args.max else ""
             print(f"would resend {selected} event(s){over}")
             return 0
-        with transaction(factory) as session:
-            result = resend(session, selection, datetime.now(UTC), by, args.reason, args.max)
+        result = outbox.resend(selection, by, args.reason, args.max)
     except ResendRefused as refused:
         if refused.reason is RefusalReason.NO_CRITERIA:
             print("intygsgateway: resend needs at least one of --event, --certificate, --unit, --care-giver, "

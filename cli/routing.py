@@ -25,8 +25,8 @@ import structlog
 from cli.common import add_settings_options, settings_from
 from cli.routing_output import print_plan, print_rows
 from cli.settings import Settings
+from contracts.ns import STATUS_UPDATE_V3
 from routing import (
-    CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3,
     AccessRight,
     Route,
     RoutingError,
@@ -42,10 +42,10 @@ from routing.formats import (
     parse_json,
     rows_as_csv,
 )
-from routing.report import check_catalogue
 from store import routing as store
 from store.migrate import upgrade
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.routing_check import check_routes
 
 
 def register(subparsers: Any) -> None:
@@ -146,14 +146,19 @@ def _access_options(parser: argparse.ArgumentParser) -> None:
 # -- plumbing ---------------------------------------------------------------------------------------
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Any]:
+def _database(settings: Settings) -> Iterator[UnitOfWork]:
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        with transaction(make_session_factory(engine)) as session:
-            yield session
+        yield UnitOfWork(make_session_factory(engine))
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Any]:
+    with _database(settings) as uow, uow() as session:
+        yield session
 
 
 def _today(args: argparse.Namespace) -> date:
@@ -172,7 +177,7 @@ def _apply(args: argparse.Namespace, settings: Settings,
         plan: ChangePlan = plan_change(
             before, change(before), on=_today(args), max_shrink=max_shrink, force=getattr(args, "force", False),
             read_findings=read.findings if read else (),
-            known_contracts=(*before.all_contracts(), CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3))
+            known_contracts=(*before.all_contracts(), STATUS_UPDATE_V3))
         print_plan(plan, getattr(args, "show", 20), read.format if read else None)
         if not plan.allowed:
             print(f"intygsgateway: refused ({plan.refusal}): {plan.reason}", file=sys.stderr)
@@ -350,10 +355,10 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    with _session(settings) as session:
-        catalogue = store.load_catalogue(session)
-        units = [unit for unit, _care_giver, _first_seen in store.integrated_units(session)]
-    findings = check_catalogue(catalogue, units, _today(args), args.days)
+    with _database(settings) as uow:
+        with uow() as session:
+            catalogue = store.load_catalogue(session)
+        units, findings = check_routes(uow, catalogue, STATUS_UPDATE_V3, _today(args), args.days)
     if args.json:
         print(json.dumps([{"kind": f.kind.value, "subject": f.subject, "code": f.code, "detail": f.detail}
                           for f in findings], indent=2, ensure_ascii=False))

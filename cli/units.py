@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any
 
 from cli.common import add_settings_options, settings_from
+from contracts.ns import STATUS_UPDATE_V3
 from domain.values import HsaId
-from routing import CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3, Catalogue, RoutingError
+from routing import Catalogue, RoutingError
 from routing.catalogue import normalise
 from store import routing as store
 from store.migrate import upgrade
@@ -70,7 +71,7 @@ def _ancestors(catalogue: Catalogue, hsa_id: str) -> list[str]:
 def _contracts(catalogue: Catalogue) -> list[str]:
     named = {normalise(c): c for c in (*(r.contract for r in catalogue.routes()),
                                          *(r.contract for r in catalogue.rights()))}
-    named.setdefault(normalise(CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3), CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3)
+    named.setdefault(normalise(STATUS_UPDATE_V3), STATUS_UPDATE_V3)
     return sorted(named.values(), key=normalise)
 
 

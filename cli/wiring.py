@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from cli.access import access_control
-from cli.outbox import outbox_operations
 from cli.settings import Settings
 from cli.tls import Expiry, certificate_report, own_certificates
+from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import (
     CertificateTypeRegistry,
     from_mapping,
@@ -28,18 +28,19 @@ from gateway.internal_api.certificates import routes as certificate_routes
 from gateway.internal_api.outbox import routes as outbox_routes
 from gateway.internal_api.pdl import routes as pdl_routes
 from routing import CatalogueUnavailable, IntegrationWatch
-from routing.provider import CatalogueProvider
+from routing.provider import CatalogueProvider, RefreshingProvider
 from scheduler.pdl_sealer import PdlSealer
 from store.directory import SqlDirectory, directory_produced_at
 from store.errors import DatabaseUnavailable
 from store.health import ping
-from store.routing import StoreCatalogueProvider
+from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases import receive_message as receiving
 from usecases import store_log as storing
 from usecases.create_draft import CreateDraftDeps, create_draft
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
+from usecases.outbox import OutboxOperations
 from usecases.pdl_log import search_log, verify_log
 from usecases.store_log import StoreLogDeps, store_log
 
@@ -65,12 +66,17 @@ def routing_readiness(provider: CatalogueProvider) -> tuple[bool, dict[str, Any]
         return False, {"version": None, "error": str(error)}
     report: dict[str, Any] = {"version": catalogue.version, "routes": catalogue.route_count,
                               "rights": catalogue.right_count, "loadedAt": catalogue.built_at.isoformat()}
-    if isinstance(provider, StoreCatalogueProvider):
+    if isinstance(provider, RefreshingProvider):
         status = provider.status()
         report["error"] = status.error
         report["publishedAt"] = status.published_at.isoformat() if status.published_at else None
         report["ageSeconds"] = int((utc_now() - status.published_at).total_seconds()) if status.published_at else None
     return True, report
+
+
+def catalogue_provider(settings: Settings, uow: UnitOfWork) -> RefreshingProvider:
+    """This process's routing catalogue snapshot, reloaded from the database when a new version is published."""
+    return RefreshingProvider(StoreCatalogueSource(uow), utc_now, settings.routing_check_seconds)
 
 
 def certificate_types(settings: Settings) -> CertificateTypeRegistry:
@@ -118,7 +124,7 @@ def gateway_deps(
     """
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
-    catalogue = catalogue or StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
+    catalogue = catalogue or catalogue_provider(settings, UnitOfWork(factory))
     directory = directory or SqlDirectory(factory)
     if settings.directory_cache_seconds > 0:
         directory = CachedDirectory(directory, settings.directory_cache_seconds, utc_now)
@@ -129,7 +135,7 @@ def gateway_deps(
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
         validation_persons=frozenset(settings.validation_persons),
-        on_unit_registered=IntegrationWatch(catalogue, routing_today).unit_seen,
+        on_unit_registered=IntegrationWatch(catalogue, STATUS_UPDATE_V3, routing_today).unit_seen,
     )
 
     def readiness() -> Readiness:
@@ -198,7 +204,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
         [
             *certificate_routes(lifecycle_deps),
             *pdl_routes(partial(search_log, create_deps.transaction), partial(verify_log, create_deps.transaction)),
-            *outbox_routes(*outbox_operations(create_deps.transaction, create_deps.clock)),
+            *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
         ],
         token=settings.internal_api_token,
         allow_remote=settings.internal_api_remote,

@@ -27,22 +27,21 @@ import structlog
 
 from cli.common import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
-from cli.wiring import certificate_types, routing_today, utc_now
+from cli.wiring import catalogue_provider, certificate_types, routing_today, utc_now
+from contracts.ns import STATUS_UPDATE_V3
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
-from outbound.status_update import StatusUpdateSender, Timeouts, TlsConfig
+from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
 from routing.provider import CatalogueProvider
 from scheduler.dispatcher import DispatchConfig, Dispatcher
 from scheduler.locking import LOCK_EVERY_SECONDS, lock_stale_drafts
 from scheduler.pdl_retention import retention_job
 from scheduler.pdl_sealer import PdlSealer
-from scheduler.routing_check import routing_check_job
 from scheduler.runner import ScheduledJob, SchedulerRunner
 from store.leader import LeaderLock
 from store.migrate import upgrade
-from store.outbox_worker import OutboxStore
-from store.routing import StoreCatalogueProvider
 from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.routing_check import routing_check_job
 
 log = structlog.get_logger("cli.worker")
 
@@ -104,28 +103,28 @@ class Worker:
         self.close()
 
 
-def scheduled_jobs(settings: Settings, factory: Any,
+def scheduled_jobs(settings: Settings, uow: UnitOfWork,
                    catalogue: CatalogueProvider | None = None) -> list[ScheduledJob]:
     """The jobs the elected worker runs, in UTC; each only enqueues or triggers work.
 
     ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one.
     """
-    catalogue = catalogue or StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
+    catalogue = catalogue or catalogue_provider(settings, uow)
     return [
         ScheduledJob(
             "lock_stale_drafts",
-            partial(lock_stale_drafts, UnitOfWork(factory), utc_now),
+            partial(lock_stale_drafts, uow, utc_now),
             seconds=LOCK_EVERY_SECONDS,
         ),
         ScheduledJob(
             "pdl_retention",
-            partial(retention_job, UnitOfWork(factory), utc_now, settings.pdl_retention_years,
+            partial(retention_job, uow, utc_now, settings.pdl_retention_years,
                     Path(settings.pdl_export_dir)),
             cron={"hour": 3, "minute": 15},  # daily, at night (UTC)
         ),
         ScheduledJob(
             "routing_check",
-            routing_check_job(UnitOfWork(factory), catalogue, routing_today),
+            routing_check_job(uow, catalogue, STATUS_UPDATE_V3, routing_today),
             cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
         ),
     ]
@@ -135,16 +134,17 @@ def build_worker(settings: Settings, threads: int | None = None) -> Worker:
     """Everything a worker process runs, wired from ``settings`` (call after any fork)."""
     config = dispatch_config(settings.replace(resend_threads=threads))
     engine = make_engine(settings.database_url)
-    factory = make_session_factory(engine)
+    uow = UnitOfWork(make_session_factory(engine))
     tls = None
     if settings.client_cert or settings.client_ca:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
-    sender = StatusUpdateSender(tls, config.timeouts, utc_now, pool_size=max(16, config.threads * 2))
-    catalogue = StoreCatalogueProvider(factory, utc_now, settings.routing_check_seconds)
-    dispatcher = Dispatcher(OutboxStore(factory), sender, catalogue, certificate_types(settings), config, utc_now)
-    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, factory, catalogue))
+    sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
+    catalogue = catalogue_provider(settings, uow)
+    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now)
+    dispatcher = Dispatcher(uow, delivery, config, utc_now)
+    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue))
 
-    sealer = PdlSealer(UnitOfWork(factory), settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
+    sealer = PdlSealer(uow, settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
 
     def close() -> None:
         sender.close()

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from contracts.xmlread import UnreadableXml, read_xml
+from contracts.errors import WrongDocument
+from contracts.xmlparse import parse_xml
 from domain.directory_import import HsaUnitEntry
 
 HSA_WS_RESPONDER_3 = "urn:riv:hsa:HsaWsResponder:3"
@@ -35,11 +36,12 @@ def read_hsa_units(content: bytes) -> tuple[list[HsaUnitEntry], datetime | None]
     """The units of an HSA unit file and the file's ``startDate`` (when it was produced), if any.
 
     Raises:
-        UnreadableXml: not XML, a DTD, or a root other than ``FileGetHsaUnitsResponse``.
+        XmlRefused: not XML, a DTD (``HostileXml``), or a root other than ``FileGetHsaUnitsResponse``
+            (``WrongDocument``).
     """
-    root = read_xml(content)
+    root = parse_xml(content, document="an HSA unit file")
     if _local(root) != "FileGetHsaUnitsResponse":
-        raise UnreadableXml(f"the root element is {_local(root)!r}, not FileGetHsaUnitsResponse")
+        raise WrongDocument(f"the root element is {_local(root)!r}, not FileGetHsaUnitsResponse")
     entries = [
         HsaUnitEntry(
             hsa_id=_child_text(unit, "hsaIdentity") or "",
@@ -60,5 +62,5 @@ def _produced_at(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise UnreadableXml(f"startDate {value!r} is not a date and time") from exc
+        raise WrongDocument(f"startDate {value!r} is not a date and time") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Certificate events as they enter the status-update outbox.
+"""Certificate events as they enter the status-update outbox, and as a worker claims them for delivery.
 
 An ``OutboxEvent`` is written in the same transaction as the change that caused it; the resend engine
 turns it into a CertificateStatusUpdateForCare call later. ``payload`` holds what the message needs
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from domain.certificates import CertificateHeader
+from domain.certificates import Certificate, CertificateHeader
+from domain.resend_policy import Series
 from domain.values import EventCode, HsaId
 
 PAYLOAD_VERSION = 1
@@ -56,3 +57,22 @@ def event_about(
         acting_user=acting_user,
         payload=payload if payload is not None else {},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedEvent:
+    """An event a worker holds a lease on: its row id, what to send and the series of tries it belongs to."""
+
+    id: int
+    event: OutboxEvent
+    attempts: int
+    series: Series
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """What building one claimed event's message needs from the database, read at send time."""
+
+    claimed: ClaimedEvent
+    integrated: bool  # only integrated units receive status updates
+    certificate: Certificate | None  # None: the row is gone (a deleted draft)

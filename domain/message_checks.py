@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from domain import result_texts as texts
 from domain.certificates import CertificateHeader
-from domain.messages import (
+from domain.arenden import (
     KNOWN_PARTS,
     Amne,
     ConversationEntry,

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.messages import ArendeStatus, ConversationEntry, Direction
+from domain.arenden import ArendeStatus, ConversationEntry, Direction
 
 SENT_BY_CARE = "skickadeFragor"
 RECEIVED = "mottagnaFragor"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from gateway.xmlparse import SOAP11_ENV
+from contracts.ns import SOAP11_ENV
 from routing.errors import VP_TEXTS
 
 # Client: the caller must change something; Server: the platform's configuration must (as VP has it).

@@ -39,12 +39,13 @@ from domain.result_texts import (
     Problem,
 )
 from gateway.access import ACCESS_KEY
-from gateway.errors import HostileXml, NotSoap, NotXml
+from contracts.errors import HostileXml, NotSoap, NotXml
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_envelope
 from gateway.identity import CALLER_KEY
 from gateway.validation import ContractSchema
-from gateway.xmlparse import SOAP11_ENV, parse_xml, split_envelope
+from contracts.ns import SOAP11_ENV
+from contracts.xmlparse import parse_xml, split_envelope
 from routing.errors import CatalogueUnavailable, RoutingError
 
 REGISTRY_NS = "urn:riv:itintegration:registry:1"

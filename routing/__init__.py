@@ -31,12 +31,10 @@ from routing.errors import (
     NoRoute,
     RoutingError,
 )
-from routing.provider import CatalogueProvider, StaticProvider
-from routing.report import CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3
+from routing.provider import CatalogueProvider, RefreshingProvider, StaticProvider
 from routing.watch import IntegrationWatch
 
 __all__ = [
-    "CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3",
     "DEFAULT_PROFILE",
     "ROOT",
     "VP_TEXTS",
@@ -54,6 +52,7 @@ __all__ = [
     "Resolution",
     "Route",
     "RoutingError",
+    "RefreshingProvider",
     "StaticProvider",
     "normalise",
 ]

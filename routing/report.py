@@ -1,6 +1,7 @@
 """The operators' health report: TAKning problems found before a status update fails.
 
-* an integrated unit whose CertificateStatusUpdateForCare v3 resolves to nothing (VP004), to several
+* an integrated unit whose status-update contract (the caller names it: CertificateStatusUpdateForCare v3)
+  resolves to nothing (VP004), to several
   routes (VP006) or to an empty URL (VP010), directly or by climbing;
 * a unit whose route's endpoint lacks what we need to call it: a producer component, the RIV-TA
   profile we speak (RIVTABP21), an absolute http(s) URL;
@@ -20,9 +21,6 @@ from routing.catalogue import DEFAULT_PROFILE, AccessRight, Catalogue, Route
 from routing.content import right_group, route_group
 from routing.errors import RoutingError
 
-CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3 = (
-    "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
-)
 EXPIRY_HORIZON_DAYS = 30
 
 
@@ -43,9 +41,8 @@ class CheckFinding:
     code: str | None = None
 
 
-def check_unit(catalogue: Catalogue, unit: str, on: date,
-               contract: str = CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3) -> list[CheckFinding]:
-    """Whether status updates for ``unit`` can be routed on ``on``, and to an endpoint we can call."""
+def check_unit(catalogue: Catalogue, unit: str, contract: str, on: date) -> list[CheckFinding]:
+    """Whether calls of ``contract`` for ``unit`` can be routed on ``on``, and to an endpoint we can call."""
     try:
         resolution = catalogue.resolve(contract, unit, on)
     except RoutingError as error:
@@ -70,10 +67,10 @@ def missing_for_us(route: Route) -> list[str]:
     return lacking
 
 
-def check_catalogue(catalogue: Catalogue, units: Iterable[str], on: date,
+def check_catalogue(catalogue: Catalogue, units: Iterable[str], contract: str, on: date,
                     horizon_days: int = EXPIRY_HORIZON_DAYS) -> list[CheckFinding]:
-    """The whole report: every unit's routing, then rows expiring within the horizon."""
-    findings = [finding for unit in units for finding in check_unit(catalogue, unit, on)]
+    """The whole report: every unit's routing for ``contract``, then rows expiring within the horizon."""
+    findings = [finding for unit in units for finding in check_unit(catalogue, unit, contract, on)]
     horizon = on + timedelta(days=horizon_days)
     findings += [CheckFinding(CheckKind.ROUTE_EXPIRING, route.describe(), f"ends {route.valid_to}")
                  for route in _expiring(catalogue.routes(), on, horizon, route_group)]

@@ -26,8 +26,9 @@ def _logger() -> structlog.stdlib.BoundLogger:
 class IntegrationWatch:
     """Call ``unit_seen(hsa_id)`` when a unit registers as integrated; it logs routing problems."""
 
-    def __init__(self, provider: CatalogueProvider, today: Callable[[], date]) -> None:
+    def __init__(self, provider: CatalogueProvider, contract: str, today: Callable[[], date]) -> None:
         self._provider = provider
+        self._contract = contract
         self._today = today
         self._day: date | None = None
         self._checked: set[str] = set()
@@ -45,7 +46,7 @@ class IntegrationWatch:
                 if key in self._checked:
                     return
                 self._checked.add(key)
-            for finding in check_unit(self._provider.current(), hsa_id, today):
+            for finding in check_unit(self._provider.current(), hsa_id, self._contract, today):
                 log.warning("route_missing", unit=hsa_id, kind=finding.kind.value, code=finding.code,
                             detail=finding.detail)
         # The draft is already stored: whatever goes wrong here must not turn its OK into an error.

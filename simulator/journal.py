@@ -30,7 +30,8 @@ from contracts.certificate_status_update.v3.response import (
     write_answer,
     write_fault,
 )
-from contracts.xmlread import UnreadableXml, envelope_parts, read_xml
+from contracts.errors import XmlRefused
+from contracts.xmlparse import envelope_parts, parse_xml
 from domain.values import ErrorId, ResultCode
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
@@ -232,13 +233,12 @@ class MockJournal:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/`` as the gateway does;
         problems are texts for the record and the answer."""
         try:
-            root = read_xml(body)
-            headers, body_element = envelope_parts(root)
+            root = parse_xml(body)
+            headers, body_elements = envelope_parts(root)
             received = read_received(root)
-        except UnreadableXml as unreadable:
+        except XmlRefused as unreadable:
             return None, [unreadable.reason]
-        assert body_element is not None  # read_received refuses an empty Body
-        violations = self._schema.violations(headers, body_element)
+        violations = self._schema.violations(headers, body_elements[0])  # read_received refuses an empty Body
         return received, [f"{v.path}: {v.reason}" for v in violations]
 
     def _record(

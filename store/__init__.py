@@ -1,30 +1,31 @@
 """Persistence: SQLAlchemy models and queries per concept, the unit of work, and the migrations.
 
 The same code runs on SQLite (embedded, one process) and PostgreSQL (psycopg 3). Query functions take
-a ``Session`` first, return domain values (never ORM objects) and never commit: the caller's
-``transaction(factory)`` does, once, so a usecase's writes (draft, integrated unit, outbox event, PDL
+the open transaction (``Tx``) first, return domain values (never ORM objects) and never commit: the
+caller's ``UnitOfWork`` does, once, so a use case's writes (draft, integrated unit, outbox event, PDL
 record) commit or roll back together.
 
 What the store must not know: the certificate rules, the wire formats and HTTP. It imports only the
 domain's value types (``domain.values``, ``domain.directory``, ``domain.drafts``,
-``domain.certificates``, ``domain.messages``, ``domain.events``, ``domain.pdl``, the ``DirectoryDocument`` of
+``domain.certificates``, ``domain.arenden``, ``domain.events``, ``domain.pdl``, the ``DirectoryDocument`` of
 ``domain.directory_import``) to map rows to values.
 
 Modules: ``session`` (engines, ``transaction``), ``errors``, ``directory`` (embedded HSA/PU and its
 import; its tables are in ``directory_tables``, the importer in ``directory_import``), ``certificates``,
-``messages`` (ärenden and their kompletteringar), ``units`` (integrated units), ``outbox``, ``pdl``,
-``health`` (``ping``) and
+``arenden`` (ärenden and their kompletteringar), ``units`` (integrated units), ``outbox`` (a package:
+tables, queue, claims, report, resend), ``pdl``, ``routing`` (the catalogue and its versions),
+``leader`` (the scheduler's election), ``health`` (``ping``) and
 ``migrate`` (``upgrade``/``check``; not imported here, so that serving does not load Alembic).
 """
 
 from __future__ import annotations
 
 from store import (
+    arenden,
     certificates,
     directory,
     errors,
     health,
-    messages,
     outbox,
     pdl,
     session,
@@ -54,6 +55,7 @@ __all__ = [
     "StoredEvent",
     "Tx",
     "UnitOfWork",
+    "arenden",
     "certificates",
     "directory",
     "directory_produced_at",
@@ -62,7 +64,6 @@ __all__ = [
     "import_directory",
     "make_engine",
     "make_session_factory",
-    "messages",
     "outbox",
     "pdl",
     "ping",

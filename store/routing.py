@@ -1,4 +1,4 @@
-"""The routing catalogue in the database: TAK's model, catalogue versions, and the snapshot provider.
+"""The routing catalogue in the database: TAK's model, its version history, and the snapshot source.
 
 Tables follow TAK's model (service contracts, service components, logical addresses, endpoints,
 routes, access rights). HSA-ids and namespaces are stored with their spelling and a normalised key
@@ -8,19 +8,16 @@ tables hold only active rows, so every natural key is unique outright; history l
 format, gzipped) is kept for the newest ``keep`` versions, so those can be rolled back to.
 
 Every change replaces the live tables and writes its version row in one transaction
-(``publish``). Processes never read routes per call: ``StoreCatalogueProvider`` serves an in-memory
-``Catalogue`` and, at most once per ``check_seconds``, asks one indexed question (the newest version
-and the newest directory import); when either moved it rebuilds the snapshot and swaps it in whole.
-A failed rebuild keeps the last good snapshot.
+(``publish``). Processes never read routes per call: ``routing.provider.RefreshingProvider`` keeps an
+in-memory snapshot and reloads it through ``StoreCatalogueSource`` when the newest version or the
+newest directory import moved.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,16 +37,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from routing.catalogue import AccessRight, Catalogue, Route, normalise
 from routing.content import CatalogueContent
-from routing.errors import CatalogueUnavailable
 from routing.formats import dump_json, parse_json
+from routing.provider import LoadedSource, SourceUnavailable, Stamp
 from store.base import Base, BigId
 from store.directory_tables import CareGiverRow, DirectoryImportRow, UnitRow
 from store.errors import StoreError
-from store.session import transaction
+from store.session import UnitOfWork
 from store.units import IntegratedUnitRow
 
 log = structlog.get_logger("store.routing")
@@ -320,100 +317,40 @@ def _insert_content(session: Session, content: CatalogueContent) -> None:
             session.execute(insert(table), rows)
 
 
-# -- the provider ---------------------------------------------------------------------------------------
+# -- the catalogue as the processes' snapshot source -----------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    stamp: tuple[int, int]
-    catalogue: Catalogue
-    published_at: datetime | None
+class StoreCatalogueSource:
+    """``routing.provider.CatalogueSource`` over the database: what ``RefreshingProvider`` reloads from.
 
-
-@dataclass(frozen=True, slots=True)
-class ProviderStatus:
-    """What ``/readyz`` reports: the version in use, when it was published and loaded, the last error."""
-
-    version: int | None
-    published_at: datetime | None
-    loaded_at: datetime | None
-    routes: int
-    rights: int
-    error: str | None
-
-
-class StoreCatalogueProvider:
-    """``routing.CatalogueProvider`` over the database, for one process (all its threads).
-
-    ``current()`` returns the snapshot in memory. At most once per ``check_seconds`` one caller runs a
-    single indexed query for the newest catalogue version and directory import; when either moved,
-    that caller rebuilds the snapshot (other threads keep using the old one meanwhile) and swaps it
-    in with one assignment. If the rebuild fails the old snapshot stays and the error is reported in
-    ``status()``; only a process that never loaded one raises ``CatalogueUnavailable``.
+    Database failures become ``SourceUnavailable`` (naming only the failure's kind), so the provider
+    keeps serving its last good snapshot.
     """
 
-    def __init__(self, factory: sessionmaker[Session], clock: Callable[[], datetime],
-                 check_seconds: float = 1.0, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._factory = factory
-        self._clock = clock
-        self._check_seconds = check_seconds
-        self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._loaded: _Loaded | None = None
-        self._next_check = 0.0
-        self._error: str | None = None
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
 
-    def current(self) -> Catalogue:
-        loaded = self._loaded
-        if loaded is not None and self._monotonic() < self._next_check:
-            return loaded.catalogue
-        # Only one thread checks; the others go on with the snapshot they have (or wait for the first).
-        if not self._lock.acquire(blocking=loaded is None):
-            return loaded.catalogue  # type: ignore[union-attr]
+    def stamp(self) -> Stamp:
         try:
-            self._refresh()
-        finally:
-            self._lock.release()
-        if self._loaded is None:
-            raise CatalogueUnavailable(f"routing catalogue not loaded: {self._error}")
-        return self._loaded.catalogue
+            with self._uow() as session:
+                return _stamp(session)
+        except (StoreError, SQLAlchemyError) as error:
+            raise SourceUnavailable(type(error).__name__) from error
 
-    def status(self) -> ProviderStatus:
-        loaded = self._loaded
-        if loaded is None:
-            return ProviderStatus(None, None, None, 0, 0, self._error)
-        return ProviderStatus(loaded.stamp[0], loaded.published_at, loaded.catalogue.built_at,
-                              loaded.catalogue.route_count, loaded.catalogue.right_count, self._error)
-
-    def _refresh(self) -> None:
-        if self._loaded is not None and self._monotonic() < self._next_check:
-            return  # another thread refreshed while this one waited
-        self._next_check = self._monotonic() + self._check_seconds
+    def load(self) -> LoadedSource | None:
         try:
-            with transaction(self._factory) as session:
+            with self._uow() as session:
                 stamp = _stamp(session)
-                if self._loaded is not None and stamp == self._loaded.stamp:
-                    self._error = None
-                    return
                 content = load_content(session)
                 parents = hsa_parents(session)
                 published_at = session.scalar(select(VersionRow.created_at).where(VersionRow.id == stamp[0]))
                 if _stamp(session) != stamp:  # a change committed while we read: take it next time
-                    self._next_check = 0.0
-                    return
-        except (StoreError, SQLAlchemyError, ValueError) as error:  # whatever the cause, keep serving
-            self._error = f"{type(error).__name__}: {error}"
-            log.warning("routing_catalogue_load_failed", error=self._error,
-                        keeping=self._loaded.stamp[0] if self._loaded else None)
-            return
-        catalogue = Catalogue(content.routes, content.rights, parents, version=stamp[0], built_at=self._clock(),
-                              contracts=content.contracts)
-        self._loaded = _Loaded(stamp, catalogue, published_at)
-        self._error = None
-        log.info("routing_catalogue_loaded", version=stamp[0], routes=catalogue.route_count,
-                 rights=catalogue.right_count)
+                    return None
+        except (StoreError, SQLAlchemyError) as error:
+            raise SourceUnavailable(type(error).__name__) from error
+        return LoadedSource(stamp, content, parents, published_at)
 
 
-def _stamp(session: Session) -> tuple[int, int]:
+def _stamp(session: Session) -> Stamp:
     """The newest catalogue version and directory import, in one statement over two primary keys."""
     row = session.execute(select(select(func.max(VersionRow.id)).scalar_subquery(),
                                  select(func.max(DirectoryImportRow.id)).scalar_subquery())).one()

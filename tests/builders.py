@@ -10,10 +10,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from domain.certificates import Answer, AnswerPart, Certificate
-from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
-from domain.drafts import Extension
-from domain.messages import (
+from domain.arenden import (
     Amne,
     Arende,
     ArendeStatus,
@@ -21,6 +18,9 @@ from domain.messages import (
     IncomingMessage,
     Komplettering,
 )
+from domain.certificates import Answer, AnswerPart, Certificate
+from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
+from domain.drafts import Extension
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
 
 CARE_GIVER = CareGiver(HsaId("SE2321000016-0001"), "Region Demo")

@@ -5,7 +5,7 @@ The defaults describe a completion request (amne KOMPLT) from Försäkringskassa
 ``komplettering`` and an answer deadline. A reminder sets ``amne="PAMINN"`` and
 ``reminder_of``; an answer sets ``answer_to`` (and usually ``deadline=None``, ``kompletteringar=()``).
 
-Element helpers and namespaces come from ``tests.messages``, which states the wire format
+Element helpers and namespaces come from ``tests.envelopes``, which states the wire format
 independently of the production code. Wire reminders (contract 2.0): every child of
 ``SendMessageToCare`` is in the responder namespace except the children of ``svarPa``, which are in
 core; ``svarPa`` comes before ``skickatAv``, ``komplettering`` and ``sistaDatumForSvar`` after it.
@@ -19,8 +19,8 @@ from typing import Any
 
 from lxml import etree
 
-from tests import messages as m
-from tests.messages import Element
+from tests import envelopes as m
+from tests.envelopes import Element
 
 SMTC_NS = m.SMTC_NS
 KV_AMNE = "ffa59d8f-8d7e-46ae-ac9e-31804e8e8499"

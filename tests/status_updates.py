@@ -23,7 +23,7 @@ from domain.events import OutboxEvent
 from domain.question_counts import Counts, QuestionCounts, to_payload
 from domain.values import EventCode, HsaId
 from tests import builders
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance.schemas import OFFICIAL_ENV, message_errors
 
 #: 2026-11-21 10:15:30.123 in Stockholm (winter time, UTC+1).

@@ -33,11 +33,11 @@ from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
 from domain.events import OutboxEvent, event_about
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.messages import Arende
+from domain.arenden import Arende
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
 from domain.values import EventCode, HsaId
-from store import Tx, UnitOfWork, certificates, messages, outbox
+from store import Tx, UnitOfWork, arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from usecases.acting_user import ActingUser, acting_user
 from usecases.pdl_log import record_certificate_access
@@ -185,15 +185,15 @@ def _type_of(deps: LifecycleDeps, certificate: Certificate) -> CertificateType |
 
 def show(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> CertificateView:
     """The certificate and its ärenden, as ``user`` may read them; writes a Läsa record."""
-    arenden: list[Arende] = []
+    conversation: list[Arende] = []
 
     def step(ctx: OperationContext) -> Certificate:
-        arenden.extend(messages.arenden_for_certificate(ctx.session, ctx.certificate.id))
+        conversation.extend(arenden.arenden_for_certificate(ctx.session, ctx.certificate.id))
         record_certificate_access(ctx.session, deps.system, ctx.certificate, ctx.user.hsa_id, Activity.READ, ctx.now)
         return ctx.certificate
 
     certificate = run_operation(deps, Action.READ, certificate_id, user, correlation_id, step)
-    return CertificateView(certificate, tuple(arenden))
+    return CertificateView(certificate, tuple(conversation))
 
 
 def update_content(
@@ -238,9 +238,9 @@ def revoke(
     """Revoke (makulera) with a reason; its open questions become handled (MAKULE with counts)."""
 
     def counts(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
-        messages.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
-        arenden = messages.arenden_for_certificate(ctx.session, changed.id)
-        return {"counts": to_payload(question_counts(arenden))}
+        arenden.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
+        conversation = arenden.arenden_for_certificate(ctx.session, changed.id)
+        return {"counts": to_payload(question_counts(conversation))}
 
     return _change(
         deps, Action.REVOKE, certificate_id, user, correlation_id,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from domain.certificates import Certificate
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.messages import (
+from domain.arenden import (
     CARE_PART,
     Amne,
     Arende,
@@ -32,7 +32,7 @@ from domain.messages import (
 from domain.pdl import Activity
 from domain.question_counts import question_counts, to_payload
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import messages, outbox
+from store import arenden, outbox
 from usecases import lifecycle as operations
 from usecases.lifecycle import (
     LifecycleDeps,
@@ -63,8 +63,8 @@ def answer_question(
     """
 
     def step(ctx: OperationContext) -> Arende:
-        arenden = messages.arenden_for_certificate(ctx.session, ctx.certificate.id)
-        question = _question(ctx, Action.ANSWER_QUESTION, arenden, question_id)
+        conversation = arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
+        question = _question(ctx, Action.ANSWER_QUESTION, conversation, question_id)
         if question.direction is not Direction.FROM_RECIPIENT:
             raise _refused(
                 ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_NOT_ANSWERABLE
@@ -73,7 +73,7 @@ def answer_question(
             raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_HANDLED)
         if any(
             a.is_answer and a.answer_to and a.answer_to.message_id == question_id
-            for a in arenden
+            for a in conversation
         ):
             raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_ANSWERED)
         answer = _from_care(
@@ -86,8 +86,8 @@ def answer_question(
             status=ArendeStatus.ANSWERED,
             answer_to=MessageReference(question.message_id, question.reference_id),
         )
-        messages.add_arende(ctx.session, answer)
-        messages.mark_answered(ctx.session, [question_id], ctx.now)
+        arenden.add_arende(ctx.session, answer)
+        arenden.mark_answered(ctx.session, [question_id], ctx.now)
         _finish(deps, ctx, EventCode.HANFRFM)
         return answer
 
@@ -114,16 +114,16 @@ def mark_question_handled(
         question = _question(
             ctx,
             Action.HANDLE_QUESTION,
-            messages.arenden_for_certificate(ctx.session, ctx.certificate.id),
+            arenden.arenden_for_certificate(ctx.session, ctx.certificate.id),
             question_id,
         )
-        if not messages.mark_handled(
+        if not arenden.mark_handled(
             ctx.session, question_id, ctx.user.hsa_id.value, ctx.now
         ):
             raise _refused(ctx, Action.HANDLE_QUESTION, RefusalReason.QUESTION_HANDLED)
         from_recipient = question.direction is Direction.FROM_RECIPIENT
         _finish(deps, ctx, EventCode.HANFRFM if from_recipient else EventCode.HANFRFV)
-        handled = messages.get_arende(ctx.session, question_id)
+        handled = arenden.get_arende(ctx.session, question_id)
         assert handled is not None  # just updated in this transaction
         return handled
 
@@ -163,7 +163,7 @@ def ask_question(
             status=ArendeStatus.OPEN,
             heading=heading,
         )
-        messages.add_arende(ctx.session, question)
+        arenden.add_arende(ctx.session, question)
         _finish(deps, ctx, EventCode.NYFRFV)
         return question
 
@@ -198,10 +198,10 @@ def _refused(ctx: OperationContext, action: Action, reason: RefusalReason) -> Li
 
 
 def _question(
-    ctx: OperationContext, action: Action, arenden: list[Arende], question_id: str
+    ctx: OperationContext, action: Action, conversation: list[Arende], question_id: str
 ) -> Arende:
     found = next(
-        (a for a in arenden if a.message_id == question_id and a.is_question), None
+        (a for a in conversation if a.message_id == question_id and a.is_question), None
     )
     if found is None:
         raise _refused(ctx, action, RefusalReason.QUESTION_NOT_FOUND)
@@ -244,7 +244,7 @@ def _from_care(
 def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode) -> None:
     """Queue the event with the counts as they are now, and write the Skriva record."""
     counts = question_counts(
-        messages.arenden_for_certificate(ctx.session, ctx.certificate.id)
+        arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
     )
     certificate = ctx.certificate
     event = operations.certificate_event(ctx, certificate, code, {"counts": to_payload(counts)})

@@ -33,7 +33,7 @@ import structlog
 from domain.certificates import CertificateHeader
 from domain.events import OutboxEvent, event_about
 from domain.message_checks import check_message, is_resend
-from domain.messages import (
+from domain.arenden import (
     Amne,
     Arende,
     ArendeStatus,
@@ -45,7 +45,7 @@ from domain.messages import (
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
 from domain.values import EventCode, PersonId, PersonIdKind
-from store import UnitOfWork, certificates, messages, outbox
+from store import UnitOfWork, arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from usecases.group_commit import GroupCommit
 
@@ -170,13 +170,13 @@ def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence
         # The row locks order these messages with a revocation (which closes the questions) and with
         # other messages on the same certificates; what the messages are checked against is read after.
         found = certificates.lock_headers(session, certificate_ids)
-        stored, conversations = messages.conversations(
+        stored, conversations = arenden.conversations(
             session, certificate_ids, {delivery.message.message_id for delivery in deliveries}
         )
         now = clock()
         decision = decide(deliveries, found, stored, conversations, now)
-        messages.add_arenden(session, decision.arenden)
-        messages.mark_answered(session, decision.answered, now)
+        arenden.add_arenden(session, decision.arenden)
+        arenden.mark_answered(session, decision.answered, now)
         outbox.enqueue_all(session, decision.events)
     for verdict in decision.verdicts:
         verdict.log()
@@ -239,7 +239,7 @@ def decide(
     """
     decision = Decision()
     known: dict[str, ConversationEntry] = dict(stored)
-    talks = {certificate_id: list(arenden) for certificate_id, arenden in conversations.items()}
+    talks = {certificate_id: list(entries) for certificate_id, entries in conversations.items()}
     for delivery in deliveries:
         message = delivery.message
         earlier = known.get(message.message_id)
@@ -247,20 +247,20 @@ def decide(
             decision.verdicts.append(Verdict(delivery, _repeated(message, earlier)))
             continue
         certificate = found.get(message.certificate_id)
-        arenden = talks.get(message.certificate_id, [])
-        problems = check_message(message, certificate, arenden)
+        conversation = talks.get(message.certificate_id, [])
+        problems = check_message(message, certificate, conversation)
         if problems or certificate is None:
             decision.verdicts.append(Verdict(delivery, MessageRefused(tuple(problems))))
             continue
         arende = _arende(message, now, fingerprint(message))
         if arende.is_answer and arende.answer_to is not None:
             decision.answered.append(arende.answer_to.message_id)
-            arenden = [_answered(a, arende.answer_to.message_id) for a in arenden]
-        arenden = [*arenden, arende]
-        talks[certificate.id] = arenden
+            conversation = [_answered(a, arende.answer_to.message_id) for a in conversation]
+        conversation = [*conversation, arende]
+        talks[certificate.id] = conversation
         known[arende.message_id] = arende
         decision.arenden.append(arende)
-        decision.events.append(_event(certificate, arende, arenden, now, delivery.correlation_id))
+        decision.events.append(_event(certificate, arende, conversation, now, delivery.correlation_id))
         decision.verdicts.append(Verdict(delivery, MessageAccepted(), arende))
     return decision
 
@@ -302,7 +302,7 @@ def _arende(message: IncomingMessage, now: datetime, digest: str) -> Arende:
 
 
 def _answered(entry: ConversationEntry, question_id: str) -> ConversationEntry:
-    """``entry`` with the status ``store.messages.mark_answered`` leaves, so the counts match the database."""
+    """``entry`` with the status ``store.arenden.mark_answered`` leaves, so the counts match the database."""
     if entry.message_id != question_id or entry.status != ArendeStatus.OPEN:
         return entry
     return replace(entry, status=ArendeStatus.ANSWERED)
@@ -311,12 +311,12 @@ def _answered(entry: ConversationEntry, question_id: str) -> ConversationEntry:
 def _event(
     certificate: CertificateHeader,
     arende: Arende,
-    arenden: list[ConversationEntry],
+    conversation: list[ConversationEntry],
     now: datetime,
     correlation_id: str,
 ) -> OutboxEvent:
     """NYSVFM for an answer; NYFRFM with amne and deadline for a question or a reminder."""
-    payload: dict[str, object] = {"counts": to_payload(question_counts(arenden))}
+    payload: dict[str, object] = {"counts": to_payload(question_counts(conversation))}
     if arende.is_answer:
         code = EventCode.NYSVFM
     else:

@@ -17,7 +17,7 @@ from typing import Any
 from domain.certificates import Certificate, content_from_json, to_snapshot
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
-from domain.messages import Amne, Arende
+from domain.arenden import Amne, Arende
 from domain.question_counts import question_counts, to_payload
 from gateway.internal_api import ApiError, Request, Response, Route
 from usecases import lifecycle, questions

@@ -4,12 +4,11 @@ The same operations as ``intygsgateway outbox status``, ``outbox show`` and ``re
 rules: a resend needs at least one criterion, a reason and who asks; it is refused (409
 ``OVER_CAP``) when it matches more events than ``max`` (default 1000; raise it explicitly); it never
 queues an event that is already pending; ``dryRun`` answers the counts per unit and status without
-changing anything. The store side is injected (``cli/wiring.py``), so this module stays free of it.
+changing anything. Both front ends call the same use cases (``usecases.outbox``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +20,13 @@ from domain.resend_request import (
 )
 from domain.values import HsaId, utc_instant
 from gateway.internal_api import ApiError, Request, Response, Route
-
-StatusReader = Callable[[], dict[str, Any]]
-EventReader = Callable[[int], dict[str, Any] | None]
-Previewer = Callable[[ResendSelection], list[dict[str, Any]]]
-Resender = Callable[[ResendSelection, str, str, int], dict[str, Any]]
+from usecases.outbox import (
+    OutboxOperations,
+    counts_json,
+    report_json,
+    resend_json,
+    summary_json,
+)
 
 RESEND_BODY: dict[str, Any] = {
     "type": "object",
@@ -93,20 +94,20 @@ def selection_from(body: dict[str, Any]) -> ResendSelection:
     )
 
 
-def routes(status: StatusReader, event: EventReader, preview: Previewer, resend: Resender) -> list[Route]:
-    """The outbox routes on the given readers and resend."""
+def routes(outbox: OutboxOperations) -> list[Route]:
+    """The outbox routes on the outbox use cases."""
 
     def get_status(request: Request) -> Response:
-        return Response(200, status())
+        return Response(200, summary_json(outbox.summary(), outbox.now()))
 
     def get_event(request: Request) -> Response:
         text = request.params["event_id"]
         if not text.isdigit():
             raise ApiError(400, "INVALID_EVENT_ID", "the event id is a number", field="event_id")
-        found = event(int(text))
+        found = outbox.event(int(text))
         if found is None:
             raise ApiError(404, "NO_SUCH_EVENT", f"no outbox event {text}", event_id=int(text))
-        return Response(200, found)
+        return Response(200, report_json(found))
 
     def post_resend(request: Request) -> Response:
         body = request.json()
@@ -119,10 +120,11 @@ def routes(status: StatusReader, event: EventReader, preview: Previewer, resend:
             raise ApiError(400, "INVALID_FIELD", "max must be a positive integer", field="max")
         try:
             if _flag(body, "dryRun"):
-                counts = preview(selection)
-                selected = sum(c["count"] for c in counts if c["status"] != "PENDING")
-                return Response(200, {"dryRun": True, "counts": counts, "selected": selected, "overCap": selected > cap})
-            return Response(200, resend(selection, by, reason, cap))
+                counts = outbox.preview(selection)
+                selected = sum(c.count for c in counts if c.status != "PENDING")
+                return Response(200, {"dryRun": True, "counts": counts_json(counts), "selected": selected,
+                                      "overCap": selected > cap})
+            return Response(200, resend_json(outbox.resend(selection, by, reason, cap)))
         except ResendRefused as refused:
             if refused.reason is RefusalReason.NO_CRITERIA:
                 raise ApiError(400, "NO_CRITERIA", "give at least one of eventIds, certificateId, unit, careGiver, "

@@ -12,10 +12,10 @@ import copy
 
 from lxml import etree
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance.corpus import Corpus
 from tests.conformance.schemas import RootSchema
-from tests.messages import Element
+from tests.envelopes import Element
 
 PROBE_NS = "urn:intygsgateway:test:probe"
 CORE_TYPES = (

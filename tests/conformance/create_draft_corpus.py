@@ -1,4 +1,4 @@
-"""CreateDraftCertificate 3.3 messages built with ``tests.messages``: valid requests, responses.
+"""CreateDraftCertificate 3.3 messages built with ``tests.envelopes``: valid requests, responses.
 
 Valid cases reach every optional element and every ``##other`` wildcard of the request and the
 response; the invalid requests, one broken rule each, are in ``create_draft_invalid``. The request
@@ -11,11 +11,11 @@ from typing import Any
 
 from lxml import etree
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance.corpus import Corpus
 from tests.conformance.edits import at, foreign, move_after, remove, rename, set_text
 from tests.conformance.schemas import RootSchema
-from tests.messages import Element
+from tests.envelopes import Element
 
 SCHEMA = RootSchema(
     domain="clinicalprocess-healthcond-certificate",

@@ -9,7 +9,7 @@ schema that loosened any rule would accept one of them.
 
 from __future__ import annotations
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance.corpus import Corpus
 from tests.conformance.create_draft_corpus import (
     DELSVAR,

@@ -1,4 +1,4 @@
-"""Edits that bend or break a message body, addressed by XPath with the prefixes of ``tests.messages``.
+"""Edits that bend or break a message body, addressed by XPath with the prefixes of ``tests.envelopes``.
 
 Every corpus builds its invalid cases from a valid body and one of these edits, so a case states
 exactly which rule it breaks. ``at`` insists on exactly one match: a path that finds nothing would
@@ -11,8 +11,8 @@ import copy
 
 from lxml import etree
 
-from tests import messages as m
-from tests.messages import Element
+from tests import envelopes as m
+from tests.envelopes import Element
 
 
 def at(root: Element, path: str) -> Element:

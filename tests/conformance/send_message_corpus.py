@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests import messages as m
+from tests import envelopes as m
 from tests import send_message_to_care as s
 from tests.conformance.corpus import Corpus
 from tests.conformance.edits import (
@@ -25,7 +25,7 @@ from tests.conformance.edits import (
     set_text,
 )
 from tests.conformance.schemas import RootSchema
-from tests.messages import Element
+from tests.envelopes import Element
 
 SCHEMA = RootSchema(
     domain="clinicalprocess-healthcond-certificate",

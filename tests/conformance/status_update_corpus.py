@@ -8,12 +8,12 @@ every optional element and the response's wildcard; each invalid case breaks one
 
 from __future__ import annotations
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance import core_corpus as core
 from tests.conformance.corpus import Corpus
 from tests.conformance.edits import at, foreign, move_after, remove, rename, set_text
 from tests.conformance.schemas import RootSchema
-from tests.messages import Element
+from tests.envelopes import Element
 
 SCHEMA = RootSchema(
     domain="clinicalprocess-healthcond-certificate",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from tests import messages as m
-from tests import store_log_messages as s
+from tests import envelopes as m
+from tests import store_log_envelopes as s
 from tests.conformance.corpus import Corpus
 from tests.conformance.edits import (
     append,

@@ -20,7 +20,7 @@ from types import ModuleType
 import pytest
 from lxml import etree
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance import (
     core_corpus,
     create_draft_corpus,
@@ -112,7 +112,7 @@ def test_corpus_is_broad_and_names_are_unique() -> None:
 
 
 def test_builder_defaults_are_a_valid_lisjp_request() -> None:
-    """tests.messages' default request passes xsd/ and describes the demo's LISJP draft."""
+    """tests.envelopes' default request passes xsd/ and describes the demo's LISJP draft."""
     envelope = m.create_draft_envelope()
     assert message_errors(_our_schema("create_draft"), envelope) == []
     body = etree.fromstring(envelope).find(f"{{{m.SOAP_ENV_NS}}}Body/{{{m.CDC_NS}}}CreateDraftCertificate")

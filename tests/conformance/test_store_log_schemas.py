@@ -15,7 +15,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from tests import messages as m
+from tests import envelopes as m
 from tests.conformance import store_log_corpus
 from tests.conformance.corpus import Case
 from tests.conformance.schemas import (

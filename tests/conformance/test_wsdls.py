@@ -17,7 +17,8 @@ import pytest
 import zeep
 from lxml import etree
 
-from tests import messages as m
+from contracts.certificate_status_update.v3.request import SOAP_ACTION
+from tests import envelopes as m
 from tests import send_message_to_care as smtc
 from tests.conformance import (
     create_draft_corpus,
@@ -196,3 +197,13 @@ def test_zeep_builds_requests_our_schemas_accept(contract: Contract) -> None:
         _soapheaders={"LogicalAddress": m.DEFAULT_LOGICAL_ADDRESS},
     )
     assert message_errors(contract.schema.ours().schema, etree.tostring(envelope)) == []
+
+
+def test_the_status_update_sender_uses_the_soap_action_of_our_wsdl() -> None:
+    """The SOAPAction ``outbound`` posts with is the one our WSDL's binding declares, read by zeep."""
+    wsdl = (OUR_XSD / DOMAIN / "interactions" / "CertificateStatusUpdateForCareInteraction"
+            / "CertificateStatusUpdateForCareInteraction_3.2_RIVTABP21.wsdl")
+    client = zeep.Client(str(wsdl))  # type: ignore[no-untyped-call]
+    tns = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCare:3:rivtabp21"
+    binding = client.wsdl.bindings[f"{{{tns}}}CertificateStatusUpdateForCareResponderBinding"]
+    assert binding.get("CertificateStatusUpdateForCare").soapaction == SOAP_ACTION

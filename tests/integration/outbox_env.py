@@ -12,22 +12,22 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import load_default_registry
 from domain.directory import Unit
 from domain.events import OutboxEvent
 from domain.resend_policy import Schedules
 from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_schedule
 from domain.values import EventCode, HsaId
-from outbound.status_update import StatusUpdateSender, Timeouts
+from outbound import HttpSender, Sender, StatusUpdateDelivery, Timeouts
 from routing.catalogue import Catalogue, Route
 from routing.content import CatalogueContent
 from routing.provider import CatalogueProvider, StaticProvider
-from scheduler.dispatcher import STATUS_UPDATE_CONTRACT, DispatchConfig, Dispatcher
+from scheduler.dispatcher import DispatchConfig, Dispatcher
 from store.certificates import add_certificate
 from store.outbox import enqueue
-from store.outbox_worker import OutboxStore
 from store.routing import publish
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from store.units import register_integrated_unit
 from tests.builders import CARE_GIVER, make_draft
 
@@ -84,20 +84,22 @@ def status_event(certificate_id: str, code: EventCode, at: datetime, unit: Unit,
 
 def catalogue_for(url: str, address: str = PARENT, **timeouts: float) -> StaticProvider:
     """A catalogue with one status-update route (``address`` -> ``url``); UNIT climbs to PARENT."""
-    route = Route(STATUS_UPDATE_CONTRACT, address, url, **timeouts)  # type: ignore[arg-type]
+    route = Route(STATUS_UPDATE_V3, address, url, **timeouts)  # type: ignore[arg-type]
     return StaticProvider(Catalogue(routes=[route], parents={UNIT: PARENT, PARENT: "SE2321000016-0001"}))
 
 
 def publish_route(factory: sessionmaker[Session], url: str, address: str = "*") -> None:
     """Publish a status-update route in the database catalogue (for worker processes)."""
-    content = CatalogueContent(routes=(Route(STATUS_UPDATE_CONTRACT, address, url, valid_from=date(2000, 1, 1)),))
+    content = CatalogueContent(routes=(Route(STATUS_UPDATE_V3, address, url, valid_from=date(2000, 1, 1)),))
     with transaction(factory) as session:
         publish(session, content, by="test", action="import", now=datetime.now(UTC), keep=5, changes={})
 
 
 def make_dispatcher(factory: sessionmaker[Session], catalogue: CatalogueProvider, clock: Clock,
-                    read_s: float = 5.0, **config: object) -> tuple[Dispatcher, StatusUpdateSender]:
+                    read_s: float = 5.0, sender: Sender | None = None, **config: object) -> tuple[Dispatcher, Sender]:
+    """A dispatcher on the database, the catalogue and ``sender`` (by default an ``HttpSender``)."""
     timeouts = Timeouts(connect_s=1.0, read_s=read_s)
-    sender = StatusUpdateSender(None, timeouts, clock)
+    sender = sender or HttpSender(None, clock)
     dispatch = DispatchConfig(schedules=SCHEDULES, timeouts=timeouts, **config)  # type: ignore[arg-type]
-    return Dispatcher(OutboxStore(factory), sender, catalogue, load_default_registry(), dispatch, clock), sender
+    delivery = StatusUpdateDelivery(sender, catalogue, load_default_registry(), timeouts, clock)
+    return Dispatcher(UnitOfWork(factory), delivery, dispatch, clock), sender

@@ -22,7 +22,7 @@ from cli.serve import load_demo_directory
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from gateway import make_app
-from store import certificates, messages, outbox, pdl
+from store import arenden, certificates, outbox, pdl
 from store.migrate import upgrade
 from store.session import make_engine, make_session_factory, transaction
 from tests.integration.gateway_server import plain_session, serving, zeep_client
@@ -144,7 +144,7 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
             events = outbox.events_for_certificate(session, cid)
             records = pdl.records_for_certificate(session, cid)
             stored = certificates.get_certificate(session, cid)
-            arenden = messages.arenden_for_certificate(session, cid)
+            conversation = arenden.arenden_for_certificate(session, cid)
     finally:
         engine.dispose()
     assert [(e.code.value, e.acting_user.value if e.acting_user else None) for e in events] == [
@@ -158,7 +158,7 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     ]
     assert all(r.patient_id == "191212121212" and r.user_care_unit_id == UNIT for r in records)
     assert stored is not None and stored.status.value == "REVOKED" and stored.version == 6
-    assert {a.message_id: a.status.value for a in arenden if a.is_question} == {"fk-question-1": "HANDLED"}
+    assert {a.message_id: a.status.value for a in conversation if a.is_question} == {"fk-question-1": "HANDLED"}
 
 
 def test_api_refuses_without_token_and_for_unknown_users(gateway_url: str) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cli import build_parser, main
+from tests.envelopes import create_draft_envelope
 from tests.integration.processes import stop
-from tests.messages import create_draft_envelope
 
 BIN = Path(sys.executable).parent / "intygsgateway"
 

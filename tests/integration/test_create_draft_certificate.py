@@ -31,6 +31,7 @@ from domain.values import HsaId
 from gateway.validation import schema_for_wsdl
 from store import certificates, outbox, pdl, units
 from store.session import transaction
+from tests.envelopes import create_draft_envelope, prefill_element
 from tests.integration.gateway_server import (
     CREATE_DRAFT_PATH,
     Gateway,
@@ -39,7 +40,6 @@ from tests.integration.gateway_server import (
     running,
     zeep_client,
 )
-from tests.messages import create_draft_envelope, prefill_element
 
 RIVTA_PATH = CREATE_DRAFT_PATH
 INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"

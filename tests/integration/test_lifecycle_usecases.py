@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from cli.serve import load_demo_directory
+from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.certificate_types import load_default_registry
 from domain.certificates import Certificate, from_snapshot
 from domain.directory import DirectoryUnavailable, Unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.messages import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.pdl import SystemIdentity
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import certificates, messages, outbox, pdl
+from store import arenden, certificates, outbox, pdl
 from store.directory import SqlDirectory
 from store.session import UnitOfWork
 from tests.builders import CONTENT, make_draft, make_operable_draft
@@ -177,24 +177,24 @@ def test_revoke_closes_open_questions_and_counts_them(deps: LifecycleDeps) -> No
     """Open questions become handled by the revoker; MAKULE carries the counts afterwards."""
     _store(deps, S.SENT, signed_at=START)
     with deps.transaction() as session:
-        messages.add_arende(session, _question("q-open"))
-        messages.add_arende(session, _question("q-answered"))
-        messages.add_arende(
+        arenden.add_arende(session, _question("q-open"))
+        arenden.add_arende(session, _question("q-answered"))
+        arenden.add_arende(
             session,
             replace(_question("a-1"), answer_to=MessageReference("q-answered", None)),
         )
-        messages.mark_answered(session, ["q-answered"], START)
+        arenden.mark_answered(session, ["q-answered"], START)
     revoked = lifecycle.revoke(deps, CID, LAKARE, "Fel patient", "c")
     assert (revoked.status, revoked.revoke_reason, revoked.revoked_by) == (S.REVOKED, "Fel patient", LAKARE)
     with deps.transaction() as session:
         (event,) = outbox.events_for_certificate(session, CID)
-        arenden = {a.message_id: a for a in messages.arenden_for_certificate(session, CID)}
+        stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
     assert event.code is EventCode.MAKULE
     assert event.payload["counts"] == {
         "skickadeFragor": {"totalt": 0, "ejBesvarade": 0, "besvarade": 0, "hanterade": 0},
         "mottagnaFragor": {"totalt": 2, "ejBesvarade": 0, "besvarade": 0, "hanterade": 2},
     }
-    assert (arenden["q-open"].status, arenden["q-open"].handled_by) == (ArendeStatus.HANDLED, LAKARE)
+    assert (stored["q-open"].status, stored["q-open"].handled_by) == (ArendeStatus.HANDLED, LAKARE)
     assert _activities(deps) == [("Radera", LAKARE.value)]
 
 

@@ -79,6 +79,6 @@ def test_worker_schedules_the_job_on_its_database(session_factory: sessionmaker[
     from cli.settings import Settings
     from cli.worker import scheduled_jobs
 
-    (job,) = [job for job in scheduled_jobs(Settings(), session_factory) if job.name == "lock_stale_drafts"]
+    (job,) = [job for job in scheduled_jobs(Settings(), UnitOfWork(session_factory)) if job.name == "lock_stale_drafts"]
     _store(session_factory, {"ancient": timedelta(days=400)})
     assert (job.run(), job.seconds) == (["ancient"], 600.0)

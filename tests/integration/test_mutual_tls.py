@@ -29,12 +29,12 @@ from gateway import make_app
 from routing.catalogue import AccessRight, Catalogue
 from routing.errors import CatalogueUnavailable
 from routing.provider import CatalogueProvider, StaticProvider
+from tests.envelopes import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope
 from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.integration.tls_server import serving_tls
-from tests.messages import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope
 from tests.pki import ALLOWED, REFUSED, Pki, build_pki
-from tests.store_log_messages import LOGICAL_ADDRESS as STORE_LOG_ADDRESS
-from tests.store_log_messages import store_log_envelope
+from tests.store_log_envelopes import LOGICAL_ADDRESS as STORE_LOG_ADDRESS
+from tests.store_log_envelopes import store_log_envelope
 
 RIVTA_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
 STORE_LOG_PATH = "/informationsecurity/auditing/log/StoreLog/2/rivtabp21"

@@ -11,16 +11,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.ns import STATUS_UPDATE_V3
+from domain.certificate_types import load_default_registry
 from domain.certificates import to_snapshot
 from domain.values import EventCode
-from outbound.status_update import Timeouts
+from outbound import HttpSender, StatusUpdateDelivery, Timeouts
 from routing.catalogue import Route
-from scheduler.dispatcher import STATUS_UPDATE_CONTRACT, DispatchConfig
+from scheduler.dispatcher import DispatchConfig
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
 from store.certificates import delete_certificate, get_certificate
-from store.outbox import OutboxStatus, enqueue
-from store.outbox_report import EventReport, event_report
+from store.outbox import EventReport, OutboxStatus, enqueue, event_report
 from store.session import transaction
 from tests.integration.outbox_env import (
     PARENT,
@@ -186,11 +187,14 @@ def test_a_journal_that_never_answers_frees_the_worker_within_the_read_timeout(
 
 
 def test_a_route_read_timeout_is_cut_to_fit_in_the_lease() -> None:
-    """A route asking for a 10-minute read timeout gets what fits in the lease; its connect timeout is kept."""
-    config = DispatchConfig(SCHEDULES, Timeouts(2.0, 5.0), lease=timedelta(seconds=30))
-    route = Route(STATUS_UPDATE_CONTRACT, UNIT, "http://127.0.0.1:1/", connect_timeout_s=1.5, read_timeout_s=600.0)
-    assert config.timeouts_for(route) == Timeouts(1.5, 30 - 5 - 1.5)
-    assert config.timeouts_for(Route(STATUS_UPDATE_CONTRACT, UNIT, "http://127.0.0.1:1/")) == Timeouts(2.0, 5.0)
+    """A route asking for a 10-minute read timeout gets what fits in the time left; its connect timeout is kept."""
+    delivery = StatusUpdateDelivery(HttpSender(None, Clock()), catalogue_for("http://127.0.0.1:1/"),
+                                    load_default_registry(), Timeouts(2.0, 5.0), Clock())
+
+    route = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/", connect_timeout_s=1.5, read_timeout_s=600.0)
+    assert delivery.timeouts_for(route, 30 - 5) == Timeouts(1.5, 30 - 5 - 1.5)
+    plain = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/")
+    assert delivery.timeouts_for(plain, 30 - 5) == Timeouts(2.0, 5.0)
     with pytest.raises(ValueError, match="below the claim lease"):
         DispatchConfig(SCHEDULES, Timeouts(5.0, 20.0), lease=timedelta(seconds=30)).check()
 

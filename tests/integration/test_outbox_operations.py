@@ -18,7 +18,7 @@ from cli.wiring import gateway_deps
 from domain.delivery import OutcomeClass
 from domain.resend_policy import NextState, Verdict
 from gateway import make_app
-from store.outbox_delivery import Outcome, claim_due, record_outcomes
+from store.outbox import AttemptOutcome, claim_due, record_outcomes
 from store.session import transaction
 from tests.integration.gateway_server import serving
 from tests.integration.store.outbox_helpers import T0, add_events, attempt, make_event
@@ -35,7 +35,7 @@ def failed_events(session_factory: sessionmaker[Session]) -> list[int]:
         at = T0 + timedelta(seconds=1)
         claimed = claim_due(session, "t", at, timedelta(minutes=1), 3)
         record_outcomes(session, "t", [
-            Outcome(c.id, attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
+            AttemptOutcome(c.id, attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
                     NextState(Verdict.FAILED, c.series, None))
             for c in claimed
         ])

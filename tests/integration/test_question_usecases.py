@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 import pytest
 
+from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.messages import Amne, ArendeStatus, Direction, MessageReference
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import messages, outbox
+from store import arenden, outbox
 from tests.builders import make_arende, make_signed_certificate
 from tests.integration.test_lifecycle_usecases import (
     CID,
@@ -40,12 +40,12 @@ def _sent(deps: LifecycleDeps, status: CertificateStatus = CertificateStatus.SEN
 def _add(deps: LifecycleDeps, **changes: object) -> None:
     certificate = make_signed_certificate(CID)
     with deps.transaction() as session:
-        messages.add_arende(session, make_arende(certificate, **changes))
+        arenden.add_arende(session, make_arende(certificate, **changes))
 
 
 def _arenden(deps: LifecycleDeps) -> dict[str, object]:
     with deps.transaction() as session:
-        return {a.message_id: a for a in messages.arenden_for_certificate(session, CID)}
+        return {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
 
 
 def _counts(deps: LifecycleDeps) -> QuestionCounts:
@@ -133,7 +133,7 @@ def test_refusals_write_nothing(
         _add(deps, message_id="a", answer_to=MessageReference("fk-q-1"), kompletteringar=(), deadline=None)
     if arrange == "handled":
         with deps.transaction() as session:
-            messages.mark_handled(session, "fk-q-1", None, make_signed_certificate().created_at)
+            arenden.mark_handled(session, "fk-q-1", None, make_signed_certificate().created_at)
     before = _arenden(deps)
     assert _refusal(lambda: call(deps))[0] is reason
     assert _arenden(deps) == before

@@ -16,9 +16,9 @@ from functools import partial
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.messages import Amne, Direction, MessageReference
+from domain.arenden import Amne, Direction, MessageReference
 from domain.values import EventCode
-from store import certificates, messages, outbox
+from store import arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from store.session import UnitOfWork, transaction
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
@@ -52,7 +52,7 @@ def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     size = [0]
     together = receiving.receive_together
 
-    def sized(run: receiving.Transaction, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
+    def sized(run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
         size[0] = len(deliveries)
         return together(run, clock, deliveries)
 
@@ -77,9 +77,9 @@ def _deliveries() -> dict[str, receiving.Delivery]:
 def _check_stored(factory: sessionmaker[Session]) -> None:
     with transaction(factory) as session:
         for n, certificate in enumerate(CERTIFICATES):
-            arenden = messages.arenden_for_certificate(session, certificate.id)
-            assert sorted(a.message_id for a in arenden) == sorted(f"fk-q-{k}" for k in range(n, 12, 4))
-            assert all(len(a.kompletteringar) == 2 for a in arenden)
+            conversation = arenden.arenden_for_certificate(session, certificate.id)
+            assert sorted(a.message_id for a in conversation) == sorted(f"fk-q-{k}" for k in range(n, 12, 4))
+            assert all(len(a.kompletteringar) == 2 for a in conversation)
             events = outbox.events_for_certificate(session, certificate.id)
             assert [e.code for e in events] == [EventCode.NYFRFM] * 3
             # Each event counts the questions stored up to and including its own, in id order.
@@ -151,7 +151,7 @@ def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothi
     assert unavailable, "no group of two or more formed; the test did not exercise the failure"
     assert all(outcomes[name] == MessageAccepted() for name in set(named) - unavailable)
     with transaction(session_factory) as session:
-        stored = {a.message_id for c in CERTIFICATES for a in messages.arenden_for_certificate(session, c.id)}
+        stored = {a.message_id for c in CERTIFICATES for a in arenden.arenden_for_certificate(session, c.id)}
     assert stored == {named[name].message.message_id for name in set(named) - unavailable}
 
 
@@ -160,7 +160,7 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
     _store_certificates(session_factory)
     certificate = CERTIFICATES[0]
     with transaction(session_factory) as session:
-        messages.add_arende(
+        arenden.add_arende(
             session,
             make_arende(certificate, message_id="care-q-1", direction=Direction.FROM_CARE, amne=Amne.KONTKT, kompletteringar=()),
         )
@@ -175,7 +175,7 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
     )
     assert outcomes == [MessageAccepted(), MessageAccepted()]
     with transaction(session_factory) as session:
-        stored = {a.message_id: a for a in messages.arenden_for_certificate(session, certificate.id)}
+        stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, certificate.id)}
         events = outbox.events_for_certificate(session, certificate.id)
     assert (stored["care-q-1"].status.value, stored["care-q-1"].answered_at) == ("ANSWERED", NOW)
     assert [e.code for e in events] == [EventCode.NYFRFM, EventCode.NYSVFM]

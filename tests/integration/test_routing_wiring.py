@@ -15,8 +15,8 @@ from cli.wiring import gateway_deps, routing_readiness
 from gateway import make_app
 from routing import Catalogue, CatalogueUnavailable, Route, StaticProvider
 from store.migrate import upgrade
+from tests.envelopes import create_draft_envelope
 from tests.integration.gateway_server import serving
-from tests.messages import create_draft_envelope
 from tests.unit.routing.tak_samples import NS
 
 PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"

@@ -25,19 +25,20 @@ from zeep import Client
 from zeep.plugins import HistoryPlugin
 
 from domain import result_texts as texts
+from domain.arenden import Amne, ArendeStatus, Direction
 from domain.certificate_types import load_default_registry
 from domain.certificates import Certificate
-from domain.messages import Amne, ArendeStatus, Direction
 from domain.pdl import SystemIdentity
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import CertificateStatus, EventCode, HsaId
 from gateway.validation import schema_for_wsdl
-from store import certificates, messages, outbox
+from store import arenden, certificates, outbox
 from store.directory import SqlDirectory
 from store.session import UnitOfWork, transaction
 from tests import send_message_to_care as smtc
 from tests.builders import make_signed_certificate
 from tests.concurrency import at_once
+from tests.envelopes import create_draft_envelope
 from tests.integration.gateway_server import (
     Gateway,
     demo_gateway_deps,
@@ -45,7 +46,6 @@ from tests.integration.gateway_server import (
     running,
     zeep_client,
 )
-from tests.messages import create_draft_envelope
 from usecases import lifecycle, questions
 from usecases.lifecycle import LifecycleDeps
 
@@ -159,7 +159,7 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
     assert "191212121212" not in repr(logs)
 
     with transaction(gateway.factory) as db:
-        stored = {a.message_id: a for a in messages.arenden_for_certificate(db, certificate_id)}
+        stored = {a.message_id: a for a in arenden.arenden_for_certificate(db, certificate_id)}
         events = outbox.events_for_certificate(db, certificate_id)
     question, reminder, answer = stored["fk-q-1"], stored["fk-r-1"], stored["fk-a-1"]
     assert len(stored) == 4
@@ -225,7 +225,7 @@ def test_concurrent_deliveries_of_one_message_store_it_once(gateway: Gateway) ->
     results = at_once({n: partial(_post, gateway, body) for n in range(4)})
     assert sorted((r["code"] for r in results.values()), key=str) == ["INFO", "INFO", "INFO", "OK"]
     with transaction(gateway.factory) as db:
-        assert [a.message_id for a in messages.arenden_for_certificate(db, certificate_id)] == ["fk-race"]
+        assert [a.message_id for a in arenden.arenden_for_certificate(db, certificate_id)] == ["fk-race"]
         assert [e.code for e in outbox.events_for_certificate(db, certificate_id)][-1:] == [EventCode.NYFRFM]
         assert len(outbox.events_for_certificate(db, certificate_id)) == 4
 
@@ -266,7 +266,7 @@ def test_revoked_certificate_is_an_application_error(gateway: Gateway) -> None:
     assert _post(gateway, smtc.question(certificate_id=certificate_id))["code"] == "OK"
     lifecycle.revoke(_lifecycle_deps(gateway), certificate_id, LAKARE, "Fel patient", "c")
     with transaction(gateway.factory) as db:
-        (question,) = messages.arenden_for_certificate(db, certificate_id)
+        (question,) = arenden.arenden_for_certificate(db, certificate_id)
     assert question.status is ArendeStatus.HANDLED and question.handled_by == LAKARE
     _assert_refused(gateway, smtc.question(certificate_id=certificate_id, message_id="fk-q-2"), texts.MESSAGE_CERTIFICATE_REVOKED)
 

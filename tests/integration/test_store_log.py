@@ -32,9 +32,9 @@ from gateway.validation import schema_for_wsdl
 from store import pdl
 from store.migrate import upgrade
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
-from tests import store_log_messages as s
+from tests import store_log_envelopes as s
+from tests.envelopes import LOG_NS, SLR_NS
 from tests.integration.gateway_server import serving
-from tests.messages import LOG_NS, SLR_NS
 from usecases.pdl_log import verify_log
 
 PATHS = ("/informationsecurity/auditing/log/StoreLog/2/rivtabp21", "/informationsecurity/auditing/log/StoreLog/v2/rivtabp21")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.store_log.v2.request import read_entries
 from store.session import UnitOfWork
-from tests import store_log_messages as s
+from tests import store_log_envelopes as s
 from tests.concurrency import at_once
 from usecases.pdl_log import verify_log
 from usecases.store_log import (

@@ -19,8 +19,8 @@ import pytest
 import requests
 
 from cli import main
+from tests.envelopes import create_draft_envelope
 from tests.integration.processes import stop
-from tests.messages import create_draft_envelope
 from tests.pki import ALLOWED, REFUSED, Pki, build_pki
 
 BIN = Path(sys.executable).parent / "intygsgateway"

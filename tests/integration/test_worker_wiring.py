@@ -10,16 +10,15 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 
 from cli.settings import Settings, SettingsError
 from cli.worker import dispatch_config, scheduled_jobs
-from store.routing import StoreCatalogueProvider
-from store.session import make_session_factory
-from tests.integration.outbox_env import Clock
+from cli.wiring import catalogue_provider
+from store.session import UnitOfWork, make_session_factory
 
 
 def test_every_scheduled_job_runs_once_against_the_database(db_url: str, tmp_path: Path,
                                                             engine: object) -> None:
-    factory = make_session_factory(engine)  # type: ignore[arg-type]
+    uow = UnitOfWork(make_session_factory(engine))  # type: ignore[arg-type]
     settings = Settings(database_url=db_url, pdl_export_dir=str(tmp_path / "pdl"))
-    jobs = scheduled_jobs(settings, factory, StoreCatalogueProvider(factory, Clock()))
+    jobs = scheduled_jobs(settings, uow, catalogue_provider(settings, uow))
     assert [job.name for job in jobs] == ["lock_stale_drafts", "pdl_retention", "routing_check"]
     for job in jobs:
         trigger = job.trigger()

@@ -26,6 +26,7 @@ from typing import Any, TypeAlias
 
 from lxml import etree
 
+from contracts.errors import WrongDocument
 from contracts.ns import (
     CORE,
     REGISTRY,
@@ -35,12 +36,12 @@ from contracts.ns import (
     TYPES,
     qname,
 )
-from contracts.xmlread import UnreadableXml, envelope_parts, read_fragment
+from contracts.xmlparse import envelope_parts, read_fragment
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import Person
 from domain.events import OutboxEvent
-from domain.messages import AMNE_NAMES, Amne
+from domain.arenden import AMNE_NAMES, Amne
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import (
     ARBETSPLATSKOD_ROOT,
@@ -53,6 +54,8 @@ from domain.values import (
 )
 
 REQUEST_TAG = qname(STATUS_UPDATE_V3, "CertificateStatusUpdateForCare")
+#: The binding's soapAction in our WSDL (a conformance test keeps the two equal).
+SOAP_ACTION = f"{STATUS_UPDATE_V3}:CertificateStatusUpdateForCare"
 #: The request body as built here; callers outside ``contracts`` pass it on without looking inside.
 StatusUpdateBody: TypeAlias = etree._Element
 
@@ -349,11 +352,13 @@ class ReceivedStatusUpdate:
 def read_received(envelope: etree._Element) -> ReceivedStatusUpdate:
     """Read the routing and identifying fields of a request envelope; absent fields read as None.
 
-    Raises ``UnreadableXml`` when ``envelope`` is not a SOAP envelope whose body is this request.
+    Raises ``NotSoap`` when ``envelope`` is not a SOAP envelope, ``WrongDocument`` when its body is not
+    this request.
     """
-    headers, body = envelope_parts(envelope)
+    headers, children = envelope_parts(envelope)
+    body = children[0] if children else None
     if body is None or body.tag != REQUEST_TAG:
-        raise UnreadableXml("the Body does not hold a CertificateStatusUpdateForCare request")
+        raise WrongDocument("the Body does not hold a CertificateStatusUpdateForCare request")
     address = next((h.text or "" for h in headers if h.tag == qname(REGISTRY, "LogicalAddress")), None)
     paths = {"c": CORE, "t": TYPES, "csu": STATUS_UPDATE_V3}
     return ReceivedStatusUpdate(

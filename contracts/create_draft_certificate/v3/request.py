@@ -11,8 +11,8 @@ from __future__ import annotations
 from lxml import etree
 
 from contracts.ns import CORE, CREATE_DRAFT_V3, EXT33, TYPES, qname
-from contracts.reading import required_at as _required
-from contracts.reading import text_at as _text
+from contracts.xmlparse import required_at as _required
+from contracts.xmlparse import text_at as _text
 from domain.drafts import (
     CertificateTypeRef,
     Extension,

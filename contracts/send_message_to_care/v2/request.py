@@ -13,9 +13,9 @@ from datetime import date, datetime
 from lxml import etree
 
 from contracts.ns import CORE, SEND_MESSAGE_V2, TYPES, qname
-from contracts.reading import required_at as _required
-from contracts.reading import text_at as _text
-from domain.messages import IncomingMessage, Komplettering, MessageReference
+from contracts.xmlparse import required_at as _required
+from contracts.xmlparse import text_at as _text
+from domain.arenden import IncomingMessage, Komplettering, MessageReference
 from domain.values import SWEDISH_TIME
 
 _S = SEND_MESSAGE_V2

@@ -10,7 +10,7 @@ from contracts.call import SoapCall
 from contracts.ns import SEND_MESSAGE_V2, qname
 from contracts.send_message_to_care.v2.request import read_request
 from contracts.send_message_to_care.v2.response import RESPONSE_TAG, write_result
-from domain.messages import IncomingMessage
+from domain.arenden import IncomingMessage
 from domain.result_texts import Problem, result_for
 from domain.values import ResultCode
 from usecases.receive_message import (

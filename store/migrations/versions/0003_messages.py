@@ -1,6 +1,6 @@
 """Ärenden: the ``arende`` table (questions, reminders, answers) and its ``komplettering`` rows.
 
-Why each constraint (``store.messages`` says more): ``uq_arende_message_id`` makes a resent or
+Why each constraint (``store.arenden`` says more): ``uq_arende_message_id`` makes a resent or
 concurrently delivered SendMessageToCare message land once; ``uq_arende_answer_to`` lets a question
 have at most one answer (NULL for questions and reminders, and NULLs never clash); the index on
 ``certificate_id`` serves the per-certificate reads that every message and status update makes.
@@ -8,7 +8,7 @@ have at most one answer (NULL for questions and reminders, and NULLs never clash
 Unusual on purpose, as in 0001: wire codes (``direction``, ``status``, ``amne``) are plain
 ``VARCHAR(32)`` so that new codes need no migration; ``sqlite_autoincrement`` so that SQLite never
 reuses an ``arende.id`` (it orders a certificate's messages); no foreign key to ``certificate``
-(see ``store.messages``).
+(see ``store.arenden``).
 
 Revision ID: 0003
 Revises: 0002

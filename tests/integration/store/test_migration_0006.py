@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Integer, String, column, insert, table
 from domain.events import PAYLOAD_VERSION
 from domain.resend_policy import ScheduleKind, Series
 from store.migrate import make_config, upgrade
-from store.outbox_delivery import claim_due
+from store.outbox import claim_due
 from store.session import make_engine, make_session_factory, transaction
 from store.types import UtcDateTime
 from tests.integration.store.outbox_helpers import T0

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import JSON, Integer, String, Text, column, insert, select, table
 
-from store import messages
+from store import arenden
 from store.migrate import make_config, upgrade
 from store.session import make_engine, make_session_factory, transaction
 from store.types import UtcDateTime
@@ -55,7 +55,7 @@ def test_kompletteringar_survive_the_upgrade_and_the_downgrade(blank_db_url: str
     engine = make_engine(blank_db_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            stored = {a.message_id: a for a in messages.arenden_for_certificate(session, "cert-1")}
+            stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, "cert-1")}
         assert [(k.question_id, k.instance, k.text) for k in stored["fk-q-1"].kompletteringar] == [
             ("1", None, "Beskriv arbetet."), ("6", 2, "Ange period."),
         ]

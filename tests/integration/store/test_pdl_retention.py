@@ -162,7 +162,7 @@ def test_worker_schedules_the_retention_job_nightly(session_factory: sessionmake
     """The elected worker runs `pdl_retention` daily at 03:15 UTC with the settings' period and folder."""
     fill_years(session_factory)
     settings = Settings(pdl_retention_years=10, pdl_export_dir=str(tmp_path / "archive"))
-    (job,) = [job for job in scheduled_jobs(settings, session_factory) if job.name == "pdl_retention"]
+    (job,) = [job for job in scheduled_jobs(settings, UnitOfWork(session_factory)) if job.name == "pdl_retention"]
     assert job.cron == {"hour": 3, "minute": 15}
     report = job.run()
     assert report.purged == 2 and report.export is not None and report.export.parent == tmp_path / "archive"

@@ -12,10 +12,18 @@ from domain.delivery import OutcomeClass
 from domain.resend_policy import NextState, ScheduleKind, Series, Verdict
 from domain.resend_request import RefusalReason, ResendRefused, ResendSelection
 from domain.values import EventCode, HsaId
-from store.outbox import OutboxStatus, ResendRequestRow
-from store.outbox_delivery import Outcome, claim_due, record_outcomes
-from store.outbox_report import event_report, outbox_summary
-from store.resend import SelectionCount, preview, resend
+from store.outbox import (
+    AttemptOutcome,
+    OutboxStatus,
+    ResendRequestRow,
+    SelectionCount,
+    claim_due,
+    event_report,
+    outbox_summary,
+    preview,
+    record_outcomes,
+    resend,
+)
 from store.session import transaction
 from tests.integration.store.outbox_helpers import T0, add_events, attempt, make_event
 
@@ -34,7 +42,7 @@ def settle(factory: sessionmaker[Session], verdicts: dict[int, Verdict]) -> None
             outcome = {Verdict.DELIVERED: OutcomeClass.OK, Verdict.FAILED: OutcomeClass.APPLICATION_ERROR,
                        Verdict.RETRY: OutcomeClass.CONNECT_ERROR}[verdict]
             next_at = now + timedelta(minutes=1) if verdict is Verdict.RETRY else None
-            outcomes.append(Outcome(item.id, attempt(outcome, now), NextState(verdict, item.series, next_at)))
+            outcomes.append(AttemptOutcome(item.id, attempt(outcome, now), NextState(verdict, item.series, next_at)))
         record_outcomes(session, "t", outcomes)
 
 

@@ -1,4 +1,4 @@
-"""The routing catalogue in the database: publish and load, versions and rollback, the snapshot provider."""
+"""The routing catalogue in the database: publish and load, versions and rollback, the refreshing snapshot."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from structlog.testing import capture_logs
 
 from domain.values import HsaId
-from routing import AccessRight, CatalogueUnavailable, Route
+from routing import AccessRight, CatalogueUnavailable, RefreshingProvider, Route
 from routing.content import CatalogueContent, right_key, route_key
-from scheduler.routing_check import routing_check_job
 from store import routing as store
 from store.errors import Conflict
 from store.session import UnitOfWork, transaction
 from store.units import register_integrated_unit
+from usecases.routing_check import routing_check_job
 
 NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -121,7 +121,7 @@ class Clock:
 def test_provider_serves_a_snapshot_and_swaps_to_a_new_version(session_factory: sessionmaker[Session]) -> None:
     """A published version is picked up at the next check, not before; in between no query runs."""
     clock = Clock()
-    provider = store.StoreCatalogueProvider(session_factory, lambda: NOW, check_seconds=1.0, monotonic=clock)
+    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW, check_seconds=1.0, monotonic=clock)
     empty = provider.current()
     assert (empty.version, empty.route_count) == (0, 0)
     _publish(session_factory, CONTENT)
@@ -140,7 +140,7 @@ def test_provider_rebuilds_when_the_directory_changes(session_factory: sessionma
     """A directory import moves the HSA tree the snapshot climbs, so it triggers a rebuild too."""
     _publish(session_factory, CatalogueContent((Route(NS, "SE-CG", "https://cg"),)))
     clock = Clock()
-    provider = store.StoreCatalogueProvider(session_factory, lambda: NOW, monotonic=clock)
+    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW, monotonic=clock)
     assert provider.current().parent_of("SE-U2") is None
     with transaction(session_factory) as session:
         _directory(session)
@@ -155,7 +155,7 @@ def test_provider_keeps_the_last_good_snapshot_when_a_load_fails(session_factory
     """With the database gone the old snapshot keeps serving and the error is reported."""
     _publish(session_factory, CONTENT)
     clock = Clock()
-    provider = store.StoreCatalogueProvider(session_factory, lambda: NOW, monotonic=clock)
+    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW, monotonic=clock)
     good = provider.current()
     with transaction(session_factory) as session:
         session.execute(text("ALTER TABLE routing_version RENAME TO routing_version_gone"))
@@ -168,7 +168,7 @@ def test_provider_without_any_snapshot_raises_vp008(session_factory: sessionmake
     """A process that never loaded a catalogue cannot route: CatalogueUnavailable (VP008)."""
     with transaction(session_factory) as session:
         session.execute(text("ALTER TABLE routing_version RENAME TO routing_version_gone"))
-    provider = store.StoreCatalogueProvider(session_factory, lambda: NOW)
+    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW)
     with pytest.raises(CatalogueUnavailable):
         provider.current()
     assert provider.status().version is None
@@ -191,8 +191,8 @@ def test_daily_routing_check_job_logs_each_finding(session_factory: sessionmaker
         _directory(session)
         for unit in ("SE-U2", "SE-LONELY"):
             register_integrated_unit(session, HsaId(unit), HsaId("SE-CG"), NOW)
-    provider = store.StoreCatalogueProvider(session_factory, lambda: NOW)
-    job = routing_check_job(UnitOfWork(session_factory), provider, lambda: TODAY)
+    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW)
+    job = routing_check_job(UnitOfWork(session_factory), provider, NS, lambda: TODAY)
     with capture_logs() as logs:
         findings = job()
     assert [(f.subject, f.code) for f in findings] == [("SE-LONELY", "VP004")]

@@ -18,7 +18,7 @@ from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
 from domain.values import EventCode
 from tests import builders
-from tests import messages as m
+from tests import envelopes as m
 from tests import status_updates as su
 
 NS = {"csu": m.CSU_NS, "csu32": m.CSU32_NS, "core": m.CORE_NS, "types": m.TYPES_NS, "itr": m.ITR_NS}

@@ -12,8 +12,8 @@ from contracts.store_log.v2 import StoreLogResponder
 from contracts.store_log.v2.request import read_entries
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, INTERNAL_ERROR, SCHEMA_VIOLATION
 from domain.store_log import LogEntry
-from tests import store_log_messages as s
-from tests.messages import LOG_NS
+from tests import store_log_envelopes as s
+from tests.envelopes import LOG_NS
 from usecases.store_log import LogRefused, LogStored
 
 CALL = SoapCall("SE165565594230-1000", "cid-1")

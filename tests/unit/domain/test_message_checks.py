@@ -8,9 +8,7 @@ from datetime import date
 import pytest
 
 from domain import result_texts as texts
-from domain.certificates import Certificate
-from domain.message_checks import check_message, is_resend
-from domain.messages import (
+from domain.arenden import (
     Amne,
     Arende,
     ArendeStatus,
@@ -19,6 +17,8 @@ from domain.messages import (
     MessageReference,
     fingerprint,
 )
+from domain.certificates import Certificate
+from domain.message_checks import check_message, is_resend
 from domain.result_texts import ResultText, result_for
 from domain.values import CertificateStatus, ErrorId, PersonIdKind
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.messages import Amne, Arende, ArendeStatus, Direction, MessageReference
+from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.question_counts import (
     NO_QUESTIONS,
     Counts,

@@ -9,8 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from domain import result_texts as texts
+from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
 from domain.certificates import Certificate
-from domain.messages import Amne, ArendeStatus, Direction, MessageReference
 from domain.values import EventCode
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 from usecases.receive_message import (

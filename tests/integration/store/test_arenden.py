@@ -1,4 +1,4 @@
-"""store.messages on SQLite and PostgreSQL: round trips, the two unique rules, answering and closing."""
+"""store.arenden on SQLite and PostgreSQL: round trips, the two unique rules, answering and closing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.messages import Amne, ArendeStatus, Direction, MessageReference
+from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
 from domain.values import HsaId
-from store import messages
+from store import arenden
 from store.errors import Conflict
 from store.session import transaction
 from tests.builders import make_arende
@@ -19,10 +19,10 @@ AT = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 CID = "a3b5c6d7-0000-4000-8000-000000000001"
 
 
-def _add(factory: sessionmaker[Session], *arenden: object) -> None:
+def _add(factory: sessionmaker[Session], *entries: object) -> None:
     with transaction(factory) as session:
-        for arende in arenden:
-            messages.add_arende(session, arende)  # type: ignore[arg-type]
+        for arende in entries:
+            arenden.add_arende(session, arende)  # type: ignore[arg-type]
 
 
 def test_every_field_survives_a_round_trip(session_factory: sessionmaker[Session]) -> None:
@@ -43,10 +43,10 @@ def test_every_field_survives_a_round_trip(session_factory: sessionmaker[Session
     )
     _add(session_factory, question, answer)
     with transaction(session_factory) as session:
-        assert messages.arenden_for_certificate(session, CID) == [question, answer]
-        assert messages.get_arende(session, "care-a-1") == answer
-        assert messages.get_arende(session, "nope") is None
-        assert messages.arenden_for_certificate(session, "other") == []
+        assert arenden.arenden_for_certificate(session, CID) == [question, answer]
+        assert arenden.get_arende(session, "care-a-1") == answer
+        assert arenden.get_arende(session, "nope") is None
+        assert arenden.arenden_for_certificate(session, "other") == []
 
 
 def test_a_meddelande_id_is_stored_once(session_factory: sessionmaker[Session]) -> None:
@@ -55,7 +55,7 @@ def test_a_meddelande_id_is_stored_once(session_factory: sessionmaker[Session]) 
     with pytest.raises(Conflict):
         _add(session_factory, make_arende(text="Annan text", kompletteringar=()))
     with transaction(session_factory) as session:
-        assert [a.text for a in messages.arenden_for_certificate(session, CID)] == [make_arende().text]
+        assert [a.text for a in arenden.arenden_for_certificate(session, CID)] == [make_arende().text]
 
 
 def test_a_question_has_at_most_one_answer(session_factory: sessionmaker[Session]) -> None:
@@ -70,10 +70,10 @@ def test_mark_answered_opens_nothing_that_was_handled(session_factory: sessionma
     """An open question becomes ANSWERED; a handled one stays HANDLED; both record the time."""
     _add(session_factory, make_arende(), make_arende(message_id="h", status=ArendeStatus.HANDLED))
     with transaction(session_factory) as session:
-        messages.mark_answered(session, ["fk-q-1"], AT)
-        messages.mark_answered(session, ["h"], AT)
+        arenden.mark_answered(session, ["fk-q-1"], AT)
+        arenden.mark_answered(session, ["h"], AT)
     with transaction(session_factory) as session:
-        stored = {a.message_id: a for a in messages.arenden_for_certificate(session, CID)}
+        stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
     assert (stored["fk-q-1"].status, stored["fk-q-1"].answered_at) == (ArendeStatus.ANSWERED, AT)
     assert (stored["h"].status, stored["h"].answered_at) == (ArendeStatus.HANDLED, AT)
 
@@ -82,9 +82,9 @@ def test_mark_handled_changes_once(session_factory: sessionmaker[Session]) -> No
     """The first call handles the question and says so; the second changes nothing."""
     _add(session_factory, make_arende())
     with transaction(session_factory) as session:
-        assert messages.mark_handled(session, "fk-q-1", "SE2321000016-P001", AT) is True
-        assert messages.mark_handled(session, "fk-q-1", "SE2321000016-P002", AT) is False
-        stored = messages.get_arende(session, "fk-q-1")
+        assert arenden.mark_handled(session, "fk-q-1", "SE2321000016-P001", AT) is True
+        assert arenden.mark_handled(session, "fk-q-1", "SE2321000016-P002", AT) is False
+        stored = arenden.get_arende(session, "fk-q-1")
     assert stored is not None
     assert (stored.status, stored.handled_by, stored.handled_at) == (
         ArendeStatus.HANDLED,
@@ -106,10 +106,10 @@ def test_close_open_questions_closes_questions_only(session_factory: sessionmake
     )
     later = AT.replace(hour=13)
     with transaction(session_factory) as session:
-        assert messages.close_open_questions(session, CID, "SE2321000016-P001", later) == 2
-        assert messages.close_open_questions(session, CID, "SE2321000016-P001", later) == 0
-        stored = {a.message_id: a for a in messages.arenden_for_certificate(session, CID)}
-        other = messages.get_arende(session, "elsewhere")
+        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == 2
+        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == 0
+        stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
+        other = arenden.get_arende(session, "elsewhere")
     assert {m: a.status for m, a in stored.items()} == {
         "fk-q-1": ArendeStatus.HANDLED,
         "answered": ArendeStatus.HANDLED,
@@ -131,7 +131,7 @@ def test_conversations_read_entries_by_certificate_and_by_message_id(session_fac
     elsewhere = make_arende(message_id="fk-q-9", certificate_id="another-certificate", content_hash="h9")
     _add(session_factory, question, answer, elsewhere)
     with transaction(session_factory) as session:
-        stored, by_certificate = messages.conversations(session, {CID, "no-messages"}, {"fk-q-9", "fk-new"})
+        stored, by_certificate = arenden.conversations(session, {CID, "no-messages"}, {"fk-q-9", "fk-new"})
     assert [e.message_id for e in by_certificate[CID]] == ["fk-q-1", "care-a-1"]
     assert by_certificate["no-messages"] == []
     assert set(stored) == {"fk-q-9"} and stored["fk-q-9"].content_hash == "h9"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.errors import HostileXml, NotSoap, NotXml
-from gateway.xmlparse import MAX_DEPTH, parse_xml, split_envelope
+from contracts.errors import HostileXml, NotSoap, NotXml
+from contracts.xmlparse import MAX_DEPTH, parse_xml, split_envelope
 
 LIMIT = 2 * 1024 * 1024
 ENV = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'

@@ -7,18 +7,19 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.delivery import OutcomeClass
+from domain.events import ClaimedEvent
 from domain.resend_policy import NextState, ScheduleKind, Series, Verdict
 from domain.values import EventCode
-from store.outbox import OutboxStatus, events_for_certificate
-from store.outbox_delivery import (
-    ClaimedEvent,
-    Outcome,
+from store.outbox import (
+    AttemptOutcome,
+    OutboxStatus,
     claim_due,
+    event_report,
+    events_for_certificate,
     finish_unsent,
     record_outcomes,
     release,
 )
-from store.outbox_report import event_report
 from store.session import transaction
 from tests.integration.store.outbox_helpers import T0, add_events, attempt, make_event
 
@@ -37,7 +38,7 @@ def deliver(factory: sessionmaker[Session], token: str, claimed: ClaimedEvent, o
     at = T0 + timedelta(seconds=seconds)
     state = NextState(verdict, claimed.series, at + timedelta(minutes=1) if verdict is Verdict.RETRY else None)
     with transaction(factory) as session:
-        return record_outcomes(session, token, [Outcome(claimed.id, attempt(outcome, at), state)])
+        return record_outcomes(session, token, [AttemptOutcome(claimed.id, attempt(outcome, at), state)])
 
 
 def statuses(factory: sessionmaker[Session], certificate_id: str) -> list[OutboxStatus]:
@@ -141,7 +142,7 @@ def test_retry_and_final_outcomes_update_the_row_and_history(session_factory: se
     at = T0 + timedelta(seconds=2)
     state = NextState(Verdict.RETRY, Series(ScheduleKind.ADDRESS, 1, T0), at + timedelta(hours=1))
     with transaction(session_factory) as session:
-        record_outcomes(session, "w", [Outcome(event_id, attempt(OutcomeClass.PLATFORM_NO_ROUTE, at,
+        record_outcomes(session, "w", [AttemptOutcome(event_id, attempt(OutcomeClass.PLATFORM_NO_ROUTE, at,
                                                                   http_status=500, text="VP004 no route"), state)])
         report = event_report(session, event_id)
     assert report is not None

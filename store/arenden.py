@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from domain.messages import (
+from domain.arenden import (
     Amne,
     Arende,
     ArendeStatus,

@@ -1,4 +1,4 @@
-"""Claiming due outbox events with a lease, and recording what came of sending them.
+"""Claiming due outbox events with a lease, reading what sending them needs, and recording what came of it.
 
 The engine never holds a transaction open while it talks to a journal system. It claims a batch in
 one short transaction (stamping each row with its claim token and a lease), sends outside any
@@ -24,28 +24,22 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
+from domain.certificates import Certificate
 from domain.delivery import Attempt, clip
-from domain.events import OutboxEvent
+from domain.events import ClaimedEvent, EventContext, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
-from store.outbox import AttemptRow, OutboxRow, OutboxStatus
+from store.certificates import certificates_by_id
+from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
+from store.session import Tx
 from store.types import UtcDateTime
+from store.units import integrated_unit_keys
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimedEvent:
-    """An event a worker holds a lease on: what to send and the series of tries it belongs to."""
-
-    id: int
-    event: OutboxEvent
-    attempts: int
-    series: Series
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class AttemptOutcome:
     """An attempt and the event state it leads to, ready to be recorded."""
 
     event_id: int
@@ -62,7 +56,7 @@ _STATUS_AFTER = {
 
 
 def claim_due(
-    session: Session,
+    session: Tx,
     token: str,
     now: datetime,
     lease: timedelta,
@@ -128,7 +122,7 @@ def _claimed(row: Any) -> ClaimedEvent:
     return ClaimedEvent(id=row["id"], event=event, attempts=row["attempts"], series=series)
 
 
-def record_outcomes(session: Session, token: str, outcomes: Sequence[Outcome]) -> list[int]:
+def record_outcomes(session: Tx, token: str, outcomes: Sequence[AttemptOutcome]) -> list[int]:
     """Store each attempt and its event's next state, for the rows ``token`` still holds.
 
     Returns the ids recorded; an outcome whose row was claimed by another worker after this one's
@@ -170,7 +164,7 @@ def record_outcomes(session: Session, token: str, outcomes: Sequence[Outcome]) -
     return [outcome.event_id for outcome in kept]
 
 
-def _state_values(outcome: Outcome) -> dict[str, Any]:
+def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:
     attempt, state = outcome.attempt, outcome.state
     status = _STATUS_AFTER[state.verdict]
     final = status is not OutboxStatus.PENDING
@@ -215,7 +209,7 @@ def _attempt_values(event_id: int, attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def finish_unsent(session: Session, token: str, event_ids: Sequence[int], now: datetime, reason: str) -> list[int]:
+def finish_unsent(session: Tx, token: str, event_ids: Sequence[int], now: datetime, reason: str) -> list[int]:
     """Mark held events FAILED without an attempt: nothing could be sent (``reason`` says why).
 
     Used for an event whose unit is not integrated or whose certificate can no longer be read; an
@@ -234,7 +228,7 @@ def finish_unsent(session: Session, token: str, event_ids: Sequence[int], now: d
     return list(done)
 
 
-def release(session: Session, token: str, event_ids: Sequence[int]) -> None:
+def release(session: Tx, token: str, event_ids: Sequence[int]) -> None:
     """Give back held events unsent (the lease would run out before their turn): due again at once."""
     if not event_ids:
         return
@@ -244,3 +238,15 @@ def release(session: Session, token: str, event_ids: Sequence[int]) -> None:
         .values(claimed_by=None, lease_until=None),
         execution_options={"synchronize_session": False},
     )
+
+
+def delivery_contexts(session: Tx, claimed: Sequence[ClaimedEvent]) -> list[EventContext]:
+    """Whether each claimed event's unit is integrated, and its certificate as it is now (None when gone)."""
+    integrated = integrated_unit_keys(session, {item.event.unit for item in claimed})
+    found: dict[str, Certificate] = certificates_by_id(
+        session, {item.event.certificate_id for item in claimed if item.event.unit.key in integrated}
+    )
+    return [
+        EventContext(item, item.event.unit.key in integrated, found.get(item.event.certificate_id))
+        for item in claimed
+    ]

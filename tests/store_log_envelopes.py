@@ -2,7 +2,7 @@
 
 The defaults describe the physician SE2321000016-P001 reading a certificate of patient 191212121212
 at unit SE2321000016-1000 of care giver SE2321000016-0001 (the demo directory's people), logged by a
-journal system. Namespaces come from ``tests.messages``, not from production code, so the tests hold the wire
+journal system. Namespaces come from ``tests.envelopes``, not from production code, so the tests hold the wire
 format against a statement of their own (contracts.md §8).
 
 Wire reminders: every child of ``log`` and below is in the ``log`` namespace
@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from tests.messages import (
+from tests.envelopes import (
     LOG_NS,
     SLR_NS,
     Element,

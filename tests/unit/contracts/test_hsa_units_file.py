@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contracts.errors import XmlRefused
 from contracts.hsa_units_file import read_hsa_units
-from contracts.xmlread import UnreadableXml
 from domain.directory_import import (
     DirectoryFormatError,
     HsaUnitEntry,
@@ -47,5 +47,5 @@ def test_duplicate_dn_is_refused() -> None:
 
 def test_a_file_that_is_not_an_hsa_unit_file_is_refused() -> None:
     """Another root element is not read as an empty directory."""
-    with pytest.raises(UnreadableXml):
+    with pytest.raises(XmlRefused):
         read_hsa_units(b"<units/>")

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
 
-from store.outbox import AttemptRow, OutboxRow, OutboxStatus
+from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
+from store.session import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def _oldest_pending() -> Any:
     return func.min(case((OutboxRow.status == OutboxStatus.PENDING, OutboxRow.occurred_at), else_=None))
 
 
-def outbox_summary(session: Session) -> OutboxSummary:
+def outbox_summary(session: Tx) -> OutboxSummary:
     """Counts by status, the oldest pending event's time, and pending/failed by unit and by outcome."""
     counts = {status.value: 0 for status in OutboxStatus}
     for status, count in session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)):
@@ -90,7 +90,7 @@ class EventReport:
     attempts: list[dict[str, Any]]
 
 
-def event_report(session: Session, event_id: int) -> EventReport | None:
+def event_report(session: Tx, event_id: int) -> EventReport | None:
     """The event ``event_id`` and its attempts, or None when there is no such event."""
     row = session.get(OutboxRow, event_id, populate_existing=True)
     if row is None:

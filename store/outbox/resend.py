@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, insert, select, update
-from sqlalchemy.orm import Session
 
 from domain.resend_policy import ScheduleKind
 from domain.resend_request import (
@@ -23,7 +22,8 @@ from domain.resend_request import (
     ResendRefused,
     ResendSelection,
 )
-from store.outbox import OutboxRow, OutboxStatus, ResendRequestRow
+from store.outbox.tables import OutboxRow, OutboxStatus, ResendRequestRow
+from store.session import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,7 @@ def _criteria(selection: ResendSelection) -> list[ColumnElement[bool]]:
     return where
 
 
-def preview(session: Session, selection: ResendSelection) -> list[SelectionCount]:
+def preview(session: Tx, selection: ResendSelection) -> list[SelectionCount]:
     """Counts per unit and status of what the selection matches (pending ones are left alone)."""
     _require_criteria(selection)
     statuses = [*_statuses(selection), OutboxStatus.PENDING]
@@ -80,7 +80,7 @@ def preview(session: Session, selection: ResendSelection) -> list[SelectionCount
 
 
 def resend(
-    session: Session,
+    session: Tx,
     selection: ResendSelection,
     now: datetime,
     requested_by: str,

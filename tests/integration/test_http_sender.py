@@ -1,8 +1,8 @@
-"""The status-update sender against the journal simulator on loopback: every outcome class, for real.
+"""The HTTP sender against the journal simulator on loopback: every outcome class, for real.
 
-Each test runs the simulator (``simulator``) as a real HTTP server and sends a message built by the
-contract's builder with the zeep-based sender, then checks the attempt the sender returns and what
-the simulator recorded.
+Each test runs the simulator (``simulator``) as a real HTTP server and sends a status update built by
+the contract's builder with ``outbound.HttpSender``, then checks the attempt the sender returns and
+what the simulator recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from cli.mock_journal import tls_context
 from contracts.certificate_status_update.v3.request import build_status_update
 from domain.delivery import Attempt, Decision, OutcomeClass
 from domain.values import EventCode
-from outbound.status_update import StatusUpdateSender, Timeouts, TlsConfig
+from outbound import HttpSender, Timeouts, TlsConfig
+from outbound.status_update import StatusUpdateBody, status_update_call
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
 from tests import status_updates as su
@@ -46,15 +47,17 @@ def url(journal: MockJournal) -> Iterator[str]:
 
 
 @pytest.fixture
-def sender() -> Iterator[StatusUpdateSender]:
-    built = StatusUpdateSender(None, TIMEOUTS, clock=lambda: NOW)
+def sender() -> Iterator[HttpSender]:
+    built = HttpSender(None, clock=lambda: NOW)
     yield built
     built.close()
 
 
-def _send(sender: StatusUpdateSender, url: str, code: EventCode = EventCode.SIGNAT, **kwargs: object) -> Attempt:
-    body = build_status_update(su.certificate_for(code), su.event(code))
-    return sender.send(url, UNIT, body, "corr-42", **kwargs)  # type: ignore[arg-type]
+def _send(sender: HttpSender, url: str, code: EventCode = EventCode.SIGNAT, *, timeouts: Timeouts = TIMEOUTS,
+          body: StatusUpdateBody | None = None, address: str = UNIT, correlation_id: str = "corr-42") -> Attempt:
+    if body is None:
+        body = build_status_update(su.certificate_for(code), su.event(code))
+    return sender.send(status_update_call(url, address, body, correlation_id), timeouts)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +81,7 @@ def _send(sender: StatusUpdateSender, url: str, code: EventCode = EventCode.SIGN
 def test_each_answer_mode_gives_its_class(
     journal: MockJournal,
     url: str,
-    sender: StatusUpdateSender,
+    sender: HttpSender,
     mode: Mode,
     outcome: OutcomeClass,
     decision: Decision,
@@ -96,14 +99,14 @@ def test_each_answer_mode_gives_its_class(
     assert attempt.text is None or len(attempt.text) <= 200
 
 
-def test_fault_text_is_kept_for_the_operator(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+def test_fault_text_is_kept_for_the_operator(journal: MockJournal, url: str, sender: HttpSender) -> None:
     """The platform's fault string starts the attempt's text, so `outbox show` says what VP said."""
     journal.set_mode(Mode.VP004)
     assert (_send(sender, url).text or "").startswith("VP004 ")
 
 
 def test_the_journal_receives_a_valid_message_with_header_and_correlation_id(
-    journal: MockJournal, url: str, sender: StatusUpdateSender
+    journal: MockJournal, url: str, sender: HttpSender
 ) -> None:
     """The simulator validates against xsd/ and records the logical address, ids and correlation id."""
     attempt = _send(sender, url, EventCode.NYFRFM)
@@ -116,29 +119,29 @@ def test_the_journal_receives_a_valid_message_with_header_and_correlation_id(
 
 
 def test_an_invalid_message_is_answered_validation_error(
-    journal: MockJournal, url: str, sender: StatusUpdateSender
+    journal: MockJournal, url: str, sender: HttpSender
 ) -> None:
     """A body that breaks the schema is refused as a real producer with schema validation would."""
     body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
     body.remove(body[3])  # mottagnaFragor is required
-    attempt = sender.send(url, UNIT, body, "corr-43")
+    attempt = _send(sender, url, body=body, correlation_id="corr-43")
     assert (attempt.outcome, attempt.decision) == (OutcomeClass.VALIDATION_ERROR, Decision.FAILED)
     assert journal.received()[0].valid is False
 
 
-def test_mode_per_logical_address(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+def test_mode_per_logical_address(journal: MockJournal, url: str, sender: HttpSender) -> None:
     """One unit lacks a route while the others are served: the mode is chosen by LogicalAddress."""
     journal.set_mode(Mode.VP004, address=UNIT.lower())
     body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
-    assert sender.send(url, UNIT, body, "c1").outcome is OutcomeClass.PLATFORM_NO_ROUTE
+    assert _send(sender, url, body=body, correlation_id="c1").outcome is OutcomeClass.PLATFORM_NO_ROUTE
     body = build_status_update(su.certificate_for(EventCode.SIGNAT), su.event(EventCode.SIGNAT))
-    assert sender.send(url, "SE2321000016-2000", body, "c2").outcome is OutcomeClass.OK
+    assert _send(sender, url, body=body, address="SE2321000016-2000").outcome is OutcomeClass.OK
     journal.clear_mode(UNIT)
     assert _send(sender, url).outcome is OutcomeClass.OK
 
 
 def test_journal_that_never_answers_frees_the_sender_within_the_read_timeout(
-    journal: MockJournal, url: str, sender: StatusUpdateSender
+    journal: MockJournal, url: str, sender: HttpSender
 ) -> None:
     """A hung journal system costs one read timeout, not hours: the call returns TIMEOUT."""
     journal.set_mode(Mode.SLOW)  # waits 600 s unless released
@@ -151,13 +154,13 @@ def test_journal_that_never_answers_frees_the_sender_within_the_read_timeout(
     assert _send(sender, url).outcome is OutcomeClass.OK  # the pool recovers: the next call is served
 
 
-def test_delay_per_request_is_injectable(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+def test_delay_per_request_is_injectable(journal: MockJournal, url: str, sender: HttpSender) -> None:
     """?delay= on the URL delays that answer: longer than the read timeout, it times out."""
     attempt = _send(sender, f"{url}?delay=3", timeouts=Timeouts(connect_s=1.0, read_s=0.3))
     assert attempt.outcome is OutcomeClass.TIMEOUT
 
 
-def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, sender: StatusUpdateSender) -> None:
+def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, sender: HttpSender) -> None:
     """The journal closes the connection without answering: retried like any broken connection."""
     journal.set_mode(Mode.DROP)
     attempt = _send(sender, url)
@@ -165,7 +168,7 @@ def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, s
     assert attempt.text
 
 
-def test_nothing_listening_is_a_connect_error(sender: StatusUpdateSender) -> None:
+def test_nothing_listening_is_a_connect_error(sender: HttpSender) -> None:
     """A closed port (the journal system is down) is a connection error, quickly."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -174,7 +177,7 @@ def test_nothing_listening_is_a_connect_error(sender: StatusUpdateSender) -> Non
     assert (attempt.outcome, attempt.decision) == (OutcomeClass.CONNECT_ERROR, Decision.RETRY)
 
 
-def test_tls_to_a_plain_http_journal_is_a_tls_error(url: str, sender: StatusUpdateSender) -> None:
+def test_tls_to_a_plain_http_journal_is_a_tls_error(url: str, sender: HttpSender) -> None:
     """A handshake that fails (here: the far end does not speak TLS) is a TLS error."""
     attempt = _send(sender, url.replace("http://", "https://"))
     assert (attempt.outcome, attempt.decision) == (OutcomeClass.TLS_ERROR, Decision.RETRY)
@@ -190,8 +193,8 @@ def test_mutual_tls_uses_configured_certificates_not_the_environment(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "no-such-bundle.pem"))
     cert, key = pki.clients["SE2321000016-GW"]
     with running(journal, tls=server_context) as url:
-        mutual = StatusUpdateSender(TlsConfig(str(cert), str(key), str(pki.trust_bundle)), TIMEOUTS, lambda: NOW)
-        anonymous = StatusUpdateSender(TlsConfig(ca_bundle=str(pki.trust_bundle)), TIMEOUTS, lambda: NOW)
+        mutual = HttpSender(TlsConfig(str(cert), str(key), str(pki.trust_bundle)), lambda: NOW)
+        anonymous = HttpSender(TlsConfig(ca_bundle=str(pki.trust_bundle)), lambda: NOW)
         try:
             assert _send(mutual, url).outcome is OutcomeClass.OK
             assert _send(anonymous, url).outcome is OutcomeClass.TLS_ERROR

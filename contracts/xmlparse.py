@@ -1,0 +1,136 @@
+"""The one hardened XML parse, used for everything the gateway reads: requests, answers, files.
+
+libxml2 already refuses external entities and network access by default, but it still *accepts* a
+DOCTYPE and silently blanks unresolved entity references, so a message with an XXE attempt would be
+processed with an empty field. SOAP 1.1 forbids DTDs outright and no file we read needs one, so any
+DOCTYPE, entity declaration or entity reference is refused before a single field is read. Size and
+depth are capped, comments and processing instructions are dropped. The inbound SOAP endpoints, the
+journal systems' answers, the simulators and the HSA unit file all go through ``parse_xml``: one set
+of rules, in the contracts package because the gateway, the outbound client and the simulator all
+read through it.
+
+Beside the parse: splitting a SOAP 1.1 envelope, reading a stored fragment (certificate content kept
+as XML), and reading values out of a schema-valid element (``text_at``).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from contracts.errors import HostileXml, NotSoap, NotXml
+from contracts.ns import SOAP11_ENV, qname
+
+MAX_DEPTH = 64  # RIVTA messages nest about 10 deep; libxml2's own limit (256) is far too lax
+
+
+def _parser() -> etree.XMLParser:
+    # A new parser per call: a shared parser holds a lock and would serialise worker threads.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(body: bytes, max_bytes: int | None = None, *, document: str = "a SOAP message") -> etree._Element:
+    """Parse ``body`` into an element tree, refusing anything a contract message may not contain.
+
+    ``max_bytes`` None leaves the size to libxml2's own limits (files an operator loads); requests
+    from the network always pass their cap. ``document`` names what is read in the refusal texts
+    (they reach the caller inside the contract's answer).
+
+    Raises:
+        HostileXml: oversize input, a DTD, entities, or nesting deeper than ``MAX_DEPTH``.
+        NotXml: the bytes are not well-formed XML.
+    """
+    if max_bytes is not None and len(body) > max_bytes:
+        raise HostileXml(f"the message is larger than {max_bytes} bytes")
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        # Cheap pre-check: refuse before libxml2 spends any effort on declarations.
+        raise HostileXml(f"a DTD is not allowed in {document}")
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        message = str(exc)
+        if "amplification" in message or "too long" in message or "Excessive depth" in message:
+            raise HostileXml("the message exceeds the parser's limits") from exc
+        raise NotXml(f"line {exc.lineno}: {exc.msg}") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise HostileXml(f"a DTD is not allowed in {document}")
+    _check_tree(root, document)
+    return root
+
+
+def _check_tree(root: etree._Element, document: str) -> None:
+    """Refuse entity references and nesting deeper than ``MAX_DEPTH`` in one walk."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise HostileXml(f"the message nests deeper than {MAX_DEPTH} levels")
+        for child in element:
+            if isinstance(child, etree._Entity):
+                raise HostileXml(f"entity references are not allowed in {document}")
+            stack.append((child, depth + 1))
+
+
+def envelope_parts(root: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
+    """The header entries and the body's elements of a SOAP 1.1 envelope, in order.
+
+    Raises:
+        NotSoap: the root is not a SOAP 1.1 Envelope, or it has no Body.
+    """
+    if root.tag != qname(SOAP11_ENV, "Envelope"):
+        raise NotSoap("the root element is not a SOAP 1.1 Envelope")
+    body = root.find(qname(SOAP11_ENV, "Body"))
+    if body is None:
+        raise NotSoap("the Envelope has no Body")
+    header = root.find(qname(SOAP11_ENV, "Header"))
+    headers = [] if header is None else [entry for entry in header if isinstance(entry.tag, str)]
+    return headers, [child for child in body if isinstance(child.tag, str)]
+
+
+def split_envelope(root: etree._Element) -> tuple[list[etree._Element], etree._Element]:
+    """The header entries and the single body element of a request envelope.
+
+    Raises:
+        NotSoap: not a SOAP 1.1 Envelope, no Body, or a Body that does not hold exactly one element.
+    """
+    headers, children = envelope_parts(root)
+    if len(children) != 1:
+        raise NotSoap(f"the Body holds {len(children)} elements, expected exactly one")
+    return headers, children[0]
+
+
+def read_fragment(xml: str) -> list[etree._Element]:
+    """The elements of a stored XML fragment (several siblings, text between them ignored).
+
+    Raises:
+        HostileXml, NotXml: as ``parse_xml``.
+    """
+    wrapper = parse_xml(f"<fragment>{xml}</fragment>".encode(), document="a stored fragment")
+    return [child for child in wrapper if isinstance(child.tag, str)]
+
+
+def text_at(parent: etree._Element | None, *path: str) -> str | None:
+    """The text of the element at ``path`` (Clark-notation tags) below ``parent``; None when absent.
+
+    For schema-valid elements: the schema has already decided what is present, so a reader only
+    states *where* a value is. An element that is present but empty reads as "".
+    """
+    element = parent
+    for tag in path:
+        if element is None:
+            return None
+        element = element.find(tag)
+    return None if element is None else (element.text or "")
+
+
+def required_at(parent: etree._Element | None, *path: str) -> str:
+    """``text_at`` for an element the schema requires: an absent one still reads as "" rather than failing."""
+    return text_at(parent, *path) or ""

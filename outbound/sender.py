@@ -1,0 +1,66 @@
+"""The ``Sender`` protocol: one HTTP call of a ready contract message, its outcome classified.
+
+A ``Sender`` works like httpx's transports: the delivery code (``outbound.deliver``) builds the
+message and finds the endpoint, the sender only posts and classifies what came back into a
+``domain.delivery.Attempt``. Two implementations: ``outbound.http_sender.HttpSender`` on the network,
+and the scripted sender of the tests, which answers from a script so that the dispatcher and the
+delivery code run without a network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from lxml import etree
+
+from contracts.answers import Answer
+from domain.delivery import Attempt
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a connection, and for each read of the answer."""
+
+    connect_s: float
+    read_s: float
+
+    def __post_init__(self) -> None:
+        if self.connect_s <= 0 or self.read_s <= 0:
+            raise ValueError(f"timeouts must be positive, got connect {self.connect_s} s, read {self.read_s} s")
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    """Mutual TLS: our client certificate (and its key, unless in the same PEM) and the CA to trust.
+
+    ``ca_bundle`` None trusts the default CAs (certifi's), never the environment's.
+    """
+
+    client_cert: str | None = None
+    client_key: str | None = None
+    ca_bundle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundCall:
+    """One request ready to be posted: the endpoint, the envelope and how to read the contract's answer."""
+
+    url: str
+    envelope: etree._Element
+    soap_action: str
+    correlation_id: str
+    read_answer: Callable[[bytes], Answer]
+
+
+class Sender(Protocol):
+    """Posts a call and classifies whatever happens; never raises for what the network or the peer does."""
+
+    def send(self, call: OutboundCall, timeouts: Timeouts) -> Attempt:
+        """The attempt as the event's history keeps it."""
+        ...
+
+    def close(self) -> None:
+        """Release pooled connections; the sender is not used afterwards."""
+        ...

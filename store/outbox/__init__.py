@@ -1,0 +1,67 @@
+"""The outbox: certificate events waiting to be sent, their delivery attempts, and operators' resends.
+
+Modules, each for one part of an event's life:
+
+* ``tables``: the rows (``outbox_event``, ``outbox_attempt``, ``outbox_resend_request``) and the status;
+* ``queue``: ``enqueue`` in the caller's transaction, with the change it reports; a certificate's events;
+* ``claims``: the dispatcher's steps: claim due events with a lease, read what sending needs, record
+  each attempt and the event's next state, give back what was not sent;
+* ``report``: what operators read (the overview, one event's history);
+* ``resend``: an operator's manual resend by selection.
+"""
+
+from __future__ import annotations
+
+from store.outbox.claims import (
+    AttemptOutcome,
+    claim_due,
+    delivery_contexts,
+    finish_unsent,
+    record_outcomes,
+    release,
+)
+from store.outbox.queue import (
+    SUPERSEDING_CODES,
+    StoredEvent,
+    enqueue,
+    enqueue_all,
+    events_for_certificate,
+)
+from store.outbox.report import (
+    EventReport,
+    OutboxSummary,
+    OutcomeLine,
+    UnitLine,
+    event_report,
+    outbox_summary,
+)
+from store.outbox.resend import ResendResult, SelectionCount, preview, resend
+from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus, ResendRequestRow
+
+__all__ = [
+    "SUPERSEDING_CODES",
+    "AttemptOutcome",
+    "AttemptRow",
+    "EventReport",
+    "OutboxRow",
+    "OutboxStatus",
+    "OutboxSummary",
+    "OutcomeLine",
+    "ResendRequestRow",
+    "ResendResult",
+    "SelectionCount",
+    "StoredEvent",
+    "UnitLine",
+    "claim_due",
+    "delivery_contexts",
+    "enqueue",
+    "enqueue_all",
+    "event_report",
+    "events_for_certificate",
+    "finish_unsent",
+    "outbox_summary",
+    "preview",
+    "record_outcomes",
+    "release",
+    "resend",
+]
