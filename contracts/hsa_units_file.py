@@ -18,8 +18,6 @@ from contracts.errors import WrongDocument
 from contracts.xmlparse import parse_xml
 from domain.directory_import import HsaUnitEntry
 
-HSA_WS_RESPONDER_3 = "urn:riv:hsa:HsaWsResponder:3"
-
 
 def _local(element: etree._Element) -> str:
     return etree.QName(element).localname if isinstance(element.tag, str) else ""

@@ -1,4 +1,5 @@
-"""Namespace constants of the contracts we speak (RIVTA BP 2.1, clinicalprocess:healthcond:certificate)."""
+"""Namespace constants of everything we read and write on the wire: the contracts (RIVTA BP 2.1), SOAP,
+WSDL and XML Schema. The one place a namespace is spelled out; everything else imports it from here."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ STATUS_UPDATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateSt
 #: The 3.2 addition to CertificateStatusUpdateForCare: only the request-level ``hanteratAv``.
 STATUS_UPDATE_V32 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+#: WSDL 1.1, its SOAP binding, and XML Schema: what ``?wsdl``/``?xsd=`` serving and validation read.
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+XSD = "http://www.w3.org/2001/XMLSchema"
 
 #: StoreLog v2 (informationsecurity:auditing:log): the responder and the domain's core namespace.
 STORE_LOG_V2 = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"

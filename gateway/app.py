@@ -23,8 +23,8 @@ from lxml import etree
 from contracts.create_draft_certificate.v3 import CreateDraftResponder
 from contracts.send_message_to_care.v2 import SendMessageResponder
 from contracts.store_log.v2 import StoreLogResponder
-from domain.drafts import NewDraftRequest
 from domain.arenden import IncomingMessage
+from domain.drafts import NewDraftRequest
 from domain.result_texts import TOO_LARGE
 from domain.store_log import LogEntry
 from gateway.access import ACCESS_CONTROL_OFF, ACCESS_KEY, AccessControl

@@ -28,6 +28,9 @@ from spyne.protocol.soap import Soap11  # type: ignore[import-untyped]
 from spyne.server.wsgi import WsgiApplication  # type: ignore[import-untyped]
 
 from contracts.call import SoapCall
+from contracts.errors import HostileXml, NotSoap, NotXml
+from contracts.ns import SOAP11_ENV
+from contracts.xmlparse import parse_xml, split_envelope
 from domain.result_texts import (
     HOSTILE_XML,
     INTERNAL_ERROR,
@@ -39,13 +42,10 @@ from domain.result_texts import (
     Problem,
 )
 from gateway.access import ACCESS_KEY
-from contracts.errors import HostileXml, NotSoap, NotXml
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_envelope
 from gateway.identity import CALLER_KEY
 from gateway.validation import ContractSchema
-from contracts.ns import SOAP11_ENV
-from contracts.xmlparse import parse_xml, split_envelope
 from routing.errors import CatalogueUnavailable, RoutingError
 
 REGISTRY_NS = "urn:riv:itintegration:registry:1"

@@ -4,7 +4,7 @@ Each contract gets one compiled ``lxml.etree.XMLSchema`` built from a small in-m
 only imports the namespaces the contract needs; the header entries we know and the body child are
 validated one by one (the Envelope itself has no schema here). lxml compiles in well under a
 millisecond and validates a certificate message in about 40 µs, against ~2 ms for xmlschema, which is
-why the hot path uses lxml and xmlschema is left to tooling.
+why the project validates with lxml only and does not depend on xmlschema.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
+from contracts.ns import WSDL, XSD
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +38,11 @@ class ContractSchema:
     """The compiled schema of one contract plus the header elements it declares."""
 
     def __init__(self, imports: Iterable[tuple[str, Path]], header_tags: Iterable[str]) -> None:
-        root = etree.Element(f"{{{XSD_NS}}}schema", nsmap={"xs": XSD_NS})
+        root = etree.Element(f"{{{XSD}}}schema", nsmap={"xs": XSD})
         for namespace, location in imports:
             etree.SubElement(
                 root,
-                f"{{{XSD_NS}}}import",
+                f"{{{XSD}}}import",
                 namespace=namespace,
                 schemaLocation=location.resolve().as_uri(),
             )
@@ -69,7 +69,6 @@ class ContractSchema:
         return found
 
 
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 LOGICAL_ADDRESS = "{urn:riv:itintegration:registry:1}LogicalAddress"
 
 
@@ -82,6 +81,6 @@ def schema_for_wsdl(wsdl_path: Path) -> ContractSchema:
     tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
     imports = [
         (element.get("namespace"), wsdl_path.parent / element.get("schemaLocation"))
-        for element in tree.iterfind(f"{{{WSDL_NS}}}types/{{{XSD_NS}}}schema/{{{XSD_NS}}}import")
+        for element in tree.iterfind(f"{{{WSDL}}}types/{{{XSD}}}schema/{{{XSD}}}import")
     ]
     return ContractSchema(imports, header_tags=[LOGICAL_ADDRESS])

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from lxml import etree
 
-XSD_NS = "http://www.w3.org/2001/XMLSchema"
-WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
-WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+from contracts.ns import WSDL_SOAP, XSD
+
 _BASE = "urn:intygsgateway:endpoint-url"  # placeholder replaced by the endpoint URL per request
 
 
@@ -46,7 +45,7 @@ class WsdlDocuments:
         tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
         locations = tree.xpath(
             "//xs:import[@schemaLocation] | //xs:include[@schemaLocation]",
-            namespaces={"xs": XSD_NS},
+            namespaces={"xs": XSD},
         )
         for element in locations:
             target = (path.parent / element.get("schemaLocation")).resolve()
@@ -56,7 +55,7 @@ class WsdlDocuments:
                 self._docs[relative] = self._prepare(target)
             element.set("schemaLocation", f"{_BASE}?xsd={relative}")
         if is_wsdl:
-            for address in tree.iter(f"{{{WSDL_SOAP_NS}}}address"):
+            for address in tree.iter(f"{{{WSDL_SOAP}}}address"):
                 address.set("location", _BASE)
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from domain.arenden import Amne, Arende
 from domain.certificates import Certificate, content_from_json, to_snapshot
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
-from domain.arenden import Amne, Arende
 from domain.question_counts import question_counts, to_payload
 from gateway.internal_api import ApiError, Request, Response, Route
 from usecases import lifecycle, questions

@@ -37,11 +37,11 @@ from contracts.ns import (
     qname,
 )
 from contracts.xmlparse import envelope_parts, read_fragment
+from domain.arenden import AMNE_NAMES, Amne
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import Person
 from domain.events import OutboxEvent
-from domain.arenden import AMNE_NAMES, Amne
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import (
     ARBETSPLATSKOD_ROOT,
