@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from contracts.hsa_units_file import read_hsa_units
 from contracts.xmlread import UnreadableXml
 from domain.directory_import import (

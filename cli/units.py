@@ -11,7 +11,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from domain.values import HsaId
 from routing import CERTIFICATE_STATUS_UPDATE_FOR_CARE_V3, Catalogue, RoutingError
 from routing.catalogue import normalise

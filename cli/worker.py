@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
 from cli.wiring import certificate_types, routing_today, utc_now
 from domain.resend_policy import Schedules
