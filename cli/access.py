@@ -19,18 +19,16 @@ from gateway.access import ACCESS_CONTROL_OFF, AccessControl
 from gateway.identity import CallerPolicy, parse_networks
 from routing.provider import CatalogueProvider
 
-MODES = ("auto", "on", "off")
 log = structlog.get_logger("cli.access")
 
 
 def access_enabled(settings: Settings) -> bool:
-    """Resolve ``access_control`` (auto, on, off) against the identity sources configured."""
-    mode = settings.access_control.strip().lower()
-    if mode not in MODES:
-        raise SettingsError(f"access_control must be one of {', '.join(MODES)}, not {settings.access_control!r}")
+    """Resolve ``access_control`` (auto, on, off; ``Settings`` accepts nothing else) against the identity sources."""
+    mode = settings.access_control
     can_identify = bool(settings.tls_client_ca or settings.trusted_proxies)
     if mode == "on" and not can_identify:
-        raise SettingsError("access_control = on needs tls_client_ca or trusted_proxies: no caller could be identified")
+        raise SettingsError("access_control", value=mode,
+                            reason="on needs tls_client_ca or trusted_proxies: no caller could be identified")
     return mode == "on" or (mode == "auto" and can_identify)
 
 
@@ -39,7 +37,7 @@ def caller_policy(settings: Settings) -> CallerPolicy:
     try:
         proxies = parse_networks(settings.trusted_proxies)
     except ValueError as exc:
-        raise SettingsError(f"trusted_proxies: {exc}") from exc
+        raise SettingsError("trusted_proxies", value=settings.trusted_proxies, reason=str(exc)) from exc
     return CallerPolicy(proxies, settings.proxy_cert_header)
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
 from domain.certificates import Certificate, to_snapshot
 from domain.lifecycle import LifecycleRefused

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from store.migrate import check, upgrade
 
 

@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.options import add_settings_options, settings_from
 from contracts.errors import XmlRefused
-
-from cli.common import add_settings_options, settings_from
 from contracts.hsa_units_file import read_hsa_units
 from domain.directory_import import (
     DirectoryDocument,

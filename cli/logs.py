@@ -19,6 +19,9 @@ import structlog
 # of a personnummer or samordningsnummer. Over-masks some numbers; that is the right way to fail.
 PERSONNUMMER_SHAPE = re.compile(r"(?<!\d)(?:18|19|20)\d{6}[-+]?\d{4}(?!\d)")
 MASK = "<personnummer>"
+#: The levels and formats ``configure_logging`` takes; the settings accept exactly these.
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("json", "console")
 
 
 def redact(value: Any) -> Any:
@@ -38,10 +41,14 @@ def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[s
 
 
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
-    """Configure structlog and the standard library once, at program start."""
-    numeric = logging.getLevelName(level.upper())
-    if not isinstance(numeric, int):
-        numeric = logging.INFO
+    """Configure structlog and the standard library once, at program start.
+
+    ``level`` is one of ``LOG_LEVELS`` and ``fmt`` one of ``LOG_FORMATS``; the settings refuse
+    anything else at start-up, so a wrong value here is a programming error.
+    """
+    if level not in LOG_LEVELS or fmt not in LOG_FORMATS:
+        raise ValueError(f"log level {level!r} or format {fmt!r} not one of {LOG_LEVELS} / {LOG_FORMATS}")
+    numeric = logging.getLevelNamesMapping()[level.upper()]
     renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from cli.common import add_settings_options, settings_from, utc_time_argument
+from cli.options import add_settings_options, settings_from, utc_time_argument
 from domain.resend_request import (
     DEFAULT_CAP,
     RefusalReason,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli.common import add_settings_options, settings_from, utc_time_argument
+from cli.options import add_settings_options, settings_from, utc_time_argument
 from domain.pdl import PdlQuery, PdlRecord, as_plain
 from scheduler.pdl_retention import export_and_purge, retention_cutoff
 from store import pdl

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from cli.routing_output import print_plan, print_rows
 from cli.settings import Settings
 from contracts.ns import STATUS_UPDATE_V3

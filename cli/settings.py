@@ -1,174 +1,259 @@
-"""Settings: defaults, then an optional TOML file, then ``INTYGSGATEWAY_<SETTING>`` variables.
+"""Settings: defaults, then an optional TOML file, then ``INTYGSGATEWAY_<SETTING>`` variables, then flags.
 
-This is the only module that reads the environment. Command-line flags (``--db``, ``--host`` …) are
-applied last by the commands themselves through ``Settings.replace``. Every setting is documented in
-the README's settings table; ``SETTINGS_HELP`` below is that table's source, and a test keeps the two
-in step.
+This is the only module that reads the environment. Command-line flags (``--db``, ``--port`` …) are
+applied last through ``Settings.replace``. Every setting declares its type, default and what it
+accepts (a ``Kind`` from ``cli.setting_kinds``) on its own line below, and every value, wherever it
+comes from, is checked against that: a wrong type, a value out of range, an unknown choice or an
+unknown key in the file stops start-up with a ``SettingsError`` naming the setting, its source
+(``file /etc/gw.toml``, ``environment INTYGSGATEWAY_PORT``, ``flag --port``), the value received and
+what is accepted; the CLI turns it into exit status 2. Nothing is coerced: ``port = 8080.9`` is not
+8080 and ``threads = true`` is not 1.
+
+The README's settings table is the only documentation of the settings; a test checks that it has
+one row per setting, in this order, with this default and this ``accepted`` text.
+
+pydantic-settings was considered and not used: its ``ValidationError`` names the field but not the
+source a value came from (file, variable or flag), which is what an operator needs, and getting that
+would mean validating each source separately around it, for the cost of pydantic and pydantic-core
+at every start to check a flat table of a few dozen values of six kinds.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import json
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from cli.logs import LOG_FORMATS, LOG_LEVELS
+from cli.setting_kinds import (
+    DATABASE_URL,
+    DURATION,
+    FILE_OR_EMPTY,
+    HEADER_NAME,
+    NETWORKS,
+    SCHEDULE,
+    Boolean,
+    Choice,
+    Integer,
+    Kind,
+    Number,
+    Refused,
+    Text,
+    TextList,
+)
 
 ENV_PREFIX = "INTYGSGATEWAY_"
+ACCESS_CONTROL_MODES = ("auto", "on", "off")
+#: The source named for values given to ``Settings(...)`` directly, by code or tests.
+CODE_SOURCE = "Settings()"
+UNKNOWN_SETTING = "a setting listed in the README's settings table"
+HIDDEN = "<hidden>"
+
+T = TypeVar("T")
 
 
 class SettingsError(Exception):
-    """Raised for an unknown setting or a value of the wrong type, naming the setting and its source."""
+    """Raised when a setting cannot be used; ``cli.main`` prints it on one line and exits with 2.
+
+    The fields say what went wrong, so that no caller has to read the message:
+    ``setting`` (None when a whole file is at fault), ``source`` (``file PATH``, ``environment NAME``,
+    ``flag --NAME`` or ``Settings()``; None for a check across settings made after loading),
+    ``value`` as received (``<hidden>`` for secrets and personnummer), ``accepted`` (what would have
+    been accepted), ``reason`` (set when the problem is not a refused value: an unknown key, a file
+    that is not TOML, two settings that contradict each other) and ``suggestion`` (the closest known
+    setting to an unknown key).
+    """
+
+    def __init__(
+        self,
+        setting: str | None,
+        *,
+        source: str | None = None,
+        value: object = None,
+        accepted: str | None = None,
+        reason: str | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.setting = setting
+        self.source = source
+        self.value = value
+        self.accepted = accepted
+        self.reason = reason
+        self.suggestion = suggestion
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        where = " from ".join(part for part in (self.setting, self.source) if part)
+        if self.reason is not None:
+            said = self.reason
+        else:
+            said = f"{_shown(self.value)} is not {self.accepted}"
+        if self.suggestion:
+            said += f"; did you mean {self.suggestion}?"
+        return f"{where}: {said}" if where else said
+
+
+def _shown(value: object) -> str:
+    """A value as the file would spell it (``true``, ``"jsno"``, ``[1, 2]``), on one line."""
+    if value == HIDDEN:
+        return HIDDEN
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "a table"
+    return str(value)
+
+
+def setting(default: T, kind: Kind[T], *, secret: bool = False) -> T:
+    """A field of ``Settings``: its default, its ``Kind`` and whether its value may be shown.
+
+    A secret (a token, personnummer) is left out of ``repr`` and of error messages.
+    """
+    return field(default=default, repr=not secret, metadata={"kind": kind, "secret": secret})
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting of the gateway with its default."""
+    """Every setting of the gateway with its default and what it accepts; valid once constructed."""
 
-    database_url: str = "sqlite:///intygsgateway.db"
-    host: str = "127.0.0.1"
-    port: int = 8080
-    workers: int = 0  # 0 = one per core
-    threads: int = 4
-    max_request_bytes: int = 2 * 1024 * 1024
-    system_hsa_id: str = "SE0000000000-INTYGSGATEWAY"
-    system_name: str = "Intygsgateway"
-    validation_persons: tuple[str, ...] = ()
-    certificate_types_file: str = ""
-    directory_cache_seconds: int = 60
-    log_level: str = "info"
-    log_format: str = "json"
-    storelog_max_entries: int = 1000
-    storelog_clock_skew_seconds: int = 300
-    pdl_retention_years: int = 10
-    pdl_export_dir: str = "pdl-archive"
-    pdl_seal_seconds: float = 1.0
-    tls_cert: str = ""
-    tls_key: str = ""
-    tls_client_ca: tuple[str, ...] = ()
-    tls_require_client_cert: bool = False
-    access_control: str = "auto"
-    trusted_proxies: tuple[str, ...] = ()
-    proxy_cert_header: str = "x-vp-auth-cert"
-    producer_addresses: tuple[str, ...] = ()
-    client_cert: str = ""
-    client_key: str = ""
-    client_ca: str = ""
-    resend_schedule: str = "1m,5m,30m,1h,2h,6h,12h,1d*"
-    resend_address_schedule: str = "1h,6h,1d*"
-    resend_max_age: str = "30d"
-    resend_poll_seconds: float = 1.0
-    resend_hold_seconds: int = 0
-    resend_lease_seconds: int = 60
-    resend_connect_timeout_seconds: float = 3.0
-    resend_read_timeout_seconds: float = 20.0
-    resend_threads: int = 4
-    resend_batch_size: int = 50
-    routing_max_shrink: float = 0.2
-    routing_keep_versions: int = 20
-    routing_check_seconds: float = 1.0
-    internal_api_token: str = ""
-    internal_api_remote: bool = False
+    database_url: str = setting("sqlite:///intygsgateway.db", DATABASE_URL)
+    host: str = setting("127.0.0.1", Text(required=True))
+    port: int = setting(8080, Integer(1, 65535))
+    workers: int = setting(0, Integer(0))  # 0 = one per core
+    threads: int = setting(4, Integer(1))  # 1 = gunicorn's sync worker
+    max_request_bytes: int = setting(2 * 1024 * 1024, Integer(1))
+    system_hsa_id: str = setting("SE0000000000-INTYGSGATEWAY", Text(required=True))
+    system_name: str = setting("Intygsgateway", Text(required=True))
+    validation_persons: tuple[str, ...] = setting((), TextList("personnummer"), secret=True)
+    certificate_types_file: str = setting("", FILE_OR_EMPTY)
+    directory_cache_seconds: int = setting(60, Integer(0))
+    log_level: str = setting("info", Choice(LOG_LEVELS))
+    log_format: str = setting("json", Choice(LOG_FORMATS))
+    storelog_max_entries: int = setting(1000, Integer(1))
+    storelog_clock_skew_seconds: int = setting(300, Integer(0))
+    pdl_retention_years: int = setting(10, Integer(1))
+    pdl_export_dir: str = setting("pdl-archive", Text(required=True, description="a folder path"))
+    pdl_seal_seconds: float = setting(1.0, Number(0))
+    tls_cert: str = setting("", FILE_OR_EMPTY)
+    tls_key: str = setting("", FILE_OR_EMPTY)
+    tls_client_ca: tuple[str, ...] = setting((), TextList("file paths"))
+    tls_require_client_cert: bool = setting(False, Boolean())
+    access_control: str = setting("auto", Choice(ACCESS_CONTROL_MODES))
+    trusted_proxies: tuple[str, ...] = setting((), NETWORKS)
+    proxy_cert_header: str = setting("x-vp-auth-cert", HEADER_NAME)
+    producer_addresses: tuple[str, ...] = setting((), TextList("HSA-ids"))
+    client_cert: str = setting("", FILE_OR_EMPTY)
+    client_key: str = setting("", FILE_OR_EMPTY)
+    client_ca: str = setting("", FILE_OR_EMPTY)
+    resend_schedule: str = setting("1m,5m,30m,1h,2h,6h,12h,1d*", SCHEDULE)
+    resend_address_schedule: str = setting("1h,6h,1d*", SCHEDULE)
+    resend_max_age: str = setting("30d", DURATION)
+    resend_poll_seconds: float = setting(1.0, Number(0, above=True))
+    resend_hold_seconds: int = setting(0, Integer(0))
+    resend_lease_seconds: int = setting(60, Integer(1))
+    resend_connect_timeout_seconds: float = setting(3.0, Number(0, above=True))
+    resend_read_timeout_seconds: float = setting(20.0, Number(0, above=True))
+    resend_threads: int = setting(4, Integer(1))
+    resend_batch_size: int = setting(50, Integer(1))
+    routing_max_shrink: float = setting(0.2, Number(0, 1))
+    routing_keep_versions: int = setting(20, Integer(1))
+    routing_check_seconds: float = setting(1.0, Number(0))
+    internal_api_token: str = setting("", Text(), secret=True)
+    internal_api_remote: bool = setting(False, Boolean())
 
-    def replace(self, **changes: Any) -> Settings:
-        """A copy with the given settings changed; ``None`` values are ignored (flag not given)."""
-        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+    def __post_init__(self) -> None:
+        """Check (and normalise: ``0`` to ``0.0``, ``"ON"`` to ``"on"``) values given directly in code."""
+        for spec in SPECS:
+            checked = _checked(spec, getattr(self, spec.name), CODE_SOURCE, text=False)
+            object.__setattr__(self, spec.name, checked)
 
+    def replace(self, flag_names: Mapping[str, str] | None = None, /, **changes: Any) -> Settings:
+        """A copy with command-line values applied; ``None`` values are ignored (flag not given).
 
-SETTINGS_HELP: Mapping[str, str] = {
-    "database_url": "SQLAlchemy URL of the database: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB",
-    "host": "address `serve` listens on; keep 127.0.0.1 unless a proxy in front needs otherwise",
-    "port": "port `serve` listens on",
-    "workers": "worker processes for `serve`; 0 means one per CPU core",
-    "threads": "threads per worker process for `serve` (keep-alive); 1 runs classic one-request-at-a-time workers",
-    "max_request_bytes": "largest SOAP request accepted; larger ones get ERROR/VALIDATION_ERROR unread",
-    "system_hsa_id": "the gateway's own HSA-id: `system` of the PDL records it writes",
-    "system_name": "the gateway's name in its own PDL records",
-    "validation_persons": "personnummer of validation persons (comma-separated in the environment): their drafts become test certificates",
-    "certificate_types_file": "TOML file replacing the built-in certificate type registry (see docs/certificate-types.md)",
-    "directory_cache_seconds": "how long directory (HSA/PU) answers are reused; 0 turns the cache off",
-    "log_level": "debug, info, warning or error",
-    "log_format": "json (one JSON object per line) or console (for a terminal)",
-    "storelog_max_entries": "most log entries accepted in one StoreLog call; more answers VALIDATION_ERROR",
-    "storelog_clock_skew_seconds": "how far a StoreLog startDate may lie ahead of the gateway's clock before it is refused",
-    "pdl_retention_years": "PDL records older than this many years are exported and purged by the retention job",
-    "pdl_export_dir": "folder where the PDL retention job writes its exports (created if missing)",
-    "pdl_seal_seconds": "how often each gateway and worker process seals committed PDL records into the hash chain (seconds, fractions allowed); 0 = no sealer in this process",
-    "tls_cert": "PEM server certificate (with its chain) for `serve` to terminate TLS itself; empty = plain HTTP",
-    "tls_key": "PEM private key of tls_cert",
-    "tls_client_ca": "PEM files of the CAs whose client certificates are accepted (mutual TLS); several files or bundles for several roots",
-    "tls_require_client_cert": "refuse a TLS handshake without a client certificate (otherwise the call gets a VP002 fault)",
-    "access_control": "auto, on or off: check each caller's access right in the routing catalogue; auto = on when tls_client_ca or trusted_proxies is set",
-    "trusted_proxies": "addresses or networks of TLS-terminating proxies whose client-certificate header is believed",
-    "proxy_cert_header": "header in which a trusted proxy forwards the client certificate (PEM, URL-encoded PEM or base64 DER)",
-    "producer_addresses": "the gateway's own logical addresses (HSA-ids) in the routing catalogue; a request without LogicalAddress is checked against the first; empty = system_hsa_id",
-    "client_cert": "PEM client certificate (with chain) the gateway presents on outbound calls; its days left are reported",
-    "client_key": "PEM private key of client_cert",
-    "client_ca": "PEM bundle of the CAs that outbound calls trust for the producers' server certificates",
-    "resend_schedule": "delays between tries of a status update after technical errors (compact form, last item with * repeats)",
-    "resend_address_schedule": "delays between tries when no route or access right exists (VP004/VP007 or our own routing table)",
-    "resend_max_age": "how long after the event (or a manual resend) a status update is retried before it is failed, e.g. 30d",
-    "resend_poll_seconds": "how often the outbox workers look for due status updates (seconds, fractions allowed)",
-    "resend_hold_seconds": "wait this long after an event before its first send, so that bursts of edits collapse; 0 = off",
-    "resend_lease_seconds": "how long a worker's claim on an event lasts; a crashed worker's events are sent again after it",
-    "resend_connect_timeout_seconds": "connect timeout of a status-update call (a route's own timeout wins)",
-    "resend_read_timeout_seconds": "read timeout of a status-update call; connect + read must stay below the lease",
-    "resend_threads": "sender threads per outbox worker process",
-    "resend_batch_size": "events one sender thread claims at a time",
-    "routing_max_shrink": "largest share of routes and access rights a `routing import` may remove without --force (0.2 = a fifth); an import that would empty the catalogue always needs --force",
-    "routing_keep_versions": "how many recent routing catalogue versions keep their full snapshot for `routing rollback`",
-    "routing_check_seconds": "how often each process checks for a new routing catalogue version (one indexed query)",
-    "internal_api_token": "bearer token of the operations API under /internal/api/v1/; empty = the API answers 404 everywhere",
-    "internal_api_remote": "let non-loopback clients reach the operations API (it still needs the token); false = loopback only",
-}
+        Each value is checked by its setting's rule and a refused one is reported as coming from
+        ``flag --<setting with dashes>``, or from the flag ``flag_names`` gives for a setting a
+        command spells otherwise (``--db`` for ``database_url``).
+        """
+        values: dict[str, Any] = {}
+        for name, raw in changes.items():
+            if raw is None:
+                continue
+            spec = SPECS_BY_NAME.get(name)
+            if spec is None:
+                raise TypeError(f"Settings has no setting {name!r}")  # a programming error, not the operator's
+            flag = (flag_names or {}).get(name) or "--" + name.replace("_", "-")
+            values[name] = _checked(spec, raw, f"flag {flag}", text=False)
+        return dataclasses.replace(self, **values)
 
 
-def _coerce(name: str, value: Any, default: Any, source: str) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "0", "false", "no"):
-            return value.lower() in ("1", "true", "yes")
-    elif isinstance(default, int):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            pass
-    elif isinstance(default, float):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            pass
-    elif isinstance(default, tuple):
-        if isinstance(value, str):
-            return tuple(item.strip() for item in value.split(",") if item.strip())
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-    elif isinstance(value, str):
-        return value
-    raise SettingsError(f"setting {name} from {source}: {value!r} is not a valid {type(default).__name__}")
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    """One setting as the loader sees it: its name, environment variable, kind and secrecy."""
+
+    name: str
+    env_name: str
+    kind: Kind[Any]
+    secret: bool
+    default: Any
+
+
+SPECS: tuple[SettingSpec, ...] = tuple(
+    SettingSpec(f.name, ENV_PREFIX + f.name.upper(), f.metadata["kind"], f.metadata["secret"], f.default)
+    for f in fields(Settings)
+)
+SPECS_BY_NAME: Mapping[str, SettingSpec] = {spec.name: spec for spec in SPECS}
+
+
+def _checked(spec: SettingSpec, raw: object, source: str, *, text: bool) -> Any:
+    """``raw`` as the setting's typed value, or a ``SettingsError`` naming setting, source and rule.
+
+    ``text`` says the value is environment text (``"8080"``, ``"yes"``, ``"a,b"``) rather than a
+    typed TOML or Python value, where ``8080.9`` and ``True`` are never integers.
+    """
+    try:
+        return spec.kind.from_text(raw) if isinstance(raw, str) and text else spec.kind.from_value(raw)
+    except Refused:
+        accepted = spec.kind.accepted_as_text if text else spec.kind.accepted
+        raise SettingsError(spec.name, source=source, value=HIDDEN if spec.secret else raw, accepted=accepted) from None
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    """The settings in a TOML file, each checked; an unknown key is refused with the closest match."""
+    source = f"file {path}"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(None, source=source, reason=f"cannot be read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsError(None, source=source, reason=f"is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:  # its text ends with "(at line N, column M)"
+        raise SettingsError(None, source=source, accepted="a TOML document", reason=f"not valid TOML: {exc}") from exc
+    values: dict[str, Any] = {}
+    for key, raw in data.items():
+        spec = SPECS_BY_NAME.get(key)
+        if spec is None:
+            close = difflib.get_close_matches(key, list(SPECS_BY_NAME), n=1)
+            raise SettingsError(key, source=source, accepted=UNKNOWN_SETTING, reason="unknown setting",
+                                suggestion=close[0] if close else None)
+        values[key] = _checked(spec, raw, source, text=False)
+    return values
 
 
 def load_settings(config_file: str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings from defaults, the TOML file (if given) and the environment."""
+    """Build the settings from defaults, the TOML file (if given) and the environment, checking each value."""
     environ = os.environ if environ is None else environ
-    defaults = Settings()
-    values: dict[str, Any] = {}
-    known = {f.name for f in fields(Settings)}
-    if config_file:
-        path = Path(config_file)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"cannot read config file {path}: {exc}") from exc
-        for key, value in data.items():
-            if key not in known:
-                raise SettingsError(f"unknown setting {key!r} in {path}")
-            values[key] = _coerce(key, value, getattr(defaults, key), str(path))
-    for key in known:
-        env_name = ENV_PREFIX + key.upper()
-        if env_name in environ:
-            values[key] = _coerce(key, environ[env_name], getattr(defaults, key), env_name)
-    return dataclasses.replace(defaults, **values)
+    values = _file_values(Path(config_file)) if config_file else {}
+    for spec in SPECS:
+        if spec.env_name in environ:
+            values[spec.name] = _checked(spec, environ[spec.env_name], f"environment {spec.env_name}", text=True)
+    return Settings(**values)

@@ -53,17 +53,18 @@ def server_context(settings: Settings) -> ssl.SSLContext:
 def check_tls_settings(settings: Settings) -> None:
     """Refuse inconsistent TLS settings before serving, naming the setting."""
     if bool(settings.tls_cert) != bool(settings.tls_key):
-        raise SettingsError("tls_cert and tls_key must be given together")
+        raise SettingsError("tls_key" if settings.tls_cert else "tls_cert",
+                            reason="tls_cert and tls_key must be given together")
     if settings.tls_client_ca and not settings.tls_cert:
-        raise SettingsError("tls_client_ca needs tls_cert and tls_key: mutual TLS needs TLS")
+        raise SettingsError("tls_client_ca", reason="needs tls_cert and tls_key: mutual TLS needs TLS")
     if settings.tls_require_client_cert and not settings.tls_client_ca:
-        raise SettingsError("tls_require_client_cert needs tls_client_ca")
+        raise SettingsError("tls_require_client_cert", reason="needs tls_client_ca")
     for name in ("tls_cert", "tls_key", "client_cert", "client_key", "client_ca"):
         if getattr(settings, name) and not Path(getattr(settings, name)).is_file():
-            raise SettingsError(f"{name}: no such file {getattr(settings, name)}")
+            raise SettingsError(name, value=getattr(settings, name), reason=f"no such file {getattr(settings, name)}")
     for ca_file in settings.tls_client_ca:
         if not Path(ca_file).is_file():
-            raise SettingsError(f"tls_client_ca: no such file {ca_file}")
+            raise SettingsError("tls_client_ca", value=ca_file, reason=f"no such file {ca_file}")
 
 
 # -- expiry ------------------------------------------------------------------------------------------

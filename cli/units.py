@@ -11,7 +11,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from contracts.ns import STATUS_UPDATE_V3
 from domain.values import HsaId
 from routing import Catalogue, RoutingError

@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from cli.common import add_settings_options, settings_from
+from cli.options import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
 from cli.wiring import catalogue_provider, certificate_types, routing_today, utc_now
 from contracts.ns import STATUS_UPDATE_V3
@@ -76,7 +76,7 @@ def dispatch_config(settings: Settings) -> DispatchConfig:
         )
         config.check()
     except (ScheduleError, ValueError) as wrong:
-        raise SettingsError(f"resend settings: {wrong}") from wrong
+        raise SettingsError(None, reason=f"resend settings: {wrong}") from wrong
     return config
 
 
@@ -130,9 +130,9 @@ def scheduled_jobs(settings: Settings, uow: UnitOfWork,
     ]
 
 
-def build_worker(settings: Settings, threads: int | None = None) -> Worker:
+def build_worker(settings: Settings) -> Worker:
     """Everything a worker process runs, wired from ``settings`` (call after any fork)."""
-    config = dispatch_config(settings.replace(resend_threads=threads))
+    config = dispatch_config(settings)
     engine = make_engine(settings.database_url)
     uow = UnitOfWork(make_session_factory(engine))
     tls = None
@@ -154,9 +154,9 @@ def build_worker(settings: Settings, threads: int | None = None) -> Worker:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from(args)
+    settings = settings_from(args, {"resend_threads": "--threads"}, resend_threads=args.threads)
     upgrade(settings.database_url)
-    worker = build_worker(settings, args.threads)
+    worker = build_worker(settings)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     parent = os.getppid()
     worker.start()
-    log.info("worker_started", threads=settings.resend_threads if args.threads is None else args.threads)
+    log.info("worker_started", threads=settings.resend_threads)
     while not stopping.wait(1.0):
         if args.exit_with_parent and os.getppid() != parent:  # serve was killed: do not linger
             log.warning("worker_parent_gone")

@@ -78,6 +78,23 @@ def test_unreadable_config_is_a_usage_error(tmp_path: Path, capsys: pytest.Captu
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.parametrize(("config", "flags", "named"), [
+    ("port = 8080.9\n", [], "port from file {config}: 8080.9 is not an integer from 1 to 65535"),
+    ("threads = true\n", [], "threads from file {config}: true is not an integer of 1 or more"),
+    ("", ["--port", "0"], "port from flag --port: 0 is not an integer from 1 to 65535"),
+], ids=["float port", "boolean threads", "port flag 0"])
+def test_serve_with_a_bad_setting_exits_2_before_serving(tmp_path: Path, config: str, flags: list[str], named: str) -> None:
+    """The real command stops at once with exit 2 and one stderr line naming setting, source and rule."""
+    config_file = tmp_path / "gw.toml"
+    config_file.write_text(config, encoding="utf-8")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("INTYGSGATEWAY_")}
+    done = subprocess.run([str(BIN), "serve", "--config", str(config_file), *flags], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr == f"intygsgateway: {named.format(config=config_file)}\n"
+    assert not (tmp_path / "intygsgateway.db").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

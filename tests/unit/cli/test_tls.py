@@ -109,9 +109,10 @@ def test_access_control_auto_follows_the_identity_sources() -> None:
     assert access_enabled(Settings(tls_client_ca=("ca.pem",))) is True
     assert access_enabled(Settings(trusted_proxies=("10.0.0.1",))) is True
     assert access_enabled(Settings(trusted_proxies=("10.0.0.1",), access_control="off")) is False
-    for wrong in (Settings(access_control="on"), Settings(access_control="maybe")):
-        with pytest.raises(SettingsError):
-            access_enabled(wrong)
+    with pytest.raises(SettingsError):
+        access_enabled(Settings(access_control="on"))
+    with pytest.raises(SettingsError):
+        access_enabled(Settings(access_control="maybe"))
 
 
 def test_access_control_defaults_to_the_system_hsa_id_as_producer_address() -> None:

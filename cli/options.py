@@ -1,8 +1,10 @@
-"""Options every data-touching command shares (``--config``, ``--db``), reading them into Settings, and time arguments."""
+"""Command-line options every data-touching command shares (``--config``, ``--db``), reading them with
+the command's own flags into ``Settings``, and the argparse type for time arguments."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from datetime import datetime
 
 from cli.logs import configure_logging
@@ -20,9 +22,15 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def settings_from(args: argparse.Namespace, **overrides: object) -> Settings:
-    """Settings for this run: defaults, file, environment, then the command's flags; logging configured."""
-    settings = load_settings(args.config).replace(database_url=args.db, **overrides)
+def settings_from(args: argparse.Namespace, flag_names: Mapping[str, str] | None = None, **flags: object) -> Settings:
+    """Settings for this run: defaults, file, environment, then the command's flags; logging configured.
+
+    ``flags`` maps settings to the values of the command's flags (None: not given). Each is checked
+    like the file and the environment, and a refused one names its flag: ``--<setting with dashes>``
+    unless ``flag_names`` spells it otherwise (``--db`` is added here for ``database_url``).
+    """
+    names = {"database_url": "--db", **(flag_names or {})}
+    settings = load_settings(args.config).replace(names, database_url=args.db, **flags)
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
