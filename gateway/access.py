@@ -23,8 +23,6 @@ from typing import Any
 from gateway.identity import Caller, CallerPolicy, identify
 from routing.provider import CatalogueProvider
 
-ACCESS_KEY = "intygsgateway.access"
-
 
 @dataclass(frozen=True, slots=True)
 class AccessControl:

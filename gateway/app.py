@@ -1,10 +1,12 @@
 """The gateway as one WSGI application: every contract at its paths, WSDL serving, and the probes.
 
 Reading this module top to bottom gives the request path: ``Gateway.__call__`` picks the endpoint by
-path and binds the correlation id; an ``Endpoint`` serves ``?wsdl``/``?xsd=`` itself and hands POSTs
-to the contract's Spyne application (``gateway.soap``), which parses, validates and calls the
-contract's responder in ``contracts``. One JSON log line is written per SOAP request. Paths under
-``/internal/api/v1/`` go to the operations API (``gateway.internal_api``), JSON instead of SOAP.
+path and binds the correlation id; an ``Endpoint`` serves ``?wsdl``/``?xsd=`` itself. For a POST the
+gateway identifies the caller and builds the request's typed context (``gateway.request.SoapRequest``),
+then passes it to the endpoint, which hands it with the POST to the contract's Spyne application
+(``gateway.soap``); that parses, validates and calls the contract's responder in ``contracts``. One
+JSON log line is written per SOAP request, from that context. Paths under ``/internal/api/v1/`` go to
+the operations API (``gateway.internal_api``), JSON instead of SOAP.
 """
 
 from __future__ import annotations
@@ -27,22 +29,16 @@ from domain.arenden import IncomingMessage
 from domain.drafts import NewDraftRequest
 from domain.result_texts import TOO_LARGE
 from domain.store_log import LogEntry
-from gateway.access import ACCESS_CONTROL_OFF, ACCESS_KEY, AccessControl
+from gateway import correlation
+from gateway.access import ACCESS_CONTROL_OFF, AccessControl
 from gateway.correlation import HEADER as CORRELATION_HEADER
-from gateway.correlation import correlation_id
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_bytes
-from gateway.identity import CALLER_KEY, CallerRefused
+from gateway.identity import Caller, CallerRefused
 from gateway.internal_api import PREFIX as INTERNAL_API_PREFIX
 from gateway.internal_api import InternalApi
-from gateway.soap import (
-    CORRELATION_KEY,
-    OUTCOME_KEY,
-    ContractResponder,
-    envelope,
-    outcome_of,
-    soap_application,
-)
+from gateway.request import SoapRequest
+from gateway.soap import ContractApplication, ContractResponder, envelope, outcome_of
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
 from usecases.create_draft import DraftCreated, DraftRefused
@@ -89,16 +85,19 @@ class Endpoint:
         self.documents = WsdlDocuments(wsdl_path)
         self._responder = responder
         self._max_bytes = max_bytes
-        self._soap = soap_application(schema_for_wsdl(wsdl_path), responder, max_bytes)
+        self._soap = ContractApplication(schema_for_wsdl(wsdl_path), responder, max_bytes)
+        self.contract = self._soap.contract
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method == "POST":
-            if _content_length(environ) > self._max_bytes:
-                # Refuse before reading a byte of an oversize body.
-                return self._answer_directly(environ, start_response)
-            return self._soap(environ, start_response)  # type: ignore[no-any-return]
-        if method in ("GET", "HEAD"):
+    def post(self, request: SoapRequest, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """Answer a SOAP POST from an admitted caller; the answer's outcome is left in ``request``."""
+        if _content_length(environ) > self._max_bytes:
+            # Refuse before reading a byte of an oversize body.
+            return self._answer_directly(request, start_response)
+        return self._soap(request, environ, start_response)
+
+    def serve_documents(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer anything but a POST: ``?wsdl`` and ``?xsd=`` for GET and HEAD, 405 otherwise."""
+        if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
             return self._documents(environ, start_response)
         return _plain(start_response, "405 Method Not Allowed", "use GET ?wsdl or POST a SOAP message\n")
 
@@ -116,9 +115,9 @@ class Endpoint:
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _answer_directly(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _answer_directly(self, request: SoapRequest, start_response: StartResponse) -> list[bytes]:
         element = self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
-        environ[OUTCOME_KEY] = outcome_of(element)
+        request.outcome.answered(*outcome_of(element))
         body = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
@@ -190,57 +189,68 @@ class Gateway:
         endpoint = self.endpoints.get(path.rstrip("/") or "/")
         if endpoint is None:
             return _plain(start_response, "404 Not Found", "no service at this path\n")
-        return self._call_endpoint(endpoint, environ, start_response)
+        return self._call_endpoint(endpoint, path, environ, start_response)
 
-    def _call_endpoint(self, endpoint: Endpoint, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        cid = correlation_id(environ)
-        environ[CORRELATION_KEY] = cid
-        started = time.perf_counter()
-        status_seen: list[str] = []
+    def _call_endpoint(
+        self, endpoint: Endpoint, path: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        with correlation.bound(environ) as cid:
+            started = time.perf_counter()
+            status_seen: list[str] = []
 
-        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status_seen.append(status)
-            return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
+            def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                status_seen.append(status)
+                return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=cid):
-            refused = self._admit(environ) if environ.get("REQUEST_METHOD") == "POST" else None
-            if refused is not None:
-                body = [fault_bytes(refused.code, self._deps.access.instance if self._deps.access else "", refused.describe())]
-                start(FAULT_STATUS, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body[0])))])
+            if environ.get("REQUEST_METHOD") != "POST":
+                return list(endpoint.serve_documents(environ, start))
+            admitted = self._admit(environ)
+            request = SoapRequest(
+                correlation_id=cid,
+                endpoint=endpoint.name,
+                path=path,
+                contract=endpoint.contract,
+                caller=admitted if isinstance(admitted, Caller) else None,
+                access=self._deps.access,
+            )
+            if isinstance(admitted, CallerRefused):
+                body = self._refuse(request, admitted, start)
             else:
-                body = list(endpoint(environ, start))
-            if environ.get("REQUEST_METHOD") == "POST":
-                result_code, error_id = environ.get(OUTCOME_KEY, (None, None))
-                log.info(
-                    "soap_request",
-                    contract=endpoint.name,
-                    consumer=getattr(environ.get(CALLER_KEY), "consumer", None),
-                    path=environ.get("PATH_INFO"),
-                    http_status=int(status_seen[0][:3]) if status_seen else None,
-                    result_code=result_code,
-                    error_id=error_id,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+                body = endpoint.post(request, environ, start)
+            log.info(
+                "soap_request",
+                contract=request.endpoint,
+                consumer=request.consumer,
+                path=request.path,
+                http_status=int(status_seen[0][:3]) if status_seen else None,
+                result_code=request.outcome.result_code,
+                error_id=request.outcome.error_id,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
         return body
 
+    def _admit(self, environ: dict[str, Any]) -> Caller | CallerRefused | None:
+        """Identify the caller before its body is read: the caller, or the refusal (VP002/VP011).
 
-    def _admit(self, environ: dict[str, Any]) -> CallerRefused | None:
-        """Identify the caller before its body is read; the refusal (VP002/VP011) when that fails.
-
-        With access control off every caller is admitted unidentified. Otherwise the caller and the
-        access control are left in the environ for the access-right check once the envelope is split.
+        With access control off every caller is admitted unidentified (None). An identified caller's
+        access right is checked by ``gateway.soap`` once the envelope is split, from the request.
         """
         access = self._deps.access
         if access is None:
             return None
         try:
-            environ[CALLER_KEY] = access.identify(environ)
+            return access.identify(environ)
         except CallerRefused as refused:
             log.warning("caller_refused", code=refused.code, reason=refused.reason, remote_addr=refused.remote_addr)
-            environ[OUTCOME_KEY] = ("FAULT", refused.code)
             return refused
-        environ[ACCESS_KEY] = access
-        return None
+
+    def _refuse(self, request: SoapRequest, refused: CallerRefused, start: StartResponse) -> list[bytes]:
+        """The platform's fault for a caller refused before its body was read."""
+        request.outcome.faulted(refused.code)
+        instance = request.access.instance if request.access is not None else ""
+        body = fault_bytes(refused.code, instance, refused.describe())
+        start(FAULT_STATUS, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def make_app(deps: GatewayDeps) -> Gateway:

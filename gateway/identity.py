@@ -34,7 +34,6 @@ PEER_CERT_KEY = "intygsgateway.peer_cert_der"
 
 Its presence (even as None) means this process terminated TLS for the request."""
 
-CALLER_KEY = "intygsgateway.caller"
 DEFAULT_PROXY_HEADER = "x-vp-auth-cert"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

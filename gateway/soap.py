@@ -3,7 +3,7 @@
 Spyne dispatches on the body element and runs the WSGI plumbing; everything contract-specific stays
 ours. ``ContractSoap11`` replaces three steps of Spyne's SOAP 1.1 protocol:
 
-* ``create_in_document`` parses with ``gateway.xmlparse`` (Spyne's parser accepts DTDs);
+* ``create_in_document`` parses with ``contracts.xmlparse`` (Spyne's parser accepts DTDs);
 * ``decompose_incoming_envelope`` validates the header and body against ``xsd/`` before any business
   code runs (Spyne's own validators reject valid RIVTA messages or fail to build);
 * ``serialize`` writes the responder's element as the Body verbatim, and turns every refusal into the
@@ -12,11 +12,29 @@ ours. ``ContractSoap11`` replaces three steps of Spyne's SOAP 1.1 protocol:
 
 Spyne's deserialiser is bypassed on purpose: it matches children by local name only and drops
 ``xs:any`` extension content, so responders read the validated lxml element instead.
+
+**How the request reaches the glue.** ``gateway.app`` passes the typed ``SoapRequest`` to
+``ContractApplication`` by argument. Spyne's own plumbing hands our callbacks (``ContractSoap11``'s
+methods, the operation function) nothing but its ``MethodContext``, whose only link to the caller is
+the WSGI environ. Two channels cross that gap: a slot in the environ, or a ``ContextVar``. We use the
+``ContextVar`` ``_REQUEST``, set by ``_serving`` for exactly the duration of one Spyne call:
+
+* Spyne runs a request synchronously on the calling thread (parse, validate, call, serialise all
+  happen before ``WsgiApplication`` returns), and ``ContractApplication`` drains the body inside the
+  block, so every callback runs while the variable is set;
+* the variable is reset on the way out, so nothing of a request is visible to the next one on the
+  same (pooled) server thread, and a thread of its own never sees another's request;
+* it is typed (``ContextVar[SoapRequest]``) and private to this module, while the environ is an
+  untyped dict shared with the server and every middleware, where request state was written and
+  read under string keys in three modules;
+* outside a call ``_current`` fails loudly instead of answering with a default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import spyne.const as spyne_const  # type: ignore[import-untyped]
@@ -29,7 +47,7 @@ from spyne.server.wsgi import WsgiApplication  # type: ignore[import-untyped]
 
 from contracts.call import SoapCall
 from contracts.errors import HostileXml, NotSoap, NotXml
-from contracts.ns import SOAP11_ENV
+from contracts.ns import REGISTRY, SOAP11_ENV, qname
 from contracts.xmlparse import parse_xml, split_envelope
 from domain.result_texts import (
     HOSTILE_XML,
@@ -41,17 +59,14 @@ from domain.result_texts import (
     WRONG_OPERATION,
     Problem,
 )
-from gateway.access import ACCESS_KEY
+from domain.values import HsaId
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_envelope
-from gateway.identity import CALLER_KEY
+from gateway.request import SoapRequest
 from gateway.validation import ContractSchema
 from routing.errors import CatalogueUnavailable, RoutingError
 
-REGISTRY_NS = "urn:riv:itintegration:registry:1"
-LOGICAL_ADDRESS = f"{{{REGISTRY_NS}}}LogicalAddress"
-CORRELATION_KEY = "intygsgateway.correlation_id"
-OUTCOME_KEY = "intygsgateway.outcome"
+LOGICAL_ADDRESS = qname(REGISTRY, "LogicalAddress")
 
 log = structlog.get_logger("gateway.soap")
 
@@ -60,6 +75,27 @@ log = structlog.get_logger("gateway.soap")
 # worker's heap takes 100-300 ms with the GIL held: every thread of the process stalls, including
 # one holding a database lock (the PDL chain's). Python's own generational collector still runs.
 spyne_const.MIN_GC_INTERVAL = float("inf")
+
+StartResponse = Callable[..., Any]
+_REQUEST: ContextVar[SoapRequest] = ContextVar("intygsgateway.soap_request")
+
+
+@contextmanager
+def _serving(request: SoapRequest) -> Iterator[None]:
+    """Make ``request`` the one Spyne's callbacks see, for the duration of the block only."""
+    token = _REQUEST.set(request)
+    try:
+        yield
+    finally:
+        _REQUEST.reset(token)
+
+
+def _current() -> SoapRequest:
+    """The request Spyne is answering; only inside ``ContractApplication.__call__``."""
+    try:
+        return _REQUEST.get()
+    except LookupError:
+        raise RuntimeError("a Spyne callback ran outside ContractApplication: no SOAP request is bound") from None
 
 
 class ContractResponder(Protocol):
@@ -119,7 +155,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             headers, body = split_envelope(ctx.in_document)
         except NotSoap as exc:
             raise _Refusal([NOT_SOAP.problem(reason=exc.reason)]) from exc
-        self._check_access(ctx.transport.req_env, headers)
+        self._check_access(_current(), headers)
         violations = self._schema.violations(headers, body)
         if violations:
             raise _Refusal(
@@ -130,21 +166,22 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         ctx.in_body_doc = body
         ctx.method_request_string = body.tag
 
-    def _check_access(self, env: dict[str, Any], headers: Sequence[etree._Element]) -> None:
+    def _check_access(self, request: SoapRequest, headers: Sequence[etree._Element]) -> None:
         """Refuse a caller without an access right before its message is validated or answered.
 
-        ``gateway.app`` put the access control and the identified caller into the environ when
-        access control is on; the contract is the namespace of the request element, as in TAK.
+        ``gateway.app`` identified the caller before the body was read; the contract is the
+        namespace of the request element, as in TAK.
         """
-        access = env.get(ACCESS_KEY)
+        access = request.access
         if access is None:
             return
-        contract = etree.QName(self._responder.request_tag).namespace or ""
+        if request.caller is None:  # gateway.app answers an unidentified caller itself, before Spyne
+            raise RuntimeError("access control is on but no caller was identified")
         try:
-            access.check(env[CALLER_KEY], contract, _logical_address(headers))
+            access.check(request.caller, request.contract, _logical_address(headers))
         except RoutingError as exc:
             log.warning("access_refused", code=exc.code, reason=exc.describe(),
-                        remote_addr=env.get("REMOTE_ADDR"))
+                        remote_addr=request.caller.remote_addr)
             raise _Denied(exc.code, exc.describe(), access.instance) from exc
         except CatalogueUnavailable as exc:  # never loaded in this process: nobody can be let in
             log.error("access_unknown", code=exc.code, reason=str(exc))
@@ -159,13 +196,14 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             super().serialize(ctx, message)
             return
         error = ctx.out_error
+        outcome = _current().outcome
         if isinstance(error, _Denied) and not self._answers_denial(error):
             ctx.out_document = fault_envelope(error.code, error.instance, error.detail_text)
-            ctx.transport.req_env[OUTCOME_KEY] = ("FAULT", error.code)
+            outcome.faulted(error.code)
             return
         element = self._answer(ctx)
         ctx.out_document = envelope(element)
-        ctx.transport.req_env[OUTCOME_KEY] = outcome_of(element)
+        outcome.answered(*outcome_of(element))
 
     def _answer(self, ctx: Any) -> etree._Element:
         error = ctx.out_error
@@ -180,9 +218,8 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         if isinstance(error, ResourceNotFoundError):
             expected = etree.QName(self._responder.request_tag).localname
             return self._responder.refuse([WRONG_OPERATION.problem(expected=expected)])
-        correlation_id = ctx.transport.req_env.get(CORRELATION_KEY, "-")
         log.error("spyne_fault", fault=type(error).__name__)
-        return self._responder.refuse([INTERNAL_ERROR.problem(correlation_id=correlation_id)])
+        return self._responder.refuse([INTERNAL_ERROR.problem(correlation_id=_current().correlation_id)])
 
     def fault_to_http_response_code(self, fault: Any) -> str:
         # Every refusal is written as the contract's own answer (see ``serialize``), so HTTP is 200;
@@ -224,8 +261,7 @@ def _service_for(responder: ContractResponder) -> type:
     """A Spyne service with one operation that hands the validated body element to ``responder``."""
 
     def operation(ctx: Any, _body: Any) -> etree._Element:
-        env = ctx.transport.req_env
-        call = SoapCall(_logical_address(ctx.in_header_doc), env.get(CORRELATION_KEY, "-"))
+        call = _soap_call(_current(), _logical_address(ctx.in_header_doc))
         try:
             return responder.respond(ctx.in_body_doc, call)
         except Exception:  # the gateway edge: answer in the contract's shape, never a stack trace
@@ -243,15 +279,27 @@ def _service_for(responder: ContractResponder) -> type:
     return type(f"{responder.operation}Service", (ServiceBase,), {responder.operation: method})
 
 
-def soap_application(
-    schema: ContractSchema, responder: ContractResponder, max_bytes: int
-) -> WsgiApplication:
-    """The WSGI application that answers one contract's POSTs."""
-    namespace = etree.QName(responder.request_tag).namespace
-    app = Application(
-        [_service_for(responder)],
-        tns=namespace,
-        in_protocol=ContractSoap11(schema, responder, max_bytes),
-        out_protocol=ContractSoap11(schema, responder, max_bytes),
-    )
-    return WsgiApplication(app, max_content_length=max_bytes)
+def _soap_call(request: SoapRequest, logical_address: str) -> SoapCall:
+    """What the responder may know of ``request``: contract-level values, no gateway types."""
+    consumer = HsaId(request.caller.consumer) if request.caller is not None else None
+    return SoapCall(logical_address, request.correlation_id, consumer)
+
+
+class ContractApplication:
+    """One contract's Spyne application: answers its POSTs, given the typed request with the WSGI arguments."""
+
+    def __init__(self, schema: ContractSchema, responder: ContractResponder, max_bytes: int) -> None:
+        self.contract = etree.QName(responder.request_tag).namespace or ""
+        """The contract's namespace, as the routing catalogue (TAK) names it: ``SoapRequest.contract``."""
+        app = Application(
+            [_service_for(responder)],
+            tns=self.contract,
+            in_protocol=ContractSoap11(schema, responder, max_bytes),
+            out_protocol=ContractSoap11(schema, responder, max_bytes),
+        )
+        self._wsgi = WsgiApplication(app, max_content_length=max_bytes)
+
+    def __call__(self, request: SoapRequest, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """Answer one POST; the body is produced in full before ``request`` is unbound."""
+        with _serving(request):
+            return list(self._wsgi(environ, start_response))

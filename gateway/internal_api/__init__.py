@@ -55,8 +55,8 @@ from urllib.parse import parse_qs
 import structlog
 
 from domain.values import HsaId
+from gateway import correlation
 from gateway.correlation import HEADER as CORRELATION_HEADER
-from gateway.correlation import correlation_id
 
 PREFIX = "/internal/api/v1"
 USER_HEADER = "X-Acting-User"
@@ -268,8 +268,7 @@ class InternalApi:
         return Response(200, self.document)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        cid = correlation_id(environ)
-        with structlog.contextvars.bound_contextvars(correlation_id=cid):
+        with correlation.bound(environ) as cid:  # as the SOAP endpoints take it; handlers get it in Request
             try:
                 response = self._handle(environ, cid)
             except ApiError as error:
