@@ -37,12 +37,12 @@ from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases import receive_message as receiving
 from usecases import store_log as storing
-from usecases.create_draft import CreateDraftDeps, create_draft
+from usecases.create_draft import CreateDraftDeps
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
 from usecases.outbox import OutboxOperations
-from usecases.pdl_log import search_log, verify_log
-from usecases.store_log import StoreLogDeps, store_log
+from usecases.pdl_log import PdlLog
+from usecases.store_log import StoreLogDeps
 
 
 def utc_now() -> datetime:
@@ -161,9 +161,9 @@ def gateway_deps(
         engine.dispose()
 
     return GatewayDeps(
-        create_draft=partial(create_draft, create_deps),
-        send_message=partial(receiving.receive_message, receive_message_deps(UnitOfWork(factory))),
-        store_log=partial(store_log, store_log_deps(UnitOfWork(factory), settings)),
+        create_draft=create_deps,
+        receive_message=receive_message_deps(UnitOfWork(factory)),
+        store_log=store_log_deps(UnitOfWork(factory), settings),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
         close=close,
@@ -203,7 +203,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
     return InternalApi(
         [
             *certificate_routes(lifecycle_deps),
-            *pdl_routes(partial(search_log, create_deps.transaction), partial(verify_log, create_deps.transaction)),
+            *pdl_routes(PdlLog(create_deps.transaction)),
             *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
         ],
         token=settings.internal_api_token,

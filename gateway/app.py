@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,10 +25,7 @@ from lxml import etree
 from contracts.create_draft_certificate.v3 import CreateDraftResponder
 from contracts.send_message_to_care.v2 import SendMessageResponder
 from contracts.store_log.v2 import StoreLogResponder
-from domain.arenden import IncomingMessage
-from domain.drafts import NewDraftRequest
 from domain.result_texts import TOO_LARGE
-from domain.store_log import LogEntry
 from gateway import correlation
 from gateway.access import ACCESS_CONTROL_OFF, AccessControl
 from gateway.correlation import HEADER as CORRELATION_HEADER
@@ -41,9 +38,9 @@ from gateway.request import SoapRequest
 from gateway.soap import ContractApplication, ContractResponder, envelope, outcome_of
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
-from usecases.create_draft import DraftCreated, DraftRefused
-from usecases.receive_message import MessageAccepted, MessageRefused
-from usecases.store_log import LogRefused, LogStored
+from usecases.create_draft import CreateDraftDeps
+from usecases.receive_message import ReceiveMessageDeps
+from usecases.store_log import StoreLogDeps
 
 XSD_ROOT = Path(__file__).resolve().parent.parent / "xsd"
 CERTIFICATE_INTERACTIONS = XSD_ROOT / "clinicalprocess-healthcond-certificate" / "interactions"
@@ -64,15 +61,15 @@ class Readiness:
 class GatewayDeps:
     """Everything the front door calls into, wired by ``cli``."""
 
-    create_draft: Callable[[NewDraftRequest, str], DraftCreated | DraftRefused]
-    send_message: Callable[[IncomingMessage, str], MessageAccepted | MessageRefused]
+    create_draft: CreateDraftDeps
+    receive_message: ReceiveMessageDeps
     readiness: Callable[[], Readiness]
     max_request_bytes: int = 2 * 1024 * 1024
     close: Callable[[], None] = lambda: None  # releases pools when the process stops serving
     access: AccessControl | None = None  # None: every caller may call (local development only)
     certificates: Callable[[], Mapping[str, Any]] = dict  # days left on our own certificates, for /readyz
     # StoreLog v2 (PDL log entries from other systems); None leaves its endpoints out.
-    store_log: Callable[[Sequence[LogEntry], str], LogStored | LogRefused] | None = None
+    store_log: StoreLogDeps | None = None
     # The operations API under /internal/api/v1/ (gateway.internal_api); None: those paths answer 404.
     internal_api: InternalApi | None = None
 
@@ -134,7 +131,7 @@ def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
     send_message = Endpoint(
         "SendMessageToCare",
         CERTIFICATE_INTERACTIONS / "SendMessageToCareInteraction" / "SendMessageToCareInteraction_2.0_RIVTABP21.wsdl",
-        SendMessageResponder(deps.send_message),
+        SendMessageResponder(deps.receive_message),
         deps.max_request_bytes,
     )
     return {

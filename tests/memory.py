@@ -13,6 +13,8 @@ from contextlib import AbstractContextManager
 from importlib import resources
 from typing import Any
 
+import pytest
+
 from domain.directory import CareGiver, DirectoryUnavailable, Person, Personnel, Unit
 from domain.directory_import import DirectoryDocument, parse_directory_document
 from domain.values import HsaId, PersonId
@@ -59,7 +61,11 @@ class MemoryDirectory:
 
 
 class ClosedUnitOfWork:
-    """A unit of work that must not be opened: the decision was a refusal, so nothing may be written."""
+    """A unit of work that must not be opened: the decision was a refusal, so nothing may be written.
+
+    Opening it fails the test with ``pytest.fail``, which no ``except Exception`` on the way up can
+    swallow and turn into an ordinary answer.
+    """
 
     def __call__(self) -> AbstractContextManager[Any]:
-        raise AssertionError("a transaction was opened, but this decision must write nothing")
+        pytest.fail("a transaction was opened, but this decision must write nothing")

@@ -28,12 +28,12 @@ from typing import Any
 import structlog
 
 from domain import lifecycle
+from domain.arenden import Arende
 from domain.certificate_types import CertificateType, CertificateTypeRegistry
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
 from domain.events import OutboxEvent, event_about
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.arenden import Arende
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
 from domain.values import EventCode, HsaId

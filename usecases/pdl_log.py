@@ -76,3 +76,18 @@ def verify_log(transaction: UnitOfWork, seal: bool = True) -> Verification:
         seal_all(transaction, wait=True)
     with transaction() as session:
         return pdl.verify_chain(session)
+
+
+class PdlLog:
+    """The PDL log as the operations API reads it: a patient's extract, and the chain check."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def search(self, query: PdlQuery) -> list[PdlRecord]:
+        """The records matching ``query``, oldest first."""
+        return search_log(self._uow, query)
+
+    def verify(self) -> Verification:
+        """Seal what is pending, then walk the chain (``verify_log``)."""
+        return verify_log(self._uow)

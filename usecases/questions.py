@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.certificates import Certificate
-from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.arenden import (
     CARE_PART,
     Amne,
@@ -29,6 +27,8 @@ from domain.arenden import (
     Direction,
     MessageReference,
 )
+from domain.certificates import Certificate
+from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import Activity
 from domain.question_counts import question_counts, to_payload
 from domain.values import CertificateStatus, EventCode, HsaId

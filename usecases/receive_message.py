@@ -30,9 +30,6 @@ from datetime import datetime
 
 import structlog
 
-from domain.certificates import CertificateHeader
-from domain.events import OutboxEvent, event_about
-from domain.message_checks import check_message, is_resend
 from domain.arenden import (
     Amne,
     Arende,
@@ -42,6 +39,9 @@ from domain.arenden import (
     IncomingMessage,
     fingerprint,
 )
+from domain.certificates import CertificateHeader
+from domain.events import OutboxEvent, event_about
+from domain.message_checks import check_message, is_resend
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
 from domain.values import EventCode, PersonId, PersonIdKind

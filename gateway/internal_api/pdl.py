@@ -10,17 +10,16 @@ records still waiting for their seal.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
 import structlog
 
-from domain.pdl import PdlQuery, PdlRecord, as_plain
-from domain.pdl_chain import Verification
+from domain.pdl import PdlQuery, as_plain
 from domain.personnummer import InvalidPersonId, parse_person_id
 from domain.values import utc_instant
 from gateway.internal_api import ApiError, Param, Request, Response, Route
+from usecases.pdl_log import PdlLog
 
 MAX_LIMIT = 10_000
 log = structlog.get_logger("gateway.internal_api.pdl")
@@ -66,13 +65,13 @@ def query_from(request: Request) -> PdlQuery:
     return query
 
 
-def routes(search: Callable[[PdlQuery], list[PdlRecord]], verify: Callable[[], Verification]) -> list[Route]:
-    """The PDL routes, on the given search and verification."""
+def routes(pdl: PdlLog) -> list[Route]:
+    """The PDL routes, on the PDL log's use cases."""
 
     def records(request: Request) -> Response:
         user = request.acting_user()
         query = query_from(request)
-        found = search(query)
+        found = pdl.search(query)
         log.info(
             "pdl_search",
             acting_user=user.value,
@@ -83,7 +82,7 @@ def routes(search: Callable[[PdlQuery], list[PdlRecord]], verify: Callable[[], V
         return Response(200, {"records": [as_plain(record) for record in found], "count": len(found)})
 
     def chain(request: Request) -> Response:
-        result = verify()
+        result = pdl.verify()
         return Response(200, {
             "intact": result.broken is None,
             "checked": result.checked,

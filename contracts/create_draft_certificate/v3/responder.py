@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from lxml import etree
 
@@ -14,9 +14,8 @@ from contracts.create_draft_certificate.v3.response import (
     write_error,
 )
 from contracts.ns import CREATE_DRAFT_V3, qname
-from domain.drafts import NewDraftRequest
 from domain.result_texts import Problem, result_for
-from usecases.create_draft import DraftCreated, DraftRefused
+from usecases.create_draft import CreateDraftDeps, DraftCreated, DraftRefused, create_draft
 
 
 class CreateDraftResponder:
@@ -26,13 +25,14 @@ class CreateDraftResponder:
     request_tag = qname(CREATE_DRAFT_V3, "CreateDraftCertificate")
     response_tag = RESPONSE_TAG
 
-    def __init__(
-        self, create: Callable[[NewDraftRequest, str], DraftCreated | DraftRefused]
-    ) -> None:
-        self._create = create
+    def __init__(self, deps: CreateDraftDeps) -> None:
+        self._deps = deps
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
-        outcome = self._create(read_request(body, call.logical_address), call.correlation_id)
+        return self.answer(create_draft(self._deps, read_request(body, call.logical_address), call.correlation_id))
+
+    def answer(self, outcome: DraftCreated | DraftRefused) -> etree._Element:
+        """OK with the new draft's ``intygs-id``, or ERROR with every problem."""
         if isinstance(outcome, DraftCreated):
             return write_created(outcome.unit_hsa_id, outcome.certificate_id)
         return self.refuse(outcome.problems)

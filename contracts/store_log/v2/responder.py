@@ -17,7 +17,7 @@ Answers:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 
 from lxml import etree
@@ -28,7 +28,7 @@ from contracts.store_log.v2.request import read_entries
 from domain.result_texts import Problem, result_for
 from domain.store_log import LogEntry, repeated_info
 from domain.values import ErrorId
-from usecases.store_log import LogRefused, LogStored
+from usecases.store_log import LogRefused, LogStored, StoreLogDeps, store_log
 
 RESPONSE_TAG = qname(STORE_LOG_V2, "StoreLogResponse")
 
@@ -60,12 +60,15 @@ class StoreLogResponder:
     request_tag = qname(STORE_LOG_V2, "StoreLog")
     response_tag = RESPONSE_TAG
 
-    def __init__(self, store: Callable[[Sequence[LogEntry], str], LogStored | LogRefused]) -> None:
-        self._store = store
+    def __init__(self, deps: StoreLogDeps) -> None:
+        self._deps = deps
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
         entries = read_entries(body)
-        outcome = self._store(entries, call.correlation_id)
+        return self.answer(store_log(self._deps, entries, call.correlation_id), entries)
+
+    def answer(self, outcome: LogStored | LogRefused, entries: Sequence[LogEntry]) -> etree._Element:
+        """OK, INFO naming the entries stored before, or the refusal's answer."""
         if isinstance(outcome, LogRefused):
             return self.refuse(outcome.problems)
         if outcome.repeated:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -11,12 +10,13 @@ from contracts.call import SoapCall
 from contracts.store_log.v2 import StoreLogResponder
 from contracts.store_log.v2.request import read_entries
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, INTERNAL_ERROR, SCHEMA_VIOLATION
-from domain.store_log import LogEntry
 from tests import store_log_envelopes as s
 from tests.envelopes import LOG_NS
-from usecases.store_log import LogRefused, LogStored
+from tests.memory import ClosedUnitOfWork
+from usecases.store_log import LogRefused, LogStored, StoreLogDeps
 
 CALL = SoapCall("SE165565594230-1000", "cid-1")
+NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
 
 def answer(element: etree._Element) -> tuple[str | None, str | None]:
@@ -40,20 +40,17 @@ def test_outcomes_become_ok_info_and_validation_error() -> None:
         LogRefused((SCHEMA_VIOLATION.problem(path="p", reason="r"),)),
     ]
 
-    def store(entries: Sequence[LogEntry], correlation_id: str) -> LogStored | LogRefused:
-        return outcomes.pop(0)
-
-    responder = StoreLogResponder(store)
-    body = s.store_log_body(s.entry("a"))
-    assert answer(responder.respond(body, CALL)) == ("OK", None)
-    assert answer(responder.respond(body, CALL))[0] == "INFO"
-    code, text = answer(responder.respond(body, CALL))
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+    entries = read_entries(s.store_log_body(s.entry("a")))
+    assert answer(responder.answer(outcomes[0], entries)) == ("OK", None)
+    assert answer(responder.answer(outcomes[1], entries))[0] == "INFO"
+    code, text = answer(responder.answer(outcomes[2], entries))
     assert code == "VALIDATION_ERROR" and text is not None and text.startswith("Meddelandet följer inte")
 
 
 def test_other_refusals_are_error_and_access_denial_has_its_code() -> None:
     """A database outage or an internal error answer ERROR (no errorId exists); access denial ACCESSDENIED."""
-    responder = StoreLogResponder(lambda entries, cid: LogStored(0))
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
     assert answer(responder.refuse([DEPENDENCY_UNAVAILABLE.problem(dependency="db")]))[0] == "ERROR"
     assert answer(responder.refuse([INTERNAL_ERROR.problem(correlation_id="c")]))[0] == "ERROR"
     assert answer(responder.access_denied("VP007 nej")) == ("ACCESSDENIED", "VP007 nej")

@@ -1,7 +1,8 @@
 """The typed request context: built by the app, seen by the Spyne glue and the responder, logged once.
 
-The gateway is called in-process as a WSGI application (no server, no database): the use cases are
-stubs, and a recording StoreLog responder shows what a contract is handed of the request.
+The gateway is called in-process as a WSGI application (no server, no database): the use cases run
+on an in-memory directory that is down and a unit of work that fails the test if opened, and a
+recording StoreLog responder shows what a contract is handed of the request.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from cli.dev_pki import issue, make_ca
 from contracts.call import SoapCall
 from contracts.ns import STORE_LOG_V2
 from contracts.store_log.v2 import StoreLogResponder
-from domain.store_log import LogEntry
+from contracts.store_log.v2.request import read_entries
+from domain.certificate_types import load_default_registry
+from domain.pdl import SystemIdentity
 from domain.values import HsaId
 from gateway import app as gateway_app
 from gateway import soap
@@ -33,8 +36,10 @@ from routing.catalogue import AccessRight, Catalogue
 from routing.provider import StaticProvider
 from tests import store_log_envelopes as s
 from tests.envelopes import create_draft_envelope
-from usecases.create_draft import DraftCreated, DraftRefused
-from usecases.store_log import LogRefused, LogStored
+from tests.memory import ClosedUnitOfWork, MemoryDirectory
+from usecases.create_draft import CreateDraftDeps
+from usecases.receive_message import ReceiveMessageDeps
+from usecases.store_log import LogStored, StoreLogDeps
 
 NOW = datetime(2026, 11, 21, tzinfo=UTC)
 CONSUMER = "SE2321000016-JOURNAL1"
@@ -45,34 +50,32 @@ MAX_BYTES = 64 * 1024
 
 
 class RecordingStoreLog(StoreLogResponder):
-    """StoreLog that stores nothing and keeps every ``SoapCall`` it was handed."""
+    """StoreLog that keeps every ``SoapCall`` it was handed and answers as if every entry were stored."""
 
     def __init__(self) -> None:
-        super().__init__(_stored)
+        super().__init__(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
         self.calls: list[SoapCall] = []
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
         self.calls.append(call)
-        return super().respond(body, call)
-
-
-def _no_draft(request: Any, correlation_id: str) -> DraftCreated | DraftRefused:
-    raise AssertionError("a refused caller must not reach the use case")
-
-
-def _stored(entries: Sequence[LogEntry], correlation_id: str) -> LogStored | LogRefused:
-    return LogStored(len(entries))
+        entries = read_entries(body)
+        return self.answer(LogStored(len(entries)), entries)
 
 
 def _gateway(access: AccessControl | None) -> Gateway:
-    """A gateway with stub use cases; StoreLog is mounted (``_mount`` then swaps in the recording responder)."""
+    """A gateway whose use cases may not write (``ClosedUnitOfWork``): these tests are about the front door.
+
+    StoreLog is mounted; ``_mount`` then swaps in the recording responder.
+    """
+    closed: Any = ClosedUnitOfWork()
     return make_app(GatewayDeps(
-        create_draft=_no_draft,
-        send_message=lambda message, cid: pytest.fail("not called"),
+        create_draft=CreateDraftDeps(closed, MemoryDirectory(down=True), load_default_registry(),
+                                     SystemIdentity("SE0000000000-GW", "Gateway"), lambda: NOW),
+        receive_message=ReceiveMessageDeps(closed, lambda: NOW),
         readiness=lambda: Readiness(True),
         max_request_bytes=MAX_BYTES,
         access=access,
-        store_log=_stored,
+        store_log=StoreLogDeps(closed, lambda: NOW),
     ))
 
 
