@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from gateway.validation import schema_for_wsdl
 from contracts.xmlparse import parse_xml, split_envelope
+from gateway.validation import schema_for_wsdl
 
 WSDL = Path(os.environ["BASELINE_WSDL"])
 RESPONSE = os.environ.get("BASELINE_RESPONSE", "<ok>OK</ok>").encode()

@@ -15,7 +15,7 @@ from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
-from domain.certificates import Certificate, to_snapshot
+from domain.certificates import Certificate, certificate_to_json
 from domain.lifecycle import LifecycleRefused
 from domain.values import HsaId
 from gateway.internal_api.certificates import arende_json
@@ -67,7 +67,7 @@ def _operation(name: str, args: argparse.Namespace) -> Callable[[LifecycleDeps, 
 def _print(result: Certificate | CertificateView, as_json: bool) -> None:
     certificate = result.certificate if isinstance(result, CertificateView) else result
     if as_json:
-        data: dict[str, Any] = {"certificate": to_snapshot(certificate)}
+        data: dict[str, Any] = {"certificate": certificate_to_json(certificate)}
         if isinstance(result, CertificateView):
             data["questions"] = [arende_json(a) for a in result.arenden]
         print(json.dumps(data, ensure_ascii=False, indent=2))

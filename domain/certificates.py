@@ -8,23 +8,52 @@ the contracts' ``core:Intyg``: an answer has an id, an optional instance number 
 the serialised XML of the ``delsvar``'s children in ``xml`` so that it travels unchanged into the
 status update.
 
-``to_snapshot``/``from_snapshot`` turn a certificate into JSON-safe data and back. The RADERA event
-carries the whole certificate that way, because the deleted draft's row is gone by the time the
-status update is built. ``content_to_json``/``content_from_json`` are the same mapping for content
-alone (the store keeps content in one JSON column).
+``CERTIFICATE_COLUMNS`` is the one declaration of a certificate's flat form: for each flat value (a
+column of the store's ``certificate`` table, a key of the snapshot) the attribute it holds and how
+it is converted. Everything that stores or restores a certificate goes through it, both ways:
+
+* ``certificate_to_columns``/``certificate_from_columns``: the store's row (insert and read);
+  ``lifecycle_columns`` is the declared subset that changes after creation (the optimistic update);
+  ``certificate_header_from_columns`` with ``HEADER_COLUMNS`` is the narrow read of a header.
+* ``to_snapshot``/``from_snapshot``: the same flat values made JSON-safe (times in ISO 8601, codes as
+  their wire values). The RADERA event carries the whole certificate that way, because the deleted
+  draft's row is gone by the time the status update is built.
+* ``certificate_to_json``: the same values nested as the attributes are, for the operations API and
+  the CLI (people think in the patient and the unit, not in the row's columns).
+
+So a new field of ``Certificate`` (or of the patient, unit, care giver or issuer in it) needs one line
+in ``CERTIFICATE_COLUMNS`` and a migration for its column; importing this module fails while a field
+is in no column (``domain.flatten`` builds the functions from the table, once).
+``content_to_json``/``content_from_json`` are the content's own JSON form (one JSON column, and the
+operations API's body).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain import flatten
 from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
+from domain.flatten import (
+    HSA_ID,
+    OPTIONAL_HSA_ID,
+    OPTIONAL_TIME,
+    TEXTS,
+    TIME,
+    Codec,
+    Column,
+    FlatValues,
+    code,
+)
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
 
-SNAPSHOT_VERSION = 1
+#: The format of ``to_snapshot``: 2 is the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested
+#: patient, unit, care giver and issuer objects) was rewritten by store migration 0008.
+SNAPSHOT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +148,7 @@ class Certificate:
         )
 
 
-# --- JSON mapping ------------------------------------------------------------------------------
+# --- Content as JSON ---------------------------------------------------------------------------
 
 
 def content_to_json(content: tuple[Answer, ...]) -> list[dict[str, Any]]:
@@ -163,172 +192,175 @@ def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value)
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+# --- The one table -------------------------------------------------------------------------------
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value is not None else None
+def _assignments_to_json(assignments: tuple[Assignment, ...]) -> list[dict[str, str]]:
+    return [{"unit": a.unit.value, "purpose": a.purpose} for a in assignments]
 
 
-def _hsa(value: HsaId | None) -> str | None:
-    return value.value if value is not None else None
+def _assignments_from_json(value: list[dict[str, str]] | None) -> tuple[Assignment, ...]:
+    return tuple(Assignment(HsaId(a["unit"]), a["purpose"]) for a in value or ())
 
 
-def _parse_hsa(value: str | None) -> HsaId | None:
-    return HsaId(value) if value else None
+def _extensions_to_json(extensions: tuple[Extension, ...]) -> list[dict[str, str]]:
+    return [{"path": e.path, "xml": e.xml} for e in extensions]
 
 
-def _unit(unit: Unit) -> dict[str, Any]:
-    return {
-        "hsa_id": unit.hsa_id.value,
-        "name": unit.name,
-        "care_giver": unit.care_giver.value,
-        "parent": _hsa(unit.parent),
-        "arbetsplatskod": unit.arbetsplatskod,
-        "postal_address": unit.postal_address,
-        "postal_code": unit.postal_code,
-        "city": unit.city,
-        "phone": unit.phone,
-        "email": unit.email,
-    }
+def _extensions_from_json(value: list[dict[str, str]]) -> tuple[Extension, ...]:
+    return tuple(Extension(e["path"], e["xml"]) for e in value)
 
 
-def _person(person: Person) -> dict[str, Any]:
-    return {
-        "person_id_kind": person.person_id.kind.value,
-        "person_id": person.person_id.digits,
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "middle_name": person.middle_name,
-        "postal_address": person.postal_address,
-        "postal_code": person.postal_code,
-        "city": person.city,
-        "deceased": person.deceased,
-        "protected_identity": person.protected_identity,
-        "test_indicator": person.test_indicator,
-    }
+_ASSIGNMENTS = Codec(to_flat=_assignments_to_json, from_flat=_assignments_from_json)
+_EXTENSIONS = Codec(to_flat=_extensions_to_json, from_flat=_extensions_from_json)
+_CONTENT = Codec(to_flat=content_to_json, from_flat=content_from_json)
+
+#: Every attribute of a ``Certificate`` and the flat value that holds it (``domain.flatten.Column``).
+#: The names are the store's column names and the snapshot's keys; the JSON documents
+#: (``extensions``, ``created_by_detail`` with camelCase keys, ``content``) keep the shapes the table
+#: has always held. ``lifecycle`` marks what may change after creation (what a save writes); the row
+#: keeps one care giver for the certificate and its unit (``shares``).
+CERTIFICATE_COLUMNS: tuple[Column, ...] = (
+    Column("certificate_id", "id"),
+    Column("type_code", "type_code"),
+    Column("type_code_system", "type_code_system"),
+    Column("status", "status", code(CertificateStatus), lifecycle=True),
+    Column("created_at", "created_at", TIME),
+    Column("test_certificate", "test_certificate"),
+    Column("ref", "ref"),
+    Column("prefill_xml", "prefill_xml"),
+    Column("extensions", "extensions", _EXTENSIONS),
+    Column("patient_id_kind", "patient.person_id.kind", code(PersonIdKind)),
+    Column("patient_id", "patient.person_id.digits"),
+    Column("patient_given_name", "patient.given_name"),
+    Column("patient_middle_name", "patient.middle_name"),
+    Column("patient_family_name", "patient.family_name"),
+    Column("patient_postal_address", "patient.postal_address"),
+    Column("patient_postal_code", "patient.postal_code"),
+    Column("patient_city", "patient.city"),
+    Column("patient_deceased", "patient.deceased"),
+    Column("patient_protected_identity", "patient.protected_identity"),
+    Column("patient_test_indicator", "patient.test_indicator"),
+    Column("unit_hsa_id", "unit.hsa_id", HSA_ID),
+    Column("unit_name", "unit.name"),
+    Column("unit_parent_hsa_id", "unit.parent", OPTIONAL_HSA_ID),
+    Column("unit_arbetsplatskod", "unit.arbetsplatskod"),
+    Column("unit_postal_address", "unit.postal_address"),
+    Column("unit_postal_code", "unit.postal_code"),
+    Column("unit_city", "unit.city"),
+    Column("unit_phone", "unit.phone"),
+    Column("unit_email", "unit.email"),
+    Column("care_giver_hsa_id", "care_giver.hsa_id", HSA_ID, shares=("unit.care_giver",)),
+    Column("care_giver_name", "care_giver.name"),
+    Column("created_by_hsa_id", "created_by.hsa_id", HSA_ID),
+    Column("created_by_name", "created_by.name"),
+    Column("created_by_detail", "created_by.licensed_professions", TEXTS, key="licensedProfessions"),
+    Column("created_by_detail", "created_by.position_codes", TEXTS, key="positionCodes"),
+    Column("created_by_detail", "created_by.group_prescriber_codes", TEXTS, key="groupPrescriberCodes"),
+    Column("created_by_detail", "created_by.prescriber_code", key="prescriberCode"),
+    Column("created_by_detail", "created_by.assignments", _ASSIGNMENTS, key="assignments"),
+    Column("content", "content", _CONTENT, lifecycle=True),
+    Column("version", "version", lifecycle=True),
+    Column("updated_at", "updated_at", OPTIONAL_TIME, lifecycle=True),
+    Column("ready_at", "ready_at", OPTIONAL_TIME, lifecycle=True),
+    Column("ready_by_hsa_id", "ready_by", OPTIONAL_HSA_ID, lifecycle=True),
+    Column("signed_at", "signed_at", OPTIONAL_TIME, lifecycle=True),
+    Column("signed_by_hsa_id", "signed_by", OPTIONAL_HSA_ID, lifecycle=True),
+    Column("signed_by_name", "signed_by_name", lifecycle=True),
+    Column("sent_at", "sent_at", OPTIONAL_TIME, lifecycle=True),
+    Column("sent_to", "sent_to", lifecycle=True),
+    Column("locked_at", "locked_at", OPTIONAL_TIME, lifecycle=True),
+    Column("revoked_at", "revoked_at", OPTIONAL_TIME, lifecycle=True),
+    Column("revoked_by_hsa_id", "revoked_by", OPTIONAL_HSA_ID, lifecycle=True),
+    Column("revoke_reason", "revoke_reason", lifecycle=True),
+    Column("copied_from", "copied_from"),
+)
+
+#: The flat names of a certificate, each once, in table order.
+COLUMN_NAMES = flatten.names(CERTIFICATE_COLUMNS)
+#: The flat names ``lifecycle_columns`` gives: what saving a change writes.
+LIFECYCLE_COLUMN_NAMES = flatten.names(c for c in CERTIFICATE_COLUMNS if c.lifecycle)
+
+# The table turned into functions once, at import (domain.flatten says how, and why so).
+_WRITE = flatten.writer(CERTIFICATE_COLUMNS)
+_WRITE_LIFECYCLE = flatten.writer(c for c in CERTIFICATE_COLUMNS if c.lifecycle)
+_READERS = flatten.readers(Certificate, CERTIFICATE_COLUMNS)
+_READ = _READERS[""]
+_FLAT_TO_JSON, _JSON_TO_FLAT = flatten.json_converters(CERTIFICATE_COLUMNS)
+_FLAT_TO_NESTED_JSON = flatten.nested_json_writer(CERTIFICATE_COLUMNS)
+# A header is these attributes of a certificate (``is_signed`` is "signed_at is set").
+_HEADER_PATHS = ("id", "status", "patient.person_id", "unit.hsa_id", "care_giver.hsa_id", "test_certificate",
+                 "signed_at")
+_READ_HEADER = tuple(_READERS[path] for path in _HEADER_PATHS)
+#: The flat names ``certificate_header_from_columns`` reads: a narrow query selects only these.
+HEADER_COLUMNS = flatten.columns_under(CERTIFICATE_COLUMNS, _HEADER_PATHS)
 
 
-def _personnel(personnel: Personnel) -> dict[str, Any]:
-    return {
-        "hsa_id": personnel.hsa_id.value,
-        "name": personnel.name,
-        "licensed_professions": list(personnel.licensed_professions),
-        "position_codes": list(personnel.position_codes),
-        "group_prescriber_codes": list(personnel.group_prescriber_codes),
-        "prescriber_code": personnel.prescriber_code,
-        "assignments": [{"unit": a.unit.value, "purpose": a.purpose} for a in personnel.assignments],
-    }
+# --- The mapping -------------------------------------------------------------------------------
+
+
+def certificate_to_columns(certificate: Certificate) -> dict[str, Any]:
+    """The certificate's flat values by name (``COLUMN_NAMES``): a new row of the store.
+
+    Raises:
+        ValueError: the unit belongs to another care giver than the certificate's (the flat form
+            keeps one care giver for both).
+    """
+    return _WRITE(certificate)
+
+
+def lifecycle_columns(certificate: Certificate) -> dict[str, Any]:
+    """The flat values that change after creation (``LIFECYCLE_COLUMN_NAMES``): what a save writes."""
+    return _WRITE_LIFECYCLE(certificate)
+
+
+def certificate_from_columns(values: FlatValues) -> Certificate:
+    """The certificate whose flat values these are (other names, such as the store's keys, are ignored).
+
+    Raises:
+        KeyError, TypeError, ValueError: a value is missing or malformed (content is checked as
+            ``content_from_json`` does).
+    """
+    certificate: Certificate = _READ(values)
+    return certificate
+
+
+def certificate_header_from_columns(values: FlatValues) -> CertificateHeader:
+    """The header of the certificate whose flat values (``HEADER_COLUMNS`` at least) these are."""
+    cid, status, patient, unit, care_giver, test_certificate, signed_at = (read(values) for read in _READ_HEADER)
+    return CertificateHeader(
+        id=cid,
+        status=status,
+        patient=patient,
+        unit=unit,
+        care_giver=care_giver,
+        test_certificate=test_certificate,
+        is_signed=signed_at is not None,
+    )
 
 
 def to_snapshot(certificate: Certificate) -> dict[str, Any]:
-    """The whole certificate as JSON-safe data (strings, numbers, booleans, lists, dicts, None)."""
-    c = certificate
-    return {
-        "snapshot_version": SNAPSHOT_VERSION,
-        "id": c.id,
-        "type_code": c.type_code,
-        "type_code_system": c.type_code_system,
-        "status": c.status.value,
-        "patient": _person(c.patient),
-        "unit": _unit(c.unit),
-        "care_giver": {"hsa_id": c.care_giver.hsa_id.value, "name": c.care_giver.name},
-        "created_by": _personnel(c.created_by),
-        "created_at": _time(c.created_at),
-        "test_certificate": c.test_certificate,
-        "ref": c.ref,
-        "prefill_xml": c.prefill_xml,
-        "extensions": [{"path": e.path, "xml": e.xml} for e in c.extensions],
-        "content": content_to_json(c.content),
-        "version": c.version,
-        "updated_at": _time(c.updated_at),
-        "ready_at": _time(c.ready_at),
-        "ready_by": _hsa(c.ready_by),
-        "signed_at": _time(c.signed_at),
-        "signed_by": _hsa(c.signed_by),
-        "signed_by_name": c.signed_by_name,
-        "sent_at": _time(c.sent_at),
-        "sent_to": c.sent_to,
-        "locked_at": _time(c.locked_at),
-        "revoked_at": _time(c.revoked_at),
-        "revoked_by": _hsa(c.revoked_by),
-        "revoke_reason": c.revoke_reason,
-        "copied_from": c.copied_from,
-    }
+    """The whole certificate as JSON-safe data: its flat values, times in ISO 8601 and codes as values."""
+    return {"snapshot_version": SNAPSHOT_VERSION, **_FLAT_TO_JSON(_WRITE(certificate))}
 
 
-def from_snapshot(data: dict[str, Any]) -> Certificate:
+def certificate_to_json(certificate: Certificate) -> dict[str, Any]:
+    """The certificate as JSON-safe data nested as its attributes are: the operations API's answer.
+
+    Not a snapshot (there is no reader for it): a view for people and front ends, who think in the
+    certificate's patient, unit and issuer rather than in the store's columns. Times are ISO 8601,
+    codes and HSA-ids their values; ``patient.person_id`` is ``{"kind": <OID>, "digits": ...}``.
+    """
+    return _FLAT_TO_NESTED_JSON(_WRITE(certificate))
+
+
+def from_snapshot(data: Mapping[str, Any]) -> Certificate:
     """The certificate ``to_snapshot`` described.
 
     Raises:
-        KeyError, TypeError, ValueError: ``data`` is not a snapshot of a supported version.
+        KeyError, TypeError, ValueError: ``data`` is not a snapshot of this version (the store's
+            migration 0008 rewrote those of version 1).
     """
     if data.get("snapshot_version") != SNAPSHOT_VERSION:
         raise ValueError(f"unsupported certificate snapshot version {data.get('snapshot_version')!r}")
-    patient, unit, issuer = data["patient"], data["unit"], data["created_by"]
-    created_at = _parse_time(data["created_at"])
-    if created_at is None:
-        raise ValueError("a certificate snapshot needs created_at")
-    return Certificate(
-        id=data["id"],
-        type_code=data["type_code"],
-        type_code_system=data["type_code_system"],
-        status=CertificateStatus(data["status"]),
-        patient=Person(
-            person_id=PersonId(PersonIdKind(patient["person_id_kind"]), patient["person_id"]),
-            given_name=patient["given_name"],
-            family_name=patient["family_name"],
-            middle_name=patient["middle_name"],
-            postal_address=patient["postal_address"],
-            postal_code=patient["postal_code"],
-            city=patient["city"],
-            deceased=patient["deceased"],
-            protected_identity=patient["protected_identity"],
-            test_indicator=patient["test_indicator"],
-        ),
-        unit=Unit(
-            hsa_id=HsaId(unit["hsa_id"]),
-            name=unit["name"],
-            care_giver=HsaId(unit["care_giver"]),
-            parent=_parse_hsa(unit["parent"]),
-            arbetsplatskod=unit["arbetsplatskod"],
-            postal_address=unit["postal_address"],
-            postal_code=unit["postal_code"],
-            city=unit["city"],
-            phone=unit["phone"],
-            email=unit["email"],
-        ),
-        care_giver=CareGiver(HsaId(data["care_giver"]["hsa_id"]), data["care_giver"]["name"]),
-        created_by=Personnel(
-            hsa_id=HsaId(issuer["hsa_id"]),
-            name=issuer["name"],
-            licensed_professions=tuple(issuer["licensed_professions"]),
-            position_codes=tuple(issuer["position_codes"]),
-            group_prescriber_codes=tuple(issuer["group_prescriber_codes"]),
-            prescriber_code=issuer["prescriber_code"],
-            assignments=tuple(
-                Assignment(HsaId(a["unit"]), a["purpose"]) for a in issuer["assignments"]
-            ),
-        ),
-        created_at=created_at,
-        test_certificate=data["test_certificate"],
-        ref=data["ref"],
-        prefill_xml=data["prefill_xml"],
-        extensions=tuple(Extension(e["path"], e["xml"]) for e in data["extensions"]),
-        content=content_from_json(data["content"]),
-        version=data["version"],
-        updated_at=_parse_time(data["updated_at"]),
-        ready_at=_parse_time(data["ready_at"]),
-        ready_by=_parse_hsa(data["ready_by"]),
-        signed_at=_parse_time(data["signed_at"]),
-        signed_by=_parse_hsa(data["signed_by"]),
-        signed_by_name=data["signed_by_name"],
-        sent_at=_parse_time(data["sent_at"]),
-        sent_to=data["sent_to"],
-        locked_at=_parse_time(data["locked_at"]),
-        revoked_at=_parse_time(data["revoked_at"]),
-        revoked_by=_parse_hsa(data["revoked_by"]),
-        revoke_reason=data["revoke_reason"],
-        copied_from=data["copied_from"],
-    )
+    return certificate_from_columns(_JSON_TO_FLAT(data))

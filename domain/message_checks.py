@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain import result_texts as texts
-from domain.certificates import CertificateHeader
 from domain.arenden import (
     KNOWN_PARTS,
     Amne,
@@ -31,6 +30,7 @@ from domain.arenden import (
     IncomingMessage,
     fingerprint,
 )
+from domain.certificates import CertificateHeader
 from domain.result_texts import Problem, echo
 from domain.values import CertificateStatus
 

@@ -9,7 +9,9 @@ directory tables.
 The issuer's codes and assignments, which only the role rules read, are kept as one JSON document
 (``created_by_detail``) rather than in child tables; extensions (XML found at ``xs:any`` positions) are
 kept as a JSON list in their original order, and so is the content (the answers, see
-``domain.certificates.content_to_json``).
+``domain.certificates.content_to_json``). Which column holds which attribute, and how, is declared
+once in ``domain.certificates.CERTIFICATE_COLUMNS``; this module maps rows only through it, and adds
+``unit_key``, the one column of its own (an index key derived from the unit's HSA-id).
 
 Changes after creation go through ``save_certificate``, which writes only the columns the lifecycle
 changes and only if ``version`` is still the one the caller read (optimistic locking: a stale write
@@ -32,21 +34,21 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
-    insert,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.certificates import (
+    HEADER_COLUMNS,
     Certificate,
     CertificateHeader,
-    content_from_json,
-    content_to_json,
+    certificate_from_columns,
+    certificate_header_from_columns,
+    certificate_to_columns,
+    lifecycle_columns,
 )
-from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
-from domain.drafts import Extension
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
+from domain.values import CertificateStatus, PersonIdKind
 from store.base import Base
 from store.errors import Conflict
 from store.session import translate_errors
@@ -118,32 +120,6 @@ class CertificateRow(Base):
     copied_from: Mapped[str | None]
 
 
-def _lifecycle_columns(certificate: Certificate) -> dict[str, Any]:
-    """The columns that change after creation: what ``save_certificate`` writes."""
-    c = certificate
-    return {
-        "status": c.status,
-        "content": content_to_json(c.content),
-        "version": c.version,
-        "updated_at": c.updated_at,
-        "ready_at": c.ready_at,
-        "ready_by_hsa_id": _hsa(c.ready_by),
-        "signed_at": c.signed_at,
-        "signed_by_hsa_id": _hsa(c.signed_by),
-        "signed_by_name": c.signed_by_name,
-        "sent_at": c.sent_at,
-        "sent_to": c.sent_to,
-        "locked_at": c.locked_at,
-        "revoked_at": c.revoked_at,
-        "revoked_by_hsa_id": _hsa(c.revoked_by),
-        "revoke_reason": c.revoke_reason,
-    }
-
-
-def _hsa(value: HsaId | None) -> str | None:
-    return value.value if value is not None else None
-
-
 # The table itself, for Core reads.
 _CERTIFICATE = cast(Table, CertificateRow.__table__)
 # Built once (bound parameter): every message and lifecycle operation reads a certificate this way.
@@ -151,19 +127,20 @@ _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam(
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
 _IN_IDS = _CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
 _SELECT_MANY = select(_CERTIFICATE).where(_IN_IDS)
+# The writes, built once too: a Core INSERT and UPDATE on the table. The ORM-enabled statements
+# (insert(CertificateRow), update(CertificateRow)) built per call cost twice (INSERT) and eight times
+# (UPDATE) the Python time of these (bench/certificate_mapping.py), and no write here needs the ORM.
+_INSERT = _CERTIFICATE.insert()
+# The SET clause is whatever columns a call passes (the lifecycle columns); the WHERE's parameters
+# are named apart from the columns they compare, because the UPDATE may also set those columns.
+_SAVE = _CERTIFICATE.update().where(
+    _CERTIFICATE.c.certificate_id == bindparam("where_certificate_id"),
+    _CERTIFICATE.c.version == bindparam("where_version"),
+)
 # Several locked at once, in id order: rows are locked in the order the query returns them, so two
 # transactions locking overlapping sets cannot deadlock on each other.
 _LOCK_HEADERS = (
-    select(
-        _CERTIFICATE.c.certificate_id,
-        _CERTIFICATE.c.status,
-        _CERTIFICATE.c.patient_id_kind,
-        _CERTIFICATE.c.patient_id,
-        _CERTIFICATE.c.unit_hsa_id,
-        _CERTIFICATE.c.care_giver_hsa_id,
-        _CERTIFICATE.c.test_certificate,
-        _CERTIFICATE.c.signed_at,
-    )
+    select(*(_CERTIFICATE.c[name] for name in HEADER_COLUMNS))
     .where(_IN_IDS)
     .order_by(_CERTIFICATE.c.certificate_id)
     .with_for_update()
@@ -179,58 +156,13 @@ def add_certificate(session: Session, certificate: Certificate) -> None:
         Conflict: a certificate with this id is already stored.
         ValueError: the unit belongs to another care giver than ``certificate.care_giver``.
     """
-    if certificate.unit.care_giver != certificate.care_giver.hsa_id:
-        raise ValueError("the certificate's unit belongs to another care giver than the certificate's")
-    patient, unit, issuer = certificate.patient, certificate.unit, certificate.created_by
-    row = dict(
-        certificate_id=certificate.id,
-        type_code=certificate.type_code,
-        type_code_system=certificate.type_code_system,
-        created_at=certificate.created_at,
-        test_certificate=certificate.test_certificate,
-        ref=certificate.ref,
-        prefill_xml=certificate.prefill_xml,
-        extensions=[{"path": e.path, "xml": e.xml} for e in certificate.extensions],
-        patient_id_kind=patient.person_id.kind,
-        patient_id=patient.person_id.digits,
-        patient_given_name=patient.given_name,
-        patient_middle_name=patient.middle_name,
-        patient_family_name=patient.family_name,
-        patient_postal_address=patient.postal_address,
-        patient_postal_code=patient.postal_code,
-        patient_city=patient.city,
-        patient_deceased=patient.deceased,
-        patient_protected_identity=patient.protected_identity,
-        patient_test_indicator=patient.test_indicator,
-        unit_key=unit.hsa_id.key,
-        unit_hsa_id=unit.hsa_id.value,
-        unit_name=unit.name,
-        unit_parent_hsa_id=unit.parent.value if unit.parent else None,
-        unit_arbetsplatskod=unit.arbetsplatskod,
-        unit_postal_address=unit.postal_address,
-        unit_postal_code=unit.postal_code,
-        unit_city=unit.city,
-        unit_phone=unit.phone,
-        unit_email=unit.email,
-        care_giver_hsa_id=certificate.care_giver.hsa_id.value,
-        care_giver_name=certificate.care_giver.name,
-        created_by_hsa_id=issuer.hsa_id.value,
-        created_by_name=issuer.name,
-        created_by_detail={
-            "licensedProfessions": list(issuer.licensed_professions),
-            "positionCodes": list(issuer.position_codes),
-            "groupPrescriberCodes": list(issuer.group_prescriber_codes),
-            "prescriberCode": issuer.prescriber_code,
-            "assignments": [{"unit": a.unit.value, "purpose": a.purpose} for a in issuer.assignments],
-        },
-        copied_from=certificate.copied_from,
-        **_lifecycle_columns(certificate),
-    )
+    row = certificate_to_columns(certificate)
+    row["unit_key"] = certificate.unit.hsa_id.key
     try:
         with translate_errors():
-            # A bulk-style INSERT instead of session.add(): it skips the unit of work's bookkeeping
-            # (about a third of a draft's database time) and still reports a duplicate id here.
-            session.execute(insert(CertificateRow), [row])
+            # A Core INSERT instead of session.add(): it skips the unit of work's bookkeeping (about
+            # a third of a draft's database time) and still reports a duplicate id here.
+            session.execute(_INSERT, row)
     except Conflict as error:
         raise Conflict("a certificate with this id is already stored") from error
 
@@ -270,18 +202,7 @@ def lock_headers(session: Session, ids: Collection[str]) -> dict[str, Certificat
     if not ids:
         return {}
     rows = session.execute(_LOCK_HEADERS, {"certificate_ids": sorted(ids)}).all()
-    return {
-        row.certificate_id: CertificateHeader(
-            id=row.certificate_id,
-            status=row.status,
-            patient=PersonId(row.patient_id_kind, row.patient_id),
-            unit=HsaId(row.unit_hsa_id),
-            care_giver=HsaId(row.care_giver_hsa_id),
-            test_certificate=row.test_certificate,
-            is_signed=row.signed_at is not None,
-        )
-        for row in rows
-    }
+    return {row.certificate_id: certificate_header_from_columns(row._mapping) for row in rows}
 
 
 def save_certificate(session: Session, certificate: Certificate, expected_version: int) -> None:
@@ -290,16 +211,10 @@ def save_certificate(session: Session, certificate: Certificate, expected_versio
     Raises:
         Conflict: the certificate is gone or another change was saved since ``expected_version``.
     """
+    parameters = lifecycle_columns(certificate)
+    parameters.update(where_certificate_id=certificate.id, where_version=expected_version)
     with translate_errors():
-        result = session.execute(
-            update(CertificateRow)
-            .where(
-                CertificateRow.certificate_id == certificate.id,
-                CertificateRow.version == expected_version,
-            )
-            .values(**_lifecycle_columns(certificate))
-            .execution_options(synchronize_session=False)
-        )
+        result = session.execute(_SAVE, parameters)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("the certificate was changed or removed by someone else; read it again")
 
@@ -341,67 +256,6 @@ def lock_stale_drafts(session: Session, created_before: datetime, now: datetime)
 
 
 def _to_certificate(row: Row[Any]) -> Certificate:
-    care_giver = CareGiver(HsaId(row.care_giver_hsa_id), row.care_giver_name)
-    detail = row.created_by_detail
-    return Certificate(
-        id=row.certificate_id,
-        type_code=row.type_code,
-        type_code_system=row.type_code_system,
-        status=row.status,
-        patient=Person(
-            person_id=PersonId(row.patient_id_kind, row.patient_id),
-            given_name=row.patient_given_name,
-            family_name=row.patient_family_name,
-            middle_name=row.patient_middle_name,
-            postal_address=row.patient_postal_address,
-            postal_code=row.patient_postal_code,
-            city=row.patient_city,
-            deceased=row.patient_deceased,
-            protected_identity=row.patient_protected_identity,
-            test_indicator=row.patient_test_indicator,
-        ),
-        unit=Unit(
-            hsa_id=HsaId(row.unit_hsa_id),
-            name=row.unit_name,
-            care_giver=care_giver.hsa_id,
-            parent=HsaId(row.unit_parent_hsa_id) if row.unit_parent_hsa_id else None,
-            arbetsplatskod=row.unit_arbetsplatskod,
-            postal_address=row.unit_postal_address,
-            postal_code=row.unit_postal_code,
-            city=row.unit_city,
-            phone=row.unit_phone,
-            email=row.unit_email,
-        ),
-        care_giver=care_giver,
-        created_by=Personnel(
-            hsa_id=HsaId(row.created_by_hsa_id),
-            name=row.created_by_name,
-            licensed_professions=tuple(detail.get("licensedProfessions", ())),
-            position_codes=tuple(detail.get("positionCodes", ())),
-            group_prescriber_codes=tuple(detail.get("groupPrescriberCodes", ())),
-            prescriber_code=detail.get("prescriberCode"),
-            assignments=tuple(
-                Assignment(HsaId(a["unit"]), a["purpose"]) for a in detail.get("assignments", ())
-            ),
-        ),
-        created_at=row.created_at,
-        test_certificate=row.test_certificate,
-        ref=row.ref,
-        prefill_xml=row.prefill_xml,
-        extensions=tuple(Extension(e["path"], e["xml"]) for e in row.extensions),
-        content=content_from_json(row.content),
-        version=row.version,
-        updated_at=row.updated_at,
-        ready_at=row.ready_at,
-        ready_by=HsaId(row.ready_by_hsa_id) if row.ready_by_hsa_id else None,
-        signed_at=row.signed_at,
-        signed_by=HsaId(row.signed_by_hsa_id) if row.signed_by_hsa_id else None,
-        signed_by_name=row.signed_by_name,
-        sent_at=row.sent_at,
-        sent_to=row.sent_to,
-        locked_at=row.locked_at,
-        revoked_at=row.revoked_at,
-        revoked_by=HsaId(row.revoked_by_hsa_id) if row.revoked_by_hsa_id else None,
-        revoke_reason=row.revoke_reason,
-        copied_from=row.copied_from,
-    )
+    # By the row's mapping, not its attributes: a Row's attribute access costs about ten times a
+    # mapping lookup, and this runs for every certificate read.
+    return certificate_from_columns(row._mapping)

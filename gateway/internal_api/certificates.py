@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from domain.arenden import Amne, Arende
-from domain.certificates import Certificate, content_from_json, to_snapshot
+from domain.certificates import Certificate, certificate_to_json, content_from_json
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
@@ -103,7 +103,7 @@ def arende_json(arende: Arende) -> dict[str, Any]:
 
 
 def _certificate(certificate: Certificate) -> dict[str, Any]:
-    return {"certificate": to_snapshot(certificate)}
+    return {"certificate": certificate_to_json(certificate)}
 
 
 def _guarded(call: Callable[[Request], Response]) -> Callable[[Request], Response]:

@@ -9,8 +9,8 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from cli.settings import Settings, SettingsError
-from cli.worker import dispatch_config, scheduled_jobs
 from cli.wiring import catalogue_provider
+from cli.worker import dispatch_config, scheduled_jobs
 from store.session import UnitOfWork, make_session_factory
 
 

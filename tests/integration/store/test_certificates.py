@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain.certificates import Certificate
+from domain.certificates import COLUMN_NAMES, Certificate
 from domain.directory import Person, Personnel, Unit
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
 from store.certificates import (
+    CertificateRow,
     add_certificate,
     delete_certificate,
     get_certificate,
@@ -28,6 +29,11 @@ from tests.builders import (
     make_revoked_certificate,
     make_signed_certificate,
 )
+
+
+def test_the_table_has_a_column_for_each_flat_value() -> None:
+    """The certificate table's columns are the mapping's names plus the store's own unit key."""
+    assert set(CertificateRow.__table__.columns.keys()) == {*COLUMN_NAMES, "unit_key"}
 
 
 def test_draft_round_trips_every_field(session_factory: sessionmaker[Session]) -> None:

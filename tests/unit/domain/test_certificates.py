@@ -1,33 +1,294 @@
-"""A certificate survives its JSON snapshot unchanged (the RADERA event carries it)."""
+"""A certificate survives its flat columns and its JSON snapshot unchanged, field by field.
+
+The store keeps a certificate as ``certificate_to_columns`` gives it, and the RADERA event carries it
+as ``to_snapshot`` gives it. ``CERTIFICATE_COLUMNS`` is the one declaration behind both, so the
+tests here build certificates from the dataclasses' own fields (every leaf a value no other leaf
+has) rather than by hand: a field added later is covered without touching them.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from itertools import count
+from types import NoneType, UnionType
+from typing import Any, get_args, get_origin, get_type_hints
 
 import pytest
 
+from domain import flatten
 from domain.certificates import (
+    CERTIFICATE_COLUMNS,
+    COLUMN_NAMES,
+    HEADER_COLUMNS,
+    LIFECYCLE_COLUMN_NAMES,
+    Certificate,
+    certificate_from_columns,
+    certificate_header_from_columns,
+    certificate_to_columns,
+    certificate_to_json,
     content_from_json,
     content_to_json,
     from_snapshot,
+    lifecycle_columns,
     to_snapshot,
 )
+from domain.values import HsaId
 from tests.builders import CONTENT, make_draft, make_revoked_certificate
 
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+# Value types the table keeps whole (an HSA-id is one column, not a nested value).
+LEAF_TYPES = (HsaId,)
 
-@pytest.mark.parametrize("certificate", [make_draft(), make_revoked_certificate()], ids=["draft", "revoked"])
-def test_snapshot_round_trips_through_json_text(certificate: object) -> None:
+
+# --- Certificates made from the dataclasses' fields ----------------------------------------------
+
+
+def _is_leaf(hint: Any) -> bool:
+    return not is_dataclass(hint) or hint in LEAF_TYPES
+
+
+def _optional_of(hint: Any) -> Any | None:
+    """``X`` for ``X | None``, else None."""
+    if isinstance(hint, UnionType) and NoneType in get_args(hint):
+        (inner,) = (arg for arg in get_args(hint) if arg is not NoneType)
+        return inner
+    return None
+
+
+def _value(hint: Any, path: str, numbers: Iterator[int]) -> Any:
+    """A value of type ``hint`` that no other leaf of the certificate has."""
+    n = next(numbers)
+    inner = _optional_of(hint)
+    if inner is not None:
+        return _value(inner, path, numbers)
+    if get_origin(hint) is tuple:
+        item = get_args(hint)[0]
+        return (_value(item, f"{path}.0", numbers), _value(item, f"{path}.1", numbers))
+    if hint is str:
+        return f"{path} {n}"
+    if hint is bool:
+        return n % 2 == 0
+    if hint is int:
+        return n
+    if hint is datetime:
+        return T0 + timedelta(hours=n, microseconds=n)
+    if hint is HsaId:
+        return HsaId(f"SE{n:010d}-{path}")
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        members = list(hint)
+        return members[n % len(members)]
+    if is_dataclass(hint):
+        assert isinstance(hint, type)
+        return _build(hint, f"{path}.", numbers)
+    raise AssertionError(f"no test value for {path}: {hint!r}")
+
+
+def _build(cls: type, prefix: str, numbers: Iterator[int]) -> Any:
+    hints = get_type_hints(cls)
+    return cls(**{f.name: _value(hints[f.name], prefix + f.name, numbers) for f in fields(cls)})
+
+
+def full_certificate(start: int = 0) -> Certificate:
+    """Every field set, every leaf distinct; ``start`` 0 and 1 give each boolean both values."""
+    certificate: Certificate = _build(Certificate, "", count(start))
+    # The one rule the flat form imposes: the unit belongs to the certificate's care giver.
+    return replace(certificate, unit=replace(certificate.unit, care_giver=certificate.care_giver.hsa_id))
+
+
+def _optional_paths(cls: type, prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the fields that have a default (None or empty): the optional ones."""
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if f.default is not MISSING:
+            yield prefix + f.name
+        elif not _is_leaf(hints[f.name]):
+            yield from _optional_paths(hints[f.name], f"{prefix}{f.name}.")
+
+
+def _without(value: Any, path: str) -> Any:
+    """``value`` with the field at ``path`` set back to its default."""
+    head, _, rest = path.partition(".")
+    if rest:
+        return replace(value, **{head: _without(getattr(value, head), rest)})
+    (field,) = (f for f in fields(value) if f.name == head)
+    return replace(value, **{head: field.default})
+
+
+OPTIONAL_PATHS = list(_optional_paths(Certificate))
+
+
+def _minimal(certificate: Certificate) -> Certificate:
+    for path in OPTIONAL_PATHS:
+        certificate = _without(certificate, path)
+    return certificate
+
+
+def _one_unset() -> dict[str, Certificate]:
+    """The full certificate with each optional field unset in turn (where that changes it: a boolean
+    that defaults to False may already be False in both full certificates)."""
+    variants = {}
+    for path in OPTIONAL_PATHS:
+        for start in (0, 1):
+            full = full_certificate(start)
+            if (changed := _without(full, path)) != full:
+                variants[f"without-{path}"] = changed
+                break
+    return variants
+
+
+VARIANTS = {
+    "all-set": full_certificate(0),
+    "all-set-other-booleans": full_certificate(1),
+    "optional-unset": _minimal(full_certificate(0)),
+    **_one_unset(),
+    "builders-draft": make_draft(),
+    "builders-revoked": make_revoked_certificate(),
+}
+
+
+# --- Round trips ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("certificate", VARIANTS.values(), ids=VARIANTS.keys())
+def test_every_field_survives_the_columns(certificate: Certificate) -> None:
+    """certificate_from_columns gives back exactly the certificate certificate_to_columns flattened."""
+    columns = certificate_to_columns(certificate)
+    assert set(columns) == set(COLUMN_NAMES)
+    assert certificate_from_columns(columns) == certificate
+
+
+@pytest.mark.parametrize("certificate", VARIANTS.values(), ids=VARIANTS.keys())
+def test_every_field_survives_the_snapshot_as_json_text(certificate: Certificate) -> None:
     """to_snapshot gives JSON-safe data; from_snapshot of its JSON text is the same certificate."""
-    text = json.dumps(to_snapshot(certificate))  # type: ignore[arg-type]
+    text = json.dumps(to_snapshot(certificate))
     assert from_snapshot(json.loads(text)) == certificate
 
 
+def test_snapshot_is_the_columns_made_json_safe() -> None:
+    """The snapshot holds the flat values under the column names, with times and codes as text."""
+    certificate = make_revoked_certificate()
+    snapshot = to_snapshot(certificate)
+    assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
+    assert snapshot["snapshot_version"] == 2
+    assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
+        "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
+    )
+    assert snapshot["created_by_detail"] == {
+        "licensedProfessions": ["Läkare"], "positionCodes": ["204010", "201011"],
+        "groupPrescriberCodes": ["9300005"], "prescriberCode": "1234567",
+        "assignments": [{"unit": "SE2321000016-1003", "purpose": "Vård och behandling"}],
+    }
+
+
 def test_snapshot_of_another_version_is_refused() -> None:
-    """A snapshot written by a future format is not guessed at."""
+    """A snapshot written by another format is not guessed at."""
     data = to_snapshot(make_draft())
-    data["snapshot_version"] = 99
-    with pytest.raises(ValueError):
+    for version in (1, 99):
+        data["snapshot_version"] = version
+        with pytest.raises(ValueError):
+            from_snapshot(data)
+
+
+def test_snapshot_without_a_creation_time_is_refused() -> None:
+    """A required time that is missing raises instead of making a certificate without one."""
+    data = to_snapshot(make_draft())
+    data["created_at"] = None
+    with pytest.raises((KeyError, TypeError, ValueError)):
         from_snapshot(data)
+
+
+def test_lifecycle_columns_are_the_declared_subset() -> None:
+    """lifecycle_columns gives exactly the entries marked lifecycle, valued as the whole row has them."""
+    certificate = make_revoked_certificate()
+    assert LIFECYCLE_COLUMN_NAMES == flatten.names(c for c in CERTIFICATE_COLUMNS if c.lifecycle)
+    row = certificate_to_columns(certificate)
+    assert lifecycle_columns(certificate) == {name: row[name] for name in LIFECYCLE_COLUMN_NAMES}
+    assert {"status", "content", "version", "signed_at", "revoked_by_hsa_id"} <= set(LIFECYCLE_COLUMN_NAMES)
+    assert not {"certificate_id", "patient_id", "unit_hsa_id", "created_at"} & set(LIFECYCLE_COLUMN_NAMES)
+
+
+@pytest.mark.parametrize("certificate", [make_draft(), make_revoked_certificate(), full_certificate()],
+                         ids=["draft", "revoked", "generated"])
+def test_header_reads_only_its_columns(certificate: Certificate) -> None:
+    """certificate_header_from_columns needs no more than HEADER_COLUMNS and agrees with Certificate.header."""
+    row = certificate_to_columns(certificate)
+    assert certificate_header_from_columns({name: row[name] for name in HEADER_COLUMNS}) == certificate.header
+
+
+def test_a_unit_of_another_care_giver_is_refused() -> None:
+    """The row keeps one care giver for the certificate and its unit, so they must agree."""
+    draft = make_draft()
+    other = replace(draft, unit=replace(draft.unit, care_giver=HsaId("SE2321000016-9999")))
+    with pytest.raises(ValueError):
+        certificate_to_columns(other)
+    with pytest.raises(ValueError):
+        to_snapshot(other)
+
+
+def test_api_view_nests_the_attributes() -> None:
+    """certificate_to_json has the certificate's attributes by name, nested, JSON-safe."""
+    certificate = make_revoked_certificate()
+    view = json.loads(json.dumps(certificate_to_json(certificate)))
+    assert (view["id"], view["status"], view["signed_by"], view["sent_to"]) == (
+        certificate.id, "REVOKED", "SE2321000016-P001", "FKASSA",
+    )
+    assert view["patient"]["person_id"] == {"kind": "1.2.752.129.2.1.3.3", "digits": "197010632391"}
+    assert view["unit"]["care_giver"] == view["care_giver"]["hsa_id"] == "SE2321000016-0001"
+    assert view["created_by"]["assignments"] == [{"unit": "SE2321000016-1003", "purpose": "Vård och behandling"}]
+    assert view["content"] == content_to_json(CONTENT)
+
+
+# --- The table covers the dataclasses ------------------------------------------------------------
+
+
+def _leaf_paths(cls: type, prefix: str = "") -> Iterator[str]:
+    hints = get_type_hints(cls)
+    for f in fields(cls):
+        if _is_leaf(hints[f.name]):
+            yield prefix + f.name
+        else:
+            yield from _leaf_paths(hints[f.name], f"{prefix}{f.name}.")
+
+
+def test_every_certificate_field_is_in_the_table() -> None:
+    """Each leaf field of Certificate and of the values in it is held by exactly one table entry."""
+    covered = [path for column in CERTIFICATE_COLUMNS for path in (column.path, *column.shares)]
+    assert sorted(covered) == sorted(_leaf_paths(Certificate))
+
+
+def test_a_table_that_misses_a_field_is_refused() -> None:
+    """Building the mapping from a table without an entry for a field fails at once."""
+    incomplete = [c for c in CERTIFICATE_COLUMNS if c.path != "patient.city"]
+    with pytest.raises(TypeError, match="patient.city"):
+        flatten.readers(Certificate, incomplete)
+
+
+def test_a_table_that_names_an_unknown_attribute_is_refused() -> None:
+    """An entry for an attribute the certificate does not have is an error, not ignored."""
+    with pytest.raises(TypeError, match="patient.nickname"):
+        flatten.readers(Certificate, [*CERTIFICATE_COLUMNS, flatten.Column("patient_nickname", "patient.nickname")])
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    first: str
+    second: str | None = None
+
+
+def test_readers_build_values_of_one_field_and_of_many() -> None:
+    """The positional build works for any number of plain and converted fields."""
+    table = [flatten.Column("a", "first"), flatten.Column("b", "second", flatten.Codec(from_flat=str.upper))]
+    read = flatten.readers(_Pair, table)[""]
+    assert read({"a": "x", "b": "y"}) == _Pair("x", "Y")
+    write = flatten.writer(table)
+    assert write(_Pair("x", None)) == {"a": "x", "b": None}
+
+
+# --- Content -------------------------------------------------------------------------------------
 
 
 def test_content_round_trips() -> None:
