@@ -20,7 +20,7 @@ from typing import Any
 from cli.options import add_settings_options, settings_from, utc_time_argument
 from domain.resend_request import (
     DEFAULT_CAP,
-    RefusalReason,
+    ResendRefusalReason,
     ResendRefused,
     ResendSelection,
 )
@@ -172,7 +172,7 @@ def _resend(args: argparse.Namespace, outbox: OutboxOperations) -> int:
             return 0
         result = outbox.resend(selection, by, args.reason, args.max)
     except ResendRefused as refused:
-        if refused.reason is RefusalReason.NO_CRITERIA:
+        if refused.reason is ResendRefusalReason.NO_CRITERIA:
             print("intygsgateway: resend needs at least one of --event, --certificate, --unit, --care-giver, "
                   "--since, --until")
         else:

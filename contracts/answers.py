@@ -45,10 +45,10 @@ class NotAnAnswer:
     reason: str
 
 
-Answer = ContractAnswer | FaultAnswer | NotAnAnswer
+ProducerAnswer = ContractAnswer | FaultAnswer | NotAnAnswer
 
 
-def read_answer(content: bytes, response_tag: str) -> Answer:
+def read_answer(content: bytes, response_tag: str) -> ProducerAnswer:
     """Read an HTTP response body as the answer ``response_tag`` (Clark notation), a fault, or neither."""
     try:
         _, children = envelope_parts(parse_xml(content))

@@ -17,7 +17,7 @@ from domain.values import HsaId
 DEFAULT_CAP = 1000
 
 
-class RefusalReason(StrEnum):
+class ResendRefusalReason(StrEnum):
     NO_CRITERIA = "no-criteria"  # a selection must name at least one criterion
     OVER_CAP = "over-cap"  # it matches more events than the cap allows
 
@@ -25,7 +25,7 @@ class RefusalReason(StrEnum):
 class ResendRefused(Exception):
     """A resend that was not carried out; ``reason`` says why, the other fields give the numbers."""
 
-    def __init__(self, reason: RefusalReason, selected: int = 0, cap: int = 0) -> None:
+    def __init__(self, reason: ResendRefusalReason, selected: int = 0, cap: int = 0) -> None:
         self.reason = reason
         self.selected = selected
         self.cap = cap

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from lxml import etree
 
-from contracts.answers import Answer
+from contracts.answers import ProducerAnswer
 from domain.delivery import Attempt
 
 
@@ -51,7 +51,7 @@ class OutboundCall:
     envelope: etree._Element
     soap_action: str
     correlation_id: str
-    read_answer: Callable[[bytes], Answer]
+    read_answer: Callable[[bytes], ProducerAnswer]
 
 
 class Sender(Protocol):

@@ -37,7 +37,7 @@ from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
 
 CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
-WSDL = (
+WSDL_PATH = (
     Path(__file__).resolve().parent.parent / "xsd" / "clinicalprocess-healthcond-certificate"
     / "interactions" / "CertificateStatusUpdateForCareInteraction"
     / "CertificateStatusUpdateForCareInteraction_3.2_RIVTABP21.wsdl"
@@ -129,8 +129,8 @@ class MockJournal:
         self._received: list[Received] = []
         self._seq = 0
         self._released = threading.Event()  # set on shutdown: every waiting answer stops waiting
-        self._schema = schema_for_wsdl(WSDL)
-        self._documents = WsdlDocuments(WSDL)
+        self._schema = schema_for_wsdl(WSDL_PATH)
+        self._documents = WsdlDocuments(WSDL_PATH)
 
     # --- control --------------------------------------------------------------------------------
 

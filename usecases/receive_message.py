@@ -71,13 +71,13 @@ class MessageRefused:
     problems: tuple[Problem, ...]
 
 
-Outcome = MessageAccepted | MessageRefused
+MessageOutcome = MessageAccepted | MessageRefused
 
 UNAVAILABLE = MessageRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),))
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class ReceivedMessage:
     """One received message and the correlation id of the request that carried it."""
 
     message: IncomingMessage
@@ -94,12 +94,12 @@ class ReceiveMessageDeps:
 
     transaction: UnitOfWork
     clock: Clock
-    group: GroupCommit[Delivery, Outcome] | None = None
+    group: GroupCommit[ReceivedMessage, MessageOutcome] | None = None
 
 
-def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str) -> Outcome:
+def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str) -> MessageOutcome:
     """Check a SendMessageToCare request and, if it passes, store everything it causes."""
-    delivery = Delivery(message, correlation_id)
+    delivery = ReceivedMessage(message, correlation_id)
     if deps.group is not None:
         return deps.group.submit(delivery)
     return receive_each(deps.transaction, deps.clock, [delivery])[0]
@@ -107,7 +107,7 @@ def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlat
 
 def group_commit(
     transaction: UnitOfWork, clock: Clock, max_messages: int = 64, wait_seconds: float = 30.0
-) -> GroupCommit[Delivery, Outcome]:
+) -> GroupCommit[ReceivedMessage, MessageOutcome]:
     """This process's group committer for received messages (``usecases.group_commit``).
 
     A group of up to ``max_messages`` is stored in one transaction (``receive_together``). If
@@ -118,7 +118,7 @@ def group_commit(
     leader's own request waiting for each message to fail in turn.
     """
 
-    def commit(deliveries: Sequence[Delivery]) -> list[Outcome]:
+    def commit(deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
         if len(deliveries) == 1:
             return receive_each(transaction, clock, deliveries)
         for attempt in (1, 2):
@@ -140,9 +140,9 @@ def group_commit(
     )
 
 
-def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
     """Store each message in its own transaction; a lost race is run once more, an outage answered."""
-    outcomes: list[Outcome] = []
+    outcomes: list[MessageOutcome] = []
     for delivery in deliveries:
         try:
             try:
@@ -157,7 +157,7 @@ def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Del
     return outcomes
 
 
-def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Delivery]) -> list[Outcome]:
+def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
     """Check and store ``deliveries`` in one transaction; one outcome per delivery, in order.
 
     Raises:
@@ -184,11 +184,11 @@ def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class MessageVerdict:
     """What was decided about one delivery, and the facts its log line needs."""
 
-    delivery: Delivery
-    outcome: Outcome
+    delivery: ReceivedMessage
+    outcome: MessageOutcome
     stored: Arende | None = None
 
     def log(self) -> None:
@@ -215,42 +215,42 @@ class Verdict:
 
 
 @dataclass(slots=True)
-class Decision:
+class GroupDecision:
     """What one transaction stores for a group of deliveries, and each delivery's verdict."""
 
-    verdicts: list[Verdict] = field(default_factory=list)
+    verdicts: list[MessageVerdict] = field(default_factory=list)
     arenden: list[Arende] = field(default_factory=list)  # new messages, as first stored
     answered: list[str] = field(default_factory=list)  # questions the new answers answer
     events: list[OutboxEvent] = field(default_factory=list)
 
 
 def decide(
-    deliveries: Sequence[Delivery],
+    deliveries: Sequence[ReceivedMessage],
     found: Mapping[str, CertificateHeader],
     stored: Mapping[str, ConversationEntry],
     conversations: Mapping[str, Sequence[ConversationEntry]],
     now: datetime,
-) -> Decision:
+) -> GroupDecision:
     """Decide each delivery in order, each seeing what the ones before it stored (module doc).
 
     ``found`` holds the certificates by id, ``stored`` the already stored messages under the
     deliveries' meddelande-ids, and ``conversations`` every stored message of each certificate;
     the last two are not changed.
     """
-    decision = Decision()
+    decision = GroupDecision()
     known: dict[str, ConversationEntry] = dict(stored)
     talks = {certificate_id: list(entries) for certificate_id, entries in conversations.items()}
     for delivery in deliveries:
         message = delivery.message
         earlier = known.get(message.message_id)
         if earlier is not None:
-            decision.verdicts.append(Verdict(delivery, _repeated(message, earlier)))
+            decision.verdicts.append(MessageVerdict(delivery, _repeated(message, earlier)))
             continue
         certificate = found.get(message.certificate_id)
         conversation = talks.get(message.certificate_id, [])
         problems = check_message(message, certificate, conversation)
         if problems or certificate is None:
-            decision.verdicts.append(Verdict(delivery, MessageRefused(tuple(problems))))
+            decision.verdicts.append(MessageVerdict(delivery, MessageRefused(tuple(problems))))
             continue
         arende = _arende(message, now, fingerprint(message))
         if arende.is_answer and arende.answer_to is not None:
@@ -261,11 +261,11 @@ def decide(
         known[arende.message_id] = arende
         decision.arenden.append(arende)
         decision.events.append(_event(certificate, arende, conversation, now, delivery.correlation_id))
-        decision.verdicts.append(Verdict(delivery, MessageAccepted(), arende))
+        decision.verdicts.append(MessageVerdict(delivery, MessageAccepted(), arende))
     return decision
 
 
-def _repeated(message: IncomingMessage, stored: ConversationEntry) -> Outcome:
+def _repeated(message: IncomingMessage, stored: ConversationEntry) -> MessageOutcome:
     if is_resend(message, stored):
         return MessageAccepted(already_received=True)
     return MessageRefused(

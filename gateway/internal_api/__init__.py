@@ -17,7 +17,7 @@ Protection, in the order it is checked (``InternalApi.__call__``):
    otherwise 401 ``UNAUTHORIZED``.
 
 The acting user (whose HSA-id becomes ``hanteratAv`` and the PDL record's user) is the
-``X-Acting-User`` header on every call that acts on patient data (``Route.acting_user``), checked
+``X-Acting-User`` header on every call that acts on patient data (``ApiRoute.acting_user``), checked
 against the directory by the use case. Errors are JSON ``{"code", "message", ...fields}`` with 400,
 401, 403, 404, 405, 409 or 503; an unexpected exception is logged and answers 500 ``INTERNAL`` with
 the correlation id, never a stack trace.
@@ -25,12 +25,12 @@ the correlation id, never a stack trace.
 Adding routes from another module (``gateway/internal_api/pdl.py``, ``outbox.py``...)::
 
     # gateway/internal_api/pdl.py
-    from gateway.internal_api import ApiError, Request, Response, Route
+    from gateway.internal_api import ApiError, Request, Response, ApiRoute
 
-    def routes(search: Callable[..., list[PdlRecord]]) -> list[Route]:
+    def routes(search: Callable[..., list[PdlRecord]]) -> list[ApiRoute]:
         def handle(request: Request) -> Response:
             return Response(200, {"records": [...]})
-        return [Route("GET", "/pdl/records", handle, summary="Search PDL records", tag="pdl",
+        return [ApiRoute("GET", "/pdl/records", handle, summary="Search PDL records", tag="pdl",
                       query=(Param("patient", "the patient's id"),))]
 
     # cli/wiring.py puts every module's routes in one table:
@@ -133,7 +133,7 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class ApiRoute:
     """One operation: method, path pattern, handler, and what the OpenAPI document says about it.
 
     ``body`` is the JSON schema of the request body (None: no body); ``responses`` maps status codes
@@ -177,7 +177,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
-def openapi_document(routes: Sequence[Route], title: str = "Intygsgateway operations API") -> dict[str, Any]:
+def openapi_document(routes: Sequence[ApiRoute], title: str = "Intygsgateway operations API") -> dict[str, Any]:
     """The OpenAPI 3.1 description of ``routes`` (plus the document itself)."""
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -244,12 +244,12 @@ def _is_loopback(address: str) -> bool:
 class InternalApi:
     """The WSGI application under ``PREFIX``: protection, routing, JSON in and out."""
 
-    def __init__(self, routes: Iterable[Route], token: str, allow_remote: bool = False) -> None:
+    def __init__(self, routes: Iterable[ApiRoute], token: str, allow_remote: bool = False) -> None:
         routes = list(routes)
         self._token = token.encode()
         self._allow_remote = allow_remote
-        document = Route("GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta")
-        self.routes: tuple[Route, ...] = (document, *routes)
+        document = ApiRoute("GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta")
+        self.routes: tuple[ApiRoute, ...] = (document, *routes)
         seen = [(r.method, r.path) for r in self.routes]
         duplicates = {key for key in seen if seen.count(key) > 1}
         if duplicates:

@@ -19,7 +19,7 @@ from domain.certificates import Certificate, certificate_to_json, content_from_j
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
-from gateway.internal_api import ApiError, Request, Response, Route
+from gateway.internal_api import ApiError, ApiRoute, Request, Response
 from usecases import lifecycle, questions
 from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 
@@ -135,7 +135,7 @@ def _field(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def routes(deps: LifecycleDeps) -> list[Route]:
+def routes(deps: LifecycleDeps) -> list[ApiRoute]:
     """The certificate routes and the question routes, all on the same use case dependencies."""
     base = "/certificates/{certificate_id}"
 
@@ -169,23 +169,23 @@ def routes(deps: LifecycleDeps) -> list[Route]:
         return Response(200, _certificate(revoked))
 
     table = [
-        Route("GET", base, show, "Read a certificate with its questions (PDL: Läsa)", "certificates",
+        ApiRoute("GET", base, show, "Read a certificate with its questions (PDL: Läsa)", "certificates",
               operation_id="get_certificate", acting_user=True,
               responses={200: "the certificate, its questions and their counts", **_ERRORS}),
-        Route("PUT", f"{base}/content", content, "Replace a draft's content (ANDRAT; PDL: Skriva)", "certificates",
+        ApiRoute("PUT", f"{base}/content", content, "Replace a draft's content (ANDRAT; PDL: Skriva)", "certificates",
               operation_id="update_content", acting_user=True, body=_CONTENT_SCHEMA, responses=_ACTION_RESPONSES),
-        Route("POST", f"{base}/ready", simple(lifecycle.mark_ready), "Mark a draft ready for signing (KFSIGN)",
+        ApiRoute("POST", f"{base}/ready", simple(lifecycle.mark_ready), "Mark a draft ready for signing (KFSIGN)",
               "certificates", operation_id="mark_ready", acting_user=True, responses=_ACTION_RESPONSES),
-        Route("POST", f"{base}/sign", simple(lifecycle.sign), "Sign (SIGNAT; PDL: Signera)", "certificates",
+        ApiRoute("POST", f"{base}/sign", simple(lifecycle.sign), "Sign (SIGNAT; PDL: Signera)", "certificates",
               operation_id="sign", acting_user=True, responses=_ACTION_RESPONSES),
-        Route("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
+        ApiRoute("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
               "certificates", operation_id="send", acting_user=True, responses=_ACTION_RESPONSES),
-        Route("POST", f"{base}/revoke", revoke, "Revoke with a reason (MAKULE; PDL: Radera)", "certificates",
+        ApiRoute("POST", f"{base}/revoke", revoke, "Revoke with a reason (MAKULE; PDL: Radera)", "certificates",
               operation_id="revoke", acting_user=True, body=_text_schema("reason"), responses=_ACTION_RESPONSES),
-        Route("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
+        ApiRoute("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
               operation_id="delete_draft", acting_user=True,
               responses={200: "the draft as it was before deletion", **_ERRORS}),
-        Route("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201), "Copy a locked draft into a new draft (SKAPAT)",
+        ApiRoute("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201), "Copy a locked draft into a new draft (SKAPAT)",
               "certificates", operation_id="copy_locked", acting_user=True,
               responses={201: "the new draft", **_ERRORS}),
         *_question_routes(base, deps),
@@ -193,7 +193,7 @@ def routes(deps: LifecycleDeps) -> list[Route]:
     return [replace(route, handler=_guarded(route.handler)) for route in table]
 
 
-def _question_routes(base: str, deps: LifecycleDeps) -> list[Route]:
+def _question_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
     def ask(request: Request) -> Response:
         user, body = request.acting_user(), request.json()
         try:
@@ -225,13 +225,13 @@ def _question_routes(base: str, deps: LifecycleDeps) -> list[Route]:
 
     question = f"{base}/questions/{{question_id}}"
     return [
-        Route("POST", f"{base}/questions", ask, "Ask the recipient a question (NYFRFV)", "questions",
+        ApiRoute("POST", f"{base}/questions", ask, "Ask the recipient a question (NYFRFV)", "questions",
               operation_id="ask_question", acting_user=True, body=_text_schema("amne", "text", "heading"),
               responses={201: "the stored question", **_ERRORS}),
-        Route("POST", f"{question}/answer", answer, "Answer the recipient's question (HANFRFM)", "questions",
+        ApiRoute("POST", f"{question}/answer", answer, "Answer the recipient's question (HANFRFM)", "questions",
               operation_id="answer_question", acting_user=True, body=_text_schema("text"),
               responses={201: "the stored answer", **_ERRORS}),
-        Route("POST", f"{question}/handled", handled, "Mark a question handled (HANFRFM/HANFRFV)", "questions",
+        ApiRoute("POST", f"{question}/handled", handled, "Mark a question handled (HANFRFM/HANFRFV)", "questions",
               operation_id="mark_question_handled", acting_user=True,
               responses={200: "the question as it is now", **_ERRORS}),
     ]

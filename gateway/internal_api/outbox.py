@@ -14,12 +14,12 @@ from typing import Any
 
 from domain.resend_request import (
     DEFAULT_CAP,
-    RefusalReason,
+    ResendRefusalReason,
     ResendRefused,
     ResendSelection,
 )
 from domain.values import HsaId, utc_instant
-from gateway.internal_api import ApiError, Request, Response, Route
+from gateway.internal_api import ApiError, ApiRoute, Request, Response
 from usecases.outbox import (
     OutboxOperations,
     counts_json,
@@ -94,7 +94,7 @@ def selection_from(body: dict[str, Any]) -> ResendSelection:
     )
 
 
-def routes(outbox: OutboxOperations) -> list[Route]:
+def routes(outbox: OutboxOperations) -> list[ApiRoute]:
     """The outbox routes on the outbox use cases."""
 
     def get_status(request: Request) -> Response:
@@ -126,20 +126,20 @@ def routes(outbox: OutboxOperations) -> list[Route]:
                                       "overCap": selected > cap})
             return Response(200, resend_json(outbox.resend(selection, by, reason, cap)))
         except ResendRefused as refused:
-            if refused.reason is RefusalReason.NO_CRITERIA:
+            if refused.reason is ResendRefusalReason.NO_CRITERIA:
                 raise ApiError(400, "NO_CRITERIA", "give at least one of eventIds, certificateId, unit, careGiver, "
                                "since, until") from None
             raise ApiError(409, "OVER_CAP", f"{refused.selected} events match, more than max {refused.cap}",
                            selected=refused.selected, max=refused.cap) from None
 
     return [
-        Route("GET", "/outbox/status", get_status, "Pending and failed status updates by unit and outcome class",
+        ApiRoute("GET", "/outbox/status", get_status, "Pending and failed status updates by unit and outcome class",
               "outbox", operation_id="outbox_status", responses={200: "the overview", 401: "no or wrong token"}),
-        Route("GET", "/outbox/events/{event_id}", get_event, "One outbox event with its whole attempt history",
+        ApiRoute("GET", "/outbox/events/{event_id}", get_event, "One outbox event with its whole attempt history",
               "outbox", operation_id="outbox_event",
               responses={200: "the event and its attempts", 400: "not a number", 401: "no or wrong token",
                          404: "no such event"}),
-        Route("POST", "/outbox/resend", post_resend, "Queue failed (or delivered) status updates again",
+        ApiRoute("POST", "/outbox/resend", post_resend, "Queue failed (or delivered) status updates again",
               "outbox", operation_id="outbox_resend", body=RESEND_BODY,
               responses={200: "re-armed (or, with dryRun, the counts)", 400: "malformed, or no criterion",
                          401: "no or wrong token", 409: "more events match than max"}),

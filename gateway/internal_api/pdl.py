@@ -18,7 +18,7 @@ import structlog
 from domain.pdl import PdlQuery, as_plain
 from domain.personnummer import InvalidPersonId, parse_person_id
 from domain.values import utc_instant
-from gateway.internal_api import ApiError, Param, Request, Response, Route
+from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
 from usecases.pdl_log import PdlLog
 
 MAX_LIMIT = 10_000
@@ -65,7 +65,7 @@ def query_from(request: Request) -> PdlQuery:
     return query
 
 
-def routes(pdl: PdlLog) -> list[Route]:
+def routes(pdl: PdlLog) -> list[ApiRoute]:
     """The PDL routes, on the PDL log's use cases."""
 
     def records(request: Request) -> Response:
@@ -104,10 +104,10 @@ def routes(pdl: PdlLog) -> list[Route]:
         Param("limit", f"at most this many records (1..{MAX_LIMIT}, default {MAX_LIMIT})"),
     )
     return [
-        Route("GET", "/pdl/records", records, "Search the PDL access log (oldest first)", "pdl",
+        ApiRoute("GET", "/pdl/records", records, "Search the PDL access log (oldest first)", "pdl",
               operation_id="search_pdl_records", acting_user=True, query=criteria,
               responses={200: "the matching records", **_ERRORS}),
-        Route("GET", "/pdl/chain", chain, "Verify the PDL log's hash chain", "pdl",
+        ApiRoute("GET", "/pdl/chain", chain, "Verify the PDL log's hash chain", "pdl",
               operation_id="verify_pdl_chain", responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
     ]  # fmt: skip
 

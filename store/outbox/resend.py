@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from domain.resend_policy import ScheduleKind
 from domain.resend_request import (
     DEFAULT_CAP,
-    RefusalReason,
+    ResendRefusalReason,
     ResendRefused,
     ResendSelection,
 )
@@ -97,7 +97,7 @@ def resend(
     pending = sum(line.count for line in counts if line.status == OutboxStatus.PENDING.value)
     selected = sum(line.count for line in counts) - pending
     if selected > cap:
-        raise ResendRefused(RefusalReason.OVER_CAP, selected, cap)
+        raise ResendRefused(ResendRefusalReason.OVER_CAP, selected, cap)
     rearmed = session.execute(
         update(OutboxRow)
         .where(*_criteria(selection), OutboxRow.status.in_(_statuses(selection)))
@@ -124,4 +124,4 @@ def resend(
 
 def _require_criteria(selection: ResendSelection) -> None:
     if not selection.has_criteria():
-        raise ResendRefused(RefusalReason.NO_CRITERIA)
+        raise ResendRefused(ResendRefusalReason.NO_CRITERIA)

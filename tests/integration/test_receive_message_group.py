@@ -36,7 +36,7 @@ def _store_certificates(factory: sessionmaker[Session]) -> None:
             certificates.add_certificate(session, certificate)
 
 
-def _deliver_at_once(deps: receiving.ReceiveMessageDeps, named: dict[str, receiving.Delivery]) -> dict[str, object]:
+def _deliver_at_once(deps: receiving.ReceiveMessageDeps, named: dict[str, receiving.ReceivedMessage]) -> dict[str, object]:
     return at_once(
         {
             name: partial(receiving.receive_message, deps, delivery.message, delivery.correlation_id)
@@ -52,7 +52,7 @@ def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     size = [0]
     together = receiving.receive_together
 
-    def sized(run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.Delivery]) -> list[receiving.Outcome]:
+    def sized(run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.ReceivedMessage]) -> list[receiving.MessageOutcome]:
         size[0] = len(deliveries)
         return together(run, clock, deliveries)
 
@@ -60,15 +60,15 @@ def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return size
 
 
-def _deliveries() -> dict[str, receiving.Delivery]:
+def _deliveries() -> dict[str, receiving.ReceivedMessage]:
     named = {
-        f"q-{n}": receiving.Delivery(
+        f"q-{n}": receiving.ReceivedMessage(
             make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"corr-{n}"
         )
         for n in range(12)
     }
-    named["again"] = receiving.Delivery(make_incoming_message(CERTIFICATES[0], message_id="fk-q-0"), "corr-again")
-    named["unknown"] = receiving.Delivery(
+    named["again"] = receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[0], message_id="fk-q-0"), "corr-again")
+    named["unknown"] = receiving.ReceivedMessage(
         make_incoming_message(CERTIFICATES[0], message_id="fk-x", certificate_id="no-such-certificate"), "corr-x"
     )
     return named
@@ -145,7 +145,7 @@ def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothi
             yield session
 
     deps = receiving.ReceiveMessageDeps(dropping_groups, lambda: NOW, receiving.group_commit(dropping_groups, lambda: NOW))
-    named = {f"q-{n}": receiving.Delivery(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}") for n in range(12)}
+    named = {f"q-{n}": receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}") for n in range(12)}
     outcomes = _deliver_at_once(deps, named)
     unavailable = {name for name, outcome in outcomes.items() if outcome == receiving.UNAVAILABLE}
     assert unavailable, "no group of two or more formed; the test did not exercise the failure"
@@ -171,7 +171,7 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
     question = make_incoming_message(certificate, message_id="fk-q-1")
     outcomes = receiving.receive_together(
         UnitOfWork(session_factory), lambda: NOW,
-        [receiving.Delivery(question, "c1"), receiving.Delivery(answer, "c2")],
+        [receiving.ReceivedMessage(question, "c1"), receiving.ReceivedMessage(answer, "c2")],
     )
     assert outcomes == [MessageAccepted(), MessageAccepted()]
     with transaction(session_factory) as session:

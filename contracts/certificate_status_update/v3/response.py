@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from contracts.answers import FAULT_TAG, Answer
+from contracts.answers import FAULT_TAG, ProducerAnswer
 from contracts.answers import read_answer as read_result_answer
 from contracts.ns import CORE, SOAP11_ENV, STATUS_UPDATE_V3, qname
 from contracts.results import add_result
@@ -17,7 +17,7 @@ from domain.values import ErrorId, ResultCode
 RESPONSE_TAG = qname(STATUS_UPDATE_V3, "CertificateStatusUpdateForCareResponse")
 
 
-def read_answer(content: bytes) -> Answer:
+def read_answer(content: bytes) -> ProducerAnswer:
     """Read an HTTP response body as this contract's answer, a fault, or neither. Never raises."""
     return read_result_answer(content, RESPONSE_TAG)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.delivery import OutcomeClass
 from domain.resend_policy import NextState, ScheduleKind, Series, Verdict
-from domain.resend_request import RefusalReason, ResendRefused, ResendSelection
+from domain.resend_request import ResendRefusalReason, ResendRefused, ResendSelection
 from domain.values import EventCode, HsaId
 from store.outbox import (
     AttemptOutcome,
@@ -111,12 +111,12 @@ def test_the_cap_refuses_a_broad_selection_and_nothing_changes(session_factory: 
     everything = ResendSelection(occurred_from=T0 - timedelta(days=1), include_delivered=True)
     with pytest.raises(ResendRefused) as refused, transaction(session_factory) as session:
         resend(session, everything, T0, "op", "x", cap=2)
-    assert (refused.value.reason, refused.value.selected, refused.value.cap) == (RefusalReason.OVER_CAP, 3, 2)
+    assert (refused.value.reason, refused.value.selected, refused.value.cap) == (ResendRefusalReason.OVER_CAP, 3, 2)
     with transaction(session_factory) as session:
         assert resend(session, everything, T0, "op", "x", cap=3).rearmed == 3
     with pytest.raises(ResendRefused) as empty, transaction(session_factory) as session:
         resend(session, ResendSelection(include_delivered=True), T0, "op", "x")
-    assert empty.value.reason is RefusalReason.NO_CRITERIA
+    assert empty.value.reason is ResendRefusalReason.NO_CRITERIA
 
 
 def test_summary_counts_by_status_unit_and_outcome(session_factory: sessionmaker[Session],

@@ -13,7 +13,7 @@ import pytest
 from domain.certificate_types import load_default_registry
 from domain.lifecycle import RefusalReason
 from domain.pdl import SystemIdentity
-from gateway.internal_api import PREFIX, ApiError, InternalApi, Request, Response, Route
+from gateway.internal_api import PREFIX, ApiError, ApiRoute, InternalApi, Request, Response
 from gateway.internal_api.certificates import STATUS_OF
 from gateway.internal_api.certificates import routes as certificate_routes
 from store.errors import DatabaseUnavailable
@@ -39,10 +39,10 @@ def _json_body(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("GET", "/things/{thing_id}", _echo, "echo", "test", acting_user=True),
-    Route("POST", "/things/{thing_id}/boom", _boom, "boom", "test"),
-    Route("POST", "/things/{thing_id}/refuse", _refuse, "refuse", "test", responses={409: "refused"}),
-    Route("PUT", "/things", _json_body, "json", "test", body={"type": "object"}),
+    ApiRoute("GET", "/things/{thing_id}", _echo, "echo", "test", acting_user=True),
+    ApiRoute("POST", "/things/{thing_id}/boom", _boom, "boom", "test"),
+    ApiRoute("POST", "/things/{thing_id}/refuse", _refuse, "refuse", "test", responses={409: "refused"}),
+    ApiRoute("PUT", "/things", _json_body, "json", "test", body={"type": "object"}),
 ]
 
 

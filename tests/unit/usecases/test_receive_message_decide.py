@@ -14,10 +14,10 @@ from domain.certificates import Certificate
 from domain.values import EventCode
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 from usecases.receive_message import (
-    Decision,
-    Delivery,
+    GroupDecision,
     MessageAccepted,
     MessageRefused,
+    ReceivedMessage,
     decide,
 )
 
@@ -29,11 +29,11 @@ CARE_QUESTION = make_arende(
 )
 
 
-def _question(message_id: str, certificate: Certificate = CERTIFICATE) -> Delivery:
-    return Delivery(make_incoming_message(certificate, message_id=message_id), f"corr-{message_id}")
+def _question(message_id: str, certificate: Certificate = CERTIFICATE) -> ReceivedMessage:
+    return ReceivedMessage(make_incoming_message(certificate, message_id=message_id), f"corr-{message_id}")
 
 
-def _answer(message_id: str) -> Delivery:
+def _answer(message_id: str) -> ReceivedMessage:
     message = make_incoming_message(
         CERTIFICATE,
         message_id=message_id,
@@ -42,10 +42,10 @@ def _answer(message_id: str) -> Delivery:
         kompletteringar=(),
         deadline=None,
     )
-    return Delivery(message, f"corr-{message_id}")
+    return ReceivedMessage(message, f"corr-{message_id}")
 
 
-def _decide(*deliveries: Delivery) -> Decision:
+def _decide(*deliveries: ReceivedMessage) -> GroupDecision:
     certificates = {CERTIFICATE.id: CERTIFICATE.header, OTHER.id: OTHER.header}
     conversations = {CERTIFICATE.id: [CARE_QUESTION], OTHER.id: []}
     return decide(deliveries, certificates, {}, conversations, NOW)
@@ -66,7 +66,7 @@ def test_a_message_twice_in_one_group_is_stored_once_and_the_second_is_a_resend(
 
 def test_a_reused_id_later_in_the_group_is_refused() -> None:
     first = _question("fk-q-1")
-    reused = Delivery(replace(first.message, text="Helt annan fråga"), "corr-2")
+    reused = ReceivedMessage(replace(first.message, text="Helt annan fråga"), "corr-2")
     decision = _decide(first, reused)
     assert decision.verdicts[0].outcome == MessageAccepted()
     assert _text_ids(decision.verdicts[1].outcome) == [texts.MESSAGE_ID_REUSED.id]
@@ -91,7 +91,7 @@ def test_counts_in_each_event_include_the_messages_before_it_and_stay_per_certif
 
 
 def test_a_refused_message_leaves_the_others_of_its_group_alone() -> None:
-    unknown = Delivery(make_incoming_message(CERTIFICATE, message_id="fk-x", certificate_id="no-such"), "c")
+    unknown = ReceivedMessage(make_incoming_message(CERTIFICATE, message_id="fk-x", certificate_id="no-such"), "c")
     decision = _decide(_question("fk-q-1"), unknown, _question("fk-q-2"))
     outcomes = [v.outcome for v in decision.verdicts]
     assert outcomes[0] == outcomes[2] == MessageAccepted()
