@@ -1,5 +1,7 @@
-"""Scheduled and background work: the outbox dispatcher and periodic jobs.
+"""Background work in the worker process: the outbox dispatcher and the scheduled jobs.
 
-Empty until the status-update capability lands; the outbox it will drain is written today, in the
-same transaction as each change, by ``store.outbox``.
+``dispatcher`` claims due outbox events, has ``outbound`` deliver them and records what happened;
+``runner`` runs the job table under one elected leader (``store.leader``); ``locking``,
+``pdl_sealer`` and ``pdl_retention`` are jobs. Nothing here builds a message, resolves a route or
+speaks HTTP (``outbound`` does), and nothing here holds a transaction across a call.
 """
