@@ -26,6 +26,7 @@ from cli.options import add_settings_options, settings_from
 from cli.routing_output import print_plan, print_rows
 from cli.settings import Settings
 from contracts.ns import STATUS_UPDATE_V3
+from domain.values import swedish_date
 from routing import (
     AccessRight,
     Route,
@@ -162,9 +163,9 @@ def _session(settings: Settings) -> Iterator[Any]:
 
 
 def _today(args: argparse.Namespace) -> date:
-    """The calendar date rows are judged by: TAK dates are Swedish calendar dates (run the host in
-    Europe/Stockholm time)."""
-    return getattr(args, "on", None) or date.today()
+    """The calendar date rows are judged by: TAK dates are Swedish calendar dates, whatever the
+    host's time zone (as the gateway and the worker judge them)."""
+    return getattr(args, "on", None) or swedish_date(datetime.now(UTC))
 
 
 def _apply(args: argparse.Namespace, settings: Settings,

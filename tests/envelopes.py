@@ -347,13 +347,13 @@ def soap_envelope(body_child: Element, *, headers: Sequence[Element] = ()) -> by
 
 def _extensions_by_position(extensions: Extensions) -> dict[str, Sequence[Element]]:
     if extensions is None:
-        return {position: () for position in WILDCARD_POSITIONS}
+        return dict.fromkeys(WILDCARD_POSITIONS, ())
     if isinstance(extensions, Mapping):
         unknown = set(extensions) - set(WILDCARD_POSITIONS)
         if unknown:
             raise ValueError(f"no wildcard position named {sorted(unknown)}; known: {WILDCARD_POSITIONS}")
         return {position: extensions.get(position, ()) for position in WILDCARD_POSITIONS}
-    return {position: extensions for position in WILDCARD_POSITIONS}
+    return dict.fromkeys(WILDCARD_POSITIONS, extensions)
 
 
 def _identifier(parent: Element, root: str, extension: str) -> None:

@@ -124,9 +124,11 @@ def test_serve_runs_gunicorn_workers_with_demo_data(tmp_path: Path) -> None:
             try:
                 status, body = _get(f"{base}/readyz")
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {server.stderr.read().decode(errors='replace') if server.poll() is not None else ''}")  # type: ignore[union-attr]
+                    assert server.stderr is not None
+                    stderr = server.stderr.read().decode(errors="replace") if server.poll() is not None else ""
+                    raise AssertionError(f"serve did not come up: {stderr}") from error
                 time.sleep(0.2)
         ready = json.loads(body)
         assert status == 200 and ready["directory"]["producedAt"] is not None
