@@ -191,8 +191,9 @@ def _apply(args: argparse.Namespace, settings: Settings,
                                 keep=settings.routing_keep_versions, changes=plan.diff.counts(),
                                 comment=args.comment)
     # Fetched per call: the CLI configures logging per command, and a cached logger would keep the old stream.
-    structlog.get_logger("cli.routing").info("routing_catalogue_changed", version=version, action=action, by=by, routes=len(plan.after.routes),
-             rights=len(plan.after.rights), **plan.diff.counts())
+    structlog.get_logger("cli.routing").info("routing_catalogue_changed", version=version, action=action, by=by,
+                                             routes=len(plan.after.routes), rights=len(plan.after.rights),
+                                             **plan.diff.counts())
     print(f"published version {version}: {len(plan.after.routes)} routes, {len(plan.after.rights)} access rights")
     return 0
 

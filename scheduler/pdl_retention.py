@@ -85,7 +85,8 @@ def _write_export(path: Path, records: Iterable[ChainedRecord]) -> int:
     written = 0
     with path.open("x", encoding="utf-8") as out:
         for item in records:
-            line = {**as_plain(item.record), "seq": item.link.seq, "prev_hash": item.link.prev_hash, "hash": item.link.hash}
+            link = item.link
+            line = {**as_plain(item.record), "seq": link.seq, "prev_hash": link.prev_hash, "hash": link.hash}
             out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
             written += 1
         out.flush()

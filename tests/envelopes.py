@@ -50,7 +50,8 @@ NSMAP = {
     "ext33": EXT33_NS,
 }
 #: Every prefix :func:`element` understands.
-PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS, "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
+PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS,
+            "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"

@@ -74,9 +74,14 @@ class Gateway:
         self.engine = make_engine(db_url)
         self.factory = make_session_factory(self.engine)
 
-    def post(self, body: bytes, path: str = CREATE_DRAFT_PATH, headers: dict[str, str] | None = None) -> tuple[int, etree._Element, dict[str, str]]:
+    def post(
+        self, body: bytes, path: str = CREATE_DRAFT_PATH, headers: dict[str, str] | None = None
+    ) -> tuple[int, etree._Element, dict[str, str]]:
         request = urllib.request.Request(
-            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+            self.url + path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:

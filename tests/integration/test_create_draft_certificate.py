@@ -44,8 +44,10 @@ from tests.integration.gateway_server import (
 RIVTA_PATH = CREATE_DRAFT_PATH
 INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"
 VALIDATION_PERSON = "191212121212"  # Tolvan: configured as a validation person in one test only
-OFFICIAL_WSDL = "clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
-OUR_WSDL = Path(__file__).resolve().parents[2] / "xsd/clinicalprocess-healthcond-certificate/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
+OFFICIAL_WSDL = ("clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/"
+                 "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl")
+OUR_WSDL = (Path(__file__).resolve().parents[2] / "xsd/clinicalprocess-healthcond-certificate/interactions"
+            / "CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl")
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +120,10 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
             "skapadAv": {
                 "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
                 "fullstandigtNamn": "Ann Läkare",
-                "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"}, "enhetsnamn": "Vårdcentralen"},
+                "enhet": {
+                    "enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"},
+                    "enhetsnamn": "Vårdcentralen",
+                },
             },
             "ref": "journal-ref-1",
         },
@@ -179,7 +184,9 @@ def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
     ],
     ids=["not-xml", "xxe", "deep", "empty-body", "schema"],
 )
-def test_front_door_refusals_answer_the_contract_with_http_200(gateway: Gateway, body: bytes, text: texts.ResultText) -> None:
+def test_front_door_refusals_answer_the_contract_with_http_200(
+    gateway: Gateway, body: bytes, text: texts.ResultText
+) -> None:
     """Bad and hostile input gets ERROR with the catalogue's errorId, never a fault, and stores nothing."""
     _assert_refused(gateway, body, text)
 
@@ -218,7 +225,9 @@ def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
     ],
     ids=["unknown-user", "no-assignment", "blank-family-name", "checksum", "unknown-type", "role", "not-in-pu"],
 )
-def test_business_rules_refuse_with_the_catalogue_answer(gateway: Gateway, overrides: dict[str, str], text: texts.ResultText) -> None:
+def test_business_rules_refuse_with_the_catalogue_answer(
+    gateway: Gateway, overrides: dict[str, str], text: texts.ResultText
+) -> None:
     """Each rule answers with its catalogue entry over the wire and stores nothing."""
     _assert_refused(gateway, create_draft_envelope(**overrides), text)
 
@@ -241,7 +250,9 @@ def test_a_missing_logical_address_header_is_accepted(gateway: Gateway) -> None:
 
 def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
     """A user and unit sent in other letter case are still found."""
-    status, envelope, _ = gateway.post(create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000"))
+    status, envelope, _ = gateway.post(
+        create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000")
+    )
     assert status == 200 and _result(envelope)["code"] == "OK"
 
 

@@ -164,7 +164,9 @@ def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, s
     """The journal closes the connection without answering: retried like any broken connection."""
     journal.set_mode(Mode.DROP)
     attempt = _send(sender, url)
-    assert (attempt.outcome, attempt.decision, attempt.http_status) == (OutcomeClass.CONNECT_ERROR, Decision.RETRY, None)
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (
+        OutcomeClass.CONNECT_ERROR, Decision.RETRY, None
+    )
     assert attempt.text
 
 

@@ -71,7 +71,10 @@ def test_a_failing_round_is_logged_and_the_next_one_seals(session_factory: sessi
         assert sealer.seal_once() == 0
         assert sealer.seal_once() == 0
         assert sealer.seal_once() == 2
-    assert [(entry["event"], entry["log_level"]) for entry in logs] == [("pdl_seal_failed", "warning"), ("pdl_seal_failed", "error")]
+    assert [(entry["event"], entry["log_level"]) for entry in logs] == [
+        ("pdl_seal_failed", "warning"),
+        ("pdl_seal_failed", "error"),
+    ]
 
 
 def test_sealer_needs_a_positive_period() -> None:

@@ -25,8 +25,12 @@ def answer(element: etree._Element) -> tuple[str | None, str | None]:
 
 def test_entries_are_read_field_by_field() -> None:
     """Every element lands in its field; absent optional elements are None; resources keep their order."""
-    first, second = read_entries(s.store_log_body(s.entry("a", resources=2), s.entry("b", title=None, activity_args="x")))
-    assert (first.position, first.log_id, first.user_title, first.activity_args, len(first.resources)) == (1, "a", "Läkare", None, 2)
+    first, second = read_entries(
+        s.store_log_body(s.entry("a", resources=2), s.entry("b", title=None, activity_args="x"))
+    )
+    assert (first.position, first.log_id, first.user_title, first.activity_args, len(first.resources)) == (
+        1, "a", "Läkare", None, 2
+    )
     assert first.resources[0].patient_id == "191212121212" and first.resources[0].care_unit_id == "SE2321000016-1000"
     assert first.start_date == datetime(2026, 11, 20, 7, 15, tzinfo=UTC)
     assert (second.position, second.user_title, second.activity_args) == (2, None, "x")

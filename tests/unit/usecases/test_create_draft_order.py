@@ -1,4 +1,5 @@
-"""CreateDraftCertificate's decision order, without a database: what is checked first, and that a refusal writes nothing.
+"""CreateDraftCertificate's decision order, without a database: what is checked first, and that a
+refusal writes nothing.
 
 The use case runs against an in-memory directory (the demo directory) and a unit of work that fails
 the test if it is opened (``tests.memory``): every refusal below is decided before any transaction.
