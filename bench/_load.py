@@ -89,6 +89,7 @@ def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadl
             started = time.perf_counter()
             try:
                 if conn is None:
+                    assert parts.hostname is not None  # run_load checked the URL (_check_loopback)
                     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
                 conn.request("POST", parts.path, body=next(bodies), headers=headers)
                 response = conn.getresponse()

@@ -154,7 +154,7 @@ def run_purge(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         report = export_and_purge(
-            lambda: transaction(make_session_factory(engine)), before, args.export, now, dry_run=args.dry_run
+            UnitOfWork(make_session_factory(engine)), before, args.export, now, dry_run=args.dry_run
         )
     finally:
         engine.dispose()

@@ -57,7 +57,7 @@ def register(subparsers: Any) -> None:
 
     def command(name: str, run: Callable[[argparse.Namespace], int], help_text: str, changes: bool = False
                 ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=help_text)
         add_settings_options(sub)
         if changes:
             sub.add_argument("--dry-run", action="store_true", help="print the diff and report, change nothing")

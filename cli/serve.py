@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 import structlog
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.app.base import BaseApplication
 
 from cli.access import log_access_control
 from cli.directory import import_file_contents
