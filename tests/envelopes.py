@@ -373,7 +373,7 @@ def _sub(parent: Element, tag: str, text: str | None = None) -> Element:
     return built
 
 
-def _body_nsmap() -> dict[str | None, str]:
+def _body_nsmap() -> dict[str, str]:
     return {prefix: uri for prefix, uri in NSMAP.items() if prefix not in ("soapenv", "itr")}
 
 

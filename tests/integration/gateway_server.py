@@ -129,9 +129,9 @@ def plain_session() -> requests.Session:
 def zeep_client(wsdl_url: str, session: requests.Session, plugins: Sequence[Plugin] = ()) -> Client:
     """zeep as the end-to-end tests use it: built from a served ?wsdl, strict, with no DTDs or
     entities, and bounded timeouts."""
-    return Client(
+    return Client(  # type: ignore[no-untyped-call]  # zeep is not annotated
         wsdl_url,
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
+        transport=Transport(session=session, timeout=10, operation_timeout=10),  # type: ignore[no-untyped-call]
         settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
         plugins=list(plugins),
     )

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import structlog
@@ -103,7 +103,7 @@ def _assert_refused(gateway: Gateway, body: bytes, text: texts.ResultText, **kwa
 def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: Gateway) -> None:
     """zeep built from ?wsdl gets OK with an id; draft, unit, SKAPAT event and PDL record are stored."""
     session = plain_session()
-    history = HistoryPlugin()
+    history = HistoryPlugin()  # type: ignore[no-untyped-call]
     client = zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history])
     response = client.service.CreateDraftCertificate(
         _soapheaders={"LogicalAddress": "SE2321000016-1000"},
@@ -167,6 +167,7 @@ def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
     status, envelope, _ = gateway.post(create_draft_envelope(prefill=prefill_element(), extensions=[extension]))
     assert status == 200 and _result(envelope)["code"] == "OK"
     certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+    assert certificate_id is not None
     with transaction(gateway.factory) as db:
         draft = certificates.get_certificate(db, certificate_id)
     assert draft is not None and draft.prefill_xml and "delsvar" in draft.prefill_xml
@@ -226,7 +227,7 @@ def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
     ids=["unknown-user", "no-assignment", "blank-family-name", "checksum", "unknown-type", "role", "not-in-pu"],
 )
 def test_business_rules_refuse_with_the_catalogue_answer(
-    gateway: Gateway, overrides: dict[str, str], text: texts.ResultText
+    gateway: Gateway, overrides: dict[str, Any], text: texts.ResultText
 ) -> None:
     """Each rule answers with its catalogue entry over the wire and stores nothing."""
     _assert_refused(gateway, create_draft_envelope(**overrides), text)
@@ -262,6 +263,7 @@ def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: st
     with running(deps, db_url) as gateway:
         status, envelope, _ = gateway.post(create_draft_envelope(person_id=VALIDATION_PERSON))
         certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+        assert certificate_id is not None
         with transaction(gateway.factory) as db:
             draft = certificates.get_certificate(db, certificate_id)
             records = pdl.records_for_certificate(db, certificate_id)
@@ -311,7 +313,7 @@ def test_wsdl_and_imported_schemas_are_served_with_rewritten_addresses(gateway: 
         wsdl = etree.fromstring(response.read())
     address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
     assert address is not None and address.get("location") == f"{gateway.url}{INCUMBENT_PATH}"
-    locations = wsdl.xpath("//@schemaLocation")
+    locations = cast(list[str], wsdl.xpath("//@schemaLocation"))  # an attribute path selects strings
     assert locations and all(loc.startswith(f"{gateway.url}{INCUMBENT_PATH}?xsd=") for loc in locations)
     for location in locations:
         with urllib.request.urlopen(location, timeout=10) as response:

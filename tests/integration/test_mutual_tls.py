@@ -138,6 +138,7 @@ def test_store_log_answers_a_missing_access_right_with_accessdenied(db_url: str,
     assert root.find(f".//{{{STORE_LOG_V2}}}result") is not None
     assert root.xpath("string(//*[local-name()='resultCode'])") == "ACCESSDENIED"
     text = root.xpath("string(//*[local-name()='resultText'])")
+    assert isinstance(text, str)
     assert text.startswith("VP007 ") and f"consumer={REFUSED}" in text and f"logicalAddress={STORE_LOG_ADDRESS}" in text
 
 

@@ -23,6 +23,7 @@ from store.errors import Conflict, DatabaseUnavailable
 from store.session import UnitOfWork, transaction
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 from tests.concurrency import at_once
+from tests.memory import UnitOfWorkOf
 from usecases import receive_message as receiving
 from usecases.receive_message import MessageAccepted, MessageRefused
 
@@ -128,9 +129,8 @@ def test_a_refused_group_is_stored_one_message_at_a_time(
                 refused.append(group_size[0])
                 raise Conflict("a racing delivery stored one of these first")
 
-    deps = receiving.ReceiveMessageDeps(
-        losing_first_group, lambda: NOW, receiving.group_commit(losing_first_group, lambda: NOW)
-    )
+    losing = UnitOfWorkOf(losing_first_group)
+    deps = receiving.ReceiveMessageDeps(losing, lambda: NOW, receiving.group_commit(losing, lambda: NOW))
     outcomes = _deliver_at_once(deps, _deliveries())
     assert refused, "no group of two or more formed; the test did not exercise the split"
     _check_outcomes(outcomes)
@@ -150,9 +150,8 @@ def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothi
         with transaction(session_factory) as session:
             yield session
 
-    deps = receiving.ReceiveMessageDeps(
-        dropping_groups, lambda: NOW, receiving.group_commit(dropping_groups, lambda: NOW)
-    )
+    dropping = UnitOfWorkOf(dropping_groups)
+    deps = receiving.ReceiveMessageDeps(dropping, lambda: NOW, receiving.group_commit(dropping, lambda: NOW))
     named = {
         f"q-{n}": receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}")
         for n in range(12)

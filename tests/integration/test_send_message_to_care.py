@@ -133,7 +133,7 @@ def _assert_refused(gateway: Gateway, body: bytes, *expected: texts.ResultText) 
 
 def _zeep(gateway: Gateway) -> tuple[Client, HistoryPlugin, requests.Session]:
     session = plain_session()
-    history = HistoryPlugin()
+    history = HistoryPlugin()  # type: ignore[no-untyped-call]
     return zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history]), history, session
 
 

@@ -27,6 +27,7 @@ from zeep.transports import Transport
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from domain.pdl import PdlQuery
+from domain.pdl_chain import Verification
 from gateway import make_app
 from gateway.validation import schema_for_wsdl
 from store import pdl
@@ -71,7 +72,7 @@ class StoreLogGateway:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(pdl.PdlRow.__table__)).scalar_one())
 
-    def verify(self) -> pdl.Verification:
+    def verify(self) -> Verification:
         """Seal what the gateway's sealer has not sealed yet, then verify the chain."""
         return verify_log(UnitOfWork(self.factory))
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
-from domain.pdl_chain import SEAL_GRACE, BreakKind, link_hash
+from domain.pdl_chain import SEAL_GRACE, BreakKind, Verification, link_hash
 from store import pdl
 from store.migrate import make_config
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
@@ -59,7 +59,7 @@ def seal_everything(factory: sessionmaker[Session]) -> int:
     return seal_all(UnitOfWork(factory), wait=True)
 
 
-def verify(factory: sessionmaker[Session], seal: bool = True) -> pdl.Verification:
+def verify(factory: sessionmaker[Session], seal: bool = True) -> Verification:
     """Seal what is pending (unless ``seal`` is off), then verify."""
     return verify_log(UnitOfWork(factory), seal=seal)
 

@@ -16,7 +16,7 @@ from contracts.certificate_status_update.v3.request import (
 )
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
-from domain.values import EventCode
+from domain.values import EventCode, HsaId
 from tests import builders
 from tests import envelopes as m
 from tests import status_updates as su
@@ -165,7 +165,7 @@ def test_issuer_is_the_signer_once_signed() -> None:
     body = su.build_checked(draft, su.event(EventCode.SKAPAT))
     assert _text(body, "csu:intyg/core:skapadAv/core:forskrivarkod") == "1234567"
     assert len(body.findall("csu:intyg/core:skapadAv/core:befattning", NS)) == 2
-    other = replace(builders.make_signed_certificate(), signed_by=builders.HsaId("SE2321000016-P006"),
+    other = replace(builders.make_signed_certificate(), signed_by=HsaId("SE2321000016-P006"),
                     signed_by_name="Bo AT-läkare")  # fmt: skip
     body = su.build_checked(other, su.event(EventCode.SIGNAT, other))
     assert _text(body, "csu:intyg/core:skapadAv/core:personal-id/types:extension") == "SE2321000016-P006"

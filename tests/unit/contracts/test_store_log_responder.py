@@ -44,7 +44,7 @@ def test_outcomes_become_ok_info_and_validation_error() -> None:
         LogRefused((SCHEMA_VIOLATION.problem(path="p", reason="r"),)),
     ]
 
-    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
     entries = read_entries(s.store_log_body(s.entry("a")))
     assert answer(responder.answer(outcomes[0], entries)) == ("OK", None)
     assert answer(responder.answer(outcomes[1], entries))[0] == "INFO"
@@ -54,7 +54,7 @@ def test_outcomes_become_ok_info_and_validation_error() -> None:
 
 def test_other_refusals_are_error_and_access_denial_has_its_code() -> None:
     """A database outage or an internal error answer ERROR (no errorId exists); access denial ACCESSDENIED."""
-    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
     assert answer(responder.refuse([DEPENDENCY_UNAVAILABLE.problem(dependency="db")]))[0] == "ERROR"
     assert answer(responder.refuse([INTERNAL_ERROR.problem(correlation_id="c")]))[0] == "ERROR"
     assert answer(responder.access_denied("VP007 nej")) == ("ACCESSDENIED", "VP007 nej")

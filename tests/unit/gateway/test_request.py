@@ -54,7 +54,7 @@ class RecordingStoreLog(StoreLogResponder):
     """StoreLog that keeps every ``SoapCall`` it was handed and answers as if every entry were stored."""
 
     def __init__(self) -> None:
-        super().__init__(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+        super().__init__(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
         self.calls: list[SoapCall] = []
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:

@@ -28,7 +28,7 @@ DECEASED = "194011306125"
 
 def _decide(directory: MemoryDirectory, **request: Any) -> DraftRefused:
     deps = CreateDraftDeps(
-        transaction=ClosedUnitOfWork(),  # type: ignore[arg-type]
+        transaction=ClosedUnitOfWork(),
         directory=directory,
         registry=load_default_registry(),
         system=SystemIdentity("SE0000000000-GW", "Gateway"),
