@@ -71,7 +71,9 @@ def _bodies(body: bytes, unique: bool, prefix: str, choices: tuple[bytes, ...] =
         yield b"".join(piece + value for piece, value in zip(pieces, [*values, b""], strict=True))
 
 
-def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadline: float, threads: int, unique: bool, out: multiprocessing.Queue[tuple[list[float], int]], choices: tuple[bytes, ...] = (), slot: int = 0) -> None:
+def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadline: float, threads: int,
+            unique: bool, out: multiprocessing.Queue[tuple[list[float], int]], choices: tuple[bytes, ...] = (),
+            slot: int = 0) -> None:
     parts = urlsplit(url)
     latencies: list[float] = []
     errors = [0]
@@ -81,11 +83,13 @@ def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadl
         mine: list[float] = []
         failed = 0
         conn: http.client.HTTPConnection | None = None
-        bodies = _bodies(body, unique, f"{os.getpid()}-{index}-{time.monotonic_ns() % 10**6}", choices, 7919 * (slot * threads + index))
+        prefix = f"{os.getpid()}-{index}-{time.monotonic_ns() % 10**6}"
+        bodies = _bodies(body, unique, prefix, choices, 7919 * (slot * threads + index))
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
                 if conn is None:
+                    assert parts.hostname is not None  # run_load checked the URL (_check_loopback)
                     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
                 conn.request("POST", parts.path, body=next(bodies), headers=headers)
                 response = conn.getresponse()
@@ -114,7 +118,9 @@ def _worker(url: str, body: bytes, headers: dict[str, str], marker: bytes, deadl
     out.put((latencies, errors[0]))
 
 
-def run_load(url: str, body: bytes, marker: bytes, seconds: float, processes: int = 2, threads: int = 4, headers: dict[str, str] | None = None, unique: bool = False, choices: tuple[bytes, ...] = ()) -> LoadResult:
+def run_load(url: str, body: bytes, marker: bytes, seconds: float, processes: int = 2, threads: int = 4,
+             headers: dict[str, str] | None = None, unique: bool = False,
+             choices: tuple[bytes, ...] = ()) -> LoadResult:
     """POST ``body`` to ``url`` from ``processes`` × ``threads`` clients for ``seconds``.
 
     With ``unique``, every ``UNIQUE`` token in ``body`` gets a fresh value per request (ids that a
@@ -126,7 +132,12 @@ def run_load(url: str, body: bytes, marker: bytes, seconds: float, processes: in
     queue: multiprocessing.Queue[tuple[list[float], int]] = multiprocessing.Queue()
     started = time.monotonic()
     deadline = started + seconds
-    procs = [multiprocessing.Process(target=_worker, args=(url, body, headers, marker, deadline, threads, unique, queue, choices, slot)) for slot in range(processes)]
+    procs = [
+        multiprocessing.Process(
+            target=_worker, args=(url, body, headers, marker, deadline, threads, unique, queue, choices, slot)
+        )
+        for slot in range(processes)
+    ]
     for proc in procs:
         proc.start()
     results = [queue.get(timeout=seconds + 60) for _ in procs]
@@ -192,7 +203,8 @@ def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
     port = free_port()
     bin_dir = Path(sys.executable).parent
     process = subprocess.Popen(
-        [str(bin_dir / "intygsgateway"), "serve", "--demo", "--db", db, "--port", str(port), "--workers", str(workers), "--threads", str(threads), "--no-worker"],
+        [str(bin_dir / "intygsgateway"), "serve", "--demo", "--db", db, "--port", str(port),
+         "--workers", str(workers), "--threads", str(threads), "--no-worker"],
         stdout=subprocess.DEVNULL,
         cwd=ROOT,
     )
@@ -209,7 +221,9 @@ def baseline_server(wsdl: Path, response: str, workers: int, threads: int, probe
     port = free_port()
     bin_dir = Path(sys.executable).parent
     process = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", str(workers), *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []), "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "bench.baseline_app:app"],
+        [str(bin_dir / "gunicorn"), "-w", str(workers),
+         *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else []),
+         "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "bench.baseline_app:app"],
         env={**os.environ, "BASELINE_WSDL": str(wsdl), "BASELINE_RESPONSE": response},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -30,7 +30,8 @@ from bench._load import (
 from gateway.app import CERTIFICATE_INTERACTIONS
 from tests.envelopes import create_draft_envelope
 
-WSDL = CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction" / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
+WSDL = (CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction"
+        / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl")
 PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
 
 
@@ -48,7 +49,8 @@ def main() -> None:
             run_load(url, body, b"OK", args.warmup, args.processes, args.clients)
             baseline = run_load(url, body, b"OK", args.seconds, args.processes, args.clients)
 
-    print(f"CreateDraftCertificate, {args.workers} workers x {args.threads} threads, {args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
+    print(f"CreateDraftCertificate, {args.workers} workers x {args.threads} threads, "
+          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
     print(report("CreateDraftCertificate", measured, baseline))
 
 

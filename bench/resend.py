@@ -161,7 +161,9 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
         message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
                                                                  datetime.now(UTC), make_draft().unit))
         for _ in range(count):
-            outcome = sender.send(status_update_call(url, "SE2321000016-1003", message, "bench"), timeouts).outcome.value
+            outcome = sender.send(
+                status_update_call(url, "SE2321000016-1003", message, "bench"), timeouts
+            ).outcome.value
             with lock:
                 outcomes[outcome] += 1
 

@@ -14,9 +14,9 @@ with its kompletteringar, and queues NYFRFM with the question counts: never answ
 Each message reads every ärende of its certificate (the counts in NYFRFM need them all), so the
 cost grows with the conversation. The default 500 certificates leave about twenty ärenden on each
 by the end of a run (printed), more than FK's questions usually make; ``--certificates 2000``
-leaves about five, closer to real traffic. The baseline (``bench/baseline_app.py``) parses and validates the same messages under
-gunicorn with the same workers and threads and answers a fixed OK. Figures are messages/s,
-p50/p99 and the ratio.
+leaves about five, closer to real traffic. The baseline (``bench/baseline_app.py``) parses and
+validates the same messages under gunicorn with the same workers and threads and answers a fixed
+OK. Figures are messages/s, p50/p99 and the ratio.
 """
 
 from __future__ import annotations
@@ -87,21 +87,27 @@ def main() -> None:
             choices = store_certificates(db, args.certificates)
 
             def load(seconds: float) -> LoadResult:
-                return run_load(base + PATH, body, b">OK<", seconds, args.processes, args.clients, unique=True, choices=choices)
+                return run_load(
+                    base + PATH, body, b">OK<", seconds, args.processes, args.clients, unique=True, choices=choices
+                )
 
             warmup = load(args.warmup)
             measured = load(args.seconds)
         probe = body.replace(UNIQUE, b"probe").replace(CHOICE, choices[0])
         with baseline_server(WSDL, "<r>OK</r>", args.workers, args.threads, probe) as url:
             run_load(url, body, b"OK", args.warmup, args.processes, args.clients, unique=True, choices=choices)
-            baseline = run_load(url, body, b"OK", args.seconds, args.processes, args.clients, unique=True, choices=choices)
+            baseline = run_load(
+                url, body, b"OK", args.seconds, args.processes, args.clients, unique=True, choices=choices
+            )
 
     print(
         f"SendMessageToCare, {args.workers} workers x {args.threads} threads, {args.processes}x{args.clients} clients, "
         f"{args.seconds:.0f} s, {args.certificates} certificates, PostgreSQL"
     )
     stored = warmup.requests + measured.requests
-    print(f"ärenden per certificate at the end: {stored / args.certificates:.1f} (what each message is checked against)")
+    print(
+        f"ärenden per certificate at the end: {stored / args.certificates:.1f} (what each message is checked against)"
+    )
     print(report("SendMessageToCare", measured, baseline).replace("requests/s", "messages/s"))
 
 

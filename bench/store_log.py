@@ -33,7 +33,8 @@ from bench._load import (
 from gateway.app import XSD_ROOT
 from tests.store_log_envelopes import entry, store_log_envelope
 
-WSDL = XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl"
+WSDL = (XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction"
+        / "StoreLogInteraction_2.0_RIVTABP21.wsdl")
 PATH = "/informationsecurity/auditing/log/StoreLog/2/rivtabp21"
 BATCHES = (10, 100)
 
@@ -67,7 +68,8 @@ def main() -> None:
                 load(url, body, b"OK", args.warmup, unique=True)
                 baseline[size] = load(url, body, b"OK", args.seconds, unique=True)
 
-    print(f"StoreLog, {args.workers} workers x {args.threads} threads, {args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
+    print(f"StoreLog, {args.workers} workers x {args.threads} threads, "
+          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
     for size in BATCHES:
         print(f"\nbatches of {size}")
         print(report(f"StoreLog x{size}", measured[size], baseline[size]))

@@ -29,18 +29,24 @@ from usecases.lifecycle import (
 CORRELATION_PREFIX = "cli-"
 
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "show": ("print a certificate and its questions (PDL: Läsa)", "Print the certificate, its status and its questions."),
-    "ready": ("mark a draft ready for signing (KFSIGN)", "Mark a draft ready for signing; any role with an assignment may."),
+    "show": ("print a certificate and its questions (PDL: Läsa)",
+             "Print the certificate, its status and its questions."),
+    "ready": ("mark a draft ready for signing (KFSIGN)",
+              "Mark a draft ready for signing; any role with an assignment may."),
     "sign": ("sign a draft (SIGNAT)", "Sign a draft as the user; läkare and tandläkare, nurses for some types."),
-    "send": ("send a signed certificate to its recipient (SKICKA)", "Send a signed certificate; test certificates are refused."),
-    "revoke": ("revoke (makulera) a draft or certificate (MAKULE)", "Revoke with --reason; its open questions become handled."),
+    "send": ("send a signed certificate to its recipient (SKICKA)",
+             "Send a signed certificate; test certificates are refused."),
+    "revoke": ("revoke (makulera) a draft or certificate (MAKULE)",
+               "Revoke with --reason; its open questions become handled."),
     "delete": ("delete a draft (RADERA)", "Delete a draft that is neither locked nor signed; its events are kept."),
 }
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "certificate", help="act on a certificate as a user", description="Act on one certificate as a user in the directory."
+        "certificate",
+        help="act on a certificate as a user",
+        description="Act on one certificate as a user in the directory.",
     )
     commands = parser.add_subparsers(dest="certificate_command", required=True, metavar="COMMAND")
     for name, (short, description) in _COMMANDS.items():
@@ -54,7 +60,9 @@ def register(subparsers: Any) -> None:
         command.set_defaults(run=run, operation=name)
 
 
-def _operation(name: str, args: argparse.Namespace) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView]:
+def _operation(
+    name: str, args: argparse.Namespace
+) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView]:
     if name == "revoke":
         return lambda deps, cid, user, correlation: lifecycle.revoke(deps, cid, user, args.reason, correlation)
     operations: dict[str, Callable[..., Certificate | CertificateView]] = {

@@ -193,11 +193,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("directory", metavar="DIR", help="folder to write the PEM files into (created if missing)")
     parser.add_argument("--consumer", action="append", metavar="HSA_ID",
-                        help=f"a consumer to issue a client certificate for (repeatable; default {DEFAULT_CONSUMERS[0]})")
+                        help="a consumer to issue a client certificate for "
+                             f"(repeatable; default {DEFAULT_CONSUMERS[0]})")
     parser.add_argument("--server-name", action="append", metavar="NAME",
-                        help="DNS name or IP address of the server certificate (repeatable; default localhost, 127.0.0.1)")
+                        help="DNS name or IP address of the server certificate "
+                             "(repeatable; default localhost, 127.0.0.1)")
     parser.add_argument("--days", type=int, default=DEFAULT_DAYS, help=f"validity in days (default {DEFAULT_DAYS})")
-    parser.add_argument("--roots", type=int, default=1, help="number of root CAs; clients are spread over them (default 1)")
+    parser.add_argument(
+        "--roots", type=int, default=1, help="number of root CAs; clients are spread over them (default 1)"
+    )
     parser.set_defaults(run=run)
 
 

@@ -26,7 +26,9 @@ from store.session import make_engine, make_session_factory, transaction
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("directory", help="the local HSA/PU directory", description="Manage the local directory.")
+    parser = subparsers.add_parser(
+        "directory", help="the local HSA/PU directory", description="Manage the local directory."
+    )
     commands = parser.add_subparsers(dest="directory_command", required=True, metavar="COMMAND")
     imp = commands.add_parser(
         "import",

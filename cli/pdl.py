@@ -37,7 +37,9 @@ TABLE_COLUMNS = ("start_date", "activity", "user_id", "user_care_unit_id", "pati
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("pdl", help="the PDL access log", description="Check, search and purge the PDL access log.")
+    parser = subparsers.add_parser(
+        "pdl", help="the PDL access log", description="Check, search and purge the PDL access log."
+    )
     commands = parser.add_subparsers(dest="pdl_command", required=True, metavar="COMMAND")
 
     check = commands.add_parser(
@@ -64,10 +66,13 @@ def register(subparsers: Any) -> None:
     find.add_argument("--user", metavar="HSA-ID", help="the user who made the access")
     find.add_argument("--unit", metavar="HSA-ID", help="care unit (vårdenhet)")
     find.add_argument("--care-giver", metavar="HSA-ID", help="care giver (vårdgivare)")
-    find.add_argument("--from", dest="start", metavar="TIME", type=utc_time_argument, help="from this time (ISO 8601; UTC if no zone), inclusive")
+    find.add_argument("--from", dest="start", metavar="TIME", type=utc_time_argument,
+                      help="from this time (ISO 8601; UTC if no zone), inclusive")
     find.add_argument("--to", dest="end", metavar="TIME", type=utc_time_argument, help="up to this time, exclusive")
     find.add_argument("--limit", type=int, default=10_000, help="at most this many records (default 10000)")
-    find.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
+    find.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output format (default table)"
+    )
     find.set_defaults(run=run_search)
 
     purge = commands.add_parser(
@@ -78,7 +83,9 @@ def register(subparsers: Any) -> None:
         "now minus pdl_retention_years.",
     )
     add_settings_options(purge)
-    purge.add_argument("--before", type=utc_time_argument, metavar="TIME", help="purge records that started before this time")
+    purge.add_argument(
+        "--before", type=utc_time_argument, metavar="TIME", help="purge records that started before this time"
+    )
     purge.add_argument("--export", type=Path, metavar="FILE", required=True, help="new file for the exported records")
     purge.add_argument("--dry-run", action="store_true", help="count what would be purged; change nothing")
     purge.set_defaults(run=run_purge)
@@ -103,7 +110,9 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     criteria = (args.patient, args.user, args.unit, args.care_giver, args.start, args.end)
     if all(value is None for value in criteria):
-        print("intygsgateway: give at least one of --patient, --user, --unit, --care-giver, --from, --to", file=sys.stderr)
+        print(
+            "intygsgateway: give at least one of --patient, --user, --unit, --care-giver, --from, --to", file=sys.stderr
+        )
         return 2
     query = PdlQuery(
         patient_id=args.patient, user_id=args.user, care_unit_id=args.unit, care_giver_id=args.care_giver,
@@ -145,14 +154,16 @@ def run_purge(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     try:
         report = export_and_purge(
-            lambda: transaction(make_session_factory(engine)), before, args.export, now, dry_run=args.dry_run
+            UnitOfWork(make_session_factory(engine)), before, args.export, now, dry_run=args.dry_run
         )
     finally:
         engine.dispose()
     if report.anchor_seq is None:
         print(f"nothing to purge: no records started before {before.isoformat()}")
     elif args.dry_run:
-        print(f"would purge {report.purged} records (up to seq {report.anchor_seq}) started before {before.isoformat()}")
+        print(
+            f"would purge {report.purged} records (up to seq {report.anchor_seq}) started before {before.isoformat()}"
+        )
     else:
         print(f"purged {report.purged} records (up to seq {report.anchor_seq}), exported to {report.export}")
     return 0

@@ -26,6 +26,7 @@ from cli.options import add_settings_options, settings_from
 from cli.routing_output import print_plan, print_rows
 from cli.settings import Settings
 from contracts.ns import STATUS_UPDATE_V3
+from domain.values import swedish_date
 from routing import (
     AccessRight,
     Route,
@@ -56,7 +57,7 @@ def register(subparsers: Any) -> None:
 
     def command(name: str, run: Callable[[argparse.Namespace], int], help_text: str, changes: bool = False
                 ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=help_text)
         add_settings_options(sub)
         if changes:
             sub.add_argument("--dry-run", action="store_true", help="print the diff and report, change nothing")
@@ -162,9 +163,9 @@ def _session(settings: Settings) -> Iterator[Any]:
 
 
 def _today(args: argparse.Namespace) -> date:
-    """The calendar date rows are judged by: TAK dates are Swedish calendar dates (run the host in
-    Europe/Stockholm time)."""
-    return getattr(args, "on", None) or date.today()
+    """The calendar date rows are judged by: TAK dates are Swedish calendar dates, whatever the
+    host's time zone (as the gateway and the worker judge them)."""
+    return getattr(args, "on", None) or swedish_date(datetime.now(UTC))
 
 
 def _apply(args: argparse.Namespace, settings: Settings,
@@ -190,8 +191,9 @@ def _apply(args: argparse.Namespace, settings: Settings,
                                 keep=settings.routing_keep_versions, changes=plan.diff.counts(),
                                 comment=args.comment)
     # Fetched per call: the CLI configures logging per command, and a cached logger would keep the old stream.
-    structlog.get_logger("cli.routing").info("routing_catalogue_changed", version=version, action=action, by=by, routes=len(plan.after.routes),
-             rights=len(plan.after.rights), **plan.diff.counts())
+    structlog.get_logger("cli.routing").info("routing_catalogue_changed", version=version, action=action, by=by,
+                                             routes=len(plan.after.routes), rights=len(plan.after.rights),
+                                             **plan.diff.counts())
     print(f"published version {version}: {len(plan.after.routes)} routes, {len(plan.after.rights)} access rights")
     return 0
 

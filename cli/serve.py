@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 import structlog
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.app.base import BaseApplication
 
 from cli.access import log_access_control
 from cli.directory import import_file_contents
@@ -132,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     if args.demo:
         load_demo_directory(settings.database_url)
-    log.info("serving", host=settings.host, port=settings.port, tls=bool(settings.tls_cert), workers=settings.workers or os.cpu_count(), threads=settings.threads)
+    log.info("serving", host=settings.host, port=settings.port, tls=bool(settings.tls_cert),
+             workers=settings.workers or os.cpu_count(), threads=settings.threads)
     outbox_worker = None if args.no_worker else spawn_worker(args)
     try:
         GatewayServer(settings).run()

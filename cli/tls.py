@@ -195,12 +195,13 @@ def describe_handshake(result: Handshake) -> list[str]:
     now = datetime.now(UTC)
     for depth, certificate in enumerate(result.chain):
         days = (certificate.not_valid_after_utc - now).days
-        lines.append(f"  {depth}: {certificate.subject.rfc4514_string()} (issuer {certificate.issuer.rfc4514_string()}; "
-                     f"{days} days left)")
+        lines.append(f"  {depth}: {certificate.subject.rfc4514_string()} "
+                     f"(issuer {certificate.issuer.rfc4514_string()}; {days} days left)")
     lines.append(f"client certificate requested: {'yes' if result.client_cert_requested else 'no'}")
     lines.append(f"client certificate sent: {'yes' if result.client_cert_sent else 'no'}")
     if result.client_cert_sent:
-        lines.append(f"consumer HSA-id (subject serialNumber): {result.client_serial_number or 'NONE: the gateway would answer VP002'}")
+        serial_number = result.client_serial_number or "NONE: the gateway would answer VP002"
+        lines.append(f"consumer HSA-id (subject serialNumber): {serial_number}")
     lines.append(f"GET /healthz: {result.http_status or 'no answer'}")
     return lines
 

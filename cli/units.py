@@ -8,12 +8,12 @@ and which consumers may call for it. Exit 1 when the unit is not integrated.
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from contracts.ns import STATUS_UPDATE_V3
-from domain.values import HsaId
+from domain.values import HsaId, swedish_date
 from routing import Catalogue, RoutingError
 from routing.catalogue import normalise
 from store import routing as store
@@ -46,7 +46,7 @@ def run_show(args: argparse.Namespace) -> int:
     if unit is None:
         print(f"{args.hsa_id.strip()}: not integrated (no draft created through CreateDraftCertificate)")
         return 1
-    on = args.on or date.today()
+    on = args.on or swedish_date(datetime.now(UTC))
     print(f"unit: {unit.unit}")
     print(f"integrated: {unit.first_seen:%Y-%m-%d %H:%M:%S}Z (last draft {unit.last_seen:%Y-%m-%d %H:%M:%S}Z)")
     print(f"care giver: {unit.care_giver}")

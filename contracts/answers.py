@@ -65,7 +65,7 @@ def read_answer(content: bytes, response_tag: str) -> ProducerAnswer:
     code = body.findtext(f"{result}/{{{CORE}}}resultCode")
     error_id = body.findtext(f"{result}/{{{CORE}}}errorId")
     text = body.findtext(f"{result}/{{{CORE}}}resultText")
-    if code not in ResultCode.__members__:
+    if code is None or code not in ResultCode.__members__:
         return NotAnAnswer(f"resultCode {code!r} is not OK, INFO or ERROR")
     if error_id is not None and error_id not in ErrorId.__members__:
         return NotAnAnswer(f"errorId {error_id!r} is not one of the contract's error ids")

@@ -60,7 +60,7 @@ def parse_xml(body: bytes, max_bytes: int | None = None, *, document: str = "a S
             raise HostileXml("the message exceeds the parser's limits") from exc
         raise NotXml(f"line {exc.lineno}: {exc.msg}") from exc
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.doctype or docinfo.internalDTD is not None:  # type: ignore[union-attr]  # lxml-stubs' DocInfo lacks doctype
         raise HostileXml(f"a DTD is not allowed in {document}")
     _check_tree(root, document)
     return root

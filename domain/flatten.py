@@ -150,7 +150,7 @@ def writer(columns: Iterable[Column]) -> ToDict:
         for path, other, read, read_other in shared:
             if read(value) != read_other(value):
                 raise ValueError(f"{other} differs from {path}; the flat form keeps one value for both")
-        values = dict(zip(plain_names, read_plain(value)))
+        values = dict(zip(plain_names, read_plain(value), strict=True))
         for name, read, convert in converted:
             values[name] = convert(read(value))
         for name, write_document in documents:

@@ -2,10 +2,11 @@
 
 Every stored record gets a sequence number ``seq`` (1, 2, 3 … without gaps) and
 ``hash = SHA-256("v1:<seq>:<prev_hash>:<content digest>")``, where the content digest is the SHA-256
-of the record's canonical form and ``prev_hash`` is the hash of record ``seq - 1`` (``GENESIS_HASH`` for the first record, or the retention anchor's hash once older
-records have been purged). Changing a stored field changes its hash; deleting a record leaves a gap
-in ``seq``; moving or inserting a record breaks the ``prev_hash`` of the record after it; cutting
-records off the end disagrees with the chain head (the last ``seq`` and hash, kept in its own row).
+of the record's canonical form and ``prev_hash`` is the hash of record ``seq - 1`` (``GENESIS_HASH``
+for the first record, or the retention anchor's hash once older records have been purged).
+Changing a stored field changes its hash; deleting a record leaves a gap in ``seq``; moving or
+inserting a record breaks the ``prev_hash`` of the record after it; cutting records off the end
+disagrees with the chain head (the last ``seq`` and hash, kept in its own row).
 
 Canonical form: a JSON object with sorted keys, no insignificant whitespace, UTF-8, holding every
 ``PdlRecord`` field that has a value (absent optional fields are left out, so adding an optional
@@ -200,7 +201,9 @@ def verify(start: ChainPoint, chained: Iterable[ChainedRecord], head: ChainPoint
     return Verification(checked, previous, None)
 
 
-def check_sealing(walked: Verification, unsealed: Unsealed, now: datetime, grace: timedelta = SEAL_GRACE) -> Verification:
+def check_sealing(
+    walked: Verification, unsealed: Unsealed, now: datetime, grace: timedelta = SEAL_GRACE
+) -> Verification:
     """Add the unsealed records to a walk's verdict: pending while young, a break once older than ``grace``.
 
     A break found by the walk comes first. A record only stays unsealed that long when no sealer

@@ -124,7 +124,9 @@ def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
     """Every contract we answer, by path: the RIVTA path and the incumbent's path for each."""
     create_draft = Endpoint(
         "CreateDraftCertificate",
-        CERTIFICATE_INTERACTIONS / "CreateDraftCertificateInteraction" / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl",
+        CERTIFICATE_INTERACTIONS
+        / "CreateDraftCertificateInteraction"
+        / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl",
         CreateDraftResponder(deps.create_draft),
         deps.max_request_bytes,
     )
@@ -149,7 +151,8 @@ def _store_log_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
         return {}
     store_log = Endpoint(
         "StoreLog",
-        XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl",
+        XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction"
+        / "StoreLogInteraction_2.0_RIVTABP21.wsdl",
         StoreLogResponder(deps.store_log),
         deps.max_request_bytes,
     )

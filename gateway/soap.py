@@ -37,13 +37,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
 
-import spyne.const as spyne_const  # type: ignore[import-untyped]
+import spyne.const as spyne_const
 import structlog
 from lxml import etree
-from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # type: ignore[attr-defined]
-from spyne.error import RequestTooLongError, ResourceNotFoundError  # type: ignore[import-untyped]
-from spyne.protocol.soap import Soap11  # type: ignore[import-untyped]
-from spyne.server.wsgi import WsgiApplication  # type: ignore[import-untyped]
+from spyne import AnyXml, Application, Fault, ServiceBase, rpc
+from spyne.error import RequestTooLongError, ResourceNotFoundError
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
 
 from contracts.call import SoapCall
 from contracts.errors import HostileXml, NotSoap, NotXml

@@ -64,7 +64,7 @@ class ContractSchema:
                 # exc.error_log is a private copy: safe to read under threaded servers.
                 found.extend(
                     SchemaViolation(_readable_path(entry.path), entry.message)
-                    for entry in exc.error_log
+                    for entry in exc.error_log  # type: ignore[attr-defined]  # lxml-stubs' _ErrorLog has no __iter__
                 )
         return found
 
@@ -79,8 +79,9 @@ def schema_for_wsdl(wsdl_path: Path) -> ContractSchema:
     validation is exactly what its WSDL promises.
     """
     tree = etree.parse(str(wsdl_path), etree.XMLParser(resolve_entities=False, no_network=True))
-    imports = [
-        (element.get("namespace"), wsdl_path.parent / element.get("schemaLocation"))
-        for element in tree.iterfind(f"{{{WSDL}}}types/{{{XSD}}}schema/{{{XSD}}}import")
-    ]
+    imports: list[tuple[str, Path]] = []
+    for element in tree.iterfind(f"{{{WSDL}}}types/{{{XSD}}}schema/{{{XSD}}}import"):
+        namespace, location = element.get("namespace"), element.get("schemaLocation")
+        assert namespace is not None and location is not None, f"{wsdl_path}: an import without namespace or location"
+        imports.append((namespace, wsdl_path.parent / location))
     return ContractSchema(imports, header_tags=[LOGICAL_ADDRESS])

@@ -13,6 +13,7 @@ import html
 import os.path
 import posixpath
 from pathlib import Path
+from typing import cast
 
 from lxml import etree
 
@@ -43,12 +44,15 @@ class WsdlDocuments:
 
     def _prepare(self, path: Path, is_wsdl: bool = False) -> bytes:
         tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
-        locations = tree.xpath(
+        # A path of element steps selects elements (lxml types any XPath result as the union of all).
+        locations = cast(list[etree._Element], tree.xpath(
             "//xs:import[@schemaLocation] | //xs:include[@schemaLocation]",
             namespaces={"xs": XSD},
-        )
+        ))
         for element in locations:
-            target = (path.parent / element.get("schemaLocation")).resolve()
+            location = element.get("schemaLocation")
+            assert location is not None  # selected by [@schemaLocation]
+            target = (path.parent / location).resolve()
             relative = self._relative(target)
             if relative not in self._docs:
                 self._docs[relative] = b""  # reserve first: schemas may import each other

@@ -40,5 +40,7 @@ def lock_stale_drafts(
         locked = certificates.lock_stale_drafts(session, lock_cutoff(now), now)
     # A fresh logger per run: a module-level one would keep the output stream of whoever configured
     # logging first.
-    structlog.get_logger("scheduler.locking").info("drafts_locked", count=len(locked), cutoff=lock_cutoff(now).isoformat())
+    structlog.get_logger("scheduler.locking").info(
+        "drafts_locked", count=len(locked), cutoff=lock_cutoff(now).isoformat()
+    )
     return locked

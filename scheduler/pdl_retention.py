@@ -10,8 +10,7 @@ deletes them and stores the anchor (the last purged ``seq`` and hash) from which
 starts. If writing the export fails, nothing is deleted; if the
 commit fails after the export was written, the records stay and the next run exports them again.
 
-The unit of work is passed in as ``transaction`` (a ``store.session`` session factory's), typed
-loosely so that this package needs no SQLAlchemy import of its own.
+The unit of work is passed in as ``transaction`` (a ``store.UnitOfWork``, what ``seal_all`` opens).
 
 The export keeps each record's ``seq``, ``prev_hash`` and ``hash``, so an archived segment can be
 verified on its own, and joined to the kept chain at the anchor.
@@ -22,17 +21,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from domain.pdl import as_plain
 from domain.pdl_chain import ChainedRecord
-from store import pdl
+from store import UnitOfWork, pdl
 from usecases.pdl_log import seal_all
 
 
@@ -54,7 +51,7 @@ def retention_cutoff(now: datetime, years: int) -> datetime:
 
 
 def export_and_purge(
-    transaction: Callable[[], AbstractContextManager[Any]],
+    transaction: UnitOfWork,
     before: datetime,
     export: Path,
     now: datetime,
@@ -85,7 +82,8 @@ def _write_export(path: Path, records: Iterable[ChainedRecord]) -> int:
     written = 0
     with path.open("x", encoding="utf-8") as out:
         for item in records:
-            line = {**as_plain(item.record), "seq": item.link.seq, "prev_hash": item.link.prev_hash, "hash": item.link.hash}
+            link = item.link
+            line = {**as_plain(item.record), "seq": link.seq, "prev_hash": link.prev_hash, "hash": link.hash}
             out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
             written += 1
         out.flush()
@@ -94,7 +92,7 @@ def _write_export(path: Path, records: Iterable[ChainedRecord]) -> int:
 
 
 def retention_job(
-    transaction: Callable[[], AbstractContextManager[Any]],
+    transaction: UnitOfWork,
     clock: Callable[[], datetime],
     retention_years: int,
     export_dir: Path,

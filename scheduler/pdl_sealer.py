@@ -10,19 +10,16 @@ A failed round (the database away, say) is logged and the thread carries on; the
 are sealed by a later round. ``pdl verify`` reports a record that waited longer than
 ``domain.pdl_chain.SEAL_GRACE``.
 
-The unit of work is passed in as ``transaction``, typed loosely so that this package needs no
-SQLAlchemy import of its own.
+The unit of work is passed in as ``transaction`` (a ``store.UnitOfWork``, what ``seal_all`` opens).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
 
 import structlog
 
+from store import UnitOfWork
 from store.errors import DatabaseUnavailable
 from usecases.pdl_log import seal_all
 
@@ -33,7 +30,7 @@ STOP_TIMEOUT_S = 10.0
 class PdlSealer:
     """Seals pending PDL records every ``every_seconds`` in a daemon thread, from ``start`` until ``stop``."""
 
-    def __init__(self, transaction: Callable[[], AbstractContextManager[Any]], every_seconds: float) -> None:
+    def __init__(self, transaction: UnitOfWork, every_seconds: float) -> None:
         if every_seconds <= 0:
             raise ValueError("every_seconds must be positive")
         self._transaction = transaction

@@ -313,7 +313,9 @@ class MockJournal:
         return _json(start_response, {"error": f"no {method} /_mock/{path}"}, "404 Not Found")
 
 
-def _send(start_response: StartResponse, status: str, body: bytes, content_type: str = "text/xml; charset=UTF-8") -> list[bytes]:
+def _send(
+    start_response: StartResponse, status: str, body: bytes, content_type: str = "text/xml; charset=UTF-8"
+) -> list[bytes]:
     headers = [("Content-Length", str(len(body)))]
     if body:
         headers.append(("Content-Type", content_type))

@@ -50,7 +50,8 @@ NSMAP = {
     "ext33": EXT33_NS,
 }
 #: Every prefix :func:`element` understands.
-PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS, "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
+PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS,
+            "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"
@@ -347,13 +348,13 @@ def soap_envelope(body_child: Element, *, headers: Sequence[Element] = ()) -> by
 
 def _extensions_by_position(extensions: Extensions) -> dict[str, Sequence[Element]]:
     if extensions is None:
-        return {position: () for position in WILDCARD_POSITIONS}
+        return dict.fromkeys(WILDCARD_POSITIONS, ())
     if isinstance(extensions, Mapping):
         unknown = set(extensions) - set(WILDCARD_POSITIONS)
         if unknown:
             raise ValueError(f"no wildcard position named {sorted(unknown)}; known: {WILDCARD_POSITIONS}")
         return {position: extensions.get(position, ()) for position in WILDCARD_POSITIONS}
-    return {position: extensions for position in WILDCARD_POSITIONS}
+    return dict.fromkeys(WILDCARD_POSITIONS, extensions)
 
 
 def _identifier(parent: Element, root: str, extension: str) -> None:
@@ -372,7 +373,7 @@ def _sub(parent: Element, tag: str, text: str | None = None) -> Element:
     return built
 
 
-def _body_nsmap() -> dict[str | None, str]:
+def _body_nsmap() -> dict[str, str]:
     return {prefix: uri for prefix, uri in NSMAP.items() if prefix not in ("soapenv", "itr")}
 
 

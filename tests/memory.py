@@ -2,22 +2,24 @@
 
 ``MemoryDirectory`` answers from a directory document (the demo directory by default) and counts what
 it was asked; ``ClosedUnitOfWork`` is a unit of work that fails the test if it is ever opened, which
-is how a test proves that a refusal wrote nothing.
+is how a test proves that a refusal wrote nothing; ``UnitOfWorkOf`` opens a test's own stand-in
+transactions (one that fails, loses a race or counts) where a ``store.UnitOfWork`` is expected.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from importlib import resources
-from typing import Any
 
 import pytest
 
 from domain.directory import CareGiver, DirectoryUnavailable, Person, Personnel, Unit
 from domain.directory_import import DirectoryDocument, parse_directory_document
 from domain.values import HsaId, PersonId
+from store import Tx, UnitOfWork
 
 
 def demo_document() -> DirectoryDocument:
@@ -60,12 +62,29 @@ class MemoryDirectory:
         return self._patients.get(person_id.digits)
 
 
-class ClosedUnitOfWork:
+class ClosedUnitOfWork(UnitOfWork):
     """A unit of work that must not be opened: the decision was a refusal, so nothing may be written.
 
     Opening it fails the test with ``pytest.fail``, which no ``except Exception`` on the way up can
-    swallow and turn into an ordinary answer.
+    swallow and turn into an ordinary answer. It has no database, so no session factory either.
     """
 
-    def __call__(self) -> AbstractContextManager[Any]:
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        pass
+
+    def __call__(self) -> AbstractContextManager[Tx]:
         pytest.fail("a transaction was opened, but this decision must write nothing")
+
+
+class UnitOfWorkOf(UnitOfWork):
+    """A unit of work whose transactions ``opener`` gives: a test's failing, racing or counting stand-in."""
+
+    __slots__ = ("_opener",)
+
+    def __init__(self, opener: Callable[[], AbstractContextManager[Tx]]) -> None:
+        self._opener = opener
+
+    def __call__(self) -> AbstractContextManager[Tx]:
+        return self._opener()

@@ -56,17 +56,21 @@ def postgres_cluster(settings: tuple[str, ...] = ()) -> Iterator[str]:
         *(f"-c {setting}" for setting in settings),
     ]
     subprocess.run(
-        [*run_as, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"],
+        [*run_as, f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync",
+         "-E", "UTF8", "--locale=C.UTF-8"],
         check=True,
         capture_output=True,
     )
     subprocess.run(
-        [*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-t", "60", "-o", " ".join(options), "start"],
+        [*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", f"{base}/log", "-w", "-t", "60",
+         "-o", " ".join(options), "start"],
         check=True,
         capture_output=True,
     )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], check=False, capture_output=True)
+        subprocess.run(
+            [*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], check=False, capture_output=True
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -49,11 +49,15 @@ def build_pki(directory: Path, now: datetime) -> Pki:
         return Pair(str(cert), str(key), issued)
 
     roots = (str(root1.write(directory, "root1")[0]), str(root2.write(directory, "root2")[0]))
-    server = pair(issue(root1, "localhost", start, end, server_names=("localhost", "127.0.0.1"), client=False), "server")
+    server = pair(
+        issue(root1, "localhost", start, end, server_names=("localhost", "127.0.0.1"), client=False), "server"
+    )
     clients = {
         "allowed": pair(issue(root1, "journal", start, end, serial_number=ALLOWED), "allowed"),
         "refused": pair(issue(root2, "other", start, end, serial_number=REFUSED), "refused"),
-        "expired": pair(issue(root1, "old", now - timedelta(days=60), now - timedelta(days=1), serial_number=EXPIRED), "expired"),
+        "expired": pair(
+            issue(root1, "old", now - timedelta(days=60), now - timedelta(days=1), serial_number=EXPIRED), "expired"
+        ),
         "untrusted": pair(issue(stranger, "stranger", start, end, serial_number=UNTRUSTED), "untrusted"),
         "anonymous": pair(issue(root1, "no serial", start, end), "anonymous"),
     }

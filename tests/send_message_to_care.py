@@ -181,7 +181,7 @@ def _smtc(name: str) -> str:
     return f"{{{SMTC_NS}}}{name}"
 
 
-def _nsmap() -> dict[str | None, str]:
+def _nsmap() -> dict[str, str]:
     return {"smtc": SMTC_NS, "core": m.CORE_NS, "types": m.TYPES_NS}
 
 

@@ -113,7 +113,9 @@ def entry(log_id: str | None = None, *, resources: int = 1, **overrides: str | N
             _sub(patient_id, "root", v["patient_root"])
             _optional(patient_id, "extension", v["patient_id"])
             _optional(patient, "patientName", v["patient_name"])
-        _care(resource, "careProvider", "careProvider", v["resource_care_provider_id"], v["resource_care_provider_name"])
+        _care(
+            resource, "careProvider", "careProvider", v["resource_care_provider_id"], v["resource_care_provider_name"]
+        )
         if v["resource_care_unit_id"] is not None:
             _care(resource, "careUnit", "careUnit", v["resource_care_unit_id"], v["resource_care_unit_name"])
     return log
@@ -127,7 +129,9 @@ def store_log_body(*entries: Element) -> Element:
     return body
 
 
-def store_log_envelope(*entries: Element, body: Element | None = None, logical_address: str | None = LOGICAL_ADDRESS) -> bytes:
+def store_log_envelope(
+    *entries: Element, body: Element | None = None, logical_address: str | None = LOGICAL_ADDRESS
+) -> bytes:
     """A complete StoreLog request; ``body`` replaces the one built from ``entries``."""
     headers: Sequence[Element] = [] if logical_address is None else [logical_address_header(logical_address)]
     return soap_envelope(body if body is not None else store_log_body(*entries), headers=headers)

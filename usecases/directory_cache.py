@@ -23,7 +23,9 @@ T = TypeVar("T")
 class CachedDirectory:
     """A ``Directory`` that remembers the answers of another one for a while."""
 
-    def __init__(self, inner: Directory, ttl_seconds: float, clock: Callable[[], datetime], max_entries: int = 100_000) -> None:
+    def __init__(
+        self, inner: Directory, ttl_seconds: float, clock: Callable[[], datetime], max_entries: int = 100_000
+    ) -> None:
         self._inner = inner
         self._ttl = ttl_seconds
         self._clock = clock

@@ -31,20 +31,20 @@ import structlog
 log = structlog.get_logger("usecases.group_commit")
 
 J = TypeVar("J")
-O = TypeVar("O")
+R = TypeVar("R")
 
 
 @dataclass(slots=True)
-class _Waiting(Generic[J, O]):
+class _Waiting(Generic[J, R]):
     job: J
     wake: threading.Event = field(default_factory=threading.Event)  # done, or made the leader
     lead: bool = False
     done: bool = False
-    outcome: O | None = None
+    outcome: R | None = None
     error: BaseException | None = None
 
 
-class GroupCommit(Generic[J, O]):
+class GroupCommit(Generic[J, R]):
     """Stores concurrent jobs of one process in groups, led by the callers themselves (module doc).
 
     ``size`` weighs a job (StoreLog counts its records) and a group stops growing once it reaches
@@ -53,9 +53,9 @@ class GroupCommit(Generic[J, O]):
 
     def __init__(
         self,
-        commit: Callable[[Sequence[J]], Sequence[O]],
+        commit: Callable[[Sequence[J]], Sequence[R]],
         *,
-        on_timeout: O,
+        on_timeout: R,
         name: str,
         max_size: int,
         size: Callable[[J], int] = lambda _job: 1,
@@ -68,12 +68,12 @@ class GroupCommit(Generic[J, O]):
         self._size = size
         self._wait_seconds = wait_seconds
         self._lock = threading.Lock()
-        self._pending: list[_Waiting[J, O]] = []  # queued, oldest first; the leader is first
+        self._pending: list[_Waiting[J, R]] = []  # queued, oldest first; the leader is first
         self._leading = False  # invariant: False only while nothing is pending
 
-    def submit(self, job: J) -> O:
+    def submit(self, job: J) -> R:
         """Store ``job`` with whatever else is waiting; block until its group is committed."""
-        me: _Waiting[J, O] = _Waiting(job)
+        me: _Waiting[J, R] = _Waiting(job)
         with self._lock:
             self._pending.append(me)
             if not self._leading:
@@ -109,7 +109,7 @@ class GroupCommit(Generic[J, O]):
                 else:
                     self._leading = False
 
-    def _store(self, group: list[_Waiting[J, O]]) -> None:
+    def _store(self, group: list[_Waiting[J, R]]) -> None:
         try:
             outcomes = list(self._commit([waiting.job for waiting in group]))
             if len(outcomes) != len(group):
@@ -120,7 +120,7 @@ class GroupCommit(Generic[J, O]):
                 waiting.done = True
                 waiting.wake.set()
             return
-        for waiting, outcome in zip(group, outcomes):
+        for waiting, outcome in zip(group, outcomes, strict=True):
             waiting.outcome = outcome
             waiting.done = True
             waiting.wake.set()

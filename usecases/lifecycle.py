@@ -95,7 +95,9 @@ class OperationContext:
     correlation_id: str
 
 
-def certificate_event(ctx: OperationContext, certificate: Certificate, code: EventCode, payload: dict[str, Any]) -> OutboxEvent:
+def certificate_event(
+    ctx: OperationContext, certificate: Certificate, code: EventCode, payload: dict[str, Any]
+) -> OutboxEvent:
     """The status-update event of a user's operation: the user becomes ``hanteratAv``."""
     return event_about(certificate.header, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
 

@@ -157,7 +157,9 @@ def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Rec
     return outcomes
 
 
-def receive_together(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
+def receive_together(
+    transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]
+) -> list[MessageOutcome]:
     """Check and store ``deliveries`` in one transaction; one outcome per delivery, in order.
 
     Raises:

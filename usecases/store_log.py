@@ -86,7 +86,9 @@ class Call:
 UNAVAILABLE = LogRefused((DEPENDENCY_UNAVAILABLE.problem(dependency="intygsgatewayns databas"),))
 
 
-def decide(calls: Sequence[Call], stored: dict[str, list[PdlRecord]]) -> tuple[list[LogStored | LogRefused], list[PdlRecord]]:
+def decide(
+    calls: Sequence[Call], stored: dict[str, list[PdlRecord]]
+) -> tuple[list[LogStored | LogRefused], list[PdlRecord]]:
     """Each call's outcome given the records already stored, and the new records to append, in order.
 
     A logId stored with the same records is a resend; with others, it refuses its call. Calls are
@@ -149,7 +151,9 @@ def store_each(transaction: UnitOfWork, calls: Sequence[Call]) -> list[LogStored
     return outcomes
 
 
-def group_commit(transaction: UnitOfWork, max_records: int = 5000, wait_seconds: float = 30.0) -> GroupCommit[Call, LogStored | LogRefused]:
+def group_commit(
+    transaction: UnitOfWork, max_records: int = 5000, wait_seconds: float = 30.0
+) -> GroupCommit[Call, LogStored | LogRefused]:
     """This process's committer for StoreLog calls (``usecases.group_commit``).
 
     Appending takes no lock (records are sealed into the chain after commit), but a transaction per

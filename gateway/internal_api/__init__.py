@@ -248,7 +248,9 @@ class InternalApi:
         routes = list(routes)
         self._token = token.encode()
         self._allow_remote = allow_remote
-        document = ApiRoute("GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta")
+        document = ApiRoute(
+            "GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta"
+        )
         self.routes: tuple[ApiRoute, ...] = (document, *routes)
         seen = [(r.method, r.path) for r in self.routes]
         duplicates = {key for key in seen if seen.count(key) > 1}
@@ -275,7 +277,9 @@ class InternalApi:
                 response = Response(error.status, error.body())
             except Exception:  # the last resort: log it, answer without internals
                 log.exception("internal_api_failed", path=environ.get("PATH_INFO"))
-                response = Response(500, {"code": "INTERNAL", "message": "an internal error occurred", "correlationId": cid})
+                response = Response(
+                    500, {"code": "INTERNAL", "message": "an internal error occurred", "correlationId": cid}
+                )
         body = json.dumps(response.body, ensure_ascii=False, default=str).encode()
         status = f"{response.status} {_REASONS.get(response.status, '')}".strip()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), (CORRELATION_HEADER, cid)]

@@ -153,10 +153,14 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
             answers = content_from_json(body["content"])
         except (KeyError, TypeError, ValueError) as error:
             raise ApiError(400, "INVALID_CONTENT", f"content is not a list of answers: {error!r}") from None
-        changed = lifecycle.update_content(deps, request.params["certificate_id"], user, answers, request.correlation_id)
+        changed = lifecycle.update_content(
+            deps, request.params["certificate_id"], user, answers, request.correlation_id
+        )
         return Response(200, _certificate(changed))
 
-    def simple(operation: Callable[[LifecycleDeps, str, Any, str], Certificate], status: int = 200) -> Callable[[Request], Response]:
+    def simple(
+        operation: Callable[[LifecycleDeps, str, Any, str], Certificate], status: int = 200
+    ) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             result = operation(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
             return Response(status, _certificate(result))
@@ -185,9 +189,9 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
         ApiRoute("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
               operation_id="delete_draft", acting_user=True,
               responses={200: "the draft as it was before deletion", **_ERRORS}),
-        ApiRoute("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201), "Copy a locked draft into a new draft (SKAPAT)",
-              "certificates", operation_id="copy_locked", acting_user=True,
-              responses={201: "the new draft", **_ERRORS}),
+        ApiRoute("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201),
+              "Copy a locked draft into a new draft (SKAPAT)", "certificates", operation_id="copy_locked",
+              acting_user=True, responses={201: "the new draft", **_ERRORS}),
         *_question_routes(base, deps),
     ]
     return [replace(route, handler=_guarded(route.handler)) for route in table]

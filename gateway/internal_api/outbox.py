@@ -114,7 +114,8 @@ def routes(outbox: OutboxOperations) -> list[ApiRoute]:
         selection = selection_from(body)
         reason, by = _string(body, "reason"), _string(body, "by")
         if reason is None or by is None:
-            raise ApiError(400, "REASON_AND_BY_REQUIRED", "a resend needs reason and by", field="reason" if reason is None else "by")
+            raise ApiError(400, "REASON_AND_BY_REQUIRED", "a resend needs reason and by",
+                           field="reason" if reason is None else "by")
         cap = body.get("max", DEFAULT_CAP)
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
             raise ApiError(400, "INVALID_FIELD", "max must be a positive integer", field="max")

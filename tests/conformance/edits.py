@@ -19,7 +19,7 @@ def at(root: Element, path: str) -> Element:
     """The one element at ``path``; fails loudly so that a broken case cannot pass by accident."""
     found = root.xpath(path, namespaces=m.PREFIXES)
     assert isinstance(found, list) and len(found) == 1, (
-        f"{path}: {len(found) if isinstance(found, list) else found}"
+        f"{path}: {len(found) if isinstance(found, list) else str(found)}"
     )
     element = found[0]
     assert isinstance(element, etree._Element)

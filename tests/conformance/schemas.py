@@ -49,7 +49,7 @@ def official_root() -> Path:
     return root
 
 
-class LocalFilesOnly(etree.Resolver):  # type: ignore[misc]
+class LocalFilesOnly(etree.Resolver):
     """Resolve schema documents to files inside one folder; record and refuse everything else."""
 
     def __init__(self, folder: Path) -> None:
@@ -58,13 +58,14 @@ class LocalFilesOnly(etree.Resolver):  # type: ignore[misc]
         self.loaded: list[Path] = []
         self.refused: list[str] = []
 
-    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:
+    # lxml-stubs leave out resolve's context argument and resolve_filename, both lxml's own API.
+    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:  # type: ignore[override]
         path = _local_path(system_url or "")
         if path is None or not path.is_relative_to(self.folder) or not path.is_file():
             self.refused.append(system_url or f"public id {public_id}")
             raise SchemaFetchRefused(system_url or "")
         self.loaded.append(path)
-        return self.resolve_filename(str(path), context)
+        return self.resolve_filename(str(path), context)  # type: ignore[attr-defined]
 
 
 class SchemaFetchRefused(Exception):
@@ -121,7 +122,7 @@ def root_schema_document(
     if elements and target_namespace is None:
         raise ValueError("probe elements need a target namespace")
     prefixes = {namespace: f"n{index}" for index, namespace in enumerate(imports)}
-    nsmap: dict[str | None, str] = {"xs": XS_NS, **{p: ns for ns, p in prefixes.items()}}
+    nsmap: dict[str, str] = {"xs": XS_NS, **{p: ns for ns, p in prefixes.items()}}
     root = etree.Element(f"{{{XS_NS}}}schema", nsmap=nsmap, elementFormDefault="qualified")
     if target_namespace is not None:
         root.set("targetNamespace", target_namespace)
@@ -197,7 +198,8 @@ def element_errors(schema: etree.XMLSchema, element: etree._Element) -> list[str
     try:
         schema.assertValid(element)
     except etree.DocumentInvalid as invalid:
-        return [f"line {entry.line}: {entry.message}" for entry in invalid.error_log]
+        # lxml-stubs' _ErrorLog has no __iter__; lxml's error logs are iterable.
+        return [f"line {entry.line}: {entry.message}" for entry in invalid.error_log]  # type: ignore[attr-defined]
     return []
 
 
@@ -352,6 +354,7 @@ def _component(element: etree._Element, *, top_level: bool = False) -> Component
     if top_level and local == "element":
         del attributes["minOccurs"], attributes["maxOccurs"]  # occurrence belongs to local particles
     for name, value in element.attrib.items():
+        assert isinstance(value, str)  # lxml-stubs allow bytes; lxml gives attribute values as str
         value = value.strip()
         if name in _QNAME_ATTRIBUTES:
             prefix, _, localname = value.rpartition(":")

@@ -18,7 +18,8 @@ from tests.envelopes import Element
 SCHEMA = RootSchema(
     domain="clinicalprocess-healthcond-certificate",
     imports={
-        m.CSU_NS: "interactions/CertificateStatusUpdateForCareInteraction/CertificateStatusUpdateForCareResponder_3.2.xsd",
+        m.CSU_NS: "interactions/CertificateStatusUpdateForCareInteraction/"
+        "CertificateStatusUpdateForCareResponder_3.2.xsd",
         m.ITR_NS: "core_components/itintegration_registry_1.0.xsd",
     },
 )

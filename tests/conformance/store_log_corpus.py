@@ -70,10 +70,14 @@ def webcert_style_entry() -> bytes:
 @valid
 def batch_of_ten_with_every_optional_element() -> bytes:
     """Ten entries, each with systemName, activityLevel/Args, user name/personId/assignment/title, names."""
-    entries = [s.entry(activity_args="Intyg utskrivet", user_name="Ajla Doktor", patient_name="Tolvan") for _ in range(10)]
+    entries = [
+        s.entry(activity_args="Intyg utskrivet", user_name="Ajla Doktor", patient_name="Tolvan") for _ in range(10)
+    ]
     built = s.store_log_body(*entries)
     for index in range(1, 11):
-        person = m.element("log:personId", m.element("log:root", "1.2.752.129.2.1.3.1"), m.element("log:extension", "191212121212"))
+        person = m.element(
+            "log:personId", m.element("log:root", "1.2.752.129.2.1.3.1"), m.element("log:extension", "191212121212")
+        )
         at(built, f"slr:log[{index}]/log:user/log:name").addnext(person)
     return edited(built)
 
@@ -118,7 +122,8 @@ def activity_args_at_8192() -> bytes:
 
 @valid
 def extensions_at_every_wildcard() -> bytes:
-    """StoreLog, log, system, activity, user, careProvider, careUnit, resources, resource, patient, IIType admit ##other."""
+    """StoreLog, log, system, activity, user, careProvider, careUnit, resources, resource, patient, IIType
+    admit ##other."""
     built = body()
     for path in ("", LOG, f"{LOG}/log:system", ACTIVITY, USER, f"{USER}/log:careProvider", f"{USER}/log:careUnit",
                  f"{LOG}/log:resources", RESOURCE, PATIENT, f"{PATIENT}/log:patientId"):
@@ -273,7 +278,9 @@ def response_unknown_code() -> bytes:
 @invalid
 def response_with_error_id() -> bytes:
     """This ResultType has no errorId: a log-namespace errorId is not allowed."""
-    return edited_response(append(s.store_log_response("ERROR", "x"), "slr:result", m.element("log:errorId", "VALIDATION_ERROR")))
+    return edited_response(
+        append(s.store_log_response("ERROR", "x"), "slr:result", m.element("log:errorId", "VALIDATION_ERROR"))
+    )
 
 
 @invalid
@@ -285,7 +292,9 @@ def response_without_result_code() -> bytes:
 @invalid
 def response_text_before_code() -> bytes:
     """resultCode comes before resultText."""
-    return edited_response(move_after(s.store_log_response("INFO", "t"), "slr:result/log:resultCode", "slr:result/log:resultText"))
+    return edited_response(
+        move_after(s.store_log_response("INFO", "t"), "slr:result/log:resultCode", "slr:result/log:resultText")
+    )
 
 
 @invalid

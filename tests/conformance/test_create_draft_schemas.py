@@ -31,6 +31,7 @@ from tests.conformance import (
 from tests.conformance.corpus import Case
 from tests.conformance.schemas import (
     OUR_XSD,
+    RootSchema,
     files_under,
     message_errors,
     official_root,
@@ -61,12 +62,14 @@ def _params(attribute: str) -> list[object]:
 
 @functools.cache
 def _our_schema(key: str) -> etree.XMLSchema:
-    return CORPORA[key].SCHEMA.ours().schema
+    schema: RootSchema = CORPORA[key].SCHEMA
+    return schema.ours().schema
 
 
 @functools.cache
 def _official_schema(key: str, root: Path) -> etree.XMLSchema:
-    return CORPORA[key].SCHEMA.compile(root / DOMAIN / "schemas").schema
+    schema: RootSchema = CORPORA[key].SCHEMA
+    return schema.compile(root / DOMAIN / "schemas").schema
 
 
 def _verdict(errors: list[str]) -> str:

@@ -103,13 +103,17 @@ def test_zeep_builds_requests_our_schemas_accept() -> None:
             {
                 "logId": "5b0c3a52-1111-4a5e-9bd1-0c0a7e1f0001",
                 "system": {"systemId": "SE2321000016-JOURNAL"},
-                "activity": {"activityType": "Läsa", "startDate": "2026-11-20T08:15:00", "purpose": "Vård och behandling"},
+                "activity": {
+                    "activityType": "Läsa", "startDate": "2026-11-20T08:15:00", "purpose": "Vård och behandling"
+                },
                 "user": {
                     "userId": "SE2321000016-P001",
                     "careProvider": {"careProviderId": "SE2321000016-0001"},
                     "careUnit": {"careUnitId": "SE2321000016-1000"},
                 },
-                "resources": {"resource": [{"resourceType": "Intyg", "careProvider": {"careProviderId": "SE2321000016-0001"}}]},
+                "resources": {
+                    "resource": [{"resourceType": "Intyg", "careProvider": {"careProviderId": "SE2321000016-0001"}}]
+                },
             }
         ],
         _soapheaders={"LogicalAddress": "SE165565594230-1000"},

@@ -206,4 +206,4 @@ def test_the_status_update_sender_uses_the_soap_action_of_our_wsdl() -> None:
     client = zeep.Client(str(wsdl))  # type: ignore[no-untyped-call]
     tns = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCare:3:rivtabp21"
     binding = client.wsdl.bindings[f"{{{tns}}}CertificateStatusUpdateForCareResponderBinding"]
-    assert binding.get("CertificateStatusUpdateForCare").soapaction == SOAP_ACTION
+    assert binding.get("CertificateStatusUpdateForCare").soapaction == SOAP_ACTION  # type: ignore[no-untyped-call]

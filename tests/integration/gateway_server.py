@@ -74,9 +74,14 @@ class Gateway:
         self.engine = make_engine(db_url)
         self.factory = make_session_factory(self.engine)
 
-    def post(self, body: bytes, path: str = CREATE_DRAFT_PATH, headers: dict[str, str] | None = None) -> tuple[int, etree._Element, dict[str, str]]:
+    def post(
+        self, body: bytes, path: str = CREATE_DRAFT_PATH, headers: dict[str, str] | None = None
+    ) -> tuple[int, etree._Element, dict[str, str]]:
         request = urllib.request.Request(
-            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+            self.url + path,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -124,9 +129,9 @@ def plain_session() -> requests.Session:
 def zeep_client(wsdl_url: str, session: requests.Session, plugins: Sequence[Plugin] = ()) -> Client:
     """zeep as the end-to-end tests use it: built from a served ?wsdl, strict, with no DTDs or
     entities, and bounded timeouts."""
-    return Client(
+    return Client(  # type: ignore[no-untyped-call]  # zeep is not annotated
         wsdl_url,
-        transport=Transport(session=session, timeout=10, operation_timeout=10),
+        transport=Transport(session=session, timeout=10, operation_timeout=10),  # type: ignore[no-untyped-call]
         settings=ZeepSettings(strict=True, forbid_dtd=True, forbid_entities=True),
         plugins=list(plugins),
     )

@@ -69,11 +69,16 @@ def test_show_json_prints_the_certificate_and_logs_a_read(stored: str, session_f
         assert [r.activity for r in pdl.records_for_certificate(session, CID)] == ["Läsa"]
 
 
-def test_refusal_exits_1_with_the_reason_and_changes_nothing(stored: str, session_factory: sessionmaker[Session]) -> None:
+def test_refusal_exits_1_with_the_reason_and_changes_nothing(
+    stored: str, session_factory: sessionmaker[Session]
+) -> None:
     """A vårdadministratör may not sign: one stderr line naming the reason and role, exit 1."""
     done = _process(stored, "sign", CID, "--user", ADMIN)
     assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1] == "intygsgateway: refused: ROLE_NOT_ALLOWED (status DRAFT, role VARDADMINISTRATOR)"
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "intygsgateway: refused: ROLE_NOT_ALLOWED (status DRAFT, role VARDADMINISTRATOR)"
+    )
     assert _run(stored, "delete", "no-such-id", "--user", ADMIN) == 1
     with transaction(session_factory) as session:
         current = certificates.get_certificate(session, CID)

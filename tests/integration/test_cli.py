@@ -55,7 +55,9 @@ def test_db_upgrade_and_check(db_url: str, capsys: pytest.CaptureFixture[str]) -
     assert "agree" in capsys.readouterr().out
 
 
-def test_directory_import_reports_the_bad_record_and_imports_nothing(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_directory_import_reports_the_bad_record_and_imports_nothing(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A bad record is named on stderr with exit 1; a good file then imports with counts printed."""
     data = json.loads(resources.files("cli").joinpath("demo_directory.json").read_text(encoding="utf-8"))
     data["personnel"][2]["hsaId"] = ""
@@ -65,7 +67,9 @@ def test_directory_import_reports_the_bad_record_and_imports_nothing(db_url: str
     assert "personnel[2]" in capsys.readouterr().err
 
     good = tmp_path / "good.json"
-    good.write_text(resources.files("cli").joinpath("demo_directory.json").read_text(encoding="utf-8"), encoding="utf-8")
+    good.write_text(
+        resources.files("cli").joinpath("demo_directory.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     assert main(["directory", "import", str(good), "--db", db_url, "--dry-run"]) == 0
     assert "would import" in capsys.readouterr().out
     assert main(["directory", "import", str(good), "--db", db_url]) == 0
@@ -83,7 +87,9 @@ def test_unreadable_config_is_a_usage_error(tmp_path: Path, capsys: pytest.Captu
     ("threads = true\n", [], "threads from file {config}: true is not an integer of 1 or more"),
     ("", ["--port", "0"], "port from flag --port: 0 is not an integer from 1 to 65535"),
 ], ids=["float port", "boolean threads", "port flag 0"])
-def test_serve_with_a_bad_setting_exits_2_before_serving(tmp_path: Path, config: str, flags: list[str], named: str) -> None:
+def test_serve_with_a_bad_setting_exits_2_before_serving(
+    tmp_path: Path, config: str, flags: list[str], named: str
+) -> None:
     """The real command stops at once with exit 2 and one stderr line naming setting, source and rule."""
     config_file = tmp_path / "gw.toml"
     config_file.write_text(config, encoding="utf-8")
@@ -124,15 +130,20 @@ def test_serve_runs_gunicorn_workers_with_demo_data(tmp_path: Path) -> None:
             try:
                 status, body = _get(f"{base}/readyz")
                 break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {server.stderr.read().decode(errors='replace') if server.poll() is not None else ''}")  # type: ignore[union-attr]
+                    assert server.stderr is not None
+                    stderr = server.stderr.read().decode(errors="replace") if server.poll() is not None else ""
+                    raise AssertionError(f"serve did not come up: {stderr}") from error
                 time.sleep(0.2)
         ready = json.loads(body)
         assert status == 200 and ready["directory"]["producedAt"] is not None
         assert _get(f"{base}/healthz")[0] == 200
         request = urllib.request.Request(
-            f"{base}/services/create-draft-certificate/v3.0", data=create_draft_envelope(), method="POST", headers={"Content-Type": "text/xml"}
+            f"{base}/services/create-draft-certificate/v3.0",
+            data=create_draft_envelope(),
+            method="POST",
+            headers={"Content-Type": "text/xml"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert b">OK<" in response.read()

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import structlog
@@ -44,8 +44,10 @@ from tests.integration.gateway_server import (
 RIVTA_PATH = CREATE_DRAFT_PATH
 INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"
 VALIDATION_PERSON = "191212121212"  # Tolvan: configured as a validation person in one test only
-OFFICIAL_WSDL = "clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
-OUR_WSDL = Path(__file__).resolve().parents[2] / "xsd/clinicalprocess-healthcond-certificate/interactions/CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl"
+OFFICIAL_WSDL = ("clinicalprocess-healthcond-certificate/schemas/interactions/CreateDraftCertificateInteraction/"
+                 "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl")
+OUR_WSDL = (Path(__file__).resolve().parents[2] / "xsd/clinicalprocess-healthcond-certificate/interactions"
+            / "CreateDraftCertificateInteraction/CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl")
 
 pytestmark = pytest.mark.integration
 
@@ -101,7 +103,7 @@ def _assert_refused(gateway: Gateway, body: bytes, text: texts.ResultText, **kwa
 def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: Gateway) -> None:
     """zeep built from ?wsdl gets OK with an id; draft, unit, SKAPAT event and PDL record are stored."""
     session = plain_session()
-    history = HistoryPlugin()
+    history = HistoryPlugin()  # type: ignore[no-untyped-call]
     client = zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history])
     response = client.service.CreateDraftCertificate(
         _soapheaders={"LogicalAddress": "SE2321000016-1000"},
@@ -118,7 +120,10 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
             "skapadAv": {
                 "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
                 "fullstandigtNamn": "Ann Läkare",
-                "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"}, "enhetsnamn": "Vårdcentralen"},
+                "enhet": {
+                    "enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"},
+                    "enhetsnamn": "Vårdcentralen",
+                },
             },
             "ref": "journal-ref-1",
         },
@@ -162,6 +167,7 @@ def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
     status, envelope, _ = gateway.post(create_draft_envelope(prefill=prefill_element(), extensions=[extension]))
     assert status == 200 and _result(envelope)["code"] == "OK"
     certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+    assert certificate_id is not None
     with transaction(gateway.factory) as db:
         draft = certificates.get_certificate(db, certificate_id)
     assert draft is not None and draft.prefill_xml and "delsvar" in draft.prefill_xml
@@ -179,7 +185,9 @@ def test_extension_content_and_prefill_are_kept(gateway: Gateway) -> None:
     ],
     ids=["not-xml", "xxe", "deep", "empty-body", "schema"],
 )
-def test_front_door_refusals_answer_the_contract_with_http_200(gateway: Gateway, body: bytes, text: texts.ResultText) -> None:
+def test_front_door_refusals_answer_the_contract_with_http_200(
+    gateway: Gateway, body: bytes, text: texts.ResultText
+) -> None:
     """Bad and hostile input gets ERROR with the catalogue's errorId, never a fault, and stores nothing."""
     _assert_refused(gateway, body, text)
 
@@ -218,7 +226,9 @@ def test_schema_violation_names_the_element_path(gateway: Gateway) -> None:
     ],
     ids=["unknown-user", "no-assignment", "blank-family-name", "checksum", "unknown-type", "role", "not-in-pu"],
 )
-def test_business_rules_refuse_with_the_catalogue_answer(gateway: Gateway, overrides: dict[str, str], text: texts.ResultText) -> None:
+def test_business_rules_refuse_with_the_catalogue_answer(
+    gateway: Gateway, overrides: dict[str, Any], text: texts.ResultText
+) -> None:
     """Each rule answers with its catalogue entry over the wire and stores nothing."""
     _assert_refused(gateway, create_draft_envelope(**overrides), text)
 
@@ -241,7 +251,9 @@ def test_a_missing_logical_address_header_is_accepted(gateway: Gateway) -> None:
 
 def test_hsa_ids_are_matched_case_insensitively(gateway: Gateway) -> None:
     """A user and unit sent in other letter case are still found."""
-    status, envelope, _ = gateway.post(create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000"))
+    status, envelope, _ = gateway.post(
+        create_draft_envelope(user_hsa_id="se2321000016-p001", unit_hsa_id=" se2321000016-1000")
+    )
     assert status == 200 and _result(envelope)["code"] == "OK"
 
 
@@ -251,6 +263,7 @@ def test_validation_person_gets_a_test_certificate_without_pdl_record(db_url: st
     with running(deps, db_url) as gateway:
         status, envelope, _ = gateway.post(create_draft_envelope(person_id=VALIDATION_PERSON))
         certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+        assert certificate_id is not None
         with transaction(gateway.factory) as db:
             draft = certificates.get_certificate(db, certificate_id)
             records = pdl.records_for_certificate(db, certificate_id)
@@ -300,7 +313,7 @@ def test_wsdl_and_imported_schemas_are_served_with_rewritten_addresses(gateway: 
         wsdl = etree.fromstring(response.read())
     address = wsdl.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
     assert address is not None and address.get("location") == f"{gateway.url}{INCUMBENT_PATH}"
-    locations = wsdl.xpath("//@schemaLocation")
+    locations = cast(list[str], wsdl.xpath("//@schemaLocation"))  # an attribute path selects strings
     assert locations and all(loc.startswith(f"{gateway.url}{INCUMBENT_PATH}?xsd=") for loc in locations)
     for location in locations:
         with urllib.request.urlopen(location, timeout=10) as response:

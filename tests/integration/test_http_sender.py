@@ -19,11 +19,11 @@ from lxml import etree
 
 from cli.dev_pki import write_dev_pki
 from cli.mock_journal import tls_context
-from contracts.certificate_status_update.v3.request import build_status_update
+from contracts.certificate_status_update.v3.request import StatusUpdateBody, build_status_update
 from domain.delivery import Attempt, Decision, OutcomeClass
 from domain.values import EventCode
 from outbound import HttpSender, Timeouts, TlsConfig
-from outbound.status_update import StatusUpdateBody, status_update_call
+from outbound.status_update import status_update_call
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
 from tests import status_updates as su
@@ -164,7 +164,9 @@ def test_dropped_connection_is_a_connect_error(journal: MockJournal, url: str, s
     """The journal closes the connection without answering: retried like any broken connection."""
     journal.set_mode(Mode.DROP)
     attempt = _send(sender, url)
-    assert (attempt.outcome, attempt.decision, attempt.http_status) == (OutcomeClass.CONNECT_ERROR, Decision.RETRY, None)
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (
+        OutcomeClass.CONNECT_ERROR, Decision.RETRY, None
+    )
     assert attempt.text
 
 

@@ -44,7 +44,8 @@ DRAFT = {
     "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
     "patient": {
         "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
-        "fornamn": "Tolvan", "efternamn": "Tolvansson", "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
+        "fornamn": "Tolvan", "efternamn": "Tolvansson",
+        "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
     },
     "skapadAv": {
         "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
@@ -68,7 +69,8 @@ def _settings(db_url: str, pki: Pki | None, **overrides: Any) -> Settings:
 
 @contextmanager
 def _running(settings: Settings, tls: bool = True, catalogue: CatalogueProvider | None = None) -> Iterator[str]:
-    """The gateway on loopback, over TLS when ``tls``; by default its catalogue grants ALLOWED the contract at PRODUCER."""
+    """The gateway on loopback, over TLS when ``tls``; by default its catalogue grants ALLOWED the
+    contract at PRODUCER."""
     load_demo_directory(settings.database_url)
     granted = StaticProvider(Catalogue(rights=[AccessRight(ALLOWED, CREATE_DRAFT_V3, PRODUCER)]))
     deps = gateway_deps(settings, catalogue=catalogue or granted)
@@ -93,7 +95,9 @@ def _zeep(url: str, session: requests.Session) -> Any:
     return zeep_client(f"{url}{RIVTA_PATH}?wsdl", session).service
 
 
-def _post(url: str, session: requests.Session, headers: dict[str, str] | None = None, **envelope: Any) -> tuple[int, etree._Element]:
+def _post(
+    url: str, session: requests.Session, headers: dict[str, str] | None = None, **envelope: Any
+) -> tuple[int, etree._Element]:
     response = session.post(url + RIVTA_PATH, data=create_draft_envelope(**envelope), timeout=10,
                             headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})})
     return response.status_code, etree.fromstring(response.content)
@@ -102,7 +106,8 @@ def _post(url: str, session: requests.Session, headers: dict[str, str] | None = 
 def _fault(root: etree._Element) -> tuple[str, str, str]:
     fault = root.find(f".//{SOAP_FAULT}")
     assert fault is not None, etree.tostring(root)
-    return fault.findtext("faultcode") or "", fault.findtext("faultstring") or "", fault.findtext("detail/detailString") or ""
+    return (fault.findtext("faultcode") or "", fault.findtext("faultstring") or "",
+            fault.findtext("detail/detailString") or "")
 
 
 def test_allowed_client_certificate_gets_the_contract_answer(db_url: str, pki: Pki) -> None:
@@ -133,6 +138,7 @@ def test_store_log_answers_a_missing_access_right_with_accessdenied(db_url: str,
     assert root.find(f".//{{{STORE_LOG_V2}}}result") is not None
     assert root.xpath("string(//*[local-name()='resultCode'])") == "ACCESSDENIED"
     text = root.xpath("string(//*[local-name()='resultText'])")
+    assert isinstance(text, str)
     assert text.startswith("VP007 ") and f"consumer={REFUSED}" in text and f"logicalAddress={STORE_LOG_ADDRESS}" in text
 
 
@@ -184,14 +190,18 @@ def _traefik_style(pem: str) -> str:
 
 def test_a_trusted_proxy_speaks_for_its_client(db_url: str, pki: Pki) -> None:
     """From a configured proxy address the forwarded certificate names the consumer; without it, VP002."""
-    settings = _settings(db_url, None, trusted_proxies=("127.0.0.1/32",), proxy_cert_header="X-Forwarded-Tls-Client-Cert")
+    settings = _settings(
+        db_url, None, trusted_proxies=("127.0.0.1/32",), proxy_cert_header="X-Forwarded-Tls-Client-Cert"
+    )
     allowed = pki.clients["allowed"].pem
     with _running(settings, tls=False) as url, requests.Session() as session:
         session.trust_env = False
         as_pem = _post(url, session, headers={"X-Forwarded-Tls-Client-Cert": urllib.parse.quote(allowed)})
         as_der = _post(url, session, headers={"X-Forwarded-Tls-Client-Cert": _traefik_style(allowed)})
         missing = _post(url, session)
-        other = _post(url, session, headers={"X-Forwarded-Tls-Client-Cert": urllib.parse.quote(pki.clients["refused"].pem)})
+        other = _post(
+            url, session, headers={"X-Forwarded-Tls-Client-Cert": urllib.parse.quote(pki.clients["refused"].pem)}
+        )
     assert [status for status, _ in (as_pem, as_der)] == [200, 200]
     assert [root.findtext(f".//{{{CORE}}}resultCode") for _, root in (as_pem, as_der)] == ["OK", "OK"]
     assert missing[0] == 500 and _fault(missing[1])[1].startswith("VP002 ")

@@ -35,8 +35,9 @@ def failed_events(session_factory: sessionmaker[Session]) -> list[int]:
         at = T0 + timedelta(seconds=1)
         claimed = claim_due(session, "t", at, timedelta(minutes=1), 3)
         record_outcomes(session, "t", [
-            AttemptOutcome(c.id, attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
-                    NextState(Verdict.FAILED, c.series, None))
+            AttemptOutcome(c.id,
+                           attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
+                           NextState(Verdict.FAILED, c.series, None))
             for c in claimed
         ])
     return ids
@@ -102,7 +103,9 @@ def test_operations_api(gateway_url: str, failed_events: list[int]) -> None:
     status, body = call(gateway_url + "/outbox/resend", "POST", {**everything, "max": 2})
     assert status == 409 and (body["code"], body["selected"], body["max"]) == ("OVER_CAP", 3, 2)
     assert call(gateway_url + "/outbox/resend", "POST", {"reason": "x", "by": "op"})[1]["code"] == "NO_CRITERIA"
-    assert call(gateway_url + "/outbox/resend", "POST", {"unit": "X", "by": "op"})[1]["code"] == "REASON_AND_BY_REQUIRED"
+    assert (
+        call(gateway_url + "/outbox/resend", "POST", {"unit": "X", "by": "op"})[1]["code"] == "REASON_AND_BY_REQUIRED"
+    )
     status, body = call(gateway_url + "/outbox/resend", "POST",
                         {"careGiver": "SE2321000016-0001", "reason": "fixed", "by": "op"})
     assert status == 200 and (body["selected"], body["rearmed"], body["already_pending"]) == (3, 3, 1)

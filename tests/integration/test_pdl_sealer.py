@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import pytest
 import structlog
@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from cli.worker import build_worker
+from domain.pdl_chain import Verification
 from scheduler.pdl_sealer import PdlSealer
 from store import pdl
 from store.errors import DatabaseUnavailable
 from store.session import UnitOfWork, transaction
 from tests.integration.store.test_pdl_chain import record, verify
+from tests.memory import ClosedUnitOfWork, UnitOfWorkOf
 
 WAIT_S = 20.0
 
@@ -28,7 +30,7 @@ def _append(factory: sessionmaker[Session], count: int) -> None:
         pdl.append_all(session, [record(n) for n in range(count)])
 
 
-def _wait_until_sealed(factory: sessionmaker[Session]) -> pdl.Verification:
+def _wait_until_sealed(factory: sessionmaker[Session]) -> Verification:
     """Poll, without sealing, until nothing is pending (bounded)."""
     deadline = time.monotonic() + WAIT_S
     while True:
@@ -65,19 +67,22 @@ def test_a_failing_round_is_logged_and_the_next_one_seals(session_factory: sessi
         with transaction(session_factory) as session:
             yield session
 
-    sealer = PdlSealer(flaky, 60)
+    sealer = PdlSealer(UnitOfWorkOf(flaky), 60)
     _append(session_factory, 2)
     with structlog.testing.capture_logs() as logs:
         assert sealer.seal_once() == 0
         assert sealer.seal_once() == 0
         assert sealer.seal_once() == 2
-    assert [(entry["event"], entry["log_level"]) for entry in logs] == [("pdl_seal_failed", "warning"), ("pdl_seal_failed", "error")]
+    assert [(entry["event"], entry["log_level"]) for entry in logs] == [
+        ("pdl_seal_failed", "warning"),
+        ("pdl_seal_failed", "error"),
+    ]
 
 
 def test_sealer_needs_a_positive_period() -> None:
     """0 means "no sealer" in the settings, and is not a period the thread could run at."""
     with pytest.raises(ValueError):
-        PdlSealer(nullcontext, 0)
+        PdlSealer(ClosedUnitOfWork(), 0)
 
 
 def test_each_gateway_process_runs_a_sealer_until_closed(db_url: str, session_factory: sessionmaker[Session]) -> None:

@@ -106,18 +106,29 @@ def test_asking_the_recipient(deps: LifecycleDeps) -> None:
 @pytest.mark.parametrize(
     ("arrange", "call", "reason"),
     [
-        ("none", lambda d: questions.answer_question(d, CID, "nope", LAKARE, "x", "c"), RefusalReason.QUESTION_NOT_FOUND),
-        ("care", lambda d: questions.answer_question(d, CID, "care-q", LAKARE, "x", "c"), RefusalReason.QUESTION_NOT_ANSWERABLE),
-        ("answered", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, "x", "c"), RefusalReason.QUESTION_ANSWERED),
-        ("handled", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, "x", "c"), RefusalReason.QUESTION_HANDLED),
-        ("question", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, " ", "c"), RefusalReason.TEXT_MISSING),
-        ("question", lambda d: questions.answer_question(d, CID, "fk-r", LAKARE, "x", "c"), RefusalReason.QUESTION_NOT_FOUND),
-        ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.KOMPLT, None, "x", "c"), RefusalReason.AMNE_NOT_ALLOWED),
-        ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.PAMINN, None, "x", "c"), RefusalReason.AMNE_NOT_ALLOWED),
-        ("none", lambda d: questions.ask_question(d, "nope", LAKARE, Amne.OVRIGT, None, "x", "c"), RefusalReason.CERTIFICATE_NOT_FOUND),
-        ("none", lambda d: questions.ask_question(d, CID, HsaId("SE2321000016-NOBODY"), Amne.OVRIGT, None, "x", "c"), RefusalReason.USER_UNKNOWN),
+        ("none", lambda d: questions.answer_question(d, CID, "nope", LAKARE, "x", "c"),
+         RefusalReason.QUESTION_NOT_FOUND),
+        ("care", lambda d: questions.answer_question(d, CID, "care-q", LAKARE, "x", "c"),
+         RefusalReason.QUESTION_NOT_ANSWERABLE),
+        ("answered", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, "x", "c"),
+         RefusalReason.QUESTION_ANSWERED),
+        ("handled", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, "x", "c"),
+         RefusalReason.QUESTION_HANDLED),
+        ("question", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, " ", "c"),
+         RefusalReason.TEXT_MISSING),
+        ("question", lambda d: questions.answer_question(d, CID, "fk-r", LAKARE, "x", "c"),
+         RefusalReason.QUESTION_NOT_FOUND),
+        ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.KOMPLT, None, "x", "c"),
+         RefusalReason.AMNE_NOT_ALLOWED),
+        ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.PAMINN, None, "x", "c"),
+         RefusalReason.AMNE_NOT_ALLOWED),
+        ("none", lambda d: questions.ask_question(d, "nope", LAKARE, Amne.OVRIGT, None, "x", "c"),
+         RefusalReason.CERTIFICATE_NOT_FOUND),
+        ("none", lambda d: questions.ask_question(d, CID, HsaId("SE2321000016-NOBODY"), Amne.OVRIGT, None, "x", "c"),
+         RefusalReason.USER_UNKNOWN),
     ],
-    ids=["unknown", "care-question", "answered", "handled", "no-text", "reminder", "komplt", "paminn", "no-certificate", "no-user"],
+    ids=["unknown", "care-question", "answered", "handled", "no-text", "reminder", "komplt", "paminn",
+         "no-certificate", "no-user"],
 )
 def test_refusals_write_nothing(
     deps: LifecycleDeps, arrange: str, call: Callable[[LifecycleDeps], object], reason: RefusalReason
@@ -141,7 +152,9 @@ def test_refusals_write_nothing(
 
 
 @pytest.mark.parametrize("status", [CertificateStatus.SIGNED, CertificateStatus.REVOKED])
-def test_asking_needs_a_sent_certificate_and_revoked_takes_nothing(deps: LifecycleDeps, status: CertificateStatus) -> None:
+def test_asking_needs_a_sent_certificate_and_revoked_takes_nothing(
+    deps: LifecycleDeps, status: CertificateStatus
+) -> None:
     """Care asks only about a sent certificate; on a revoked one every ärende operation is refused."""
     _sent(deps, status)
     _add(deps)

@@ -23,6 +23,7 @@ from store.errors import Conflict, DatabaseUnavailable
 from store.session import UnitOfWork, transaction
 from tests.builders import make_arende, make_incoming_message, make_signed_certificate
 from tests.concurrency import at_once
+from tests.memory import UnitOfWorkOf
 from usecases import receive_message as receiving
 from usecases.receive_message import MessageAccepted, MessageRefused
 
@@ -36,7 +37,9 @@ def _store_certificates(factory: sessionmaker[Session]) -> None:
             certificates.add_certificate(session, certificate)
 
 
-def _deliver_at_once(deps: receiving.ReceiveMessageDeps, named: dict[str, receiving.ReceivedMessage]) -> dict[str, object]:
+def _deliver_at_once(
+    deps: receiving.ReceiveMessageDeps, named: dict[str, receiving.ReceivedMessage]
+) -> dict[str, object]:
     return at_once(
         {
             name: partial(receiving.receive_message, deps, delivery.message, delivery.correlation_id)
@@ -52,7 +55,9 @@ def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     size = [0]
     together = receiving.receive_together
 
-    def sized(run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.ReceivedMessage]) -> list[receiving.MessageOutcome]:
+    def sized(
+        run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.ReceivedMessage]
+    ) -> list[receiving.MessageOutcome]:
         size[0] = len(deliveries)
         return together(run, clock, deliveries)
 
@@ -67,7 +72,9 @@ def _deliveries() -> dict[str, receiving.ReceivedMessage]:
         )
         for n in range(12)
     }
-    named["again"] = receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[0], message_id="fk-q-0"), "corr-again")
+    named["again"] = receiving.ReceivedMessage(
+        make_incoming_message(CERTIFICATES[0], message_id="fk-q-0"), "corr-again"
+    )
     named["unknown"] = receiving.ReceivedMessage(
         make_incoming_message(CERTIFICATES[0], message_id="fk-x", certificate_id="no-such-certificate"), "corr-x"
     )
@@ -122,9 +129,8 @@ def test_a_refused_group_is_stored_one_message_at_a_time(
                 refused.append(group_size[0])
                 raise Conflict("a racing delivery stored one of these first")
 
-    deps = receiving.ReceiveMessageDeps(
-        losing_first_group, lambda: NOW, receiving.group_commit(losing_first_group, lambda: NOW)
-    )
+    losing = UnitOfWorkOf(losing_first_group)
+    deps = receiving.ReceiveMessageDeps(losing, lambda: NOW, receiving.group_commit(losing, lambda: NOW))
     outcomes = _deliver_at_once(deps, _deliveries())
     assert refused, "no group of two or more formed; the test did not exercise the split"
     _check_outcomes(outcomes)
@@ -144,8 +150,12 @@ def test_a_group_whose_database_is_gone_answers_technical_error_and_stores_nothi
         with transaction(session_factory) as session:
             yield session
 
-    deps = receiving.ReceiveMessageDeps(dropping_groups, lambda: NOW, receiving.group_commit(dropping_groups, lambda: NOW))
-    named = {f"q-{n}": receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}") for n in range(12)}
+    dropping = UnitOfWorkOf(dropping_groups)
+    deps = receiving.ReceiveMessageDeps(dropping, lambda: NOW, receiving.group_commit(dropping, lambda: NOW))
+    named = {
+        f"q-{n}": receiving.ReceivedMessage(make_incoming_message(CERTIFICATES[n % 4], message_id=f"fk-q-{n}"), f"c{n}")
+        for n in range(12)
+    }
     outcomes = _deliver_at_once(deps, named)
     unavailable = {name for name, outcome in outcomes.items() if outcome == receiving.UNAVAILABLE}
     assert unavailable, "no group of two or more formed; the test did not exercise the failure"
@@ -162,7 +172,9 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
     with transaction(session_factory) as session:
         arenden.add_arende(
             session,
-            make_arende(certificate, message_id="care-q-1", direction=Direction.FROM_CARE, amne=Amne.KONTKT, kompletteringar=()),
+            make_arende(
+                certificate, message_id="care-q-1", direction=Direction.FROM_CARE, amne=Amne.KONTKT, kompletteringar=()
+            ),
         )
     answer = make_incoming_message(
         certificate, message_id="fk-a-1", amne="KONTKT", answer_to=MessageReference("care-q-1", "r"),

@@ -45,7 +45,8 @@ def _changed_export() -> dict[str, Any]:
     document = export_natural()
     data = document["data"]
     data["anropsadress"].append({"id": 41, "adress": "https://journal.example/csu/v2",
-                                 "relationships": {"rivtaprofil": "rivtabp21", "tjanstekomponent": "SE2321000016-J001"}})
+                                 "relationships": {"rivtaprofil": "rivtabp21",
+                                                   "tjanstekomponent": "SE2321000016-J001"}})
     data["vagval"][0]["relationships"]["anropsadress"] = "https://journal.example/csu/v2"
     del data["vagval"][1]
     data["anropsbehorighet"].append({"id": 61, "fromTidpunkt": "2026-01-01T00:00:00+0100",

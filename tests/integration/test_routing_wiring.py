@@ -26,7 +26,8 @@ def _post(url: str, body: bytes) -> bytes:
     request = urllib.request.Request(url + PATH, data=body, method="POST",
                                      headers={"Content-Type": "text/xml; charset=utf-8"})
     with urllib.request.urlopen(request, timeout=10) as response:
-        return response.read()
+        answer: bytes = response.read()
+        return answer
 
 
 def test_readyz_reports_the_catalogue_and_a_new_unit_without_route_is_logged_once(db_url: str) -> None:

@@ -54,7 +54,8 @@ CORE_NS = "urn:riv:clinicalprocess:healthcond:certificate:3"
 RIVTA_PATH = "/clinicalprocess/healthcond/certificate/SendMessageToCare/2/rivtabp21"
 INCUMBENT_PATH = "/services/send-message-to-care/v2.0"
 CREATE_DRAFT_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
-INTERACTION = "clinicalprocess-healthcond-certificate/{}interactions/SendMessageToCareInteraction/SendMessageToCareInteraction_2.0_RIVTABP21.wsdl"
+INTERACTION = ("clinicalprocess-healthcond-certificate/{}interactions/SendMessageToCareInteraction/"
+               "SendMessageToCareInteraction_2.0_RIVTABP21.wsdl")
 OUR_WSDL = Path(__file__).resolve().parents[2] / "xsd" / INTERACTION.format("")
 LAKARE = HsaId("SE2321000016-P001")
 
@@ -132,7 +133,7 @@ def _assert_refused(gateway: Gateway, body: bytes, *expected: texts.ResultText) 
 
 def _zeep(gateway: Gateway) -> tuple[Client, HistoryPlugin, requests.Session]:
     session = plain_session()
-    history = HistoryPlugin()
+    history = HistoryPlugin()  # type: ignore[no-untyped-call]
     return zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history]), history, session
 
 
@@ -143,7 +144,9 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
     header = {"LogicalAddress": "SE2321000016-1000"}
 
     def deliver(**arguments: Any) -> str:
-        response = client.service.SendMessageToCare(_soapheaders=header, **smtc.zeep_arguments(certificate_id=certificate_id, **arguments))
+        response = client.service.SendMessageToCare(
+            _soapheaders=header, **smtc.zeep_arguments(certificate_id=certificate_id, **arguments)
+        )
         received = history.last_received
         assert received is not None
         _result(received["envelope"])  # valid against the official schema
@@ -151,10 +154,21 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
 
     with structlog.testing.capture_logs() as logs:
         assert deliver(message_id="fk-q-1", kompletteringar=(("1", None, "Beskriv"), ("6", 2, "Period"))) == "OK"
-        assert deliver(message_id="fk-r-1", amne="PAMINN", reminder_of="fk-q-1", kompletteringar=(), deadline="2024-03-08") == "OK"
-        asked = questions.ask_question(_lifecycle_deps(gateway), certificate_id, LAKARE, Amne.KONTKT, "Kontakt", "Ring mig", "c-1")
-        assert deliver(message_id="fk-a-1", amne="KONTKT", answer_to=asked.message_id, kompletteringar=(), deadline=None) == "OK"
-        assert deliver(message_id="fk-a-1", amne="KONTKT", answer_to=asked.message_id, kompletteringar=(), deadline=None) == "INFO"
+        assert (
+            deliver(message_id="fk-r-1", amne="PAMINN", reminder_of="fk-q-1", kompletteringar=(), deadline="2024-03-08")
+            == "OK"
+        )
+        asked = questions.ask_question(
+            _lifecycle_deps(gateway), certificate_id, LAKARE, Amne.KONTKT, "Kontakt", "Ring mig", "c-1"
+        )
+        assert (
+            deliver(message_id="fk-a-1", amne="KONTKT", answer_to=asked.message_id, kompletteringar=(), deadline=None)
+            == "OK"
+        )
+        assert (
+            deliver(message_id="fk-a-1", amne="KONTKT", answer_to=asked.message_id, kompletteringar=(), deadline=None)
+            == "INFO"
+        )
     session.close()
     assert "191212121212" not in repr(logs)
 
@@ -163,8 +177,13 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
         events = outbox.events_for_certificate(db, certificate_id)
     question, reminder, answer = stored["fk-q-1"], stored["fk-r-1"], stored["fk-a-1"]
     assert len(stored) == 4
-    assert (question.status, question.amne, question.direction) == (ArendeStatus.OPEN, Amne.KOMPLT, Direction.FROM_RECIPIENT)
-    assert [(k.question_id, k.instance, k.text) for k in question.kompletteringar] == [("1", None, "Beskriv"), ("6", 2, "Period")]
+    assert (question.status, question.amne, question.direction) == (
+        ArendeStatus.OPEN, Amne.KOMPLT, Direction.FROM_RECIPIENT
+    )
+    assert [(k.question_id, k.instance, k.text) for k in question.kompletteringar] == [
+        ("1", None, "Beskriv"),
+        ("6", 2, "Period"),
+    ]
     assert question.contact_info == ("010-1234567",) and str(question.deadline) == "2024-03-01"
     assert question.sent_at == datetime(2024, 2, 1, 9, 15, tzinfo=UTC)  # 10:15 Stockholm winter time
     assert (reminder.reminder_of, reminder.status) == ("fk-q-1", ArendeStatus.OPEN)
@@ -234,7 +253,10 @@ def test_concurrent_answers_to_one_question_store_one(gateway: Gateway) -> None:
     """Two different answers to one question at once: one OK, the other SMTC-ANSWER-EXISTS."""
     certificate_id = _sent_certificate(gateway)
     asked = questions.ask_question(_lifecycle_deps(gateway), certificate_id, LAKARE, Amne.OVRIGT, None, "Fråga", "c")
-    bodies = [smtc.answer(asked.message_id, amne="OVRIGT", certificate_id=certificate_id, message_id=f"a{n}") for n in range(2)]
+    bodies = [
+        smtc.answer(asked.message_id, amne="OVRIGT", certificate_id=certificate_id, message_id=f"a{n}")
+        for n in range(2)
+    ]
     results = list(at_once({n: partial(_post, gateway, body) for n, body in enumerate(bodies)}).values())
     assert sorted(r["code"] or "" for r in results) == ["ERROR", "OK"]
     refused = next(r for r in results if r["code"] == "ERROR")
@@ -257,7 +279,9 @@ def test_unsigned_certificate_is_a_validation_error(gateway: Gateway) -> None:
 def test_other_patient_is_a_validation_error(gateway: Gateway) -> None:
     """patientPerson-id must be the certificate's patient."""
     certificate_id = _sent_certificate(gateway)
-    _assert_refused(gateway, smtc.question(certificate_id=certificate_id, person_id="194011306125"), texts.MESSAGE_PATIENT_MISMATCH)
+    _assert_refused(
+        gateway, smtc.question(certificate_id=certificate_id, person_id="194011306125"), texts.MESSAGE_PATIENT_MISMATCH
+    )
 
 
 def test_revoked_certificate_is_an_application_error(gateway: Gateway) -> None:
@@ -268,7 +292,9 @@ def test_revoked_certificate_is_an_application_error(gateway: Gateway) -> None:
     with transaction(gateway.factory) as db:
         (question,) = arenden.arenden_for_certificate(db, certificate_id)
     assert question.status is ArendeStatus.HANDLED and question.handled_by == LAKARE
-    _assert_refused(gateway, smtc.question(certificate_id=certificate_id, message_id="fk-q-2"), texts.MESSAGE_CERTIFICATE_REVOKED)
+    _assert_refused(
+        gateway, smtc.question(certificate_id=certificate_id, message_id="fk-q-2"), texts.MESSAGE_CERTIFICATE_REVOKED
+    )
 
 
 def test_test_certificate_is_refused(gateway: Gateway) -> None:
@@ -290,9 +316,16 @@ def test_reminder_and_answer_rules_over_http(gateway: Gateway) -> None:
     """A reminder of an unknown question, an answer to a reminder and an answer with a deadline."""
     certificate_id = _sent_certificate(gateway)
     assert _post(gateway, smtc.question(certificate_id=certificate_id))["code"] == "OK"
-    assert _post(gateway, smtc.reminder(smtc.DEFAULT_MESSAGE_ID, certificate_id=certificate_id, message_id="r1"))["code"] == "OK"
-    _assert_refused(gateway, smtc.reminder("nope", certificate_id=certificate_id, message_id="r2"), texts.REMINDER_OF_UNKNOWN)
-    _assert_refused(gateway, smtc.answer("r1", certificate_id=certificate_id, message_id="a1"), texts.ANSWER_TO_REMINDER)
+    assert (
+        _post(gateway, smtc.reminder(smtc.DEFAULT_MESSAGE_ID, certificate_id=certificate_id, message_id="r1"))["code"]
+        == "OK"
+    )
+    _assert_refused(
+        gateway, smtc.reminder("nope", certificate_id=certificate_id, message_id="r2"), texts.REMINDER_OF_UNKNOWN
+    )
+    _assert_refused(
+        gateway, smtc.answer("r1", certificate_id=certificate_id, message_id="a1"), texts.ANSWER_TO_REMINDER
+    )
     _assert_refused(
         gateway,
         smtc.answer(smtc.DEFAULT_MESSAGE_ID, certificate_id=certificate_id, message_id="a2", deadline="2024-04-01"),

@@ -27,6 +27,7 @@ from zeep.transports import Transport
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from domain.pdl import PdlQuery
+from domain.pdl_chain import Verification
 from gateway import make_app
 from gateway.validation import schema_for_wsdl
 from store import pdl
@@ -37,8 +38,13 @@ from tests.envelopes import LOG_NS, SLR_NS
 from tests.integration.gateway_server import serving
 from usecases.pdl_log import verify_log
 
-PATHS = ("/informationsecurity/auditing/log/StoreLog/2/rivtabp21", "/informationsecurity/auditing/log/StoreLog/v2/rivtabp21")
-OFFICIAL_WSDL = "informationsecurity-auditing-log/schemas/interactions/StoreLogInteraction/StoreLogInteraction_2.0_RIVTABP21.wsdl"
+PATHS = (
+    "/informationsecurity/auditing/log/StoreLog/2/rivtabp21",
+    "/informationsecurity/auditing/log/StoreLog/v2/rivtabp21",
+)
+OFFICIAL_WSDL = (
+    "informationsecurity-auditing-log/schemas/interactions/StoreLogInteraction/StoreLogInteraction_2.0_RIVTABP21.wsdl"
+)
 BAD_CHECKSUM = "191212121213"
 
 
@@ -51,7 +57,9 @@ class StoreLogGateway:
         self.factory = make_session_factory(self.engine)
 
     def post(self, body: bytes, path: str = PATHS[0]) -> tuple[str, str | None, etree._Element]:
-        request = urllib.request.Request(self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8"})
+        request = urllib.request.Request(
+            self.url + path, data=body, method="POST", headers={"Content-Type": "text/xml; charset=utf-8"}
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
             answer = etree.fromstring(response.read())
@@ -64,7 +72,7 @@ class StoreLogGateway:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(pdl.PdlRow.__table__)).scalar_one())
 
-    def verify(self) -> pdl.Verification:
+    def verify(self) -> Verification:
         """Seal what the gateway's sealer has not sealed yet, then verify the chain."""
         return verify_log(UnitOfWork(self.factory))
 
@@ -101,7 +109,8 @@ def _zeep_log(log_id: str, patient: str = "191212121212") -> dict[str, Any]:
     return {
         "logId": log_id,
         "system": {"systemId": "SE2321000016-JOURNAL", "systemName": "Journalen"},
-        "activity": {"activityType": "Läsa", "activityLevel": "intyg-1", "startDate": "2026-11-20T08:15:00", "purpose": "Vård och behandling"},
+        "activity": {"activityType": "Läsa", "activityLevel": "intyg-1", "startDate": "2026-11-20T08:15:00",
+                     "purpose": "Vård och behandling"},
         "user": {
             "userId": "SE2321000016-P001",
             "assignment": "Vårdcentralen Alfa",
@@ -125,8 +134,11 @@ def _zeep_log(log_id: str, patient: str = "191212121212") -> dict[str, Any]:
 def test_zeep_client_from_wsdl_stores_a_batch(gateway: StoreLogGateway, path: str) -> None:
     """A client built from ?wsdl (imports fetched with ?xsd=) stores ten entries and gets OK; the chain verifies."""
     client = Client(gateway.url + path + "?wsdl", transport=Transport(timeout=10, operation_timeout=10))  # type: ignore[no-untyped-call]
-    service = client.create_service("{urn:riv:informationsecurity:auditing:log:StoreLog:2:rivtabp21}StoreLogResponderBinding", gateway.url + path)  # type: ignore[no-untyped-call]
-    result = service.StoreLog(log=[_zeep_log(str(uuid.uuid4())) for _ in range(10)], _soapheaders={"LogicalAddress": s.LOGICAL_ADDRESS})
+    binding = "{urn:riv:informationsecurity:auditing:log:StoreLog:2:rivtabp21}StoreLogResponderBinding"
+    service = client.create_service(binding, gateway.url + path)  # type: ignore[no-untyped-call]
+    result = service.StoreLog(
+        log=[_zeep_log(str(uuid.uuid4())) for _ in range(10)], _soapheaders={"LogicalAddress": s.LOGICAL_ADDRESS}
+    )
     assert result.result.resultCode == "OK"
     assert gateway.stored() == 10
     verification = gateway.verify()
@@ -136,7 +148,9 @@ def test_zeep_client_from_wsdl_stores_a_batch(gateway: StoreLogGateway, path: st
 def test_one_bad_entry_refuses_the_batch_and_stores_nothing(gateway: StoreLogGateway) -> None:
     """A bad personnummer in entry 3 of 5: VALIDATION_ERROR naming entry 3 and its logId, no row stored."""
     ids = [str(uuid.uuid4()) for _ in range(5)]
-    entries = [s.entry(log_id, patient_id=BAD_CHECKSUM if index == 2 else "191212121212") for index, log_id in enumerate(ids)]
+    entries = [
+        s.entry(log_id, patient_id=BAD_CHECKSUM if index == 2 else "191212121212") for index, log_id in enumerate(ids)
+    ]
     code, text, _ = gateway.post(s.store_log_envelope(*entries))
     assert code == "VALIDATION_ERROR"
     assert text is not None and f"Loggpost 3 (logId {ids[2]})" in text and "patientId/extension" in text
@@ -174,7 +188,9 @@ def test_reused_log_id_with_other_content_is_refused(gateway: StoreLogGateway) -
     """A stored logId sent again with another activity refuses the whole call, new entry included."""
     log_id = str(uuid.uuid4())
     assert gateway.post(s.store_log_envelope(s.entry(log_id)))[0] == "OK"
-    code, text, _ = gateway.post(s.store_log_envelope(s.entry(str(uuid.uuid4())), s.entry(log_id, activity_type="Skriva")))
+    code, text, _ = gateway.post(
+        s.store_log_envelope(s.entry(str(uuid.uuid4())), s.entry(log_id, activity_type="Skriva"))
+    )
     assert code == "VALIDATION_ERROR" and text is not None and f"Loggpost 2 (logId {log_id})" in text
     assert gateway.stored() == 1
 
@@ -232,9 +248,14 @@ def test_operations_api_searches_and_verifies(db_url: str) -> None:
         with structlog.testing.capture_logs() as logs:
             status, body = _api(running, "/pdl/records?patient=191212121212")
         assert status == 200 and body["count"] == 1
-        assert body["records"][0]["patient_id"] == "191212121212" and body["records"][0]["purpose"] == "Vård och behandling"
+        assert (
+            body["records"][0]["patient_id"] == "191212121212"
+            and body["records"][0]["purpose"] == "Vård och behandling"
+        )
         [line] = [entry for entry in logs if entry["event"] == "pdl_search"]
-        assert (line["acting_user"], line["patient"], line["criteria"], line["records"]) == ("SE2321000016-P002", "19121212-****", ["patient_id"], 1)
+        assert (line["acting_user"], line["patient"], line["criteria"], line["records"]) == (
+            "SE2321000016-P002", "19121212-****", ["patient_id"], 1
+        )
         assert "191212121212" not in repr(logs)
         assert _api(running, "/pdl/records?unit=SE2321000016-1000&from=2026-01-01")[1]["count"] == 2
         assert _api(running, "/pdl/records")[0] == 400

@@ -13,6 +13,7 @@ from contracts.store_log.v2.request import read_entries
 from store.session import UnitOfWork
 from tests import store_log_envelopes as s
 from tests.concurrency import at_once
+from tests.memory import UnitOfWorkOf
 from usecases.pdl_log import verify_log
 from usecases.store_log import (
     Call,
@@ -57,7 +58,7 @@ def test_a_failing_group_fails_each_waiting_call_and_the_committer_lives_on() ->
         attempts.append(1)
         raise Broken("the database driver failed")
 
-    group = group_commit(transaction, wait_seconds=5)
+    group = group_commit(UnitOfWorkOf(transaction), wait_seconds=5)
     call = Call((), ())
     with pytest.raises(Broken):
         group.submit(call)

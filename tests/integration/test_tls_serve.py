@@ -90,7 +90,9 @@ def test_start_up_logs_access_control_and_days_left(served: tuple[str, Pki, Path
     assert '"event": "certificate_valid"' in log and '"role": "server"' in log
 
 
-def test_tls_check_reports_chain_request_and_consumer(served: tuple[str, Pki, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_tls_check_reports_chain_request_and_consumer(
+    served: tuple[str, Pki, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """`tls check` with a client certificate: chain, asked for, sent, protocol, and the HSA-id read."""
     url, pki, _ = served
     allowed = pki.clients["allowed"]
@@ -103,7 +105,9 @@ def test_tls_check_reports_chain_request_and_consumer(served: tuple[str, Pki, Pa
     assert "GET /healthz: 200 OK" in out
 
 
-def test_tls_check_without_certificate_and_with_a_foreign_one(served: tuple[str, Pki, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_tls_check_without_certificate_and_with_a_foreign_one(
+    served: tuple[str, Pki, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without a certificate: asked, not sent, probes still answer. A foreign one: the handshake fails, exit 1."""
     url, pki, _ = served
     assert main(["tls", "check", url, "--ca", pki.trusted_roots[0]]) == 0
@@ -111,5 +115,7 @@ def test_tls_check_without_certificate_and_with_a_foreign_one(served: tuple[str,
     assert "client certificate requested: yes" in out and "client certificate sent: no" in out
     assert "GET /healthz: 200 OK" in out
     stranger = pki.clients["untrusted"]
-    assert main(["tls", "check", url, "--ca", pki.trusted_roots[0], "--cert", stranger.cert, "--key", stranger.key]) == 1
+    assert (
+        main(["tls", "check", url, "--ca", pki.trusted_roots[0], "--cert", stranger.cert, "--key", stranger.key]) == 1
+    )
     assert "handshake failed" in capsys.readouterr().out

@@ -25,7 +25,7 @@ class _TlsHandler(WSGIRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.connection.do_handshake()  # type: ignore[attr-defined]
+        self.connection.do_handshake()
 
     def get_environ(self) -> dict[str, Any]:
         environ = super().get_environ()
@@ -54,6 +54,6 @@ class _TlsServer(ThreadingMixIn, WSGIServer):
 def serving_tls(app: Any, context: ssl.SSLContext) -> Iterator[str]:
     """Serve ``app`` over TLS on 127.0.0.1 at a free port; yield the base URL."""
     server = make_server("127.0.0.1", 0, app, server_class=_TlsServer, handler_class=_TlsHandler)
-    server.context = context  # type: ignore[attr-defined]
+    server.context = context
     with in_thread(server):
         yield f"https://127.0.0.1:{server.server_port}"

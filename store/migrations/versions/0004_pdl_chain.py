@@ -85,7 +85,8 @@ def downgrade() -> None:
         batch.drop_index("ix_pdl_record_patient_id")
         batch.drop_index("uq_pdl_record_log_id")
         batch.drop_constraint(op.f("uq_pdl_record_seq"), type_="unique")
-        for column in ("hash", "prev_hash", "seq", "stored_at", "resource_index", "user_person_id", "user_person_id_root"):
+        for column in ("hash", "prev_hash", "seq", "stored_at", "resource_index", "user_person_id",
+                       "user_person_id_root"):
             batch.drop_column(column)
     op.drop_table("pdl_chain_anchor")
     op.drop_table("pdl_chain_head")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from alembic import command
 from sqlalchemy import MetaData, Table, inspect, select
@@ -12,7 +12,7 @@ from store.session import make_engine
 
 DRAFT_ROW = {
     "certificate_id": "kept-draft", "type_code": "LISJP", "type_code_system": "kv", "status": "DRAFT",
-    "created_at": datetime(2026, 11, 1, 8, 0), "test_certificate": False, "ref": "r-1",
+    "created_at": datetime(2026, 11, 1, 8, 0, tzinfo=UTC), "test_certificate": False, "ref": "r-1",
     "prefill_xml": None, "extensions": [{"path": "intyg", "xml": "<x/>"}],
     "patient_id_kind": "1.2.752.129.2.1.3.1", "patient_id": "191212121212",
     "patient_given_name": "Tolvan", "patient_middle_name": None, "patient_family_name": "Tolvansson",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
-from domain.pdl_chain import SEAL_GRACE, BreakKind, link_hash
+from domain.pdl_chain import SEAL_GRACE, BreakKind, Verification, link_hash
 from store import pdl
 from store.migrate import make_config
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
@@ -59,7 +59,7 @@ def seal_everything(factory: sessionmaker[Session]) -> int:
     return seal_all(UnitOfWork(factory), wait=True)
 
 
-def verify(factory: sessionmaker[Session], seal: bool = True) -> pdl.Verification:
+def verify(factory: sessionmaker[Session], seal: bool = True) -> Verification:
     """Seal what is pending (unless ``seal`` is off), then verify."""
     return verify_log(UnitOfWork(factory), seal=seal)
 
@@ -126,7 +126,9 @@ TAMPERING: dict[str, tuple[Callable[[Engine], None], BreakKind, int]] = {
 }
 
 
-def test_clean_chain_verifies(db_url: str, session_factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]) -> None:
+def test_clean_chain_verifies(
+    db_url: str, session_factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Five records appended in two transactions verify, and the CLI prints the head hash."""
     fill(session_factory)
     result = verify(session_factory)
@@ -194,7 +196,8 @@ def test_record_left_unsealed_past_the_grace_period_breaks_the_chain(
 def test_record_committed_after_a_later_one_was_sealed_is_sealed_in_a_later_round(
     db_backend: str, session_factory: sessionmaker[Session]
 ) -> None:
-    """The chain's order is the sealing order: a record whose transaction commits late follows the ones sealed before."""
+    """The chain's order is the sealing order: a record whose transaction commits late follows the ones
+    sealed before."""
     if db_backend == "sqlite":
         pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): a row always commits before any later id exists")
     with session_factory() as late, late.begin():
@@ -254,10 +257,15 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_two_processes_writing_and_sealing_at_once_keep_one_chain(db_url: str, session_factory: sessionmaker[Session]) -> None:
-    """Two OS processes append 3 x 60 records each, each sealing in two threads meanwhile; one unbroken chain results."""
+def test_two_processes_writing_and_sealing_at_once_keep_one_chain(
+    db_url: str, session_factory: sessionmaker[Session]
+) -> None:
+    """Two OS processes append 3 x 60 records each, each sealing in two threads meanwhile; one unbroken
+    chain results."""
     writers = [
-        subprocess.Popen([sys.executable, "-c", WRITER, db_url, name, "60"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, db_url, name, "60"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         for name in ("a", "b")
     ]
     sealed_by_writers = 0
@@ -271,7 +279,8 @@ def test_two_processes_writing_and_sealing_at_once_keep_one_chain(db_url: str, s
 
 
 def test_two_sealers_at_once_never_fork_the_chain(session_factory: sessionmaker[Session]) -> None:
-    """Two threads seal the same 600 pending records in small batches, each queueing for the head: each record is sealed once, in one chain."""
+    """Two threads seal the same 600 pending records in small batches, each queueing for the head: each
+    record is sealed once, in one chain."""
     with transaction(session_factory) as session:
         pdl.append_all(session, [record(n) for n in range(600)])
     run = UnitOfWork(session_factory)
@@ -327,12 +336,14 @@ def test_verification_while_sealers_commit_sees_one_state(session_factory: sessi
 
 
 def test_rows_from_before_the_chain_are_sealed_after_the_migration(blank_db_url: str) -> None:
-    """A record written by the previous release (revision 0003) is pending after the upgrade, then sealed, and verifies."""
+    """A record written by the previous release (revision 0003) is pending after the upgrade, then sealed,
+    and verifies."""
     engine = make_engine(blank_db_url)
     try:
         command.upgrade(make_config(engine), "0003")
         old = record(1)
-        columns = {k: getattr(old, k) for k in pdl._RECORD_FIELDS if k not in ("user_person_id_root", "user_person_id", "resource_index")}
+        later = ("user_person_id_root", "user_person_id", "resource_index")
+        columns = {k: getattr(old, k) for k in pdl._RECORD_FIELDS if k not in later}
         with engine.begin() as connection:
             connection.execute(insert(pdl.PdlRow).values(**columns))
         command.upgrade(make_config(engine), "head")

@@ -44,7 +44,9 @@ def fill_years(factory: sessionmaker[Session]) -> None:
         ])  # fmt: skip
 
 
-def test_purge_exports_the_old_prefix_and_the_kept_chain_verifies(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+def test_purge_exports_the_old_prefix_and_the_kept_chain_verifies(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
     """Before 2015: the 2010 and 2011 records go (exported with links); 2025 and the late 2012 stay."""
     fill_years(session_factory)
     export = tmp_path / "archive.jsonl"
@@ -110,7 +112,9 @@ def test_failed_export_deletes_nothing(session_factory: sessionmaker[Session], t
     assert existing.read_text(encoding="utf-8") == "earlier archive\n"
 
 
-def test_retention_job_purges_what_is_older_than_the_period(session_factory: sessionmaker[Session], tmp_path: Path) -> None:
+def test_retention_job_purges_what_is_older_than_the_period(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
     """With 10 years from 2026-11-21, the 2010 and 2011 records go; the export is named for the run."""
     fill_years(session_factory)
     with structlog.testing.capture_logs() as logs:
@@ -125,7 +129,9 @@ def test_retention_cutoff_handles_leap_days() -> None:
     assert retention_cutoff(datetime(2028, 2, 29, tzinfo=UTC), 10) == datetime(2018, 2, 28, tzinfo=UTC)
 
 
-def test_purge_command_exports_then_verify_passes(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_command_exports_then_verify_passes(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`pdl purge --dry-run` changes nothing; `pdl purge --before --export` purges; `pdl verify` still passes."""
     fill_years(session_factory)
     export = tmp_path / "out.jsonl"
@@ -136,7 +142,9 @@ def test_purge_command_exports_then_verify_passes(db_url: str, session_factory: 
     assert main(["pdl", "verify", "--db", db_url]) == 0
 
 
-def test_search_command_writes_a_patient_extract(db_url: str, session_factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_command_writes_a_patient_extract(
+    db_url: str, session_factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
+) -> None:
     """By patient as CSV and JSON; by unit (user's or resource's), user and time window as a table."""
     fill_years(session_factory)
     assert main(["pdl", "search", "--db", db_url, "--patient", "194011306125", "--format", "csv"]) == 0
@@ -148,7 +156,8 @@ def test_search_command_writes_a_patient_extract(db_url: str, session_factory: s
     assert [r["log_id"] for r in json.loads(capsys.readouterr().out)] == ["log-2"]
     assert main(["pdl", "search", "--db", db_url, "--unit", "SE2321000016-2000"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "1 records"
-    assert main(["pdl", "search", "--db", db_url, "--care-giver", "SE2321000016-0001", "--from", "2011-01-01", "--to", "2013-01-01", "--format", "json"]) == 0
+    assert main(["pdl", "search", "--db", db_url, "--care-giver", "SE2321000016-0001",
+                 "--from", "2011-01-01", "--to", "2013-01-01", "--format", "json"]) == 0
     assert [r["log_id"] for r in json.loads(capsys.readouterr().out)] == ["log-2", "log-4"]
 
 

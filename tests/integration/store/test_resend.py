@@ -65,7 +65,10 @@ def test_care_giver_selects_by_its_id_not_a_prefix(session_factory: sessionmaker
     with transaction(session_factory) as session:
         counts = preview(session, ResendSelection(care_giver=HsaId("se2321000016-0001")))
     # the other care giver's id starts with this one's: it must not be selected
-    assert counts == [SelectionCount("SE2321000016-1000", "FAILED", 1), SelectionCount("SE2321000016-1000", "PENDING", 1)]
+    assert counts == [
+        SelectionCount("SE2321000016-1000", "FAILED", 1),
+        SelectionCount("SE2321000016-1000", "PENDING", 1),
+    ]
 
 
 def test_resend_rearms_failed_events_keeps_their_time_and_logs_who_and_why(

@@ -121,7 +121,9 @@ class Clock:
 def test_provider_serves_a_snapshot_and_swaps_to_a_new_version(session_factory: sessionmaker[Session]) -> None:
     """A published version is picked up at the next check, not before; in between no query runs."""
     clock = Clock()
-    provider = RefreshingProvider(store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW, check_seconds=1.0, monotonic=clock)
+    provider = RefreshingProvider(
+        store.StoreCatalogueSource(UnitOfWork(session_factory)), lambda: NOW, check_seconds=1.0, monotonic=clock
+    )
     empty = provider.current()
     assert (empty.version, empty.route_count) == (0, 0)
     _publish(session_factory, CONTENT)

@@ -73,8 +73,9 @@ def test_unsupported_urls_are_refused() -> None:
 
 def test_utc_column_refuses_naive_datetimes(session_factory: sessionmaker[Session]) -> None:
     """Writing a datetime without a zone fails instead of guessing one."""
+    naive = datetime(2026, 11, 20, 8, 0, tzinfo=UTC).replace(tzinfo=None)
     with pytest.raises(StatementError) as raised, transaction(session_factory) as session:
-        register_integrated_unit(session, UNIT, CARE_GIVER, datetime(2026, 11, 20, 8, 0))
+        register_integrated_unit(session, UNIT, CARE_GIVER, naive)
     assert isinstance(raised.value.orig, NaiveDatetimeError)
 
 

@@ -31,7 +31,9 @@ def test_defaults_use_the_embedded_store_on_loopback() -> None:
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
     """INTYGSGATEWAY_* variables win over the TOML file; lists are comma-separated."""
-    config = _file(tmp_path, 'database_url = "sqlite:///from-file.db"\nport = 9000\nvalidation_persons = ["191212121212"]\n')
+    config = _file(
+        tmp_path, 'database_url = "sqlite:///from-file.db"\nport = 9000\nvalidation_persons = ["191212121212"]\n'
+    )
     settings = load_settings(config, environ={"INTYGSGATEWAY_PORT": "9100", "INTYGSGATEWAY_VALIDATION_PERSONS": "1,2"})
     assert settings.database_url == "sqlite:///from-file.db"
     assert settings.port == 9100
@@ -163,7 +165,9 @@ def test_a_wrong_environment_value_names_the_variable(setting: str, text: str, a
     """The error names the variable and shows the text exactly as it was received."""
     variable = "INTYGSGATEWAY_" + setting.upper()
     error = _refused(environ={variable: text})
-    assert (error.setting, error.source, error.value, error.accepted) == (setting, f"environment {variable}", text, accepted)
+    assert (error.setting, error.source, error.value, error.accepted) == (
+        setting, f"environment {variable}", text, accepted
+    )
     assert f"{setting} from environment {variable}: " in str(error)
 
 

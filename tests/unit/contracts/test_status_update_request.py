@@ -16,7 +16,7 @@ from contracts.certificate_status_update.v3.request import (
 )
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
-from domain.values import EventCode
+from domain.values import EventCode, HsaId
 from tests import builders
 from tests import envelopes as m
 from tests import status_updates as su
@@ -44,7 +44,9 @@ def test_event_has_code_system_display_name_and_local_millisecond_time() -> None
 
 def test_local_time_follows_summer_time_and_pads_milliseconds() -> None:
     """The zone rules decide the offset: +1 in winter, +2 in summer, also across the switch."""
-    assert local_time(datetime(2026, 3, 29, 0, 59, 59, 7000, tzinfo=UTC), milliseconds=True) == "2026-03-29T01:59:59.007"
+    assert (
+        local_time(datetime(2026, 3, 29, 0, 59, 59, 7000, tzinfo=UTC), milliseconds=True) == "2026-03-29T01:59:59.007"
+    )
     assert local_time(datetime(2026, 3, 29, 1, 0, 0, tzinfo=UTC), milliseconds=True) == "2026-03-29T03:00:00.000"
     assert local_time(datetime(2026, 7, 1, 12, 0, 0, 999999, tzinfo=UTC)) == "2026-07-01T14:00:00"
 
@@ -163,7 +165,7 @@ def test_issuer_is_the_signer_once_signed() -> None:
     body = su.build_checked(draft, su.event(EventCode.SKAPAT))
     assert _text(body, "csu:intyg/core:skapadAv/core:forskrivarkod") == "1234567"
     assert len(body.findall("csu:intyg/core:skapadAv/core:befattning", NS)) == 2
-    other = replace(builders.make_signed_certificate(), signed_by=builders.HsaId("SE2321000016-P006"),
+    other = replace(builders.make_signed_certificate(), signed_by=HsaId("SE2321000016-P006"),
                     signed_by_name="Bo AT-läkare")  # fmt: skip
     body = su.build_checked(other, su.event(EventCode.SIGNAT, other))
     assert _text(body, "csu:intyg/core:skapadAv/core:personal-id/types:extension") == "SE2321000016-P006"
@@ -194,17 +196,19 @@ def test_question_without_topic_is_refused_with_fields() -> None:
     assert (raised.value.event_code, raised.value.key) == (EventCode.NYFRFM, "amne")
     with pytest.raises(StatusUpdateError) as raised:
         su.build_checked(su.certificate_for(EventCode.NYFRFM),
-                            su.event(EventCode.NYFRFM, payload={"amne": "KOMPLT", "sistaDatumForSvar": "snart"}))  # fmt: skip
+                         su.event(EventCode.NYFRFM, payload={"amne": "KOMPLT", "sistaDatumForSvar": "snart"}))
     assert raised.value.key == "sistaDatumForSvar"
     with pytest.raises(StatusUpdateError) as raised:
         su.build_checked(su.certificate_for(EventCode.HANFRFM),
-                         su.event(EventCode.HANFRFM, payload={"counts": {"skickadeFragor": {"totalt": "3"}}}))  # fmt: skip
+                         su.event(EventCode.HANFRFM, payload={"counts": {"skickadeFragor": {"totalt": "3"}}}))
     assert raised.value.key == "counts"
 
 
 def test_envelope_carries_the_logical_address_and_reads_back() -> None:
     """The unit's HSA-id goes in the LogicalAddress header; the simulator reads it back with the ids."""
-    envelope = status_update_envelope("SE2321000016-1003", su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT)))
+    envelope = status_update_envelope(
+        "SE2321000016-1003", su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT))
+    )
     assert _text(envelope, f"{{{m.SOAP_ENV_NS}}}Header/itr:LogicalAddress") == "SE2321000016-1003"
     received = read_received(envelope)
     assert (received.logical_address, received.certificate_id, received.event_code, received.event_time) == (

@@ -25,8 +25,12 @@ def answer(element: etree._Element) -> tuple[str | None, str | None]:
 
 def test_entries_are_read_field_by_field() -> None:
     """Every element lands in its field; absent optional elements are None; resources keep their order."""
-    first, second = read_entries(s.store_log_body(s.entry("a", resources=2), s.entry("b", title=None, activity_args="x")))
-    assert (first.position, first.log_id, first.user_title, first.activity_args, len(first.resources)) == (1, "a", "Läkare", None, 2)
+    first, second = read_entries(
+        s.store_log_body(s.entry("a", resources=2), s.entry("b", title=None, activity_args="x"))
+    )
+    assert (first.position, first.log_id, first.user_title, first.activity_args, len(first.resources)) == (
+        1, "a", "Läkare", None, 2
+    )
     assert first.resources[0].patient_id == "191212121212" and first.resources[0].care_unit_id == "SE2321000016-1000"
     assert first.start_date == datetime(2026, 11, 20, 7, 15, tzinfo=UTC)
     assert (second.position, second.user_title, second.activity_args) == (2, None, "x")
@@ -40,7 +44,7 @@ def test_outcomes_become_ok_info_and_validation_error() -> None:
         LogRefused((SCHEMA_VIOLATION.problem(path="p", reason="r"),)),
     ]
 
-    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
     entries = read_entries(s.store_log_body(s.entry("a")))
     assert answer(responder.answer(outcomes[0], entries)) == ("OK", None)
     assert answer(responder.answer(outcomes[1], entries))[0] == "INFO"
@@ -50,7 +54,7 @@ def test_outcomes_become_ok_info_and_validation_error() -> None:
 
 def test_other_refusals_are_error_and_access_denial_has_its_code() -> None:
     """A database outage or an internal error answer ERROR (no errorId exists); access denial ACCESSDENIED."""
-    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+    responder = StoreLogResponder(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
     assert answer(responder.refuse([DEPENDENCY_UNAVAILABLE.problem(dependency="db")]))[0] == "ERROR"
     assert answer(responder.refuse([INTERNAL_ERROR.problem(correlation_id="c")]))[0] == "ERROR"
     assert answer(responder.access_denied("VP007 nej")) == ("ACCESSDENIED", "VP007 nej")

@@ -51,7 +51,9 @@ def test_canonical_form_is_independent_of_zone_and_absent_fields() -> None:
 
 def test_separators_inside_values_cannot_collide() -> None:
     """Moving text between two fields changes the hash (JSON escaping keeps field boundaries)."""
-    assert link_hash(record(1, user_id="U", user_title="a,b"), 1, GENESIS.hash) != link_hash(record(1, user_id='U","user_title":"a', user_title="b"), 1, GENESIS.hash)
+    assert link_hash(record(1, user_id="U", user_title="a,b"), 1, GENESIS.hash) != link_hash(
+        record(1, user_id='U","user_title":"a', user_title="b"), 1, GENESIS.hash
+    )
 
 
 def test_extend_continues_from_the_head() -> None:
@@ -76,7 +78,8 @@ def test_first_break_is_reported() -> None:
     cases = {
         BreakKind.CHANGED: (changed, head, 2),
         BreakKind.MISSING: ([chained[0], *chained[2:]], head, 3),
-        BreakKind.OUT_OF_PLACE: ([chained[0], replace(chained[2], link=replace(chained[2].link, seq=2)), replace(chained[1], link=replace(chained[1].link, seq=3)), chained[3]], head, 2),
+        BreakKind.OUT_OF_PLACE: ([chained[0], replace(chained[2], link=replace(chained[2].link, seq=2)),
+                                  replace(chained[1], link=replace(chained[1].link, seq=3)), chained[3]], head, 2),
         BreakKind.TRUNCATED: (chained[:3], head, 4),
         BreakKind.EXTRA: (chained, ChainPoint(3, chained[2].link.hash), 4),
     }

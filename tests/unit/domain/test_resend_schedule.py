@@ -116,7 +116,9 @@ def test_spaces_and_unit_case_are_tolerated() -> None:
         ("1m*,5m", ScheduleProblem.REPEAT_NOT_LAST, "1m*", 1),
     ],
 )
-def test_parse_errors_name_the_item(text: str, problem: ScheduleProblem, item: str | None, position: int | None) -> None:
+def test_parse_errors_name_the_item(
+    text: str, problem: ScheduleProblem, item: str | None, position: int | None
+) -> None:
     """Every mistake is refused with the problem, the item and its position as fields."""
     with pytest.raises(ScheduleError) as raised:
         parse_schedule(text)

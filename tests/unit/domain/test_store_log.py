@@ -17,7 +17,8 @@ from domain.store_log import (
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 LIMITS = StoreLogLimits(max_entries=3, clock_skew=timedelta(minutes=5))
-RESOURCE = Resource(resource_type="Intyg", care_giver_id="SE2321000016-0001", patient_id_root="1.2.752.129.2.1.3.1", patient_id="191212121212")
+RESOURCE = Resource(resource_type="Intyg", care_giver_id="SE2321000016-0001", patient_id_root="1.2.752.129.2.1.3.1",
+                    patient_id="191212121212")
 
 
 def entry(position: int = 1, **changes: object) -> LogEntry:
@@ -66,17 +67,24 @@ def test_root_contradicting_the_digits_is_refused() -> None:
     """A samordningsnummer sent under the personnummer root is not a valid personnummer."""
     wrong_root = replace(RESOURCE, patient_id="197010632391")
     [problem] = check_entries([entry(resources=(wrong_root,))], NOW, LIMITS)
-    assert problem.fields["kind"] == "personnummer" and problem.fields["reason"] == texts.PERSON_ID_REASONS["root_mismatch"]
+    assert (
+        problem.fields["kind"] == "personnummer"
+        and problem.fields["reason"] == texts.PERSON_ID_REASONS["root_mismatch"]
+    )
 
 
 def test_start_date_beyond_the_skew_is_refused_within_it_accepted() -> None:
     """Five minutes ahead is clock skew; six is the future; an unreadable date is its own problem."""
     problems = check_entries(
-        [entry(1, start_date=NOW + timedelta(minutes=5)), entry(2, start_date=NOW + timedelta(minutes=6)), entry(3, start_date=None)],
+        [entry(1, start_date=NOW + timedelta(minutes=5)), entry(2, start_date=NOW + timedelta(minutes=6)),
+         entry(3, start_date=None)],
         NOW,
         LIMITS,
     )
-    assert ids(problems) == [(texts.STORELOG_START_DATE_FUTURE.id, 2, None), (texts.STORELOG_START_DATE_UNREADABLE.id, 3, None)]
+    assert ids(problems) == [
+        (texts.STORELOG_START_DATE_FUTURE.id, 2, None),
+        (texts.STORELOG_START_DATE_UNREADABLE.id, 3, None),
+    ]
 
 
 def test_start_date_without_zone_is_swedish_time() -> None:
@@ -89,7 +97,8 @@ def test_start_date_without_zone_is_swedish_time() -> None:
 
 def test_records_are_normalised_one_per_resource() -> None:
     """Ids are trimmed, blank optional texts omitted, resources numbered from 0."""
-    e = entry(log_id=" id-1 ", system_name="  ", user_title=" Läkare ", resources=(RESOURCE, replace(RESOURCE, care_unit_id=" ")))
+    e = entry(log_id=" id-1 ", system_name="  ", user_title=" Läkare ",
+              resources=(RESOURCE, replace(RESOURCE, care_unit_id=" ")))
     first, second = e.records()
     assert (first.log_id, first.system_name, first.user_title, first.resource_index) == ("id-1", None, "Läkare", 0)
     assert (second.resource_index, second.resource_care_unit_id) == (1, None)
@@ -97,4 +106,7 @@ def test_records_are_normalised_one_per_resource() -> None:
 
 def test_repeated_info_names_the_repeats() -> None:
     """The INFO text counts and names the entries that were already stored."""
-    assert repeated_info(["a", "b"], 5) == "2 av 5 loggposter fanns redan lagrade med samma innehåll och lagrades inte igen (logId a, b)."
+    assert (
+        repeated_info(["a", "b"], 5)
+        == "2 av 5 loggposter fanns redan lagrade med samma innehåll och lagrades inte igen (logId a, b)."
+    )

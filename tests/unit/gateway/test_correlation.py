@@ -12,6 +12,7 @@ def test_a_sane_correlation_id_is_kept() -> None:
 
 def test_a_missing_or_hostile_id_is_replaced() -> None:
     """Absent, overlong or injected values get a fresh 32-hex id."""
-    for environ in ({}, {"HTTP_X_SKLTP_CORRELATION_ID": "x" * 200}, {"HTTP_X_SKLTP_CORRELATION_ID": "a\r\nSet-Cookie: y"}):
+    for environ in ({}, {"HTTP_X_SKLTP_CORRELATION_ID": "x" * 200},
+                    {"HTTP_X_SKLTP_CORRELATION_ID": "a\r\nSet-Cookie: y"}):
         generated = correlation_id(environ)
         assert len(generated) == 32 and all(c in "0123456789abcdef" for c in generated)

@@ -68,7 +68,9 @@ def test_two_serial_numbers_are_no_identity(ca: Issued) -> None:
         lambda pem: pem,
         lambda pem: urllib.parse.quote(pem),  # nginx $ssl_client_escaped_cert
         lambda pem: pem.replace("\n", " "),  # newlines folded by a header-rewriting proxy
-        lambda pem: urllib.parse.quote("".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)),  # Traefik
+        lambda pem: urllib.parse.quote(  # Traefik
+            "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
+        ),
     ],
     ids=["pem", "url-encoded pem", "folded pem", "traefik base64 der"],
 )
@@ -81,7 +83,9 @@ def test_forwarded_certificate_formats_are_read(ca: Issued, encode: object) -> N
 def test_traefik_chain_takes_the_first_certificate(ca: Issued) -> None:
     """Traefik joins a chain with commas; the client's certificate comes first."""
     client = _client(ca)
-    chain = ",".join(base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in (client.certificate, ca.certificate))
+    chain = ",".join(
+        base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in (client.certificate, ca.certificate)
+    )
     assert certificate_from_header(urllib.parse.quote(chain)) == client.certificate
 
 
@@ -134,7 +138,8 @@ def test_trusted_proxy_without_or_with_a_bad_header_is_vp002() -> None:
 def test_proxy_header_from_elsewhere_is_vp011_even_over_mutual_tls(ca: Issued) -> None:
     """Only a configured proxy may speak for someone else; a valid own certificate does not change that."""
     client = _client(ca)
-    environ = {"REMOTE_ADDR": "10.0.1.9", HEADER: _pem(client), PEER_CERT_KEY: client.certificate.public_bytes(Encoding.DER)}
+    environ = {"REMOTE_ADDR": "10.0.1.9", HEADER: _pem(client),
+               PEER_CERT_KEY: client.certificate.public_bytes(Encoding.DER)}
     with pytest.raises(UntrustedCaller):
         identify(environ, PROXY)
 

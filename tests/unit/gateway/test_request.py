@@ -45,7 +45,8 @@ NOW = datetime(2026, 11, 21, tzinfo=UTC)
 CONSUMER = "SE2321000016-JOURNAL1"
 STORE_LOG_PATH = "/informationsecurity/auditing/log/StoreLog/2/rivtabp21"
 CREATE_DRAFT_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
-STORE_LOG_WSDL = XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction" / "StoreLogInteraction_2.0_RIVTABP21.wsdl"
+STORE_LOG_WSDL = (XSD_ROOT / "informationsecurity-auditing-log" / "interactions" / "StoreLogInteraction"
+                  / "StoreLogInteraction_2.0_RIVTABP21.wsdl")
 MAX_BYTES = 64 * 1024
 
 
@@ -53,7 +54,7 @@ class RecordingStoreLog(StoreLogResponder):
     """StoreLog that keeps every ``SoapCall`` it was handed and answers as if every entry were stored."""
 
     def __init__(self) -> None:
-        super().__init__(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))  # type: ignore[arg-type]
+        super().__init__(StoreLogDeps(ClosedUnitOfWork(), lambda: NOW))
         self.calls: list[SoapCall] = []
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
@@ -149,15 +150,21 @@ def _request_lines(logs: Sequence[MutableMapping[str, Any]]) -> list[MutableMapp
 def test_log_line_carries_the_caller_and_the_outcome(secured: Gateway, peer_cert: bytes) -> None:
     """An identified caller's request is logged once with its consumer, path, status and result code."""
     with structlog.testing.capture_logs() as logs:
-        status, headers, _ = _post(secured, STORE_LOG_PATH, s.store_log_envelope(s.entry()), **{PEER_CERT_KEY: peer_cert})
+        status, headers, _ = _post(
+            secured, STORE_LOG_PATH, s.store_log_envelope(s.entry()), **{PEER_CERT_KEY: peer_cert}
+        )
     [line] = _request_lines(logs)
     assert status == 200
-    assert (line["contract"], line["consumer"], line["path"], line["http_status"]) == ("StoreLog", CONSUMER, STORE_LOG_PATH, 200)
+    assert (line["contract"], line["consumer"], line["path"], line["http_status"]) == (
+        "StoreLog", CONSUMER, STORE_LOG_PATH, 200
+    )
     assert (line["result_code"], line["error_id"]) == ("OK", None)
     assert isinstance(line["duration_ms"], float) and headers["x-skltp-correlation-id"]
 
 
-def test_responder_gets_address_correlation_id_and_consumer(secured: Gateway, responder: RecordingStoreLog, peer_cert: bytes) -> None:
+def test_responder_gets_address_correlation_id_and_consumer(
+    secured: Gateway, responder: RecordingStoreLog, peer_cert: bytes
+) -> None:
     """The responder's SoapCall holds the LogicalAddress, the caller's correlation id and the consumer as an HsaId."""
     status, headers, _ = _post(secured, STORE_LOG_PATH, s.store_log_envelope(s.entry()),
                                **{PEER_CERT_KEY: peer_cert, "HTTP_X_SKLTP_CORRELATION_ID": "corr-7"})
@@ -210,7 +217,9 @@ def test_missing_access_right_fault_is_logged_with_the_consumer(secured: Gateway
         status, _, body = _post(secured, CREATE_DRAFT_PATH, create_draft_envelope(), **{PEER_CERT_KEY: peer_cert})
     [line] = _request_lines(logs)
     assert status == 500 and b"VP007" in body
-    assert (line["contract"], line["consumer"], line["result_code"], line["error_id"]) == ("CreateDraftCertificate", CONSUMER, FAULT, "VP007")
+    assert (line["contract"], line["consumer"], line["result_code"], line["error_id"]) == (
+        "CreateDraftCertificate", CONSUMER, FAULT, "VP007"
+    )
 
 
 def test_oversize_body_is_answered_directly_and_logged(open_gateway: Gateway, responder: RecordingStoreLog) -> None:

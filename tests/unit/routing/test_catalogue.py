@@ -178,7 +178,9 @@ def test_several_valid_routes_are_vp006() -> None:
         catalogue([route(UNIT, "https://a"), route(UNIT, "https://b", profile="RIVTABP20"), route("*")]
                   ).resolve(NS, SUB_UNIT, TODAY)
     assert raised.value.code == "VP006"
-    assert raised.value.nearest is not None and "https://a" in raised.value.nearest and "https://b" in raised.value.nearest
+    assert (
+        raised.value.nearest is not None and "https://a" in raised.value.nearest and "https://b" in raised.value.nearest
+    )
 
 
 def test_two_routes_valid_at_different_times_are_not_ambiguous() -> None:

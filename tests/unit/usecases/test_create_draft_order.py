@@ -1,4 +1,5 @@
-"""CreateDraftCertificate's decision order, without a database: what is checked first, and that a refusal writes nothing.
+"""CreateDraftCertificate's decision order, without a database: what is checked first, and that a
+refusal writes nothing.
 
 The use case runs against an in-memory directory (the demo directory) and a unit of work that fails
 the test if it is opened (``tests.memory``): every refusal below is decided before any transaction.
@@ -27,7 +28,7 @@ DECEASED = "194011306125"
 
 def _decide(directory: MemoryDirectory, **request: Any) -> DraftRefused:
     deps = CreateDraftDeps(
-        transaction=ClosedUnitOfWork(),  # type: ignore[arg-type]
+        transaction=ClosedUnitOfWork(),
         directory=directory,
         registry=load_default_registry(),
         system=SystemIdentity("SE0000000000-GW", "Gateway"),

@@ -63,7 +63,9 @@ def test_an_error_reaches_the_caller_and_the_next_caller_leads_again() -> None:
 
 
 def test_a_wrong_number_of_outcomes_is_an_error_not_a_mix_up() -> None:
-    group: GroupCommit[int, str] = GroupCommit(lambda jobs: ["one"] * (len(jobs) + 1), on_timeout="late", name="t", max_size=10)
+    group: GroupCommit[int, str] = GroupCommit(
+        lambda jobs: ["one"] * (len(jobs) + 1), on_timeout="late", name="t", max_size=10
+    )
     with pytest.raises(RuntimeError, match="2 outcomes for 1 jobs"):
         group.submit(1)
 
