@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.access import access_control
+from cli.pdl_signing import Ed25519Signer, PublicKeys, append_checkpoint, public_key_from_spec
 from cli.settings import Settings
 from cli.tls import Expiry, certificate_report, own_certificates
 from contracts.ns import STATUS_UPDATE_V3
@@ -41,7 +42,7 @@ from usecases.create_draft import CreateDraftDeps
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
 from usecases.outbox import OutboxOperations
-from usecases.pdl_log import PdlLog
+from usecases.pdl_log import PdlLog, PdlSigning
 from usecases.store_log import StoreLogDeps
 
 
@@ -101,11 +102,33 @@ def receive_message_deps(transaction: UnitOfWork) -> receiving.ReceiveMessageDep
     return receiving.ReceiveMessageDeps(transaction, utc_now, receiving.group_commit(transaction, utc_now))
 
 
+def pdl_signing(settings: Settings) -> PdlSigning | None:
+    """Checkpoint signing with ``pdl_signing_key`` (None when unset), writing ``pdl_checkpoint_file`` too.
+
+    A key file others may read stops the start (``KeyFileError``): whoever reads it can sign a
+    rewritten log.
+    """
+    if not settings.pdl_signing_key:
+        return None
+    signer = Ed25519Signer.from_file(settings.pdl_signing_key)
+    return PdlSigning(signer, settings.pdl_checkpoint_seconds, utc_now,
+                      partial(append_checkpoint, Path(settings.pdl_checkpoint_file)))
+
+
+def pdl_keys(settings: Settings) -> PublicKeys | None:
+    """The public keys the gateway's own verification accepts: the signing key's and ``pdl_public_keys``.
+
+    None when neither is set: the log is then checked as a hash chain only.
+    """
+    specs = ([settings.pdl_signing_key] if settings.pdl_signing_key else []) + list(settings.pdl_public_keys)
+    return PublicKeys([public_key_from_spec(spec) for spec in specs]) if specs else None
+
+
 def start_pdl_sealer(settings: Settings, transaction: UnitOfWork) -> Callable[[], None]:
     """Start this process's PDL sealer (unless ``pdl_seal_seconds`` is 0); return what stops it."""
     if settings.pdl_seal_seconds <= 0:
         return lambda: None
-    sealer = PdlSealer(transaction, settings.pdl_seal_seconds)
+    sealer = PdlSealer(transaction, settings.pdl_seal_seconds, pdl_signing(settings))
     sealer.start()
     return sealer.stop
 
@@ -203,7 +226,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
     return InternalApi(
         [
             *certificate_routes(lifecycle_deps),
-            *pdl_routes(PdlLog(create_deps.transaction)),
+            *pdl_routes(PdlLog(create_deps.transaction, pdl_keys(settings))),
             *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
         ],
         token=settings.internal_api_token,

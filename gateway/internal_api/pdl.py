@@ -82,15 +82,21 @@ def routes(pdl: PdlLog) -> list[ApiRoute]:
         return Response(200, {"records": [as_plain(record) for record in found], "count": len(found)})
 
     def chain(request: Request) -> Response:
-        result = pdl.verify()
+        verified = pdl.verify()
+        result, good = verified.chain, verified.last_good
         return Response(200, {
             "intact": result.broken is None,
             "checked": result.checked,
             "lastSeq": result.last.seq,
             "lastHash": result.last.hash,
             "pending": result.pending,
+            "lastSignedCheckpoint": None if good is None else {
+                "number": good.number, "seq": good.seq, "at": good.at.isoformat(), "keyId": good.key_id,
+            },
+            "unsigned": verified.unsigned,
             "broken": None if result.broken is None else {
                 "kind": result.broken.kind.value, "seq": result.broken.seq, "logId": result.broken.log_id,
+                "checkpoint": result.broken.checkpoint,
             },
         })
 

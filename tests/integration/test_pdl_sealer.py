@@ -15,6 +15,7 @@ from cli.settings import Settings
 from cli.wiring import gateway_deps
 from cli.worker import build_worker
 from scheduler.pdl_sealer import PdlSealer
+from domain.pdl_chain import Verification
 from store import pdl
 from store.errors import DatabaseUnavailable
 from store.session import UnitOfWork, transaction
@@ -28,7 +29,7 @@ def _append(factory: sessionmaker[Session], count: int) -> None:
         pdl.append_all(session, [record(n) for n in range(count)])
 
 
-def _wait_until_sealed(factory: sessionmaker[Session]) -> pdl.Verification:
+def _wait_until_sealed(factory: sessionmaker[Session]) -> Verification:
     """Poll, without sealing, until nothing is pending (bounded)."""
     deadline = time.monotonic() + WAIT_S
     while True:

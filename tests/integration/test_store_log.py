@@ -29,6 +29,7 @@ from cli.wiring import gateway_deps
 from domain.pdl import PdlQuery
 from gateway import make_app
 from gateway.validation import schema_for_wsdl
+from domain.pdl_chain import Verification
 from store import pdl
 from store.migrate import upgrade
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
@@ -64,9 +65,9 @@ class StoreLogGateway:
         with self.engine.connect() as connection:
             return int(connection.execute(select(func.count()).select_from(pdl.PdlRow.__table__)).scalar_one())
 
-    def verify(self) -> pdl.Verification:
+    def verify(self) -> Verification:
         """Seal what the gateway's sealer has not sealed yet, then verify the chain."""
-        return verify_log(UnitOfWork(self.factory))
+        return verify_log(UnitOfWork(self.factory)).chain
 
 
 def _assert_official(answer: etree._Element) -> None:
