@@ -34,6 +34,11 @@ PEER_CERT_KEY = "intygsgateway.peer_cert_der"
 
 Its presence (even as None) means this process terminated TLS for the request."""
 
+RAW_HEADERS_KEY = "intygsgateway.raw_headers"
+"""Environ key: the request's headers as received, ``[(name, value), ...]``, when the server provides them.
+
+WSGI joins repeated headers into one value; this tells one header from two (``cli.http_worker`` sets it)."""
+
 DEFAULT_PROXY_HEADER = "x-vp-auth-cert"
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

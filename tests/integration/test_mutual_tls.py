@@ -20,7 +20,7 @@ import requests
 from lxml import etree
 from zeep.exceptions import Fault
 
-from cli.serve import load_demo_directory, with_peer_certificate
+from cli.serve import load_demo_directory
 from cli.settings import Settings
 from cli.tls import server_context
 from cli.wiring import gateway_deps
@@ -73,7 +73,7 @@ def _running(settings: Settings, tls: bool = True, catalogue: CatalogueProvider 
     granted = StaticProvider(Catalogue(rights=[AccessRight(ALLOWED, CREATE_DRAFT_V3, PRODUCER)]))
     deps = gateway_deps(settings, catalogue=catalogue or granted)
     app = make_app(deps)
-    server = serving_tls(with_peer_certificate(app), server_context(settings)) if tls else serving(app)
+    server = serving_tls(app, server_context(settings)) if tls else serving(app)
     try:
         with server as url:
             yield url
