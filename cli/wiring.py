@@ -11,7 +11,7 @@ from typing import Any
 
 from cli.access import access_control
 from cli.pdl_signing import Ed25519Signer, PublicKeys, append_checkpoint, public_key_from_spec
-from cli.settings import Settings
+from cli.settings import Settings, SettingsError
 from cli.tls import Expiry, certificate_report, own_certificates
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import (
@@ -25,6 +25,14 @@ from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
 from gateway import GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
+from gateway.internal_api.auth import (
+    Authenticator,
+    Credentials,
+    DevelopmentToken,
+    JwksSource,
+    OidcTokens,
+    ServiceTokens,
+)
 from gateway.internal_api.certificates import routes as certificate_routes
 from gateway.internal_api.outbox import routes as outbox_routes
 from gateway.internal_api.pdl import routes as pdl_routes
@@ -229,6 +237,34 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
             *pdl_routes(PdlLog(create_deps.transaction, pdl_keys(settings))),
             *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
         ],
-        token=settings.internal_api_token,
+        credentials=api_credentials(settings),
         allow_remote=settings.internal_api_remote,
     )
+
+
+def api_credentials(settings: Settings) -> Credentials:
+    """The operations API's authenticators: service tokens, OIDC user tokens, and the development token.
+
+    A file that cannot be read or holds a bad entry stops the start (``SettingsError``). The
+    development token is for local work only: it is logged as a warning at start and shown on
+    ``/readyz``.
+    """
+    authenticators: list[Authenticator] = []
+    if settings.internal_api_service_tokens:
+        try:
+            authenticators.append(ServiceTokens.from_file(settings.internal_api_service_tokens))
+        except (OSError, ValueError) as error:
+            raise SettingsError("internal_api_service_tokens", value=settings.internal_api_service_tokens,
+                                reason=str(error)) from error
+    if settings.internal_api_oidc_issuer or settings.internal_api_oidc_jwks:
+        try:
+            authenticators.append(OidcTokens(
+                settings.internal_api_oidc_issuer, settings.internal_api_oidc_audience,
+                JwksSource(settings.internal_api_oidc_jwks), settings.internal_api_oidc_algorithms,
+                settings.internal_api_oidc_hsa_claim,
+            ))  # fmt: skip
+        except (OSError, ValueError) as error:
+            raise SettingsError("internal_api_oidc_jwks", value=settings.internal_api_oidc_jwks, reason=str(error)) from error
+    if settings.internal_api_token:
+        authenticators.append(DevelopmentToken(settings.internal_api_token))
+    return Credentials(authenticators)
