@@ -152,15 +152,20 @@ class ServiceTokens(Authenticator):
 
 
 class JwksSource:
-    """The issuer's signing keys: a JWKS file read once, or a URL fetched and cached (``PyJWKClient``)."""
+    """The issuer's signing keys: a JWKS file read once, or a URL fetched and cached (``PyJWKClient``).
 
-    def __init__(self, location: str) -> None:
+    A token naming an unknown key id refetches the URL, at most once per ``refetch_seconds``, so that
+    tokens with made-up key ids cannot make the gateway hammer the issuer.
+    """
+
+    def __init__(self, location: str, refetch_seconds: float = 30.0) -> None:
         self.location = location
         self._client: jwt.PyJWKClient | None = None
         self._keys: jwt.PyJWKSet | None = None
         self._lock = threading.Lock()
         if location.startswith(("https://", "http://")):
-            self._client = jwt.PyJWKClient(location, cache_jwk_set=True, lifespan=JWKS_CACHE_SECONDS, timeout=5)
+            self._client = jwt.PyJWKClient(location, cache_jwk_set=True, lifespan=JWKS_CACHE_SECONDS, timeout=5,
+                                           cooldown_duration=refetch_seconds)
         else:
             self._keys = jwt.PyJWKSet.from_json(Path(location).read_text(encoding="utf-8"))
 
