@@ -16,7 +16,7 @@ import structlog
 
 from cli.settings import Settings, SettingsError
 from gateway.access import ACCESS_CONTROL_OFF, AccessControl
-from gateway.identity import CallerPolicy, parse_networks
+from gateway.identity import CallerPolicy, CertificateTrust, Revocations, parse_networks
 from routing.provider import CatalogueProvider
 
 log = structlog.get_logger("cli.access")
@@ -33,12 +33,24 @@ def access_enabled(settings: Settings) -> bool:
 
 
 def caller_policy(settings: Settings) -> CallerPolicy:
-    """The trusted proxies and their certificate header, from the settings."""
+    """The trusted proxies, their certificate header, the CAs forwarded certificates must chain to, the CRLs."""
     try:
         proxies = parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise SettingsError("trusted_proxies", value=settings.trusted_proxies, reason=str(exc)) from exc
-    return CallerPolicy(proxies, settings.proxy_cert_header)
+    if proxies and not settings.tls_client_ca:
+        raise SettingsError("trusted_proxies", value=settings.trusted_proxies,
+                            reason="needs tls_client_ca: a forwarded certificate is believed only when it was "
+                                   "issued by a trusted CA")  # fmt: skip
+    try:
+        trust = CertificateTrust.from_files(settings.tls_client_ca) if settings.tls_client_ca else None
+    except (OSError, ValueError) as exc:
+        raise SettingsError("tls_client_ca", value=settings.tls_client_ca, reason=str(exc)) from exc
+    try:
+        revocations = Revocations(settings.tls_crl_file) if settings.tls_crl_file else None
+    except (OSError, ValueError) as exc:
+        raise SettingsError("tls_crl_file", value=settings.tls_crl_file, reason=f"not a readable CRL: {exc}") from exc
+    return CallerPolicy(proxies, settings.proxy_cert_header, trust, revocations)
 
 
 def access_control(
