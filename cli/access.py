@@ -9,6 +9,7 @@ configuration error instead.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from datetime import date
 
@@ -23,13 +24,33 @@ log = structlog.get_logger("cli.access")
 
 
 def access_enabled(settings: Settings) -> bool:
-    """Resolve ``access_control`` (auto, on, off; ``Settings`` accepts nothing else) against the identity sources."""
+    """Resolve ``access_control`` (auto, on, off; ``Settings`` accepts nothing else) against the identity sources.
+
+    ``auto`` without any way to identify callers is off only on a loopback address (local development);
+    on any other address it refuses to start, so that a gateway is never opened to a network by a
+    missing setting: ``access_control = off`` must then be said explicitly.
+    """
     mode = settings.access_control
     can_identify = bool(settings.tls_client_ca or settings.trusted_proxies)
     if mode == "on" and not can_identify:
         raise SettingsError("access_control", value=mode,
                             reason="on needs tls_client_ca or trusted_proxies: no caller could be identified")
+    if mode == "auto" and not can_identify and not is_loopback_host(settings.host):
+        raise SettingsError("access_control", value=mode,
+                            reason=f"auto on the non-loopback address {settings.host} without tls_client_ca or "
+                                   "trusted_proxies would let anyone call every contract: set one of them, or "
+                                   "access_control = off explicitly")  # fmt: skip
     return mode == "on" or (mode == "auto" and can_identify)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether listening on ``host`` reaches this machine only (``0.0.0.0`` and ``::`` reach every network)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
 
 
 def caller_policy(settings: Settings) -> CallerPolicy:

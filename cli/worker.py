@@ -142,7 +142,8 @@ def build_worker(settings: Settings) -> Worker:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
     sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
     catalogue = catalogue_provider(settings, uow)
-    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now)
+    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now,
+                                    settings.allow_plain_http_routes)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
     purge_engine = make_engine(settings.pdl_purge_database_url) if settings.pdl_purge_database_url else None
     purge_uow = UnitOfWork(make_session_factory(purge_engine)) if purge_engine is not None else None
