@@ -9,6 +9,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from cli.access import access_control
 from cli.pdl_signing import Ed25519Signer, PublicKeys, append_checkpoint, public_key_from_spec
 from cli.settings import Settings, SettingsError
@@ -52,6 +54,8 @@ from usecases.lifecycle import LifecycleDeps
 from usecases.outbox import OutboxOperations
 from usecases.pdl_log import PdlLog, PdlSigning
 from usecases.store_log import StoreLogDeps
+
+log = structlog.get_logger("cli.wiring")
 
 
 def utc_now() -> datetime:
@@ -123,6 +127,19 @@ def pdl_signing(settings: Settings) -> PdlSigning | None:
                       partial(append_checkpoint, Path(settings.pdl_checkpoint_file)))
 
 
+UNSIGNED_WARNING = ("PDL LOG NOT SIGNED: without pdl_signing_key anyone with write access to the database can "
+                    "rewrite the log undetected")  # fmt: skip
+
+
+def pdl_signing_report(settings: Settings) -> dict[str, Any]:
+    """What ``/readyz`` shows about the PDL log's signing; an unsigned log is logged as a warning here (at start)."""
+    if not settings.pdl_signing_key:
+        log.warning("pdl_log_unsigned", warning=UNSIGNED_WARNING, fix="intygsgateway pdl keygen; set pdl_signing_key")
+        return {"signed": False, "warning": UNSIGNED_WARNING}
+    return {"signed": True, "checkpointSeconds": settings.pdl_checkpoint_seconds,
+            "checkpointFile": settings.pdl_checkpoint_file}
+
+
 def pdl_keys(settings: Settings) -> PublicKeys | None:
     """The public keys the gateway's own verification accepts: the signing key's and ``pdl_public_keys``.
 
@@ -183,9 +200,11 @@ def gateway_deps(
                 "ageSeconds": int((utc_now() - produced_at).total_seconds()),
             }
         routing_ready, routing = routing_readiness(catalogue)
-        return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing})
+        return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing,
+                                         "pdlLog": pdl_report})
 
     stop_sealer = start_pdl_sealer(settings, UnitOfWork(factory))
+    pdl_report = pdl_signing_report(settings)
 
     def close() -> None:
         stop_sealer()
