@@ -23,7 +23,8 @@ def register(subparsers: Any) -> None:
     add_settings_options(up)
     up.add_argument("--with-roles", action="store_true",
                     help="PostgreSQL: also create the roles under which the application may only append to the "
-                    "PDL log (intygsgateway_app, intygsgateway_pdl_purge, intygsgateway_pdl_audit) and grant their rights")
+                    "PDL log (intygsgateway_app, intygsgateway_pdl_purge, intygsgateway_pdl_audit) "
+                    "and grant their rights")
     up.set_defaults(run=run_upgrade)
     chk = commands.add_parser(
         "check",

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import os
 import socket
@@ -89,7 +90,7 @@ class _Conn:
     """One open connection: its task, and since when it has been idle between requests (None: busy)."""
 
     task: asyncio.Task[None] | None
-    transport: asyncio.BaseTransport | None = None
+    transport: asyncio.Transport | None = None
     idle_since: float | None = None
 
 
@@ -175,9 +176,9 @@ class LoopServer:
             key = id(conn)
             self.conns[key] = conn
             conn.task = asyncio.create_task(self._connection(sock, address, conn))
-            conn.task.add_done_callback(lambda _task, key=key: self._release(key))
+            conn.task.add_done_callback(functools.partial(self._release, key))
 
-    def _release(self, key: int) -> None:
+    def _release(self, key: int, _task: object = None) -> None:
         self.conns.pop(key, None)
         self.slot_free.set()
 
@@ -237,7 +238,9 @@ class LoopServer:
                 return
             body, complete = await self._body(http, reader, writer, request)
             environ = self._environ(request, body, complete, address, peer_cert, writer.get_extra_info("sockname"))
-            status, headers, chunks = await asyncio.get_running_loop().run_in_executor(self.pool, _call, self.app, environ)
+            status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
+                self.pool, _call, self.app, environ
+            )
             self.served += 1
             keep = complete and not self.stopping and self.limits.keepalive_seconds > 0
             if not keep:
@@ -372,7 +375,9 @@ class LoopServer:
             raise DeadlineMissed("send") from None
 
 
-def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+def _call(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], list[bytes]]:
     """Run the WSGI application in a pool thread; its whole answer, or a 500 when it raises."""
     started: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -388,7 +393,7 @@ def _call(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> tuple
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-    except Exception:  # the application's own last resort failed; never leave the client hanging
+    except Exception:  # noqa: BLE001  (the application's own last resort failed; never leave the client hanging)
         body = b"internal error\n"
         return "500 Internal Server Error", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))], [body]
     status, headers = started[0]

@@ -95,7 +95,9 @@ class PublicKey:
         return key_id(self.key)
 
     def valid_at(self, at: datetime) -> bool:
-        return (self.valid_from is None or at >= self.valid_from) and (self.valid_until is None or at < self.valid_until)
+        return (self.valid_from is None or at >= self.valid_from) and (
+            self.valid_until is None or at < self.valid_until
+        )
 
 
 class PublicKeys:
@@ -171,9 +173,13 @@ def write_private(path: Path, data: bytes, replace: bool = True) -> None:
 def generate_key(private_path: Path, public_path: Path) -> str:
     """A new Ed25519 key pair: the private key 0600 (refusing to overwrite one), the public key 0644."""
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     write_private(private_path, pem, replace=False)
-    public_pem = private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     public_path.write_bytes(public_pem)
     return key_id(private.public_key())
 

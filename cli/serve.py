@@ -22,8 +22,8 @@ import structlog
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from cli.access import log_access_control
-from cli.http_worker import ConnectionLimits
 from cli.directory import import_file_contents
+from cli.http_worker import ConnectionLimits
 from cli.options import add_settings_options, settings_from
 from cli.settings import Settings
 from cli.tls import check_tls_settings, log_expiry, own_certificates, server_context

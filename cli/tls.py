@@ -188,7 +188,9 @@ def _healthz_status(tls: ssl.SSLSocket, host: str, port: int) -> str | None:
     if not data:
         # Some servers close without a TLS alert when they refuse a client certificate after a TLS 1.3
         # handshake (asyncio's does); the gateway answers /healthz to everyone else.
-        raise ConnectionAbortedError("the server closed the connection after the handshake (client certificate refused?)")
+        raise ConnectionAbortedError(
+            "the server closed the connection after the handshake (client certificate refused?)"
+        )
     line = data.split(b"\r\n", 1)[0].decode("latin-1")
     return line.split(" ", 1)[1] if " " in line else None
 

@@ -283,7 +283,8 @@ def api_credentials(settings: Settings) -> Credentials:
                 settings.internal_api_oidc_hsa_claim,
             ))  # fmt: skip
         except (OSError, ValueError) as error:
-            raise SettingsError("internal_api_oidc_jwks", value=settings.internal_api_oidc_jwks, reason=str(error)) from error
+            raise SettingsError("internal_api_oidc_jwks", value=settings.internal_api_oidc_jwks,
+                                reason=str(error)) from error
     if settings.internal_api_token:
         authenticators.append(DevelopmentToken(settings.internal_api_token))
     return Credentials(authenticators)

@@ -150,7 +150,8 @@ class ChainBreak:
 
     def __str__(self) -> str:
         if self.checkpoint is not None:
-            return f"{self.kind.value} at checkpoint {self.checkpoint}" + (f" (seq {self.seq})" if self.seq is not None else "")
+            seq = f" (seq {self.seq})" if self.seq is not None else ""
+            return f"{self.kind.value} at checkpoint {self.checkpoint}{seq}"
         if self.seq is None:
             return f"{self.kind.value} at logId {self.log_id}"
         where = f"seq {self.seq}" + (f" (logId {self.log_id})" if self.log_id else "")

@@ -154,7 +154,9 @@ def sign(checkpoint: Checkpoint, signer: Signer) -> SignedCheckpoint:
     return SignedCheckpoint(checkpoint, signer.sign(payload(checkpoint)))
 
 
-def is_due(previous: Checkpoint | None, head: ChainPoint, anchor: ChainPoint, now: datetime, every_seconds: float) -> bool:
+def is_due(
+    previous: Checkpoint | None, head: ChainPoint, anchor: ChainPoint, now: datetime, every_seconds: float
+) -> bool:
     """Whether a sealing round should sign: the head or anchor moved, and ``every_seconds`` passed.
 
     An unchanged log is not signed again: there is nothing new to protect.

@@ -118,8 +118,9 @@ class StatusUpdateDelivery:
                 prepared.append(Addressed(claimed, _unaddressed(missing, now)))
                 continue
             if is_plain_http(route.url) and not self._allow_plain_http:
-                prepared.append(Unsendable(claimed, f"the route {route.url} is plain http://: patient data would travel "
-                                                    "in clear (allow_plain_http_routes); fix the route, then resend"))
+                reason = (f"the route {route.url} is plain http://: patient data would travel in clear "
+                          "(allow_plain_http_routes); fix the route, then resend")
+                prepared.append(Unsendable(claimed, reason))
                 continue
             prepared.append(Ready(claimed, status_update_call(route.url, address, message, _new_id()), route))
         return prepared

@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
-
-import ipaddress
 from urllib.parse import urlsplit
 
 from routing.catalogue import DEFAULT_PROFILE, AccessRight, Catalogue, Route
@@ -45,7 +44,9 @@ class CheckFinding:
     code: str | None = None
 
 
-def check_unit(catalogue: Catalogue, unit: str, contract: str, on: date, allow_plain_http: bool = False) -> list[CheckFinding]:
+def check_unit(
+    catalogue: Catalogue, unit: str, contract: str, on: date, allow_plain_http: bool = False
+) -> list[CheckFinding]:
     """Whether calls of ``contract`` for ``unit`` can be routed on ``on``, and to an endpoint we can call."""
     try:
         resolution = catalogue.resolve(contract, unit, on)

@@ -109,7 +109,8 @@ def write_export(path: Path, records: Iterable[ChainedRecord]) -> tuple[int, str
     try:
         with os.fdopen(descriptor, "wb") as out:
             for item in records:
-                line = {**as_plain(item.record), "seq": item.link.seq, "prev_hash": item.link.prev_hash, "hash": item.link.hash}
+                link = {"seq": item.link.seq, "prev_hash": item.link.prev_hash, "hash": item.link.hash}
+                line = {**as_plain(item.record), **link}
                 data = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
                 out.write(data)
                 sha.update(data)

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 def past_the_triggers(connection: Connection | Session) -> None:
     """Switch triggers off for the rest of this transaction (PostgreSQL; SQLite has none to pass)."""
-    if connection.get_bind().dialect.name == "postgresql" if isinstance(connection, Session) else (
-        connection.dialect.name == "postgresql"
+    if (
+        connection.get_bind().dialect.name == "postgresql"
+        if isinstance(connection, Session)
+        else (connection.dialect.name == "postgresql")
     ):
         connection.execute(text("SET LOCAL session_replication_role = replica"))

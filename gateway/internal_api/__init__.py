@@ -59,7 +59,7 @@ import structlog
 from domain.values import HsaId
 from gateway import correlation
 from gateway.correlation import HEADER as CORRELATION_HEADER
-from gateway.internal_api.auth import USER_HEADER, AuthError, Credentials, Principal, Scope, authorize
+from gateway.internal_api.auth import AuthError, Credentials, Principal, Scope, authorize
 
 PREFIX = "/internal/api/v1"
 MAX_BODY_BYTES = 1024 * 1024
@@ -317,7 +317,8 @@ class InternalApi:
             route, match = found[0]
             assert route.scope is not None
             user = authorize(principal, route.scope, route.acting_user, headers)
-            response = route.handler(self._request(environ, method, path, match.groupdict(), cid, headers, principal, user))
+            request = self._request(environ, method, path, match.groupdict(), cid, headers, principal, user)
+            response = route.handler(request)
         except AuthError as refused:
             self._log_call(principal, route, method, path, refused.status, refused.code)
             raise ApiError(refused.status, refused.code, refused.message) from None

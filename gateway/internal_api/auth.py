@@ -164,8 +164,9 @@ class JwksSource:
         self._keys: jwt.PyJWKSet | None = None
         self._lock = threading.Lock()
         if location.startswith(("https://", "http://")):
-            self._client = jwt.PyJWKClient(location, cache_jwk_set=True, lifespan=JWKS_CACHE_SECONDS, timeout=5,
-                                           cooldown_duration=refetch_seconds)
+            self._client = jwt.PyJWKClient(
+                location, cache_jwk_set=True, lifespan=JWKS_CACHE_SECONDS, timeout=5, cooldown_duration=refetch_seconds
+            )
         else:
             self._keys = jwt.PyJWKSet.from_json(Path(location).read_text(encoding="utf-8"))
 
@@ -189,7 +190,9 @@ class OidcTokens(Authenticator):
     def __init__(self, issuer: str, audience: str, keys: JwksSource, algorithms: Sequence[str], hsa_claim: str) -> None:
         forbidden = FORBIDDEN_ALGORITHMS.intersection(algorithms)
         if forbidden or not algorithms:
-            raise ValueError(f"token algorithms {sorted(forbidden)} are not allowed: use asymmetric ones (RS256, ES256, EdDSA)")
+            raise ValueError(
+                f"token algorithms {sorted(forbidden)} are not allowed: use asymmetric ones (RS256, ES256, EdDSA)"
+            )
         if not issuer or not audience:
             raise ValueError("OIDC tokens need both an issuer and an audience")
         self.issuer, self.audience, self.keys = issuer, audience, keys
@@ -237,7 +240,7 @@ class DevelopmentToken(Authenticator):
 
 
 class Credentials:
-    """The configured authenticators, tried in order; what the operations API (and later endpoints) check callers with."""
+    """The configured authenticators, tried in order: what the operations API (and later endpoints) checks with."""
 
     def __init__(self, authenticators: Sequence[Authenticator]) -> None:
         self.authenticators = tuple(authenticators)
@@ -280,4 +283,3 @@ def authorize(principal: Principal, scope: Scope, needs_user: bool, headers: Map
     if (needs_user or scope in USER_BOUND_SCOPES) and principal.user is None:
         raise AuthError(403, "USER_REQUIRED", f"{scope.value} needs a credential bound to a user")
     return principal.user if needs_user or scope in USER_BOUND_SCOPES else None
-

@@ -117,6 +117,7 @@ def routes(pdl: PdlLog) -> list[ApiRoute]:
               operation_id="search_pdl_records", acting_user=True, scope=Scope.PDL_READ, query=criteria,
               responses={200: "the matching records", **_ERRORS}),
         ApiRoute("GET", "/pdl/chain", chain, "Verify the PDL log's hash chain", "pdl",
-              operation_id="verify_pdl_chain", scope=Scope.PDL_READ, responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
+              operation_id="verify_pdl_chain", scope=Scope.PDL_READ,
+              responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
     ]  # fmt: skip
 

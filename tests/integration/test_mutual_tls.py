@@ -184,7 +184,8 @@ def _traefik_style(pem: str) -> str:
 
 def test_a_trusted_proxy_speaks_for_its_client(db_url: str, pki: Pki) -> None:
     """From a configured proxy address the forwarded certificate names the consumer; without it, VP002."""
-    settings = _settings(db_url, None, trusted_proxies=("127.0.0.1/32",), proxy_cert_header="X-Forwarded-Tls-Client-Cert",
+    settings = _settings(db_url, None, trusted_proxies=("127.0.0.1/32",),
+                         proxy_cert_header="X-Forwarded-Tls-Client-Cert",
                          tls_client_ca=pki.trusted_roots)
     allowed = pki.clients["allowed"].pem
     with _running(settings, tls=False) as url, requests.Session() as session:

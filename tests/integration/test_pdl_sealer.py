@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from cli.worker import build_worker
-from scheduler.pdl_sealer import PdlSealer
 from domain.pdl_chain import Verification
+from scheduler.pdl_sealer import PdlSealer
 from store import pdl
 from store.errors import DatabaseUnavailable
 from store.session import UnitOfWork, transaction

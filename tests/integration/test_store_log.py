@@ -27,9 +27,9 @@ from zeep.transports import Transport
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from domain.pdl import PdlQuery
+from domain.pdl_chain import Verification
 from gateway import make_app
 from gateway.validation import schema_for_wsdl
-from domain.pdl_chain import Verification
 from store import pdl
 from store.migrate import upgrade
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
@@ -239,6 +239,7 @@ def test_operations_api_searches_and_verifies(db_url: str) -> None:
         assert "191212121212" not in repr(logs)
         assert _api(running, "/pdl/records?unit=SE2321000016-1000&from=2026-01-01")[1]["count"] == 2
         assert _api(running, "/pdl/records")[0] == 400
-        assert _api(running, "/pdl/records?patient=191212121212", user=None)[0] == 403  # no acting user: the development token names none
+        # No acting user: the development token names none.
+        assert _api(running, "/pdl/records?patient=191212121212", user=None)[0] == 403
         status, chain = _api(running, "/pdl/chain", user=None)
         assert status == 200 and chain["intact"] is True and (chain["checked"], chain["pending"]) == (2, 0)

@@ -19,7 +19,9 @@ from cli.http_worker import ConnectionLimits, LoopServer
 
 
 @contextmanager
-def serving_loop(app: Any, context: ssl.SSLContext | None = None, limits: ConnectionLimits | None = None) -> Iterator[str]:
+def serving_loop(
+    app: Any, context: ssl.SSLContext | None = None, limits: ConnectionLimits | None = None
+) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 at a free port (over TLS with ``context``); yield the base URL."""
     listener = socket.create_server(("127.0.0.1", 0), backlog=512)
     stopping = threading.Event()

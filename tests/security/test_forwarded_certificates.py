@@ -47,12 +47,20 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def _crl(pki: Pki, path: Path, *revoked: str) -> None:
     """A CRL from test root 1 naming the certificates of ``revoked`` clients."""
     root = x509.load_pem_x509_certificate(Path(pki.trusted_roots[0]).read_bytes())
-    builder = (x509.CertificateRevocationListBuilder().issuer_name(root.subject)
-               .last_update(datetime.now(UTC) - timedelta(hours=1)).next_update(datetime.now(UTC) + timedelta(days=1)))
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(root.subject)
+        .last_update(datetime.now(UTC) - timedelta(hours=1))
+        .next_update(datetime.now(UTC) + timedelta(days=1))
+    )
     for name in revoked:
         serial = pki.clients[name].issued.certificate.serial_number
-        builder = builder.add_revoked_certificate(x509.RevokedCertificateBuilder().serial_number(serial)
-                                                  .revocation_date(datetime.now(UTC) - timedelta(minutes=5)).build())
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(serial)
+            .revocation_date(datetime.now(UTC) - timedelta(minutes=5))
+            .build()
+        )
     key = serialization.load_pem_private_key(Path(pki.trusted_roots[0]).with_name("root1-key.pem").read_bytes(), None)
     crl = builder.sign(key, hashes.SHA256())  # type: ignore[arg-type]
     path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
@@ -75,7 +83,9 @@ def _raw_post(url: str, headers: list[tuple[str, str]]) -> tuple[int, str]:
     """POST with headers exactly as given, repeated ones included (requests would merge them)."""
     body = create_draft_envelope()
     port = int(url.rsplit(":", 1)[1])
-    head = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+    )
     head += "".join(f"{name}: {value}\r\n" for name, value in headers) + "Connection: close\r\n\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(head.encode() + body)
@@ -87,8 +97,9 @@ def _raw_post(url: str, headers: list[tuple[str, str]]) -> tuple[int, str]:
 
 
 def _proxy_settings(pki: Pki, **more: object) -> Settings:
-    return Settings(trusted_proxies=("127.0.0.1/32",), proxy_cert_header=HEADER, tls_client_ca=pki.trusted_roots,
-                    **more)  # type: ignore[arg-type]
+    return Settings(
+        trusted_proxies=("127.0.0.1/32",), proxy_cert_header=HEADER, tls_client_ca=pki.trusted_roots, **more
+    )  # type: ignore[arg-type]
 
 
 def test_an_appended_second_certificate_header_is_refused(db_url: str, pki: Pki) -> None:

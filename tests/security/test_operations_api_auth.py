@@ -40,7 +40,9 @@ DOCTOR, OTHER = "SE2321000016-P001", "SE2321000016-P999"
 
 
 def _echo(request: Request) -> Response:
-    return Response(200, {"user": request.acting_user().value, "caller": request.principal.name if request.principal else None})
+    return Response(
+        200, {"user": request.acting_user().value, "caller": request.principal.name if request.principal else None}
+    )
 
 
 def _plain(request: Request) -> Response:
@@ -90,12 +92,12 @@ def api(keys: Keys, tmp_path: Path) -> InternalApi:
     tokens.write_text(f"""
 [[token]]
 name = "batch-resender"
-sha256 = "{token_hash('machine-secret-1')}"
+sha256 = "{token_hash("machine-secret-1")}"
 scopes = ["resend", "read", "sign"]
 
 [[token]]
 name = "bound-signer"
-sha256 = "{token_hash('machine-secret-2')}"
+sha256 = "{token_hash("machine-secret-2")}"
 scopes = ["read", "sign"]
 user = "{DOCTOR}"
 """)
@@ -116,7 +118,10 @@ def test_a_forged_acting_user_header_is_refused(api: InternalApi, keys: Keys) ->
 
 def test_the_acting_user_is_the_credentials(api: InternalApi, keys: Keys) -> None:
     assert call(api, "GET", "/certificates/c-1", token=keys.token())[2] == {"user": DOCTOR, "caller": "oidc:user-1"}
-    assert call(api, "GET", "/certificates/c-1", token=keys.token("ec-1"), headers={"X-Acting-User": DOCTOR.lower()})[0] == 200
+    assert (
+        call(api, "GET", "/certificates/c-1", token=keys.token("ec-1"), headers={"X-Acting-User": DOCTOR.lower()})[0]
+        == 200
+    )
     assert call(api, "POST", "/certificates/c-1/sign", token="machine-secret-2")[2]["user"] == DOCTOR
 
 
@@ -152,7 +157,9 @@ def test_forged_signatures_and_algorithms_are_401(api: InternalApi, keys: Keys) 
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": "rsa-1"})
     other_key = jwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256",
                            headers={"kid": "rsa-1"})  # fmt: skip
-    public_pem = keys.rsa.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = keys.rsa.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     confused = _hs256(claims, public_pem)  # the public key used as an HMAC secret
     for token in (unsigned, other_key, confused, "not.a.jwt", "garbage"):
         status, _, body = call(api, "GET", "/outbox/status", token=token)
@@ -167,7 +174,11 @@ def _hs256(claims: dict[str, Any], secret: bytes) -> str:
     def b64(data: bytes) -> bytes:
         return base64.urlsafe_b64encode(data).rstrip(b"=")
 
-    signing = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "rsa-1"}).encode()) + b"." + b64(json.dumps(claims).encode())
+    signing = (
+        b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "rsa-1"}).encode())
+        + b"."
+        + b64(json.dumps(claims).encode())
+    )
     return (signing + b"." + b64(hmac.new(secret, signing, hashlib.sha256).digest())).decode()
 
 
@@ -207,7 +218,12 @@ def jwks_url(keys: Keys) -> Iterator[tuple[str, list[str]]]:
 
 def test_a_jwks_url_is_fetched_and_refetched_for_a_rotated_key(keys: Keys, jwks_url: tuple[str, list[str]]) -> None:
     url, current = jwks_url
-    api = InternalApi(ROUTES, credentials=Credentials([OidcTokens(ISSUER, AUDIENCE, JwksSource(url, refetch_seconds=0), ["RS256", "ES256"], "hsa_id")]))
+    api = InternalApi(
+        ROUTES,
+        credentials=Credentials(
+            [OidcTokens(ISSUER, AUDIENCE, JwksSource(url, refetch_seconds=0), ["RS256", "ES256"], "hsa_id")]
+        ),
+    )
     assert call(api, "GET", "/certificates/c-1", token=keys.token("rsa-1"))[0] == 200
     assert call(api, "GET", "/certificates/c-1", token=keys.token("ec-1"))[0] == 401  # not published yet
     current[0] = keys.jwks("rsa-1", "ec-1")

@@ -61,8 +61,12 @@ class Log:
         generate_key(self.private, self.public)
         self.file = tmp_path / "checkpoints.jsonl"
         self.now = T0 + timedelta(days=1)
-        self.signing = PdlSigning(Ed25519Signer.from_file(str(self.private)), 10, lambda: self.now,
-                                  lambda signed: append_checkpoint(self.file, signed))
+        self.signing = PdlSigning(
+            Ed25519Signer.from_file(str(self.private)),
+            10,
+            lambda: self.now,
+            lambda signed: append_checkpoint(self.file, signed),
+        )
         self.keys = PublicKeys([public_key_from_spec(str(self.public))])
         self.added = 0
 
@@ -208,7 +212,9 @@ def test_a_checkpoint_made_with_the_administrators_own_key_is_forged(log: Log) -
         past_the_triggers(session)
         previous = pdl.latest_checkpoint(session)
         head, anchor = pdl.current_head(session), pdl.latest_anchor(session)
-        pdl.add_checkpoint(session, sign(following(previous, head, anchor, log.now, log.signing.signer.key_id), OwnKey()))
+        pdl.add_checkpoint(
+            session, sign(following(previous, head, anchor, log.now, log.signing.signer.key_id), OwnKey())
+        )
     result = log.verify()
     assert result.chain.broken is not None and result.chain.broken.kind == BreakKind.FORGED_CHECKPOINT
 

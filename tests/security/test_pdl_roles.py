@@ -83,7 +83,9 @@ def test_the_application_role_appends_and_seals_but_cannot_change_or_delete(as_r
         assert "permission denied" in str(refused.value) or "cannot be changed" in str(refused.value), statement
 
 
-def test_a_sealed_record_cannot_be_resealed_even_through_the_granted_link_columns(as_roles: tuple[Engine, Engine]) -> None:
+def test_a_sealed_record_cannot_be_resealed_even_through_the_granted_link_columns(
+    as_roles: tuple[Engine, Engine],
+) -> None:
     app, _purge = as_roles
     factory = make_session_factory(app)
     with transaction(factory) as session:
@@ -93,7 +95,9 @@ def test_a_sealed_record_cannot_be_resealed_even_through_the_granted_link_column
         connection.execute(text("UPDATE pdl_record SET seq = 7 WHERE seq = 1"))
 
 
-def test_the_purge_role_purges_what_the_application_role_cannot(as_roles: tuple[Engine, Engine], tmp_path: Path) -> None:
+def test_the_purge_role_purges_what_the_application_role_cannot(
+    as_roles: tuple[Engine, Engine], tmp_path: Path
+) -> None:
     app, purge = as_roles
     factory = make_session_factory(app)
     with transaction(factory) as session:
@@ -102,5 +106,7 @@ def test_the_purge_role_purges_what_the_application_role_cannot(as_roles: tuple[
     now = datetime(2040, 1, 1, tzinfo=UTC)
     with pytest.raises(DBAPIError):
         export_and_purge(UnitOfWork(factory), now - timedelta(days=1), tmp_path / "a.jsonl", now)
-    report = export_and_purge(UnitOfWork(make_session_factory(purge)), now - timedelta(days=1), tmp_path / "b.jsonl", now)
+    report = export_and_purge(
+        UnitOfWork(make_session_factory(purge)), now - timedelta(days=1), tmp_path / "b.jsonl", now
+    )
     assert report.purged == 3

@@ -1,4 +1,4 @@
-"""Safe defaults: no open gateway by omission, no patient data in logs or errors, private files, no clear-text routes."""
+"""Safe defaults: no gateway opened by omission, no patient data in logs or errors, private files, no clear routes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from cli.logs import MASK, configure_logging, redact
 from cli.pdl_signing import append_checkpoint, generate_key
 from cli.settings import Settings, SettingsError
 from contracts.ns import STATUS_UPDATE_V3
-from domain.pdl_checkpoint import CheckpointKind, Checkpoint, SignedCheckpoint
+from domain.pdl_checkpoint import Checkpoint, CheckpointKind, SignedCheckpoint
 from routing.catalogue import Catalogue, Route
 from routing.report import CheckKind, check_catalogue, is_plain_http
 from store import pdl
@@ -104,8 +104,9 @@ def test_plain_http_routes_are_reported_and_not_sent(session_factory: sessionmak
 
     clock = Clock()
     [event_id] = add_certificates(session_factory, ["cert-plain"], at=clock())
-    dispatcher, _ = make_dispatcher(session_factory, catalogue_for("http://journal.region.example/status"), clock,
-                                    sender=MustNotSend())  # type: ignore[arg-type]
+    dispatcher, _ = make_dispatcher(
+        session_factory, catalogue_for("http://journal.region.example/status"), clock, sender=MustNotSend()
+    )  # type: ignore[arg-type]
     assert dispatcher.run_batch() == 1
     with transaction(session_factory) as session:
         found = event_report(session, event_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,10 @@ def test_store_log_records_keep_the_authenticated_sender_and_search_finds_them(
     try:
         with serving_tls(make_app(deps), server_context(settings)) as url:
             session = plain_session()
-            session.verify, session.cert = pki.trusted_roots[0], (pki.clients["allowed"].cert, pki.clients["allowed"].key)
+            session.verify, session.cert = (
+                pki.trusted_roots[0],
+                (pki.clients["allowed"].cert, pki.clients["allowed"].key),
+            )
             response = session.post(url + STORE_LOG_PATH, data=store_log_envelope(), timeout=10,
                                     headers={"Content-Type": "text/xml; charset=utf-8"})  # fmt: skip
     finally:
@@ -80,7 +83,7 @@ def test_a_planted_formula_is_neutralised_in_the_csv_extract(
 
 
 def test_the_routing_csv_export_is_neutralised_and_reads_back_unchanged() -> None:
-    start, end = datetime(2026, 1, 1).date(), datetime(2027, 1, 1).date()
+    start, end = date(2026, 1, 1), date(2027, 1, 1)
     routes = [Route("urn:x", "=SUM(1)", "https://journal.example/x", producer="@evil", valid_from=start, valid_to=end)]
     rights = [AccessRight("-consumer", "urn:x", "+addr", start, end)]
     text = rows_as_csv(routes, rights)

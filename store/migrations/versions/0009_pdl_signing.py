@@ -38,9 +38,11 @@ CREATE OR REPLACE FUNCTION pdl_record_append_only() RETURNS trigger LANGUAGE plp
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         IF OLD.seq IS NOT NULL THEN
-            RAISE EXCEPTION 'pdl_record % is sealed and cannot be changed', OLD.id USING ERRCODE = 'insufficient_privilege';
+            RAISE EXCEPTION 'pdl_record % is sealed and cannot be changed', OLD.id
+                USING ERRCODE = 'insufficient_privilege';
         END IF;
-        IF (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash') IS DISTINCT FROM (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
+        IF (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
+           IS DISTINCT FROM (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
             RAISE EXCEPTION 'pdl_record % content cannot be changed', OLD.id USING ERRCODE = 'insufficient_privilege';
         END IF;
     END IF;

@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
-from domain.pdl_chain import SEAL_GRACE, BreakKind, link_hash
+from domain.pdl_chain import SEAL_GRACE, BreakKind, Verification, link_hash
 from store import pdl
-from tests.tampering import past_the_triggers
 from store.migrate import make_config
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from tests.tampering import past_the_triggers
 from usecases.pdl_log import seal_all, verify_log
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -334,7 +334,8 @@ def test_rows_from_before_the_chain_are_sealed_after_the_migration(blank_db_url:
     try:
         command.upgrade(make_config(engine), "0003")
         old = record(1)
-        columns = {k: getattr(old, k) for k in pdl._RECORD_FIELDS if k not in ("user_person_id_root", "user_person_id", "resource_index", "consumer_id", "consumer_auth")}
+        later = ("user_person_id_root", "user_person_id", "resource_index", "consumer_id", "consumer_auth")
+        columns = {k: getattr(old, k) for k in pdl._RECORD_FIELDS if k not in later}
         with engine.begin() as connection:
             connection.execute(insert(pdl.PdlRow).values(**columns))
         command.upgrade(make_config(engine), "head")

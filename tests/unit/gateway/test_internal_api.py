@@ -188,7 +188,8 @@ def test_openapi_document_lists_every_route_with_its_operation() -> None:
         operation = listed[(route.method, route.path)]
         names = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
         assert {("path", name) for name in route.path_params} <= names
-        assert (f"Scope: {route.scope}." in operation["description"]) and ("as the credential's user" in operation["description"]) is route.acting_user
+        assert f"Scope: {route.scope}." in operation["description"]
+        assert ("as the credential's user" in operation["description"]) is route.acting_user
         assert ("requestBody" in operation) is (route.body is not None)
         for code, response in operation["responses"].items():
             schema = response["content"]["application/json"]["schema"]
