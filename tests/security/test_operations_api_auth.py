@@ -21,6 +21,7 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+import gateway.internal_api as internal_api
 from cli.settings import Settings
 from cli.wiring import api_credentials
 from gateway.internal_api import ApiRoute, InternalApi, Request, Response
@@ -230,13 +231,15 @@ def test_a_jwks_url_is_fetched_and_refetched_for_a_rotated_key(keys: Keys, jwks_
     assert call(api, "GET", "/certificates/c-1", token=keys.token("ec-1"))[0] == 200
 
 
-def test_the_development_token_is_flagged_and_every_call_is_logged(tmp_path: Path) -> None:
+def test_the_development_token_is_flagged_and_every_call_is_logged(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings(internal_api_token="dev")
     credentials = api_credentials(settings)
     assert credentials.development and "DEVELOPMENT TOKEN" in credentials.describe()["warning"]
     api = InternalApi(ROUTES, credentials=credentials)
     assert "DEVELOPMENT TOKEN" in api.describe()["warning"]
     with structlog.testing.capture_logs() as logs:
+        # A fresh logger: another test's configuration may have cached the module's one.
+        monkeypatch.setattr(internal_api, "log", structlog.get_logger("gateway.internal_api"))
         call(api, "GET", "/certificates/c-1", token="dev", headers={"X-Acting-User": DOCTOR})
         call(api, "POST", "/outbox/resend", token="wrong")
     calls = [entry for entry in logs if entry["event"] == "internal_api_call"]
