@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from store.migrate import check, upgrade
+from store.roles import grant_roles
 
 
 def register(subparsers: Any) -> None:
@@ -19,6 +21,10 @@ def register(subparsers: Any) -> None:
         "`serve` runs it on start.",
     )
     add_settings_options(up)
+    up.add_argument("--with-roles", action="store_true",
+                    help="PostgreSQL: also create the roles under which the application may only append to the "
+                    "PDL log (intygsgateway_app, intygsgateway_pdl_purge, intygsgateway_pdl_audit) "
+                    "and grant their rights")
     up.set_defaults(run=run_upgrade)
     chk = commands.add_parser(
         "check",
@@ -33,6 +39,13 @@ def run_upgrade(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     upgrade(settings.database_url)
     print("database is at the newest schema version")
+    if args.with_roles:
+        try:
+            roles = grant_roles(settings.database_url)
+        except ValueError as error:
+            print(f"intygsgateway: {error}", file=sys.stderr)
+            return 2
+        print(f"roles granted: {', '.join(roles)}; grant them to login users, e.g. GRANT {roles[0]} TO gateway_login")
     return 0
 
 

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from cli.pdl_signing import write_private
+
 DEFAULT_DAYS = 365
 DEFAULT_SERVER_NAMES = ("localhost", "127.0.0.1")
 DEFAULT_CONSUMERS = ("SE2321000016-JOURNAL1",)
@@ -52,8 +54,7 @@ class Issued:
         directory.mkdir(parents=True, exist_ok=True)
         cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}-key.pem"
         cert_path.write_bytes(self.cert_pem)
-        key_path.touch(mode=0o600)
-        key_path.write_bytes(self.key_pem)
+        write_private(key_path, self.key_pem)  # 0600 from its first byte, even over an existing 0644 file
         return cert_path, key_path
 
 

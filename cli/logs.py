@@ -15,9 +15,12 @@ from typing import Any
 
 import structlog
 
-# 12 digits (optionally with a separator before the last four) starting like a birth year: the shape
-# of a personnummer or samordningsnummer. Over-masks some numbers; that is the right way to fail.
-PERSONNUMMER_SHAPE = re.compile(r"(?<!\d)(?:18|19|20)\d{6}[-+]?\d{4}(?!\d)")
+# A personnummer or samordningsnummer in every written form: 12 digits (century first) or 10, with or
+# without "-" or "+" before the last four, whose date part is a month and a day (a samordningsnummer's
+# day is 61-91). Over-masks some other numbers of that shape; that is the right way to fail.
+PERSONNUMMER_SHAPE = re.compile(
+    r"(?<!\d)(?:(?:18|19|20)\d{2}|\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+]?\d{4}(?!\d)"
+)
 MASK = "<personnummer>"
 #: The levels and formats ``configure_logging`` takes; the settings accept exactly these.
 LOG_LEVELS = ("debug", "info", "warning", "error")

@@ -360,7 +360,8 @@ def run_check(args: argparse.Namespace) -> int:
     with _database(settings) as uow:
         with uow() as session:
             catalogue = store.load_catalogue(session)
-        units, findings = check_routes(uow, catalogue, STATUS_UPDATE_V3, _today(args), args.days)
+        units, findings = check_routes(uow, catalogue, STATUS_UPDATE_V3, _today(args), args.days,
+                                       settings.allow_plain_http_routes)
     if args.json:
         print(json.dumps([{"kind": f.kind.value, "subject": f.subject, "code": f.code, "detail": f.detail}
                           for f in findings], indent=2, ensure_ascii=False))

@@ -1,10 +1,11 @@
 """``intygsgateway serve``: migrate, optionally load the demo directory, and run the production server.
 
-The server is gunicorn with N worker processes (default one per core), each running ``threads``
-threads (gunicorn's ``gthread`` worker, which keeps connections alive). Threads pay off because a
-request spends much of its time waiting for the database; with ``threads = 1`` the classic ``sync``
-worker is used, which closes every connection and wants a keep-alive proxy in front. Each worker
-builds its own application after the fork, so every process has its own database pool.
+The server is gunicorn with N worker processes (default one per core), each running our worker
+class ``cli.http_worker.DeadlineWorker``: an event loop that reads and writes every connection with
+deadlines (TLS handshake, request head, body, answer) and keeps connections alive, and ``threads``
+threads that run the application on complete requests. Threads pay off because a request spends
+much of its time waiting for the database. Each worker builds its own application after the fork,
+so every process has its own database pool. Why this worker and not gunicorn's: docs/serving.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import argparse
 import json
 import os
 import ssl
-from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -23,13 +23,13 @@ from gunicorn.app.base import BaseApplication
 
 from cli.access import log_access_control
 from cli.directory import import_file_contents
+from cli.http_worker import ConnectionLimits
 from cli.options import add_settings_options, settings_from
 from cli.settings import Settings
 from cli.tls import check_tls_settings, log_expiry, own_certificates, server_context
 from cli.wiring import gateway_deps
 from cli.worker import spawn as spawn_worker
 from gateway import make_app
-from gateway.identity import PEER_CERT_KEY
 from store.migrate import upgrade
 
 log = structlog.get_logger("cli.serve")
@@ -68,49 +68,35 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
         settings = self._settings
         self.cfg.set("bind", f"{settings.host}:{settings.port}")
         self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
-        if settings.threads > 1:
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", settings.threads)
-        else:
-            self.cfg.set("worker_class", "sync")
+        self.cfg.set("worker_class", "cli.http_worker.DeadlineWorker")
+        self.cfg.set("threads", settings.threads)
         self.cfg.set("timeout", 30)
         self.cfg.set("graceful_timeout", 10)
         self.cfg.set("limit_request_field_size", 16384)
         self.cfg.set("max_requests", 20000)
         self.cfg.set("max_requests_jitter", 2000)
         self.cfg.set("proc_name", "intygsgateway")
-        if settings.tls_cert:
-            # gunicorn turns TLS on when certfile is set; the context itself is ours (several CA files).
-            self.cfg.set("certfile", settings.tls_cert)
-            self.cfg.set("keyfile", settings.tls_key)
-            self.cfg.set("ssl_context", _context_factory(settings))
+        # Read by the worker (``cli.http_worker``): the deadlines, and TLS with our own context
+        # (several CA files, the revocation list); gunicorn's certfile is left unset.
+        self.limits = connection_limits(settings)
+        self.ssl_context: ssl.SSLContext | None = server_context(settings) if settings.tls_cert else None
 
     def load(self) -> Any:
-        return with_peer_certificate(make_app(gateway_deps(self._settings)))
+        return make_app(gateway_deps(self._settings))
 
 
-def _context_factory(settings: Settings) -> Callable[[Any, Any], ssl.SSLContext]:
-    def ssl_context(_config: Any, _default_factory: Any) -> ssl.SSLContext:  # gunicorn's hook signature
-        return server_context(settings)
-
-    return ssl_context
-
-
-def with_peer_certificate(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """Put the TLS peer's certificate (DER, or None) into the environ for ``gateway.identity``.
-
-    gunicorn verifies the client certificate against ``tls_client_ca`` but does not pass it on; it
-    does leave the connection's socket in the environ as ``gunicorn.socket``. Plain HTTP sockets
-    leave the environ untouched, which tells the gateway that TLS did not end here.
-    """
-
-    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        sock = environ.get("gunicorn.socket")
-        if isinstance(sock, ssl.SSLSocket):
-            environ[PEER_CERT_KEY] = sock.getpeercert(binary_form=True)
-        return app(environ, start_response)
-
-    return wrapped
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The per-connection deadlines and sizes the worker enforces, from the settings."""
+    return ConnectionLimits(
+        header_seconds=settings.http_header_timeout_seconds,
+        body_seconds=settings.http_body_timeout_seconds,
+        send_seconds=settings.http_send_timeout_seconds,
+        keepalive_seconds=settings.http_keepalive_seconds,
+        tls_handshake_seconds=settings.tls_handshake_timeout_seconds,
+        max_connections=settings.http_max_connections,
+        max_body_bytes=settings.max_request_bytes,
+        threads=settings.threads,
+    )
 
 
 def load_demo_directory(database_url: str) -> None:

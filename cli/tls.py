@@ -185,6 +185,12 @@ def _verified_chain(tls: ssl.SSLSocket) -> tuple[x509.Certificate, ...]:
 def _healthz_status(tls: ssl.SSLSocket, host: str, port: int) -> str | None:
     tls.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
     data = tls.recv(256)
+    if not data:
+        # Some servers close without a TLS alert when they refuse a client certificate after a TLS 1.3
+        # handshake (asyncio's does); the gateway answers /healthz to everyone else.
+        raise ConnectionAbortedError(
+            "the server closed the connection after the handshake (client certificate refused?)"
+        )
     line = data.split(b"\r\n", 1)[0].decode("latin-1")
     return line.split(" ", 1)[1] if " " in line else None
 

@@ -9,8 +9,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from cli.access import access_control
-from cli.settings import Settings
+from cli.pdl_signing import Ed25519Signer, PublicKeys, append_checkpoint, public_key_from_spec
+from cli.settings import Settings, SettingsError
 from cli.tls import Expiry, certificate_report, own_certificates
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import (
@@ -24,6 +27,14 @@ from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
 from gateway import GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
+from gateway.internal_api.auth import (
+    Authenticator,
+    Credentials,
+    DevelopmentToken,
+    JwksSource,
+    OidcTokens,
+    ServiceTokens,
+)
 from gateway.internal_api.certificates import routes as certificate_routes
 from gateway.internal_api.outbox import routes as outbox_routes
 from gateway.internal_api.pdl import routes as pdl_routes
@@ -41,8 +52,10 @@ from usecases.create_draft import CreateDraftDeps
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
 from usecases.outbox import OutboxOperations
-from usecases.pdl_log import PdlLog
+from usecases.pdl_log import PdlLog, PdlSigning
 from usecases.store_log import StoreLogDeps
+
+log = structlog.get_logger("cli.wiring")
 
 
 def utc_now() -> datetime:
@@ -101,11 +114,46 @@ def receive_message_deps(transaction: UnitOfWork) -> receiving.ReceiveMessageDep
     return receiving.ReceiveMessageDeps(transaction, utc_now, receiving.group_commit(transaction, utc_now))
 
 
+def pdl_signing(settings: Settings) -> PdlSigning | None:
+    """Checkpoint signing with ``pdl_signing_key`` (None when unset), writing ``pdl_checkpoint_file`` too.
+
+    A key file others may read stops the start (``KeyFileError``): whoever reads it can sign a
+    rewritten log.
+    """
+    if not settings.pdl_signing_key:
+        return None
+    signer = Ed25519Signer.from_file(settings.pdl_signing_key)
+    return PdlSigning(signer, settings.pdl_checkpoint_seconds, utc_now,
+                      partial(append_checkpoint, Path(settings.pdl_checkpoint_file)))
+
+
+UNSIGNED_WARNING = ("PDL LOG NOT SIGNED: without pdl_signing_key anyone with write access to the database can "
+                    "rewrite the log undetected")  # fmt: skip
+
+
+def pdl_signing_report(settings: Settings) -> dict[str, Any]:
+    """What ``/readyz`` shows about the PDL log's signing; an unsigned log is logged as a warning here (at start)."""
+    if not settings.pdl_signing_key:
+        log.warning("pdl_log_unsigned", warning=UNSIGNED_WARNING, fix="intygsgateway pdl keygen; set pdl_signing_key")
+        return {"signed": False, "warning": UNSIGNED_WARNING}
+    return {"signed": True, "checkpointSeconds": settings.pdl_checkpoint_seconds,
+            "checkpointFile": settings.pdl_checkpoint_file}
+
+
+def pdl_keys(settings: Settings) -> PublicKeys | None:
+    """The public keys the gateway's own verification accepts: the signing key's and ``pdl_public_keys``.
+
+    None when neither is set: the log is then checked as a hash chain only.
+    """
+    specs = ([settings.pdl_signing_key] if settings.pdl_signing_key else []) + list(settings.pdl_public_keys)
+    return PublicKeys([public_key_from_spec(spec) for spec in specs]) if specs else None
+
+
 def start_pdl_sealer(settings: Settings, transaction: UnitOfWork) -> Callable[[], None]:
     """Start this process's PDL sealer (unless ``pdl_seal_seconds`` is 0); return what stops it."""
     if settings.pdl_seal_seconds <= 0:
         return lambda: None
-    sealer = PdlSealer(transaction, settings.pdl_seal_seconds)
+    sealer = PdlSealer(transaction, settings.pdl_seal_seconds, pdl_signing(settings))
     sealer.start()
     return sealer.stop
 
@@ -152,9 +200,11 @@ def gateway_deps(
                 "ageSeconds": int((utc_now() - produced_at).total_seconds()),
             }
         routing_ready, routing = routing_readiness(catalogue)
-        return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing})
+        return Readiness(routing_ready, {"database": "ok", "directory": directory, "routing": routing,
+                                         "pdlLog": pdl_report})
 
     stop_sealer = start_pdl_sealer(settings, UnitOfWork(factory))
+    pdl_report = pdl_signing_report(settings)
 
     def close() -> None:
         stop_sealer()
@@ -203,9 +253,38 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
     return InternalApi(
         [
             *certificate_routes(lifecycle_deps),
-            *pdl_routes(PdlLog(create_deps.transaction)),
+            *pdl_routes(PdlLog(create_deps.transaction, pdl_keys(settings))),
             *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
         ],
-        token=settings.internal_api_token,
+        credentials=api_credentials(settings),
         allow_remote=settings.internal_api_remote,
     )
+
+
+def api_credentials(settings: Settings) -> Credentials:
+    """The operations API's authenticators: service tokens, OIDC user tokens, and the development token.
+
+    A file that cannot be read or holds a bad entry stops the start (``SettingsError``). The
+    development token is for local work only: it is logged as a warning at start and shown on
+    ``/readyz``.
+    """
+    authenticators: list[Authenticator] = []
+    if settings.internal_api_service_tokens:
+        try:
+            authenticators.append(ServiceTokens.from_file(settings.internal_api_service_tokens))
+        except (OSError, ValueError) as error:
+            raise SettingsError("internal_api_service_tokens", value=settings.internal_api_service_tokens,
+                                reason=str(error)) from error
+    if settings.internal_api_oidc_issuer or settings.internal_api_oidc_jwks:
+        try:
+            authenticators.append(OidcTokens(
+                settings.internal_api_oidc_issuer, settings.internal_api_oidc_audience,
+                JwksSource(settings.internal_api_oidc_jwks), settings.internal_api_oidc_algorithms,
+                settings.internal_api_oidc_hsa_claim,
+            ))  # fmt: skip
+        except (OSError, ValueError) as error:
+            raise SettingsError("internal_api_oidc_jwks", value=settings.internal_api_oidc_jwks,
+                                reason=str(error)) from error
+    if settings.internal_api_token:
+        authenticators.append(DevelopmentToken(settings.internal_api_token))
+    return Credentials(authenticators)

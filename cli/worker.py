@@ -27,7 +27,7 @@ import structlog
 
 from cli.options import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
-from cli.wiring import catalogue_provider, certificate_types, routing_today, utc_now
+from cli.wiring import catalogue_provider, certificate_types, pdl_signing, routing_today, utc_now
 from contracts.ns import STATUS_UPDATE_V3
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
@@ -104,10 +104,12 @@ class Worker:
 
 
 def scheduled_jobs(settings: Settings, uow: UnitOfWork,
-                   catalogue: CatalogueProvider | None = None) -> list[ScheduledJob]:
+                   catalogue: CatalogueProvider | None = None,
+                   purge_uow: UnitOfWork | None = None) -> list[ScheduledJob]:
     """The jobs the elected worker runs, in UTC; each only enqueues or triggers work.
 
-    ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one.
+    ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one;
+    ``purge_uow``: the retention job's connection (``pdl_purge_database_url``), else ``uow``.
     """
     catalogue = catalogue or catalogue_provider(settings, uow)
     return [
@@ -118,8 +120,8 @@ def scheduled_jobs(settings: Settings, uow: UnitOfWork,
         ),
         ScheduledJob(
             "pdl_retention",
-            partial(retention_job, uow, utc_now, settings.pdl_retention_years,
-                    Path(settings.pdl_export_dir)),
+            partial(retention_job, purge_uow or uow, utc_now, settings.pdl_retention_years,
+                    Path(settings.pdl_export_dir), pdl_signing(settings)),
             cron={"hour": 3, "minute": 15},  # daily, at night (UTC)
         ),
         ScheduledJob(
@@ -140,15 +142,21 @@ def build_worker(settings: Settings) -> Worker:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
     sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
     catalogue = catalogue_provider(settings, uow)
-    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now)
+    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now,
+                                    settings.allow_plain_http_routes)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
-    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue))
+    purge_engine = make_engine(settings.pdl_purge_database_url) if settings.pdl_purge_database_url else None
+    purge_uow = UnitOfWork(make_session_factory(purge_engine)) if purge_engine is not None else None
+    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue, purge_uow))
 
-    sealer = PdlSealer(uow, settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
+    signing = pdl_signing(settings)
+    sealer = PdlSealer(uow, settings.pdl_seal_seconds, signing) if settings.pdl_seal_seconds > 0 else None
 
     def close() -> None:
         sender.close()
         engine.dispose()
+        if purge_engine is not None:
+            purge_engine.dispose()
 
     return Worker(dispatcher, runner, close, sealer)
 

@@ -24,3 +24,4 @@ class SoapCall:
     logical_address: str
     correlation_id: str
     consumer: HsaId | None = None
+    consumer_auth: str | None = None  # how the consumer was identified: "mtls" or "proxy"

@@ -69,6 +69,10 @@ class PdlRecord:
     # A StoreLog entry may name several resources; it is kept as one record per resource, numbered
     # from 0 in the entry's order, all under the entry's logId.
     resource_index: int = 0
+    # Who sent a StoreLog record: the consumer's HSA-id as access control identified it, and how
+    # (``mtls`` or ``proxy``). None for the gateway's own records and with access control off.
+    consumer_id: str | None = None
+    consumer_auth: str | None = None
 
 
 # Fields the contract requires: trimmed, but never turned into None (the checks refuse blanks).
@@ -115,6 +119,7 @@ class PdlQuery:
     care_giver_id: str | None = None
     start: datetime | None = None  # inclusive
     end: datetime | None = None  # exclusive
+    consumer_id: str | None = None  # the system that sent the records with StoreLog
     limit: int = 10_000
 
 

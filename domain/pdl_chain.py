@@ -21,16 +21,17 @@ record, and a sealer links committed records into the chain a moment later. Unti
 *pending*; ``check_sealing`` accepts pending records younger than ``SEAL_GRACE`` and reports an older
 one as a break (``not_sealed``), since a working sealer links every record within about a second.
 
-This protects against changes made behind the service's back by anyone who does not also recompute
-every later hash; publishing the head hash now and then (``pdl verify`` prints it) extends that to
-anyone with write access to the database.
+The chain alone protects against changes made behind the service's back by anyone who does not
+also recompute every later hash. Against someone who does (anyone with write access to the
+database and this source code), ``verify`` takes the heads of signed checkpoints
+(``domain.pdl_checkpoint``): the chain must pass through each of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -128,6 +129,12 @@ class BreakKind(StrEnum):
     TRUNCATED = "truncated"  # the chain ends before the recorded head: the newest records are gone
     EXTRA = "extra"  # records after the recorded head: inserted behind the service's back
     NOT_SEALED = "not_sealed"  # a record committed longer than SEAL_GRACE ago is still outside the chain
+    # Signed checkpoints (domain.pdl_checkpoint):
+    REWRITTEN = "rewritten"  # the chain's hash at a signed seq is not the signed one: history recomputed
+    ANCHOR_NOT_SIGNED = "anchor_not_signed"  # the stored retention anchor is not the latest signed one
+    FORGED_CHECKPOINT = "forged_checkpoint"  # a checkpoint whose signature does not verify
+    CHECKPOINT_MISSING = "checkpoint_missing"  # a checkpoint number skipped, or its prev link broken
+    CHECKPOINT_CONFLICT = "checkpoint_conflict"  # two different checkpoints with one number
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +147,12 @@ class ChainBreak:
     kind: BreakKind
     seq: int | None
     log_id: str | None
+    checkpoint: int | None = None  # the checkpoint number, for the checkpoint kinds
 
     def __str__(self) -> str:
+        if self.checkpoint is not None:
+            seq = f" (seq {self.seq})" if self.seq is not None else ""
+            return f"{self.kind.value} at checkpoint {self.checkpoint}{seq}"
         if self.seq is None:
             return f"{self.kind.value} at logId {self.log_id}"
         where = f"seq {self.seq}" + (f" (logId {self.log_id})" if self.log_id else "")
@@ -173,12 +184,17 @@ class Unsealed:
 NONE_UNSEALED = Unsealed(0)
 
 
-def verify(start: ChainPoint, chained: Iterable[ChainedRecord], head: ChainPoint) -> Verification:
+def verify(
+    start: ChainPoint, chained: Iterable[ChainedRecord], head: ChainPoint, signed: Mapping[int, str] | None = None
+) -> Verification:
     """Walk records in ``seq`` order from ``start`` (genesis or the retention anchor) to ``head``.
 
     Stops at the first broken link. Each record must follow its predecessor without a gap, name its
-    predecessor's hash, and hash to its own stored hash; the last one must be the head.
+    predecessor's hash, and hash to its own stored hash; the last one must be the head. ``signed``
+    maps the ``seq`` of signed checkpoints to the hash they vouch for: the chain must carry exactly
+    that hash there (``rewritten`` otherwise), and must reach the highest of them (``truncated``).
     """
+    signed = signed or {}
     previous = start
     checked = 0
     for item in chained:
@@ -190,8 +206,12 @@ def verify(start: ChainPoint, chained: Iterable[ChainedRecord], head: ChainPoint
             return Verification(checked, previous, ChainBreak(BreakKind.OUT_OF_PLACE, link.seq, item.record.log_id))
         if link_hash(item.record, link.seq, link.prev_hash) != link.hash:
             return Verification(checked, previous, ChainBreak(BreakKind.CHANGED, link.seq, item.record.log_id))
+        if signed.get(link.seq, link.hash) != link.hash:
+            return Verification(checked, previous, ChainBreak(BreakKind.REWRITTEN, link.seq, item.record.log_id))
         previous = ChainPoint(link.seq, link.hash)
         checked += 1
+    if signed and max(signed) > previous.seq:
+        return Verification(checked, previous, ChainBreak(BreakKind.TRUNCATED, previous.seq + 1, None))
     if previous.seq < head.seq:
         return Verification(checked, previous, ChainBreak(BreakKind.TRUNCATED, previous.seq + 1, None))
     if previous.seq > head.seq:

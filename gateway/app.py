@@ -180,6 +180,7 @@ class Gateway:
                 "status": "ready" if readiness.ready else "not ready",
                 **readiness.checks,
                 "accessControl": self._deps.access.describe() if self._deps.access else ACCESS_CONTROL_OFF,
+                "operationsApi": self._deps.internal_api.describe() if self._deps.internal_api else {"enabled": False},
                 "certificates": self._deps.certificates(),
             })
         if path == INTERNAL_API_PREFIX or path.startswith(INTERNAL_API_PREFIX + "/"):

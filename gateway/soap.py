@@ -281,8 +281,9 @@ def _service_for(responder: ContractResponder) -> type:
 
 def _soap_call(request: SoapRequest, logical_address: str) -> SoapCall:
     """What the responder may know of ``request``: contract-level values, no gateway types."""
-    consumer = HsaId(request.caller.consumer) if request.caller is not None else None
-    return SoapCall(logical_address, request.correlation_id, consumer)
+    if request.caller is None:
+        return SoapCall(logical_address, request.correlation_id)
+    return SoapCall(logical_address, request.correlation_id, HsaId(request.caller.consumer), request.caller.via)
 
 
 class ContractApplication:

@@ -36,6 +36,7 @@ from outbound.status_update import (
 from routing.catalogue import Route
 from routing.errors import CatalogueUnavailable, RoutingError
 from routing.provider import CatalogueProvider
+from routing.report import is_plain_http
 
 #: A call is never given a read timeout below this, however little time is left; it is then left unsent.
 MIN_READ_S = 1.0
@@ -79,7 +80,9 @@ class StatusUpdateDelivery:
         types: CertificateTypeRegistry,
         timeouts: Timeouts,
         clock: Callable[[], datetime],
+        allow_plain_http: bool = False,
     ) -> None:
+        self._allow_plain_http = allow_plain_http  # http:// routes off this host (routing.report.is_plain_http)
         self._sender = sender
         self._catalogue = catalogue
         self._types = types
@@ -113,6 +116,11 @@ class StatusUpdateDelivery:
                 route = catalogue.resolve(CONTRACT, address, swedish_date(now)).route
             except RoutingError as missing:
                 prepared.append(Addressed(claimed, _unaddressed(missing, now)))
+                continue
+            if is_plain_http(route.url) and not self._allow_plain_http:
+                reason = (f"the route {route.url} is plain http://: patient data would travel in clear "
+                          "(allow_plain_http_routes); fix the route, then resend")
+                prepared.append(Unsendable(claimed, reason))
                 continue
             prepared.append(Ready(claimed, status_update_call(route.url, address, message, _new_id()), route))
         return prepared

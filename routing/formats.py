@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from domain.spreadsheet import neutralise_row, restore
 from routing.catalogue import DEFAULT_PROFILE, AccessRight, Route, normalise
 from routing.content import CatalogueContent
 from routing.validate import Finding, FindingKind
@@ -185,7 +186,7 @@ def parse_csv(text: str) -> Parsed:
     for line, item in enumerate(reader, start=2):
         where = f"line {line}"
         kind = (item.get("kind") or "").strip().lower()
-        cleaned = {k: v for k, v in item.items() if k and v not in (None, "")}
+        cleaned = {k: restore(v) for k, v in item.items() if k and isinstance(v, str) and v != ""}
         if kind == "route":
             route = _own_route(cleaned, where, findings)
             routes += [route] if route else []
@@ -299,12 +300,13 @@ def rows_as_csv(routes: Sequence[Route], rights: Sequence[AccessRight]) -> str:
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for r in sorted(routes, key=_route_order):
-        writer.writerow({"kind": "route", "contract": r.contract, "logicalAddress": r.logical_address,
+        writer.writerow(neutralise_row({"kind": "route", "contract": r.contract, "logicalAddress": r.logical_address,
                          "url": r.url, "producer": r.producer or "", "profile": r.profile,
                          "from": r.valid_from.isoformat(), "to": r.valid_to.isoformat(),
                          "connectTimeoutSeconds": r.connect_timeout_s or "",
-                         "readTimeoutSeconds": r.read_timeout_s or ""})
+                         "readTimeoutSeconds": r.read_timeout_s or ""}))
     for a in sorted(rights, key=_right_order):
-        writer.writerow({"kind": "access", "contract": a.contract, "logicalAddress": a.logical_address,
-                         "consumer": a.consumer, "from": a.valid_from.isoformat(), "to": a.valid_to.isoformat()})
+        writer.writerow(neutralise_row({"kind": "access", "contract": a.contract, "logicalAddress": a.logical_address,
+                                        "consumer": a.consumer, "from": a.valid_from.isoformat(),
+                                        "to": a.valid_to.isoformat()}))
     return out.getvalue()

@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from routing.catalogue import DEFAULT_PROFILE, AccessRight, Catalogue, Route
 from routing.content import right_group, route_group
@@ -29,6 +31,7 @@ class CheckKind(StrEnum):
     PRODUCER_INCOMPLETE = "producer-incomplete"
     ROUTE_EXPIRING = "route-expiring"
     RIGHT_EXPIRING = "access-right-expiring"
+    PLAIN_HTTP = "plain-http"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,9 @@ class CheckFinding:
     code: str | None = None
 
 
-def check_unit(catalogue: Catalogue, unit: str, contract: str, on: date) -> list[CheckFinding]:
+def check_unit(
+    catalogue: Catalogue, unit: str, contract: str, on: date, allow_plain_http: bool = False
+) -> list[CheckFinding]:
     """Whether calls of ``contract`` for ``unit`` can be routed on ``on``, and to an endpoint we can call."""
     try:
         resolution = catalogue.resolve(contract, unit, on)
@@ -52,7 +57,25 @@ def check_unit(catalogue: Catalogue, unit: str, contract: str, on: date) -> list
         return [CheckFinding(CheckKind.PRODUCER_INCOMPLETE, unit,
                              f"{resolution.route.describe()} lacks {', '.join(lacking)} "
                              f"(via {','.join(resolution.trace)})")]
+    if is_plain_http(resolution.route.url) and not allow_plain_http:
+        return [CheckFinding(CheckKind.PLAIN_HTTP, unit,
+                             f"{resolution.route.describe()} is plain http://: patient data would travel in clear; "
+                             "it is not sent unless allow_plain_http_routes is set")]
     return []
+
+
+def is_plain_http(url: str) -> bool:
+    """A ``http://`` URL to anything but this host's loopback (a local mock journal or TLS sidecar)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def missing_for_us(route: Route) -> list[str]:
@@ -68,9 +91,9 @@ def missing_for_us(route: Route) -> list[str]:
 
 
 def check_catalogue(catalogue: Catalogue, units: Iterable[str], contract: str, on: date,
-                    horizon_days: int = EXPIRY_HORIZON_DAYS) -> list[CheckFinding]:
+                    horizon_days: int = EXPIRY_HORIZON_DAYS, allow_plain_http: bool = False) -> list[CheckFinding]:
     """The whole report: every unit's routing for ``contract``, then rows expiring within the horizon."""
-    findings = [finding for unit in units for finding in check_unit(catalogue, unit, contract, on)]
+    findings = [finding for unit in units for finding in check_unit(catalogue, unit, contract, on, allow_plain_http)]
     horizon = on + timedelta(days=horizon_days)
     findings += [CheckFinding(CheckKind.ROUTE_EXPIRING, route.describe(), f"ends {route.valid_to}")
                  for route in _expiring(catalogue.routes(), on, horizon, route_group)]

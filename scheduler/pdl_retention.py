@@ -13,11 +13,18 @@ commit fails after the export was written, the records stay and the next run exp
 The unit of work is passed in as ``transaction`` (a ``store.UnitOfWork``, what ``seal_all`` opens).
 
 The export keeps each record's ``seq``, ``prev_hash`` and ``hash``, so an archived segment can be
-verified on its own, and joined to the kept chain at the anchor.
+verified on its own, and joined to the kept chain at the anchor. It is written readable by its owner
+only (0600), to a temporary name first and linked to its final name once complete, so no reader
+ever sees half an export and an existing archive is never replaced.
+
+With signing configured, the purge's transaction also stores a signed checkpoint of kind ``purge``
+with the new anchor and the SHA-256 of the export file: the anchor is believed by ``pdl verify``
+only because of it, and the archive can be matched to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -28,9 +35,10 @@ from pathlib import Path
 import structlog
 
 from domain.pdl import as_plain
-from domain.pdl_chain import ChainedRecord
+from domain.pdl_chain import ChainedRecord, ChainPoint
+from domain.pdl_checkpoint import SignedCheckpoint
 from store import UnitOfWork, pdl
-from usecases.pdl_log import seal_all
+from usecases.pdl_log import PdlSigning, seal_all, sign_purge
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,7 @@ def export_and_purge(
     export: Path,
     now: datetime,
     dry_run: bool = False,
+    signing: PdlSigning | None = None,
 ) -> PurgeReport:
     """Export, then purge, the chain's prefix of records that started before ``before``.
 
@@ -71,24 +80,45 @@ def export_and_purge(
         if dry_run:
             count = sum(1 for _ in pdl.records_through(session, last))
             return PurgeReport(count, last, None)
-        written = _write_export(export, pdl.records_through(session, last))
+        written, digest, last_hash = write_export(export, pdl.records_through(session, last))
         purged = pdl.purge_through(session, last, before, now)
         if purged != written:
             raise RuntimeError(f"exported {written} records but the purge found {purged}; nothing purged")
+        signed: SignedCheckpoint | None = None
+        if signing is not None:
+            signed = sign_purge(session, signing, ChainPoint(last, last_hash), digest)
+    if signed is not None and signing is not None:
+        signing.on_signed(signed)
     return PurgeReport(purged, last, export)
 
 
-def _write_export(path: Path, records: Iterable[ChainedRecord]) -> int:
-    written = 0
-    with path.open("x", encoding="utf-8") as out:
-        for item in records:
-            link = item.link
-            line = {**as_plain(item.record), "seq": link.seq, "prev_hash": link.prev_hash, "hash": link.hash}
-            out.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
-            written += 1
-        out.flush()
-        os.fsync(out.fileno())
-    return written
+def write_export(path: Path, records: Iterable[ChainedRecord]) -> tuple[int, str, str]:
+    """Write records as JSON Lines to a new file ``path``, mode 0600, all or nothing.
+
+    Returns how many, the SHA-256 of the file's bytes, and the last record's hash. The file is
+    written under a temporary name in the same folder, fsynced, then linked to ``path``, which fails
+    if ``path`` exists (an archive is never replaced); the temporary name is removed either way.
+    """
+    written, last_hash = 0, ""
+    sha = hashlib.sha256()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            for item in records:
+                link = {"seq": item.link.seq, "prev_hash": item.link.prev_hash, "hash": item.link.hash}
+                line = {**as_plain(item.record), **link}
+                data = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+                out.write(data)
+                sha.update(data)
+                written += 1
+                last_hash = item.link.hash
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return written, sha.hexdigest(), last_hash
 
 
 def retention_job(
@@ -96,6 +126,7 @@ def retention_job(
     clock: Callable[[], datetime],
     retention_years: int,
     export_dir: Path,
+    signing: PdlSigning | None = None,
 ) -> PurgeReport:
     """The scheduled job: purge what is older than ``retention_years``, exported to ``export_dir``.
 
@@ -103,9 +134,9 @@ def retention_job(
     collide and the archive lists in order.
     """
     now = clock()
-    export_dir.mkdir(parents=True, exist_ok=True)
+    export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     export = export_dir / f"pdl-{now.strftime('%Y%m%dT%H%M%SZ')}.jsonl"
-    report = export_and_purge(transaction, retention_cutoff(now, retention_years), export, now)
+    report = export_and_purge(transaction, retention_cutoff(now, retention_years), export, now, signing=signing)
     # A fresh logger per run: the job runs rarely, and a module-level one would keep the output
     # stream of whoever configured logging first.
     structlog.get_logger("scheduler.pdl_retention").info(

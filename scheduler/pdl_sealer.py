@@ -6,6 +6,10 @@ batches until none is pending (``usecases.pdl_log.seal_all``). Every gateway pro
 the worker run one: on PostgreSQL a sealer that finds the chain's head locked by another simply
 skips its turn, on SQLite the write lock serialises them, so any number of sealers keep one chain.
 
+With signing configured (``usecases.pdl_log.PdlSigning``) each round then signs a checkpoint when
+the head moved and the signing interval passed (``checkpoint_if_due``), so a sealed record is
+covered by a signature within about ``every_seconds`` plus the signing interval.
+
 A failed round (the database away, say) is logged and the thread carries on; the records wait and
 are sealed by a later round. ``pdl verify`` reports a record that waited longer than
 ``domain.pdl_chain.SEAL_GRACE``.
@@ -21,7 +25,7 @@ import structlog
 
 from store import UnitOfWork
 from store.errors import DatabaseUnavailable
-from usecases.pdl_log import seal_all
+from usecases.pdl_log import PdlSigning, checkpoint_if_due, seal_all
 
 log = structlog.get_logger("scheduler.pdl_sealer")
 STOP_TIMEOUT_S = 10.0
@@ -30,11 +34,17 @@ STOP_TIMEOUT_S = 10.0
 class PdlSealer:
     """Seals pending PDL records every ``every_seconds`` in a daemon thread, from ``start`` until ``stop``."""
 
-    def __init__(self, transaction: UnitOfWork, every_seconds: float) -> None:
+    def __init__(
+        self,
+        transaction: UnitOfWork,
+        every_seconds: float,
+        signing: PdlSigning | None = None,
+    ) -> None:
         if every_seconds <= 0:
             raise ValueError("every_seconds must be positive")
         self._transaction = transaction
         self._every = every_seconds
+        self._signing = signing
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,9 +62,12 @@ class PdlSealer:
             self._thread = None
 
     def seal_once(self) -> int:
-        """One round: seal until nothing is pending; a failure is logged, never raised."""
+        """One round: seal until nothing is pending, then sign if due; a failure is logged, never raised."""
         try:
-            return seal_all(self._transaction)
+            sealed = seal_all(self._transaction)
+            if self._signing is not None:
+                checkpoint_if_due(self._transaction, self._signing)
+            return sealed
         except DatabaseUnavailable:
             log.warning("pdl_seal_failed", reason="database_unavailable")
         except Exception:  # the thread must live on; the records wait for the next round

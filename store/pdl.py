@@ -17,12 +17,18 @@ The chain's order is therefore the sealing order (``seq``), not ``id`` order: a 
 transaction commits late is sealed in a later round. A rolled-back transaction leaves no row, and
 a record is tamper-evident from its seal on. Why, and the figures: docs/pdl-log.md.
 
-Retention (``purge_before``) deletes the oldest rows and records, in ``pdl_chain_anchor``, the
+Retention (``purge_through``) deletes the oldest rows and records, in ``pdl_chain_anchor``, the
 ``seq`` and hash of the last deleted row, from which ``verify`` starts.
+
+Signed checkpoints (``domain.pdl_checkpoint``) are stored in ``pdl_checkpoint``, one row per
+checkpoint, written under the chain-head lock so that their numbers follow the chain's order. The
+verification believes the anchor and the heads only as far as they are signed (``verify_chain``).
+On PostgreSQL the tables are append-only for the application's role (``store.roles``).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -54,11 +60,19 @@ from domain.pdl_chain import (
     ChainPoint,
     Link,
     Unsealed,
-    Verification,
     check_sealing,
     content_digest,
     extend,
-    verify,
+)
+from domain.pdl_checkpoint import (
+    Checkpoint,
+    CheckpointKind,
+    CheckpointVerdict,
+    SignatureCheck,
+    SignedCheckpoint,
+    SignedVerification,
+    check_checkpoints,
+    verify_signed,
 )
 from store.base import Base, BigId
 
@@ -97,6 +111,8 @@ class PdlRow(Base):
     user_person_id_root: Mapped[str | None]
     user_person_id: Mapped[str | None]
     resource_index: Mapped[int]
+    consumer_id: Mapped[str | None]
+    consumer_auth: Mapped[str | None]
     # The database's clock when the row was inserted: how long a record has waited for its seal.
     stored_at: Mapped[datetime] = mapped_column(server_default=text("CURRENT_TIMESTAMP"))
     # The link, NULL until sealed. NULLs never collide under the unique constraint.
@@ -129,12 +145,31 @@ class PdlChainAnchor(Base):
     purged_records: Mapped[int]
 
 
+class PdlCheckpointRow(Base):
+    """One signed checkpoint (``domain.pdl_checkpoint.Checkpoint`` column for column, and its signature)."""
+
+    __tablename__ = "pdl_checkpoint"
+
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    head: Mapped[str] = mapped_column(HASH)
+    anchor_seq: Mapped[int] = mapped_column(BigInteger)
+    anchor_hash: Mapped[str] = mapped_column(HASH)
+    signed_at: Mapped[datetime]
+    key_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    prev: Mapped[str] = mapped_column(HASH)
+    export_digest: Mapped[str | None] = mapped_column(HASH)
+    signature: Mapped[str] = mapped_column(String(256))  # base64
+
+
 _TABLE = cast(Table, PdlRow.__table__)
 
 # Searches and retention select on these; the log id (with the resource number) is unique.
 Index("uq_pdl_record_log_id", PdlRow.log_id, PdlRow.resource_index, unique=True)
 Index("ix_pdl_record_patient_id", PdlRow.patient_id)
 Index("ix_pdl_record_start_date", PdlRow.start_date)
+Index("ix_pdl_record_consumer_id", PdlRow.consumer_id)
 # The sealer's work list: only unsealed rows are in this index, so it stays a few entries long
 # however large the log grows.
 UNSEALED = PdlRow.seq.is_(None)
@@ -221,6 +256,11 @@ def _create_head(session: Session) -> ChainPoint:
     return GENESIS
 
 
+def lock_head(session: Session, wait: bool) -> ChainPoint | None:
+    """The head, locked for this transaction (None: another sealer holds it and ``wait`` is off)."""
+    return _locked_head(session) if wait else _head_for_sealing(session)
+
+
 def current_head(session: Session) -> ChainPoint:
     """The chain's last point as recorded (genesis for an empty log)."""
     row = session.execute(select(PdlChainHead.seq, PdlChainHead.hash).where(PdlChainHead.id == HEAD_ID)).one_or_none()
@@ -271,15 +311,56 @@ def _one_snapshot(session: Session) -> None:
         session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
 
-def verify_chain(session: Session, now: datetime | None = None, grace: timedelta = SEAL_GRACE) -> Verification:
-    """Walk the sealed chain from the retention anchor to the head, then judge the unsealed records.
+def verify_chain(
+    session: Session,
+    valid: SignatureCheck | None = None,
+    extra: Sequence[SignedCheckpoint] = (),
+    now: datetime | None = None,
+    grace: timedelta = SEAL_GRACE,
+) -> SignedVerification:
+    """Walk the sealed chain from the (signed) anchor to the head, then judge the unsealed records.
 
-    See ``domain.pdl_chain.verify`` and ``check_sealing``; ``now`` defaults to the current time.
-    Must be the transaction's first statement: it reads everything from one snapshot.
+    With ``valid`` (the public keys) the stored checkpoints and ``extra`` ones (from the off-host
+    file) are checked and the chain must pass through each; without, only the hash chain is walked,
+    from the stored anchor. See ``domain.pdl_checkpoint.verify_signed`` and
+    ``domain.pdl_chain.check_sealing``; ``now`` defaults to the current time. Must be the
+    transaction's first statement: it reads everything from one snapshot.
     """
     _one_snapshot(session)
-    walked = verify(latest_anchor(session), chained_records(session), current_head(session))
-    return check_sealing(walked, unsealed(session), now or datetime.now(UTC), grace)
+    verdict = check_checkpoints([*checkpoints(session), *extra], valid) if valid is not None else CheckpointVerdict(())
+    result = verify_signed(latest_anchor(session), chained_records(session), current_head(session), verdict)
+    sealing = check_sealing(result.chain, unsealed(session), now or datetime.now(UTC), grace)
+    return SignedVerification(sealing, result.last_good, result.unsigned)
+
+
+def latest_checkpoint(session: Session) -> Checkpoint | None:
+    """The newest stored checkpoint (the next one's predecessor), or None."""
+    row = session.scalars(select(PdlCheckpointRow).order_by(PdlCheckpointRow.number.desc()).limit(1)).one_or_none()
+    return None if row is None else _checkpoint(row).checkpoint
+
+
+def checkpoints(session: Session) -> list[SignedCheckpoint]:
+    """Every stored checkpoint with its signature, oldest first."""
+    return [_checkpoint(row) for row in session.scalars(select(PdlCheckpointRow).order_by(PdlCheckpointRow.number))]
+
+
+def add_checkpoint(session: Session, signed: SignedCheckpoint) -> None:
+    """Store a signed checkpoint (the caller holds the chain-head lock, so numbers follow the chain)."""
+    c = signed.checkpoint
+    session.execute(insert(PdlCheckpointRow).values(
+        number=c.number, seq=c.seq, head=c.head, anchor_seq=c.anchor_seq, anchor_hash=c.anchor_hash,
+        signed_at=c.at, key_id=c.key_id, kind=c.kind.value, prev=c.prev, export_digest=c.export_digest,
+        signature=base64.b64encode(signed.signature).decode("ascii"),
+    ))  # fmt: skip
+
+
+def _checkpoint(row: PdlCheckpointRow) -> SignedCheckpoint:
+    at = row.signed_at if row.signed_at.tzinfo is not None else row.signed_at.replace(tzinfo=UTC)
+    checkpoint = Checkpoint(
+        number=row.number, seq=row.seq, head=row.head, anchor_seq=row.anchor_seq, anchor_hash=row.anchor_hash,
+        at=at, key_id=row.key_id, kind=CheckpointKind(row.kind), prev=row.prev, export_digest=row.export_digest,
+    )  # fmt: skip
+    return SignedCheckpoint(checkpoint, base64.b64decode(row.signature))
 
 
 def records_for_certificate(session: Session, certificate_id: str) -> list[PdlRecord]:
@@ -327,6 +408,8 @@ def search(session: Session, query: PdlQuery) -> list[PdlRecord]:
         statement = statement.where(
             (func.lower(PdlRow.user_care_giver_id) == key) | (func.lower(PdlRow.resource_care_giver_id) == key)
         )
+    if query.consumer_id is not None:
+        statement = statement.where(func.lower(PdlRow.consumer_id) == query.consumer_id.casefold())
     if query.start is not None:
         statement = statement.where(PdlRow.start_date >= query.start)
     if query.end is not None:

@@ -62,6 +62,7 @@ def _sqlite_engine(url: URL) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
     engine = create_engine(
         url,
+        hide_parameters=True,  # bound values are patient data: never in an exception's text or a log
         # The pool hands connections to other threads; SQLite is safe for that as long as one
         # connection is not used by two threads at once, which the pool guarantees.
         connect_args={"check_same_thread": False},
@@ -100,7 +101,7 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    return create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args)
+    return create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,16 +3,33 @@
 ``record_certificate_access`` writes a user's access in the caller's transaction, for every use
 case that touches a certificate. The others run in short transactions of their own; the sealer
 thread, the operations API, the retention job and the command line call these.
+
+``PdlSigning`` is what signing needs: the signer (its key is held outside the database), how often
+to sign, the clock, and where each new checkpoint is also written (the off-host checkpoint file).
+A checkpoint is stored in the same transaction that holds the chain-head lock, and handed to
+``on_signed`` only after that commits, so the file never names a checkpoint the database lost.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain.certificates import Certificate
 from domain.pdl import Activity, PdlQuery, PdlRecord, SystemIdentity, certificate_access
-from domain.pdl_chain import Verification
+from domain.pdl_chain import ChainPoint
+from domain.pdl_checkpoint import (
+    CheckpointKind,
+    SignatureCheck,
+    SignedCheckpoint,
+    SignedVerification,
+    Signer,
+    following,
+    is_due,
+    sign,
+)
 from domain.values import HsaId
 from store import Tx, UnitOfWork, pdl
 
@@ -70,24 +87,78 @@ def seal_all(transaction: UnitOfWork, wait: bool = False, batch: int = pdl.SEAL_
     return sealed
 
 
-def verify_log(transaction: UnitOfWork, seal: bool = True) -> Verification:
-    """Seal what is pending (unless ``seal`` is off), then walk the chain from the retention anchor to the head."""
+@dataclass(frozen=True, slots=True)
+class PdlSigning:
+    """How checkpoints are signed: by whom, at least how often, by which clock, and where else they go."""
+
+    signer: Signer
+    every_seconds: float
+    clock: Callable[[], datetime]
+    on_signed: Callable[[SignedCheckpoint], None] = lambda _signed: None
+
+
+def checkpoint_if_due(transaction: UnitOfWork, signing: PdlSigning, wait: bool = False) -> SignedCheckpoint | None:
+    """Sign the chain's head when it moved and ``every_seconds`` passed since the last checkpoint.
+
+    Takes the chain-head lock like a sealer (without ``wait`` it gives up its turn when another
+    holds it), so the checkpoint's number and head follow the chain.
+    """
+    with transaction() as session:
+        head = pdl.lock_head(session, wait)
+        if head is None:
+            return None
+        previous = pdl.latest_checkpoint(session)
+        anchor = pdl.latest_anchor(session)
+        now = signing.clock()
+        if not is_due(previous, head, anchor, now, signing.every_seconds):
+            return None
+        signed = sign(following(previous, head, anchor, now, signing.signer.key_id), signing.signer)
+        pdl.add_checkpoint(session, signed)
+    signing.on_signed(signed)
+    return signed
+
+
+def sign_purge(session: Tx, signing: PdlSigning, anchor: ChainPoint, export_digest: str) -> SignedCheckpoint:
+    """The checkpoint of a purge, in the purge's transaction (which holds the head lock): the new anchor
+    and the digest of its export. The caller hands it to ``on_signed`` once committed."""
+    head = pdl.current_head(session)
+    previous = pdl.latest_checkpoint(session)
+    checkpoint = following(
+        previous, head, anchor, signing.clock(), signing.signer.key_id, CheckpointKind.PURGE, export_digest
+    )
+    signed = sign(checkpoint, signing.signer)
+    pdl.add_checkpoint(session, signed)
+    return signed
+
+
+def verify_log(
+    transaction: UnitOfWork,
+    seal: bool = True,
+    keys: SignatureCheck | None = None,
+    extra: Sequence[SignedCheckpoint] = (),
+) -> SignedVerification:
+    """Seal what is pending (unless ``seal`` is off), then walk the chain from the signed anchor to the head.
+
+    ``keys`` checks checkpoint signatures (None: the hash chain alone, from the stored anchor);
+    ``extra`` are checkpoints from the off-host file, which the chain must pass through as well.
+    """
     if seal:
         seal_all(transaction, wait=True)
     with transaction() as session:
-        return pdl.verify_chain(session)
+        return pdl.verify_chain(session, keys, extra)
 
 
 class PdlLog:
     """The PDL log as the operations API reads it: a patient's extract, and the chain check."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, keys: SignatureCheck | None = None) -> None:
         self._uow = uow
+        self._keys = keys
 
     def search(self, query: PdlQuery) -> list[PdlRecord]:
         """The records matching ``query``, oldest first."""
         return search_log(self._uow, query)
 
-    def verify(self) -> Verification:
-        """Seal what is pending, then walk the chain (``verify_log``)."""
-        return verify_log(self._uow)
+    def verify(self) -> SignedVerification:
+        """Seal what is pending, then walk the chain against the signed checkpoints (``verify_log``)."""
+        return verify_log(self._uow, keys=self._keys)

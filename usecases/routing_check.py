@@ -20,11 +20,12 @@ from store.routing import integrated_units
 
 
 def check_routes(uow: UnitOfWork, catalogue: Catalogue, contract: str, on: date,
-                 horizon_days: int = EXPIRY_HORIZON_DAYS) -> tuple[list[str], list[CheckFinding]]:
-    """The integrated units, and what is wrong with their ``contract`` routes or expires soon."""
+                 horizon_days: int = EXPIRY_HORIZON_DAYS, allow_plain_http: bool = False
+                 ) -> tuple[list[str], list[CheckFinding]]:
+    """The integrated units, and what is wrong with their ``contract`` routes (plain http:// too) or expires soon."""
     with uow() as tx:
         units = [unit for unit, _care_giver, _first_seen in integrated_units(tx)]
-    return units, check_catalogue(catalogue, units, contract, on, horizon_days)
+    return units, check_catalogue(catalogue, units, contract, on, horizon_days, allow_plain_http)
 
 
 def run_routing_check(uow: UnitOfWork, provider: CatalogueProvider, contract: str, today: Callable[[], date],

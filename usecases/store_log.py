@@ -15,7 +15,7 @@ transaction, one multi-row INSERT and one commit for several calls, each still a
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import structlog
@@ -60,19 +60,35 @@ class LogRefused:
     problems: tuple[Problem, ...]
 
 
-def store_log(deps: StoreLogDeps, entries: Sequence[LogEntry], correlation_id: str) -> LogStored | LogRefused:
-    """Check and store one StoreLog call, all or nothing."""
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The authenticated system that sent a StoreLog call, and how it was identified (``mtls``, ``proxy``)."""
+
+    consumer_id: str
+    authenticated_by: str | None
+
+
+def store_log(
+    deps: StoreLogDeps, entries: Sequence[LogEntry], correlation_id: str, sender: Sender | None = None
+) -> LogStored | LogRefused:
+    """Check and store one StoreLog call, all or nothing; each record keeps its ``sender`` (None: not identified)."""
     problems = check_entries(entries, deps.clock(), deps.limits)
     if problems:
         log.info("store_log_refused", entries=len(entries), problems=len(problems))
         return LogRefused(tuple(problems))
-    call = Call(tuple(entries), tuple(entry.records() for entry in entries))
+    call = Call(tuple(entries), tuple(_sent_by(entry.records(), sender) for entry in entries))
     outcome = deps.group.submit(call) if deps.group is not None else store_each(deps.transaction, [call])[0]
     if isinstance(outcome, LogStored):
         log.info("store_log_stored", entries=len(entries), stored=outcome.stored, repeated=len(outcome.repeated))
     else:
         log.info("store_log_refused", entries=len(entries), problems=len(outcome.problems))
     return outcome
+
+
+def _sent_by(records: tuple[PdlRecord, ...], sender: Sender | None) -> tuple[PdlRecord, ...]:
+    if sender is None:
+        return records
+    return tuple(replace(r, consumer_id=sender.consumer_id, consumer_auth=sender.authenticated_by) for r in records)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,18 +7,21 @@ drift from what is served.
 
 Protection, in the order it is checked (``InternalApi.__call__``):
 
-1. **Disabled unless configured.** With an empty ``internal_api_token`` every path under the prefix
-   answers 404, as if the API did not exist (logged once when the process builds the API).
+1. **Disabled unless configured.** Without any credential source (service tokens, OIDC, or the
+   development token) every path under the prefix answers 404, as if the API did not exist (logged
+   once when the process builds the API).
 2. **Loopback only** unless ``internal_api_remote`` is true: a request whose ``REMOTE_ADDR`` is not
    a loopback address gets 403 ``REMOTE_NOT_ALLOWED``. The server listens on the gateway's port, so
    this is what "bound to loopback by default" means here; behind a proxy on the same host, the
    proxy decides who reaches it.
-3. **Bearer token**: ``Authorization: Bearer <internal_api_token>``, compared in constant time;
-   otherwise 401 ``UNAUTHORIZED``.
+3. **A verified credential** (``gateway.internal_api.auth``): a service token, an OIDC/JWT bearer
+   token, or the development token; 401 with a code otherwise. Then the route's scope, and for
+   routes that act on patient data a user bound to the credential (403 with a code otherwise).
 
-The acting user (whose HSA-id becomes ``hanteratAv`` and the PDL record's user) is the
-``X-Acting-User`` header on every call that acts on patient data (``ApiRoute.acting_user``), checked
-against the directory by the use case. Errors are JSON ``{"code", "message", ...fields}`` with 400,
+The acting user (whose HSA-id becomes ``hanteratAv`` and the PDL record's user) is the credential's
+user on every call that acts on patient data (``ApiRoute.acting_user``), checked against the
+directory by the use case; an ``X-Acting-User`` header naming anyone else is refused. Every call
+is logged with its caller, scope and status. Errors are JSON ``{"code", "message", ...fields}`` with 400,
 401, 403, 404, 405, 409 or 503; an unexpected exception is logged and answers 500 ``INTERNAL`` with
 the correlation id, never a stack trace.
 
@@ -34,16 +37,15 @@ Adding routes from another module (``gateway/internal_api/pdl.py``, ``outbox.py`
                       query=(Param("patient", "the patient's id"),))]
 
     # cli/wiring.py puts every module's routes in one table:
-    InternalApi([*certificates.routes(...), *pdl.routes(...)], token=..., allow_remote=...)
+    InternalApi([*certificates.routes(...), *pdl.routes(...)], credentials=..., allow_remote=...)
 
 Paths are relative to the prefix and use ``{name}`` for a path segment (``request.params["name"]``).
 A handler returns a ``Response`` or raises ``ApiError``; ``request.json()`` parses the body (400
-``INVALID_JSON`` otherwise) and ``request.acting_user()`` reads the header (400 ``USER_MISSING``).
+``INVALID_JSON`` otherwise) and ``request.acting_user()`` is the credential's user.
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 import json
 import re
@@ -57,9 +59,9 @@ import structlog
 from domain.values import HsaId
 from gateway import correlation
 from gateway.correlation import HEADER as CORRELATION_HEADER
+from gateway.internal_api.auth import AuthError, Credentials, Principal, Scope, authorize
 
 PREFIX = "/internal/api/v1"
-USER_HEADER = "X-Acting-User"
 MAX_BODY_BYTES = 1024 * 1024
 StartResponse = Callable[..., Any]
 log = structlog.get_logger("gateway.internal_api")
@@ -104,6 +106,8 @@ class Request:
     body: bytes
     headers: Mapping[str, str]
     correlation_id: str
+    principal: Principal | None = None
+    user: HsaId | None = None
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object, or 400 INVALID_JSON."""
@@ -116,11 +120,10 @@ class Request:
         return data
 
     def acting_user(self) -> HsaId:
-        """The HSA-id in the ``X-Acting-User`` header, or 400 USER_MISSING."""
-        value = self.headers.get(USER_HEADER.lower(), "").strip()
-        if not value:
-            raise ApiError(400, "USER_MISSING", f"give the acting user's HSA-id in the {USER_HEADER} header")
-        return HsaId(value)
+        """The user the verified credential acts as (``auth.authorize`` made sure there is one)."""
+        if self.user is None:
+            raise ApiError(403, "USER_REQUIRED", "this operation needs a credential bound to a user")
+        return self.user
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,7 @@ class ApiRoute:
     tag: str
     operation_id: str = ""
     acting_user: bool = False
+    scope: Scope | None = None  # None: read for GET, edit otherwise
     body: Mapping[str, Any] | None = None
     query: tuple[Param, ...] = ()
     responses: Mapping[int, str] = field(default_factory=lambda: {200: "OK"})
@@ -160,6 +164,8 @@ class ApiRoute:
         if not self.operation_id:
             words = re.findall(r"[a-z]+", self.path.lower())
             object.__setattr__(self, "operation_id", "_".join([self.method.lower(), *words]))
+        if self.scope is None:
+            object.__setattr__(self, "scope", Scope.READ if self.method == "GET" else Scope.EDIT)
 
     @property
     def path_params(self) -> list[str]:
@@ -190,15 +196,12 @@ def openapi_document(routes: Sequence[ApiRoute], title: str = "Intygsgateway ope
              "schema": {"type": "string"}}
             for p in route.query
         ]
-        if route.acting_user:
-            parameters.append({
-                "name": USER_HEADER, "in": "header", "required": True,
-                "description": "HSA-id of the acting user (checked against the directory; hanteratAv)",
-                "schema": {"type": "string"},
-            })
         operation: dict[str, Any] = {
             "operationId": route.operation_id,
             "summary": route.summary,
+            "description": f"Scope: {route.scope}." + (
+                " Acts on patient data as the credential's user (hanteratAv; checked against the directory)."
+                if route.acting_user else ""),
             "tags": [route.tag],
             "responses": {
                 str(status): {
@@ -222,7 +225,8 @@ def openapi_document(routes: Sequence[ApiRoute], title: str = "Intygsgateway ope
         "info": {
             "title": title,
             "version": "1",
-            "description": "Loopback-only by default; every call needs the bearer token. See docs/operations-api.md.",
+            "description": "Loopback-only by default; every call needs a bearer credential (OIDC token or service "
+                           "token) with the operation's scope. See docs/operations-api.md.",
         },
         "servers": [{"url": PREFIX}],
         "security": [{"bearerToken": []}],
@@ -244,9 +248,9 @@ def _is_loopback(address: str) -> bool:
 class InternalApi:
     """The WSGI application under ``PREFIX``: protection, routing, JSON in and out."""
 
-    def __init__(self, routes: Iterable[ApiRoute], token: str, allow_remote: bool = False) -> None:
+    def __init__(self, routes: Iterable[ApiRoute], credentials: Credentials, allow_remote: bool = False) -> None:
         routes = list(routes)
-        self._token = token.encode()
+        self.credentials = credentials
         self._allow_remote = allow_remote
         document = ApiRoute(
             "GET", "/openapi.json", self._openapi, summary="This API's OpenAPI 3.1 document", tag="meta"
@@ -257,14 +261,21 @@ class InternalApi:
         if duplicates:
             raise ValueError(f"routes defined twice: {sorted(duplicates)}")
         self.document = openapi_document(self.routes)
-        if not token:
-            log.warning("internal_api_disabled", reason="internal_api_token is empty")
+        if not credentials.enabled:
+            log.warning("internal_api_disabled", reason="no credentials configured")
         else:
-            log.info("internal_api_enabled", remote_allowed=allow_remote, routes=len(self.routes))
+            log.info("internal_api_enabled", remote_allowed=allow_remote, routes=len(self.routes),
+                     credentials=credentials.describe()["credentials"])
+        if credentials.development:
+            log.warning("internal_api_development_token", warning=credentials.describe()["warning"])
 
     @property
     def enabled(self) -> bool:
-        return bool(self._token)
+        return self.credentials.enabled
+
+    def describe(self) -> dict[str, Any]:
+        """What ``/readyz`` shows about the operations API."""
+        return {"enabled": self.enabled, **self.credentials.describe()}
 
     def _openapi(self, request: Request) -> Response:
         return Response(200, self.document)
@@ -289,31 +300,54 @@ class InternalApi:
         return [body]
 
     def _handle(self, environ: dict[str, Any], cid: str) -> Response:
-        if not self._token:
+        if not self.enabled:
             raise ApiError(404, "NOT_FOUND", "no service at this path")
         if not self._allow_remote and not _is_loopback(environ.get("REMOTE_ADDR", "")):
             log.warning("internal_api_remote_refused", remote_addr=environ.get("REMOTE_ADDR"))
             raise ApiError(403, "REMOTE_NOT_ALLOWED", "the operations API answers loopback clients only")
-        if not self._authorised(environ.get("HTTP_AUTHORIZATION", "")):
-            raise ApiError(401, "UNAUTHORIZED", "give the bearer token: Authorization: Bearer <token>")
+        headers = _headers(environ)
         path = environ.get("PATH_INFO", "")[len(PREFIX):] or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        matches = [(route, m) for route in self.routes if (m := route.pattern.match(path))]
-        if not matches:
-            raise ApiError(404, "NOT_FOUND", "no operation at this path")
-        for route, match in matches:
-            if route.method == method:
-                return route.handler(self._request(environ, method, path, match.groupdict(), cid))
-        raise ApiError(405, "METHOD_NOT_ALLOWED", f"use {', '.join(sorted({r.method for r, _ in matches}))}")
-
-    def _authorised(self, header: str) -> bool:
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(credentials.strip().encode(), self._token)
+        principal: Principal | None = None
+        route: ApiRoute | None = None
+        try:
+            principal = self.credentials.authenticate(environ.get("HTTP_AUTHORIZATION", ""), headers)
+            matches = [(candidate, m) for candidate in self.routes if (m := candidate.pattern.match(path))]
+            if not matches:
+                raise ApiError(404, "NOT_FOUND", "no operation at this path")
+            found = [(candidate, m) for candidate, m in matches if candidate.method == method]
+            if not found:
+                raise ApiError(405, "METHOD_NOT_ALLOWED", f"use {', '.join(sorted({r.method for r, _ in matches}))}")
+            route, match = found[0]
+            assert route.scope is not None
+            user = authorize(principal, route.scope, route.acting_user, headers)
+            request = self._request(environ, method, path, match.groupdict(), cid, headers, principal, user)
+            response = route.handler(request)
+        except AuthError as refused:
+            self._log_call(principal, route, method, path, refused.status, refused.code)
+            raise ApiError(refused.status, refused.code, refused.message) from None
+        except ApiError as error:
+            self._log_call(principal, route, method, path, error.status, error.code)
+            raise
+        self._log_call(principal, route, method, path, response.status, None)
+        return response
 
     @staticmethod
-    def _request(environ: dict[str, Any], method: str, path: str, params: dict[str, str], cid: str) -> Request:
+    def _log_call(principal: Principal | None, route: ApiRoute | None, method: str, path: str, status: int,
+                  code: str | None) -> None:
+        """One line per call: who (caller and its user), which scope, what, and the outcome."""
+        (log.info if status < 400 else log.warning)(
+            "internal_api_call", caller=principal.name if principal else None,
+            credential=principal.kind if principal else None,
+            user=principal.user.value if principal and principal.user else None,
+            scope=route.scope if route else None, method=method, path=path, status=status, code=code,
+        )  # fmt: skip
+
+    @staticmethod
+    def _request(
+        environ: dict[str, Any], method: str, path: str, params: dict[str, str], cid: str,
+        headers: Mapping[str, str], principal: Principal, user: HsaId | None,
+    ) -> Request:  # fmt: skip
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -321,9 +355,9 @@ class InternalApi:
         if length > MAX_BODY_BYTES:
             raise ApiError(413, "TOO_LARGE", f"the body may be at most {MAX_BODY_BYTES} bytes")
         body = environ["wsgi.input"].read(length) if length > 0 else b""
-        headers = {
-            key[5:].replace("_", "-").lower(): str(value)
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        return Request(method, path, params, parse_qs(environ.get("QUERY_STRING", "")), body, headers, cid)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        return Request(method, path, params, query, body, headers, cid, principal, user)
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    return {key[5:].replace("_", "-").lower(): str(value) for key, value in environ.items() if key.startswith("HTTP_")}

@@ -20,6 +20,7 @@ from domain.directory import DirectoryUnavailable
 from domain.lifecycle import LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
 from gateway.internal_api import ApiError, ApiRoute, Request, Response
+from gateway.internal_api.auth import Scope
 from usecases import lifecycle, questions
 from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 
@@ -181,13 +182,14 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
         ApiRoute("POST", f"{base}/ready", simple(lifecycle.mark_ready), "Mark a draft ready for signing (KFSIGN)",
               "certificates", operation_id="mark_ready", acting_user=True, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/sign", simple(lifecycle.sign), "Sign (SIGNAT; PDL: Signera)", "certificates",
-              operation_id="sign", acting_user=True, responses=_ACTION_RESPONSES),
+              operation_id="sign", acting_user=True, scope=Scope.SIGN, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
-              "certificates", operation_id="send", acting_user=True, responses=_ACTION_RESPONSES),
+              "certificates", operation_id="send", acting_user=True, scope=Scope.SEND, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/revoke", revoke, "Revoke with a reason (MAKULE; PDL: Radera)", "certificates",
-              operation_id="revoke", acting_user=True, body=_text_schema("reason"), responses=_ACTION_RESPONSES),
+              operation_id="revoke", acting_user=True, scope=Scope.REVOKE, body=_text_schema("reason"),
+              responses=_ACTION_RESPONSES),
         ApiRoute("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
-              operation_id="delete_draft", acting_user=True,
+              operation_id="delete_draft", acting_user=True, scope=Scope.DELETE,
               responses={200: "the draft as it was before deletion", **_ERRORS}),
         ApiRoute("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201),
               "Copy a locked draft into a new draft (SKAPAT)", "certificates", operation_id="copy_locked",

@@ -20,6 +20,7 @@ from domain.resend_request import (
 )
 from domain.values import HsaId, utc_instant
 from gateway.internal_api import ApiError, ApiRoute, Request, Response
+from gateway.internal_api.auth import Scope
 from usecases.outbox import (
     OutboxOperations,
     counts_json,
@@ -135,13 +136,13 @@ def routes(outbox: OutboxOperations) -> list[ApiRoute]:
 
     return [
         ApiRoute("GET", "/outbox/status", get_status, "Pending and failed status updates by unit and outcome class",
-              "outbox", operation_id="outbox_status", responses={200: "the overview", 401: "no or wrong token"}),
+              "outbox", operation_id="outbox_status", responses={200: "the overview", 401: "no or unknown credential"}),
         ApiRoute("GET", "/outbox/events/{event_id}", get_event, "One outbox event with its whole attempt history",
               "outbox", operation_id="outbox_event",
-              responses={200: "the event and its attempts", 400: "not a number", 401: "no or wrong token",
+              responses={200: "the event and its attempts", 400: "not a number", 401: "no or unknown credential",
                          404: "no such event"}),
         ApiRoute("POST", "/outbox/resend", post_resend, "Queue failed (or delivered) status updates again",
-              "outbox", operation_id="outbox_resend", body=RESEND_BODY,
+              "outbox", operation_id="outbox_resend", scope=Scope.RESEND, body=RESEND_BODY,
               responses={200: "re-armed (or, with dryRun, the counts)", 400: "malformed, or no criterion",
-                         401: "no or wrong token", 409: "more events match than max"}),
+                         401: "no or unknown credential", 409: "more events match than max"}),
     ]

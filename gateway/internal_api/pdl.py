@@ -19,11 +19,12 @@ from domain.pdl import PdlQuery, as_plain
 from domain.personnummer import InvalidPersonId, parse_person_id
 from domain.values import utc_instant
 from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
+from gateway.internal_api.auth import Scope
 from usecases.pdl_log import PdlLog
 
 MAX_LIMIT = 10_000
 log = structlog.get_logger("gateway.internal_api.pdl")
-_ERRORS = {400: "a criterion is malformed or none was given", 401: "no or wrong token"}
+_ERRORS = {400: "a criterion is malformed or none was given", 401: "no or unknown credential"}
 
 
 def _one(request: Request, name: str) -> str | None:
@@ -57,11 +58,12 @@ def query_from(request: Request) -> PdlQuery:
         raise ApiError(400, "INVALID_LIMIT", f"limit must be 1..{MAX_LIMIT}", parameter="limit")
     query = PdlQuery(
         patient_id=_one(request, "patient"), user_id=_one(request, "user"), care_unit_id=_one(request, "unit"),
-        care_giver_id=_one(request, "care_giver"), start=_time(request, "from"), end=_time(request, "to"),
+        care_giver_id=_one(request, "care_giver"), consumer_id=_one(request, "consumer"),
+        start=_time(request, "from"), end=_time(request, "to"),
         limit=int(limit_text),
     )  # fmt: skip
     if query == PdlQuery(limit=query.limit):
-        raise ApiError(400, "NO_CRITERIA", "give at least one of patient, user, unit, care_giver, from, to")
+        raise ApiError(400, "NO_CRITERIA", "give at least one of patient, user, unit, care_giver, consumer, from, to")
     return query
 
 
@@ -82,15 +84,21 @@ def routes(pdl: PdlLog) -> list[ApiRoute]:
         return Response(200, {"records": [as_plain(record) for record in found], "count": len(found)})
 
     def chain(request: Request) -> Response:
-        result = pdl.verify()
+        verified = pdl.verify()
+        result, good = verified.chain, verified.last_good
         return Response(200, {
             "intact": result.broken is None,
             "checked": result.checked,
             "lastSeq": result.last.seq,
             "lastHash": result.last.hash,
             "pending": result.pending,
+            "lastSignedCheckpoint": None if good is None else {
+                "number": good.number, "seq": good.seq, "at": good.at.isoformat(), "keyId": good.key_id,
+            },
+            "unsigned": verified.unsigned,
             "broken": None if result.broken is None else {
                 "kind": result.broken.kind.value, "seq": result.broken.seq, "logId": result.broken.log_id,
+                "checkpoint": result.broken.checkpoint,
             },
         })
 
@@ -99,15 +107,17 @@ def routes(pdl: PdlLog) -> list[ApiRoute]:
         Param("user", "HSA-id of the user who made the accesses"),
         Param("unit", "HSA-id of a care unit: accesses made there or to its records"),
         Param("care_giver", "HSA-id of a care giver, likewise"),
+        Param("consumer", "HSA-id of the system that sent the records with StoreLog"),
         Param("from", "ISO 8601 time, inclusive (UTC without a zone)"),
         Param("to", "ISO 8601 time, exclusive"),
         Param("limit", f"at most this many records (1..{MAX_LIMIT}, default {MAX_LIMIT})"),
     )
     return [
         ApiRoute("GET", "/pdl/records", records, "Search the PDL access log (oldest first)", "pdl",
-              operation_id="search_pdl_records", acting_user=True, query=criteria,
+              operation_id="search_pdl_records", acting_user=True, scope=Scope.PDL_READ, query=criteria,
               responses={200: "the matching records", **_ERRORS}),
         ApiRoute("GET", "/pdl/chain", chain, "Verify the PDL log's hash chain", "pdl",
-              operation_id="verify_pdl_chain", responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
+              operation_id="verify_pdl_chain", scope=Scope.PDL_READ,
+              responses={200: "intact, or the first broken link", 401: _ERRORS[401]}),
     ]  # fmt: skip
 

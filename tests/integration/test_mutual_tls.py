@@ -20,7 +20,7 @@ import requests
 from lxml import etree
 from zeep.exceptions import Fault
 
-from cli.serve import load_demo_directory, with_peer_certificate
+from cli.serve import load_demo_directory
 from cli.settings import Settings
 from cli.tls import server_context
 from cli.wiring import gateway_deps
@@ -75,7 +75,7 @@ def _running(settings: Settings, tls: bool = True, catalogue: CatalogueProvider 
     granted = StaticProvider(Catalogue(rights=[AccessRight(ALLOWED, CREATE_DRAFT_V3, PRODUCER)]))
     deps = gateway_deps(settings, catalogue=catalogue or granted)
     app = make_app(deps)
-    server = serving_tls(with_peer_certificate(app), server_context(settings)) if tls else serving(app)
+    server = serving_tls(app, server_context(settings)) if tls else serving(app)
     try:
         with server as url:
             yield url
@@ -190,9 +190,9 @@ def _traefik_style(pem: str) -> str:
 
 def test_a_trusted_proxy_speaks_for_its_client(db_url: str, pki: Pki) -> None:
     """From a configured proxy address the forwarded certificate names the consumer; without it, VP002."""
-    settings = _settings(
-        db_url, None, trusted_proxies=("127.0.0.1/32",), proxy_cert_header="X-Forwarded-Tls-Client-Cert"
-    )
+    settings = _settings(db_url, None, trusted_proxies=("127.0.0.1/32",),
+                         proxy_cert_header="X-Forwarded-Tls-Client-Cert",
+                         tls_client_ca=pki.trusted_roots)
     allowed = pki.clients["allowed"].pem
     with _running(settings, tls=False) as url, requests.Session() as session:
         session.trust_env = False

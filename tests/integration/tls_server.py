@@ -1,59 +1,42 @@
-"""The gateway behind real TLS on loopback, in a thread, the way gunicorn hands requests over.
+"""The gateway behind real TLS on loopback, in a thread, served by the production front (``cli.http_worker``).
 
-Each connection's handshake runs in its own thread with the context ``serve`` builds
-(``cli.tls.server_context``), and the handler leaves the TLS socket in the environ as
-``gunicorn.socket``, which is what ``cli.serve.with_peer_certificate`` reads in production.
+``serving_loop`` runs ``LoopServer``, the event-loop part of the gunicorn worker ``serve`` uses,
+in a thread of the test process with the context ``serve`` builds (``cli.tls.server_context``), so
+the handshake, the deadlines and the peer certificate in the environ are the production ones.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from tests.integration.gateway_server import in_thread
-
-HANDSHAKE_TIMEOUT_S = 10
-
-
-class _TlsHandler(WSGIRequestHandler):
-    timeout = HANDSHAKE_TIMEOUT_S
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.do_handshake()
-
-    def get_environ(self) -> dict[str, Any]:
-        environ = super().get_environ()
-        environ["HTTPS"] = "on"  # wsgiref derives wsgi.url_scheme from it
-        environ["gunicorn.socket"] = self.connection
-        return environ
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-class _TlsServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    context: ssl.SSLContext
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        raw, address = self.socket.accept()
-        # The handshake waits for the handler's thread, so one slow client blocks nobody.
-        return self.context.wrap_socket(raw, server_side=True, do_handshake_on_connect=False), address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # refused handshakes are the point of several tests; the client sees them
+from cli.http_worker import ConnectionLimits, LoopServer
 
 
 @contextmanager
-def serving_tls(app: Any, context: ssl.SSLContext) -> Iterator[str]:
-    """Serve ``app`` over TLS on 127.0.0.1 at a free port; yield the base URL."""
-    server = make_server("127.0.0.1", 0, app, server_class=_TlsServer, handler_class=_TlsHandler)
-    server.context = context
-    with in_thread(server):
-        yield f"https://127.0.0.1:{server.server_port}"
+def serving_loop(
+    app: Any, context: ssl.SSLContext | None = None, limits: ConnectionLimits | None = None
+) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 at a free port (over TLS with ``context``); yield the base URL."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=512)
+    stopping = threading.Event()
+    server = LoopServer(app, limits or ConnectionLimits(), context, [listener], alive=lambda: not stopping.is_set())
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(1.0)), name="loop-server", daemon=True)
+    thread.start()
+    try:
+        scheme = "https" if context is not None else "http"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stopping.set()
+        thread.join(10)
+        listener.close()
+
+
+def serving_tls(app: Any, context: ssl.SSLContext) -> Any:
+    """Serve ``app`` over TLS (see ``serving_loop``); yield the base URL."""
+    return serving_loop(app, context)

@@ -43,6 +43,8 @@ HOMES = {
     "apscheduler": {"scheduler"},
     "gunicorn": {"cli"},
     "cryptography": {"gateway", "cli"},
+    "h11": {"cli"},  # the HTTP/1.1 parser of the serving worker (cli/http_worker.py)
+    "jwt": {"gateway"},  # OIDC bearer tokens of the operations API (gateway/internal_api/auth.py)
 }
 # Process machinery the rules must not reach for: the domain is values and decisions only.
 NOT_IN_DOMAIN = {"threading", "multiprocessing", "socket", "time", "os", "uuid", "structlog", "subprocess"}

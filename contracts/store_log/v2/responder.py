@@ -28,7 +28,7 @@ from contracts.store_log.v2.request import read_entries
 from domain.result_texts import Problem, result_for
 from domain.store_log import LogEntry, repeated_info
 from domain.values import ErrorId
-from usecases.store_log import LogRefused, LogStored, StoreLogDeps, store_log
+from usecases.store_log import LogRefused, LogStored, Sender, StoreLogDeps, store_log
 
 RESPONSE_TAG = qname(STORE_LOG_V2, "StoreLogResponse")
 
@@ -65,7 +65,8 @@ class StoreLogResponder:
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
         entries = read_entries(body)
-        return self.answer(store_log(self._deps, entries, call.correlation_id), entries)
+        sender = Sender(call.consumer.value, call.consumer_auth) if call.consumer is not None else None
+        return self.answer(store_log(self._deps, entries, call.correlation_id, sender), entries)
 
     def answer(self, outcome: LogStored | LogRefused, entries: Sequence[LogEntry]) -> etree._Element:
         """OK, INFO naming the entries stored before, or the refusal's answer."""

@@ -247,6 +247,8 @@ def _cells(row: str) -> list[str]:
 
 
 def _as_in_toml(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value)
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 

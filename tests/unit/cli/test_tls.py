@@ -115,9 +115,22 @@ def test_access_control_auto_follows_the_identity_sources() -> None:
         access_enabled(Settings(access_control="maybe"))
 
 
-def test_access_control_defaults_to_the_system_hsa_id_as_producer_address() -> None:
+def _ca_file(tmp_path: Path) -> str:
+    path = tmp_path / "ca.pem"
+    path.write_bytes(make_ca("r", NOW - timedelta(days=60), NOW + timedelta(days=60)).cert_pem)
+    return str(path)
+
+
+def test_trusted_proxies_need_the_cas_forwarded_certificates_must_chain_to(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as refused:
+        log_access_control(Settings(trusted_proxies=("10.0.0.0/8",)))
+    assert refused.value.setting == "trusted_proxies" and "tls_client_ca" in str(refused.value)
+
+
+def test_access_control_defaults_to_the_system_hsa_id_as_producer_address(tmp_path: Path) -> None:
     """Without producer_addresses the gateway's own HSA-id is its logical address."""
-    control = access_control(Settings(trusted_proxies=("10.0.0.0/8",)), StaticProvider(Catalogue()), NOW.date)
+    settings = Settings(trusted_proxies=("10.0.0.0/8",), tls_client_ca=(_ca_file(tmp_path),))
+    control = access_control(settings, StaticProvider(Catalogue()), NOW.date)
     assert control is not None
     assert control.producer_addresses == (Settings().system_hsa_id,)
     assert control.address_for("  ") == Settings().system_hsa_id and control.address_for(" SE1-X ") == "SE1-X"
@@ -125,11 +138,11 @@ def test_access_control_defaults_to_the_system_hsa_id_as_producer_address() -> N
         access_control(Settings(trusted_proxies=("10.0.0.300",)), StaticProvider(Catalogue()), NOW.date)
 
 
-def test_start_up_warns_when_access_control_is_off_and_stops_on_bad_proxies() -> None:
+def test_start_up_warns_when_access_control_is_off_and_stops_on_bad_proxies(tmp_path: Path) -> None:
     """`serve` logs a warning when nobody is checked, and refuses a typo in trusted_proxies before forking."""
     with structlog.testing.capture_logs() as logs:
         log_access_control(Settings())
-        log_access_control(Settings(trusted_proxies=("10.0.0.0/8",)))
+        log_access_control(Settings(trusted_proxies=("10.0.0.0/8",), tls_client_ca=(_ca_file(tmp_path),)))
     assert [(line["event"], line["log_level"]) for line in logs] == [
         ("access_control_off", "warning"), ("access_control_on", "info")]
     assert "ACCESS CONTROL IS OFF" in logs[0]["warning"] and logs[1]["trusted_proxies"] == ["10.0.0.0/8"]

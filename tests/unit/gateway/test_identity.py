@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from gateway.identity import (
     PEER_CERT_KEY,
     BadCertificate,
     CallerPolicy,
+    CertificateTrust,
     NoConsumerIdentity,
     UntrustedCaller,
     certificate_from_header,
@@ -29,6 +31,11 @@ NOW = datetime(2026, 11, 21, tzinfo=UTC)
 HSA = "SE2321000016-JOURNAL1"
 PROXY = CallerPolicy(parse_networks(["10.0.0.0/24", "::1"]), "X-Forwarded-Tls-Client-Cert")
 HEADER = "HTTP_X_FORWARDED_TLS_CLIENT_CERT"
+
+
+def trusting(ca: Issued) -> CallerPolicy:
+    """The proxy policy with ``ca`` as the trusted CA, at the tests' time."""
+    return replace(PROXY, trust=CertificateTrust([ca.certificate]), clock=lambda: NOW)
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +87,18 @@ def test_forwarded_certificate_formats_are_read(ca: Issued, encode: object) -> N
     assert certificate_from_header(encode(_pem(client))) == client.certificate  # type: ignore[operator]
 
 
-def test_traefik_chain_takes_the_first_certificate(ca: Issued) -> None:
-    """Traefik joins a chain with commas; the client's certificate comes first."""
+def test_a_forwarded_chain_is_refused_exactly_one_certificate_counts(ca: Issued) -> None:
+    """Traefik joins a chain with commas; two PEM blocks likewise: a client could put its own first."""
     client = _client(ca)
     chain = ",".join(
         base64.b64encode(c.public_bytes(Encoding.DER)).decode() for c in (client.certificate, ca.certificate)
     )
-    assert certificate_from_header(urllib.parse.quote(chain)) == client.certificate
+    with pytest.raises(BadCertificate):
+        certificate_from_header(urllib.parse.quote(chain))
+    with pytest.raises(BadCertificate):
+        certificate_from_header(_pem(client) + _pem(client))
+    single = base64.b64encode(client.certificate.public_bytes(Encoding.DER)).decode()
+    assert certificate_from_header(urllib.parse.quote(single)) == client.certificate
 
 
 @pytest.mark.parametrize("value", ["not a certificate", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"])
@@ -124,7 +136,7 @@ def test_certificate_without_serial_number_is_vp002(ca: Issued) -> None:
 @pytest.mark.parametrize("remote", ["10.0.0.9", "::1"])
 def test_trusted_proxy_header_names_the_consumer(ca: Issued, remote: str) -> None:
     """From a configured proxy address or network (IPv4 or IPv6) the forwarded certificate counts."""
-    caller = identify({"REMOTE_ADDR": remote, HEADER: urllib.parse.quote(_pem(_client(ca)))}, PROXY)
+    caller = identify({"REMOTE_ADDR": remote, HEADER: urllib.parse.quote(_pem(_client(ca)))}, trusting(ca))
     assert (caller.consumer, caller.via) == (HSA, "proxy")
 
 

@@ -14,6 +14,7 @@ from domain.certificate_types import load_default_registry
 from domain.lifecycle import RefusalReason
 from domain.pdl import SystemIdentity
 from gateway.internal_api import PREFIX, ApiError, ApiRoute, InternalApi, Request, Response
+from gateway.internal_api.auth import Credentials, DevelopmentToken
 from gateway.internal_api.certificates import STATUS_OF
 from gateway.internal_api.certificates import routes as certificate_routes
 from store.errors import DatabaseUnavailable
@@ -66,7 +67,7 @@ def call(
 
 @pytest.fixture
 def api() -> InternalApi:
-    return InternalApi(ROUTES, token=TOKEN)
+    return InternalApi(ROUTES, credentials=Credentials([DevelopmentToken(TOKEN)]))
 
 
 def test_route_gets_path_params_and_acting_user(api: InternalApi) -> None:
@@ -76,15 +77,15 @@ def test_route_gets_path_params_and_acting_user(api: InternalApi) -> None:
     assert headers["Content-Type"] == "application/json"
 
 
-def test_missing_acting_user_is_400(api: InternalApi) -> None:
-    """A route that needs the acting user refuses without the header."""
+def test_missing_acting_user_is_403(api: InternalApi) -> None:
+    """A route that needs the acting user refuses a credential without one (the development token names it)."""
     status, _, body = call(api, "GET", "/things/x")
-    assert (status, body["code"]) == (400, "USER_MISSING")
+    assert (status, body["code"]) == (403, "USER_REQUIRED")
 
 
 def test_empty_token_disables_the_api(caplog: pytest.LogCaptureFixture) -> None:
     """Without a configured token every path answers 404, even with some Authorization header."""
-    api = InternalApi(ROUTES, token="")
+    api = InternalApi(ROUTES, credentials=Credentials([]))
     assert not api.enabled
     for path in ("/openapi.json", "/things/x"):
         status, _, body = call(api, "GET", path, token="")
@@ -114,7 +115,7 @@ def test_loopback_addresses_are_accepted(api: InternalApi, remote: str) -> None:
 
 def test_remote_clients_allowed_when_configured() -> None:
     """internal_api_remote lets other addresses in; the token is still required."""
-    api = InternalApi(ROUTES, token=TOKEN, allow_remote=True)
+    api = InternalApi(ROUTES, credentials=Credentials([DevelopmentToken(TOKEN)]), allow_remote=True)
     assert call(api, "GET", "/openapi.json", remote="10.0.0.5")[0] == 200
     assert call(api, "GET", "/openapi.json", remote="10.0.0.5", token="no")[0] == 401
 
@@ -155,7 +156,7 @@ def test_json_body_reaches_the_handler(api: InternalApi) -> None:
 def test_duplicate_routes_are_refused() -> None:
     """Two modules claiming the same method and path is a wiring error found at start."""
     with pytest.raises(ValueError):
-        InternalApi([*ROUTES, ROUTES[0]], token=TOKEN)
+        InternalApi([*ROUTES, ROUTES[0]], credentials=Credentials([DevelopmentToken(TOKEN)]))
 
 
 def _certificate_api() -> InternalApi:
@@ -164,7 +165,7 @@ def _certificate_api() -> InternalApi:
     lifecycle_deps = LifecycleDeps(
         transaction=None, directory=None, registry=load_default_registry(), system=system, clock=clock,  # type: ignore[arg-type]
     )
-    return InternalApi(certificate_routes(lifecycle_deps), token=TOKEN)
+    return InternalApi(certificate_routes(lifecycle_deps), credentials=Credentials([DevelopmentToken(TOKEN)]))
 
 
 def test_openapi_document_lists_every_route_with_its_operation() -> None:
@@ -187,7 +188,8 @@ def test_openapi_document_lists_every_route_with_its_operation() -> None:
         operation = listed[(route.method, route.path)]
         names = {(p["in"], p["name"]) for p in operation.get("parameters", [])}
         assert {("path", name) for name in route.path_params} <= names
-        assert (("header", "X-Acting-User") in names) is route.acting_user
+        assert f"Scope: {route.scope}." in operation["description"]
+        assert ("as the credential's user" in operation["description"]) is route.acting_user
         assert ("requestBody" in operation) is (route.body is not None)
         for code, response in operation["responses"].items():
             schema = response["content"]["application/json"]["schema"]
@@ -221,6 +223,6 @@ def test_database_outage_answers_503() -> None:
         transaction=no_database, directory=None, registry=load_default_registry(),  # type: ignore[arg-type]
         system=SystemIdentity("SE-GW", "GW"), clock=partial(datetime.now, UTC),
     )
-    api = InternalApi(certificate_routes(deps), token=TOKEN)
+    api = InternalApi(certificate_routes(deps), credentials=Credentials([DevelopmentToken(TOKEN)]))
     status, _, body = call(api, "POST", "/certificates/c-1/sign", headers={"X-Acting-User": "SE-P001"})
     assert (status, body["code"]) == (503, "UNAVAILABLE")

@@ -169,7 +169,7 @@ def test_responder_gets_address_correlation_id_and_consumer(
     status, headers, _ = _post(secured, STORE_LOG_PATH, s.store_log_envelope(s.entry()),
                                **{PEER_CERT_KEY: peer_cert, "HTTP_X_SKLTP_CORRELATION_ID": "corr-7"})
     assert (status, headers["x-skltp-correlation-id"]) == (200, "corr-7")
-    assert responder.calls == [SoapCall(s.LOGICAL_ADDRESS, "corr-7", HsaId(CONSUMER.lower()))]
+    assert responder.calls == [SoapCall(s.LOGICAL_ADDRESS, "corr-7", HsaId(CONSUMER.lower()), "mtls")]
 
 
 def test_without_access_control_the_call_names_no_consumer(open_gateway: Gateway, responder: RecordingStoreLog) -> None:

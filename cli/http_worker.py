@@ -1,0 +1,434 @@
+"""The gunicorn worker that serves the gateway: every connection on an event loop with deadlines, the app in threads.
+
+Why our own worker class: gunicorn's ``gthread`` worker hands a connection to a pool thread as
+soon as it is readable, and that thread then reads the request with a blocking socket and no
+deadline. A client sending one header line every two seconds holds a thread for as long as it likes;
+``threads`` such clients per worker deny service to everyone (the review reproduced it with two). The
+``sync`` worker is worse, and gunicorn's ``gevent``/``eventlet`` workers would need the database
+driver to cooperate with monkey-patching (psycopg 3's C wait loop does not), while an ASGI server
+(uvicorn, hypercorn, gunicorn's own ``asgi`` worker) through a WSGI adapter still has no deadline
+for a request's head or body, only idle timeouts between reads, which a slow client resets with
+every byte. waitress buffers requests on an event loop much as here, but it has the same idle-only
+timeout, no TLS and no process management.
+
+So: gunicorn keeps what it does well (processes, restarts after ``max_requests``, graceful stops,
+the heartbeat), and each worker process runs one asyncio loop that owns every connection:
+
+* accepted only while the worker has fewer than ``http_max_connections``; at the limit, the idle
+  kept-alive connection that has waited longest is closed to make room, and when none is idle the
+  worker stops accepting (the connection waits in the kernel's queue, where another worker may take
+  it);
+* the TLS handshake (when the gateway terminates TLS) within ``tls_handshake_timeout_seconds``;
+* the request line and headers (parsed by ``h11``) within ``http_header_timeout_seconds`` of the
+  connection's start, or of the first byte of a kept-alive connection's next request (an idle
+  kept-alive connection waits at most ``http_keepalive_seconds`` for that byte);
+* the whole body within ``http_body_timeout_seconds`` of the end of the headers, read into memory
+  up to ``max_request_bytes``; a body declared or found to be larger is not read further, and the
+  application, told its length, refuses it (``gateway.app``); the connection then closes after the
+  answer, reading and discarding what the client still sends for a moment so that it gets the
+  answer rather than a reset;
+* the answer written within ``http_send_timeout_seconds``.
+
+Only a complete request reaches a pool thread (``threads`` per worker), so slow clients cost a
+coroutine each, never a thread; a deadline missed closes the connection (a 408 first when nothing
+has been answered on it). The environ is plain WSGI; ``RAW_HEADERS_KEY`` adds the headers as
+received, so that the gateway can tell two headers of one name from one (a proxy that appends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import os
+import socket
+import ssl
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+import h11
+from gunicorn.workers.base import Worker
+
+from gateway.identity import PEER_CERT_KEY, RAW_HEADERS_KEY
+
+MAX_HEAD_BYTES = 64 * 1024
+READ_CHUNK = 64 * 1024
+LINGER_SECONDS = 2.0
+HEARTBEAT_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """The deadlines and sizes of ``cli.settings`` that the worker enforces per connection."""
+
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    send_seconds: float = 30.0
+    keepalive_seconds: float = 15.0
+    tls_handshake_seconds: float = 10.0
+    max_connections: int = 1000
+    max_body_bytes: int = 2 * 1024 * 1024
+    threads: int = 4
+
+
+class DeadlineMissed(Exception):
+    """A client did not finish a phase (``phase``: head, body, send) in time."""
+
+    def __init__(self, phase: str) -> None:
+        super().__init__(phase)
+        self.phase = phase
+
+
+@dataclass(slots=True)
+class _Conn:
+    """One open connection: its task, and since when it has been idle between requests (None: busy)."""
+
+    task: asyncio.Task[None] | None
+    transport: asyncio.Transport | None = None
+    idle_since: float | None = None
+
+
+class DeadlineWorker(Worker):  # type: ignore[misc]
+    """A gunicorn worker: one asyncio loop for the connections, a thread pool for the WSGI application.
+
+    The application object is ours (``cli.serve.GatewayServer``); it carries ``limits`` and
+    ``ssl_context`` (None for plain HTTP).
+    """
+
+    def run(self) -> None:
+        limits: ConnectionLimits = getattr(self.app, "limits", ConnectionLimits())
+        context: ssl.SSLContext | None = getattr(self.app, "ssl_context", None)
+        server = LoopServer(self.wsgi, limits, context, self.sockets, self.max_requests, self._still_alive, self.notify)
+        asyncio.run(server.serve(self.cfg.graceful_timeout))
+
+    def _still_alive(self) -> bool:
+        return bool(self.alive) and os.getppid() == self.ppid
+
+
+class LoopServer:
+    """The event loop's part: accept, read with deadlines, run the app in the pool, write; reusable without gunicorn."""
+
+    def __init__(
+        self,
+        app: Callable[..., Iterable[bytes]],
+        limits: ConnectionLimits,
+        context: ssl.SSLContext | None,
+        listeners: Iterable[Any],
+        max_requests: int = sys.maxsize,
+        alive: Callable[[], bool] = lambda: True,
+        heartbeat: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.app = app
+        self.limits = limits
+        self.context = context
+        self.listeners = [getattr(listener, "sock", listener) for listener in listeners]
+        self.max_requests = max_requests
+        self.alive = alive
+        self.heartbeat = heartbeat
+        self.served = 0
+        self.conns: dict[int, _Conn] = {}
+        self.slot_free = asyncio.Event()
+        self.stopping = False
+        self.pool = ThreadPoolExecutor(limits.threads, thread_name_prefix="wsgi")
+
+    async def serve(self, graceful_seconds: float = 10.0) -> None:
+        """Accept and serve until ``alive`` turns false or ``max_requests`` were served, then drain."""
+        acceptors = [asyncio.create_task(self._accept(listener)) for listener in self.listeners]
+        try:
+            while self.alive() and self.served < self.max_requests and not self.stopping:
+                self.heartbeat()
+                await asyncio.sleep(HEARTBEAT_SECONDS / 4)
+        finally:
+            self.stopping = True
+            for acceptor in acceptors:
+                acceptor.cancel()
+            self._close_idle(all_of_them=True)
+            deadline = time.monotonic() + graceful_seconds
+            while self.conns and time.monotonic() < deadline:
+                self.heartbeat()
+                self._close_idle(all_of_them=True)
+                await asyncio.sleep(0.05)
+            for conn in list(self.conns.values()):
+                if conn.task is not None:
+                    conn.task.cancel()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _accept(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        listener.setblocking(False)
+        while not self.stopping:
+            if len(self.conns) >= self.limits.max_connections and not self._close_idle():
+                self.slot_free.clear()
+                await self.slot_free.wait()
+                continue
+            try:
+                sock, address = await loop.sock_accept(listener)
+            except OSError:
+                await asyncio.sleep(0.01)
+                continue
+            conn = _Conn(None)
+            key = id(conn)
+            self.conns[key] = conn
+            conn.task = asyncio.create_task(self._connection(sock, address, conn))
+            conn.task.add_done_callback(functools.partial(self._release, key))
+
+    def _release(self, key: int, _task: object = None) -> None:
+        self.conns.pop(key, None)
+        self.slot_free.set()
+
+    def _close_idle(self, all_of_them: bool = False) -> bool:
+        """Close the longest-idle kept-alive connection (or all idle ones); whether any was closed."""
+        idle = sorted((c for c in self.conns.values() if c.idle_since is not None), key=lambda c: c.idle_since or 0.0)
+        for conn in idle if all_of_them else idle[:1]:
+            if conn.task is not None:
+                conn.task.cancel()
+        return bool(idle)
+
+    async def _connection(self, sock: socket.socket, address: Any, conn: _Conn) -> None:
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        reader = asyncio.StreamReader(limit=READ_CHUNK)
+        protocol = asyncio.StreamReaderProtocol(reader)
+        try:
+            try:
+                transport, _ = await asyncio.wait_for(
+                    loop.connect_accepted_socket(
+                        lambda: protocol, sock, ssl=self.context,
+                        ssl_handshake_timeout=self.limits.tls_handshake_seconds if self.context else None,
+                    ),
+                    self.limits.tls_handshake_seconds + 1,
+                )  # fmt: skip
+            except (OSError, TimeoutError, ssl.SSLError, ConnectionError):
+                sock.close()
+                return
+            conn.transport = transport
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            try:
+                await self._requests(reader, writer, address, conn, started)
+            except (DeadlineMissed, ConnectionError, OSError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                transport.abort() if transport.is_closing() else transport.close()
+        except asyncio.CancelledError:
+            if conn.transport is not None:
+                conn.transport.abort()
+
+    async def _requests(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: Any, conn: _Conn, started: float
+    ) -> None:
+        http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        peer_cert = self._peer_certificate(writer)
+        head_deadline = started + self.limits.header_seconds
+        while True:
+            try:
+                request = await self._head(http, reader, head_deadline)
+            except DeadlineMissed:
+                await _send_raw(writer, b"408 Request Timeout")
+                raise
+            except h11.RemoteProtocolError:
+                await _send_raw(writer, b"400 Bad Request")
+                return
+            if request is None:
+                return
+            body, complete = await self._body(http, reader, writer, request)
+            environ = self._environ(request, body, complete, address, peer_cert, writer.get_extra_info("sockname"))
+            status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
+                self.pool, _call, self.app, environ
+            )
+            self.served += 1
+            keep = complete and not self.stopping and self.limits.keepalive_seconds > 0
+            if not keep:
+                headers = [*headers, ("Connection", "close")]
+            await self._send(http, writer, status, headers, chunks, head_only=request.method == b"HEAD")
+            if not complete:
+                await _linger(reader)
+                return
+            if http.our_state is h11.MUST_CLOSE or http.their_state is h11.MUST_CLOSE or not keep:
+                return
+            http.start_next_cycle()
+            if not http.trailing_data[0]:
+                # Idle until the next request's first bytes, at most keepalive_seconds (and closed first
+                # when the worker needs the slot); then that request's head has its own deadline.
+                conn.idle_since = time.monotonic()
+                try:
+                    data = await asyncio.wait_for(reader.read(READ_CHUNK), self.limits.keepalive_seconds)
+                except TimeoutError:
+                    return
+                finally:
+                    conn.idle_since = None
+                if not data:
+                    return
+                http.receive_data(data)
+            head_deadline = time.monotonic() + self.limits.header_seconds
+
+    async def _head(self, http: h11.Connection, reader: asyncio.StreamReader, deadline: float) -> h11.Request | None:
+        while True:
+            event = http.next_event()
+            if isinstance(event, h11.Request):
+                return event
+            if event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+                return None
+            data = await _read(reader, deadline, "head")
+            http.receive_data(data)
+
+    async def _body(
+        self, http: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: h11.Request
+    ) -> tuple[bytes, bool]:
+        """The body (complete: True), or its first ``max_body_bytes + 1`` bytes, or nothing when declared too large."""
+        limit = self.limits.max_body_bytes
+        declared = _header(request, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return b"", False
+        if http.client_is_waiting_for_100_continue:
+            writer.write(http.send(h11.InformationalResponse(status_code=100, headers=[])) or b"")
+        deadline = time.monotonic() + self.limits.body_seconds
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            event = http.next_event()
+            if isinstance(event, h11.Data):
+                parts.append(bytes(event.data))
+                size += len(event.data)
+                if size > limit:
+                    return b"".join(parts)[: limit + 1], False
+            elif isinstance(event, h11.EndOfMessage):
+                return b"".join(parts), True
+            elif event is h11.NEED_DATA:
+                http.receive_data(await _read(reader, deadline, "body"))
+            else:  # ConnectionClosed mid-body
+                raise ConnectionError("the client closed the connection during the body")
+
+    def _environ(
+        self, request: h11.Request, body: bytes, complete: bool, address: Any, peer_cert: bytes | None, sockname: Any
+    ) -> dict[str, Any]:
+        path, _, query = request.target.partition(b"?")
+        raw = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers]
+        sockname = sockname if isinstance(sockname, tuple) else ("", 0)
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": request.method.decode("ascii"),
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
+            "QUERY_STRING": query.decode("latin-1"),
+            "SERVER_NAME": str(sockname[0]),
+            "SERVER_PORT": str(sockname[1]),
+            "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("ascii"),
+            "REMOTE_ADDR": str(address[0]) if isinstance(address, tuple) else "",
+            "REMOTE_PORT": str(address[1]) if isinstance(address, tuple) else "",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "https" if self.context is not None else "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            RAW_HEADERS_KEY: raw,
+        }
+        for name, value in raw:
+            key = name.upper().replace("-", "_")
+            if "_" in name:  # X_Acting_User would pass as X-Acting-User: refuse the ambiguity
+                continue
+            if key == "CONTENT_TYPE":
+                environ["CONTENT_TYPE"] = value
+            elif key == "CONTENT_LENGTH":
+                continue
+            else:
+                environ[f"HTTP_{key}"] = f"{environ[f'HTTP_{key}']},{value}" if f"HTTP_{key}" in environ else value
+        # What the application may read: the body we hold; more than the limit when it was too large.
+        declared = _header(request, b"content-length")
+        environ["CONTENT_LENGTH"] = declared if not complete and declared else str(len(body))
+        if self.context is not None:
+            environ[PEER_CERT_KEY] = peer_cert
+        return environ
+
+    @staticmethod
+    def _peer_certificate(writer: asyncio.StreamWriter) -> bytes | None:
+        ssl_object = writer.get_extra_info("ssl_object")
+        return ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+
+    async def _send(
+        self,
+        http: h11.Connection,
+        writer: asyncio.StreamWriter,
+        status: str,
+        headers: list[tuple[str, str]],
+        chunks: list[bytes],
+        head_only: bool = False,
+    ) -> None:
+        code, _, reason = status.partition(" ")
+        response = h11.Response(status_code=int(code), reason=reason.encode("latin-1"), headers=[
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
+        ])  # fmt: skip
+        data = [http.send(response) or b""]
+        if not head_only:
+            data += [http.send(h11.Data(data=chunk)) or b"" for chunk in chunks if chunk]
+        data.append(http.send(h11.EndOfMessage()) or b"")
+        writer.write(b"".join(data))
+        try:
+            await asyncio.wait_for(writer.drain(), self.limits.send_seconds)
+        except TimeoutError:
+            raise DeadlineMissed("send") from None
+
+
+def _call(
+    app: Callable[..., Iterable[bytes]], environ: dict[str, Any]
+) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+    """Run the WSGI application in a pool thread; its whole answer, or a 500 when it raises."""
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[[bytes], None]:
+        started[:] = [(status, list(headers))]
+        return lambda _data: None
+
+    try:
+        result = app(environ, start_response)
+        try:
+            chunks = [bytes(chunk) for chunk in result]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+    except Exception:  # noqa: BLE001  (the application's own last resort failed; never leave the client hanging)
+        body = b"internal error\n"
+        return "500 Internal Server Error", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))], [body]
+    status, headers = started[0]
+    return status, headers, chunks
+
+
+def _header(request: h11.Request, name: bytes) -> str | None:
+    for key, value in request.headers:
+        if key == name:
+            return bytes(value).decode("latin-1").strip()
+    return None
+
+
+async def _read(reader: asyncio.StreamReader, deadline: float, phase: str) -> bytes:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise DeadlineMissed(phase)
+    try:
+        return await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
+    except TimeoutError:
+        raise DeadlineMissed(phase) from None
+
+
+async def _send_raw(writer: asyncio.StreamWriter, status: bytes) -> None:
+    """An error answer before any request was understood (h11 answers only requests it parsed), then close."""
+    writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    with contextlib.suppress(TimeoutError, ConnectionError, OSError):
+        await asyncio.wait_for(writer.drain(), 1.0)
+
+
+async def _linger(reader: asyncio.StreamReader) -> None:
+    """Read and drop what a client still sends for a moment after an early answer, so it reads the answer
+    before the connection closes (closing with unread data would send it a reset instead)."""
+    deadline = time.monotonic() + LINGER_SECONDS
+    with contextlib.suppress(DeadlineMissed, ConnectionError, OSError):
+        while not reader.at_eof():
+            if not await _read(reader, deadline, "linger"):
+                return
