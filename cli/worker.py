@@ -29,6 +29,7 @@ from cli.options import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
 from cli.wiring import catalogue_provider, certificate_types, routing_today, utc_now
 from contracts.ns import STATUS_UPDATE_V3
+from domain.certificate_types import CertificateTypes
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
 from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
@@ -41,6 +42,7 @@ from scheduler.runner import ScheduledJob, SchedulerRunner
 from store.leader import LeaderLock
 from store.migrate import upgrade
 from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.directory_check import directory_check_job
 from usecases.routing_check import routing_check_job
 
 log = structlog.get_logger("cli.worker")
@@ -103,17 +105,19 @@ class Worker:
         self.close()
 
 
-def scheduled_jobs(settings: Settings, uow: UnitOfWork,
-                   catalogue: CatalogueProvider | None = None) -> list[ScheduledJob]:
+def scheduled_jobs(settings: Settings, uow: UnitOfWork, catalogue: CatalogueProvider | None = None,
+                   types: CertificateTypes | None = None) -> list[ScheduledJob]:
     """The jobs the elected worker runs, in UTC; each only enqueues or triggers work.
 
-    ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one.
+    ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one;
+    ``types``: the process's certificate type registry, or a new one.
     """
     catalogue = catalogue or catalogue_provider(settings, uow)
+    types = types if types is not None else certificate_types(settings)
     return [
         ScheduledJob(
             "lock_stale_drafts",
-            partial(lock_stale_drafts, uow, utc_now),
+            partial(lock_stale_drafts, uow, utc_now, types, settings.draft_lock_days),
             seconds=LOCK_EVERY_SECONDS,
         ),
         ScheduledJob(
@@ -126,6 +130,11 @@ def scheduled_jobs(settings: Settings, uow: UnitOfWork,
             "routing_check",
             routing_check_job(uow, catalogue, STATUS_UPDATE_V3, routing_today),
             cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
+        ),
+        ScheduledJob(
+            "directory_check",
+            directory_check_job(uow),
+            cron={"day": 1, "hour": 4, "minute": 40},  # monthly: the unit check administrators are asked for
         ),
     ]
 
@@ -140,9 +149,10 @@ def build_worker(settings: Settings) -> Worker:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
     sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
     catalogue = catalogue_provider(settings, uow)
-    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now)
+    types = certificate_types(settings)
+    delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
-    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue))
+    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue, types))
 
     sealer = PdlSealer(uow, settings.pdl_seal_seconds) if settings.pdl_seal_seconds > 0 else None
 
