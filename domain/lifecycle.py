@@ -266,9 +266,10 @@ def check_revocation(reason_code: str, description: str | None) -> tuple[RevokeR
     """The reason code and description of a revocation, cleaned, or why they are refused.
 
     The code must be one of ``RevokeReason`` (exact spelling, surrounding spaces ignored). The
-    description (spaces collapsed) is required and must say something (``_says_something``) for
-    ANNAT_ALLVARLIGT_FEL, where it is the only explanation the recipient gets; for FEL_PATIENT it is
-    optional (the code says it all) and kept as given. Never longer than ``MAX_REASON_LENGTH``.
+    description is kept as written, trimmed. For ANNAT_ALLVARLIGT_FEL, where it is the only
+    explanation the recipient gets, it is required and must say something (``_says_something``, on
+    the text with runs of white space collapsed); for FEL_PATIENT it is optional (the code says it
+    all). Never longer than ``MAX_REASON_LENGTH``.
     """
     code = reason_code.strip()
     if not code:
@@ -277,13 +278,13 @@ def check_revocation(reason_code: str, description: str | None) -> tuple[RevokeR
         reason = RevokeReason(code)
     except ValueError:
         return RefusalReason.REASON_UNKNOWN
-    text = " ".join((description or "").split()) or None
+    text = (description or "").strip() or None  # kept as written, line breaks included
     if text is not None and len(text) > MAX_REASON_LENGTH:
         return RefusalReason.REASON_TOO_LONG
     if reason is RevokeReason.ANNAT_ALLVARLIGT_FEL:
         if text is None:
             return RefusalReason.DESCRIPTION_MISSING
-        if not _says_something(text):
+        if not _says_something(" ".join(text.split())):
             return RefusalReason.DESCRIPTION_TOO_VAGUE
     return reason, text
 

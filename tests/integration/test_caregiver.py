@@ -23,10 +23,12 @@ from domain.certificates import from_snapshot
 from domain.directory import CareGiver
 from domain.events import event_about
 from domain.pdl import SystemIdentity
+from domain.resend_request import ResendSelection
 from domain.values import CertificateStatus, EventCode, HsaId
 from store import arenden, certificates, outbox, pdl
 from store import caregiver as store_caregiver
 from store.outbox import OutboxRow, OutboxStatus
+from store.outbox import resend as store_resend
 from store.session import UnitOfWork, transaction
 from tests.builders import make_operable_draft
 from usecases import caregiver
@@ -131,6 +133,10 @@ def test_export_then_purge_removes_everything_but_the_event_tombstones(deps: Car
     assert _refusal(lambda: caregiver.purge(deps, HsaId(OLD), digest, "igen", ADMIN)).reason is (
         CaregiverRefusal.ALREADY_PURGED
     )
+    # A resend of everything the old care giver ever had sends none of the tombstones again.
+    selection = ResendSelection(care_giver=HsaId(OLD), include_delivered=True)
+    with deps.transaction() as session:
+        assert store_resend(session, selection, NOW, ADMIN, "prov").rearmed == 0
 
 
 def test_a_digest_that_matches_no_export_is_refused_and_changes_nothing(deps: CaregiverDeps, tmp_path: Path) -> None:

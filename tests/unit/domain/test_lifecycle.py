@@ -248,9 +248,11 @@ def test_revoke_needs_a_reason_code_and_a_description_that_says_something(
     assert refusal.reason is expected
 
 
-@pytest.mark.parametrize("description", ["Dubblett av intyg 1234", "Fel datum!", "Fel datum i 2.1", "Wrong ICD-10"])
+@pytest.mark.parametrize(
+    "description", ["Dubblett av intyg 1234", "Fel datum!", "Fel datum i 2.1", "Wrong ICD-10", "Fel datum.\nSkrivs om."]
+)
 def test_short_real_descriptions_pass(description: str) -> None:
-    """The rule is a floor: ten characters that are not one repeated sign are enough."""
+    """The rule is a floor: ten characters that are not one repeated sign are enough; line breaks are kept."""
     after = lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, SERIOUS, description, NOW)
     assert after.revoke_reason == description
 
