@@ -113,6 +113,20 @@ def test_export_writes_every_certificate_whole_privately_with_its_digest(deps: C
         _export(deps, path)
 
 
+def test_an_export_never_follows_a_planted_symlink(deps: CaregiverDeps, tmp_path: Path) -> None:
+    """A dangling symlink at the export path (pointing where the attacker wants the data) is not
+    followed: the export fails, nothing is written there, and no export is recorded."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    target, path = tmp_path / "elsewhere.jsonl", folder / "export.jsonl"
+    path.symlink_to(target)
+    with pytest.raises(FileExistsError):
+        _export(deps, path)
+    assert not target.exists() and [p.name for p in folder.iterdir()] == ["export.jsonl"]  # no leftovers
+    with deps.transaction() as session:
+        assert pdl.records_for_certificate(session, "old-signed") == []
+
+
 def test_export_then_purge_removes_everything_but_the_event_tombstones(deps: CaregiverDeps, tmp_path: Path) -> None:
     """The round trip: certificates and ärenden gone, events kept without payload (pending ones PURGED),
     a Radera record each, the export marked, the demo region untouched; a second purge refused."""
