@@ -131,7 +131,7 @@ class Certificate:
     revoked_by: HsaId | None = None
     revoke_reason: str | None = None  # the revocation's description
     copied_from: str | None = None
-    revoke_reason_code: RevokeReason | None = None  # None: revoked before reason codes (migration 0009)
+    revoke_reason_code: RevokeReason | None = None  # None: revoked before reason codes (migration 0010)
 
     @property
     def unit_id(self) -> HsaId:

@@ -124,7 +124,7 @@ class CertificateRow(Base):
     revoked_by_hsa_id: Mapped[str | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     copied_from: Mapped[str | None]
-    revoke_reason_code: Mapped[RevokeReason | None]  # migration 0009; None for older revocations
+    revoke_reason_code: Mapped[RevokeReason | None]  # migration 0010; None for older revocations
     # The signer's key (case-folded HSA-id), derived like ``unit_key``: what an issuer's list selects on.
     signed_by_key: Mapped[str | None]
 

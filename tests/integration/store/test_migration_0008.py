@@ -137,7 +137,7 @@ def _event(n: int, code: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_version_2(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """What the application wrote as version 2: version 3 without the reason code (migration 0009)."""
+    """What the application wrote as version 2: version 3 without the reason code (migration 0010)."""
     return {**{k: v for k, v in snapshot.items() if k != "revoke_reason_code"}, "snapshot_version": 2}
 
 

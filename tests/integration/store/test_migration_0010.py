@@ -1,4 +1,4 @@
-"""0009: a revocation stored before reason codes keeps its text with no code; signers get their key;
+"""0010: a revocation stored before reason codes keeps its text with no code; signers get their key;
 the new tables come and go with the upgrade and the downgrade."""
 
 from __future__ import annotations
