@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from cli import (
+    caregiver,
     certificate,
     db,
     dev_pki,
@@ -22,12 +23,14 @@ from cli import (
     routing,
     serve,
     tls,
+    types,
     units,
     worker,
 )
 from cli.settings import SettingsError
 
-COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, pdl, certificate)
+COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, pdl, certificate,
+                  types, caregiver)
 
 
 def build_parser() -> argparse.ArgumentParser:

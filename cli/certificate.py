@@ -15,10 +15,10 @@ from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
+from domain.arenden import arende_to_json
 from domain.certificates import Certificate, certificate_to_json
 from domain.lifecycle import LifecycleRefused
 from domain.values import HsaId
-from gateway.internal_api.certificates import arende_json
 from usecases import lifecycle
 from usecases.lifecycle import (
     CertificateView,
@@ -37,7 +37,9 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "send": ("send a signed certificate to its recipient (SKICKA)",
              "Send a signed certificate; test certificates are refused."),
     "revoke": ("revoke (makulera) a draft or certificate (MAKULE)",
-               "Revoke with --reason; its open questions become handled."),
+               "Revoke with a --reason code (FEL_PATIENT or ANNAT_ALLVARLIGT_FEL) and a --description, "
+               "required for ANNAT_ALLVARLIGT_FEL (at least 10 characters that say what is wrong); its open "
+               "questions become handled."),
     "delete": ("delete a draft (RADERA)", "Delete a draft that is neither locked nor signed; its events are kept."),
 }
 
@@ -56,7 +58,10 @@ def register(subparsers: Any) -> None:
         command.add_argument("--user", required=True, metavar="HSA_ID", help="the acting user's HSA-id (hanteratAv)")
         command.add_argument("--json", action="store_true", help="print the result as JSON")
         if name == "revoke":
-            command.add_argument("--reason", required=True, help="why the certificate is revoked")
+            command.add_argument("--reason", required=True, metavar="CODE",
+                                 help="FEL_PATIENT or ANNAT_ALLVARLIGT_FEL")
+            command.add_argument("--description", metavar="TEXT",
+                                 help="what is wrong (required for ANNAT_ALLVARLIGT_FEL)")
         command.set_defaults(run=run, operation=name)
 
 
@@ -64,7 +69,9 @@ def _operation(
     name: str, args: argparse.Namespace
 ) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView]:
     if name == "revoke":
-        return lambda deps, cid, user, correlation: lifecycle.revoke(deps, cid, user, args.reason, correlation)
+        return lambda deps, cid, user, correlation: lifecycle.revoke(
+            deps, cid, user, args.reason, args.description, correlation
+        )
     operations: dict[str, Callable[..., Certificate | CertificateView]] = {
         "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign,
         "send": lifecycle.send, "delete": lifecycle.delete,
@@ -77,7 +84,7 @@ def _print(result: Certificate | CertificateView, as_json: bool) -> None:
     if as_json:
         data: dict[str, Any] = {"certificate": certificate_to_json(certificate)}
         if isinstance(result, CertificateView):
-            data["questions"] = [arende_json(a) for a in result.arenden]
+            data["questions"] = [arende_to_json(a) for a in result.arenden]
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     print(

@@ -1,4 +1,11 @@
-"""``intygsgateway directory import FILE``: load HSA and PU data in the documented JSON format."""
+"""``intygsgateway directory import FILE`` and ``directory check``: load HSA and PU data, and check it.
+
+An import is followed by the unit check (``domain.directory_check``) in the import's own
+transaction, so a dry run shows what the import would leave behind; its findings are printed as
+warnings and do not fail the import (HSA is the source of truth, and refusing its file would keep
+an even older directory). ``directory check`` runs the same check on its own: text or ``--json``,
+exit status 1 when anything was found.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +20,21 @@ from typing import Any
 from cli.options import add_settings_options, settings_from
 from contracts.errors import XmlRefused
 from contracts.hsa_units_file import read_hsa_units
+from domain.directory import HsaNode
+from domain.directory_check import Finding
 from domain.directory_import import (
     DirectoryDocument,
     DirectoryFormatError,
     directory_from_hsa_units,
+    hsa_nodes_from_file,
     parse_directory_document,
 )
 from store.directory import import_directory
+from store.directory_import import record_hsa_unit_file
 from store.errors import DirectoryImportError
 from store.migrate import upgrade
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from usecases.directory_check import check_directory, findings_in, log_findings
 
 
 def register(subparsers: Any) -> None:
@@ -42,14 +54,27 @@ def register(subparsers: Any) -> None:
     imp.add_argument("file", metavar="FILE", help="the JSON file, or an HSA unit file ending in .xml")
     imp.add_argument("--dry-run", action="store_true", help="check the file and print the counts, change nothing")
     imp.set_defaults(run=run_import)
+    check = commands.add_parser(
+        "check",
+        help="the unit check (vårdenhetskontroll) and other directory problems; exit 1 on findings",
+        description="Check the imported directory: care units not linked to each other, named care givers "
+        "that are care givers, a unit in at most one care unit, no care giver linked as a unit, nothing both care "
+        "giver and care unit, every care unit with a care giver; and integrated units missing from the directory, "
+        "units without arbetsplatskod, assignments on unknown units, care givers gone from the directory that "
+        "still hold certificates. Exit status 1 when anything is found.",
+    )
+    add_settings_options(check)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
+    check.set_defaults(run=run_check)
 
 
 class _RollBack(Exception):
-    """Ends a dry run's transaction without committing, carrying the counts out."""
+    """Ends a dry run's transaction without committing, carrying the counts and findings out."""
 
-    def __init__(self, summary: Any) -> None:
+    def __init__(self, summary: Any, findings: list[Finding]) -> None:
         super().__init__("dry run")
         self.summary = summary
+        self.findings = findings
 
 
 def import_file_contents(database_url: str, data: Any, now: datetime, dry_run: bool = False) -> dict[str, Any]:
@@ -57,23 +82,34 @@ def import_file_contents(database_url: str, data: Any, now: datetime, dry_run: b
 
     A dry run does the whole import, with every database-side check, and then rolls it back.
     """
-    return import_document(database_url, parse_directory_document(data), now, dry_run)
+    summary, _ = import_document(database_url, parse_directory_document(data), now, dry_run)
+    return summary
 
 
-def import_document(database_url: str, document: DirectoryDocument, now: datetime, dry_run: bool = False
-                    ) -> dict[str, Any]:
-    """Import a checked directory document in one transaction; returns the counts (a dry run rolls back)."""
+def import_document(
+    database_url: str,
+    document: DirectoryDocument,
+    now: datetime,
+    dry_run: bool = False,
+    hsa_nodes: list[HsaNode] | None = None,
+) -> tuple[dict[str, Any], list[Finding]]:
+    """Import a checked directory document in one transaction; returns the counts and the unit check's
+    findings on the result (a dry run rolls back). ``hsa_nodes``: what an HSA unit file states, kept
+    for the check."""
     engine = make_engine(database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
             summary = import_directory(session, document, now)
+            if hsa_nodes is not None:
+                record_hsa_unit_file(session, hsa_nodes, now)
+            findings = findings_in(session)
             if dry_run:
-                raise _RollBack(summary)
+                raise _RollBack(summary, findings)
     except _RollBack as rolled_back:
-        summary = rolled_back.summary
+        summary, findings = rolled_back.summary, rolled_back.findings
     finally:
         engine.dispose()
-    return dataclasses.asdict(summary)
+    return dataclasses.asdict(summary), findings
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -92,13 +128,38 @@ def run_import(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
         if data is None:
-            summary = import_document(settings.database_url, directory_from_hsa_units(entries, produced_at), now,
-                                      args.dry_run)
+            document = directory_from_hsa_units(entries, produced_at)
+            summary, findings = import_document(settings.database_url, document, now, args.dry_run,
+                                                hsa_nodes_from_file(entries))
         else:
-            summary = import_file_contents(settings.database_url, data, now, args.dry_run)
+            summary, findings = import_document(settings.database_url, parse_directory_document(data), now,
+                                                args.dry_run)
     except (DirectoryFormatError, DirectoryImportError) as exc:
         print(f"intygsgateway: directory import refused: {exc}", file=sys.stderr)
         return 1
+    if not args.dry_run:
+        log_findings(findings, "import")
     verb = "would import" if args.dry_run else "imported"
     print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
+    for finding in findings:
+        print(f"intygsgateway: warning: {finding.kind.value}: {finding.text()}", file=sys.stderr)
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        findings = check_directory(UnitOfWork(make_session_factory(engine)))
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps({"findings": [f.as_json() for f in findings]}, ensure_ascii=False, indent=2))
+    elif not findings:
+        print("no findings")
+    else:
+        for finding in findings:
+            print(f"{finding.kind.value}: {finding.text()}")
+        print(f"{len(findings)} finding(s)")
+    return 1 if findings else 0

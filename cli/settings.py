@@ -142,6 +142,8 @@ class Settings:
     system_name: str = setting("Intygsgateway", Text(required=True))
     validation_persons: tuple[str, ...] = setting((), TextList("personnummer"), secret=True)
     certificate_types_file: str = setting("", FILE_OR_EMPTY)
+    certificate_types_check_seconds: float = setting(5.0, Number(0))
+    draft_lock_days: int = setting(14, Integer(0))  # 0 = drafts never lock
     directory_cache_seconds: int = setting(60, Integer(0))
     log_level: str = setting("info", Choice(LOG_LEVELS))
     log_format: str = setting("json", Choice(LOG_FORMATS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +19,7 @@ from cli.tls import Expiry, certificate_report, own_certificates
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import (
     CertificateTypeRegistry,
+    CertificateTypes,
     from_mapping,
     load_default_registry,
 )
@@ -54,6 +56,7 @@ from usecases.lifecycle import LifecycleDeps
 from usecases.outbox import OutboxOperations
 from usecases.pdl_log import PdlLog, PdlSigning
 from usecases.store_log import StoreLogDeps
+from usecases.type_registry import ReloadingRegistry
 
 log = structlog.get_logger("cli.wiring")
 
@@ -92,12 +95,25 @@ def catalogue_provider(settings: Settings, uow: UnitOfWork) -> RefreshingProvide
     return RefreshingProvider(StoreCatalogueSource(uow), utc_now, settings.routing_check_seconds)
 
 
-def certificate_types(settings: Settings) -> CertificateTypeRegistry:
-    """The built-in registry, or the one in ``certificate_types_file``."""
+def _parse_types(content: bytes) -> CertificateTypeRegistry:
+    return from_mapping(tomllib.loads(content.decode("utf-8")))
+
+
+def load_certificate_types(settings: Settings) -> CertificateTypeRegistry:
+    """The built-in registry, or the one in ``certificate_types_file`` as it is now."""
     if not settings.certificate_types_file:
         return load_default_registry()
-    data = tomllib.loads(Path(settings.certificate_types_file).read_text(encoding="utf-8"))
-    return from_mapping(data)
+    return _parse_types(Path(settings.certificate_types_file).read_bytes())
+
+
+def certificate_types(settings: Settings) -> CertificateTypes:
+    """The registry a process serves with: ``certificate_types_file`` re-read when it changes
+    (``usecases.type_registry``), or the built-in one (which changes only with a release)."""
+    if not settings.certificate_types_file or settings.certificate_types_check_seconds <= 0:
+        return load_certificate_types(settings)
+    path = Path(settings.certificate_types_file)
+    return ReloadingRegistry(path.read_bytes, _parse_types, time.monotonic,
+                             settings.certificate_types_check_seconds, str(path))
 
 
 def store_log_deps(transaction: UnitOfWork, settings: Settings) -> StoreLogDeps:
@@ -233,6 +249,7 @@ def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
+        draft_lock_days=settings.draft_lock_days,
     )
     return deps, engine.dispose
 
@@ -249,6 +266,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
         registry=create_deps.registry,
         system=create_deps.system,
         clock=create_deps.clock,
+        draft_lock_days=settings.draft_lock_days,
     )
     return InternalApi(
         [

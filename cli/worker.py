@@ -29,6 +29,7 @@ from cli.options import add_settings_options, settings_from
 from cli.settings import Settings, SettingsError
 from cli.wiring import catalogue_provider, certificate_types, pdl_signing, routing_today, utc_now
 from contracts.ns import STATUS_UPDATE_V3
+from domain.certificate_types import CertificateTypes
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
 from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
@@ -41,6 +42,7 @@ from scheduler.runner import ScheduledJob, SchedulerRunner
 from store.leader import LeaderLock
 from store.migrate import upgrade
 from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.directory_check import directory_check_job
 from usecases.routing_check import routing_check_job
 
 log = structlog.get_logger("cli.worker")
@@ -103,19 +105,21 @@ class Worker:
         self.close()
 
 
-def scheduled_jobs(settings: Settings, uow: UnitOfWork,
-                   catalogue: CatalogueProvider | None = None,
+def scheduled_jobs(settings: Settings, uow: UnitOfWork, catalogue: CatalogueProvider | None = None,
+                   types: CertificateTypes | None = None,
                    purge_uow: UnitOfWork | None = None) -> list[ScheduledJob]:
     """The jobs the elected worker runs, in UTC; each only enqueues or triggers work.
 
     ``catalogue``: the process's routing snapshot provider (the dispatcher's), or a new one;
+    ``types``: the process's certificate type registry, or a new one;
     ``purge_uow``: the retention job's connection (``pdl_purge_database_url``), else ``uow``.
     """
     catalogue = catalogue or catalogue_provider(settings, uow)
+    types = types if types is not None else certificate_types(settings)
     return [
         ScheduledJob(
             "lock_stale_drafts",
-            partial(lock_stale_drafts, uow, utc_now),
+            partial(lock_stale_drafts, uow, utc_now, types, settings.draft_lock_days),
             seconds=LOCK_EVERY_SECONDS,
         ),
         ScheduledJob(
@@ -128,6 +132,11 @@ def scheduled_jobs(settings: Settings, uow: UnitOfWork,
             "routing_check",
             routing_check_job(uow, catalogue, STATUS_UPDATE_V3, routing_today),
             cron={"hour": 5, "minute": 20},  # daily, before office hours: routes that broke or expire soon
+        ),
+        ScheduledJob(
+            "directory_check",
+            directory_check_job(uow),
+            cron={"day": 1, "hour": 4, "minute": 40},  # monthly: the unit check administrators are asked for
         ),
     ]
 
@@ -142,12 +151,13 @@ def build_worker(settings: Settings) -> Worker:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
     sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
     catalogue = catalogue_provider(settings, uow)
-    delivery = StatusUpdateDelivery(sender, catalogue, certificate_types(settings), config.timeouts, utc_now,
+    types = certificate_types(settings)
+    delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now,
                                     settings.allow_plain_http_routes)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
     purge_engine = make_engine(settings.pdl_purge_database_url) if settings.pdl_purge_database_url else None
     purge_uow = UnitOfWork(make_session_factory(purge_engine)) if purge_engine is not None else None
-    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue, purge_uow))
+    runner = SchedulerRunner(LeaderLock(engine), scheduled_jobs(settings, uow, catalogue, types, purge_uow))
 
     signing = pdl_signing(settings)
     sealer = PdlSealer(uow, settings.pdl_seal_seconds, signing) if settings.pdl_seal_seconds > 0 else None

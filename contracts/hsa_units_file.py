@@ -4,7 +4,8 @@ The virtualisation platform climbs the HSA tree from this file: one ``hsaUnit`` 
 ``hsaIdentity`` and ``DN``. We read the same file into the directory (``intygsgateway directory
 import FILE.xml``), so the gateway climbs exactly as the platform would. Elements are matched by local
 name, so a file written with another prefix or without the namespace reads the same; unknown elements
-(archive flags, members, dates) are ignored. The tree is built from the DNs by
+(archive flags, dates) are ignored. The care-unit flag, the responsible care giver and the care
+unit's members are read for the unit check (``domain.directory_check``). The tree is built from the DNs by
 ``domain.directory_import.directory_from_hsa_units``.
 """
 
@@ -30,6 +31,30 @@ def _child_text(element: etree._Element, name: str) -> str | None:
     return None
 
 
+def _flag(element: etree._Element, name: str) -> bool:
+    # xs:boolean allows "true" and "1" (and surrounding spaces, already trimmed).
+    return (_child_text(element, name) or "").lower() in ("true", "1")
+
+
+def _members(unit: etree._Element) -> tuple[str, ...]:
+    """The HSA-ids in ``hsaHealthCareUnitMembers``: each member's ``hsaIdentity``, or its text.
+
+    The platform's file nests one ``hsaHealthCareUnitMember`` per member with the member's own
+    ``hsaIdentity`` (and name, DN); a flattened export may give the id as the member's text. Both read.
+    """
+    ids: list[str] = []
+    for holder in unit:
+        if _local(holder) != "hsaHealthCareUnitMembers":
+            continue
+        for member in holder:
+            if not isinstance(member.tag, str):
+                continue
+            identity = _child_text(member, "hsaIdentity") or (member.text or "").strip()
+            if identity:
+                ids.append(identity)
+    return tuple(ids)
+
+
 def read_hsa_units(content: bytes) -> tuple[list[HsaUnitEntry], datetime | None]:
     """The units of an HSA unit file and the file's ``startDate`` (when it was produced), if any.
 
@@ -45,8 +70,10 @@ def read_hsa_units(content: bytes) -> tuple[list[HsaUnitEntry], datetime | None]
             hsa_id=_child_text(unit, "hsaIdentity") or "",
             dn=_child_text(unit, "DN") or "",
             name=_child_text(unit, "name") or _child_text(unit, "publicName"),
-            is_care_giver=(_child_text(unit, "isHsaHealthCareProvider") or "").lower() == "true",
+            is_care_giver=_flag(unit, "isHsaHealthCareProvider"),
             responsible_care_giver=_child_text(unit, "hsaResponsibleHealthCareProvider"),
+            is_care_unit=_flag(unit, "isHsaHealthCareUnit"),
+            members=_members(unit),
         )
         for unit in root.iter()
         if _local(unit) == "hsaUnit"

@@ -14,6 +14,10 @@ SEND_MESSAGE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToC
 STATUS_UPDATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
 #: The 3.2 addition to CertificateStatusUpdateForCare: only the request-level ``hanteratAv``.
 STATUS_UPDATE_V32 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
+#: Our own extension, written where a contract has an ``##other`` lax wildcard: the revocation's reason
+#: code and description inside ``intyg/status`` (CANCEL) of a status update. A receiver that does
+#: not know the namespace skips it (lax); ``docs/lifecycle.md`` describes it.
+GATEWAY_EXT = "urn:intygsgateway:certificate:extension:1"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 #: WSDL 1.1, its SOAP binding, and XML Schema: what ``?wsdl``/``?xsd=`` serving and validation read.
 WSDL = "http://schemas.xmlsoap.org/wsdl/"

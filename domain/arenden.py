@@ -200,3 +200,35 @@ class Arende(ConversationEntry):
     handled_at: datetime | None = None
     handled_by: HsaId | None = None
     author: HsaId | None = None
+
+
+def arende_to_json(arende: Arende) -> dict[str, Any]:
+    """An ärende as JSON-safe data, as the operations API shows it and a care giver's export keeps it.
+
+    The patient is the certificate's, so it is left out; times are ISO 8601, codes their values.
+    """
+    return {
+        "messageId": arende.message_id,
+        "direction": arende.direction.value,
+        "status": arende.status.value,
+        "amne": arende.amne.value,
+        "heading": arende.heading,
+        "text": arende.text,
+        "sentAt": arende.sent_at.isoformat(),
+        "receivedAt": arende.received_at.isoformat(),
+        "senderPart": arende.sender_part,
+        "recipient": arende.recipient,
+        "contactInfo": list(arende.contact_info),
+        "referenceId": arende.reference_id,
+        "reminderOf": arende.reminder_of,
+        "answerTo": arende.answer_to.message_id if arende.answer_to else None,
+        "kompletteringar": [
+            {"questionId": k.question_id, "instance": k.instance, "text": k.text}
+            for k in arende.kompletteringar
+        ],
+        "deadline": arende.deadline.isoformat() if arende.deadline else None,
+        "answeredAt": arende.answered_at.isoformat() if arende.answered_at else None,
+        "handledAt": arende.handled_at.isoformat() if arende.handled_at else None,
+        "handledBy": arende.handled_by.value if arende.handled_by else None,
+        "author": arende.author.value if arende.author else None,
+    }

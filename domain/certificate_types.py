@@ -24,10 +24,18 @@ File shape::
     allowed_for_protected = true
     allowed_for_deceased = false
     nurses_may_sign = false        # optional: sjuksköterska/barnmorska may sign (default false)
+    draft_lock_days = 30           # optional: overrides the draft_lock_days setting; 0 = never lock
 
-``nurses_may_sign`` is the one optional key: its default is the strict answer (only läkare and
+    [certificate_types.LISJP.activation]   # optional: from when and for whom (domain.activation)
+    from = 2024-09-16
+    units = ["SE2321000016-1000"]
+
+``nurses_may_sign`` is optional because its default is the strict answer (only läkare and
 tandläkare sign), so leaving it out can never widen who may sign. Signing also needs the role to be
-in ``allowed_roles`` (see ``domain.lifecycle.sign``).
+in ``allowed_roles`` (see ``domain.lifecycle.sign``). ``draft_lock_days`` left out means the
+deployment's ``draft_lock_days`` setting (``domain.lifecycle.lock_age``). ``activation`` left out
+means active everywhere; ``active = false`` withdraws a type whatever its activation says (the
+activation rules and their relation to ``active`` are in ``domain.activation``).
 """
 
 from __future__ import annotations
@@ -36,8 +44,9 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
+from domain.activation import Activation, ActivationConfigError, activation_from_mapping
 from domain.values import Role
 
 DEFAULT_FILE = "certificate_types.toml"
@@ -55,7 +64,7 @@ _TYPE_KEYS = frozenset(
         "allowed_for_deceased",
     }
 )
-_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign"})
+_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign", "draft_lock_days", "activation"})
 
 
 class CertificateTypeConfigError(ValueError):
@@ -81,6 +90,8 @@ class CertificateType:
     allowed_for_protected: bool
     allowed_for_deceased: bool
     nurses_may_sign: bool = False
+    draft_lock_days: int | None = None  # None: the deployment's draft_lock_days setting
+    activation: Activation = Activation()
 
 
 class CertificateTypeRegistry:
@@ -186,7 +197,27 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> C
         allowed_for_protected=_flag(entry, "allowed_for_protected", code),
         allowed_for_deceased=_flag(entry, "allowed_for_deceased", code),
         nurses_may_sign=_boolean(entry.get("nurses_may_sign", False), "nurses_may_sign", code),
+        draft_lock_days=_lock_days(entry.get("draft_lock_days"), code),
+        activation=_activation(entry.get("activation"), code),
     )
+
+
+def _lock_days(value: object, type_code: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        message = f"draft_lock_days must be an integer of 0 or more, got {value!r}"
+        raise CertificateTypeConfigError(message, type_code)
+    return value
+
+
+def _activation(value: object, type_code: str) -> Activation:
+    if value is not None and not isinstance(value, Mapping):
+        raise CertificateTypeConfigError("activation must be a table", type_code)
+    try:
+        return activation_from_mapping(value)
+    except ActivationConfigError as error:
+        raise CertificateTypeConfigError(str(error), type_code) from None
 
 
 def from_mapping(data: Mapping[str, Any]) -> CertificateTypeRegistry:
@@ -213,3 +244,19 @@ def load_default_registry() -> CertificateTypeRegistry:
     """The registry from the ``certificate_types.toml`` packaged with this module."""
     text = resources.files("domain").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
     return from_mapping(tomllib.loads(text))
+
+
+class CertificateTypes(Protocol):
+    """What the use cases ask of the registry: ``CertificateTypeRegistry``, or one that reloads its file.
+
+    Two implementations: the registry itself, and ``usecases.type_registry.ReloadingRegistry``, which
+    swaps in a new registry when the deployment's file changes.
+    """
+
+    def lookup(self, code: str, code_system: str) -> CertificateType | None:
+        """The type with this code in this code system, or None."""
+        ...
+
+    def __iter__(self) -> Iterator[CertificateType]:
+        """Every type, in the file's order."""
+        ...

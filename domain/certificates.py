@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from domain import flatten
@@ -49,11 +50,16 @@ from domain.flatten import (
     FlatValues,
     code,
 )
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
 
-#: The format of ``to_snapshot``: 2 is the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested
-#: patient, unit, care giver and issuer objects) was rewritten by store migration 0008.
-SNAPSHOT_VERSION = 2
+#: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 3 added
+#: ``revoke_reason_code``; version 2 is still read (``_ADDED_SINCE``). Version 1 (nested patient,
+#: unit, care giver and issuer objects) was rewritten by store migration 0008.
+SNAPSHOT_VERSION = 3
+#: Flat values a snapshot of an older version lacks, by that version, with what they read as.
+#: Stored snapshots are never rewritten for a column added since: they are RADERA payloads of
+#: deleted drafts, which had no value for it.
+_ADDED_SINCE: dict[int, dict[str, Any]] = {2: {"revoke_reason_code": None}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +129,9 @@ class Certificate:
     locked_at: datetime | None = None
     revoked_at: datetime | None = None
     revoked_by: HsaId | None = None
-    revoke_reason: str | None = None
+    revoke_reason: str | None = None  # the revocation's description
     copied_from: str | None = None
+    revoke_reason_code: RevokeReason | None = None  # None: revoked before reason codes (migration 0010)
 
     @property
     def unit_id(self) -> HsaId:
@@ -214,6 +221,7 @@ def _extensions_from_json(value: list[dict[str, str]]) -> tuple[Extension, ...]:
 _ASSIGNMENTS = Codec(to_flat=_assignments_to_json, from_flat=_assignments_from_json)
 _EXTENSIONS = Codec(to_flat=_extensions_to_json, from_flat=_extensions_from_json)
 _CONTENT = Codec(to_flat=content_to_json, from_flat=content_from_json)
+_REVOKE_REASON = Codec(to_json=flatten.optional(attrgetter("value")), from_json=flatten.optional(RevokeReason))
 
 #: Every attribute of a ``Certificate`` and the flat value that holds it (``domain.flatten.Column``).
 #: The names are the store's column names and the snapshot's keys; the JSON documents
@@ -274,6 +282,7 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("revoked_by_hsa_id", "revoked_by", OPTIONAL_HSA_ID, lifecycle=True),
     Column("revoke_reason", "revoke_reason", lifecycle=True),
     Column("copied_from", "copied_from"),
+    Column("revoke_reason_code", "revoke_reason_code", _REVOKE_REASON, lifecycle=True),
 )
 
 #: The flat names of a certificate, each once, in table order.
@@ -361,6 +370,9 @@ def from_snapshot(data: Mapping[str, Any]) -> Certificate:
         KeyError, TypeError, ValueError: ``data`` is not a snapshot of this version (the store's
             migration 0008 rewrote those of version 1).
     """
-    if data.get("snapshot_version") != SNAPSHOT_VERSION:
-        raise ValueError(f"unsupported certificate snapshot version {data.get('snapshot_version')!r}")
+    version = data.get("snapshot_version")
+    if version != SNAPSHOT_VERSION:
+        if version not in _ADDED_SINCE:
+            raise ValueError(f"unsupported certificate snapshot version {version!r}")
+        data = {**_ADDED_SINCE[version], **data}
     return certificate_from_columns(_JSON_TO_FLAT(data))

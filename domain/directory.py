@@ -81,6 +81,26 @@ class Person:
     test_indicator: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class HsaNode:
+    """What HSA says about one node, as the unit check (``domain.directory_check``) reads it.
+
+    From the platform's HSA unit file the flags and links are stated (``stated``): the
+    isHsaHealthCareProvider and isHsaHealthCareUnit flags, hsaResponsibleHealthCareProvider and
+    hsaHealthCareUnitMembers, and the care giver above the node in the DN tree. A node known only
+    from a JSON directory document has them derived from its place in the tree (a care giver; a unit
+    without parent is a vårdenhet of its care giver, with its sub-units as members).
+    """
+
+    hsa_id: HsaId
+    care_giver: bool = False
+    care_unit: bool = False
+    responsible_care_giver: HsaId | None = None
+    dn_care_giver: HsaId | None = None
+    members: tuple[HsaId, ...] = ()
+    stated: bool = False
+
+
 class Directory(Protocol):
     """Read access to HSA and PU. Every method may raise ``DirectoryUnavailable``."""
 

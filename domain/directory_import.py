@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
+from domain.directory import Assignment, CareGiver, HsaNode, Person, Personnel, Unit
 from domain.personnummer import InvalidPersonId, is_samordningsnummer, parse_person_id
 from domain.values import HsaId, PersonIdKind
 
@@ -295,6 +295,8 @@ class HsaUnitEntry:
     name: str | None = None
     is_care_giver: bool = False
     responsible_care_giver: str | None = None
+    is_care_unit: bool = False
+    members: tuple[str, ...] = ()  # hsaHealthCareUnitMembers: the units linked to this care unit
 
 
 def _dn_key(dn: str) -> tuple[str, ...]:
@@ -320,7 +322,9 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
     As the platform's HSA cache does, a node's parent is the nearest ancestor DN present in the file
     (dropping RDNs from the left). Nodes flagged ``isHsaHealthCareProvider`` become care givers; every
     node below one becomes a unit of that care giver (``hsaResponsibleHealthCareProvider`` wins when
-    given), its parent unit being the nearest ancestor that is not the care giver. Nodes above the
+    given, unless it names a node of the file that is no care giver: one wrong attribute must not
+    refuse the whole of HSA, and ``intygsgateway directory check`` reports it), its parent unit being
+    the nearest ancestor that is not the care giver. Nodes above the
     care givers (the country, counties) are not kept: climbing ends at ``SE`` anyway.
 
     Raises:
@@ -345,6 +349,7 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
         return None
 
     care_givers = [CareGiver(HsaId(e.hsa_id), e.name or e.hsa_id.strip()) for e in entries if e.is_care_giver]
+    in_file = {HsaId(e.hsa_id): e for e in entries}
     units: list[Unit] = []
     for entry in entries:
         if entry.is_care_giver:
@@ -353,9 +358,12 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
         while node is not None and not by_dn[node].is_care_giver:
             chain.append(node)
             node = parent_of(node)
-        if node is None and not entry.responsible_care_giver:
-            continue  # above or outside every care giver
-        care_giver = entry.responsible_care_giver or by_dn[node].hsa_id  # type: ignore[index]
+        named = entry.responsible_care_giver
+        if named and HsaId(named) in in_file and not in_file[HsaId(named)].is_care_giver:
+            named = None  # names a node of the file that is no care giver: the unit check reports it
+        if node is None and not named:
+            continue  # above or outside every care giver (the unit check reports a care unit left here)
+        care_giver = named or by_dn[node].hsa_id  # type: ignore[index]
         parent = HsaId(by_dn[chain[0]].hsa_id) if chain and node is not None else None
         units.append(Unit(HsaId(entry.hsa_id), entry.name or entry.hsa_id.strip(), HsaId(care_giver), parent))
     kept = {unit.hsa_id for unit in units}
@@ -365,3 +373,34 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
     _unique("units", (u.hsa_id.key for u in units), "hsaId")
     _check_unit_tree(units)
     return DirectoryDocument(produced_at, tuple(care_givers), tuple(units))
+
+
+def hsa_nodes_from_file(entries: Sequence[HsaUnitEntry]) -> list[HsaNode]:
+    """What an HSA unit file states about each of its nodes, for the unit check.
+
+    Everything the file says is kept, even what ``directory_from_hsa_units`` leaves out of the tree
+    (a unit outside every care giver, a care giver flagged as a care unit too): those are the
+    findings of ``intygsgateway directory check``. Call it on entries that passed
+    ``directory_from_hsa_units`` (unique HSA-ids and DNs).
+    """
+    by_dn = {_dn_key(entry.dn): entry for entry in entries}
+
+    def care_giver_above(key: tuple[str, ...]) -> HsaId | None:
+        for cut in range(1, len(key)):
+            above = by_dn.get(key[cut:])
+            if above is not None and above.is_care_giver:
+                return HsaId(above.hsa_id)
+        return None
+
+    return [
+        HsaNode(
+            hsa_id=HsaId(entry.hsa_id),
+            care_giver=entry.is_care_giver,
+            care_unit=entry.is_care_unit,
+            responsible_care_giver=HsaId(entry.responsible_care_giver) if entry.responsible_care_giver else None,
+            dn_care_giver=care_giver_above(_dn_key(entry.dn)),
+            members=tuple(dict.fromkeys(HsaId(member) for member in entry.members if member.strip())),
+            stated=True,
+        )
+        for entry in entries
+    ]

@@ -12,9 +12,11 @@ for whom (APPLICATION_ERROR).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 
 from domain import result_texts as texts
+from domain.activation import ActivationState, Placement, activation_state, scope_text
 from domain.certificate_types import CertificateType
 from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
 from domain.drafts import CertificateTypeRef, NewDraftRequest
@@ -166,21 +168,54 @@ def _role_list(roles: frozenset[Role]) -> str:
     return f"{', '.join(names[:-1])} eller {names[-1]}"
 
 
+def placement_of_unit(unit: Unit, units: Mapping[HsaId, Unit]) -> Placement:
+    """Where a draft on ``unit`` is created: the unit and its ancestors (as far as ``units`` knows
+    them) and its care giver, for the activation check."""
+    return Placement(tuple(_unit_and_ancestors(unit.hsa_id, units)), unit.care_giver)
+
+
+def _activation_problem(certificate_type: CertificateType, placement: Placement, day: dt.date) -> Problem | None:
+    """The problem for a type not active at ``placement`` on ``day`` (``domain.activation``), or None."""
+    activation = certificate_type.activation
+    state = activation_state(certificate_type.active, activation, placement, day)
+    named = {"name": certificate_type.name, "code": certificate_type.code}
+    starts = activation.starts.isoformat() if activation.starts else ""
+    if state is ActivationState.WITHDRAWN:
+        return texts.TYPE_INACTIVE.problem(TYPE_PATH, **named)
+    if state is ActivationState.NOT_YET:
+        return texts.TYPE_NOT_YET_ACTIVE.problem(TYPE_PATH, from_date=starts, scope=scope_text(activation), **named)
+    if state is ActivationState.ENDED:
+        ends = activation.ends.isoformat() if activation.ends else ""
+        return texts.TYPE_ENDED.problem(TYPE_PATH, to_date=ends, **named)
+    if state is ActivationState.NOT_IN_PILOT:
+        return texts.TYPE_NOT_IN_PILOT.problem(
+            UNIT_HSA_ID_PATH, from_date=starts, scope=scope_text(activation),
+            unit_id=_echo(placement.units[0].value), **named,
+        )
+    return None
+
+
 def check_draft_allowed(
     certificate_type: CertificateType | None,
     type_ref: CertificateTypeRef,
     role: Role,
     patient: Person | None,
+    *,
+    placement: Placement,
+    day: dt.date,
 ) -> list[Problem]:
-    """Check that this role may create this type for this patient (APPLICATION_ERROR problems).
+    """Check that this role may create this type for this patient here today (APPLICATION_ERROR problems).
 
     ``certificate_type`` is the registry's answer for ``type_ref`` and ``patient`` PU's (None:
-    unknown). The checks run in this order and stop where later ones would be meaningless: the type
-    is unknown or inactive (stop), the role may not create the type, the patient is unknown to PU
-    (stop), the patient is deceased and the type is not allowed for the deceased, the patient is
-    protected and the role is not läkare/tandläkare, the patient is protected and the type is not
-    allowed for protected patients. The two protected-patient problems are distinct because they
-    have different remedies (another colleague, or another channel).
+    unknown); ``placement`` is the requesting unit with its ancestors and care giver and ``day`` the
+    Swedish calendar day, for the type's activation rules. The checks run in this order and stop
+    where later ones would be meaningless: the type is unknown, or not active for this unit on this
+    day (withdrawn, not yet, phased out, outside the pilot; stop), the role may not create the type,
+    the patient is unknown to PU (stop), the patient is deceased and the type is not allowed for the
+    deceased, the patient is protected and the role is not läkare/tandläkare, the patient is
+    protected and the type is not allowed for protected patients. The two protected-patient
+    problems are distinct because they have different remedies (another colleague, or another
+    channel).
     """
     if certificate_type is None:
         return [
@@ -189,8 +224,9 @@ def check_draft_allowed(
             )
         ]
     named = {"name": certificate_type.name, "code": certificate_type.code}
-    if not certificate_type.active:
-        return [texts.TYPE_INACTIVE.problem(TYPE_PATH, **named)]
+    inactive = _activation_problem(certificate_type, placement, day)
+    if inactive is not None:
+        return [inactive]
     problems: list[Problem] = []
     if role not in certificate_type.allowed_roles:
         problems.append(

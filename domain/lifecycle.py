@@ -5,7 +5,7 @@ States and transitions (``docs/lifecycle.md`` has the table)::
     DRAFT --mark_ready--> READY --sign--> SIGNED --send--> SENT
       |  <--update_content--'  (a content change sends READY back to DRAFT)
       +--sign--> SIGNED
-    DRAFT/READY --lock_if_stale (14 days after creation)--> LOCKED --copy_locked--> new DRAFT
+    DRAFT/READY --lock_if_stale (draft_lock_days after creation)--> LOCKED --copy_locked--> new DRAFT
     DRAFT/READY/LOCKED/SIGNED/SENT --revoke--> REVOKED        DRAFT/READY --check_delete--> (row removed)
 
 Each function takes the certificate and what the decision needs (the acting user's role, the
@@ -25,23 +25,33 @@ Choices (Webcert does the same unless said otherwise):
 * A test certificate (validation person) may be signed but never sent.
 * A LOCKED draft may only be revoked or copied; the copy is a new DRAFT by the acting user, with the
   same content, patient and unit and ``copied_from`` naming the original.
+* The lock period is configuration (``lock_days``): the deployment's ``draft_lock_days`` (14 by
+  default, as the incumbent), a type's own ``draft_lock_days`` winning, and 0 meaning never. The
+  rule that required locking (SOSFS 2008:14) was replaced by HSLF-FS 2016:40, which does not, so
+  regions may turn it off; drafts locked before stay locked (they can be copied).
+* A revocation carries a reason code (``RevokeReason``, the incumbent's two) and a description
+  that must say something for ANNAT_ALLVARLIGT_FEL (``check_revocation``): the recipient's
+  administrators act on it, and "c", "." or "dubblett" tell them nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import Personnel
-from domain.values import CertificateStatus, HsaId, Role
+from domain.values import CertificateStatus, HsaId, RevokeReason, Role
 
-LOCK_AGE = timedelta(days=14)
-"""A draft not signed this long after creation is locked (``scheduler.locking`` and on access)."""
+DEFAULT_LOCK_DAYS = 14
+"""A draft not signed this many days after creation is locked, unless configured otherwise."""
 
 MAX_REASON_LENGTH = 2000
+#: A description of a revocation must be at least this long, after trimming and collapsing spaces.
+MIN_DESCRIPTION_LENGTH = 10
 
 S = CertificateStatus
 _EDITABLE = frozenset({S.DRAFT, S.READY})
@@ -78,8 +88,11 @@ class RefusalReason(StrEnum):
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"  # the acting user's role may not do this
     TYPE_UNKNOWN = "TYPE_UNKNOWN"  # the certificate's type is no longer in the registry
     TEST_CERTIFICATE = "TEST_CERTIFICATE"  # a test certificate cannot be sent
-    REASON_MISSING = "REASON_MISSING"  # a revocation needs a reason
-    REASON_TOO_LONG = "REASON_TOO_LONG"  # the reason is longer than MAX_REASON_LENGTH
+    REASON_MISSING = "REASON_MISSING"  # a revocation needs a reason code
+    REASON_UNKNOWN = "REASON_UNKNOWN"  # the reason code is not a RevokeReason
+    DESCRIPTION_MISSING = "DESCRIPTION_MISSING"  # ANNAT_ALLVARLIGT_FEL needs a description
+    DESCRIPTION_TOO_VAGUE = "DESCRIPTION_TOO_VAGUE"  # too short, only punctuation, or one repeated character
+    REASON_TOO_LONG = "REASON_TOO_LONG"  # the description is longer than MAX_REASON_LENGTH
     CONFLICT = "CONFLICT"  # someone else changed the certificate meanwhile; read it again
     QUESTION_NOT_FOUND = "QUESTION_NOT_FOUND"  # the certificate has no question with this meddelande-id
     QUESTION_NOT_ANSWERABLE = "QUESTION_NOT_ANSWERABLE"  # care answers only the recipient's questions
@@ -127,25 +140,61 @@ def _changed(certificate: Certificate, now: datetime, **changes: object) -> Cert
     return replace(certificate, version=certificate.version + 1, updated_at=now, **changes)  # type: ignore[arg-type]
 
 
-def is_stale(certificate: Certificate, now: datetime) -> bool:
-    """An unsigned draft (DRAFT or READY) created more than ``LOCK_AGE`` before ``now``."""
-    return certificate.status in _EDITABLE and certificate.created_at < lock_cutoff(now)
+def lock_days(certificate_type: CertificateType | None, default_days: int) -> int:
+    """The lock period of drafts of ``certificate_type``: its own ``draft_lock_days``, else the
+    deployment's ``default_days`` (also for a type no longer in the registry). 0: never lock."""
+    if certificate_type is not None and certificate_type.draft_lock_days is not None:
+        return certificate_type.draft_lock_days
+    return default_days
 
 
-def lock_cutoff(now: datetime) -> datetime:
-    """Drafts created before this instant are due to be locked."""
-    return now - LOCK_AGE
+def lock_cutoff(now: datetime, days: int) -> datetime:
+    """Drafts with a lock period of ``days`` (above 0) created before this instant are due to be locked."""
+    return now - timedelta(days=days)
 
 
-def lock_if_stale(certificate: Certificate, now: datetime) -> Certificate:
+def is_stale(certificate: Certificate, now: datetime, days: int) -> bool:
+    """An unsigned draft (DRAFT or READY) created more than ``days`` days before ``now``; never when 0."""
+    return days > 0 and certificate.status in _EDITABLE and certificate.created_at < lock_cutoff(now, days)
+
+
+def lock_if_stale(certificate: Certificate, now: datetime, days: int) -> Certificate:
     """The certificate LOCKED if it is stale (see ``is_stale``), else unchanged.
 
     The locking job locks drafts in bulk; this applies the same rule when a certificate is used
-    before the job has run, so a 15-day-old draft can never be signed.
+    before the job has run, so a draft past its lock period can never be signed.
     """
-    if not is_stale(certificate, now):
+    if not is_stale(certificate, now, days):
         return certificate
     return _changed(certificate, now, status=S.LOCKED, locked_at=now)
+
+
+@dataclass(frozen=True, slots=True)
+class LockRule:
+    """One sweep of the locking job: drafts created before ``created_before`` whose type code is in
+    ``type_codes`` (None: any type not in ``except_codes``) are due to be locked."""
+
+    created_before: datetime
+    type_codes: frozenset[str] | None = None
+    except_codes: frozenset[str] = frozenset()
+
+
+def lock_rules(types: Iterable[CertificateType], default_days: int, now: datetime) -> list[LockRule]:
+    """The sweeps that lock every stale draft at ``now``: one for the types with the default period,
+    one per period of the types that override it. Types whose period is 0 are in none.
+
+    A draft of a type no longer in the registry has the default period (as on use, ``lock_days``).
+    """
+    overrides: dict[int, set[str]] = {}
+    for certificate_type in types:
+        if certificate_type.draft_lock_days is not None:
+            overrides.setdefault(certificate_type.draft_lock_days, set()).add(certificate_type.code)
+    overridden = frozenset(code for codes in overrides.values() for code in codes)
+    rules = [LockRule(lock_cutoff(now, default_days), None, overridden)] if default_days > 0 else []
+    rules += [
+        LockRule(lock_cutoff(now, days), frozenset(codes)) for days, codes in sorted(overrides.items()) if days > 0
+    ]
+    return rules
 
 
 def update_content(certificate: Certificate, content: tuple[Answer, ...], now: datetime) -> Certificate:
@@ -203,15 +252,54 @@ def send(certificate: Certificate, certificate_type: CertificateType | None, now
     return _changed(certificate, now, status=S.SENT, sent_at=now, sent_to=certificate_type.recipient)
 
 
+def _says_something(text: str) -> bool:
+    """At least ``MIN_DESCRIPTION_LENGTH`` characters, and two different letters or digits.
+
+    A floor, not a judge: it stops "c", ".", "-----", "aaaaaaaaaa" and "dubblett" (which does not
+    say of what), and lets any real sentence through.
+    """
+    alphanumeric = {char.casefold() for char in text if char.isalnum()}
+    return len(text) >= MIN_DESCRIPTION_LENGTH and len(alphanumeric) >= 2
+
+
+def check_revocation(reason_code: str, description: str | None) -> tuple[RevokeReason, str | None] | RefusalReason:
+    """The reason code and description of a revocation, cleaned, or why they are refused.
+
+    The code must be one of ``RevokeReason`` (exact spelling, surrounding spaces ignored). The
+    description is kept as written, trimmed. For ANNAT_ALLVARLIGT_FEL, where it is the only
+    explanation the recipient gets, it is required and must say something (``_says_something``, on
+    the text with runs of white space collapsed); for FEL_PATIENT it is optional (the code says it
+    all). Never longer than ``MAX_REASON_LENGTH``.
+    """
+    code = reason_code.strip()
+    if not code:
+        return RefusalReason.REASON_MISSING
+    try:
+        reason = RevokeReason(code)
+    except ValueError:
+        return RefusalReason.REASON_UNKNOWN
+    text = (description or "").strip() or None  # kept as written, line breaks included
+    if text is not None and len(text) > MAX_REASON_LENGTH:
+        return RefusalReason.REASON_TOO_LONG
+    if reason is RevokeReason.ANNAT_ALLVARLIGT_FEL:
+        if text is None:
+            return RefusalReason.DESCRIPTION_MISSING
+        if not _says_something(" ".join(text.split())):
+            return RefusalReason.DESCRIPTION_TOO_VAGUE
+    return reason, text
+
+
 def revoke(
     certificate: Certificate,
     user: HsaId,
     role: Role,
     certificate_type: CertificateType | None,
-    reason: str,
+    reason_code: str,
+    description: str | None,
     now: datetime,
 ) -> Certificate:
-    """Any state but REVOKED → REVOKED (makulera), by a role that may sign the type, with a reason.
+    """Any state but REVOKED → REVOKED (makulera), by a role that may sign the type, with a reason
+    code and a description (``check_revocation``).
 
     A type no longer in the registry can still be revoked, by läkare and tandläkare.
     """
@@ -219,13 +307,13 @@ def revoke(
     allowed = role in _PHYSICIANS if certificate_type is None else may_sign(role, certificate_type)
     if not allowed:
         raise _refuse(RefusalReason.ROLE_NOT_ALLOWED, Action.REVOKE, certificate, role)
-    text = reason.strip()
-    if not text:
-        raise _refuse(RefusalReason.REASON_MISSING, Action.REVOKE, certificate, role)
-    if len(text) > MAX_REASON_LENGTH:
-        raise _refuse(RefusalReason.REASON_TOO_LONG, Action.REVOKE, certificate, role)
+    checked = check_revocation(reason_code, description)
+    if isinstance(checked, RefusalReason):
+        raise _refuse(checked, Action.REVOKE, certificate, role)
+    reason, text = checked
     return _changed(
-        certificate, now, status=S.REVOKED, revoked_at=now, revoked_by=user, revoke_reason=text
+        certificate, now, status=S.REVOKED, revoked_at=now, revoked_by=user, revoke_reason=text,
+        revoke_reason_code=reason,
     )
 
 

@@ -299,6 +299,32 @@ TYPE_INACTIVE = ResultText(
     "Certificate type {name} ({code}) in intyg/typAvIntyg can no longer be issued. "
     "Use the certificate type that replaced it.",
 )
+TYPE_NOT_YET_ACTIVE = ResultText(
+    "CDC-TYPE-NOT-YET-ACTIVE",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {name} ({code}) i intyg/typAvIntyg kan utfärdas först från och med {from_date} och då "
+    "{scope}. Vänta till dess eller använd en annan intygstyp.",
+    "Certificate type {name} ({code}) in intyg/typAvIntyg can be issued only from {from_date}, and "
+    "then {scope}. Wait until then or use another certificate type.",
+)
+TYPE_NOT_IN_PILOT = ResultText(
+    "CDC-TYPE-NOT-IN-PILOT",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {name} ({code}) i intyg/typAvIntyg är från och med {from_date} aktiverad {scope}, inte "
+    "för enheten {unit_id} (intyg/skapadAv/enhet/enhets-id/extension). Kontakta förvaltningen om enheten "
+    "ska ingå i införandet.",
+    "Certificate type {name} ({code}) in intyg/typAvIntyg is active from {from_date} {scope}, not for "
+    "unit {unit_id} (intyg/skapadAv/enhet/enhets-id/extension). Contact the service's administrators if "
+    "the unit should take part in the roll-out.",
+)
+TYPE_ENDED = ResultText(
+    "CDC-TYPE-ENDED",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {name} ({code}) i intyg/typAvIntyg kunde utfärdas till och med {to_date} och kan inte "
+    "längre utfärdas. Använd den intygstyp som har ersatt den.",
+    "Certificate type {name} ({code}) in intyg/typAvIntyg could be issued up to and including {to_date} "
+    "and can no longer be issued. Use the certificate type that replaced it.",
+)
 ROLE_NOT_ALLOWED = ResultText(
     "CDC-ROLE-NOT-ALLOWED",
     ErrorId.APPLICATION_ERROR,
@@ -367,6 +393,9 @@ CREATE_DRAFT_TEXTS = (
     ISSUER_NO_ASSIGNMENT,
     TYPE_UNKNOWN,
     TYPE_INACTIVE,
+    TYPE_NOT_YET_ACTIVE,
+    TYPE_NOT_IN_PILOT,
+    TYPE_ENDED,
     ROLE_NOT_ALLOWED,
     PATIENT_UNKNOWN,
     PATIENT_DECEASED,

@@ -156,3 +156,14 @@ def utc_instant(text: str) -> datetime:
     """
     value = datetime.fromisoformat(text.strip())
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RevokeReason(StrEnum):
+    """Why a certificate is revoked (makulerat): the incumbent's two reason codes, spelt as it does.
+
+    Webcert maps them to ``INCORRECT_PATIENT`` and ``OTHER_SERIOUS_ERROR`` for its certificate
+    service; ``domain.lifecycle.check_revocation`` says when a description is required.
+    """
+
+    FEL_PATIENT = "FEL_PATIENT"  # issued for the wrong patient
+    ANNAT_ALLVARLIGT_FEL = "ANNAT_ALLVARLIGT_FEL"  # another serious error: the description says which

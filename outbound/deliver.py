@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.certificate_types import CertificateTypeRegistry
+from domain.certificate_types import CertificateTypes
 from domain.delivery import Attempt, clip, decide
 from domain.events import ClaimedEvent, EventContext
 from domain.values import swedish_date
@@ -77,7 +77,7 @@ class StatusUpdateDelivery:
         self,
         sender: Sender,
         catalogue: CatalogueProvider,
-        types: CertificateTypeRegistry,
+        types: CertificateTypes,
         timeouts: Timeouts,
         clock: Callable[[], datetime],
         allow_plain_http: bool = False,

@@ -21,7 +21,7 @@ from contracts.certificate_status_update.v3.request import (
 )
 from contracts.certificate_status_update.v3.response import read_answer
 from contracts.ns import STATUS_UPDATE_V3
-from domain.certificate_types import CertificateTypeRegistry
+from domain.certificate_types import CertificateTypes
 from domain.certificates import Certificate, from_snapshot
 from domain.events import PAYLOAD_VERSION, EventContext
 from domain.values import EventCode
@@ -39,7 +39,7 @@ class Unbuildable(Exception):
         super().__init__(reason)
 
 
-def build_message(context: EventContext, types: CertificateTypeRegistry) -> StatusUpdateBody:
+def build_message(context: EventContext, types: CertificateTypes) -> StatusUpdateBody:
     """The request element for the event in ``context``.
 
     Raises:

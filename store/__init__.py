@@ -12,7 +12,9 @@ domain's value types (``domain.values``, ``domain.directory``, ``domain.drafts``
 
 Modules: ``session`` (engines, ``transaction``), ``errors``, ``directory`` (embedded HSA/PU and its
 import; its tables are in ``directory_tables``, the importer in ``directory_import``), ``certificates``,
-``arenden`` (ärenden and their kompletteringar), ``units`` (integrated units), ``outbox`` (a package:
+``arenden`` (ärenden and their kompletteringar), ``caregiver`` (a care giver's certificates as one
+set: inventory, export record, purge), ``directory_check`` (the facts the directory check reads),
+``units`` (integrated units), ``outbox`` (a package:
 tables, queue, claims, report, resend), ``pdl``, ``routing`` (the catalogue and its versions),
 ``leader`` (the scheduler's election), ``health`` (``ping``) and
 ``migrate`` (``upgrade``/``check``; not imported here, so that serving does not load Alembic).
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from store import (
     arenden,
+    caregiver,
     certificates,
     directory,
     errors,
@@ -56,6 +59,7 @@ __all__ = [
     "Tx",
     "UnitOfWork",
     "arenden",
+    "caregiver",
     "certificates",
     "directory",
     "directory_produced_at",

@@ -11,7 +11,8 @@ The issuer's codes and assignments, which only the role rules read, are kept as 
 kept as a JSON list in their original order, and so is the content (the answers, see
 ``domain.certificates.content_to_json``). Which column holds which attribute, and how, is declared
 once in ``domain.certificates.CERTIFICATE_COLUMNS``; this module maps rows only through it, and adds
-``unit_key``, the one column of its own (an index key derived from the unit's HSA-id).
+``unit_key`` and ``signed_by_key``, the columns of its own (index keys derived from the unit's and
+the signer's HSA-ids).
 
 Changes after creation go through ``save_certificate``, which writes only the columns the lifecycle
 changes and only if ``version`` is still the one the caller read (optimistic locking: a stale write
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     select,
     update,
 )
@@ -48,7 +50,7 @@ from domain.certificates import (
     certificate_to_columns,
     lifecycle_columns,
 )
-from domain.values import CertificateStatus, PersonIdKind
+from domain.values import CertificateStatus, HsaId, PersonIdKind, RevokeReason
 from store.base import Base
 from store.errors import Conflict
 from store.session import translate_errors
@@ -59,8 +61,12 @@ _LOCKABLE = (CertificateStatus.DRAFT, CertificateStatus.READY)
 
 class CertificateRow(Base):
     __tablename__ = "certificate"
-    # The locking job selects unsigned drafts by status and age.
-    __table_args__ = (Index("ix_certificate_status_created_at", "status", "created_at"),)
+    # The locking job selects unsigned drafts by status and age; an issuer's list of signed
+    # certificates by signer and signing time (``signed_by``).
+    __table_args__ = (
+        Index("ix_certificate_status_created_at", "status", "created_at"),
+        Index("ix_certificate_signed_by_key_signed_at", "signed_by_key", "signed_at"),
+    )
 
     certificate_id: Mapped[str] = mapped_column(primary_key=True)
     type_code: Mapped[str]
@@ -118,6 +124,9 @@ class CertificateRow(Base):
     revoked_by_hsa_id: Mapped[str | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
     copied_from: Mapped[str | None]
+    revoke_reason_code: Mapped[RevokeReason | None]  # migration 0010; None for older revocations
+    # The signer's key (case-folded HSA-id), derived like ``unit_key``: what an issuer's list selects on.
+    signed_by_key: Mapped[str | None]
 
 
 # The table itself, for Core reads.
@@ -158,6 +167,7 @@ def add_certificate(session: Session, certificate: Certificate) -> None:
     """
     row = certificate_to_columns(certificate)
     row["unit_key"] = certificate.unit.hsa_id.key
+    row["signed_by_key"] = _signed_by_key(certificate)
     try:
         with translate_errors():
             # A Core INSERT instead of session.add(): it skips the unit of work's bookkeeping (about
@@ -212,7 +222,9 @@ def save_certificate(session: Session, certificate: Certificate, expected_versio
         Conflict: the certificate is gone or another change was saved since ``expected_version``.
     """
     parameters = lifecycle_columns(certificate)
-    parameters.update(where_certificate_id=certificate.id, where_version=expected_version)
+    parameters.update(
+        signed_by_key=_signed_by_key(certificate), where_certificate_id=certificate.id, where_version=expected_version
+    )
     with translate_errors():
         result = session.execute(_SAVE, parameters)
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -229,20 +241,31 @@ def delete_certificate(session: Session, certificate_id: str) -> None:
         )
 
 
-def lock_stale_drafts(session: Session, created_before: datetime, now: datetime) -> list[str]:
+def lock_stale_drafts(
+    session: Session,
+    created_before: datetime,
+    now: datetime,
+    *,
+    type_codes: Collection[str] | None = None,
+    except_codes: Collection[str] = (),
+) -> list[str]:
     """Lock every DRAFT or READY certificate created before ``created_before``; return their ids.
 
-    One conditional ``UPDATE ... RETURNING``: a draft that is already locked (or was signed meanwhile)
-    no longer matches, so running it again changes nothing, and on PostgreSQL a concurrent run waits
-    for the row and then re-checks the condition, so each draft is locked and reported once.
+    Only certificates whose type code is in ``type_codes`` (None: any) and not in ``except_codes``
+    (``domain.lifecycle.LockRule``: the lock period differs per type). One conditional
+    ``UPDATE ... RETURNING``: a draft that is already locked (or was signed meanwhile) no longer
+    matches, so running it again changes nothing, and on PostgreSQL a concurrent run waits for the
+    row and then re-checks the condition, so each draft is locked and reported once.
     """
+    conditions = [CertificateRow.status.in_(_LOCKABLE), CertificateRow.created_at < created_before]
+    if type_codes is not None:
+        conditions.append(CertificateRow.type_code.in_(sorted(type_codes)))
+    if except_codes:
+        conditions.append(CertificateRow.type_code.not_in(sorted(except_codes)))
     with translate_errors():
         ids = session.scalars(
             update(CertificateRow)
-            .where(
-                CertificateRow.status.in_(_LOCKABLE),
-                CertificateRow.created_at < created_before,
-            )
+            .where(*conditions)
             .values(
                 status=CertificateStatus.LOCKED,
                 locked_at=now,
@@ -253,6 +276,25 @@ def lock_stale_drafts(session: Session, created_before: datetime, now: datetime)
             .execution_options(synchronize_session=False)
         ).all()
     return sorted(ids)
+
+
+def _signed_by_key(certificate: Certificate) -> str | None:
+    return certificate.signed_by.key if certificate.signed_by is not None else None
+
+
+def signed_by(
+    session: Session, signer: HsaId, since: datetime, offset: int, limit: int
+) -> tuple[int, list[Certificate]]:
+    """The certificates ``signer`` signed at or after ``since``, newest signing first (then by id):
+    how many in all, and ``limit`` of them from ``offset``. Revoked ones included (they were signed)."""
+    where = (CertificateRow.signed_by_key == signer.key, CertificateRow.signed_at >= since)
+    total = session.scalar(select(func.count()).select_from(CertificateRow).where(*where)) or 0
+    rows = session.execute(
+        select(_CERTIFICATE).where(*where)
+        .order_by(CertificateRow.signed_at.desc(), CertificateRow.certificate_id)
+        .offset(offset).limit(limit)
+    ).all()
+    return int(total), [_to_certificate(row) for row in rows]
 
 
 def _to_certificate(row: Row[Any]) -> Certificate:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from domain.directory import CareGiver, Person, Personnel, Unit
+from domain.directory import CareGiver, HsaNode, Person, Personnel, Unit
 from domain.directory_import import DirectoryDocument
 from store.base import Base, upsert
 from store.directory_tables import (
@@ -25,6 +25,7 @@ from store.directory_tables import (
     CareGiverRow,
     CodeKind,
     DirectoryImportRow,
+    HsaFactRow,
     PatientRow,
     PersonnelCodeRow,
     PersonnelRow,
@@ -237,3 +238,23 @@ def _replace_personnel_lists(session: Session, personnel: Sequence[Personnel]) -
         session.execute(insert(PersonnelCodeRow), codes)
     if assignments:
         session.execute(insert(AssignmentRow), assignments)
+
+
+def record_hsa_unit_file(session: Session, nodes: Sequence[HsaNode], now: datetime) -> None:
+    """Keep what an HSA unit file states about its nodes (``store.directory_tables.HsaFactRow``).
+
+    Call it in the import's transaction. The file is the whole of HSA, so nodes recorded from an
+    earlier file and absent from this one are marked not listed (gone); they are not deleted, so
+    that their history and the certificates they hold stay explainable.
+    """
+    rows: list[dict[str, object]] = [
+        {"hsa_key": node.hsa_id.key, "hsa_id": node.hsa_id.value, "care_giver": node.care_giver,
+         "care_unit": node.care_unit,
+         "responsible_care_giver": node.responsible_care_giver.value if node.responsible_care_giver else None,
+         "dn_care_giver": node.dn_care_giver.value if node.dn_care_giver else None,
+         "members": [member.value for member in node.members], "listed": True, "listed_at": now}
+        for node in nodes
+    ]
+    session.execute(update(HsaFactRow).where(HsaFactRow.listed.is_(True)).values(listed=False))
+    for start in range(0, len(rows), _CHUNK):
+        _upsert_rows(session, HsaFactRow, rows[start:start + _CHUNK])

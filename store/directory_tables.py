@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import JSON, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.values import PersonIdKind
@@ -109,3 +109,25 @@ class DirectoryImportRow(Base):
     units: Mapped[int]
     personnel: Mapped[int]
     patients: Mapped[int]
+
+
+class HsaFactRow(Base):
+    """What the HSA unit files said about a node (``domain.directory.HsaNode``), for the unit check.
+
+    Written by each import of an HSA unit file: every node of the file with ``listed`` true, and
+    nodes of earlier files that this one no longer lists kept with ``listed`` false (the unit and
+    care giver tables never delete, so this is how the gateway knows a node is gone from HSA).
+    ``members`` is hsaHealthCareUnitMembers as a JSON list of HSA-ids as spelt in the file.
+    """
+
+    __tablename__ = "hsa_unit_fact"
+
+    hsa_key: Mapped[str] = mapped_column(primary_key=True)
+    hsa_id: Mapped[str]
+    care_giver: Mapped[bool]
+    care_unit: Mapped[bool]
+    responsible_care_giver: Mapped[str | None]
+    dn_care_giver: Mapped[str | None]
+    members: Mapped[list[str]] = mapped_column(JSON)
+    listed: Mapped[bool]
+    listed_at: Mapped[datetime]  # when a file last listed it

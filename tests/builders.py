@@ -21,7 +21,7 @@ from domain.arenden import (
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
 
 CARE_GIVER = CareGiver(HsaId("SE2321000016-0001"), "Region Demo")
 
@@ -111,6 +111,7 @@ def make_revoked_certificate(certificate_id: str = "c0ffee00-0000-4000-8000-0000
         revoked_by=HsaId("SE2321000016-P001"),
         revoke_reason="Fel patient",
         copied_from="0ld-draft",
+        revoke_reason_code=RevokeReason.FEL_PATIENT,
     )
 
 

@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from domain.certificate_types import CertificateTypeRegistry
+from domain.certificate_types import CertificateTypes
 from domain.certificates import Certificate
 from domain.directory import Directory, DirectoryUnavailable, Personnel
-from domain.draft_checks import check_draft_allowed, check_issuer, check_request
+from domain.draft_checks import check_draft_allowed, check_issuer, check_request, placement_of_unit
 from domain.drafts import NewDraftRequest
 from domain.events import event_about
 from domain.pdl import Activity, SystemIdentity
 from domain.personnummer import parse_person_id
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.roles import role_of
-from domain.values import CertificateStatus, EventCode, HsaId
+from domain.values import CertificateStatus, EventCode, HsaId, swedish_date
 from store import UnitOfWork, certificates, outbox, units
 from store.errors import DatabaseUnavailable
 from usecases.acting_user import units_around
@@ -71,7 +71,7 @@ class CreateDraftDeps:
 
     transaction: UnitOfWork
     directory: Directory
-    registry: CertificateTypeRegistry
+    registry: CertificateTypes
     system: SystemIdentity
     clock: Callable[[], datetime]
     validation_persons: frozenset[str] = frozenset()
@@ -127,19 +127,20 @@ def _create(
     certificate_type = deps.registry.lookup(
         request.certificate_type.code, request.certificate_type.code_system
     )
+    unit = known_units[HsaId(request.issuer.unit_hsa_id)]
+    now = deps.clock()
     problems = check_draft_allowed(
-        certificate_type, request.certificate_type, role_of(issuer), patient
+        certificate_type, request.certificate_type, role_of(issuer), patient,
+        placement=placement_of_unit(unit, known_units), day=swedish_date(now),
     )
     if problems or patient is None or certificate_type is None:
         return DraftRefused(tuple(problems))
 
-    unit = known_units[HsaId(request.issuer.unit_hsa_id)]
     care_giver = directory.care_giver(unit.care_giver)
     if care_giver is None:
         # Directory data names a care giver it does not hold: a directory fault, not the caller's.
         raise DirectoryUnavailable(f"care giver {unit.care_giver} of unit {unit.hsa_id} is missing")
 
-    now = deps.clock()
     test_certificate = person_id.digits in deps.validation_persons
     draft = Certificate(
         id=deps.new_id(),

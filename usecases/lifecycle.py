@@ -2,19 +2,20 @@
 
 Every operation runs the same steps: check the acting user against the directory (``acting_user``:
 in HSA, assignment on the certificate's unit tree), then in one transaction read the certificate
-with a row lock (``for_update``), lock the draft first if it is stale (``lifecycle.lock_if_stale``:
-the job may not have run yet), apply the rule from ``domain.lifecycle``, save at the version read
-(``Conflict`` if someone else saved meanwhile), queue the status-update event with the acting user
+with a row lock (``for_update``), lock the draft first if it is past its lock period
+(``lifecycle.lock_if_stale`` with the type's ``lifecycle.lock_days``: the job may not have run
+yet), apply the rule from ``domain.lifecycle``, save at the version read (``Conflict`` if someone
+else saved meanwhile), queue the status-update event with the acting user
 as ``hanteratAv``, and write the PDL record. A refusal raises ``LifecycleRefused`` and nothing is
 written; a certificate that was only locked lazily stays as it was until the job locks it.
 
 Events and PDL activities (``EVENTS_AND_ACTIVITIES``): update content ANDRAT/Skriva, mark ready
 KFSIGN/Skriva, sign SIGNAT/Signera, send SKICKA/Utskrift, revoke MAKULE/Radera (with the question
-counts after its open questions were closed), delete RADERA/Radera (with the whole certificate in
-``payload["certificate"]``, because its row is gone), copy a locked draft SKAPAT/Skriva on the new
-draft. Reading (``show``) writes a Läsa record and no event. Test certificates and PU test persons
-get no PDL records, as in CreateDraftCertificate. A directory or database outage raises
-``DependencyUnavailable``.
+counts after its open questions were closed, and the reason code and description), delete
+RADERA/Radera (with the whole certificate in ``payload["certificate"]``, because its row is gone),
+copy a locked draft SKAPAT/Skriva on the new draft. Reading (``show``) writes a Läsa record and no
+event. Test certificates and PU test persons get no PDL records, as in CreateDraftCertificate. A
+directory or database outage raises ``DependencyUnavailable``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import structlog
 
 from domain import lifecycle
 from domain.arenden import Arende
-from domain.certificate_types import CertificateType, CertificateTypeRegistry
+from domain.certificate_types import CertificateType, CertificateTypes
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
 from domain.events import OutboxEvent, event_about
@@ -70,10 +71,11 @@ class LifecycleDeps:
 
     transaction: UnitOfWork
     directory: Directory
-    registry: CertificateTypeRegistry
+    registry: CertificateTypes
     system: SystemIdentity
     clock: Callable[[], datetime]
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    draft_lock_days: int = lifecycle.DEFAULT_LOCK_DAYS  # the draft_lock_days setting; a type's own wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,8 @@ def run_operation(
             now = deps.clock()
             current = stored
             if action is not Action.READ:
-                current = lifecycle.lock_if_stale(stored, now)
+                days = lifecycle.lock_days(_type_of(deps, stored), deps.draft_lock_days)
+                current = lifecycle.lock_if_stale(stored, now, days)
                 if current is not stored:
                     certificates.save_certificate(session, current, stored.version)
             result = step(OperationContext(session, now, actor, current, correlation_id))
@@ -235,22 +238,35 @@ def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: 
 
 
 def revoke(
-    deps: LifecycleDeps, certificate_id: str, user: HsaId, reason: str, correlation_id: str
+    deps: LifecycleDeps,
+    certificate_id: str,
+    user: HsaId,
+    reason_code: str,
+    description: str | None,
+    correlation_id: str,
 ) -> Certificate:
-    """Revoke (makulera) with a reason; its open questions become handled (MAKULE with counts)."""
+    """Revoke (makulera) with a reason code and description (``domain.lifecycle.check_revocation``);
+    its open questions become handled. MAKULE carries the question counts and the reason."""
 
-    def counts(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
+    def payload(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
         arenden.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
         conversation = arenden.arenden_for_certificate(ctx.session, changed.id)
-        return {"counts": to_payload(question_counts(conversation))}
+        return {"counts": to_payload(question_counts(conversation)), "reason": revoke_reason_payload(changed)}
 
     return _change(
         deps, Action.REVOKE, certificate_id, user, correlation_id,
         lambda ctx: lifecycle.revoke(
-            ctx.certificate, ctx.user.hsa_id, ctx.user.role, _type_of(deps, ctx.certificate), reason, ctx.now
+            ctx.certificate, ctx.user.hsa_id, ctx.user.role, _type_of(deps, ctx.certificate), reason_code,
+            description, ctx.now,
         ),
-        counts,
+        payload,
     )
+
+
+def revoke_reason_payload(certificate: Certificate) -> dict[str, str | None]:
+    """The revocation's reason as the MAKULE event records it: ``{"code", "description"}``."""
+    code = certificate.revoke_reason_code
+    return {"code": code.value if code is not None else None, "description": certificate.revoke_reason}
 
 
 def delete(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:

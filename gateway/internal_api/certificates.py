@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
-from domain.arenden import Amne, Arende
+from domain.arenden import Amne, arende_to_json
 from domain.certificates import Certificate, certificate_to_json, content_from_json
 from domain.directory import DirectoryUnavailable
-from domain.lifecycle import LifecycleRefused, RefusalReason
+from domain.lifecycle import MAX_REASON_LENGTH, MIN_DESCRIPTION_LENGTH, LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
-from gateway.internal_api import ApiError, ApiRoute, Request, Response
+from domain.values import HsaId, RevokeReason
+from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
 from gateway.internal_api.auth import Scope
-from usecases import lifecycle, questions
+from usecases import lifecycle, questions, signed_list
 from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
+from usecases.signed_list import PAGE_SIZE, ListRefused, SignedPage
 
 R = RefusalReason
 STATUS_OF: dict[RefusalReason, int] = {
@@ -39,6 +42,9 @@ STATUS_OF: dict[RefusalReason, int] = {
     R.QUESTION_ANSWERED: 409,
     R.QUESTION_HANDLED: 409,
     R.REASON_MISSING: 400,
+    R.REASON_UNKNOWN: 400,
+    R.DESCRIPTION_MISSING: 400,
+    R.DESCRIPTION_TOO_VAGUE: 400,
     R.REASON_TOO_LONG: 400,
     R.TEXT_MISSING: 400,
     R.AMNE_NOT_ALLOWED: 400,
@@ -70,37 +76,54 @@ _CONTENT_SCHEMA: dict[str, Any] = {
 }
 
 
+_REVOKE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["reason"],
+    "properties": {
+        "reason": {"type": "string", "enum": [reason.value for reason in RevokeReason],
+                   "description": "FEL_PATIENT (wrong patient) or ANNAT_ALLVARLIGT_FEL (another serious error)"},
+        "description": {"type": "string", "maxLength": MAX_REASON_LENGTH,
+                        "description": "what is wrong; required for ANNAT_ALLVARLIGT_FEL, at least "
+                        f"{MIN_DESCRIPTION_LENGTH} characters with two different letters or digits"},
+    },
+}
+
+
 def _text_schema(name: str, *extra: str) -> dict[str, Any]:
     properties = {name: {"type": "string"}, **{e: {"type": "string"} for e in extra}}
     return {"type": "object", "required": [name], "properties": properties}
 
 
-def arende_json(arende: Arende) -> dict[str, Any]:
-    """An ärende as the API shows it (the patient is the certificate's, so it is left out)."""
+def signed_summary(certificate: Certificate) -> dict[str, Any]:
+    """A listed signed certificate: enough to recognise it (whose, what, where, when), no content."""
+    patient = certificate.patient
     return {
-        "messageId": arende.message_id,
-        "direction": arende.direction.value,
-        "status": arende.status.value,
-        "amne": arende.amne.value,
-        "heading": arende.heading,
-        "text": arende.text,
-        "sentAt": arende.sent_at.isoformat(),
-        "receivedAt": arende.received_at.isoformat(),
-        "senderPart": arende.sender_part,
-        "recipient": arende.recipient,
-        "referenceId": arende.reference_id,
-        "reminderOf": arende.reminder_of,
-        "answerTo": arende.answer_to.message_id if arende.answer_to else None,
-        "kompletteringar": [
-            {"questionId": k.question_id, "instance": k.instance, "text": k.text}
-            for k in arende.kompletteringar
-        ],
-        "deadline": arende.deadline.isoformat() if arende.deadline else None,
-        "answeredAt": arende.answered_at.isoformat() if arende.answered_at else None,
-        "handledAt": arende.handled_at.isoformat() if arende.handled_at else None,
-        "handledBy": arende.handled_by.value if arende.handled_by else None,
-        "author": arende.author.value if arende.author else None,
+        "id": certificate.id,
+        "type": certificate.type_code,
+        "status": certificate.status.value,
+        "signedAt": certificate.signed_at.isoformat() if certificate.signed_at else None,
+        "sentTo": certificate.sent_to,
+        "revokedAt": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+        "unit": {"hsaId": certificate.unit.hsa_id.value, "name": certificate.unit.name},
+        "patient": {
+            "personId": {"kind": patient.person_id.kind.value, "digits": patient.person_id.digits},
+            "givenName": patient.given_name, "familyName": patient.family_name,
+            "protectedIdentity": patient.protected_identity,
+        },
     }
+
+
+def _signed_page(page: SignedPage) -> dict[str, Any]:
+    return {
+        "issuer": page.issuer.value, "signedSince": page.since.isoformat(), "page": page.page,
+        "pageSize": PAGE_SIZE, "total": page.total, "pages": page.pages,
+        "certificates": [signed_summary(c) for c in page.certificates],
+    }
+
+
+def _query(request: Request, name: str) -> str | None:
+    values = request.query.get(name)
+    return values[-1].strip() if values and values[-1].strip() else None
 
 
 def _certificate(certificate: Certificate) -> dict[str, Any]:
@@ -144,7 +167,7 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
         view = lifecycle.show(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
         return Response(200, {
             **_certificate(view.certificate),
-            "questions": [arende_json(a) for a in view.arenden],
+            "questions": [arende_to_json(a) for a in view.arenden],
             "counts": to_payload(question_counts(view.arenden)),
         })
 
@@ -169,11 +192,45 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
 
     def revoke(request: Request) -> Response:
         user, body = request.acting_user(), request.json()
-        reason = _field(body, "reason")
-        revoked = lifecycle.revoke(deps, request.params["certificate_id"], user, reason, request.correlation_id)
+        description = body.get("description")
+        if description is not None and not isinstance(description, str):
+            raise ApiError(400, "INVALID_BODY", "give 'description' as a string")
+        revoked = lifecycle.revoke(
+            deps, request.params["certificate_id"], user, _field(body, "reason"), description,
+            request.correlation_id,
+        )
         return Response(200, _certificate(revoked))
 
+    def signed(request: Request) -> Response:
+        user = request.acting_user()
+        issuer = _query(request, "issuer")
+        since_text, page_text = _query(request, "signedSince"), _query(request, "page") or "1"
+        try:
+            since = date.fromisoformat(since_text) if since_text else None
+        except ValueError:
+            raise ApiError(400, "INVALID_DATE", "signedSince must be a date, YYYY-MM-DD",
+                           parameter="signedSince") from None
+        if not page_text.isdigit() or int(page_text) < 1 or len(page_text) > 9:
+            raise ApiError(400, "INVALID_PAGE", "page must be a whole number from 1", parameter="page")
+        try:
+            page = signed_list.list_signed(
+                deps, user, HsaId(issuer) if issuer else None, since, int(page_text), request.correlation_id
+            )
+        except ListRefused as refused:
+            raise ApiError(403, refused.reason, "only the issuer, found in the directory, may list their "
+                           "signed certificates") from None
+        return Response(200, _signed_page(page))
+
     table = [
+        ApiRoute("GET", "/certificates", signed,
+              f"An issuer's signed certificates, newest first, {PAGE_SIZE} a page (PDL: Läsa for each listed)",
+              "certificates", operation_id="list_signed", acting_user=True,
+              query=(Param("issuer", "HSA-id of the signer; default and only allowed value: the acting user"),
+                     Param("signedSince", "first Swedish calendar day, YYYY-MM-DD; default three months back"),
+                     Param("page", f"page number from 1; {PAGE_SIZE} certificates a page")),
+              responses={200: "one page: issuer, signedSince, page, pageSize, total, pages, certificates",
+                         400: "a malformed parameter (code says which)",
+                         403: "USER_UNKNOWN or NOT_OWN_LIST", 503: _ERRORS[503]}),
         ApiRoute("GET", base, show, "Read a certificate with its questions (PDL: Läsa)", "certificates",
               operation_id="get_certificate", acting_user=True,
               responses={200: "the certificate, its questions and their counts", **_ERRORS}),
@@ -185,8 +242,9 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
               operation_id="sign", acting_user=True, scope=Scope.SIGN, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
               "certificates", operation_id="send", acting_user=True, scope=Scope.SEND, responses=_ACTION_RESPONSES),
-        ApiRoute("POST", f"{base}/revoke", revoke, "Revoke with a reason (MAKULE; PDL: Radera)", "certificates",
-              operation_id="revoke", acting_user=True, scope=Scope.REVOKE, body=_text_schema("reason"),
+        ApiRoute("POST", f"{base}/revoke", revoke,
+              "Revoke with a reason code and description (MAKULE; PDL: Radera)", "certificates",
+              operation_id="revoke", acting_user=True, scope=Scope.REVOKE, body=_REVOKE_SCHEMA,
               responses=_ACTION_RESPONSES),
         ApiRoute("DELETE", base, simple(lifecycle.delete), "Delete a draft (RADERA; PDL: Radera)", "certificates",
               operation_id="delete_draft", acting_user=True, scope=Scope.DELETE,
@@ -212,7 +270,7 @@ def _question_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
         asked = questions.ask_question(
             deps, request.params["certificate_id"], user, amne, heading, _field(body, "text"), request.correlation_id
         )
-        return Response(201, {"question": arende_json(asked)})
+        return Response(201, {"question": arende_to_json(asked)})
 
     def answer(request: Request) -> Response:
         user, body = request.acting_user(), request.json()
@@ -220,14 +278,14 @@ def _question_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
             deps, request.params["certificate_id"], request.params["question_id"], user, _field(body, "text"),
             request.correlation_id,
         )
-        return Response(201, {"answer": arende_json(answered)})
+        return Response(201, {"answer": arende_to_json(answered)})
 
     def handled(request: Request) -> Response:
         done = questions.mark_question_handled(
             deps, request.params["certificate_id"], request.params["question_id"], request.acting_user(),
             request.correlation_id,
         )
-        return Response(200, {"question": arende_json(done)})
+        return Response(200, {"question": arende_to_json(done)})
 
     question = f"{base}/questions/{{question_id}}"
     return [

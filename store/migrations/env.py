@@ -23,13 +23,13 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, Engine
 
-from store import arenden, certificates, directory, outbox, pdl, routing, units
+from store import arenden, caregiver, certificates, directory, outbox, pdl, routing, units
 from store.base import Base
 from store.types import UtcDateTime
 
 # Importing the model modules registers their tables on Base.metadata; naming them here keeps
 # linters from removing imports that look unused.
-MODEL_MODULES = (arenden, certificates, directory, outbox, pdl, routing, units)
+MODEL_MODULES = (arenden, caregiver, certificates, directory, outbox, pdl, routing, units)
 config = context.config
 target_metadata = Base.metadata
 

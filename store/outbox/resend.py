@@ -49,8 +49,12 @@ def _statuses(selection: ResendSelection) -> list[OutboxStatus]:
 
 
 def _criteria(selection: ResendSelection) -> list[ColumnElement[bool]]:
-    """The selection as SQL conditions (without the status)."""
-    where: list[ColumnElement[bool]] = []
+    """The selection as SQL conditions (without the status).
+
+    Tombstones of purged certificates (``store.caregiver``: a ``purged`` payload) are never
+    selected: their certificate is gone, so there is nothing to send again.
+    """
+    where: list[ColumnElement[bool]] = [OutboxRow.payload["purged"].as_string().is_(None)]
     if selection.event_ids:
         where.append(OutboxRow.id.in_(selection.event_ids))
     if selection.certificate_id is not None:

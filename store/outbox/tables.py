@@ -31,16 +31,19 @@ from store.base import Base, BigId
 class OutboxStatus(StrEnum):
     """Where an outbox row is in delivery (docs/resend.md has the state diagram).
 
-    ``PENDING`` rows wait for (or are in) an attempt; the other three are final until an operator
+    ``PENDING`` rows wait for (or are in) an attempt; the next three are final until an operator
     resends: ``DELIVERED`` (the journal system answered OK or INFO), ``FAILED`` (refused for good,
     or every try of the schedule spent) and ``SUPERSEDED`` (an unsent ANDRAT made moot by a newer
-    ANDRAT or SIGNAT of the same certificate, never sent).
+    ANDRAT or SIGNAT of the same certificate, never sent). ``PURGED`` is final for good: the
+    certificate was purged with its care giver (``intygsgateway caregiver purge``) before the
+    event was delivered, so there is nothing left to send; the row stays as a tombstone.
     """
 
     PENDING = "PENDING"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
     SUPERSEDED = "SUPERSEDED"
+    PURGED = "PURGED"
 
 
 class OutboxRow(Base):

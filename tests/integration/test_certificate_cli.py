@@ -49,7 +49,10 @@ def test_ready_sign_send_revoke_from_the_command_line(stored: str, session_facto
     assert _run(stored, "ready", CID, "--user", ADMIN) == 0
     assert _run(stored, "sign", CID, "--user", LAKARE) == 0
     assert _run(stored, "send", CID, "--user", LAKARE) == 0
-    done = _process(stored, "revoke", CID, "--user", LAKARE, "--reason", "Fel patient")
+    vague = _process(stored, "revoke", CID, "--user", LAKARE, "--reason", "ANNAT_ALLVARLIGT_FEL", "--description", ".")
+    assert vague.returncode == 1
+    assert vague.stderr.strip().splitlines()[-1].startswith("intygsgateway: refused: DESCRIPTION_TOO_VAGUE")
+    done = _process(stored, "revoke", CID, "--user", LAKARE, "--reason", "FEL_PATIENT")
     assert done.returncode == 0, done.stderr
     assert f"{CID}: LISJP REVOKED (version 5)" in done.stdout
     with transaction(session_factory) as session:

@@ -139,10 +139,22 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     assert (status, body["answer"]["answerTo"]) == (201, "fk-question-1")
     status, body = _api(base, "POST", f"{path}/questions/fk-question-1/handled", LAKARE)
     assert (status, body["question"]["status"], body["question"]["handledBy"]) == (200, "HANDLED", LAKARE)
+    # A free-text reason (the old body) is no reason code; "annat allvarligt fel" needs a real description.
     status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "Fel patient"})
+    assert (status, body["code"]) == (400, "REASON_UNKNOWN")
+    status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "ANNAT_ALLVARLIGT_FEL"})
+    assert (status, body["code"]) == (400, "DESCRIPTION_MISSING")
+    for vague in ("c", ".", "dubblett", "xxxxxxxxxxxx"):
+        status, body = _api(base, "POST", f"{path}/revoke", LAKARE,
+                            {"reason": "ANNAT_ALLVARLIGT_FEL", "description": vague})
+        assert (status, body["code"], body["action"]) == (400, "DESCRIPTION_TOO_VAGUE", "REVOKE")
+    status, body = _api(base, "POST", f"{path}/revoke", LAKARE,
+                        {"reason": "ANNAT_ALLVARLIGT_FEL", "description": "Fel sjukskrivningsperiod i fält 8"})
     revoked = body["certificate"]
-    assert (status, revoked["status"], revoked["revoke_reason"]) == (200, "REVOKED", "Fel patient")
-    status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "igen"})
+    assert (status, revoked["status"], revoked["revoke_reason_code"], revoked["revoke_reason"]) == (
+        200, "REVOKED", "ANNAT_ALLVARLIGT_FEL", "Fel sjukskrivningsperiod i fält 8"
+    )
+    status, body = _api(base, "POST", f"{path}/revoke", LAKARE, {"reason": "FEL_PATIENT"})
     assert (status, body["code"], body["certificateStatus"]) == (409, "WRONG_STATUS", "REVOKED")
 
     engine = make_engine(db_url)
@@ -158,6 +170,9 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
         ("SKAPAT", LAKARE), ("ANDRAT", ADMIN), ("KFSIGN", ADMIN), ("SIGNAT", LAKARE), ("SKICKA", LAKARE),
         ("NYFRFM", None), ("HANFRFM", LAKARE), ("HANFRFM", LAKARE), ("MAKULE", LAKARE),
     ]
+    assert events[-1].payload["reason"] == {
+        "code": "ANNAT_ALLVARLIGT_FEL", "description": "Fel sjukskrivningsperiod i fält 8"
+    }
     assert events[-1].payload["counts"]["mottagnaFragor"] == {
         "totalt": 1, "ejBesvarade": 0, "besvarade": 0, "hanterade": 1
     }

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli.serve import load_demo_directory
 from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReference
-from domain.certificate_types import load_default_registry
+from domain.certificate_types import CertificateTypeRegistry, load_default_registry
 from domain.certificates import Certificate, from_snapshot
 from domain.directory import DirectoryUnavailable, Unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import SystemIdentity
-from domain.values import CertificateStatus, EventCode, HsaId
+from domain.values import CertificateStatus, EventCode, HsaId, RevokeReason
 from store import arenden, certificates, outbox, pdl
 from store.directory import SqlDirectory
 from store.session import UnitOfWork
@@ -184,18 +184,56 @@ def test_revoke_closes_open_questions_and_counts_them(deps: LifecycleDeps) -> No
             replace(_question("a-1"), answer_to=MessageReference("q-answered", None)),
         )
         arenden.mark_answered(session, ["q-answered"], START)
-    revoked = lifecycle.revoke(deps, CID, LAKARE, "Fel patient", "c")
-    assert (revoked.status, revoked.revoke_reason, revoked.revoked_by) == (S.REVOKED, "Fel patient", LAKARE)
+    revoked = lifecycle.revoke(deps, CID, LAKARE, "ANNAT_ALLVARLIGT_FEL", "Fel diagnos i fält 3", "c")
+    assert (revoked.status, revoked.revoke_reason_code, revoked.revoke_reason, revoked.revoked_by) == (
+        S.REVOKED, RevokeReason.ANNAT_ALLVARLIGT_FEL, "Fel diagnos i fält 3", LAKARE
+    )
     with deps.transaction() as session:
         (event,) = outbox.events_for_certificate(session, CID)
         stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
     assert event.code is EventCode.MAKULE
+    assert event.payload["reason"] == {"code": "ANNAT_ALLVARLIGT_FEL", "description": "Fel diagnos i fält 3"}
     assert event.payload["counts"] == {
         "skickadeFragor": {"totalt": 0, "ejBesvarade": 0, "besvarade": 0, "hanterade": 0},
         "mottagnaFragor": {"totalt": 2, "ejBesvarade": 0, "besvarade": 0, "hanterade": 2},
     }
     assert (stored["q-open"].status, stored["q-open"].handled_by) == (ArendeStatus.HANDLED, LAKARE)
     assert _activities(deps) == [("Radera", LAKARE.value)]
+
+
+def test_a_revoke_without_a_real_description_is_refused_and_writes_nothing(deps: LifecycleDeps) -> None:
+    """ANNAT_ALLVARLIGT_FEL with "dubblett" says nothing: refused, no event, no PDL record, still signed."""
+    _store(deps, S.SIGNED, signed_at=START)
+    refusal = _refused(lambda: lifecycle.revoke(deps, CID, LAKARE, "ANNAT_ALLVARLIGT_FEL", "dubblett", "c"))
+    assert (refusal.reason, refusal.action) == (RefusalReason.DESCRIPTION_TOO_VAGUE, Action.REVOKE)
+    stored = _stored(deps)
+    assert stored is not None and stored.status is S.SIGNED
+    assert _events(deps) == [] and _activities(deps) == []
+
+
+def test_a_lock_period_of_zero_leaves_an_old_draft_signable(deps: LifecycleDeps) -> None:
+    """draft_lock_days = 0: a draft a year old is signed, not locked on use."""
+    never = replace(deps, draft_lock_days=0)
+    _store(never, content=CONTENT)
+    never.clock.now = START + timedelta(days=365)  # type: ignore[attr-defined]
+    assert lifecycle.sign(never, CID, LAKARE, "c").status is S.SIGNED
+
+
+def _with_lisjp_lock_days(deps: LifecycleDeps, days: int) -> LifecycleDeps:
+    types = tuple(replace(t, draft_lock_days=days) if t.code == "LISJP" else t for t in load_default_registry())
+    return replace(deps, registry=CertificateTypeRegistry(types))
+
+
+@pytest.mark.parametrize(("type_days", "age_days", "locked"), [(30, 20, False), (5, 7, True), (0, 400, False)])
+def test_a_types_own_lock_period_wins_on_use(deps: LifecycleDeps, type_days: int, age_days: int, locked: bool) -> None:
+    """LISJP with its own draft_lock_days: 20 days is young under 30, 7 days old under 5, never under 0."""
+    own = _with_lisjp_lock_days(deps, type_days)
+    _store(own, content=CONTENT)
+    own.clock.now = START + timedelta(days=age_days)  # type: ignore[attr-defined]
+    if locked:
+        assert _refused(lambda: lifecycle.sign(own, CID, LAKARE, "c")).status is S.LOCKED
+    else:
+        assert lifecycle.sign(own, CID, LAKARE, "c").status is S.SIGNED
 
 
 def test_stale_draft_is_locked_on_use_and_can_then_only_be_revoked_or_copied(deps: LifecycleDeps) -> None:

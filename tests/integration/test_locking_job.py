@@ -1,8 +1,11 @@
-"""The locking job locks drafts past 14 days once, in UTC, even with two instances running it at once."""
+"""The locking job locks drafts past their lock period once, in UTC, even with two instances running it at once.
+
+The period is the draft_lock_days setting (14 by default; 0 never locks), or a type's own."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -10,19 +13,39 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain.certificate_types import load_default_registry
 from domain.values import CertificateStatus
-from scheduler.locking import lock_age, lock_stale_drafts
+from scheduler.locking import lock_stale_drafts
 from store.certificates import add_certificate, get_certificate
 from store.session import UnitOfWork, transaction
 from tests.builders import make_operable_draft
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
+lock_age = timedelta(days=14)  # the default draft_lock_days
 
 
-def _store(session_factory: sessionmaker[Session], ages: dict[str, timedelta]) -> None:
+def _store(session_factory: sessionmaker[Session], ages: dict[str, timedelta], type_code: str = "LISJP") -> None:
     with transaction(session_factory) as session:
         for certificate_id, age in ages.items():
-            add_certificate(session, make_operable_draft(certificate_id, NOW - age))
+            add_certificate(session, make_operable_draft(certificate_id, NOW - age, type_code=type_code))
+
+
+def test_a_lock_period_of_zero_locks_nothing(session_factory: sessionmaker[Session]) -> None:
+    """draft_lock_days = 0 and no type with its own period: even a year-old draft stays a draft."""
+    _store(session_factory, {"ancient": timedelta(days=365)})
+    assert lock_stale_drafts(UnitOfWork(session_factory), lambda: NOW, load_default_registry(), 0) == []
+    with transaction(session_factory) as session:
+        ancient = get_certificate(session, "ancient")
+    assert ancient is not None and ancient.status is CertificateStatus.DRAFT
+
+
+def test_a_types_own_lock_period_wins_over_the_setting(session_factory: sessionmaker[Session]) -> None:
+    """IGRAV locks after 30 days and DB never, while LISJP keeps the setting's 14: each by its own clock."""
+    types = [replace(t, draft_lock_days={"IGRAV": 30, "DB": 0}.get(t.code)) for t in load_default_registry()]
+    _store(session_factory, {"lisjp-20": timedelta(days=20), "lisjp-10": timedelta(days=10)})
+    _store(session_factory, {"igrav-20": timedelta(days=20), "igrav-31": timedelta(days=31)}, "IGRAV")
+    _store(session_factory, {"db-400": timedelta(days=400)}, "DB")
+    assert lock_stale_drafts(UnitOfWork(session_factory), lambda: NOW, types, 14) == ["igrav-31", "lisjp-20"]
 
 
 def test_job_locks_drafts_older_than_fourteen_days_once(session_factory: sessionmaker[Session]) -> None:

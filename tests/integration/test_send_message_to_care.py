@@ -288,7 +288,7 @@ def test_revoked_certificate_is_an_application_error(gateway: Gateway) -> None:
     """A revoked certificate takes no new messages; its open question was closed by the revocation."""
     certificate_id = _sent_certificate(gateway)
     assert _post(gateway, smtc.question(certificate_id=certificate_id))["code"] == "OK"
-    lifecycle.revoke(_lifecycle_deps(gateway), certificate_id, LAKARE, "Fel patient", "c")
+    lifecycle.revoke(_lifecycle_deps(gateway), certificate_id, LAKARE, "FEL_PATIENT", None, "c")
     with transaction(gateway.factory) as db:
         (question,) = arenden.arenden_for_certificate(db, certificate_id)
     assert question.status is ArendeStatus.HANDLED and question.handled_by == LAKARE

@@ -19,7 +19,7 @@ def test_every_scheduled_job_runs_once_against_the_database(db_url: str, tmp_pat
     uow = UnitOfWork(make_session_factory(engine))  # type: ignore[arg-type]
     settings = Settings(database_url=db_url, pdl_export_dir=str(tmp_path / "pdl"))
     jobs = scheduled_jobs(settings, uow, catalogue_provider(settings, uow))
-    assert [job.name for job in jobs] == ["lock_stale_drafts", "pdl_retention", "routing_check"]
+    assert [job.name for job in jobs] == ["lock_stale_drafts", "pdl_retention", "routing_check", "directory_check"]
     for job in jobs:
         trigger = job.trigger()
         assert isinstance(trigger, IntervalTrigger | CronTrigger) and str(trigger.timezone) == "UTC"

@@ -7,6 +7,10 @@ NYFRFM), the two question counts (zero for events that are not about questions),
 system's ``ref`` from CreateDraftCertificate, and the request-level ``csu32:hanteratAv`` when a user
 caused the event.
 
+A revoked certificate's CANCEL status carries the revocation's reason code and description in our
+extension ``gw:makulering`` (``contracts.ns.GATEWAY_EXT``) at the status's ``##other`` lax position,
+which a receiver that does not know it skips (``docs/lifecycle.md``).
+
 Filled as the incumbent does: a missing arbetsplatskod becomes ``TEMPORARY ARBETSPLATSKOD``, empty
 optional strings are left out (``epost``), required strings the directory lacks are sent empty, and
 a patient with protected identity (sekretessmarkering) is sent as ``efternamn`` "Skyddade
@@ -29,6 +33,7 @@ from lxml import etree
 from contracts.errors import WrongDocument
 from contracts.ns import (
     CORE,
+    GATEWAY_EXT,
     REGISTRY,
     SOAP11_ENV,
     STATUS_UPDATE_V3,
@@ -178,7 +183,7 @@ def _add_certificate(intyg: etree._Element, c: Certificate, certificate_type: Ce
     if c.sent_at is not None and c.sent_to is not None:
         _add_status(intyg, c.sent_to, "SENTTO", c.sent_at)
     if c.status is CertificateStatus.REVOKED and c.revoked_at is not None:
-        _add_status(intyg, CARE_PART, "CANCEL", c.revoked_at)
+        _add_revocation(_add_status(intyg, CARE_PART, "CANCEL", c.revoked_at), c)
     for answer in c.content:
         _add_answer(intyg, answer)
 
@@ -235,11 +240,28 @@ def _add_issuer(skapad_av: etree._Element, c: Certificate) -> None:
     _core(vardgivare, "vardgivarnamn", c.care_giver.name)
 
 
-def _add_status(intyg: etree._Element, part: str, status: str, at: datetime) -> None:
+def _add_status(intyg: etree._Element, part: str, status: str, at: datetime) -> etree._Element:
     holder = _core(intyg, "status")
     _code(holder, "part", part, KV_PART)
     _code(holder, "status", status, KV_STATUS)
     _core(holder, "tidpunkt", local_time(at))
+    return holder
+
+
+def _add_revocation(status: etree._Element, c: Certificate) -> None:
+    """The revocation's reason inside the CANCEL status, at its ``##other`` (lax) position.
+
+    ``gw:makulering`` holds ``gw:orsak`` (FEL_PATIENT or ANNAT_ALLVARLIGT_FEL) and, when given,
+    ``gw:beskrivning``. Revocations from before reason codes (migration 0009) have only the
+    description; a revocation with neither writes nothing.
+    """
+    if c.revoke_reason_code is None and not c.revoke_reason:
+        return
+    holder = etree.SubElement(status, qname(GATEWAY_EXT, "makulering"), nsmap={"gw": GATEWAY_EXT})
+    if c.revoke_reason_code is not None:
+        etree.SubElement(holder, qname(GATEWAY_EXT, "orsak")).text = c.revoke_reason_code.value
+    if c.revoke_reason:
+        etree.SubElement(holder, qname(GATEWAY_EXT, "beskrivning")).text = c.revoke_reason
 
 
 def _add_answer(intyg: etree._Element, answer: Answer) -> None:

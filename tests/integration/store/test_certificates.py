@@ -32,8 +32,8 @@ from tests.builders import (
 
 
 def test_the_table_has_a_column_for_each_flat_value() -> None:
-    """The certificate table's columns are the mapping's names plus the store's own unit key."""
-    assert set(CertificateRow.__table__.columns.keys()) == {*COLUMN_NAMES, "unit_key"}
+    """The certificate table's columns are the mapping's names plus the store's own unit and signer keys."""
+    assert set(CertificateRow.__table__.columns.keys()) == {*COLUMN_NAMES, "unit_key", "signed_by_key"}
 
 
 def test_draft_round_trips_every_field(session_factory: sessionmaker[Session]) -> None:

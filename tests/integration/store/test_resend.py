@@ -128,7 +128,7 @@ def test_summary_counts_by_status_unit_and_outcome(session_factory: sessionmaker
                make_event("cert-2", EventCode.ANDRAT, 1))
     with transaction(session_factory) as session:
         summary = outbox_summary(session)
-    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1}
+    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1, "PURGED": 0}
     assert summary.oldest_pending == T0
     units = {line.unit: (line.pending, line.failed, line.oldest_pending) for line in summary.units}
     assert units == {"SE2321000016-1000": (3, 1, T0), OTHER_UNIT: (0, 1, None)}

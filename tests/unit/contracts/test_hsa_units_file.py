@@ -49,3 +49,22 @@ def test_a_file_that_is_not_an_hsa_unit_file_is_refused() -> None:
     """Another root element is not read as an empty directory."""
     with pytest.raises(XmlRefused):
         read_hsa_units(b"<units/>")
+
+
+def test_care_unit_flag_and_members_are_read_nested_or_flat() -> None:
+    """isHsaHealthCareUnit ("true" or "1") and hsaHealthCareUnitMembers, each member's hsaIdentity or its text."""
+    content = b"""<FileGetHsaUnitsResponse xmlns="urn:riv:hsa:HsaWsResponder:3"><hsaUnits>
+      <hsaUnit><hsaIdentity>SE-VE1</hsaIdentity><DN>ou=VC,o=R,c=SE</DN>
+        <isHsaHealthCareUnit>1</isHsaHealthCareUnit>
+        <hsaResponsibleHealthCareProvider>SE-VG1</hsaResponsibleHealthCareProvider>
+        <hsaHealthCareUnitMembers>
+          <hsaHealthCareUnitMember><hsaIdentity>SE-MO1</hsaIdentity><name>Mott</name><DN>ou=M,c=SE</DN></hsaHealthCareUnitMember>
+          <hsaHealthCareUnitMember> SE-MO2 </hsaHealthCareUnitMember>
+        </hsaHealthCareUnitMembers></hsaUnit>
+      <hsaUnit><hsaIdentity>SE-MO1</hsaIdentity><DN>ou=M,c=SE</DN><isHsaHealthCareUnit>false</isHsaHealthCareUnit></hsaUnit>
+    </hsaUnits></FileGetHsaUnitsResponse>"""
+    (care_unit, member), _ = read_hsa_units(content)
+    assert (care_unit.is_care_unit, care_unit.responsible_care_giver, care_unit.members) == (
+        True, "SE-VG1", ("SE-MO1", "SE-MO2")
+    )
+    assert (member.is_care_unit, member.members) == (False, ())

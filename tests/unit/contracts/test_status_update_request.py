@@ -14,9 +14,10 @@ from contracts.certificate_status_update.v3.request import (
     read_received,
     status_update_envelope,
 )
+from contracts.ns import GATEWAY_EXT
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
-from domain.values import EventCode, HsaId
+from domain.values import EventCode, HsaId, RevokeReason
 from tests import builders
 from tests import envelopes as m
 from tests import status_updates as su
@@ -121,6 +122,27 @@ def test_signed_sent_and_revoked_certificate_has_times_statuses_and_relation() -
     assert statuses == [("FKASSA", "SENTTO"), ("HSVARD", "CANCEL")]
     assert _text(body, "csu:intyg/core:relation/core:typ/types:code") == "KOPIA"
     assert _text(body, "csu:intyg/core:relation/core:intygs-id/types:extension") == "0ld-draft"
+
+
+def test_makule_carries_the_reason_code_and_description_in_the_cancel_status() -> None:
+    """Our lax extension inside CANCEL: orsak and beskrivning; the official schema still accepts it."""
+    revoked = replace(su.certificate_for(EventCode.MAKULE), revoke_reason_code=RevokeReason.ANNAT_ALLVARLIGT_FEL,
+                      revoke_reason="Fel diagnoskod i fält 3")
+    body = su.build_checked(revoked, su.event(EventCode.MAKULE))
+    (cancel,) = [s for s in body.findall("csu:intyg/core:status", NS) if _text(s, "core:status/types:code") == "CANCEL"]
+    gw = {"gw": GATEWAY_EXT}
+    assert cancel.findtext("gw:makulering/gw:orsak", namespaces=gw) == "ANNAT_ALLVARLIGT_FEL"
+    assert cancel.findtext("gw:makulering/gw:beskrivning", namespaces=gw) == "Fel diagnoskod i fält 3"
+    assert etree.QName(cancel[-1]).namespace == GATEWAY_EXT  # after tidpunkt, at the wildcard
+
+
+def test_a_revocation_from_before_reason_codes_carries_only_its_text() -> None:
+    """Migration 0009 left older revocations without a code: the text goes, no code is invented."""
+    legacy = replace(su.certificate_for(EventCode.MAKULE), revoke_reason_code=None, revoke_reason="Fel patient")
+    body = su.build_checked(legacy, su.event(EventCode.MAKULE))
+    gw = {"gw": GATEWAY_EXT}
+    assert body.find(".//gw:makulering/gw:orsak", gw) is None
+    assert body.findtext(".//gw:makulering/gw:beskrivning", namespaces=gw) == "Fel patient"
 
 
 def test_protected_patient_is_sent_without_name_or_address() -> None:

@@ -36,7 +36,7 @@ from domain.certificates import (
     lifecycle_columns,
     to_snapshot,
 )
-from domain.values import HsaId
+from domain.values import HsaId, RevokeReason
 from tests.builders import CONTENT, make_draft, make_revoked_certificate
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -173,7 +173,7 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     certificate = make_revoked_certificate()
     snapshot = to_snapshot(certificate)
     assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
-    assert snapshot["snapshot_version"] == 2
+    assert snapshot["snapshot_version"] == 3
     assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
         "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
     )
@@ -182,6 +182,22 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
         "groupPrescriberCodes": ["9300005"], "prescriberCode": "1234567",
         "assignments": [{"unit": "SE2321000016-1003", "purpose": "Vård och behandling"}],
     }
+
+
+def test_a_version_2_snapshot_reads_without_a_reason_code() -> None:
+    """RADERA payloads stored before version 3 lack revoke_reason_code; they read as None."""
+    data = to_snapshot(make_draft())
+    del data["revoke_reason_code"]
+    data["snapshot_version"] = 2
+    assert from_snapshot(data) == make_draft()
+
+
+def test_a_revocation_reason_survives_the_snapshot() -> None:
+    """The reason code goes out as its wire value and comes back as the enum."""
+    revoked = replace(make_revoked_certificate(), revoke_reason_code=RevokeReason.FEL_PATIENT)
+    snapshot = to_snapshot(revoked)
+    assert snapshot["revoke_reason_code"] == "FEL_PATIENT"
+    assert from_snapshot(snapshot) == revoked
 
 
 def test_snapshot_of_another_version_is_refused() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from domain import result_texts as texts
+from domain.activation import Placement
 from domain.certificate_types import CertificateType, from_mapping
 from domain.directory import CARE_AND_TREATMENT, Assignment, Person, Personnel, Unit
 from domain.draft_checks import check_draft_allowed, check_issuer, check_request
@@ -270,93 +272,102 @@ def test_cyclic_unit_parents_do_not_hang() -> None:
 
 # --- check_draft_allowed ----------------------------------------------------------------------
 
+TODAY = dt.date(2026, 12, 1)
+AT_CARE_UNIT = Placement((CARE_UNIT,), CARE_GIVER)
+
+
+def _allowed(certificate_type: CertificateType | None, ref: CertificateTypeRef, role: Role,
+             patient: Person | None) -> list[Problem]:
+    """``check_draft_allowed`` at the care unit today (activation has its own tests below)."""
+    return check_draft_allowed(certificate_type, ref, role, patient, placement=AT_CARE_UNIT, day=TODAY)
+
 
 def test_allowed_draft_has_no_problems() -> None:
     """A läkare creating an active type for a living, unprotected patient passes."""
-    assert check_draft_allowed(_type(), REF, Role.LAKARE, _patient()) == []
+    assert _allowed(_type(), REF, Role.LAKARE, _patient()) == []
 
 
 def test_unknown_type_is_an_application_error_and_stops() -> None:
     """An unknown type gives only CDC-TYPE-UNKNOWN, whatever else is wrong."""
-    problems = check_draft_allowed(None, REF, Role.BARNMORSKA, None)
+    problems = _allowed(None, REF, Role.BARNMORSKA, None)
     assert _ids(problems) == [texts.TYPE_UNKNOWN.id]
     assert problems[0].error_id is ErrorId.APPLICATION_ERROR
 
 
 def test_unknown_type_text_names_code_and_code_system() -> None:
     """Type codes are safe to echo, and help the integrator spot the typo."""
-    (problem,) = check_draft_allowed(None, CertificateTypeRef("LISJPX", "urn:x"), Role.LAKARE, None)
+    (problem,) = _allowed(None, CertificateTypeRef("LISJPX", "urn:x"), Role.LAKARE, None)
     assert "LISJPX" in problem.text and "urn:x" in problem.text
 
 
 def test_echoed_values_are_cut_short() -> None:
     """A runaway code is echoed only in part, so the answer stays readable."""
     ref = CertificateTypeRef("X" * 5000, KV_INTYGSTYP)
-    (problem,) = check_draft_allowed(None, ref, Role.LAKARE, None)
+    (problem,) = _allowed(None, ref, Role.LAKARE, None)
     assert "X" * 63 + "…" in problem.text
     assert "X" * 64 not in problem.text
 
 
 def test_inactive_type_is_an_application_error_and_stops() -> None:
     """A deactivated type gives only CDC-TYPE-INACTIVE."""
-    problems = check_draft_allowed(_type(active=False), REF, Role.BARNMORSKA, None)
+    problems = _allowed(_type(active=False), REF, Role.BARNMORSKA, None)
     assert _ids(problems) == [texts.TYPE_INACTIVE.id]
 
 
 def test_role_not_allowed_for_type_is_an_application_error() -> None:
     """A barnmorska may not create an LISJP."""
-    problems = check_draft_allowed(_type(), REF, Role.BARNMORSKA, _patient())
+    problems = _allowed(_type(), REF, Role.BARNMORSKA, _patient())
     assert _ids(problems) == [texts.ROLE_NOT_ALLOWED.id]
     assert problems[0].error_id is ErrorId.APPLICATION_ERROR
 
 
 def test_role_text_lists_who_may_create_in_swedish() -> None:
     """The text says which roles may create the type, so the user knows whom to ask."""
-    (problem,) = check_draft_allowed(_type(), REF, Role.BARNMORSKA, _patient())
+    (problem,) = _allowed(_type(), REF, Role.BARNMORSKA, _patient())
     assert "läkare, tandläkare eller vårdadministratör" in problem.text
 
 
 def test_unknown_patient_is_an_application_error() -> None:
     """A patient PU does not know gives CDC-PATIENT-UNKNOWN."""
-    assert _ids(check_draft_allowed(_type(), REF, Role.LAKARE, None)) == [texts.PATIENT_UNKNOWN.id]
+    assert _ids(_allowed(_type(), REF, Role.LAKARE, None)) == [texts.PATIENT_UNKNOWN.id]
 
 
 def test_role_problem_is_kept_when_patient_is_unknown() -> None:
     """The role check runs before the patient check, so both are reported."""
-    problems = check_draft_allowed(_type(), REF, Role.BARNMORSKA, None)
+    problems = _allowed(_type(), REF, Role.BARNMORSKA, None)
     assert _ids(problems) == [texts.ROLE_NOT_ALLOWED.id, texts.PATIENT_UNKNOWN.id]
 
 
 def test_deceased_patient_gets_application_error() -> None:
     """A type not allowed for the deceased is refused for a deceased patient."""
-    problems = check_draft_allowed(_type(), REF, Role.LAKARE, _patient(deceased=True))
+    problems = _allowed(_type(), REF, Role.LAKARE, _patient(deceased=True))
     assert _ids(problems) == [texts.PATIENT_DECEASED.id]
 
 
 def test_deceased_patient_is_fine_for_types_allowed_for_deceased() -> None:
     """A DOI-like type may be created for a deceased patient."""
     certificate_type = _type(allowed_for_deceased=True)
-    assert check_draft_allowed(certificate_type, REF, Role.LAKARE, _patient(deceased=True)) == []
+    assert _allowed(certificate_type, REF, Role.LAKARE, _patient(deceased=True)) == []
 
 
 def test_protected_patient_with_vardadministrator_is_refused() -> None:
     """Only läkare and tandläkare may create certificates for a protected patient."""
     patient = _patient(protected_identity=True)
-    problems = check_draft_allowed(_type(), REF, Role.VARDADMINISTRATOR, patient)
+    problems = _allowed(_type(), REF, Role.VARDADMINISTRATOR, patient)
     assert _ids(problems) == [texts.PROTECTED_PATIENT_ROLE.id]
 
 
 @pytest.mark.parametrize("role", [Role.LAKARE, Role.TANDLAKARE])
 def test_protected_patient_with_lakare_or_tandlakare_is_allowed(role: Role) -> None:
     """Läkare and tandläkare may create an allowed type for a protected patient."""
-    assert check_draft_allowed(_type(), REF, role, _patient(protected_identity=True)) == []
+    assert _allowed(_type(), REF, role, _patient(protected_identity=True)) == []
 
 
 def test_protected_patient_with_type_not_allowed_is_refused() -> None:
     """A type not allowed for protected patients is refused even for a läkare."""
     certificate_type = _type(allowed_for_protected=False)
     patient = _patient(protected_identity=True)
-    problems = check_draft_allowed(certificate_type, REF, Role.LAKARE, patient)
+    problems = _allowed(certificate_type, REF, Role.LAKARE, patient)
     assert _ids(problems) == [texts.PROTECTED_PATIENT_TYPE.id]
 
 
@@ -366,7 +377,7 @@ def test_protected_patient_role_and_type_are_distinct_problems() -> None:
         allowed_for_protected=False, allowed_roles=frozenset({Role.SJUKSKOTERSKA})
     )
     patient = _patient(protected_identity=True)
-    problems = check_draft_allowed(certificate_type, REF, Role.SJUKSKOTERSKA, patient)
+    problems = _allowed(certificate_type, REF, Role.SJUKSKOTERSKA, patient)
     assert _ids(problems) == [texts.PROTECTED_PATIENT_ROLE.id, texts.PROTECTED_PATIENT_TYPE.id]
 
 
@@ -374,7 +385,7 @@ def test_all_application_problems_are_collected_in_order() -> None:
     """Role, deceased and both protected problems come together, in the documented order."""
     certificate_type = _type(allowed_for_protected=False)
     patient = _patient(deceased=True, protected_identity=True)
-    problems = check_draft_allowed(certificate_type, REF, Role.BARNMORSKA, patient)
+    problems = _allowed(certificate_type, REF, Role.BARNMORSKA, patient)
     assert _ids(problems) == [
         texts.ROLE_NOT_ALLOWED.id,
         texts.PATIENT_DECEASED.id,
@@ -404,8 +415,8 @@ def test_registry_type_added_by_data_is_checked_like_any_other() -> None:
     )
     ref = CertificateTypeRef("NYTT1", KV_INTYGSTYP)
     certificate_type = registry.lookup(ref.code, ref.code_system)
-    assert check_draft_allowed(certificate_type, ref, Role.BARNMORSKA, _patient()) == []
-    assert _ids(check_draft_allowed(certificate_type, ref, Role.LAKARE, _patient())) == [
+    assert _allowed(certificate_type, ref, Role.BARNMORSKA, _patient()) == []
+    assert _ids(_allowed(certificate_type, ref, Role.LAKARE, _patient())) == [
         texts.ROLE_NOT_ALLOWED.id
     ]
 
@@ -472,8 +483,8 @@ def test_no_problem_text_contains_the_personnummer_or_the_patient_name() -> None
         *check_request(samordning),
         *check_request(_request(person_id="199002301234")),
         *check_request(_request(person_id="19121212-1212")),
-        *check_draft_allowed(barred, REF, Role.BARNMORSKA, patient),
-        *check_draft_allowed(_type(), REF, Role.LAKARE, None),
+        *_allowed(barred, REF, Role.BARNMORSKA, patient),
+        *_allowed(_type(), REF, Role.LAKARE, None),
     ]
     rendered = result_for(problems)[1]
     secrets = [
@@ -483,3 +494,51 @@ def test_no_problem_text_contains_the_personnummer_or_the_patient_name() -> None
     for secret in secrets:
         assert secret not in rendered
         assert all(secret not in str(problem.fields) for problem in problems)
+
+
+# --- activation (domain.activation) in check_draft_allowed ----------------------------------------
+
+PILOT_TYPE_ACTIVATION = {"from": dt.date(2024, 9, 16), "to": dt.date(2027, 6, 30), "units": [str(CARE_UNIT)]}
+
+
+def _pilot_type() -> CertificateType:
+    data = {
+        "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+        "certificate_types": {"ITFP": {
+            "code_systems": ["KV_INTYGSTYP"], "name": "Intyg om tillfällig föräldrapenning", "recipient": "FKASSA",
+            "version": "1.0", "active": True, "allowed_roles": ["LAKARE"], "allowed_for_protected": True,
+            "allowed_for_deceased": False, "activation": PILOT_TYPE_ACTIVATION,
+        }},
+    }  # fmt: skip
+    found = from_mapping(data).lookup("ITFP", KV_INTYGSTYP)
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize(
+    ("placement", "day", "expected"),
+    [
+        (AT_CARE_UNIT, dt.date(2024, 9, 15), [texts.TYPE_NOT_YET_ACTIVE.id]),
+        (AT_CARE_UNIT, dt.date(2024, 9, 16), []),
+        (Placement((SUB_UNIT, CARE_UNIT), CARE_GIVER), dt.date(2024, 9, 16), []),
+        (Placement((OTHER_UNIT,), CARE_GIVER), dt.date(2024, 9, 16), [texts.TYPE_NOT_IN_PILOT.id]),
+        (AT_CARE_UNIT, dt.date(2027, 7, 1), [texts.TYPE_ENDED.id]),
+    ],
+)
+def test_a_pilot_type_is_refused_outside_its_units_and_dates(
+    placement: Placement, day: dt.date, expected: list[str]
+) -> None:
+    """Before its day, outside its units and after its end: APPLICATION_ERROR, and nothing else is checked."""
+    problems = check_draft_allowed(_pilot_type(), REF, Role.LAKARE, None if expected else _patient(),
+                                   placement=placement, day=day)
+    assert _ids(problems) == expected
+    assert all(problem.error_id is ErrorId.APPLICATION_ERROR for problem in problems)
+
+
+def test_the_pilot_refusal_says_from_when_and_for_whom() -> None:
+    """The text names the go-live day, the pilot's units and the unit that asked, on the unit's path."""
+    (problem,) = check_draft_allowed(_pilot_type(), REF, Role.LAKARE, _patient(),
+                                     placement=Placement((OTHER_UNIT,), CARE_GIVER), day=dt.date(2025, 1, 1))
+    assert problem.path == "intyg/skapadAv/enhet/enhets-id/extension"
+    assert "från och med 2024-09-16 aktiverad bara för enheterna SE2321000016-VE01 med underenheter" in problem.text
+    assert "inte för enheten SE2321000016-VE99" in problem.text

@@ -12,7 +12,7 @@ from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Personnel
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, Role
+from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RevokeReason, Role
 from tests.builders import CONTENT, make_draft
 
 S = CertificateStatus
@@ -174,19 +174,30 @@ def test_sending_a_type_missing_from_the_registry_is_refused() -> None:
 
 # --- revoke ------------------------------------------------------------------------------------
 
+SERIOUS = RevokeReason.ANNAT_ALLVARLIGT_FEL.value
+WHY = "Fel diagnoskod i fält 3, intyget skrivs om"
+
 
 @pytest.mark.parametrize("status", [S.DRAFT, S.READY, S.LOCKED, S.SIGNED, S.SENT])
 def test_revoke_records_who_when_and_why(status: CertificateStatus) -> None:
-    """Drafts, locked drafts and certificates can be revoked; the reason is trimmed."""
-    after = lifecycle.revoke(_in(status), USER, Role.LAKARE, LISJP, "  Fel patient ", NOW)
-    assert (after.status, after.revoked_at, after.revoked_by, after.revoke_reason) == (
-        S.REVOKED, NOW, USER, "Fel patient"
+    """Drafts, locked drafts and certificates can be revoked; the code is kept, the description trimmed."""
+    after = lifecycle.revoke(_in(status), USER, Role.LAKARE, LISJP, f" {SERIOUS} ", f"  {WHY}\n", NOW)
+    assert (after.status, after.revoked_at, after.revoked_by, after.revoke_reason_code, after.revoke_reason) == (
+        S.REVOKED, NOW, USER, RevokeReason.ANNAT_ALLVARLIGT_FEL, WHY
     )
+
+
+def test_wrong_patient_needs_no_description() -> None:
+    """FEL_PATIENT says it all; a description is optional and kept when given, even a short one."""
+    bare = lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, "FEL_PATIENT", None, NOW)
+    noted = lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, "FEL_PATIENT", "tvilling", NOW)
+    assert (bare.revoke_reason_code, bare.revoke_reason) == (RevokeReason.FEL_PATIENT, None)
+    assert noted.revoke_reason == "tvilling"
 
 
 def test_revoked_certificate_cannot_be_revoked_again() -> None:
     """REVOKED is final."""
-    refusal = _refusal(lambda: lifecycle.revoke(_in(S.REVOKED), USER, Role.LAKARE, LISJP, "x", NOW))
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.REVOKED), USER, Role.LAKARE, LISJP, SERIOUS, WHY, NOW))
     assert refusal.reason is RefusalReason.WRONG_STATUS
 
 
@@ -197,25 +208,53 @@ def test_revoked_certificate_cannot_be_revoked_again() -> None:
 )
 def test_roles_that_may_not_sign_may_not_revoke(role: Role, certificate_type: CertificateType | None) -> None:
     """Vårdadministratör never revokes; a nurse only types she may sign."""
-    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, role, certificate_type, "x", NOW))
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, role, certificate_type, SERIOUS, WHY, NOW))
     assert (refusal.reason, refusal.role) == (RefusalReason.ROLE_NOT_ALLOWED, role)
 
 
 def test_nurse_revokes_a_type_she_may_sign_and_a_physician_an_unregistered_type() -> None:
     """IGRAV by a sjuksköterska; a type gone from the registry by a läkare."""
-    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.SJUKSKOTERSKA, IGRAV, "x", NOW).status is S.REVOKED
-    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, None, "x", NOW).status is S.REVOKED
+    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.SJUKSKOTERSKA, IGRAV, SERIOUS, WHY, NOW).status is S.REVOKED
+    assert lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, None, SERIOUS, WHY, NOW).status is S.REVOKED
 
 
 @pytest.mark.parametrize(
-    ("reason", "expected"),
-    [("", RefusalReason.REASON_MISSING), ("   ", RefusalReason.REASON_MISSING),
-     ("x" * (lifecycle.MAX_REASON_LENGTH + 1), RefusalReason.REASON_TOO_LONG)],
+    ("code", "description", "expected"),
+    [
+        ("", WHY, RefusalReason.REASON_MISSING),
+        ("   ", WHY, RefusalReason.REASON_MISSING),
+        ("Fel patient", WHY, RefusalReason.REASON_UNKNOWN),  # the old free-text reason is no code
+        ("annat_allvarligt_fel", WHY, RefusalReason.REASON_UNKNOWN),  # spelt exactly, as the incumbent
+        ("INCORRECT_PATIENT", WHY, RefusalReason.REASON_UNKNOWN),  # the certificate service's name
+        (SERIOUS, None, RefusalReason.DESCRIPTION_MISSING),
+        (SERIOUS, "  \n\t ", RefusalReason.DESCRIPTION_MISSING),
+        # What the incumbent's administrators found in real revocations.
+        (SERIOUS, "c", RefusalReason.DESCRIPTION_TOO_VAGUE),
+        (SERIOUS, ".", RefusalReason.DESCRIPTION_TOO_VAGUE),
+        (SERIOUS, "dubblett", RefusalReason.DESCRIPTION_TOO_VAGUE),
+        (SERIOUS, "..........!!", RefusalReason.DESCRIPTION_TOO_VAGUE),
+        (SERIOUS, "aaaaaaaaaaaaaaaa", RefusalReason.DESCRIPTION_TOO_VAGUE),
+        (SERIOUS, "A a a a a a a a a a", RefusalReason.DESCRIPTION_TOO_VAGUE),  # one letter in two cases
+        (SERIOUS, "x       y", RefusalReason.DESCRIPTION_TOO_VAGUE),  # spaces collapse: "x y" is short
+        (SERIOUS, "x" * (lifecycle.MAX_REASON_LENGTH + 1), RefusalReason.REASON_TOO_LONG),
+        ("FEL_PATIENT", "x" * (lifecycle.MAX_REASON_LENGTH + 1), RefusalReason.REASON_TOO_LONG),
+    ],
 )
-def test_revoke_needs_a_reasonable_reason(reason: str, expected: RefusalReason) -> None:
-    """Blank and overlong reasons are refused."""
-    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, reason, NOW))
+def test_revoke_needs_a_reason_code_and_a_description_that_says_something(
+    code: str, description: str | None, expected: RefusalReason
+) -> None:
+    """A missing or unknown code, and for ANNAT_ALLVARLIGT_FEL a missing or meaningless description, is refused."""
+    refusal = _refusal(lambda: lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, code, description, NOW))
     assert refusal.reason is expected
+
+
+@pytest.mark.parametrize(
+    "description", ["Dubblett av intyg 1234", "Fel datum!", "Fel datum i 2.1", "Wrong ICD-10", "Fel datum.\nSkrivs om."]
+)
+def test_short_real_descriptions_pass(description: str) -> None:
+    """The rule is a floor: ten characters that are not one repeated sign are enough; line breaks are kept."""
+    after = lifecycle.revoke(_in(S.SIGNED), USER, Role.LAKARE, LISJP, SERIOUS, description, NOW)
+    assert after.revoke_reason == description
 
 
 # --- delete ------------------------------------------------------------------------------------
@@ -236,26 +275,61 @@ def test_locked_signed_and_revoked_may_not_be_deleted(status: CertificateStatus)
 
 # --- lock --------------------------------------------------------------------------------------
 
+DAYS = lifecycle.DEFAULT_LOCK_DAYS
+
 
 @pytest.mark.parametrize("status", [S.DRAFT, S.READY])
 def test_drafts_older_than_fourteen_days_are_locked(status: CertificateStatus) -> None:
     """Created 14 days and a second ago: LOCKED with locked_at."""
-    stale = _in(status, created_at=NOW - lifecycle.LOCK_AGE - timedelta(seconds=1))
-    after = lifecycle.lock_if_stale(stale, NOW)
+    stale = _in(status, created_at=NOW - timedelta(days=14, seconds=1))
+    after = lifecycle.lock_if_stale(stale, NOW, DAYS)
     assert (after.status, after.locked_at, after.version) == (S.LOCKED, NOW, 2)
 
 
 def test_a_draft_exactly_fourteen_days_old_is_not_locked_yet() -> None:
     """The boundary itself is still young."""
-    draft = _in(S.DRAFT, created_at=NOW - lifecycle.LOCK_AGE)
-    assert lifecycle.lock_if_stale(draft, NOW) is draft
+    draft = _in(S.DRAFT, created_at=NOW - timedelta(days=14))
+    assert lifecycle.lock_if_stale(draft, NOW, DAYS) is draft
 
 
 @pytest.mark.parametrize("status", [S.SIGNED, S.SENT, S.REVOKED, S.LOCKED])
 def test_old_certificates_that_are_not_drafts_are_left_alone(status: CertificateStatus) -> None:
     """Signed, sent, revoked and already locked certificates never (re)lock."""
     old = _in(status, created_at=NOW - timedelta(days=100))
-    assert lifecycle.lock_if_stale(old, NOW) is old
+    assert lifecycle.lock_if_stale(old, NOW, DAYS) is old
+
+
+def test_a_lock_period_of_zero_never_locks() -> None:
+    """draft_lock_days = 0: a ten-year-old draft is still a draft."""
+    ancient = _in(S.DRAFT, created_at=NOW - timedelta(days=3650))
+    assert lifecycle.lock_if_stale(ancient, NOW, 0) is ancient
+
+
+def test_a_types_own_lock_period_wins_over_the_setting() -> None:
+    """The type's draft_lock_days, 0 included, wins; without one, and for an unknown type, the setting."""
+    assert lifecycle.lock_days(replace(LISJP, draft_lock_days=30), 14) == 30
+    assert lifecycle.lock_days(replace(LISJP, draft_lock_days=0), 14) == 0
+    assert lifecycle.lock_days(LISJP, 7) == 7
+    assert lifecycle.lock_days(None, 7) == 7
+
+
+def test_lock_rules_sweep_each_period_once_and_skip_never() -> None:
+    """One sweep for the default period (without the overriding types), one per overriding period; 0 is no sweep."""
+    types = [LISJP, replace(IGRAV, draft_lock_days=30), replace(_type("DB"), draft_lock_days=0),
+             replace(_type("DOI"), draft_lock_days=30), replace(_type("AG7804"), draft_lock_days=14)]
+    rules = lifecycle.lock_rules(types, 7, NOW)
+    assert rules == [
+        lifecycle.LockRule(NOW - timedelta(days=7), None, frozenset({"IGRAV", "DB", "DOI", "AG7804"})),
+        lifecycle.LockRule(NOW - timedelta(days=14), frozenset({"AG7804"})),
+        lifecycle.LockRule(NOW - timedelta(days=30), frozenset({"IGRAV", "DOI"})),
+    ]
+
+
+def test_no_sweep_at_all_when_every_period_is_zero() -> None:
+    """draft_lock_days = 0 and no type overriding it: the job locks nothing."""
+    assert lifecycle.lock_rules([LISJP, IGRAV], 0, NOW) == []
+    only = lifecycle.lock_rules([replace(IGRAV, draft_lock_days=5)], 0, NOW)
+    assert only == [lifecycle.LockRule(NOW - timedelta(days=5), frozenset({"IGRAV"}))]
 
 
 # --- copy --------------------------------------------------------------------------------------
