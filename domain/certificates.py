@@ -51,9 +51,10 @@ from domain.flatten import (
 )
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
 
-#: The format of ``to_snapshot``: 2 is the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested
-#: patient, unit, care giver and issuer objects) was rewritten by store migration 0008.
-SNAPSHOT_VERSION = 2
+#: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested
+#: patient, unit, care giver and issuer objects) was rewritten by store migration 0008; version 2
+#: (without the type as received) by migration 0009.
+SNAPSHOT_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +96,20 @@ class CertificateHeader:
 
 @dataclass(frozen=True, slots=True)
 class Certificate:
-    """A stored certificate in any state; ``version`` grows by one with every stored change."""
+    """A stored certificate in any state; ``version`` grows by one with every stored change.
+
+    ``type_code`` and ``type_code_system`` are the type's canonical pair
+    (``domain.certificate_types``): what status updates and onward messages carry.
+    ``received_type_code`` and ``received_type_code_system`` are ``typAvIntyg`` as the journal
+    system sent it (trimmed), which may be a legacy pair such as ``lisjp`` in KV_UTLATANDE_TYP: kept
+    so that support can see what an integration really sends.
+    """
 
     id: str
     type_code: str
     type_code_system: str
+    received_type_code: str
+    received_type_code_system: str
     status: CertificateStatus
     patient: Person
     unit: Unit
@@ -224,6 +234,8 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("certificate_id", "id"),
     Column("type_code", "type_code"),
     Column("type_code_system", "type_code_system"),
+    Column("received_type_code", "received_type_code"),
+    Column("received_type_code_system", "received_type_code_system"),
     Column("status", "status", code(CertificateStatus), lifecycle=True),
     Column("created_at", "created_at", TIME),
     Column("test_certificate", "test_certificate"),
@@ -359,7 +371,7 @@ def from_snapshot(data: Mapping[str, Any]) -> Certificate:
 
     Raises:
         KeyError, TypeError, ValueError: ``data`` is not a snapshot of this version (the store's
-            migration 0008 rewrote those of version 1).
+            migrations 0008 and 0009 rewrote those of versions 1 and 2).
     """
     if data.get("snapshot_version") != SNAPSHOT_VERSION:
         raise ValueError(f"unsupported certificate snapshot version {data.get('snapshot_version')!r}")

@@ -12,10 +12,10 @@ for whom (APPLICATION_ERROR).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from domain import result_texts as texts
-from domain.certificate_types import CertificateType
+from domain.certificate_types import AcceptedCode, CertificateType
 from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
 from domain.drafts import CertificateTypeRef, NewDraftRequest
 from domain.personnummer import InvalidPersonId, PersonIdProblem, parse_person_id
@@ -171,11 +171,16 @@ def check_draft_allowed(
     type_ref: CertificateTypeRef,
     role: Role,
     patient: Person | None,
+    accepted: Sequence[AcceptedCode] = (),
 ) -> list[Problem]:
     """Check that this role may create this type for this patient (APPLICATION_ERROR problems).
 
     ``certificate_type`` is the registry's answer for ``type_ref`` and ``patient`` PU's (None:
-    unknown). The checks run in this order and stop where later ones would be meaningless: the type
+    unknown). When no type accepts ``type_ref``, ``accepted`` holds the pairs the registry accepts
+    for its code in other code systems or spellings (``CertificateTypeRegistry.accepted_for``): the
+    answer names them, so that an integrator sending ``lisjp`` in KV_INTYGSTYP learns what works.
+
+    The checks run in this order and stop where later ones would be meaningless: the type
     is unknown or inactive (stop), the role may not create the type, the patient is unknown to PU
     (stop), the patient is deceased and the type is not allowed for the deceased, the patient is
     protected and the role is not läkare/tandläkare, the patient is protected and the type is not
@@ -183,11 +188,11 @@ def check_draft_allowed(
     have different remedies (another colleague, or another channel).
     """
     if certificate_type is None:
-        return [
-            texts.TYPE_UNKNOWN.problem(
-                TYPE_PATH, code=_echo(type_ref.code), code_system=_echo(type_ref.code_system)
-            )
-        ]
+        sent = {"code": _echo(type_ref.code), "code_system": _echo(type_ref.code_system)}
+        if accepted:
+            pairs = ", ".join(pair.describe() for pair in accepted)
+            return [texts.TYPE_CODE_SYSTEM.problem(TYPE_PATH, accepted=pairs, **sent)]
+        return [texts.TYPE_UNKNOWN.problem(TYPE_PATH, **sent)]
     named = {"name": certificate_type.name, "code": certificate_type.code}
     if not certificate_type.active:
         return [texts.TYPE_INACTIVE.problem(TYPE_PATH, **named)]

@@ -291,6 +291,14 @@ TYPE_UNKNOWN = ResultText(
     "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created "
     "here. Check code and codeSystem against the list of certificate types the service handles.",
 )
+TYPE_CODE_SYSTEM = ResultText(
+    "CDC-TYPE-CODE-SYSTEM",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {code} i kodverket {code_system} (intyg/typAvIntyg) kan inte skapas här. "
+    "Koden tas emot som: {accepted}.",
+    "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created "
+    "here. The code is accepted as: {accepted}.",
+)
 TYPE_INACTIVE = ResultText(
     "CDC-TYPE-INACTIVE",
     ErrorId.APPLICATION_ERROR,
@@ -366,6 +374,7 @@ CREATE_DRAFT_TEXTS = (
     UNIT_UNKNOWN,
     ISSUER_NO_ASSIGNMENT,
     TYPE_UNKNOWN,
+    TYPE_CODE_SYSTEM,
     TYPE_INACTIVE,
     ROLE_NOT_ALLOWED,
     PATIENT_UNKNOWN,

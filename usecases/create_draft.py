@@ -128,7 +128,11 @@ def _create(
         request.certificate_type.code, request.certificate_type.code_system
     )
     problems = check_draft_allowed(
-        certificate_type, request.certificate_type, role_of(issuer), patient
+        certificate_type,
+        request.certificate_type,
+        role_of(issuer),
+        patient,
+        accepted=deps.registry.accepted_for(request.certificate_type.code) if certificate_type is None else (),
     )
     if problems or patient is None or certificate_type is None:
         return DraftRefused(tuple(problems))
@@ -144,7 +148,9 @@ def _create(
     draft = Certificate(
         id=deps.new_id(),
         type_code=certificate_type.code,
-        type_code_system=request.certificate_type.code_system,
+        type_code_system=certificate_type.code_system,
+        received_type_code=request.certificate_type.code.strip(),
+        received_type_code_system=request.certificate_type.code_system.strip(),
         status=CertificateStatus.DRAFT,
         patient=patient,
         unit=unit,

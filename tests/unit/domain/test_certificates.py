@@ -173,7 +173,7 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     certificate = make_revoked_certificate()
     snapshot = to_snapshot(certificate)
     assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
-    assert snapshot["snapshot_version"] == 2
+    assert snapshot["snapshot_version"] == 3
     assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
         "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
     )
