@@ -46,10 +46,10 @@ class ResultText:
 ECHO_LIMIT = 64
 
 
-def echo(value: str) -> str:
-    """A caller-supplied value fit to echo in a text: trimmed, at most ``ECHO_LIMIT`` long."""
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A caller-supplied value fit to echo in a text: trimmed, at most ``limit`` long (``ECHO_LIMIT``)."""
     value = value.strip()
-    return value if len(value) <= ECHO_LIMIT else value[: ECHO_LIMIT - 1] + "…"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 # Which errorId answers a request with problems of several kinds; earlier wins. See ``result_for``.
@@ -121,8 +121,10 @@ SCHEMA_VIOLATION = ResultText(
 WRONG_OPERATION = ResultText(
     "GW-WRONG-OPERATION",
     ErrorId.VALIDATION_ERROR,
-    "Tjänsten på den här adressen tar bara emot {expected}. Kontrollera adressen i tjänsteadresseringskatalogen.",
-    "The service at this address only accepts {expected}. Check the address in the routing catalogue.",
+    "Tjänsten på den här adressen tar bara emot {expected}, men meddelandet innehåller {received}. "
+    "Kontrollera adressen i tjänsteadresseringskatalogen.",
+    "The service at this address only accepts {expected}, but the message holds {received}. "
+    "Check the address in the routing catalogue.",
 )
 DEPENDENCY_UNAVAILABLE = ResultText(
     "GW-UNAVAILABLE",
