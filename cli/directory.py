@@ -16,6 +16,7 @@ from contracts.hsa_units_file import read_hsa_units
 from domain.directory_import import (
     DirectoryDocument,
     DirectoryFormatError,
+    ImportWarning,
     directory_from_hsa_units,
     parse_directory_document,
 )
@@ -39,6 +40,9 @@ def register(subparsers: Any) -> None:
     add_settings_options(imp)
     imp.add_argument("file", metavar="FILE", help="the JSON file, or an HSA unit file ending in .xml")
     imp.add_argument("--dry-run", action="store_true", help="check the file and print the counts, change nothing")
+    imp.add_argument("--strict", action="store_true", help="refuse an HSA unit file with any warning (a node "
+                     "without id or DN, the same node twice, an unreadable flag or date) instead of working "
+                     "around it")
     imp.set_defaults(run=run_import)
 
 
@@ -79,24 +83,42 @@ def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         if path.suffix.lower() == ".xml":
-            entries, produced_at = read_hsa_units(path.read_bytes())
+            hsa_file = read_hsa_units(path.read_bytes())
             data: Any = None
         else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, XmlRefused) as exc:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, XmlRefused) as exc:
         print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     upgrade(settings.database_url)
     now = datetime.now(UTC)
+    warnings: list[ImportWarning] = []
     try:
         if data is None:
-            summary = import_document(settings.database_url, directory_from_hsa_units(entries, produced_at), now,
-                                      args.dry_run)
+            tree = directory_from_hsa_units(hsa_file.entries, hsa_file.produced_at)
+            warnings = [*hsa_file.warnings, *tree.warnings]
+            if args.strict and warnings:
+                _print_warnings(warnings)
+                print(f"intygsgateway: directory import refused: {len(warnings)} warning(s), and --strict refuses "
+                      "any", file=sys.stderr)
+                return 1
+            summary = import_document(settings.database_url, tree.document, now, args.dry_run)
         else:
             summary = import_file_contents(settings.database_url, data, now, args.dry_run)
     except (DirectoryFormatError, DirectoryImportError) as exc:
         print(f"intygsgateway: directory import refused: {exc}", file=sys.stderr)
         return 1
+    _print_warnings(warnings)
     verb = "would import" if args.dry_run else "imported"
-    print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
+    print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in {**summary, "warnings": len(warnings)}.items()))
     return 0
+
+
+def _print_warnings(warnings: list[ImportWarning], show: int = 20) -> None:
+    """The quirks worked around, at most ``show`` of them, with the total (a national file may hold many)."""
+    if warnings:
+        print(f"warnings: {len(warnings)}")
+        for warning in warnings[:show]:
+            print(f"  {warning}")
+        if len(warnings) > show:
+            print(f"  ... and {len(warnings) - show} more")

@@ -44,7 +44,7 @@ import spyne.const as spyne_const  # type: ignore[import-untyped]
 import structlog
 from lxml import etree
 from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # type: ignore[attr-defined]
-from spyne.error import RequestTooLongError  # type: ignore[import-untyped]
+from spyne.error import RequestTooLongError
 from spyne.protocol.soap import Soap11  # type: ignore[import-untyped]
 from spyne.server.wsgi import WsgiApplication  # type: ignore[import-untyped]
 
