@@ -22,7 +22,7 @@ from domain.directory_import import (
 )
 from store.directory import import_directory
 from store.errors import DirectoryImportError
-from store.migrate import upgrade
+from store.migrate import require_schema
 from store.session import make_engine, make_session_factory, transaction
 
 
@@ -90,7 +90,7 @@ def run_import(args: argparse.Namespace) -> int:
     except (OSError, ValueError, XmlRefused) as exc:
         print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)
     now = datetime.now(UTC)
     warnings: list[ImportWarning] = []
     try:

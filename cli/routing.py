@@ -43,8 +43,8 @@ from routing.formats import (
     rows_as_csv,
 )
 from store import routing as store
-from store.migrate import upgrade
-from store.session import UnitOfWork, make_engine, make_session_factory
+from store.migrate import open_existing
+from store.session import UnitOfWork, make_session_factory
 from usecases.routing_check import check_routes
 
 
@@ -150,8 +150,7 @@ def _access_options(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[UnitOfWork]:
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     try:
         yield UnitOfWork(make_session_factory(engine))
     finally:

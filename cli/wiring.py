@@ -33,6 +33,7 @@ from scheduler.pdl_sealer import PdlSealer
 from store.directory import SqlDirectory, directory_produced_at
 from store.errors import DatabaseUnavailable
 from store.health import ping
+from store.migrate import open_existing
 from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases import receive_message as receiving
@@ -175,7 +176,7 @@ def gateway_deps(
 
 def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None]]:
     """The certificate operations on the embedded directory, for one command, and how to close them."""
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     factory = make_session_factory(engine)
     deps = LifecycleDeps(
         transaction=UnitOfWork(factory),
