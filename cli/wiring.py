@@ -22,7 +22,7 @@ from domain.directory import Directory
 from domain.pdl import SystemIdentity
 from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
-from gateway import GatewayDeps, Readiness
+from gateway import DrainLimits, GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
 from gateway.internal_api.certificates import routes as certificate_routes
 from gateway.internal_api.outbox import routes as outbox_routes
@@ -167,6 +167,7 @@ def gateway_deps(
         store_log=store_log_deps(UnitOfWork(factory), settings),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
+        oversize_drain=DrainLimits(settings.oversize_drain_bytes, settings.oversize_drain_seconds),
         close=close,
         access=access_control(settings, catalogue, routing_today),
         certificates=partial(_certificate_report, own_certificates(settings)),

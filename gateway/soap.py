@@ -44,7 +44,6 @@ import spyne.const as spyne_const  # type: ignore[import-untyped]
 import structlog
 from lxml import etree
 from spyne import AnyXml, Application, Fault, ServiceBase, rpc  # type: ignore[attr-defined]
-from spyne.error import RequestTooLongError
 from spyne.protocol.soap import Soap11  # type: ignore[import-untyped]
 from spyne.server.wsgi import WsgiApplication  # type: ignore[import-untyped]
 
@@ -58,7 +57,6 @@ from domain.result_texts import (
     NOT_SOAP,
     NOT_XML,
     SCHEMA_VIOLATION,
-    TOO_LARGE,
     WRONG_OPERATION,
     Problem,
     echo,
@@ -221,8 +219,6 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             return self._responder.refuse(error.problems)
         if isinstance(error, _Denied):
             return self._responder.access_denied(error.detail_text)  # type: ignore[attr-defined,no-any-return]
-        if isinstance(error, RequestTooLongError):
-            return self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
         log.error("spyne_fault", fault=type(error).__name__)
         return self._responder.refuse([INTERNAL_ERROR.problem(correlation_id=_current().correlation_id)])
 
