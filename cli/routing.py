@@ -75,6 +75,8 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--strict", action="store_true", help="refuse the import on any warning (rows given twice, "
                      "overlapping validity, expired rows...) instead of loading it")
     imp.add_argument("--show", type=int, default=20, metavar="N", help="list at most N rows per section (0 = all)")
+    imp.add_argument("--on", type=date.fromisoformat, metavar="DATE", help="judge validity (expired rows, the days "
+                     "of VP006) as of DATE (default today)")
 
     exp = command("export", run_export, "write the catalogue (or a kept version) in our JSON or CSV format")
     exp.add_argument("file", metavar="FILE", nargs="?", help="output file (default: standard output)")

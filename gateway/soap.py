@@ -147,7 +147,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         body = b"".join(ctx.in_string)
         try:
-            ctx.in_document = parse_xml(body, self._max_bytes)
+            ctx.in_document = parse_xml(body, self._max_bytes, encoding=charset)
         except HostileXml as exc:
             raise _Refusal([HOSTILE_XML.problem(reason=exc.reason)]) from exc
         except NotXml as exc:

@@ -172,3 +172,40 @@ def synthetic_catalogue(addresses: int, contracts: int) -> TakCatalogue:
             catalogue.routes.append(TakRoute(STATUS_UPDATE, unit, "https://other.example/csu", "SE5565594230-J999",
                                              valid_from="2026-12-01", valid_to="2026-12-31"))
     return catalogue
+
+
+JOURNAL = "SE2321000016-J001"
+JOURNAL_URL = "https://journal.region.example/csu/rivtabp21"
+OTHER_URL = "https://nytt-journalsystem.region.example/csu/rivtabp21"
+CONFLICT_FROM, CONFLICT_TO = "2026-12-01", "2026-12-31"
+INTYGSTJANSTEN = "SE5565594230-B31"
+
+
+def field_catalogue(journal_url: str = JOURNAL_URL, other_url: str = OTHER_URL) -> TakCatalogue:
+    """A small export with the quirks of real ones (routing-and-resend.md A1); the URLs may be changed.
+
+    * the status-update route of SE2321000016-1000 twice, exactly (TAK's database allows it);
+    * a second route for that key to another journal system during December 2026 (a migration
+      planned in TAK): VP006 on those days, the first route on every other;
+    * SE2321000016-1003's route twice, once with the HSA-id in lower case and the profile as
+      ``rivtabp21``: the same row after normalisation;
+    * an expired route for SE2321000016-2000 beside its current one;
+    * Intygstjänsten's right to call SendMessageToCare for ``*`` twice, and a journal system's right
+      to call CreateDraftCertificate for its unit;
+    * descriptions and agreement texts with spaces and tabs (``beskrivning``, ``integrationsavtal``).
+    """
+    first = TakRoute(STATUS_UPDATE, "SE2321000016-1000", journal_url, JOURNAL)
+    sub_unit = TakRoute(STATUS_UPDATE, "SE2321000016-1003", journal_url, JOURNAL)
+    send_message = TakRight(INTYGSTJANSTEN, SEND_MESSAGE, "*")
+    return TakCatalogue(
+        routes=[
+            first,
+            first,
+            TakRoute(STATUS_UPDATE, "SE2321000016-1000", other_url, "SE2321000016-J002", CONFLICT_FROM, CONFLICT_TO),
+            sub_unit,
+            TakRoute(STATUS_UPDATE, "se2321000016-1003", journal_url, JOURNAL, profile="rivtabp21"),
+            TakRoute(STATUS_UPDATE, "SE2321000016-2000", journal_url, JOURNAL, "2024-01-01", "2025-12-31"),
+            TakRoute(STATUS_UPDATE, "SE2321000016-2000", other_url, "SE2321000016-J002", "2026-01-01"),
+        ],
+        rights=[send_message, send_message, TakRight(JOURNAL, CREATE_DRAFT, "SE2321000016-1000")],
+    )
