@@ -141,6 +141,11 @@ def create_draft_cases() -> list[Case]:
     for code in ("LUSE", "LISJP", "LUAE_NA", "LUAE_FS", "luse", "lisjp", "luae_na", "luae_fs", "TSTRK1007"):
         cases.append(Case(f"KV_UTLATANDE_TYP {code}", CREATE_DRAFT,
                           shapes.written(_draft(type_code=code, type_code_system=m.KV_UTLATANDE_TYP)), OK))
+    cases.append(Case("lisjp in KV_INTYGSTYP: only the legacy system takes codes in any case", CREATE_DRAFT,
+                      shapes.written(_draft(type_code="lisjp")), _refusal(texts.TYPE_CODE_SYSTEM)))
+    cases.append(Case("IGRAV in KV_UTLATANDE_TYP: never served in the legacy system", CREATE_DRAFT,
+                      shapes.written(_draft(type_code="IGRAV", type_code_system=m.KV_UTLATANDE_TYP)),
+                      _refusal(texts.TYPE_CODE_SYSTEM)))
     cases.append(Case("an empty mellannamn", CREATE_DRAFT, shapes.written(_draft(middle_name="")), OK))
     for address in ("1", "?", ""):
         cases.append(Case(f"LogicalAddress {address!r}", CREATE_DRAFT, shapes.written(_draft(address)), OK))
