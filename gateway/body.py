@@ -120,6 +120,6 @@ class AnswerThenDrain:
                 if self._left is not None:
                     self._left -= len(chunk)
         except OSError as error:  # the client went away, or the server's read deadline passed
-            log.info("oversize_drain_stopped", reason=type(error).__name__)
-        log.info("oversize_body_drained", drained_bytes=drained, complete=complete,
+            log.info("request_body_drain_stopped", reason=type(error).__name__)
+        log.info("request_body_drained", drained_bytes=drained, complete=complete,
                  seconds=round(self._clock() - started, 3))
