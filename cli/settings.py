@@ -133,7 +133,7 @@ class Settings:
     threads: int = setting(4, Integer(1))  # 1 = gunicorn's sync worker
     max_request_bytes: int = setting(2 * 1024 * 1024, Integer(1))
     oversize_drain_bytes: int = setting(64 * 1024 * 1024, Integer(0))
-    oversize_drain_seconds: float = setting(30.0, Number(0))
+    oversize_drain_seconds: float = setting(10.0, Number(0))
     system_hsa_id: str = setting("SE0000000000-INTYGSGATEWAY", Text(required=True))
     system_name: str = setting("Intygsgateway", Text(required=True))
     validation_persons: tuple[str, ...] = setting((), TextList("personnummer"), secret=True)

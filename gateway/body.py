@@ -37,7 +37,7 @@ class DrainLimits:
     """How much of an oversize body is read and thrown away after the answer: bytes and seconds."""
 
     max_bytes: int = 64 * 1024 * 1024
-    max_seconds: float = 30.0
+    max_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
