@@ -13,8 +13,8 @@ downgrade drops them again. As in 0008 the shapes are spelled out here, not impo
 ``domain``, and a snapshot that is not of the version being rewritten, or not shaped as one, is left
 as it is.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-24
 """
 
@@ -26,8 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
