@@ -80,6 +80,8 @@ def old_insert_row(certificate: Certificate) -> dict[str, Any]:
         certificate_id=certificate.id,
         type_code=certificate.type_code,
         type_code_system=certificate.type_code_system,
+        received_type_code=certificate.received_type_code,
+        received_type_code_system=certificate.received_type_code_system,
         created_at=certificate.created_at,
         test_certificate=certificate.test_certificate,
         ref=certificate.ref,
@@ -155,6 +157,8 @@ def old_to_certificate(row: Any) -> Certificate:
         id=row.certificate_id,
         type_code=row.type_code,
         type_code_system=row.type_code_system,
+        received_type_code=row.received_type_code,
+        received_type_code_system=row.received_type_code_system,
         status=row.status,
         patient=Person(
             person_id=PersonId(row.patient_id_kind, row.patient_id),
@@ -237,6 +241,8 @@ def old_to_snapshot(certificate: Certificate) -> dict[str, Any]:
         "id": c.id,
         "type_code": c.type_code,
         "type_code_system": c.type_code_system,
+        "received_type_code": c.received_type_code,
+        "received_type_code_system": c.received_type_code_system,
         "status": c.status.value,
         "patient": {
             "person_id_kind": patient.person_id.kind.value, "person_id": patient.person_id.digits,
@@ -295,6 +301,8 @@ def old_from_snapshot(data: dict[str, Any]) -> Certificate:
         id=data["id"],
         type_code=data["type_code"],
         type_code_system=data["type_code_system"],
+        received_type_code=data["received_type_code"],
+        received_type_code_system=data["received_type_code_system"],
         status=CertificateStatus(data["status"]),
         patient=Person(
             person_id=PersonId(PersonIdKind(patient["person_id_kind"]), patient["person_id"]),

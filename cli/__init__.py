@@ -28,6 +28,7 @@ from cli import (
     worker,
 )
 from cli.settings import SettingsError
+from store.errors import DatabaseUnavailable, SchemaNotReady
 
 COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, pdl, certificate,
                   types, caregiver)
@@ -53,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"intygsgateway: {exc}", file=sys.stderr)
         return 2
+    except (DatabaseUnavailable, SchemaNotReady) as exc:  # their text names the URL, the cause and the fix
+        print(f"intygsgateway: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - the CLI edge: one line, no stack trace for the operator
         print(f"intygsgateway: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,9 @@
-"""``intygsgateway db upgrade|check``: database migrations (Alembic)."""
+"""``intygsgateway db upgrade|check``: database migrations (Alembic).
+
+``db upgrade`` (and ``serve``) are the only commands that create a schema; ``db check`` looks without
+touching: on an empty, foreign, unreachable or un-migrated database it says what it found and how to
+fix it, and exits 1.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import sys
 from typing import Any
 
 from cli.options import add_settings_options, settings_from
-from store.migrate import check, upgrade
+from store.migrate import check, require_schema, upgrade
 from store.roles import grant_roles
 
 
@@ -17,8 +22,9 @@ def register(subparsers: Any) -> None:
     up = commands.add_parser(
         "upgrade",
         help="apply every pending migration",
-        description="Bring the database schema to the newest version. Safe to run repeatedly; "
-        "`serve` runs it on start.",
+        description="Create the schema in an empty database, or bring it to the newest version. Safe to run "
+        "repeatedly; `serve` runs it on start. Refuses a database that holds another application's tables or "
+        "a newer release's schema.",
     )
     add_settings_options(up)
     up.add_argument("--with-roles", action="store_true",
@@ -28,8 +34,10 @@ def register(subparsers: Any) -> None:
     up.set_defaults(run=run_upgrade)
     chk = commands.add_parser(
         "check",
-        help="fail if the code's models and the migrations differ",
-        description="Compare the models with the migrated schema; exit 1 when a migration is missing.",
+        help="fail if the database lacks this version's schema, or the models and the migrations differ",
+        description="Check, changing nothing, that the database holds this version's schema (exit 1 naming "
+        "the problem and the fix when it is empty, another application's, unreachable or at another "
+        "revision), then compare the models with it (exit 1 when a migration is missing).",
     )
     add_settings_options(chk)
     chk.set_defaults(run=run_check)
@@ -51,7 +59,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)
     check(settings.database_url)
     print("models and migrations agree")
     return 0

@@ -25,6 +25,7 @@ from domain.directory_check import Finding
 from domain.directory_import import (
     DirectoryDocument,
     DirectoryFormatError,
+    ImportWarning,
     directory_from_hsa_units,
     hsa_nodes_from_file,
     parse_directory_document,
@@ -32,7 +33,7 @@ from domain.directory_import import (
 from store.directory import import_directory
 from store.directory_import import record_hsa_unit_file
 from store.errors import DirectoryImportError
-from store.migrate import upgrade
+from store.migrate import require_schema
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases.directory_check import check_directory, findings_in, log_findings
 
@@ -53,6 +54,9 @@ def register(subparsers: Any) -> None:
     add_settings_options(imp)
     imp.add_argument("file", metavar="FILE", help="the JSON file, or an HSA unit file ending in .xml")
     imp.add_argument("--dry-run", action="store_true", help="check the file and print the counts, change nothing")
+    imp.add_argument("--strict", action="store_true", help="refuse an HSA unit file with any warning (a node "
+                     "without id or DN, the same node twice, an unreadable flag or date) instead of working "
+                     "around it")
     imp.set_defaults(run=run_import)
     check = commands.add_parser(
         "check",
@@ -117,20 +121,27 @@ def run_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         if path.suffix.lower() == ".xml":
-            entries, produced_at = read_hsa_units(path.read_bytes())
+            hsa_file = read_hsa_units(path.read_bytes())
             data: Any = None
         else:
-            data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, XmlRefused) as exc:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError, XmlRefused) as exc:
         print(f"intygsgateway: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)
     now = datetime.now(UTC)
+    warnings: list[ImportWarning] = []
     try:
         if data is None:
-            document = directory_from_hsa_units(entries, produced_at)
-            summary, findings = import_document(settings.database_url, document, now, args.dry_run,
-                                                hsa_nodes_from_file(entries))
+            tree = directory_from_hsa_units(hsa_file.entries, hsa_file.produced_at)
+            warnings = [*hsa_file.warnings, *tree.warnings]
+            if args.strict and warnings:
+                _print_warnings(warnings)
+                print(f"intygsgateway: directory import refused: {len(warnings)} warning(s), and --strict refuses "
+                      "any", file=sys.stderr)
+                return 1
+            summary, findings = import_document(settings.database_url, tree.document, now, args.dry_run,
+                                                hsa_nodes_from_file(tree.entries))
         else:
             summary, findings = import_document(settings.database_url, parse_directory_document(data), now,
                                                 args.dry_run)
@@ -139,16 +150,27 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     if not args.dry_run:
         log_findings(findings, "import")
+    _print_warnings(warnings)
     verb = "would import" if args.dry_run else "imported"
-    print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in summary.items()))
+    print(f"{verb}: " + ", ".join(f"{key}={value}" for key, value in {**summary, "warnings": len(warnings)}.items()))
     for finding in findings:
         print(f"intygsgateway: warning: {finding.kind.value}: {finding.text()}", file=sys.stderr)
     return 0
 
 
+def _print_warnings(warnings: list[ImportWarning], show: int = 20) -> None:
+    """The quirks worked around, at most ``show`` of them, with the total (a national file may hold many)."""
+    if warnings:
+        print(f"warnings: {len(warnings)}")
+        for warning in warnings[:show]:
+            print(f"  {warning}")
+        if len(warnings) > show:
+            print(f"  ... and {len(warnings) - show} more")
+
+
 def run_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
         findings = check_directory(UnitOfWork(make_session_factory(engine)))

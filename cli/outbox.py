@@ -25,7 +25,8 @@ from domain.resend_request import (
     ResendSelection,
 )
 from domain.values import HsaId
-from store.session import UnitOfWork, make_engine, make_session_factory
+from store.migrate import open_existing
+from store.session import UnitOfWork, make_session_factory
 from usecases.outbox import OutboxOperations, report_json, summary_json
 
 
@@ -79,7 +80,7 @@ def register(subparsers: Any) -> None:
 @contextmanager
 def _operations(args: argparse.Namespace) -> Iterator[OutboxOperations]:
     """The outbox use cases on the command's database, disposed afterwards."""
-    engine = make_engine(settings_from(args).database_url)
+    engine = open_existing(settings_from(args).database_url)
     try:
         yield OutboxOperations(UnitOfWork(make_session_factory(engine)), lambda: datetime.now(UTC))
     finally:

@@ -33,7 +33,8 @@ from domain.pdl_checkpoint import BadCheckpointLine, SignedCheckpoint
 from domain.spreadsheet import neutralise_row
 from scheduler.pdl_retention import export_and_purge, retention_cutoff
 from store import pdl
-from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from store.migrate import open_existing
+from store.session import UnitOfWork, make_session_factory, transaction
 from usecases.pdl_log import verify_log
 
 #: The columns of a patient's extract, in reading order.
@@ -129,7 +130,7 @@ def run_verify(args: argparse.Namespace) -> int:
     if extra and keys is None:
         print("intygsgateway: --checkpoints needs --public-key (or pdl_signing_key) to check them", file=sys.stderr)
         return 2
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     try:
         result = verify_log(UnitOfWork(make_session_factory(engine)), seal=not args.no_seal, keys=keys, extra=extra)
     finally:
@@ -161,7 +162,7 @@ def run_search(args: argparse.Namespace) -> int:
         patient_id=args.patient, user_id=args.user, care_unit_id=args.unit, care_giver_id=args.care_giver,
         consumer_id=args.consumer, start=args.start, end=args.end, limit=args.limit,
     )  # fmt: skip
-    engine = make_engine(settings_from(args).database_url)
+    engine = open_existing(settings_from(args).database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
             records = pdl.search(session, query)
@@ -194,7 +195,7 @@ def run_purge(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     now = datetime.now(UTC)
     before = args.before or retention_cutoff(now, settings.pdl_retention_years)
-    engine = make_engine(settings.pdl_purge_database_url or settings.database_url)
+    engine = open_existing(settings.pdl_purge_database_url or settings.database_url)
     try:
         report = export_and_purge(
             UnitOfWork(make_session_factory(engine)), before, args.export, now, dry_run=args.dry_run,

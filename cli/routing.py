@@ -44,8 +44,8 @@ from routing.formats import (
     rows_as_csv,
 )
 from store import routing as store
-from store.migrate import upgrade
-from store.session import UnitOfWork, make_engine, make_session_factory
+from store.migrate import open_existing
+from store.session import UnitOfWork, make_session_factory
 from usecases.routing_check import check_routes
 
 
@@ -73,7 +73,11 @@ def register(subparsers: Any) -> None:
                      "groups the file names; keep everything else")
     imp.add_argument("--force", action="store_true", help="allow emptying the catalogue or shrinking it by more "
                      "than routing_max_shrink")
+    imp.add_argument("--strict", action="store_true", help="refuse the import on any warning (rows given twice, "
+                     "overlapping validity, expired rows...) instead of loading it")
     imp.add_argument("--show", type=int, default=20, metavar="N", help="list at most N rows per section (0 = all)")
+    imp.add_argument("--on", type=date.fromisoformat, metavar="DATE", help="judge validity (expired rows, the days "
+                     "of VP006) as of DATE (default today)")
 
     exp = command("export", run_export, "write the catalogue (or a kept version) in our JSON or CSV format")
     exp.add_argument("file", metavar="FILE", nargs="?", help="output file (default: standard output)")
@@ -103,8 +107,9 @@ def register(subparsers: Any) -> None:
     rollback.add_argument("version", type=int, metavar="VERSION")
 
     explain = command("explain", run_explain, "resolve a contract and logical address as the gateway would: the "
-                      "URL on the first line, then the trace; exit status = the VP code's number (4 = VP004 ...) "
-                      "when there is no single valid route or no access right")
+                      "first line is the URL only when the route (and with --consumer the access right) resolves, "
+                      "else the VP code; then the traces in the order tried; exit status = the VP code's number "
+                      "(4 = VP004 ...) when there is no single valid route or no access right")
     explain.add_argument("--contract", required=True, metavar="NS")
     explain.add_argument("--address", required=True, metavar="HSA", help="the logical address")
     explain.add_argument("--consumer", metavar="HSA", help="also check this consumer's access right")
@@ -148,8 +153,7 @@ def _access_options(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _database(settings: Settings) -> Iterator[UnitOfWork]:
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     try:
         yield UnitOfWork(make_session_factory(engine))
     finally:
@@ -177,7 +181,7 @@ def _apply(args: argparse.Namespace, settings: Settings,
         before = store.load_content(session)
         plan: ChangePlan = plan_change(
             before, change(before), on=_today(args), max_shrink=max_shrink, force=getattr(args, "force", False),
-            read_findings=read.findings if read else (),
+            strict=getattr(args, "strict", False), read_findings=read.findings if read else (),
             known_contracts=(*before.all_contracts(), STATUS_UPDATE_V3))
         print_plan(plan, getattr(args, "show", 20), read.format if read else None)
         if not plan.allowed:
@@ -332,27 +336,43 @@ def run_versions(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    """Resolve as the gateway would, and say so in an order a script can rely on.
+
+    The first line is the URL only when the call would pass: the route resolves and, with
+    ``--consumer``, the access right too; otherwise it is the VP code of the first refusal and its
+    meaning, and the exit status is the code's number. Then the traces in the order the platform
+    tries them: the route first (``trace:``, and ``route:`` when one was found), then the consumer's
+    access right (``access:``), then what explains a refusal (``nearest:``, ``hint:``).
+    """
     settings = settings_from(args)
     with _session(settings) as session:
         catalogue = store.load_catalogue(session)
     on = _today(args)
+    lines: list[str] = []
+    url, refusal = "", None
     try:
         found = catalogue.resolve(args.contract, args.address, on)
-        print(found.route.url)
-        print("trace: " + ",".join(found.trace))
-        print("route: " + found.route.describe())
+        url = found.route.url
+        lines += ["trace: " + ",".join(found.trace), "route: " + found.route.describe()]
         if args.consumer:
-            trace = catalogue.check_access(args.consumer, args.contract, args.address, on)
-            print(f"access: {args.consumer.strip()} allowed via " + ",".join(trace))
+            consumer = args.consumer.strip()
+            try:
+                trace = catalogue.check_access(consumer, args.contract, args.address, on)
+                lines.append(f"access: {consumer} allowed, tried " + ",".join(trace))
+            except RoutingError as error:
+                refusal = error
+                lines.append(f"access: {consumer} refused, tried " + ",".join(error.trace))
     except RoutingError as error:
-        print(f"{error.code} {error.meaning}")
-        print("trace: " + ",".join(error.trace))
-        for label, value in (("nearest", error.nearest), ("hint", error.hint)):
-            if value:
-                print(f"{label}: {value}")
-        return int(error.code[2:])
+        refusal = error
+        lines.append("trace: " + ",".join(error.trace))
+    if refusal is not None:
+        lines += [f"{label}: {value}" for label, value in (("nearest", refusal.nearest), ("hint", refusal.hint))
+                  if value]
+    print(url if refusal is None else f"{refusal.code} {refusal.meaning}")
+    for line in lines:
+        print(line)
     print(f"catalogue version {catalogue.version}, as of {on}")
-    return 0
+    return 0 if refusal is None else int(refusal.code[2:])
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -138,6 +138,8 @@ class Settings:
     http_keepalive_seconds: float = setting(15.0, Number(0))
     http_max_connections: int = setting(1000, Integer(1))
     tls_handshake_timeout_seconds: float = setting(10.0, Number(0, above=True))
+    oversize_drain_bytes: int = setting(64 * 1024 * 1024, Integer(0))
+    oversize_drain_seconds: float = setting(10.0, Number(0))
     system_hsa_id: str = setting("SE0000000000-INTYGSGATEWAY", Text(required=True))
     system_name: str = setting("Intygsgateway", Text(required=True))
     validation_persons: tuple[str, ...] = setting((), TextList("personnummer"), secret=True)

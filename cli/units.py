@@ -17,8 +17,8 @@ from domain.values import HsaId, swedish_date
 from routing import Catalogue, RoutingError
 from routing.catalogue import normalise
 from store import routing as store
-from store.migrate import upgrade
-from store.session import make_engine, make_session_factory, transaction
+from store.migrate import open_existing
+from store.session import make_session_factory, transaction
 from store.units import get_integrated_unit
 
 
@@ -35,8 +35,7 @@ def register(subparsers: Any) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
             unit = get_integrated_unit(session, HsaId(args.hsa_id))

@@ -27,7 +27,7 @@ from domain.directory import Directory
 from domain.pdl import SystemIdentity
 from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
-from gateway import GatewayDeps, Readiness
+from gateway import DrainLimits, GatewayDeps, Readiness
 from gateway.internal_api import InternalApi
 from gateway.internal_api.auth import (
     Authenticator,
@@ -46,6 +46,7 @@ from scheduler.pdl_sealer import PdlSealer
 from store.directory import SqlDirectory, directory_produced_at
 from store.errors import DatabaseUnavailable
 from store.health import ping
+from store.migrate import open_existing
 from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases import receive_message as receiving
@@ -232,6 +233,7 @@ def gateway_deps(
         store_log=store_log_deps(UnitOfWork(factory), settings),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
+        oversize_drain=DrainLimits(settings.oversize_drain_bytes, settings.oversize_drain_seconds),
         close=close,
         access=access_control(settings, catalogue, routing_today),
         certificates=partial(_certificate_report, own_certificates(settings)),
@@ -241,7 +243,7 @@ def gateway_deps(
 
 def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None]]:
     """The certificate operations on the embedded directory, for one command, and how to close them."""
-    engine = make_engine(settings.database_url)
+    engine = open_existing(settings.database_url)
     factory = make_session_factory(engine)
     deps = LifecycleDeps(
         transaction=UnitOfWork(factory),

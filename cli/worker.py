@@ -40,7 +40,7 @@ from scheduler.pdl_retention import retention_job
 from scheduler.pdl_sealer import PdlSealer
 from scheduler.runner import ScheduledJob, SchedulerRunner
 from store.leader import LeaderLock
-from store.migrate import upgrade
+from store.migrate import require_schema
 from store.session import UnitOfWork, make_engine, make_session_factory
 from usecases.directory_check import directory_check_job
 from usecases.routing_check import routing_check_job
@@ -173,7 +173,7 @@ def build_worker(settings: Settings) -> Worker:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args, {"resend_threads": "--threads"}, resend_threads=args.threads)
-    upgrade(settings.database_url)
+    require_schema(settings.database_url)  # `serve` (or `db upgrade`) migrates; a worker never does
     worker = build_worker(settings)
     stopping = threading.Event()
 

@@ -7,15 +7,20 @@ privilege YAML and module code; here adding a type is adding a table to the file
 
 The file is checked when it is loaded, and every mistake is reported with the type it concerns:
 an unknown role name or code system, an empty list, a misspelt or missing key, a version written as
-a number. Nothing has a silent default, so a typo cannot quietly widen who may create a type.
+a number, two types claiming the same code. Nothing has a silent default, so a typo cannot quietly
+widen who may create a type.
 
 File shape::
 
-    [code_systems]                 # names used below -> the codeSystem value on the wire
-    KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+    [code_systems.KV_INTYGSTYP]            # a name used below
+    value = "b64ea353-e8f6-4832-b563-fc7d46f29548"   # typAvIntyg/codeSystem on the wire
+    case_sensitive_codes = true            # false: "lisjp" is LISJP in this code system
 
-    [certificate_types.LISJP]      # the key is the code, compared case-sensitively as on the wire
-    code_systems = ["KV_INTYGSTYP"]
+    [certificate_types.LISJP]              # the type's canonical code
+    accepts = [                            # every (code, code system) typAvIntyg may carry for it;
+        { code = "LISJP", code_system = "KV_INTYGSTYP" },      # the first pair is canonical
+        { code = "LISJP", code_system = "KV_UTLATANDE_TYP" },
+    ]
     name = "Läkarintyg för sjukpenning"
     recipient = "FKASSA"           # KV_PART code
     version = "1.0"                # text version of new drafts
@@ -29,6 +34,16 @@ File shape::
     [certificate_types.LISJP.activation]   # optional: from when and for whom (domain.activation)
     from = 2024-09-16
     units = ["SE2321000016-1000"]
+
+**Accepted pairs and the canonical type.** Journal systems name a type by ``typAvIntyg``'s code and
+code system, and not all of them the same way: the incumbent resolves LUSE, LISJP, LUAE_NA and
+LUAE_FS by their code alone, so integrations made years ago still send the legacy KV_UTLATANDE_TYP
+code system, often with the code in lower case. Each type therefore lists every pair it accepts,
+each pair a table of its own (room for per-pair rules later). The first pair is the type's
+*canonical* name: what a stored certificate, its status updates and onward messages carry, whatever
+the journal system sent (the draft keeps what was sent beside it). The table key must be the
+canonical code, so that a type has one name everywhere. Code system values are compared without
+regard to case (they are UUIDs and OIDs); codes exactly, unless the code system says otherwise.
 
 ``nurses_may_sign`` is optional because its default is the strict answer (only läkare and
 tandläkare sign), so leaving it out can never widen who may sign. Signing also needs the role to be
@@ -52,9 +67,11 @@ from domain.values import Role
 DEFAULT_FILE = "certificate_types.toml"
 
 _TOP_LEVEL_KEYS = frozenset({"code_systems", "certificate_types"})
+_CODE_SYSTEM_KEYS = frozenset({"value", "case_sensitive_codes"})
+_PAIR_KEYS = frozenset({"code", "code_system"})
 _TYPE_KEYS = frozenset(
     {
-        "code_systems",
+        "accepts",
         "name",
         "recipient",
         "version",
@@ -77,11 +94,42 @@ class CertificateTypeConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class CertificateType:
-    """One certificate type and the rules for creating a draft of it and signing it."""
+class CodeSystem:
+    """A code system ``typAvIntyg`` may name: its name in the file, its wire value, how codes compare."""
+
+    name: str
+    value: str
+    case_sensitive_codes: bool
+
+    def code_key(self, code: str) -> str:
+        """The comparison key of ``code`` in this code system (trimmed; case-folded unless case-sensitive)."""
+        code = code.strip()
+        return code if self.case_sensitive_codes else code.casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedCode:
+    """One (code, code system) pair a certificate type accepts in ``typAvIntyg``."""
 
     code: str
-    code_systems: frozenset[str]
+    code_system: CodeSystem
+
+    def describe(self) -> str:
+        """The pair for people and answers: ``LISJP (KV_INTYGSTYP, b64ea353-e8f6-…)``."""
+        return f"{self.code} ({self.code_system.name}, {self.code_system.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateType:
+    """One certificate type and the rules for creating a draft of it and signing it.
+
+    ``code`` and ``code_system`` are the canonical pair (``accepts[0]``): what a certificate of the
+    type carries, whichever accepted pair the journal system sent.
+    """
+
+    code: str
+    code_system: str
+    accepts: tuple[AcceptedCode, ...]
     name: str
     recipient: str
     version: str
@@ -94,27 +142,50 @@ class CertificateType:
     activation: Activation = Activation()
 
 
+def _system_key(value: str) -> str:
+    return value.strip().casefold()
+
+
 class CertificateTypeRegistry:
     """The loaded certificate types, looked up by (code, code system) as ``typAvIntyg`` has them."""
 
-    __slots__ = ("_by_key", "_types")
+    __slots__ = ("_by_key", "_systems", "_types")
 
     def __init__(self, types: tuple[CertificateType, ...]) -> None:
         self._types = types
-        self._by_key = {
-            (certificate_type.code, system): certificate_type
-            for certificate_type in types
-            for system in certificate_type.code_systems
-        }
+        self._systems: dict[str, CodeSystem] = {}
+        self._by_key: dict[tuple[str, str], CertificateType] = {}
+        for certificate_type in types:
+            for pair in certificate_type.accepts:
+                system = pair.code_system
+                self._systems.setdefault(_system_key(system.value), system)
+                key = (system.code_key(pair.code), _system_key(system.value))
+                other = self._by_key.setdefault(key, certificate_type)
+                if other is not certificate_type:
+                    raise CertificateTypeConfigError(
+                        f"accepts {pair.describe()}, which {other.code} accepts too", certificate_type.code
+                    )
 
     def lookup(self, code: str, code_system: str) -> CertificateType | None:
-        """The type with this code in this code system, or None.
+        """The type that accepts this code in this code system, or None.
 
-        Both are compared exactly (after trimming surrounding whitespace, which XML pretty-printing
-        adds): codes are case-sensitive on the wire, and a code under a code system the type does
-        not accept is a different, unknown type.
+        Surrounding whitespace (XML pretty-printing adds it) is ignored; the code system's value is
+        compared without regard to case, the code as its code system says (``case_sensitive_codes``).
+        A code under a code system the type does not accept is a different, unknown type.
         """
-        return self._by_key.get((code.strip(), code_system.strip()))
+        system = self._systems.get(_system_key(code_system))
+        if system is None:
+            return None
+        return self._by_key.get((system.code_key(code), _system_key(system.value)))
+
+    def accepted_for(self, code: str) -> tuple[AcceptedCode, ...]:
+        """Every pair accepted for ``code`` in any code system, compared without regard to case.
+
+        What to tell a journal system that sent a known code under a code system that does not take
+        it (or in the wrong case): the pairs that would have worked.
+        """
+        wanted = code.strip().casefold()
+        return tuple(pair for t in self._types for pair in t.accepts if pair.code.casefold() == wanted)
 
     def __iter__(self) -> Iterator[CertificateType]:
         return iter(self._types)
@@ -147,11 +218,63 @@ def _string_list(value: object, key: str, type_code: str) -> list[str]:
     return [_string(item, key, type_code) for item in value]
 
 
-def _code_systems(data: Mapping[str, Any]) -> dict[str, str]:
+def _code_systems(data: Mapping[str, Any]) -> dict[str, CodeSystem]:
     table = data.get("code_systems")
     if not isinstance(table, Mapping) or not table:
         raise CertificateTypeConfigError("a non-empty [code_systems] table is required")
-    return {name: _string(value, f"code_systems.{name}", name) for name, value in table.items()}
+    systems = {}
+    for name, entry in table.items():
+        where = f"code system {name!r}"
+        if not isinstance(entry, Mapping):
+            raise CertificateTypeConfigError(
+                f"{where} must be a table with value and case_sensitive_codes (docs/certificate-types.md), "
+                f"got {entry!r}"
+            )
+        _keys(entry, _CODE_SYSTEM_KEYS, f"{where}: ")
+        systems[name] = CodeSystem(
+            name, _string(entry["value"], "value", name), _boolean(entry["case_sensitive_codes"],
+                                                                  "case_sensitive_codes", name)
+        )
+    return systems
+
+
+def _keys(entry: Mapping[str, Any], required: frozenset[str], where: str, type_code: str | None = None,
+          optional: frozenset[str] = frozenset()) -> None:
+    """Refuse unknown and missing keys, naming them after ``where`` (a typo must not become a silent default)."""
+    unknown = sorted(set(entry) - required - optional)
+    if unknown:
+        raise CertificateTypeConfigError(f"{where}unknown keys {unknown}", type_code)
+    missing = sorted(required - set(entry))
+    if missing:
+        raise CertificateTypeConfigError(f"{where}missing keys {missing}", type_code)
+
+
+def _accepts(value: object, code: str, systems: Mapping[str, CodeSystem]) -> tuple[AcceptedCode, ...]:
+    if not isinstance(value, list) or not value:
+        raise CertificateTypeConfigError(f"accepts must be a non-empty list of pairs, got {value!r}", code)
+    pairs = []
+    for index, item in enumerate(value):
+        where = f"accepts[{index}]"
+        if not isinstance(item, Mapping):
+            raise CertificateTypeConfigError(
+                f"{where} must be a table such as {{ code = \"{code}\", code_system = \"KV_INTYGSTYP\" }}", code
+            )
+        _keys(item, _PAIR_KEYS, f"{where}: ", code)
+        system_name = _string(item["code_system"], f"{where}.code_system", code)
+        if system_name not in systems:
+            raise CertificateTypeConfigError(
+                f"{where}: unknown code system {system_name!r} (declared: {', '.join(sorted(systems))})", code
+            )
+        pair = AcceptedCode(_string(item["code"], f"{where}.code", code), systems[system_name])
+        if pair in pairs:
+            raise CertificateTypeConfigError(f"{where} repeats {pair.describe()}", code)
+        pairs.append(pair)
+    if pairs[0].code != code:
+        raise CertificateTypeConfigError(
+            f"the first pair of accepts is the canonical one and must have the table's code {code!r}, "
+            f"not {pairs[0].code!r}", code
+        )
+    return tuple(pairs)
 
 
 def _roles(value: object, type_code: str) -> frozenset[Role]:
@@ -167,28 +290,23 @@ def _roles(value: object, type_code: str) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def _certificate_type(code: str, entry: object, systems: Mapping[str, str]) -> CertificateType:
+def _certificate_type(code: str, entry: object, systems: Mapping[str, CodeSystem]) -> CertificateType:
     if not code.strip() or code != code.strip():
         message = "the code must be non-empty without surrounding spaces"
         raise CertificateTypeConfigError(message, code)
     if not isinstance(entry, Mapping):
         raise CertificateTypeConfigError("must be a table", code)
-    unknown = sorted(set(entry) - _TYPE_KEYS - _OPTIONAL_TYPE_KEYS)
-    if unknown:
-        raise CertificateTypeConfigError(f"unknown keys {unknown}", code)
-    missing = sorted(_TYPE_KEYS - set(entry))
-    if missing:
-        raise CertificateTypeConfigError(f"missing keys {missing}", code)
-    code_system_values = set()
-    for name in _string_list(entry["code_systems"], "code_systems", code):
-        if name not in systems:
-            raise CertificateTypeConfigError(
-                f"unknown code system {name!r} (declared: {', '.join(sorted(systems))})", code
-            )
-        code_system_values.add(systems[name])
+    if "code_systems" in entry:
+        raise CertificateTypeConfigError(
+            "code_systems = [...] is replaced by accepts = [{ code = ..., code_system = ... }, ...], the "
+            "canonical pair first (docs/certificate-types.md)", code
+        )
+    _keys(entry, _TYPE_KEYS, "", code, _OPTIONAL_TYPE_KEYS)
+    accepts = _accepts(entry["accepts"], code, systems)
     return CertificateType(
         code=code,
-        code_systems=frozenset(code_system_values),
+        code_system=accepts[0].code_system.value,
+        accepts=accepts,
         name=_string(entry["name"], "name", code),
         recipient=_string(entry["recipient"], "recipient", code),
         version=_string(entry["version"], "version", code),
@@ -255,6 +373,10 @@ class CertificateTypes(Protocol):
 
     def lookup(self, code: str, code_system: str) -> CertificateType | None:
         """The type with this code in this code system, or None."""
+        ...
+
+    def accepted_for(self, code: str) -> tuple[AcceptedCode, ...]:
+        """Every pair accepted for ``code`` in any code system (for the answer to a pair no type accepts)."""
         ...
 
     def __iter__(self) -> Iterator[CertificateType]:

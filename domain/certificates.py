@@ -52,14 +52,27 @@ from domain.flatten import (
 )
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
 
-#: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 3 added
-#: ``revoke_reason_code``; version 2 is still read (``_ADDED_SINCE``). Version 1 (nested patient,
-#: unit, care giver and issuer objects) was rewritten by store migration 0008.
-SNAPSHOT_VERSION = 3
-#: Flat values a snapshot of an older version lacks, by that version, with what they read as.
-#: Stored snapshots are never rewritten for a column added since: they are RADERA payloads of
-#: deleted drafts, which had no value for it.
-_ADDED_SINCE: dict[int, dict[str, Any]] = {2: {"revoke_reason_code": None}}
+#: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested patient,
+#: unit, care giver and issuer objects) was rewritten by store migration 0008. Versions 2 and 3 are
+#: still read (``_fill_in``): version 3 added ``revoke_reason_code``, version 4 the type as received.
+SNAPSHOT_VERSION = 4
+
+
+def _fill_in(version: object, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An older snapshot with the values added since, as the store's migrations fill the columns in.
+
+    Stored snapshots are RADERA payloads of deleted drafts and are not rewritten: a draft deleted
+    before reason codes had no reason code, and one created before the type as received was kept
+    was received under its own (canonical) pair.
+    """
+    if version not in (2, 3):
+        raise ValueError(f"unsupported certificate snapshot version {version!r}")
+    filled = dict(data)
+    if version == 2:
+        filled.setdefault("revoke_reason_code", None)
+    filled.setdefault("received_type_code", data["type_code"])
+    filled.setdefault("received_type_code_system", data["type_code_system"])
+    return filled
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +114,20 @@ class CertificateHeader:
 
 @dataclass(frozen=True, slots=True)
 class Certificate:
-    """A stored certificate in any state; ``version`` grows by one with every stored change."""
+    """A stored certificate in any state; ``version`` grows by one with every stored change.
+
+    ``type_code`` and ``type_code_system`` are the type's canonical pair
+    (``domain.certificate_types``): what status updates and onward messages carry.
+    ``received_type_code`` and ``received_type_code_system`` are ``typAvIntyg`` as the journal
+    system sent it (trimmed), which may be a legacy pair such as ``lisjp`` in KV_UTLATANDE_TYP: kept
+    so that support can see what an integration really sends.
+    """
 
     id: str
     type_code: str
     type_code_system: str
+    received_type_code: str
+    received_type_code_system: str
     status: CertificateStatus
     patient: Person
     unit: Unit
@@ -232,6 +254,8 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("certificate_id", "id"),
     Column("type_code", "type_code"),
     Column("type_code_system", "type_code_system"),
+    Column("received_type_code", "received_type_code"),
+    Column("received_type_code_system", "received_type_code_system"),
     Column("status", "status", code(CertificateStatus), lifecycle=True),
     Column("created_at", "created_at", TIME),
     Column("test_certificate", "test_certificate"),
@@ -368,11 +392,9 @@ def from_snapshot(data: Mapping[str, Any]) -> Certificate:
 
     Raises:
         KeyError, TypeError, ValueError: ``data`` is not a snapshot of this version (the store's
-            migration 0008 rewrote those of version 1).
+            migrations 0008 and 0009 rewrote those of versions 1 and 2).
     """
     version = data.get("snapshot_version")
     if version != SNAPSHOT_VERSION:
-        if version not in _ADDED_SINCE:
-            raise ValueError(f"unsupported certificate snapshot version {version!r}")
-        data = {**_ADDED_SINCE[version], **data}
+        data = _fill_in(version, data)
     return certificate_from_columns(_JSON_TO_FLAT(data))

@@ -299,6 +299,30 @@ class HsaUnitEntry:
     members: tuple[str, ...] = ()  # hsaHealthCareUnitMembers: the units linked to this care unit
 
 
+@dataclass(frozen=True, slots=True)
+class ImportWarning:
+    """A field quirk of an imported file that was worked around, named like ``DirectoryFormatError``.
+
+    ``record`` is ``document`` or ``hsaUnits[3]``, ``field`` the element, ``reason`` what was done.
+    """
+
+    record: str
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.field}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class HsaTree:
+    """An HSA unit file as care givers and units, the entries that were placed, and the quirks worked around."""
+
+    document: DirectoryDocument
+    warnings: tuple[ImportWarning, ...] = ()
+    entries: tuple[HsaUnitEntry, ...] = ()  # what the tree was built from: for ``hsa_nodes_from_file``
+
+
 def _dn_key(dn: str) -> tuple[str, ...]:
     """A DN as a tuple of normalised RDNs, leftmost first; commas escaped with a backslash stay inside."""
     parts, current, escaped = [], "", False
@@ -316,7 +340,48 @@ def _dn_key(dn: str) -> tuple[str, ...]:
     return tuple(" ".join(part.split()).casefold() for part in parts if part.strip())
 
 
-def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datetime | None) -> DirectoryDocument:
+def _usable_entries(entries: Sequence[HsaUnitEntry]) -> tuple[dict[tuple[str, ...], HsaUnitEntry], list[ImportWarning]]:
+    """The entries by DN, with what cannot be placed left out and exact repeats kept once (warnings).
+
+    An entry without an HSA-id or a DN has no place in a tree that is climbed by HSA-id along DNs:
+    it is left out, and nodes below it climb past it as the platform's HSA cache would. The same node
+    twice (same HSA-id and DN, whatever the case or spacing) is kept once. What would make the tree
+    ambiguous is refused: two HSA-ids at one DN (which is the parent of the nodes below?) or one
+    HSA-id at two DNs (which parent does it have?).
+
+    Raises:
+        DirectoryFormatError: a DN holding two HSA-ids, or an HSA-id at two DNs.
+    """
+    by_dn: dict[tuple[str, ...], HsaUnitEntry] = {}
+    dn_of: dict[str, tuple[str, ...]] = {}
+    where_of: dict[tuple[str, ...], str] = {}
+    warnings: list[ImportWarning] = []
+    for index, entry in enumerate(entries):
+        where = f"hsaUnits[{index}]"
+        key = _dn_key(entry.dn)
+        hsa_id = entry.hsa_id.strip()
+        if not hsa_id or not key:
+            field = "hsaIdentity" if not hsa_id else "DN"
+            warnings.append(ImportWarning(where, field, "is missing: the node is left out of the tree"))
+            continue
+        if len(hsa_id.split()) > 1:
+            warnings.append(ImportWarning(where, "hsaIdentity", f"{hsa_id!r} has whitespace inside"))
+        id_key = hsa_id.casefold()
+        seen = by_dn.get(key)
+        if seen is not None and seen.hsa_id.strip().casefold() == id_key:
+            repeat = f"repeats {where_of[key]} ({seen.hsa_id.strip()}): kept once"
+            warnings.append(ImportWarning(where, "hsaUnit", repeat))
+            continue
+        if seen is not None:
+            raise DirectoryFormatError(where, "DN", f"duplicate of {seen.hsa_id}")
+        if id_key in dn_of:
+            raise DirectoryFormatError(where, "hsaIdentity", f"{hsa_id} is also at {where_of[dn_of[id_key]]} "
+                                                             "with another DN")
+        by_dn[key], dn_of[id_key], where_of[key] = entry, key, where
+    return by_dn, warnings
+
+
+def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datetime | None) -> HsaTree:
     """Turn an HSA unit file into care givers and units, the tree taken from the DN hierarchy.
 
     As the platform's HSA cache does, a node's parent is the nearest ancestor DN present in the file
@@ -324,23 +389,17 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
     node below one becomes a unit of that care giver (``hsaResponsibleHealthCareProvider`` wins when
     given, unless it names a node of the file that is no care giver: one wrong attribute must not
     refuse the whole of HSA, and ``intygsgateway directory check`` reports it), its parent unit being
-    the nearest ancestor that is not the care giver. Nodes above the
-    care givers (the country, counties) are not kept: climbing ends at ``SE`` anyway.
+    the nearest ancestor that is not the care giver. Nodes above the care givers (the country,
+    counties) are not kept: climbing ends at ``SE`` anyway.
+
+    The field's quirks are worked around and reported as warnings rather than refusing a national
+    file for one bad node (``_usable_entries``); what would make the tree ambiguous is refused.
 
     Raises:
-        DirectoryFormatError: an entry without HSA-id or DN, or a DN or HSA-id given twice.
+        DirectoryFormatError: a DN holding two HSA-ids, an HSA-id at two DNs, or a unit whose
+            responsible care giver is not its parent unit's.
     """
-    by_dn: dict[tuple[str, ...], HsaUnitEntry] = {}
-    for index, entry in enumerate(entries):
-        where = f"hsaUnits[{index}]"
-        if not entry.hsa_id.strip():
-            raise DirectoryFormatError(where, "hsaIdentity", "is missing")
-        key = _dn_key(entry.dn)
-        if not key:
-            raise DirectoryFormatError(where, "DN", "is missing")
-        if key in by_dn:
-            raise DirectoryFormatError(where, "DN", f"duplicate of {by_dn[key].hsa_id}")
-        by_dn[key] = entry
+    by_dn, warnings = _usable_entries(entries)
 
     def parent_of(key: tuple[str, ...]) -> tuple[str, ...] | None:
         for cut in range(1, len(key)):
@@ -348,13 +407,14 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
                 return key[cut:]
         return None
 
-    care_givers = [CareGiver(HsaId(e.hsa_id), e.name or e.hsa_id.strip()) for e in entries if e.is_care_giver]
-    in_file = {HsaId(e.hsa_id): e for e in entries}
+    kept = list(by_dn.items())
+    care_givers = [CareGiver(HsaId(e.hsa_id), e.name or e.hsa_id.strip()) for _key, e in kept if e.is_care_giver]
+    in_file = {HsaId(e.hsa_id): e for _key, e in kept}
     units: list[Unit] = []
-    for entry in entries:
+    for key, entry in kept:
         if entry.is_care_giver:
             continue
-        chain, node = [], parent_of(_dn_key(entry.dn))
+        chain, node = [], parent_of(key)
         while node is not None and not by_dn[node].is_care_giver:
             chain.append(node)
             node = parent_of(node)
@@ -366,13 +426,12 @@ def directory_from_hsa_units(entries: Sequence[HsaUnitEntry], produced_at: datet
         care_giver = named or by_dn[node].hsa_id  # type: ignore[index]
         parent = HsaId(by_dn[chain[0]].hsa_id) if chain and node is not None else None
         units.append(Unit(HsaId(entry.hsa_id), entry.name or entry.hsa_id.strip(), HsaId(care_giver), parent))
-    kept = {unit.hsa_id for unit in units}
+    kept_ids = {unit.hsa_id for unit in units}
     # A unit whose parent chain leaves the care giver's subtree keeps no parent rather than a dangling one.
-    units = [u if u.parent is None or u.parent in kept else Unit(u.hsa_id, u.name, u.care_giver) for u in units]
-    _unique("careGivers", (c.hsa_id.key for c in care_givers), "hsaId")
-    _unique("units", (u.hsa_id.key for u in units), "hsaId")
+    units = [u if u.parent is None or u.parent in kept_ids else Unit(u.hsa_id, u.name, u.care_giver) for u in units]
     _check_unit_tree(units)
-    return DirectoryDocument(produced_at, tuple(care_givers), tuple(units))
+    document = DirectoryDocument(produced_at, tuple(care_givers), tuple(units))
+    return HsaTree(document, tuple(warnings), tuple(entry for _key, entry in kept))
 
 
 def hsa_nodes_from_file(entries: Sequence[HsaUnitEntry]) -> list[HsaNode]:
@@ -381,7 +440,7 @@ def hsa_nodes_from_file(entries: Sequence[HsaUnitEntry]) -> list[HsaNode]:
     Everything the file says is kept, even what ``directory_from_hsa_units`` leaves out of the tree
     (a unit outside every care giver, a care giver flagged as a care unit too): those are the
     findings of ``intygsgateway directory check``. Call it on entries that passed
-    ``directory_from_hsa_units`` (unique HSA-ids and DNs).
+    ``directory_from_hsa_units`` (``HsaTree.entries``: unique HSA-ids and DNs).
     """
     by_dn = {_dn_key(entry.dn): entry for entry in entries}
 

@@ -13,11 +13,11 @@ for whom (APPLICATION_ERROR).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 from domain import result_texts as texts
 from domain.activation import ActivationState, Placement, activation_state, scope_text
-from domain.certificate_types import CertificateType
+from domain.certificate_types import AcceptedCode, CertificateType
 from domain.directory import CARE_AND_TREATMENT, Person, Personnel, Unit
 from domain.drafts import CertificateTypeRef, NewDraftRequest
 from domain.personnummer import InvalidPersonId, PersonIdProblem, parse_person_id
@@ -203,26 +203,31 @@ def check_draft_allowed(
     *,
     placement: Placement,
     day: dt.date,
+    accepted: Sequence[AcceptedCode] = (),
 ) -> list[Problem]:
     """Check that this role may create this type for this patient here today (APPLICATION_ERROR problems).
 
     ``certificate_type`` is the registry's answer for ``type_ref`` and ``patient`` PU's (None:
-    unknown); ``placement`` is the requesting unit with its ancestors and care giver and ``day`` the
-    Swedish calendar day, for the type's activation rules. The checks run in this order and stop
-    where later ones would be meaningless: the type is unknown, or not active for this unit on this
-    day (withdrawn, not yet, phased out, outside the pilot; stop), the role may not create the type,
-    the patient is unknown to PU (stop), the patient is deceased and the type is not allowed for the
-    deceased, the patient is protected and the role is not läkare/tandläkare, the patient is
-    protected and the type is not allowed for protected patients. The two protected-patient
-    problems are distinct because they have different remedies (another colleague, or another
-    channel).
+    unknown). When no type accepts ``type_ref``, ``accepted`` holds the pairs the registry accepts
+    for its code in other code systems or spellings (``CertificateTypeRegistry.accepted_for``): the
+    answer names them, so that an integrator sending ``lisjp`` in KV_INTYGSTYP learns what works.
+    ``placement`` is the requesting unit with its ancestors and care giver and ``day`` the Swedish
+    calendar day, for the type's activation rules.
+
+    The checks run in this order and stop where later ones would be meaningless: the type is
+    unknown, or not active for this unit on this day (withdrawn, not yet, phased out, outside the
+    pilot; stop), the role may not create the type, the patient is unknown to PU (stop), the patient
+    is deceased and the type is not allowed for the deceased, the patient is protected and the role
+    is not läkare/tandläkare, the patient is protected and the type is not allowed for protected
+    patients. The two protected-patient problems are distinct because they have different remedies
+    (another colleague, or another channel).
     """
     if certificate_type is None:
-        return [
-            texts.TYPE_UNKNOWN.problem(
-                TYPE_PATH, code=_echo(type_ref.code), code_system=_echo(type_ref.code_system)
-            )
-        ]
+        sent = {"code": _echo(type_ref.code), "code_system": _echo(type_ref.code_system)}
+        if accepted:
+            pairs = ", ".join(pair.describe() for pair in accepted)
+            return [texts.TYPE_CODE_SYSTEM.problem(TYPE_PATH, accepted=pairs, **sent)]
+        return [texts.TYPE_UNKNOWN.problem(TYPE_PATH, **sent)]
     named = {"name": certificate_type.name, "code": certificate_type.code}
     inactive = _activation_problem(certificate_type, placement, day)
     if inactive is not None:

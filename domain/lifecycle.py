@@ -343,6 +343,8 @@ def copy_locked(
         id=new_id,
         type_code=certificate.type_code,
         type_code_system=certificate.type_code_system,
+        received_type_code=certificate.received_type_code,
+        received_type_code_system=certificate.received_type_code_system,
         status=S.DRAFT,
         patient=certificate.patient,
         unit=certificate.unit,

@@ -46,10 +46,10 @@ class ResultText:
 ECHO_LIMIT = 64
 
 
-def echo(value: str) -> str:
-    """A caller-supplied value fit to echo in a text: trimmed, at most ``ECHO_LIMIT`` long."""
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """A caller-supplied value fit to echo in a text: trimmed, at most ``limit`` long (``ECHO_LIMIT``)."""
     value = value.strip()
-    return value if len(value) <= ECHO_LIMIT else value[: ECHO_LIMIT - 1] + "…"
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 # Which errorId answers a request with problems of several kinds; earlier wins. See ``result_for``.
@@ -121,8 +121,10 @@ SCHEMA_VIOLATION = ResultText(
 WRONG_OPERATION = ResultText(
     "GW-WRONG-OPERATION",
     ErrorId.VALIDATION_ERROR,
-    "Tjänsten på den här adressen tar bara emot {expected}. Kontrollera adressen i tjänsteadresseringskatalogen.",
-    "The service at this address only accepts {expected}. Check the address in the routing catalogue.",
+    "Tjänsten på den här adressen tar bara emot {expected}, men meddelandet innehåller {received}. "
+    "Kontrollera adressen i tjänsteadresseringskatalogen.",
+    "The service at this address only accepts {expected}, but the message holds {received}. "
+    "Check the address in the routing catalogue.",
 )
 DEPENDENCY_UNAVAILABLE = ResultText(
     "GW-UNAVAILABLE",
@@ -291,6 +293,14 @@ TYPE_UNKNOWN = ResultText(
     "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created "
     "here. Check code and codeSystem against the list of certificate types the service handles.",
 )
+TYPE_CODE_SYSTEM = ResultText(
+    "CDC-TYPE-CODE-SYSTEM",
+    ErrorId.APPLICATION_ERROR,
+    "Intygstypen {code} i kodverket {code_system} (intyg/typAvIntyg) kan inte skapas här. "
+    "Koden tas emot som: {accepted}.",
+    "Certificate type {code} in code system {code_system} (intyg/typAvIntyg) cannot be created "
+    "here. The code is accepted as: {accepted}.",
+)
 TYPE_INACTIVE = ResultText(
     "CDC-TYPE-INACTIVE",
     ErrorId.APPLICATION_ERROR,
@@ -392,6 +402,7 @@ CREATE_DRAFT_TEXTS = (
     UNIT_UNKNOWN,
     ISSUER_NO_ASSIGNMENT,
     TYPE_UNKNOWN,
+    TYPE_CODE_SYSTEM,
     TYPE_INACTIVE,
     TYPE_NOT_YET_ACTIVE,
     TYPE_NOT_IN_PILOT,

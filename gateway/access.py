@@ -3,8 +3,8 @@
 The gateway is a producer behind the national platform, and applies the platform's own rule to its
 callers: the consumer (``gateway.identity``) must hold a valid access right (anropsbehörighet) for
 the service contract and the request's logical address, looked up in the same catalogue that routes
-our outbound calls (``routing.catalogue.Catalogue.check_access``: exact, ``*``, then the HSA
-parents). Two steps, at two moments of a request:
+our outbound calls (``routing.catalogue.Catalogue.check_access``: exact, the HSA parents, then
+``*``). Two steps, at two moments of a request:
 
 * ``identify`` before the body is read, so an unknown caller's XML is never parsed;
 * ``check`` once the envelope is split, with the LogicalAddress header and the contract namespace.

@@ -11,6 +11,7 @@ the operations API (``gateway.internal_api``), JSON instead of SOAP.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,7 @@ from contracts.store_log.v2 import StoreLogResponder
 from domain.result_texts import TOO_LARGE
 from gateway import correlation
 from gateway.access import ACCESS_CONTROL_OFF, AccessControl
+from gateway.body import AnswerThenDrain, DrainLimits, RequestBody, content_length, read_body
 from gateway.correlation import HEADER as CORRELATION_HEADER
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_bytes
@@ -65,6 +67,8 @@ class GatewayDeps:
     receive_message: ReceiveMessageDeps
     readiness: Callable[[], Readiness]
     max_request_bytes: int = 2 * 1024 * 1024
+    # How much of a body over max_request_bytes is read and dropped after the answer (gateway.body).
+    oversize_drain: DrainLimits = field(default_factory=DrainLimits)
     close: Callable[[], None] = lambda: None  # releases pools when the process stops serving
     access: AccessControl | None = None  # None: every caller may call (local development only)
     certificates: Callable[[], Mapping[str, Any]] = dict  # days left on our own certificates, for /readyz
@@ -77,20 +81,27 @@ class GatewayDeps:
 class Endpoint:
     """One contract at one or more paths: ``GET ?wsdl``, ``GET ?xsd=…`` and SOAP ``POST``."""
 
-    def __init__(self, name: str, wsdl_path: Path, responder: ContractResponder, max_bytes: int) -> None:
+    def __init__(self, name: str, wsdl_path: Path, responder: ContractResponder, max_bytes: int,
+                 drain: DrainLimits | None = None) -> None:
         self.name = name
         self.documents = WsdlDocuments(wsdl_path)
         self._responder = responder
         self._max_bytes = max_bytes
+        self._drain = drain or DrainLimits()
         self._soap = ContractApplication(schema_for_wsdl(wsdl_path), responder, max_bytes)
         self.contract = self._soap.contract
 
-    def post(self, request: SoapRequest, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-        """Answer a SOAP POST from an admitted caller; the answer's outcome is left in ``request``."""
-        if _content_length(environ) > self._max_bytes:
-            # Refuse before reading a byte of an oversize body.
-            return self._answer_directly(request, start_response)
-        return self._soap(request, environ, start_response)
+    def post(self, request: SoapRequest, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer a SOAP POST from an admitted caller; the answer's outcome is left in ``request``.
+
+        The body is read here, within the cap, so that an oversize one (declared, or chunked) is
+        answered without being parsed and then drained (``gateway.body``); Spyne gets the body read.
+        """
+        body = read_body(environ, self._max_bytes)
+        if body.data is None:
+            return self._too_large(request, environ, body, start_response)
+        read = {**environ, "wsgi.input": io.BytesIO(body.data), "CONTENT_LENGTH": str(len(body.data))}
+        return self._soap(request, read, start_response)
 
     def serve_documents(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer anything but a POST: ``?wsdl`` and ``?xsd=`` for GET and HEAD, 405 otherwise."""
@@ -112,12 +123,14 @@ class Endpoint:
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
         return [body]
 
-    def _answer_directly(self, request: SoapRequest, start_response: StartResponse) -> list[bytes]:
+    def _too_large(self, request: SoapRequest, environ: dict[str, Any], body: RequestBody,
+                   start_response: StartResponse) -> AnswerThenDrain:
+        """The contract's TOO_LARGE answer, with the rest of the body drained after it is written."""
         element = self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
         request.outcome.answered(*outcome_of(element))
-        body = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
-        return [body]
+        answer = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
+        return AnswerThenDrain([answer], environ["wsgi.input"], body, self._drain)
 
 
 def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
@@ -129,12 +142,14 @@ def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
         / "CreateDraftCertificateInteraction_3.3_RIVTABP21.wsdl",
         CreateDraftResponder(deps.create_draft),
         deps.max_request_bytes,
+        deps.oversize_drain,
     )
     send_message = Endpoint(
         "SendMessageToCare",
         CERTIFICATE_INTERACTIONS / "SendMessageToCareInteraction" / "SendMessageToCareInteraction_2.0_RIVTABP21.wsdl",
         SendMessageResponder(deps.receive_message),
         deps.max_request_bytes,
+        deps.oversize_drain,
     )
     return {
         "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21": create_draft,
@@ -155,6 +170,7 @@ def _store_log_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
         / "StoreLogInteraction_2.0_RIVTABP21.wsdl",
         StoreLogResponder(deps.store_log),
         deps.max_request_bytes,
+        deps.oversize_drain,
     )
     return {
         "/informationsecurity/auditing/log/StoreLog/2/rivtabp21": store_log,
@@ -214,8 +230,9 @@ class Gateway:
                 caller=admitted if isinstance(admitted, Caller) else None,
                 access=self._deps.access,
             )
+            body: Iterable[bytes]
             if isinstance(admitted, CallerRefused):
-                body = self._refuse(request, admitted, start)
+                body = self._refuse(request, admitted, environ, start)
             else:
                 body = endpoint.post(request, environ, start)
             log.info(
@@ -245,25 +262,26 @@ class Gateway:
             log.warning("caller_refused", code=refused.code, reason=refused.reason, remote_addr=refused.remote_addr)
             return refused
 
-    def _refuse(self, request: SoapRequest, refused: CallerRefused, start: StartResponse) -> list[bytes]:
-        """The platform's fault for a caller refused before its body was read."""
+    def _refuse(self, request: SoapRequest, refused: CallerRefused, environ: dict[str, Any],
+                start: StartResponse) -> AnswerThenDrain:
+        """The platform's fault for a caller refused before its body was read, the body drained after it.
+
+        Drained as an oversize body is (``gateway.body``), so that a client still sending reads the
+        fault instead of a reset; but no further than a body we would have read from a known caller.
+        """
         request.outcome.faulted(refused.code)
         instance = request.access.instance if request.access is not None else ""
         body = fault_bytes(refused.code, instance, refused.describe())
         start(FAULT_STATUS, [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))])
-        return [body]
+        limits = self._deps.oversize_drain
+        limits = DrainLimits(min(limits.max_bytes, self._deps.max_request_bytes), limits.max_seconds)
+        unread = RequestBody(None, 0, content_length(environ))
+        return AnswerThenDrain([body], environ["wsgi.input"], unread, limits)
 
 
 def make_app(deps: GatewayDeps) -> Gateway:
     """Build the gateway's WSGI application from its dependencies."""
     return Gateway(deps)
-
-
-def _content_length(environ: Mapping[str, Any]) -> int:
-    try:
-        return int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
 
 
 def _request_url(environ: Mapping[str, Any]) -> str:

@@ -4,8 +4,11 @@ Spyne dispatches on the body element and runs the WSGI plumbing; everything cont
 ours. ``ContractSoap11`` replaces three steps of Spyne's SOAP 1.1 protocol:
 
 * ``create_in_document`` parses with ``contracts.xmlparse`` (Spyne's parser accepts DTDs);
-* ``decompose_incoming_envelope`` validates the header and body against ``xsd/`` before any business
-  code runs (Spyne's own validators reject valid RIVTA messages or fail to build);
+* ``decompose_incoming_envelope`` answers a body element of another operation (a request posted to
+  the wrong contract's address, the most common misrouting in the field) with the wrong-operation
+  text naming both, before the caller's access right or the schema is looked at, and then validates
+  the header and body against ``xsd/`` before any business code runs (Spyne's own validators reject
+  valid RIVTA messages or fail to build);
 * ``serialize`` writes the responder's element as the Body verbatim, and turns every refusal into the
   contract's own answer with HTTP 200 instead of a SOAP fault, as the incumbent does for these
   contracts (journal systems depend on it).
@@ -41,7 +44,6 @@ import spyne.const as spyne_const
 import structlog
 from lxml import etree
 from spyne import AnyXml, Application, Fault, ServiceBase, rpc
-from spyne.error import RequestTooLongError, ResourceNotFoundError
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -55,9 +57,9 @@ from domain.result_texts import (
     NOT_SOAP,
     NOT_XML,
     SCHEMA_VIOLATION,
-    TOO_LARGE,
     WRONG_OPERATION,
     Problem,
+    echo,
 )
 from domain.values import HsaId
 from gateway.faults import STATUS as FAULT_STATUS
@@ -67,6 +69,7 @@ from gateway.validation import ContractSchema
 from routing.errors import CatalogueUnavailable, RoutingError
 
 LOGICAL_ADDRESS = qname(REGISTRY, "LogicalAddress")
+NAMESPACE_ECHO_LIMIT = 128  # RIVTA responder namespaces run to about 90 characters
 
 log = structlog.get_logger("gateway.soap")
 
@@ -144,7 +147,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         body = b"".join(ctx.in_string)
         try:
-            ctx.in_document = parse_xml(body, self._max_bytes)
+            ctx.in_document = parse_xml(body, self._max_bytes, encoding=charset)
         except HostileXml as exc:
             raise _Refusal([HOSTILE_XML.problem(reason=exc.reason)]) from exc
         except NotXml as exc:
@@ -155,6 +158,9 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             headers, body = split_envelope(ctx.in_document)
         except NotSoap as exc:
             raise _Refusal([NOT_SOAP.problem(reason=exc.reason)]) from exc
+        if body.tag != self._responder.request_tag:
+            raise _Refusal([WRONG_OPERATION.problem(expected=_describe(self._responder.request_tag),
+                                                    received=_describe(body.tag))])
         self._check_access(_current(), headers)
         violations = self._schema.violations(headers, body)
         if violations:
@@ -213,11 +219,6 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             return self._responder.refuse(error.problems)
         if isinstance(error, _Denied):
             return self._responder.access_denied(error.detail_text)  # type: ignore[attr-defined,no-any-return]
-        if isinstance(error, RequestTooLongError):
-            return self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
-        if isinstance(error, ResourceNotFoundError):
-            expected = etree.QName(self._responder.request_tag).localname
-            return self._responder.refuse([WRONG_OPERATION.problem(expected=expected)])
         log.error("spyne_fault", fault=type(error).__name__)
         return self._responder.refuse([INTERNAL_ERROR.problem(correlation_id=_current().correlation_id)])
 
@@ -248,6 +249,13 @@ def outcome_of(response: etree._Element) -> tuple[str | None, str | None]:
         elif name == "errorId":
             error_id = element.text
     return code, error_id
+
+
+def _describe(tag: str) -> str:
+    """An element name for an answer: ``StoreLog (urn:riv:...:StoreLogResponder:2)``, cut to a safe length."""
+    name = etree.QName(tag)
+    namespace = echo(name.namespace, NAMESPACE_ECHO_LIMIT) if name.namespace else "utan namnrymd"
+    return f"{echo(name.localname)} ({namespace})"
 
 
 def _logical_address(headers: Sequence[etree._Element] | None) -> str:

@@ -5,8 +5,9 @@ Resolution follows the national platform (VP with takdatahandler):
 * **routes** (vägval): the exact logical address, then its HSA parents one by one up to and including
   the root ``SE``, then the wildcard logical address ``*``. The first level with any valid route wins;
   more than one valid route there is an error (VP006), never a tie-break.
-* **access rights** (anropsbehörighet): exact, then ``*``, then the HSA parents up to ``SE``: the
-  wildcard comes *before* climbing here, as on the platform.
+* **access rights** (anropsbehörighet): exact, then the HSA parents up to ``SE``, then ``*``, in the
+  order of the platform's ``BehorighetHandlerImpl`` (takdatahandler). Any valid right at any level
+  allows the call, so the order never changes the verdict, only the trace that explains it.
 
 A row counts when ``valid_from <= on <= valid_to``: TAK stores plain dates and the platform treats
 both ends as inclusive. HSA-ids and contract namespaces are compared trimmed and case-folded (TAK's
@@ -190,7 +191,7 @@ class Catalogue:
             raise NoLogicalAddress(contract, logical_address)
         trace: list[str] = []
         missed: list[Route] = []
-        for label, hsa_id in self._route_levels(address):
+        for label, hsa_id in self._levels(address):
             if label:
                 trace.append(label)
             trace.append(hsa_id)
@@ -220,7 +221,7 @@ class Catalogue:
         prefix = (normalise(consumer), normalise(contract))
         trace: list[str] = []
         missed: list[AccessRight] = []
-        for label, hsa_id in self._access_levels(address):
+        for label, hsa_id in self._levels(address):
             if label:
                 trace.append(label)
             trace.append(hsa_id)
@@ -232,21 +233,13 @@ class Catalogue:
                        nearest=_nearest(missed, on), hint=self._hint(prefix, trace))
 
     # -- the named steps ----------------------------------------------------------------------------
-    def _route_levels(self, address: str) -> Iterator[tuple[str, str]]:
-        """Routes: exact, then each HSA parent up to SE, then the default ``*``."""
+    def _levels(self, address: str) -> Iterator[tuple[str, str]]:
+        """Routes and access rights alike: exact, then each HSA parent up to SE, then the default ``*``."""
         yield "", address
         for parent in self._climb(address):
             yield PARENT, parent
         if address != WILDCARD:
             yield DEFAULT, WILDCARD
-
-    def _access_levels(self, address: str) -> Iterator[tuple[str, str]]:
-        """Access rights: exact, then the default ``*``, then each HSA parent up to SE."""
-        yield "", address
-        if address != WILDCARD:
-            yield DEFAULT, WILDCARD
-        for parent in self._climb(address):
-            yield PARENT, parent
 
     def _climb(self, address: str) -> Iterator[str]:
         """The HSA parents of ``address``, ending with ``SE``; nothing for ``SE`` or ``*`` itself."""

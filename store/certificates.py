@@ -71,6 +71,8 @@ class CertificateRow(Base):
     certificate_id: Mapped[str] = mapped_column(primary_key=True)
     type_code: Mapped[str]
     type_code_system: Mapped[str]
+    received_type_code: Mapped[str]
+    received_type_code_system: Mapped[str]
     status: Mapped[CertificateStatus]
     created_at: Mapped[datetime]
     test_certificate: Mapped[bool]

@@ -2,8 +2,12 @@
 
 No ``alembic.ini`` is needed at run time: the script location is this package's ``migrations``
 folder, and the engine comes from ``store.session.make_engine`` so that migrations connect exactly as
-the gateway does. ``intygsgateway db upgrade`` calls ``upgrade``; CI calls ``check`` after it, as
-warehouse's ``bin/db-check`` does, so a model change without a migration fails the build.
+the gateway does. ``intygsgateway db upgrade`` and ``serve`` call ``upgrade``: they are the only
+commands that create or change a schema. Every other command calls ``require_schema`` first, which
+creates nothing (not even an empty SQLite file) and explains a wrong, unreachable or un-migrated
+database in one line: the URL (password masked), the cause and the fix. CI calls ``check`` after
+``upgrade``, as warehouse's ``bin/db-check`` does, so a model change without a migration fails the
+build.
 
 Revision ids are sequential (``0001``, ``0002``...) and files are named ``<rev>_<slug>.py``, so the
 history reads in order in a directory listing.
@@ -16,11 +20,20 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+from sqlalchemy import exc as sa_exc
 
-from store.session import make_engine
+from store.errors import DatabaseUnavailable, SchemaNotReady, SchemaState
+from store.session import describe_url, make_engine, sqlite_file
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+_CHECK_URL = "check that --db or INTYGSGATEWAY_DATABASE_URL names the gateway's database"
+_RUN_UPGRADE = "run `intygsgateway db upgrade` with the same --db or INTYGSGATEWAY_DATABASE_URL"
+_CHECK_SERVER = ("check that the database server runs and that --db or INTYGSGATEWAY_DATABASE_URL names it (host, "
+                 "port, database, user, password); a PostgreSQL database is created by its administrator, then "
+                 "`intygsgateway db upgrade` creates the schema")
 
 
 def make_config(engine: Engine) -> Config:
@@ -33,13 +46,58 @@ def make_config(engine: Engine) -> Config:
     return config
 
 
+def _scripts() -> ScriptDirectory:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config)
+
+
+def head() -> str:
+    """The newest revision of this version's migrations: the schema it needs."""
+    revision = _scripts().get_current_head()
+    assert revision is not None, "the migrations have one head"
+    return revision
+
+
 def upgrade(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema. Running it again changes nothing."""
+    """Bring the database at ``url`` to the newest schema, creating it when empty; again, nothing changes.
+
+    Raises:
+        DatabaseUnavailable: the database cannot be opened (named with the cause and the fix).
+        SchemaNotReady: the database belongs to something else (tables but no migration record) or
+            to a newer release (a revision this version does not know): migrating it would mix
+            schemas, so nothing is done.
+    """
+    state, revision = _inspect(url, create=True)
+    if state in (SchemaState.FOREIGN, SchemaState.UNKNOWN_REVISION):
+        raise _not_ready(url, state, revision)
     engine = make_engine(url)
     try:
         command.upgrade(make_config(engine), "head")
     finally:
         engine.dispose()
+
+
+def require_schema(url: str) -> None:
+    """Make sure the database at ``url`` exists, answers and holds this version's schema; create nothing.
+
+    Raises:
+        DatabaseUnavailable: it cannot be opened (a SQLite file that does not exist, a server that
+            does not answer, a wrong password or database name, a file that is no database).
+        SchemaNotReady: it answers but is empty, another application's, or at another revision.
+    """
+    state, revision = _inspect(url, create=False)
+    if state is not None:
+        raise _not_ready(url, state, revision)
+
+
+def open_existing(url: str) -> Engine:
+    """An engine on the database at ``url``, once ``require_schema`` found it ready (see there for errors).
+
+    For every command that uses the database and may not create it.
+    """
+    require_schema(url)
+    return make_engine(url)
 
 
 def check(url: str) -> None:
@@ -65,3 +123,60 @@ def current(url: str) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+def _inspect(url: str, *, create: bool) -> tuple[SchemaState | None, str | None]:
+    """What the database at ``url`` holds: None when it is at ``head``, else the state; and its revision.
+
+    Without ``create`` a SQLite file that does not exist is refused before SQLite would create it.
+    """
+    path = sqlite_file(url)
+    if path is not None and not create and not Path(path).exists():
+        raise _unavailable(url, f"the file {path} does not exist",
+                           f"{_CHECK_URL}, or create the database with `intygsgateway db upgrade`")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            tables = inspect(connection).get_table_names() if revision is None else []
+    except sa_exc.DBAPIError as error:
+        raise _unavailable(url, _first_line(error), _CHECK_SERVER) from error
+    finally:
+        engine.dispose()
+    if revision is None:
+        return (SchemaState.FOREIGN if tables else SchemaState.EMPTY), None
+    if revision == head():
+        return None, revision
+    known = {script.revision for script in _scripts().walk_revisions()}
+    return (SchemaState.OUTDATED if revision in known else SchemaState.UNKNOWN_REVISION), revision
+
+
+def _unavailable(url: str, cause: str, fix: str) -> DatabaseUnavailable:
+    shown = describe_url(url)
+    return DatabaseUnavailable(f"cannot open the database at {shown}: {cause}. Fix: {fix}", url=shown, cause=cause,
+                               fix=fix)
+
+
+def _not_ready(url: str, state: SchemaState, revision: str | None) -> SchemaNotReady:
+    needed = head()
+    where = f"the database at {describe_url(url)}"
+    what, fix = {
+        SchemaState.EMPTY: (f"{where} has no intygsgateway schema (it is empty)",
+                            f"{_RUN_UPGRADE} (only `serve` and `db upgrade` create the schema)"),
+        SchemaState.FOREIGN: (f"{where} holds tables but no intygsgateway schema (no migration record): it is "
+                              "another application's database", _CHECK_URL),
+        SchemaState.OUTDATED: (f"{where} is at schema revision {revision}, this version needs {needed}",
+                               _RUN_UPGRADE),
+        SchemaState.UNKNOWN_REVISION: (
+            f"{where} is at schema revision {revision}, which this version does not know (its newest is "
+            f"{needed}): a newer release migrated it, or it is not the gateway's database",
+            f"run the release that migrated it, or {_CHECK_URL}"),
+    }[state]
+    return SchemaNotReady(f"{what}. Fix: {fix}", url=describe_url(url), state=state, revision=revision,
+                          head=needed, fix=fix)
+
+
+def _first_line(error: sa_exc.DBAPIError) -> str:
+    """The driver's own explanation, first line only (libpq adds hints on later lines)."""
+    text = str(error.orig if error.orig is not None else error).strip()
+    return text.splitlines()[0].strip() if text else type(error.orig or error).__name__

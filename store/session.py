@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -102,6 +103,25 @@ def _postgres_engine(url: URL) -> Engine:
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
     return create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True)
+
+
+def describe_url(url: str) -> str:
+    """The URL for messages and logs, its password masked (``postgresql://gw:***@db/gw``)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(an unreadable database URL)"
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, or None for an in-memory database or another backend."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -31,6 +31,8 @@ def make_draft(certificate_id: str = "9f3c1c8e-6a3b-4c1e-9a57-2f9d3d3f0c11") -> 
         id=certificate_id,
         type_code="FK7804",
         type_code_system="b64ea353-e8f6-4832-b563-fc7d46f29548",
+        received_type_code="FK7804",
+        received_type_code_system="b64ea353-e8f6-4832-b563-fc7d46f29548",
         status=CertificateStatus.DRAFT,
         patient=Person(
             person_id=PersonId(PersonIdKind.SAMORDNINGSNUMMER, "197010632391"),
@@ -187,7 +189,7 @@ def make_operable_draft(certificate_id: str, created_at: datetime, **changes: ob
     """A LISJP draft for a real (non-test) patient at unit 1003, which the demo directory's users may act on."""
     draft = make_draft(certificate_id)
     fields: dict[str, object] = {
-        "type_code": "LISJP", "created_at": created_at, "test_certificate": False,
+        "type_code": "LISJP", "received_type_code": "LISJP", "created_at": created_at, "test_certificate": False,
         "patient": replace(draft.patient, test_indicator=False), **changes,
     }
     return replace(draft, **fields)  # type: ignore[arg-type]

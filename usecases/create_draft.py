@@ -130,8 +130,13 @@ def _create(
     unit = known_units[HsaId(request.issuer.unit_hsa_id)]
     now = deps.clock()
     problems = check_draft_allowed(
-        certificate_type, request.certificate_type, role_of(issuer), patient,
-        placement=placement_of_unit(unit, known_units), day=swedish_date(now),
+        certificate_type,
+        request.certificate_type,
+        role_of(issuer),
+        patient,
+        placement=placement_of_unit(unit, known_units),
+        day=swedish_date(now),
+        accepted=deps.registry.accepted_for(request.certificate_type.code) if certificate_type is None else (),
     )
     if problems or patient is None or certificate_type is None:
         return DraftRefused(tuple(problems))
@@ -145,7 +150,9 @@ def _create(
     draft = Certificate(
         id=deps.new_id(),
         type_code=certificate_type.code,
-        type_code_system=request.certificate_type.code_system,
+        type_code_system=certificate_type.code_system,
+        received_type_code=request.certificate_type.code.strip(),
+        received_type_code_system=request.certificate_type.code_system.strip(),
         status=CertificateStatus.DRAFT,
         patient=patient,
         unit=unit,

@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from domain.certificate_types import CertificateType, CertificateTypeConfigError, CertificateTypeRegistry
+from domain.certificate_types import AcceptedCode, CertificateType, CertificateTypeConfigError, CertificateTypeRegistry
 
 
 def _log() -> Any:
@@ -112,6 +112,10 @@ class ReloadingRegistry:
     def lookup(self, code: str, code_system: str) -> CertificateType | None:
         """The type with this code in this code system, in the registry in use now."""
         return self.current().lookup(code, code_system)
+
+    def accepted_for(self, code: str) -> tuple[AcceptedCode, ...]:
+        """Every pair accepted for ``code``, in the registry in use now."""
+        return self.current().accepted_for(code)
 
     def __iter__(self) -> Iterator[CertificateType]:
         return iter(self.current())

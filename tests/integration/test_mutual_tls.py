@@ -125,7 +125,7 @@ def test_consumer_without_access_right_gets_vp007_with_the_chain_tried(db_url: s
     assert refused.value.message.startswith("VP007 [Intygsgateway] ")
     assert refused.value.code.endswith("Server")
     detail = refused.value.detail.findtext("detailString")
-    assert f"consumer={REFUSED}" in detail and f"tried={PRODUCER},(default),*" in detail
+    assert f"consumer={REFUSED}" in detail and f"tried={PRODUCER},(parent),SE,(default),*" in detail
 
 
 def test_store_log_answers_a_missing_access_right_with_accessdenied(db_url: str, pki: Pki) -> None:

@@ -120,14 +120,28 @@ def test_explain_prints_url_then_trace_and_exits_with_the_vp_number(db_url: str,
     assert code == 0
     assert out[0] == "https://j/csu"
     assert out[1] == "trace: se2321000016-1003,(parent),SE2321000016-1000"
-    assert out[3] == "access: SE-C allowed via se2321000016-1003,(default),*,(parent),SE2321000016-1000,(parent)," \
+    assert out[3] == "access: SE-C allowed, tried se2321000016-1003,(parent),SE2321000016-1000,(parent)," \
                      "SE2321000016-0001"
     code, out = _run(capsys, "routing", "explain", "--contract", NS, "--address", "SE2321000016-2000", "--db", db_url)
     assert (code, out[0]) == (4, "VP004 no route for the logical address and service contract")
     assert out[1] == "trace: SE2321000016-2000,(parent),SE2321000016-0001,(parent),SE,(default),*"
-    code, out = _run(capsys, "routing", "explain", "--contract", NS, "--address", "SE2321000016-1000",
+
+
+def test_explain_puts_the_url_first_only_when_the_consumer_may_call(db_url: str, capsys: Capture) -> None:
+    """A script reading the first line must not believe a call passes that VP007 refuses: the code comes
+    first, then the route (tried first, and found) and the access right's trace in the order tried."""
+    _import_directory(db_url, capsys)
+    assert _run(capsys, "routing", "add", "--contract", NS, "--address", "SE2321000016-1000", "--url",
+                "https://j/csu", "--producer", "SE-J", "--db", db_url)[0] == 0
+    code, out = _run(capsys, "routing", "explain", "--contract", NS, "--address", "SE2321000016-1003",
                      "--consumer", "SE-OTHER", "--db", db_url)
-    assert code == 7 and "VP007 the consumer has no access right" in out
+    assert code == 7
+    assert out[:2] == ["VP007 the consumer has no access right", "trace: SE2321000016-1003,(parent),SE2321000016-1000"]
+    assert out[2].startswith("route: SE2321000016-1000 -> 'https://j/csu'")
+    assert out[3] == ("access: SE-OTHER refused, tried SE2321000016-1003,(parent),SE2321000016-1000,(parent),"
+                      "SE2321000016-0001,(parent),SE,(default),*")
+    code, out = _run(capsys, "routing", "explain", "--contract", NS, "--address", "SE2321000016-1003", "--db", db_url)
+    assert (code, out[0]) == (0, "https://j/csu")
 
 
 def test_remove_and_list(db_url: str, capsys: Capture) -> None:

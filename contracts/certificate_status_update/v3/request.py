@@ -125,8 +125,11 @@ def build_status_update(
     """Return the ``csu:CertificateStatusUpdateForCare`` body element for ``event`` on ``certificate``.
 
     ``counts`` defaults to the event's ``payload["counts"]``; either way they are sent only for the
-    question events and MAKULE. ``certificate_type`` gives the type's name (``typ/displayName``) and
-    the text version; without it the version is ``FALLBACK_TEXT_VERSION``.
+    question events and MAKULE. ``certificate_type`` gives ``typ``: the type's canonical code and
+    code system (whatever pair the journal system created the draft with; a certificate stored
+    before canonical pairs existed may hold another accepted pair), its name (``displayName``) and
+    the text version. Without it the certificate's own pair is sent and the version is
+    ``FALLBACK_TEXT_VERSION``.
 
     Raises ``StatusUpdateError`` when the payload cannot be written: an NYFRFM without a usable
     ``amne`` or with a ``sistaDatumForSvar`` that is not a date, or counts that are not integers.
@@ -168,8 +171,12 @@ def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
 
 def _add_certificate(intyg: etree._Element, c: Certificate, certificate_type: CertificateType | None) -> None:
     _identifier(intyg, "intygs-id", c.unit_id.value, c.id)
-    _code(intyg, "typ", c.type_code, c.type_code_system, certificate_type.name if certificate_type else None)
-    _core(intyg, "version", certificate_type.version if certificate_type else FALLBACK_TEXT_VERSION)
+    if certificate_type is None:
+        _code(intyg, "typ", c.type_code, c.type_code_system, None)
+        _core(intyg, "version", FALLBACK_TEXT_VERSION)
+    else:
+        _code(intyg, "typ", certificate_type.code, certificate_type.code_system, certificate_type.name)
+        _core(intyg, "version", certificate_type.version)
     if c.signed_at is not None:
         _core(intyg, "signeringstidpunkt", local_time(c.signed_at))
     if c.sent_at is not None:

@@ -59,6 +59,7 @@ def test_minimal_draft_round_trips(session_factory: sessionmaker[Session]) -> No
     full = make_draft()
     draft = Certificate(
         id="minimal", type_code="FK7804", type_code_system=full.type_code_system,
+        received_type_code="fk7804", received_type_code_system=full.type_code_system,
         status=CertificateStatus.DRAFT,
         patient=Person(PersonId(PersonIdKind.PERSONNUMMER, "191212121212"), "Tolvan", "Tolvansson"),
         unit=Unit(HsaId("SE2321000016-1000"), "Vårdcentralen", CARE_GIVER.hsa_id),

@@ -76,6 +76,7 @@ V1_REVOKED: dict[str, Any] = {
 
 MINIMAL = Certificate(
     id="minimal", type_code="FK7804", type_code_system="b64ea353-e8f6-4832-b563-fc7d46f29548",
+    received_type_code="FK7804", received_type_code_system="b64ea353-e8f6-4832-b563-fc7d46f29548",
     status=CertificateStatus.DRAFT,
     patient=Person(PersonId(PersonIdKind.PERSONNUMMER, "191212121212"), "Tolvan", "Tolvansson"),
     unit=Unit(HsaId("SE2321000016-1000"), "Vårdcentralen", CARE_GIVER.hsa_id),
@@ -117,10 +118,10 @@ UNTOUCHED: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def _migration() -> ModuleType:
-    """The migration module itself (its file name starts with a digit, so it is loaded by path)."""
-    path = MIGRATIONS / "versions" / "0008_flat_certificate_snapshots.py"
-    spec = importlib.util.spec_from_file_location("migration_0008", path)
+def _migration(name: str = "0008_flat_certificate_snapshots") -> ModuleType:
+    """A migration module itself (its file name starts with a digit, so it is loaded by path)."""
+    path = MIGRATIONS / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name[:4]}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -11,11 +11,12 @@ from cli.wiring import certificate_types
 from domain.certificate_types import CertificateTypeConfigError
 
 CUSTOM = """
-[code_systems]
-KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+[code_systems.KV_INTYGSTYP]
+value = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+case_sensitive_codes = true
 
 [certificate_types.NEWTYPE]
-code_systems = ["KV_INTYGSTYP"]
+accepts = [{ code = "NEWTYPE", code_system = "KV_INTYGSTYP" }]
 name = "Ett nytt intyg"
 recipient = "FKASSA"
 version = "1.0"

@@ -143,3 +143,15 @@ def test_split_envelope_refuses_what_is_not_one_soap_body_child(message: bytes) 
     """Wrong root, no Body, two or zero Body children are NotSoap."""
     with pytest.raises(NotSoap):
         split_envelope(parse_xml(message, LIMIT))
+
+
+def test_the_encoding_is_the_documents_own_then_the_transports_then_utf8() -> None:
+    """A byte order mark or declaration wins; without either the HTTP charset applies; else UTF-8."""
+    latin = "<a>Åsa Öberg</a>".encode("iso-8859-1")
+    assert parse_xml(latin, encoding="ISO-8859-1").text == "Åsa Öberg"
+    assert parse_xml(b"<?xml version='1.0' encoding='ISO-8859-1'?>" + latin, encoding="UTF-8").text == "Åsa Öberg"
+    utf8 = "<a>Åsa</a>".encode()
+    assert parse_xml(b"\xef\xbb\xbf" + utf8, encoding="ISO-8859-1").text == "Åsa"
+    assert parse_xml(utf8, encoding="no-such-charset").text == "Åsa"
+    with pytest.raises(NotXml):
+        parse_xml(latin)

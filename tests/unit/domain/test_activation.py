@@ -116,10 +116,11 @@ def test_a_malformed_table_is_refused(table: dict[str, Any], complaint: str) -> 
 
 def _mapping(**activation: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+        "code_systems": {"KV_INTYGSTYP": {"value": KV_INTYGSTYP, "case_sensitive_codes": True}},
         "certificate_types": {
             "ITFP": {
-                "code_systems": ["KV_INTYGSTYP"], "name": "Intyg om tillfällig föräldrapenning",
+                "accepts": [{"code": "ITFP", "code_system": "KV_INTYGSTYP"}],
+                "name": "Intyg om tillfällig föräldrapenning",
                 "recipient": "FKASSA", "version": "1.0", "active": True, "allowed_roles": ["LAKARE"],
                 "allowed_for_protected": True, "allowed_for_deceased": False,
             }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +22,13 @@ CREATORS = frozenset({Role.LAKARE, Role.VARDADMINISTRATOR})
 def _custom_mapping() -> dict[str, Any]:
     """A deployment's own file with one type nobody has heard of, as tomllib would parse it."""
     return {
-        "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+        "code_systems": {
+            "KV_INTYGSTYP": {"value": KV_INTYGSTYP, "case_sensitive_codes": True},
+            "KV_UTLATANDE_TYP": {"value": KV_UTLATANDE_TYP, "case_sensitive_codes": False},
+        },
         "certificate_types": {
             "XYZ123": {
-                "code_systems": ["KV_INTYGSTYP"],
+                "accepts": [{"code": "XYZ123", "code_system": "KV_INTYGSTYP"}],
                 "name": "Testintyg",
                 "recipient": "HSVARD",
                 "version": "2.1",
@@ -69,14 +74,59 @@ def test_lookup_finds_type_by_code_and_code_system() -> None:
     assert certificate_type.recipient == "FKASSA"
 
 
-def test_lookup_is_case_sensitive_on_the_code() -> None:
-    """Codes are compared exactly as on the wire: "lisjp" is not LISJP."""
+def test_lookup_is_case_sensitive_on_the_code_in_kv_intygstyp() -> None:
+    """Codes in KV_INTYGSTYP are compared exactly as on the wire: "lisjp" is not LISJP there."""
     assert load_default_registry().lookup("lisjp", KV_INTYGSTYP) is None
 
 
-def test_lookup_under_another_code_system_is_unknown() -> None:
-    """LISJP is not defined in the legacy KV_UTLATANDE_TYP code system."""
-    assert load_default_registry().lookup("LISJP", KV_UTLATANDE_TYP) is None
+# The incumbent resolves these by code alone, and journal systems integrated years ago send them
+# under the legacy KV_UTLATANDE_TYP, often in lower case (contracts.md §2.5, §3.3).
+LEGACY_SENT = ["LUSE", "LISJP", "LUAE_NA", "LUAE_FS", "luse", "lisjp", "luae_na", "luae_fs", "Lisjp"]
+
+
+@pytest.mark.parametrize("code", LEGACY_SENT)
+def test_the_legacy_code_system_resolves_fk_types_in_any_case(code: str) -> None:
+    """LUSE, LISJP, LUAE_NA and LUAE_FS in KV_UTLATANDE_TYP, any case, are the canonical types."""
+    registry = load_default_registry()
+    found = registry.lookup(f"  {code}\n", KV_UTLATANDE_TYP)
+    assert found is not None
+    assert found is registry.lookup(code.upper(), KV_INTYGSTYP)
+    assert (found.code, found.code_system) == (code.upper(), KV_INTYGSTYP)
+
+
+def test_code_system_values_compare_without_regard_to_case() -> None:
+    """A UUID written in upper case by a journal system is still KV_INTYGSTYP."""
+    assert load_default_registry().lookup("LISJP", KV_INTYGSTYP.upper()) is not None
+
+
+def test_types_only_the_certificate_service_knows_are_not_accepted_under_the_legacy_system() -> None:
+    """IGRAV was never served under KV_UTLATANDE_TYP; asking for it there names the pair that works."""
+    registry = load_default_registry()
+    assert registry.lookup("IGRAV", KV_UTLATANDE_TYP) is None
+    assert [pair.describe() for pair in registry.accepted_for("igrav")] == [
+        f"IGRAV (KV_INTYGSTYP, {KV_INTYGSTYP})"
+    ]
+
+
+def test_every_type_the_incumbent_served_under_both_code_systems_accepts_both(
+    registry_types: dict[str, Any],
+) -> None:
+    """KvIntygstyp's types (contracts.md §2.5) take both code systems; the rest KV_INTYGSTYP only."""
+    both = {code for code, t in registry_types.items()
+            if {p.code_system.value for p in t.accepts} == {KV_INTYGSTYP, KV_UTLATANDE_TYP}}
+    assert both == {
+        "LISJP", "LUSE", "LUAE_NA", "LUAE_FS", "DB", "DOI", "AF00213", "AF00251", "AG1-14", "AG7804",
+        "TSTRK1009", "TSTRK1062", "TSTRK1007", "TSTRK1031", "FK7263",
+    }  # fmt: skip
+    assert all(t.accepts for t in registry_types.values())
+
+
+def test_the_canonical_pair_is_the_first_accepted(registry_types: dict[str, Any]) -> None:
+    """KV_INTYGSTYP is canonical except for ts-bas and ts-diabetes, which KvIntygstyp names in the legacy system."""
+    canonical = {code: t.code_system for code, t in registry_types.items()}
+    assert {code for code, system in canonical.items() if system == KV_UTLATANDE_TYP} == {"TSTRK1007", "TSTRK1031"}
+    assert all((t.code, t.code_system) == (t.accepts[0].code, t.accepts[0].code_system.value)
+               for t in registry_types.values())
 
 
 @pytest.mark.parametrize("code", ["TSTRK1007", "TSTRK1031"])
@@ -155,19 +205,51 @@ def test_unknown_role_is_an_error_naming_the_type() -> None:
     assert "XYZ123" in str(caught.value) and "DOCTOR" in str(caught.value)
 
 
-def test_empty_code_systems_is_an_error_naming_the_type() -> None:
-    """A type must be reachable through at least one code system."""
+def test_empty_accepts_is_an_error_naming_the_type() -> None:
+    """A type must be reachable through at least one pair."""
     with pytest.raises(CertificateTypeConfigError) as caught:
-        from_mapping(_with({"code_systems": []}))
+        from_mapping(_with({"accepts": []}))
     assert caught.value.type_code == "XYZ123"
-    assert "code_systems" in str(caught.value)
+    assert "accepts" in str(caught.value)
 
 
 def test_undeclared_code_system_is_an_error() -> None:
     """A code system name must be declared in [code_systems]."""
     with pytest.raises(CertificateTypeConfigError) as caught:
-        from_mapping(_with({"code_systems": ["KV_UTLATANDE_TYP"]}))
-    assert caught.value.type_code == "XYZ123"
+        from_mapping(_with({"accepts": [{"code": "XYZ123", "code_system": "KV_NOPE"}]}))
+    assert caught.value.type_code == "XYZ123" and "KV_NOPE" in str(caught.value)
+
+
+def test_the_first_pair_must_carry_the_types_own_code() -> None:
+    """The table key is the canonical code: a first pair with another code is refused."""
+    with pytest.raises(CertificateTypeConfigError, match="canonical"):
+        from_mapping(_with({"accepts": [{"code": "OTHER", "code_system": "KV_INTYGSTYP"}]}))
+
+
+def test_a_pair_with_a_misspelt_key_is_refused() -> None:
+    """Each pair is a table with exactly code and code_system."""
+    with pytest.raises(CertificateTypeConfigError, match="codesystem"):
+        from_mapping(_with({"accepts": [{"code": "XYZ123", "codesystem": "KV_INTYGSTYP"}]}))
+
+
+def test_two_types_claiming_one_pair_are_refused() -> None:
+    """Case-folded under a case-insensitive code system, ABC and abc are one pair: two types may not share it."""
+    data = _custom_mapping()
+    data["certificate_types"]["abc"] = {**data["certificate_types"]["XYZ123"],
+                                        "accepts": [{"code": "abc", "code_system": "KV_UTLATANDE_TYP"}]}
+    data["certificate_types"]["XYZ123"]["accepts"].append({"code": "ABC", "code_system": "KV_UTLATANDE_TYP"})
+    with pytest.raises(CertificateTypeConfigError, match="accepts too"):
+        from_mapping(data)
+
+
+def test_the_old_code_systems_list_is_refused_with_the_way_to_the_new_shape() -> None:
+    """A file written for the earlier format fails loudly, saying what replaced code_systems."""
+    data = _with({"code_systems": ["KV_INTYGSTYP"]})
+    del data["certificate_types"]["XYZ123"]["accepts"]
+    with pytest.raises(CertificateTypeConfigError, match="replaced by accepts"):
+        from_mapping(data)
+    with pytest.raises(CertificateTypeConfigError, match="must be a table"):
+        from_mapping({**_custom_mapping(), "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP}})
 
 
 def test_empty_roles_is_an_error() -> None:
@@ -207,7 +289,7 @@ def test_flag_written_as_a_string_is_an_error() -> None:
 def test_missing_certificate_types_table_is_an_error() -> None:
     """A file with no types at all is refused."""
     with pytest.raises(CertificateTypeConfigError):
-        from_mapping({"code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP}})
+        from_mapping({"code_systems": _custom_mapping()["code_systems"]})
 
 
 def test_unknown_top_level_key_is_an_error() -> None:
@@ -230,3 +312,18 @@ def test_nurses_may_sign_is_optional_and_false_by_default() -> None:
 def test_only_nurse_written_types_may_be_signed_by_nurses(registry_types: dict[str, Any]) -> None:
     """The built-in registry lets nurses sign IGRAV and ITFP only."""
     assert {code for code, t in registry_types.items() if t.nurses_may_sign} == {"IGRAV", "ITFP"}
+
+
+def test_the_documented_table_of_accepted_pairs_matches_the_registry() -> None:
+    """docs/certificate-types.md lists every built-in type with its canonical and other accepted pairs."""
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "certificate-types.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        match = re.fullmatch(r"\| `([^`]+)` \| (.+?) \| (.+?) \|", line)
+        if match:
+            rows[match.group(1)] = (match.group(2), match.group(3))
+
+    def pairs(accepts: Any) -> str:
+        return ", ".join(f"`{p.code}` in {p.code_system.name}" for p in accepts) or "–"
+
+    assert rows == {t.code: (pairs(t.accepts[:1]), pairs(t.accepts[1:])) for t in load_default_registry()}

@@ -173,7 +173,7 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     certificate = make_revoked_certificate()
     snapshot = to_snapshot(certificate)
     assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
-    assert snapshot["snapshot_version"] == 3
+    assert snapshot["snapshot_version"] == 4
     assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
         "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
     )
@@ -184,12 +184,18 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     }
 
 
-def test_a_version_2_snapshot_reads_without_a_reason_code() -> None:
-    """RADERA payloads stored before version 3 lack revoke_reason_code; they read as None."""
+def test_older_snapshots_read_with_what_was_added_since() -> None:
+    """RADERA payloads of version 2 lack the reason code (None) and, like version 3, the type as received
+    (the certificate's own type)."""
     data = to_snapshot(make_draft())
-    del data["revoke_reason_code"]
+    for key in ("revoke_reason_code", "received_type_code", "received_type_code_system"):
+        del data[key]
     data["snapshot_version"] = 2
     assert from_snapshot(data) == make_draft()
+    data = to_snapshot(make_revoked_certificate())
+    del data["received_type_code"], data["received_type_code_system"]
+    data["snapshot_version"] = 3
+    assert from_snapshot(data) == make_revoked_certificate()
 
 
 def test_a_revocation_reason_survives_the_snapshot() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from domain import result_texts as texts
 from domain.activation import Placement
-from domain.certificate_types import CertificateType, from_mapping
+from domain.certificate_types import AcceptedCode, CertificateType, CodeSystem, from_mapping, load_default_registry
 from domain.directory import CARE_AND_TREATMENT, Assignment, Person, Personnel, Unit
 from domain.draft_checks import check_draft_allowed, check_issuer, check_request
 from domain.drafts import CertificateTypeRef, IssuerRef, NewDraftRequest, PatientRef
@@ -62,7 +62,8 @@ def _personnel(*units: HsaId, purpose: str = CARE_AND_TREATMENT) -> Personnel:
 def _type(**changes: Any) -> CertificateType:
     base = CertificateType(
         code="LISJP",
-        code_systems=frozenset({KV_INTYGSTYP}),
+        code_system=KV_INTYGSTYP,
+        accepts=(AcceptedCode("LISJP", CodeSystem("KV_INTYGSTYP", KV_INTYGSTYP, True)),),
         name="Läkarintyg för sjukpenning",
         recipient="FKASSA",
         version="1.0",
@@ -300,6 +301,29 @@ def test_unknown_type_text_names_code_and_code_system() -> None:
     assert "LISJPX" in problem.text and "urn:x" in problem.text
 
 
+def test_a_known_code_in_a_code_system_that_does_not_take_it_names_the_accepted_pairs() -> None:
+    """``lisjp`` in KV_INTYGSTYP is no type, but the answer says which pairs LISJP is accepted as."""
+    registry = load_default_registry()
+    ref = CertificateTypeRef("lisjp", KV_INTYGSTYP)
+    assert registry.lookup(ref.code, ref.code_system) is None
+    (problem,) = check_draft_allowed(None, ref, Role.LAKARE, None, placement=AT_CARE_UNIT, day=TODAY,
+                                      accepted=registry.accepted_for(ref.code))
+    assert problem.text_id == texts.TYPE_CODE_SYSTEM.id and problem.error_id is ErrorId.APPLICATION_ERROR
+    assert problem.text.endswith(
+        "Koden tas emot som: LISJP (KV_INTYGSTYP, b64ea353-e8f6-4832-b563-fc7d46f29548), "
+        "LISJP (KV_UTLATANDE_TYP, f6fb361a-e31d-48b8-8657-99b63912dd9b)."
+    )
+
+
+def test_a_code_no_type_accepts_in_any_code_system_is_unknown() -> None:
+    """With nothing accepted for the code the answer stays CDC-TYPE-UNKNOWN."""
+    registry = load_default_registry()
+    ref = CertificateTypeRef("LUSEX", KV_INTYGSTYP)
+    problems = check_draft_allowed(None, ref, Role.LAKARE, None, placement=AT_CARE_UNIT, day=TODAY,
+                                   accepted=registry.accepted_for(ref.code))
+    assert _ids(problems) == [texts.TYPE_UNKNOWN.id]
+
+
 def test_echoed_values_are_cut_short() -> None:
     """A runaway code is echoed only in part, so the answer stays readable."""
     ref = CertificateTypeRef("X" * 5000, KV_INTYGSTYP)
@@ -398,10 +422,10 @@ def test_registry_type_added_by_data_is_checked_like_any_other() -> None:
     """A type that exists only in a deployment's data is allowed and refused by its own fields."""
     registry = from_mapping(
         {
-            "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+            "code_systems": {"KV_INTYGSTYP": {"value": KV_INTYGSTYP, "case_sensitive_codes": True}},
             "certificate_types": {
                 "NYTT1": {
-                    "code_systems": ["KV_INTYGSTYP"],
+                    "accepts": [{"code": "NYTT1", "code_system": "KV_INTYGSTYP"}],
                     "name": "Nytt intyg",
                     "recipient": "HSVARD",
                     "version": "1.0",
@@ -503,9 +527,10 @@ PILOT_TYPE_ACTIVATION = {"from": dt.date(2024, 9, 16), "to": dt.date(2027, 6, 30
 
 def _pilot_type() -> CertificateType:
     data = {
-        "code_systems": {"KV_INTYGSTYP": KV_INTYGSTYP},
+        "code_systems": {"KV_INTYGSTYP": {"value": KV_INTYGSTYP, "case_sensitive_codes": True}},
         "certificate_types": {"ITFP": {
-            "code_systems": ["KV_INTYGSTYP"], "name": "Intyg om tillfällig föräldrapenning", "recipient": "FKASSA",
+            "accepts": [{"code": "ITFP", "code_system": "KV_INTYGSTYP"}],
+            "name": "Intyg om tillfällig föräldrapenning", "recipient": "FKASSA",
             "version": "1.0", "active": True, "allowed_roles": ["LAKARE"], "allowed_for_protected": True,
             "allowed_for_deceased": False, "activation": PILOT_TYPE_ACTIVATION,
         }},

@@ -249,3 +249,45 @@ def test_request_is_frozen_and_compares_without_its_outcome() -> None:
     assert request == same and hash(request) == hash(same) and request.consumer is None
     with pytest.raises(AttributeError):
         request.correlation_id = "other"  # type: ignore[misc]
+
+
+def _result(body: bytes) -> tuple[str | None, str | None, str]:
+    """resultCode, errorId and resultText of any contract's answer, read by local name."""
+    values: dict[str, str] = {}
+    for element in etree.fromstring(body).iter():
+        if isinstance(element.tag, str) and element.text:
+            values.setdefault(etree.QName(element).localname, element.text)
+    return values.get("resultCode"), values.get("errorId"), values.get("resultText", "")
+
+
+def test_a_draft_posted_to_the_store_log_address_gets_the_wrong_operation_answer(
+    secured: Gateway, responder: RecordingStoreLog, peer_cert: bytes
+) -> None:
+    """The commonest misrouting: StoreLog's own ResultType, HTTP 200, naming StoreLog and the element received."""
+    status, _, body = _post(secured, STORE_LOG_PATH, create_draft_envelope(), **{PEER_CERT_KEY: peer_cert})
+    code, error_id, text = _result(body)
+    assert (status, code, error_id) == (200, "VALIDATION_ERROR", None) and responder.calls == []
+    assert text.startswith("Tjänsten på den här adressen tar bara emot StoreLog "
+                           "(urn:riv:informationsecurity:auditing:log:StoreLogResponder:2), men meddelandet innehåller "
+                           "CreateDraftCertificate (urn:riv:clinicalprocess:healthcond:certificate:"
+                           "CreateDraftCertificateResponder:3).")
+    assert "No matching global declaration" not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        s.store_log_envelope(s.entry()),
+        s.store_log_envelope(s.entry()).replace(b"StoreLogResponder:2", b"StoreLogResponder:9"),
+        b"<s:Envelope xmlns:s='http://schemas.xmlsoap.org/soap/envelope/'><s:Body><Hello/></s:Body></s:Envelope>",
+    ],
+    ids=["another contract", "unknown namespace", "no namespace"],
+)
+def test_misrouted_bodies_are_answered_before_the_access_right_is_checked(
+    secured: Gateway, peer_cert: bytes, body: bytes
+) -> None:
+    """CONSUMER has no CreateDraftCertificate right, yet learns the address is wrong rather than getting VP007."""
+    status, _, answer = _post(secured, CREATE_DRAFT_PATH, body, **{PEER_CERT_KEY: peer_cert})
+    code, error_id, text = _result(answer)
+    assert (status, code, error_id) == (200, "ERROR", "VALIDATION_ERROR")
+    assert "tar bara emot CreateDraftCertificate" in text and b"VP007" not in answer

@@ -215,16 +215,24 @@ def test_exact_access_right() -> None:
     assert catalogue([], [right(UNIT)]).check_access(CONSUMER, NS, UNIT, TODAY) == (UNIT,)
 
 
-def test_access_wildcard_comes_before_climbing() -> None:
-    """For access rights ``*`` is tried right after the exact address, before any parent."""
+def test_access_is_tried_in_the_platforms_order_and_the_trace_says_so() -> None:
+    """Exact, then the HSA parents, then ``*`` (VP's BehorighetHandlerImpl); the trace reads in that order."""
     trace = catalogue([], [right(UNIT), right("*")]).check_access(CONSUMER, NS, SUB_UNIT, TODAY)
-    assert trace == (SUB_UNIT, "(default)", "*")
+    assert trace == (SUB_UNIT, "(parent)", UNIT)
+    trace = catalogue([], [right("*")]).check_access(CONSUMER, NS, SUB_UNIT, TODAY)
+    assert trace == (SUB_UNIT, "(parent)", UNIT, "(parent)", CARE_GIVER, "(parent)", "SE", "(default)", "*")
 
 
-def test_access_climbs_after_wildcard() -> None:
+def test_the_order_never_changes_the_verdict() -> None:
+    """A right at any level allows the call; only the trace differs."""
+    for rights in ([right(CARE_GIVER)], [right("*")], [right(SUB_UNIT)], [right(UNIT), right("*")]):
+        assert catalogue([], rights).check_access(CONSUMER, NS, SUB_UNIT, TODAY)
+
+
+def test_access_climbs_to_the_care_giver() -> None:
     """A right held for the care giver covers its units."""
     trace = catalogue([], [right(CARE_GIVER)]).check_access(CONSUMER, NS, SUB_UNIT, TODAY)
-    assert trace == (SUB_UNIT, "(default)", "*", "(parent)", UNIT, "(parent)", CARE_GIVER)
+    assert trace == (SUB_UNIT, "(parent)", UNIT, "(parent)", CARE_GIVER)
 
 
 def test_access_is_case_insensitive_for_consumer_and_address() -> None:
@@ -238,7 +246,7 @@ def test_another_consumers_right_does_not_count_and_is_vp007() -> None:
         catalogue([], [right(UNIT, consumer="SE-OTHER")]).check_access(CONSUMER, NS, SUB_UNIT, TODAY)
     error = raised.value
     assert (error.code, error.consumer) == ("VP007", CONSUMER)
-    assert error.trace == (SUB_UNIT, "(default)", "*", "(parent)", UNIT, "(parent)", CARE_GIVER, "(parent)", "SE")
+    assert error.trace == (SUB_UNIT, "(parent)", UNIT, "(parent)", CARE_GIVER, "(parent)", "SE", "(default)", "*")
 
 
 def test_expired_access_right_is_refused_and_named() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from routing import AccessRight, Route
@@ -72,7 +73,8 @@ def test_validation_report_kinds() -> None:
     assert kinds == {FindingKind.OVERLAP, FindingKind.DUPLICATE, FindingKind.WHITESPACE,
                      FindingKind.UNKNOWN_CONTRACT, FindingKind.EXPIRED, FindingKind.EMPTY_URL, FindingKind.BAD_WINDOW}
     severities = {f.kind: f.severity for f in validate(content, TODAY)}
-    assert severities[FindingKind.DUPLICATE] is Severity.ERROR and severities[FindingKind.OVERLAP] is Severity.WARNING
+    assert severities[FindingKind.DUPLICATE] is Severity.WARNING and severities[FindingKind.OVERLAP] is Severity.WARNING
+    assert severities[FindingKind.BAD_WINDOW] is Severity.ERROR
 
 
 def test_overlap_in_the_past_is_not_reported() -> None:
@@ -94,7 +96,42 @@ def test_shrink_guard_refuses_a_partial_export_unless_forced() -> None:
 
 
 def test_errors_block_even_when_forced() -> None:
-    """A duplicate row cannot be forced in."""
-    doubled = CatalogueContent((*routes(2), routes(2)[0]))
+    """The same row with other timeouts cannot be forced in: which one is meant?"""
+    doubled = CatalogueContent((*routes(2), replace(routes(2)[0], read_timeout_s=9.0)))
     plan = plan_change(CatalogueContent(), doubled, on=TODAY, max_shrink=0.2, force=True)
     assert plan.refusal is Refusal.INVALID
+    assert [f.kind for f in plan.findings] == [FindingKind.CONFLICTING_DUPLICATE]
+
+
+def test_rows_given_twice_are_written_once_and_counted_as_warnings() -> None:
+    """An export holding a route and an access right twice (case and spaces aside) loads, each once."""
+    right = AccessRight("SE-C", NS, "SE1-0000")
+    doubled = CatalogueContent((*routes(2), replace(routes(2)[0], logical_address=" se1-0000 ")),
+                               (right, replace(right, consumer="se-c")))
+    plan = plan_change(CatalogueContent(), doubled, on=TODAY, max_shrink=0.2)
+    assert plan.allowed
+    assert (plan.after.routes, plan.after.rights) == (routes(2), (right,))
+    assert [(f.kind, f.severity) for f in plan.findings] == [(FindingKind.DUPLICATE, Severity.WARNING)] * 2
+    assert len(plan.diff.routes.added) == 2 and len(plan.diff.rights.added) == 1
+
+
+def test_strict_turns_warnings_into_a_refusal() -> None:
+    """With strict, a duplicate (or any warning) refuses the change; without, it passes."""
+    doubled = CatalogueContent((*routes(2), routes(2)[0]))
+    assert plan_change(CatalogueContent(), doubled, on=TODAY, max_shrink=0.2).allowed
+    plan = plan_change(CatalogueContent(), doubled, on=TODAY, max_shrink=0.2, strict=True)
+    assert plan.refusal is Refusal.STRICT and plan.reason is not None and "1 warning" in plan.reason
+    assert plan_change(CatalogueContent(), CatalogueContent(routes(2)), on=TODAY, max_shrink=0.2, strict=True).allowed
+
+
+def test_conflicting_rows_load_and_name_the_days_of_vp006() -> None:
+    """Two URLs for one key with overlapping validity load; the warning gives the window VP006 applies in."""
+    both = CatalogueContent((
+        Route(NS, "SE1-A", "https://a", valid_from=date(2026, 1, 1), valid_to=date(2126, 1, 1)),
+        Route(NS, "SE1-A", "https://b", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 31)),
+    ))
+    plan = plan_change(CatalogueContent(), both, on=TODAY, max_shrink=0.2)
+    assert plan.allowed and len(plan.after.routes) == 2
+    [finding] = plan.findings
+    assert (finding.kind, finding.severity) == (FindingKind.OVERLAP, Severity.WARNING)
+    assert finding.detail.endswith("VP006 from 2026-12-01 to 2026-12-31")

@@ -12,11 +12,12 @@ from domain.values import KV_INTYGSTYP
 from usecases.type_registry import ReloadingRegistry
 
 BASE = """
-[code_systems]
-KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+[code_systems.KV_INTYGSTYP]
+value = "b64ea353-e8f6-4832-b563-fc7d46f29548"
+case_sensitive_codes = true
 
 [certificate_types.LISJP]
-code_systems = ["KV_INTYGSTYP"]
+accepts = [{ code = "LISJP", code_system = "KV_INTYGSTYP" }]
 name = "Läkarintyg för sjukpenning"
 recipient = "FKASSA"
 version = "1.0"
