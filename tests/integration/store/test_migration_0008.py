@@ -138,8 +138,10 @@ def _event(n: int, code: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _as_version_2(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """What the application wrote as version 2: version 3 without the reason code (migration 0010)."""
-    return {**{k: v for k, v in snapshot.items() if k != "revoke_reason_code"}, "snapshot_version": 2}
+    """What the application wrote as version 2: today's snapshot without the columns added since
+    (the reason code of migration 0010, the type as received of 0011)."""
+    later = ("revoke_reason_code", "received_type_code", "received_type_code_system")
+    return {**{k: v for k, v in snapshot.items() if k not in later}, "snapshot_version": 2}
 
 
 def test_the_rewrite_gives_what_the_application_writes_and_back() -> None:
