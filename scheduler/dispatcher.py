@@ -1,20 +1,28 @@
-"""The outbox dispatcher: claims due status-update events, has ``outbound`` deliver them, records what happened.
+"""The outbox dispatcher: claims due status-update events, has ``outbound`` deliver each, records each alone.
 
-One ``Dispatcher`` per worker process runs ``threads`` sender threads. Each thread repeats one cycle:
+One ``Dispatcher`` per worker process. Its threads:
 
-1. **claim** a batch of due events with a lease, in one short transaction (``store.outbox.claims``),
-   and read what delivering them needs (is the unit integrated, the certificate as it is now);
-2. **prepare** the batch in ``outbound.deliver``: each event is unsendable (failed at once with the
-   reason), unaddressed by our routing catalogue (an attempt without any network call, which puts it
-   on the address schedule), or ready to send;
-3. **send** each ready event through ``outbound``, outside any transaction, with connect and read
-   timeouts that end before the lease does (an event whose turn would come too late is released
-   unsent instead);
-4. **record** every attempt with the event's next state (``domain.resend_policy``) in one
-   transaction, guarded by the claim token.
+* **the claimer** claims due events with a lease (``store.outbox.claims``), in one short
+  transaction, reads what delivering them needs, and has ``outbound.deliver`` prepare each one: an
+  event that cannot be sent (unit not integrated, message unbuildable, any failure of our own code
+  for that event) or cannot be addressed by our routing catalogue gets its attempt recorded at once,
+  without a call; a ready call joins its journal system's lane (``scheduler.lanes``). It claims
+  again as soon as the lanes have room, and skips units whose journal's lane is full;
+* **the sender threads** (``threads``) each take the next call of a journal with a free slot
+  (at most ``journal_concurrency`` calls in flight per journal system), commit its ``sending``
+  attempt, make the call within a deadline that ends before the lease does, and hand the outcome
+  to the writer;
+* **the writer** (``scheduler.outbox_writer``) commits marks and outcomes in groups, as they come,
+  and keeps the leases of held events alive.
 
-A thread that found nothing to do sleeps ``poll_seconds``; a thread that found a full batch goes
-on at once, so a backlog drains at full speed and a new event goes out within a poll interval.
+So every event's fate is its own: one event's failure, slowness or crash never repeats or delays
+another's, and after a crash only the calls that were in flight (marked ``sending``, never
+recorded) can reach a journal twice; each such attempt shows as ``unknown`` in the event's history.
+An event claimed ``max_claims`` times without any outcome being recorded (its holders kept dying,
+or its outcome could not be stored) is failed with the class ``claim-limit``.
+
+``run_batch`` runs one cycle in the calling thread (claim, then send and record every claimed call,
+one at a time), for tests and tools; ``start`` runs the threads.
 """
 
 from __future__ import annotations
@@ -23,37 +31,25 @@ import itertools
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
-from domain.delivery import Attempt
+from domain.delivery import Attempt, OutcomeClass, clip, decide
 from domain.events import ClaimedEvent
 from domain.resend_policy import Schedules, Verdict, after_attempt
-from outbound import (
-    Addressed,
-    DeliveryPaused,
-    Ready,
-    StatusUpdateDelivery,
-    Timeouts,
-    Unsendable,
-)
+from outbound import Addressed, DeliveryPaused, Ready, StatusUpdateDelivery, Timeouts, Unsendable
+from scheduler.lanes import Lanes
+from scheduler.outbox_writer import OutboxWriter
 from store import UnitOfWork
 from store.errors import StoreError
-from store.outbox import (
-    AttemptOutcome,
-    claim_due,
-    delivery_contexts,
-    finish_unsent,
-    record_outcomes,
-    release,
-)
+from store.outbox import AttemptOutcome, SendingMark, claim_due, delivery_contexts
 
 log = structlog.get_logger("scheduler.dispatcher")
 
-#: Kept free at the end of a lease: recording the outcome must happen while the lease still holds.
+#: Kept free at the end of a lease: a call's deadline ends this long before the lease would run out.
 LEASE_MARGIN = timedelta(seconds=5)
 
 
@@ -65,22 +61,31 @@ class DispatchConfig:
     timeouts: Timeouts
     lease: timedelta = timedelta(seconds=60)
     batch_size: int = 50
-    threads: int = 4
+    threads: int = 8
     poll_seconds: float = 1.0
     hold: timedelta = timedelta(0)
+    journal_concurrency: int = 4
+    max_claims: int = 5
 
     def check(self) -> None:
-        """Raise ``ValueError`` when a send with the default timeouts would not fit in a lease."""
-        needed = timedelta(seconds=self.timeouts.connect_s + self.timeouts.read_s) + LEASE_MARGIN
+        """Raise ``ValueError`` for values that cannot work (a default call that would outlast its lease)."""
+        needed = timedelta(seconds=self.timeouts.deadline_s) + LEASE_MARGIN
         if needed >= self.lease:
-            raise ValueError(f"connect + read timeout + {LEASE_MARGIN.seconds}s margin ({needed}) must stay "
-                             f"below the claim lease ({self.lease})")
+            raise ValueError(f"the call's deadline (connect + read timeout) + {LEASE_MARGIN.seconds}s margin "
+                             f"({needed}) must stay below the claim lease ({self.lease})")
         if self.batch_size < 1 or self.threads < 1 or self.poll_seconds <= 0:
             raise ValueError("batch size, threads and poll interval must be positive")
+        if self.journal_concurrency < 1 or self.max_claims < 1:
+            raise ValueError("calls per journal system and claims per event must be at least 1")
+
+    @property
+    def call_seconds(self) -> float:
+        """The longest a call may take from its ``sending`` mark: within the lease that mark renewed."""
+        return (self.lease - LEASE_MARGIN).total_seconds()
 
 
 class Dispatcher:
-    """Sends due outbox events from worker threads; see the module docstring for the cycle."""
+    """Sends due outbox events; see the module docstring for the threads and their steps."""
 
     def __init__(
         self,
@@ -97,65 +102,92 @@ class Dispatcher:
         self._clock = clock
         self._name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._claims = itertools.count(1)
+        per_lane = max(config.batch_size, config.journal_concurrency)
+        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
+        self._writer = OutboxWriter(uow, clock, config.lease, self._recorded)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    # -- one cycle ---------------------------------------------------------------------------------
-    def run_batch(self) -> int:
-        """Claim, send and record one batch; return how many events were claimed."""
-        token = f"{self._name}:{threading.get_ident()}:{next(self._claims)}"
+    # -- claiming ----------------------------------------------------------------------------------
+    def claim(self, limit: int | None = None) -> int:
+        """Claim due events, settle those that need no call, queue the ready calls; how many were claimed."""
+        config = self._config
+        token = f"{self._name}:{next(self._claims)}"
         now = self._clock()
-        hold_until = now - self._config.hold if self._config.hold > timedelta(0) else None
+        hold_until = now - config.hold if config.hold > timedelta(0) else None
         with self._uow() as tx:
-            claimed = claim_due(tx, token, now, self._config.lease, self._config.batch_size, hold_until)
+            claimed = claim_due(tx, token, now, config.lease, limit or config.batch_size, hold_until,
+                                self._lanes.busy_units())
             contexts = delivery_contexts(tx, claimed) if claimed else []
         if not claimed:
             return 0
-        lease_until = now + self._config.lease
+        self._writer.hold(claimed)
+        worn = [c for c in contexts if c.claimed.claims > config.max_claims]
+        if worn:
+            self._record([self._outcome(c.claimed, _claim_limit(c.claimed, now, config.max_claims)) for c in worn])
+        contexts = [c for c in contexts if c.claimed.claims <= config.max_claims]
         try:
             prepared = self._delivery.prepare(contexts)
         except DeliveryPaused:  # no routing table loaded yet: give the events back, try later
-            log.warning("outbox_catalogue_unavailable", events=len(claimed))
-            self._record(token, [], [c.id for c in claimed])
-            return 0
-        self._finish_unsendable(token, [p for p in prepared if isinstance(p, Unsendable)])
-        outcomes: list[AttemptOutcome] = []
-        unsent: list[int] = []
-        seconds_left = (self._config.lease - LEASE_MARGIN).total_seconds()
+            log.warning("outbox_catalogue_unavailable", events=len(contexts))
+            self._writer.release([c.claimed for c in contexts])
+            return len(claimed)
+        settled: list[AttemptOutcome] = []
+        overflow: list[ClaimedEvent] = []
         for item in prepared:
-            if isinstance(item, Addressed):
-                outcomes.append(self._outcome(item.claimed, item.attempt))
-            elif isinstance(item, Ready):
-                timeouts = self._delivery.timeouts_for(item.route, seconds_left)
-                send_by = lease_until - LEASE_MARGIN - timedelta(seconds=timeouts.connect_s + timeouts.read_s)
-                if unsent or self._clock() > send_by:
-                    unsent.append(item.claimed.id)
-                    continue
-                outcomes.append(self._outcome(item.claimed, self._delivery.send(item, timeouts)))
-        self._record(token, outcomes, unsent)
+            if isinstance(item, Unsendable):
+                log.error("status_update_not_sendable", event_id=item.claimed.id, outcome=item.attempt.outcome.value,
+                          reason=item.reason)
+                settled.append(self._outcome(item.claimed, item.attempt))
+            elif isinstance(item, Addressed):
+                settled.append(self._outcome(item.claimed, item.attempt))
+            elif not self._lanes.put(item):
+                overflow.append(item.claimed)
+        self._record(settled)
+        self._writer.release(overflow)
         return len(claimed)
 
-    def _finish_unsendable(self, token: str, unsendable: list[Unsendable]) -> None:
-        """Fail the events that cannot be sent at all, each with its reason."""
-        if not unsendable:
+    # -- sending -----------------------------------------------------------------------------------
+    def send(self, ready: Ready) -> None:
+        """Mark the call ``sending``, make it within the lease, hand its outcome to the writer."""
+        marked_at = self._clock()
+        attempt_ids = self._writer.mark([SendingMark(ready.claimed, ready.call.url, marked_at)])
+        attempt_id = attempt_ids.get(ready.claimed.id)
+        if attempt_id is None:  # the claim is gone (lease ran out, taken over) or the database is down
+            log.warning("status_update_claim_lost", event_id=ready.claimed.id)
             return
-        now = self._clock()
-        reasons = sorted({item.reason for item in unsendable})
-        with self._uow() as tx:
-            for reason in reasons:
-                finish_unsent(tx, token, [item.claimed.id for item in unsendable if item.reason == reason], now, reason)
-        for item in unsendable:
-            log.error("status_update_not_sendable", event_id=item.claimed.id, reason=item.reason)
+        try:
+            timeouts = self._delivery.timeouts_for(ready.route, self._config.call_seconds)
+            attempt = self._delivery.send(ready, timeouts)
+        except Exception as broken:  # our own code failed for this event: its outcome, not the thread's end
+            log.error("status_update_send_crashed", event_id=ready.claimed.id, error=type(broken).__name__,
+                      exc_info=True)
+            attempt = _no_call(ready.claimed, OutcomeClass.UNBUILDABLE, marked_at,
+                               f"sending failed in the gateway: {type(broken).__name__}", url=ready.call.url)
+        self._record([self._outcome(ready.claimed, attempt, attempt_id)])
 
-    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt) -> AttemptOutcome:
-        return AttemptOutcome(claimed.id, attempt, after_attempt(attempt, claimed.series, self._config.schedules))
+    def run_batch(self) -> int:
+        """One cycle in this thread: claim, then send every claimed call one by one; how many were claimed."""
+        claimed = self.claim()
+        while (ready := self._lanes.take(0)) is not None:
+            try:
+                self.send(ready)
+            finally:
+                self._lanes.done(ready)
+        return claimed
 
-    def _record(self, token: str, outcomes: list[AttemptOutcome], unsent: list[int]) -> None:
-        with self._uow() as tx:
-            recorded = set(record_outcomes(tx, token, outcomes))
-            release(tx, token, unsent)
+    # -- recording ---------------------------------------------------------------------------------
+    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt, attempt_id: int | None = None) -> AttemptOutcome:
+        return AttemptOutcome(claimed, attempt, after_attempt(attempt, claimed.series, self._config.schedules),
+                              attempt_id)
+
+    def _record(self, outcomes: Sequence[AttemptOutcome]) -> None:
+        self._writer.record(outcomes)
+
+    def _recorded(self, outcomes: Sequence[AttemptOutcome], recorded: set[int]) -> None:
+        """Log what the writer committed: lost claims, and events that failed for good."""
         for outcome in outcomes:
-            event_id = outcome.event_id
+            event_id = outcome.claimed.id
             if event_id not in recorded:
                 log.warning("status_update_lease_lost", event_id=event_id, outcome=outcome.attempt.outcome.value)
                 continue
@@ -166,33 +198,64 @@ class Dispatcher:
                           outcome=attempt.outcome.value, http_status=attempt.http_status,
                           result_code=attempt.result_code, error_id=attempt.error_id, text=attempt.text,
                           url=attempt.url, schedule=outcome.state.series.kind.value,
-                          tries=outcome.state.series.failed_tries)
+                          tries=outcome.state.series.failed_tries, correlation_id=attempt.correlation_id)
 
     # -- threads -----------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the sender threads (daemon threads: a stopping process does not wait for a send)."""
-        for number in range(self._config.threads):
-            thread = threading.Thread(target=self._loop, name=f"outbox-{number}", daemon=True)
+        """Start the writer, the claimer and the sender threads (daemons: a stopping process waits for no call)."""
+        self._writer.start()
+        targets = [("outbox-claimer", self._claim_loop)] + [
+            (f"outbox-sender-{n}", self._send_loop) for n in range(self._config.threads)]
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the threads to stop after their current batch and wait up to ``timeout`` seconds."""
+        """Stop claiming, give back the calls not begun, let the calls in flight end and be recorded."""
         self._stop.set()
+        self._writer.release([ready.claimed for ready in self._lanes.close()])
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._writer.stop(timeout)
 
-    def _loop(self) -> None:
+    def _claim_loop(self) -> None:
+        config = self._config
+        room = max(config.batch_size, config.threads)  # calls waiting ahead of the senders
         while not self._stop.is_set():
+            if not self._lanes.wait_for_room(room, config.poll_seconds):
+                continue
+            wanted = min(config.batch_size, room - self._lanes.waiting())
             try:
-                claimed = self.run_batch()
+                claimed = self.claim(wanted)
             except StoreError as failure:  # database down: wait, the rows are safe
                 log.warning("outbox_database_unavailable", error=type(failure).__name__)
                 claimed = 0
             except Exception:  # a bug must not end the thread silently; leases bring the rows back
-                log.exception("outbox_batch_crashed")
+                log.exception("outbox_claim_crashed")
                 claimed = 0
-            if claimed < self._config.batch_size:
-                self._stop.wait(self._config.poll_seconds)
+            if claimed < wanted:
+                self._stop.wait(config.poll_seconds)
 
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            ready = self._lanes.take(self._config.poll_seconds)
+            if ready is None:
+                continue
+            try:
+                self.send(ready)
+            except Exception:  # the writer did not answer, or a bug: the lease brings the event back
+                log.exception("outbox_send_crashed", event_id=ready.claimed.id)
+            finally:
+                self._lanes.done(ready)
+
+
+def _claim_limit(claimed: ClaimedEvent, now: datetime, limit: int) -> Attempt:
+    return _no_call(claimed, OutcomeClass.CLAIM_LIMIT, now,
+                    f"claimed {claimed.claims} times without an outcome being recorded (limit {limit})")
+
+
+def _no_call(claimed: ClaimedEvent, outcome: OutcomeClass, at: datetime, text: str, url: str | None = None) -> Attempt:
+    return Attempt(at=at, outcome=outcome, decision=decide(outcome), url=url, http_status=None, result_code=None,
+                   error_id=None, text=clip(text), correlation_id=claimed.correlation_id, duration_ms=0.0)

@@ -67,7 +67,7 @@ def event(code: EventCode, certificate: Certificate | None = None, **changes: An
         "occurred_at": OCCURRED_AT,
         "unit": certificate.unit_id,
         "care_giver": certificate.care_giver.hsa_id,
-        "correlation_id": "corr-1",
+        "request_correlation_id": "corr-1",
         "acting_user": USER,
         "payload": payload,
     }

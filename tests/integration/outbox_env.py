@@ -78,7 +78,7 @@ def add_certificates(factory: sessionmaker[Session], ids: Iterable[str], unit: s
 def status_event(certificate_id: str, code: EventCode, at: datetime, unit: Unit,
                  payload: dict[str, object] | None = None) -> OutboxEvent:
     return OutboxEvent(certificate_id=certificate_id, code=code, occurred_at=at, unit=unit.hsa_id,
-                       care_giver=CARE_GIVER.hsa_id, correlation_id=f"{certificate_id}-{code}",
+                       care_giver=CARE_GIVER.hsa_id, request_correlation_id=f"{certificate_id}-{code}",
                        acting_user=HsaId("SE2321000016-P001"), payload=payload or {})
 
 
