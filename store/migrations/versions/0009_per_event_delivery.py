@@ -39,9 +39,10 @@ SQLITE_UUID4 = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("outbox_event") as batch:
+    with op.batch_alter_table("outbox_event") as batch:  # the rename first: SQLite's batch copy needs it alone
         batch.alter_column("correlation_id", new_column_name="request_correlation_id",
                            existing_type=sa.String(), existing_nullable=False)
+    with op.batch_alter_table("outbox_event") as batch:
         batch.add_column(sa.Column("correlation_id", sa.String(), nullable=True))
         batch.add_column(sa.Column("open_claims", sa.Integer(), server_default=sa.text("0"), nullable=False))
     new_id = "gen_random_uuid()::text" if op.get_bind().dialect.name == "postgresql" else SQLITE_UUID4
