@@ -207,7 +207,7 @@ class HttpSender:
         """One request and its whole answer, on an idle connection to ``origin`` or a new one."""
         connection = self._take(origin)
         if connection is None:
-            connection = _Connection(origin, self._tls)
+            connection = _Connection(origin, self._tls if origin[0] == "https" else None)
             try:
                 connection.open(timeouts, deadline)
             except OSError as failure:  # ssl.SSLError and socket.timeout are OSErrors too

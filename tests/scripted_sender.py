@@ -3,7 +3,8 @@
 Like httpx's ``MockTransport``: the code under test builds and addresses its calls as in production;
 only the HTTP exchange is replaced. Each logical address gets a list of answers, played in order (the
 last one repeats). An answer is either what a journal system could send back (an HTTP status and a
-body, classified by the real ``outbound.classify``) or a transport failure. Every call is recorded.
+body, classified by the real ``outbound.classify``), a transport failure, or a crash of the sender
+itself. Every call is recorded.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ class Failure:
     outcome: OutcomeClass
 
 
-Scripted = Http | Failure
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """The sender itself raises (a bug in our own code, not anything the journal did)."""
+
+
+Scripted = Http | Failure | Crash
 
 OK = Http(200, envelope_bytes(write_answer(ResultCode.OK)))
 TECHNICAL_ERROR = Http(200, envelope_bytes(write_answer(ResultCode.ERROR, "try later", ErrorId.TECHNICAL_ERROR)))
@@ -84,6 +90,8 @@ class ScriptedSender:
         if self.on_send is not None:
             self.on_send(seen)
         answer = answers[min(played, len(answers) - 1)]
+        if isinstance(answer, Crash):
+            raise RuntimeError("a scripted bug in the sender")
         if isinstance(answer, Failure):
             return attempt(at, started, call, answer.outcome, text=f"scripted {answer.outcome.value}")
         return classify_answer(at, started, call, answer.status, answer.body)

@@ -187,14 +187,16 @@ def test_a_journal_that_never_answers_frees_the_worker_within_the_read_timeout(
 
 
 def test_a_route_read_timeout_is_cut_to_fit_in_the_lease() -> None:
-    """A route asking for a 10-minute read timeout gets what fits in the time left; its connect timeout is kept."""
+    """A route asking for a 10-minute read timeout gets a whole-call deadline that fits in the lease; its
+    connect timeout is kept; a route without its own timeouts gets connect + read as its deadline."""
     delivery = StatusUpdateDelivery(HttpSender(None, Clock()), catalogue_for("http://127.0.0.1:1/"),
                                     load_default_registry(), Timeouts(2.0, 5.0), Clock())
 
     route = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/", connect_timeout_s=1.5, read_timeout_s=600.0)
-    assert delivery.timeouts_for(route, 30 - 5) == Timeouts(1.5, 30 - 5 - 1.5)
+    assert delivery.timeouts_for(route, 30 - 5) == Timeouts(1.5, 25.0, 25.0)
+    assert delivery.timeouts_for(route, 30 - 5).deadline_s == 25.0
     plain = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/")
-    assert delivery.timeouts_for(plain, 30 - 5) == Timeouts(2.0, 5.0)
+    assert delivery.timeouts_for(plain, 30 - 5) == Timeouts(2.0, 5.0, 7.0)
     with pytest.raises(ValueError, match="below the claim lease"):
         DispatchConfig(SCHEDULES, Timeouts(5.0, 20.0), lease=timedelta(seconds=30)).check()
 
@@ -209,8 +211,9 @@ def test_units_that_are_not_integrated_get_nothing(session_factory: sessionmaker
     finally:
         sender.close()
     found = report(session_factory, event_id)
-    assert found.event["status"] == OutboxStatus.FAILED and found.attempts == []
-    assert "not integrated" in found.event["last_error"]
+    assert found.event["status"] == OutboxStatus.FAILED
+    assert [(a["outcome"], a["decision"], a["url"]) for a in found.attempts] == [("not-integrated", "failed", None)]
+    assert found.event["last_outcome"] == "not-integrated" and "not integrated" in found.event["last_error"]
     assert simulator.received() == []
 
 
