@@ -2,22 +2,24 @@
 
 One ``Dispatcher`` per worker process. Its threads:
 
-* **the claimer** claims due events with a lease (``store.outbox.claims``), in one short
-  transaction, reads what delivering them needs, and has ``outbound.deliver`` prepare each one: an
-  event that cannot be sent (unit not integrated, message unbuildable, any failure of our own code
-  for that event) or cannot be addressed by our routing catalogue gets its attempt recorded at once,
-  without a call; a ready call joins its journal system's lane (``scheduler.lanes``). It claims
-  again as soon as the lanes have room, and skips units whose journal's lane is full;
-* **the sender threads** (``threads``) each take the next call of a journal with a free slot
-  (at most ``journal_concurrency`` calls in flight per journal system), commit its ``sending``
-  attempt, make the call within a deadline that ends before the lease does, and hand the outcome
-  to the writer;
-* **the writer** (``scheduler.outbox_writer``) commits marks and outcomes in groups, as they come,
-  and keeps the leases of held events alive.
+* **the claimer**, in one short transaction: claims due events with a lease (``store.outbox.claims``),
+  reads what delivering them needs and has ``outbound.deliver`` prepare each one; records at once
+  the attempt of an event that cannot be sent (unit not integrated, message unbuildable, any failure
+  of our own code for that event) or addressed by our routing catalogue (no call); and commits a
+  ``sending`` attempt for each ready call. After the commit the marked calls join their journal
+  system's lane (``scheduler.lanes``). It claims again when the lanes run low (never more than
+  ``batch_size`` waiting ahead of the senders), gives back the events whose journal's lane is full,
+  and skips those units in the next claims;
+* **the sender threads** (``threads``) each take the next marked call of a journal with a free slot
+  (at most ``journal_concurrency`` calls in flight per journal system), make it within a deadline
+  that ends before the lease does, and hand the outcome to the writer;
+* **the writer** (``scheduler.outbox_writer``) commits the outcomes in groups, as they come, and
+  keeps the leases of held events alive.
 
 So every event's fate is its own: one event's failure, slowness or crash never repeats or delays
-another's, and after a crash only the calls that were in flight (marked ``sending``, never
-recorded) can reach a journal twice; each such attempt shows as ``unknown`` in the event's history.
+another's, and each outcome is committed right after its own call. After a crash only the calls
+that were in flight (or marked and about to be made: at most ``batch_size`` per worker) are unknown,
+and only those can reach a journal twice; each shows as an ``unknown`` attempt in the event's history.
 An event claimed ``max_claims`` times without any outcome being recorded (its holders kept dying,
 or its outcome could not be stored) is failed with the class ``claim-limit``.
 
@@ -38,19 +40,43 @@ from datetime import datetime, timedelta
 import structlog
 
 from domain.delivery import Attempt, OutcomeClass, clip, decide
-from domain.events import ClaimedEvent
+from domain.events import ClaimedEvent, EventContext
 from domain.resend_policy import Schedules, Verdict, after_attempt
 from outbound import Addressed, DeliveryPaused, Ready, StatusUpdateDelivery, Timeouts, Unsendable
 from scheduler.lanes import Lanes
 from scheduler.outbox_writer import OutboxWriter
 from store import UnitOfWork
 from store.errors import StoreError
-from store.outbox import AttemptOutcome, SendingMark, claim_due, delivery_contexts
+from store.outbox import (
+    AttemptOutcome,
+    SendingMark,
+    claim_due,
+    delivery_contexts,
+    mark_sending,
+    record_outcomes,
+    release,
+)
 
 log = structlog.get_logger("scheduler.dispatcher")
 
 #: Kept free at the end of a lease: a call's deadline ends this long before the lease would run out.
 LEASE_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """A ready call whose ``sending`` attempt is committed: the only kind a sender thread makes."""
+
+    ready: Ready
+    attempt_id: int
+
+    @property
+    def journal(self) -> str:
+        return self.ready.journal
+
+    @property
+    def unit_key(self) -> str:
+        return self.ready.unit_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +129,15 @@ class Dispatcher:
         self._name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._claims = itertools.count(1)
         per_lane = max(config.batch_size, config.journal_concurrency)
-        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
+        self._lanes: Lanes[Marked] = Lanes(config.journal_concurrency, per_lane)
         self._writer = OutboxWriter(uow, clock, config.lease, self._recorded)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     # -- claiming ----------------------------------------------------------------------------------
     def claim(self, limit: int | None = None) -> int:
-        """Claim due events, settle those that need no call, queue the ready calls; how many were claimed."""
+        """Claim due events and, in the same transaction, settle those that need no call and mark each
+        ready call ``sending``; then queue the calls on their lanes. How many events were claimed."""
         config = self._config
         token = f"{self._name}:{next(self._claims)}"
         now = self._clock()
@@ -118,22 +145,34 @@ class Dispatcher:
         with self._uow() as tx:
             claimed = claim_due(tx, token, now, config.lease, limit or config.batch_size, hold_until,
                                 self._lanes.busy_units())
-            contexts = delivery_contexts(tx, claimed) if claimed else []
-        if not claimed:
-            return 0
-        self._writer.hold(claimed)
-        worn = [c for c in contexts if c.claimed.claims > config.max_claims]
-        if worn:
-            self._record([self._outcome(c.claimed, _claim_limit(c.claimed, now, config.max_claims)) for c in worn])
+            if not claimed:
+                return 0
+            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), now)
+            recorded = set(record_outcomes(tx, settled))
+            release(tx, unsent)
+            attempt_ids = mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
+        marked = [Marked(r, attempt_ids[r.claimed.id]) for r in ready if r.claimed.id in attempt_ids]
+        self._writer.hold([m.ready.claimed for m in marked], now + config.lease)
+        for item in marked:
+            self._lanes.put(item)  # the room was counted before the marks: only this thread adds
+        self._recorded(settled, recorded)
+        return len(claimed)
+
+    def _prepare(self, contexts: Sequence[EventContext], now: datetime) -> tuple[
+            list[AttemptOutcome], list[Ready], list[ClaimedEvent]]:
+        """What comes of each claimed event: an attempt to record now (no call), a call, or nothing yet."""
+        config = self._config
+        settled = [self._outcome(c.claimed, _claim_limit(c.claimed, now, config.max_claims))
+                   for c in contexts if c.claimed.claims > config.max_claims]
         contexts = [c for c in contexts if c.claimed.claims <= config.max_claims]
         try:
             prepared = self._delivery.prepare(contexts)
         except DeliveryPaused:  # no routing table loaded yet: give the events back, try later
             log.warning("outbox_catalogue_unavailable", events=len(contexts))
-            self._writer.release([c.claimed for c in contexts])
-            return len(claimed)
-        settled: list[AttemptOutcome] = []
-        overflow: list[ClaimedEvent] = []
+            return settled, [], [c.claimed for c in contexts]
+        ready: list[Ready] = []
+        unsent: list[ClaimedEvent] = []
+        room: dict[str, int] = {}
         for item in prepared:
             if isinstance(item, Unsendable):
                 log.error("status_update_not_sendable", event_id=item.claimed.id, outcome=item.attempt.outcome.value,
@@ -141,48 +180,58 @@ class Dispatcher:
                 settled.append(self._outcome(item.claimed, item.attempt))
             elif isinstance(item, Addressed):
                 settled.append(self._outcome(item.claimed, item.attempt))
-            elif not self._lanes.put(item):
-                overflow.append(item.claimed)
-        self._record(settled)
-        self._writer.release(overflow)
-        return len(claimed)
+            else:
+                left = room.setdefault(item.journal, self._lanes.room(item.journal))
+                if left > 0:
+                    room[item.journal] = left - 1
+                    ready.append(item)
+                else:  # its journal's lane is full: back unsent, and its unit skipped by the next claims
+                    unsent.append(item.claimed)
+                    self._lanes.note(item.unit_key, item.journal)
+        return settled, ready, unsent
 
     # -- sending -----------------------------------------------------------------------------------
-    def send(self, ready: Ready) -> None:
-        """Mark the call ``sending``, make it within the lease, hand its outcome to the writer."""
-        marked_at = self._clock()
-        attempt_ids = self._writer.mark([SendingMark(ready.claimed, ready.call.url, marked_at)])
-        attempt_id = attempt_ids.get(ready.claimed.id)
-        if attempt_id is None:  # the claim is gone (lease ran out, taken over) or the database is down
-            log.warning("status_update_claim_lost", event_id=ready.claimed.id)
-            return
+    def send(self, item: Marked) -> None:
+        """Make the marked call within the event's lease and hand its outcome to the writer.
+
+        The call's deadline ends ``LEASE_MARGIN`` before the event's lease does. The writer renews the
+        leases of held events every quarter of a lease; an event whose lease has less time left than
+        its call may take has it renewed here first (and the call cut to what is left if that fails).
+        """
+        ready = item.ready
+        started = self._clock()
         try:
-            timeouts = self._delivery.timeouts_for(ready.route, self._config.call_seconds)
-            attempt = self._delivery.send(ready, timeouts)
+            wanted = self._delivery.timeouts_for(ready.route, self._config.call_seconds).deadline_s
+            left = (self._writer.lease_left(ready.claimed.id, started) - LEASE_MARGIN).total_seconds()
+            if left < wanted:  # waited long (or renewals failed): renew before the call, not during it
+                self._writer.renew_now(ready.claimed)
+                left = (self._writer.lease_left(ready.claimed.id, self._clock()) - LEASE_MARGIN).total_seconds()
+            if left <= 0:  # the renewals failed and the claim may be gone: not called, the lease brings it back
+                log.warning("status_update_lease_too_short", event_id=ready.claimed.id)
+                self._writer.forget([ready.claimed.id])
+                return
+            attempt = self._delivery.send(ready, self._delivery.timeouts_for(ready.route, left))
         except Exception as broken:  # our own code failed for this event: its outcome, not the thread's end
             log.error("status_update_send_crashed", event_id=ready.claimed.id, error=type(broken).__name__,
                       exc_info=True)
-            attempt = _no_call(ready.claimed, OutcomeClass.UNBUILDABLE, marked_at,
+            attempt = _no_call(ready.claimed, OutcomeClass.UNBUILDABLE, started,
                                f"sending failed in the gateway: {type(broken).__name__}", url=ready.call.url)
-        self._record([self._outcome(ready.claimed, attempt, attempt_id)])
+        self._writer.record([self._outcome(ready.claimed, attempt, item.attempt_id)])
 
     def run_batch(self) -> int:
         """One cycle in this thread: claim, then send every claimed call one by one; how many were claimed."""
         claimed = self.claim()
-        while (ready := self._lanes.take(0)) is not None:
+        while (item := self._lanes.take(0)) is not None:
             try:
-                self.send(ready)
+                self.send(item)
             finally:
-                self._lanes.done(ready)
+                self._lanes.done(item)
         return claimed
 
     # -- recording ---------------------------------------------------------------------------------
     def _outcome(self, claimed: ClaimedEvent, attempt: Attempt, attempt_id: int | None = None) -> AttemptOutcome:
         return AttemptOutcome(claimed, attempt, after_attempt(attempt, claimed.series, self._config.schedules),
                               attempt_id)
-
-    def _record(self, outcomes: Sequence[AttemptOutcome]) -> None:
-        self._writer.record(outcomes)
 
     def _recorded(self, outcomes: Sequence[AttemptOutcome], recorded: set[int]) -> None:
         """Log what the writer committed: lost claims, and events that failed for good."""
@@ -214,7 +263,8 @@ class Dispatcher:
     def stop(self, timeout: float = 10.0) -> None:
         """Stop claiming, give back the calls not begun, let the calls in flight end and be recorded."""
         self._stop.set()
-        self._writer.release([ready.claimed for ready in self._lanes.close()])
+        unsent = self._lanes.close()  # marked, never called: given back, their marks taken back
+        self._writer.release([item.ready.claimed for item in unsent], [item.attempt_id for item in unsent])
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -224,7 +274,8 @@ class Dispatcher:
         config = self._config
         room = max(config.batch_size, config.threads)  # calls waiting ahead of the senders
         while not self._stop.is_set():
-            if not self._lanes.wait_for_room(room, config.poll_seconds):
+            # Claim when half the room is free: fewer, fuller claims (each costs the same few statements).
+            if not self._lanes.wait_for_room(max(1, room // 2), config.poll_seconds):
                 continue
             wanted = min(config.batch_size, room - self._lanes.waiting())
             try:
@@ -240,15 +291,15 @@ class Dispatcher:
 
     def _send_loop(self) -> None:
         while not self._stop.is_set():
-            ready = self._lanes.take(self._config.poll_seconds)
-            if ready is None:
+            item = self._lanes.take(self._config.poll_seconds)
+            if item is None:
                 continue
             try:
-                self.send(ready)
-            except Exception:  # the writer did not answer, or a bug: the lease brings the event back
-                log.exception("outbox_send_crashed", event_id=ready.claimed.id)
+                self.send(item)
+            except Exception:  # a bug: the lease brings the event back
+                log.exception("outbox_send_crashed", event_id=item.ready.claimed.id)
             finally:
-                self._lanes.done(ready)
+                self._lanes.done(item)
 
 
 def _claim_limit(claimed: ClaimedEvent, now: datetime, limit: int) -> Attempt:

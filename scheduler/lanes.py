@@ -99,6 +99,17 @@ class Lanes(Generic[T]):
                 del self._lanes[item.journal]  # idle journals cost nothing
             self._changed.notify_all()
 
+    def room(self, journal: str) -> int:
+        """How many more calls ``journal``'s lane takes now."""
+        with self._changed:
+            lane = self._lanes.get(journal)
+            return self._per_lane - (len(lane.waiting) if lane else 0)
+
+    def note(self, unit_key: str, journal: str) -> None:
+        """Remember that ``unit_key``'s calls go to ``journal``, without queueing one (its lane was full)."""
+        with self._changed:
+            self._units[unit_key] = journal
+
     def waiting(self) -> int:
         """Calls waiting for a sender, all journals together."""
         with self._changed:

@@ -1,20 +1,18 @@
-"""The dispatcher's writes to the outbox, committed in groups by one thread, each event's fate its own.
+"""The dispatcher's outcomes, committed in groups by one thread, each event's fate its own.
 
-Each event needs two writes around its call: the ``sending`` mark before it (committed before the
-call is made) and the outcome after it. One transaction per write would cost a worker more than the
-call itself at a few thousand events a second, so one writer thread commits whatever marks,
-outcomes and releases are waiting, together, as soon as the previous commit is done: a group commit.
-An outcome is therefore recorded within one commit of its own call, never after the other calls of a
-batch; a sender that asks for a mark waits for that commit only.
+Each call's outcome must be recorded right after the call. One transaction per outcome would cost a
+worker more than the call itself at a few thousand events a second, so one writer thread commits
+whatever outcomes and releases are waiting, together, as soon as the previous commit is done: a
+group commit. An outcome is therefore recorded within one commit of its own call, never after the
+other calls of a batch, and no sender thread waits for it.
 
 The writer also renews the leases of every event the process holds (claimed, not yet recorded or
 given back) every quarter of the lease, so a claim lives as long as its worker does, and no longer.
 
-Failures stay with their event: when the database is down the group is tried again (a mark gives up
-after ``mark_wait`` and its call is not made; an outcome after a lease, and the event is claimed
-again); when one write in a group is refused for any other reason, each is tried alone, and only the
-refused one is dropped (its event comes back when its lease runs out, and gives up after
-``resend_max_claims`` such claims).
+Failures stay with their event: when the database is down the group is tried again (an outcome for
+up to a lease; then the event is claimed again, its attempt ``unknown``); when one write in a group
+is refused for any other reason, each is tried alone, and only the refused one is dropped (its
+event comes back when its lease runs out, and gives up after ``resend_max_claims`` such claims).
 
 Before ``start`` (the dispatcher's tests run one cycle at a time) every write is committed at once in
 the caller's thread.
@@ -33,7 +31,7 @@ import structlog
 from domain.events import ClaimedEvent
 from store import UnitOfWork
 from store.errors import DatabaseUnavailable
-from store.outbox import AttemptOutcome, SendingMark, mark_sending, record_outcomes, release, renew_leases
+from store.outbox import AttemptOutcome, record_outcomes, release, renew_leases
 from store.session import Tx
 
 log = structlog.get_logger("scheduler.outbox_writer")
@@ -44,24 +42,26 @@ RETRY_PAUSE_S = 0.5
 
 @dataclass
 class _Write:
-    """One write waiting for the writer: marks, outcomes or releases; ``done`` is set once settled."""
+    """Outcomes or releases waiting for the writer."""
 
-    marks: Sequence[SendingMark] = ()
     outcomes: Sequence[AttemptOutcome] = ()
     releases: Sequence[ClaimedEvent] = ()
+    unsent: Sequence[int] = ()  # the released events' sending attempts, taken back
     queued: float = field(default_factory=time.monotonic)
-    done: threading.Event = field(default_factory=threading.Event)
-    attempt_ids: dict[int, int] = field(default_factory=dict)
     recorded: list[int] = field(default_factory=list)
     failed: bool = False
 
-    def apply(self, tx: Tx, lease_until: datetime) -> None:
-        if self.releases:
-            release(tx, self.releases)
-        if self.outcomes:
-            self.recorded = record_outcomes(tx, self.outcomes)
-        if self.marks:
-            self.attempt_ids = mark_sending(tx, self.marks, lease_until)
+
+def _apply(tx: Tx, writes: Sequence[_Write]) -> None:
+    """Every write of a group in a handful of statements: all releases, then all outcomes together."""
+    releases = [claim for write in writes for claim in write.releases]
+    if releases:
+        release(tx, releases, [attempt for write in writes for attempt in write.unsent])
+    outcomes = [outcome for write in writes for outcome in write.outcomes]
+    if outcomes:
+        recorded = set(record_outcomes(tx, outcomes))
+        for write in writes:
+            write.recorded = [o.claimed.id for o in write.outcomes if o.claimed.id in recorded]
 
 
 class OutboxWriter:
@@ -73,65 +73,65 @@ class OutboxWriter:
         clock: Callable[[], datetime],
         lease: timedelta,
         on_recorded: Callable[[Sequence[AttemptOutcome], set[int]], None],
-        mark_wait: float = 10.0,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._lease = lease
         self._on_recorded = on_recorded
-        self._mark_wait = mark_wait
         self._queue: list[_Write] = []
         self._held: dict[int, ClaimedEvent] = {}
+        self._leases: dict[int, datetime] = {}  # held event -> when its lease runs out, as last written
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
 
     # -- what the dispatcher holds -------------------------------------------------------------------
-    def hold(self, claims: Sequence[ClaimedEvent]) -> None:
-        """Keep the leases of ``claims`` alive until they are recorded, released or forgotten."""
+    def hold(self, claims: Sequence[ClaimedEvent], lease_until: datetime) -> None:
+        """Keep the leases of ``claims`` (claimed until ``lease_until``) alive until they are settled."""
         with self._changed:
             for claim in claims:
                 self._held[claim.id] = claim
+                self._leases[claim.id] = lease_until
 
     def forget(self, event_ids: Sequence[int]) -> None:
         """Stop renewing these leases (the events are settled, or this process lost them)."""
         with self._changed:
             for event_id in event_ids:
                 self._held.pop(event_id, None)
+                self._leases.pop(event_id, None)
+
+    def lease_left(self, event_id: int, now: datetime) -> timedelta:
+        """How long the event's lease still runs, as this process last wrote it (zero when not held)."""
+        with self._changed:
+            until = self._leases.get(event_id)
+        return max(until - now, timedelta(0)) if until is not None else timedelta(0)
+
+    def _leased(self, event_ids: Sequence[int], until: datetime) -> None:
+        with self._changed:
+            for event_id in event_ids:
+                if event_id in self._leases:
+                    self._leases[event_id] = until
 
     def held(self) -> int:
         with self._changed:
             return len(self._held)
 
     # -- writes --------------------------------------------------------------------------------------
-    def mark(self, marks: Sequence[SendingMark]) -> dict[int, int]:
-        """Commit ``sending`` attempts for these calls; event id -> attempt id for those still held.
-
-        Blocks until committed. An event missing from the answer must not be called: its claim is
-        gone, or the database did not answer within ``mark_wait``.
-        """
-        write = self._submit(_Write(marks=marks))
-        if not write.done.wait(self._mark_wait) or write.failed:
-            write.failed = True  # a late commit is ignored: the call was not made
-            self.forget([mark.claimed.id for mark in marks])
-            return {}
-        lost = [mark.claimed.id for mark in marks if mark.claimed.id not in write.attempt_ids]
-        self.forget(lost)
-        return write.attempt_ids
-
     def record(self, outcomes: Sequence[AttemptOutcome]) -> None:
         """Record these attempts and the events' next states (in the background once started)."""
         if outcomes:
             self._submit(_Write(outcomes=outcomes))
 
-    def release(self, claims: Sequence[ClaimedEvent]) -> None:
-        """Give these events back unsent (in the background once started)."""
+    def release(self, claims: Sequence[ClaimedEvent], unsent: Sequence[int] = ()) -> None:
+        """Give these events back unsent, taking back their ``sending`` attempts ``unsent`` (in the
+        background once started)."""
         if claims:
-            self._submit(_Write(releases=claims))
+            self._submit(_Write(releases=claims, unsent=unsent))
 
     def _submit(self, write: _Write) -> _Write:
         if self._thread is None:  # one cycle at a time: commit now, failures go to the caller
-            self._transaction([write])
+            with self._uow() as tx:
+                _apply(tx, [write])
             self._settled(write)
             return write
         with self._changed:
@@ -200,16 +200,14 @@ class OutboxWriter:
 
     def _transaction(self, writes: list[_Write]) -> None:
         with self._uow() as tx:
-            lease_until = self._clock() + self._lease
-            for write in writes:
-                write.apply(tx, lease_until)
+            _apply(tx, writes)
 
     def _still_worth_trying(self, writes: list[_Write]) -> list[_Write]:
-        """Drop marks whose sender stopped waiting and outcomes older than a lease (their claim is gone)."""
+        """Drop writes older than a lease: their claims are gone, the events will be claimed again."""
         now = time.monotonic()
         kept = []
         for write in writes:
-            too_old = now - write.queued > (self._mark_wait if write.marks else self._lease.total_seconds())
+            too_old = now - write.queued > self._lease.total_seconds()
             if write.failed or too_old:
                 write.failed = True
                 if write.outcomes:
@@ -225,7 +223,17 @@ class OutboxWriter:
             self._on_recorded(write.outcomes, recorded)
         if write.releases:
             self.forget([claim.id for claim in write.releases])
-        write.done.set()
+
+    def renew_now(self, claim: ClaimedEvent) -> None:
+        """Renew one held event's lease at once, in the caller's thread (its call needs more time than
+        its lease has left); a failure leaves the lease as it was."""
+        try:
+            with self._uow() as tx:
+                until = self._clock() + self._lease
+                renewed = renew_leases(tx, [claim], until)
+            self._leased(renewed, until)
+        except Exception:  # the caller cuts the call to the time left, or leaves it to the next claim
+            log.warning("outbox_lease_renewal_failed", events=1, exc_info=True)
 
     def _renew(self) -> None:
         with self._changed:
@@ -234,11 +242,12 @@ class OutboxWriter:
             return
         try:
             with self._uow() as tx:
-                renew_leases(tx, claims, self._clock() + self._lease)
+                until = self._clock() + self._lease
+                renewed = renew_leases(tx, claims, until)
+            self._leased(renewed, until)
         except Exception:  # a missed renewal shortens no call: every call ends before its lease would
             log.warning("outbox_lease_renewal_failed", events=len(claims), exc_info=True)
 
 
 def _event_ids(write: _Write) -> list[int]:
-    return [m.claimed.id for m in write.marks] + [o.claimed.id for o in write.outcomes] + \
-        [c.id for c in write.releases]
+    return [o.claimed.id for o in write.outcomes] + [c.id for c in write.releases]

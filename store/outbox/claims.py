@@ -5,9 +5,9 @@ transaction of its own, and each one can carry many events (the dispatcher group
 event's fate is its own: what happens to one never waits for, or repeats, another.
 
 * **claim** (``claim_due``): stamp due rows with a claim token and a lease, and count the claim;
-* **mark** (``mark_sending``): just before an event's call, write its attempt as ``sending`` and
-  renew its lease, so that a crash during the call is visible in the history as an attempt whose
-  outcome is unknown (the next claim turns ``sending`` into ``unknown``);
+* **mark** (``mark_sending``): in the claiming transaction, before any call, write each ready event's
+  attempt as ``sending``, so that a crash during the call is visible in the history as an attempt
+  whose outcome is unknown (the next claim turns ``sending`` into ``unknown``);
 * **record** (``record_outcomes``): complete that attempt with what came back, and set the event's
   next state; or give the event back unsent (``release``); and keep the leases of events still held
   alive (``renew_leases``).
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from domain.certificates import Certificate
@@ -135,11 +135,10 @@ def claim_due(
         # A claim is a few milliseconds of work; compiling it (JIT) would cost more than running it.
         session.execute(text("SET LOCAL jit = off"))
     claimed = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(due.scalar_subquery()))
-        .values(claimed_by=token, lease_until=now + lease, open_claims=OutboxRow.open_claims + 1)
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=token, lease_until=now + lease, open_claims=_OUTBOX.c.open_claims + 1)
         .returning(*_OUTBOX.c),
-        execution_options={"synchronize_session": False},
     ).mappings().all()
     if claimed:
         _mark_unknown(session, [row["id"] for row in claimed])
@@ -149,17 +148,16 @@ def claim_due(
 def _mark_unknown(session: Tx, event_ids: list[int]) -> None:
     """Attempts still ``sending`` of events just claimed: their worker stopped during the call."""
     stale = session.execute(
-        update(AttemptRow)
-        .where(AttemptRow.event_id.in_(event_ids), AttemptRow.outcome == OutcomeClass.SENDING.value)
+        update(_ATTEMPTS)
+        .where(_ATTEMPTS.c.event_id.in_(event_ids), _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
         .values(outcome=OutcomeClass.UNKNOWN.value, decision=Decision.RETRY.value, text=UNKNOWN_TEXT)
-        .returning(AttemptRow.event_id),
-        execution_options={"synchronize_session": False},
+        .returning(_ATTEMPTS.c.event_id),
     ).scalars().all()
     if stale:
         session.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(set(stale)))
-            .values(last_outcome=OutcomeClass.UNKNOWN.value, last_error=clip(f"unknown: {UNKNOWN_TEXT}")),
-            execution_options={"synchronize_session": False},
+            update(_OUTBOX).where(_OUTBOX.c.id.in_(set(stale)))  # one stale attempt per event: one claim each
+            .values(last_outcome=OutcomeClass.UNKNOWN.value, last_error=clip(f"unknown: {UNKNOWN_TEXT}"),
+                    attempts=_OUTBOX.c.attempts + 1),
         )
 
 
@@ -181,43 +179,38 @@ def _claimed(row: Any, token: str) -> ClaimedEvent:
 
 
 def _held(session: Tx, claims: Iterable[ClaimedEvent]) -> set[int]:
-    """The ids of ``claims`` whose rows are still pending and held by the same claim, locked until commit."""
+    """The ids of ``claims`` whose rows are still pending and held by the same claim.
+
+    Read without a row lock (on PostgreSQL a lock is one more write of every row): each statement
+    that then changes an event repeats the claim in its condition, so a row taken over in between
+    is left alone.
+    """
     wanted = {claim.id: claim.token for claim in claims}
     if not wanted:
         return set()
+    table = _OUTBOX.c
     rows = session.execute(
-        select(OutboxRow.id, OutboxRow.claimed_by)
-        .where(OutboxRow.id.in_(wanted), OutboxRow.status == OutboxStatus.PENDING)
-        .order_by(OutboxRow.id)
-        .with_for_update()
+        select(table.id, table.claimed_by).where(table.id.in_(wanted), table.status == OutboxStatus.PENDING.value)
     )
     return {event_id for event_id, holder in rows if holder == wanted[event_id]}
 
 
-def mark_sending(session: Tx, marks: Sequence[SendingMark], lease_until: datetime) -> dict[int, int]:
-    """Write each event's attempt as ``sending`` and renew its lease to ``lease_until``, before the calls.
+def mark_sending(session: Tx, marks: Sequence[SendingMark]) -> dict[int, int]:
+    """Write each event's attempt as ``sending``, before the calls; event id -> attempt id.
 
-    Returns event id -> attempt id for the events still held; a mark whose event is no longer held
-    (the lease ran out and someone else took it) writes nothing, and its call must not be made.
+    One INSERT, in the transaction that claimed the events (so they are held): a crash after it
+    leaves each of these events with an attempt whose outcome is unknown.
     """
-    held = _held(session, (mark.claimed for mark in marks))
-    kept = [mark for mark in marks if mark.claimed.id in held]
-    if not kept:
+    if not marks:
         return {}
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(held))
-        .values(lease_until=lease_until, attempts=OutboxRow.attempts + 1, last_outcome=OutcomeClass.SENDING.value),
-        execution_options={"synchronize_session": False},
-    )
     rows = session.execute(
-        insert(AttemptRow).returning(AttemptRow.id, AttemptRow.event_id, sort_by_parameter_order=True),
+        insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, _ATTEMPTS.c.event_id, sort_by_parameter_order=True),
         [{
             "event_id": mark.claimed.id, "at": mark.at, "outcome": OutcomeClass.SENDING.value,
             "decision": Decision.PENDING.value, "http_status": None, "result_code": None, "error_id": None,
             "text": None, "url": mark.url, "correlation_id": mark.claimed.correlation_id, "duration_ms": 0.0,
             "claimed_by": mark.claimed.token,
-        } for mark in kept],
+        } for mark in marks],
     ).all()
     return {event_id: attempt_id for attempt_id, event_id in rows}
 
@@ -236,10 +229,10 @@ def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int
         return []
     session.execute(
         update(_OUTBOX)
-        .where(_OUTBOX.c.id == bindparam("event_id"))
+        .where(_OUTBOX.c.id == bindparam("event_id"), _OUTBOX.c.claimed_by == bindparam("token"))
         .values(
             status=bindparam("new_status"),
-            attempts=_OUTBOX.c.attempts + bindparam("added_attempts"),
+            attempts=_OUTBOX.c.attempts + 1,
             series_attempts=bindparam("new_series_attempts"),
             schedule_kind=bindparam("new_schedule_kind"),
             last_attempt_at=bindparam("new_last_attempt_at", type_=UtcDateTime()),
@@ -268,7 +261,7 @@ def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int
         )
     unmarked = [o for o in kept if o.attempt_id is None]
     if unmarked:
-        session.execute(insert(AttemptRow), [_attempt_values(o) for o in unmarked])
+        session.execute(insert(_ATTEMPTS), [_attempt_values(o) for o in unmarked])
     return [outcome.claimed.id for outcome in kept]
 
 
@@ -278,8 +271,8 @@ def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:
     final = status is not OutboxStatus.PENDING
     return {
         "event_id": outcome.claimed.id,
+        "token": outcome.claimed.token,
         "new_status": status.value,
-        "added_attempts": 0 if outcome.attempt_id is not None else 1,
         "new_series_attempts": state.series.failed_tries,
         "new_schedule_kind": state.series.kind.value,
         "new_last_attempt_at": attempt.at,
@@ -320,34 +313,35 @@ def _attempt_values(outcome: AttemptOutcome) -> dict[str, Any]:
     }
 
 
-def release(session: Tx, claims: Sequence[ClaimedEvent]) -> list[int]:
-    """Give held events back unsent (nothing was called): due again at once, the claim not counted."""
+def release(session: Tx, claims: Sequence[ClaimedEvent], unsent: Collection[int] = ()) -> list[int]:
+    """Give held events back unsent (nothing was called): due again at once, the claim not counted.
+
+    ``unsent``: their ``sending`` attempts, deleted: no call was made, so there is nothing to be unsure of.
+    """
     held = _held(session, claims)
+    if unsent and held:
+        session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id.in_(unsent), _ATTEMPTS.c.event_id.in_(held),
+                                                _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value))
     if held:
         session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(held))
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(held), _OUTBOX.c.claimed_by.in_({claim.token for claim in claims}))
             .values(claimed_by=None, lease_until=None,
-                    open_claims=case((OutboxRow.open_claims > 0, OutboxRow.open_claims - 1), else_=0)),
-            execution_options={"synchronize_session": False},
+                    open_claims=case((_OUTBOX.c.open_claims > 0, _OUTBOX.c.open_claims - 1), else_=0)),
         )
     return sorted(held)
 
 
-def renew_leases(session: Tx, claims: Sequence[ClaimedEvent], lease_until: datetime) -> int:
-    """Extend the leases of events still held by their claims to ``lease_until``; returns how many."""
-    tokens = {claim.token for claim in claims}
+def renew_leases(session: Tx, claims: Sequence[ClaimedEvent], lease_until: datetime) -> list[int]:
+    """Extend the leases of events still held by their claims to ``lease_until``; the ids renewed."""
     if not claims:
-        return 0
-    renewed = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_([claim.id for claim in claims]), OutboxRow.claimed_by.in_(tokens),
-               OutboxRow.status == OutboxStatus.PENDING)
-        .values(lease_until=lease_until)
-        .returning(OutboxRow.id),
-        execution_options={"synchronize_session": False},
-    ).scalars().all()
-    return len(renewed)
+        return []
+    held = _held(session, claims)
+    if held:
+        session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(held),
+                                              _OUTBOX.c.claimed_by.in_({claim.token for claim in claims}))
+                        .values(lease_until=lease_until))
+    return sorted(held)
 
 
 def delivery_contexts(session: Tx, claimed: Sequence[ClaimedEvent]) -> list[EventContext]:

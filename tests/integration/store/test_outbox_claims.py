@@ -46,12 +46,11 @@ def deliver(factory: sessionmaker[Session], claimed: ClaimedEvent, outcome: Outc
         return record_outcomes(session, [AttemptOutcome(claimed, attempt(outcome, at), state)])
 
 
-def mark(factory: sessionmaker[Session], claimed: ClaimedEvent, seconds: float = 2) -> int | None:
-    """Commit ``claimed``'s ``sending`` attempt; its id, or None when the claim is gone."""
+def mark(factory: sessionmaker[Session], claimed: ClaimedEvent, seconds: float = 2) -> int:
+    """Commit ``claimed``'s ``sending`` attempt; its id."""
     at = T0 + timedelta(seconds=seconds)
     with transaction(factory) as session:
-        return mark_sending(session, [SendingMark(claimed, "http://127.0.0.1:1/journal", at)], at + LEASE).get(
-            claimed.id)
+        return mark_sending(session, [SendingMark(claimed, "http://127.0.0.1:1/journal", at)])[claimed.id]
 
 
 def statuses(factory: sessionmaker[Session], certificate_id: str) -> list[OutboxStatus]:
@@ -168,12 +167,16 @@ def test_retry_and_final_outcomes_update_the_row_and_history(session_factory: se
 
 
 def test_release_gives_back_and_uncounts_the_claim(session_factory: sessionmaker[Session]) -> None:
-    """A released event is due again at once, and the release does not count as a claim without outcome."""
+    """A released event is due again at once, its unsent mark taken back, and the release does not
+    count as a claim without outcome; a release by a claim that is gone changes nothing."""
     first, second = add_events(session_factory, make_event("cert-1"), make_event("cert-2"))
     claimed = {c.id: c for c in claim(session_factory, "w")}
+    unsent = mark(session_factory, claimed[first])
     with transaction(session_factory) as session:
-        assert release(session, [claimed[first]]) == [first]
+        assert release(session, [claimed[first]], [unsent]) == [first]
         assert release(session, [replace(claimed[second], token="someone-else")]) == []
+        report = event_report(session, first)
+    assert report is not None and report.attempts == []
     [again] = claim(session_factory, "w2", seconds=2)
     assert (again.id, again.claims) == (first, 1)
 
@@ -184,17 +187,15 @@ def test_a_crash_during_the_call_shows_as_unknown_and_the_event_goes_again(
     ``unknown`` and counts the claim; the outcome of the second call completes its own attempt."""
     [event_id] = add_events(session_factory, make_event("cert-1"))
     [first] = claim(session_factory, "worker-a")
-    assert mark(session_factory, first) is not None
+    mark(session_factory, first)
     with transaction(session_factory) as session:
         report = event_report(session, event_id)
     assert report is not None
     assert [a["outcome"] for a in report.attempts] == ["sending"]
-    assert report.event["last_outcome"] == "sending" and report.event["attempts"] == 1
-    # worker-a is killed; its lease (renewed by the mark to 2 s + 60 s) runs out
-    assert claim(session_factory, "worker-b", seconds=61) == []
+    # worker-a is killed; its lease (from the claim at 1 s, 60 s) runs out
+    assert claim(session_factory, "worker-b", seconds=60) == []
     [second] = claim(session_factory, "worker-b", seconds=63)
     assert second.claims == 2 and second.correlation_id == first.correlation_id
-    assert mark(session_factory, first, seconds=64) is None  # worker-a's claim is gone
     attempt_id = mark(session_factory, second, seconds=64)
     at = T0 + timedelta(seconds=65)
     with transaction(session_factory) as session:
@@ -230,8 +231,8 @@ def test_leases_are_renewed_only_for_the_claims_still_held(session_factory: sess
     add_events(session_factory, make_event("cert-1"))
     [held] = claim(session_factory, "w")
     with transaction(session_factory) as session:
-        assert renew_leases(session, [held], T0 + timedelta(seconds=200)) == 1
-        assert renew_leases(session, [replace(held, token="stale")], T0 + timedelta(seconds=900)) == 0
+        assert renew_leases(session, [held], T0 + timedelta(seconds=200)) == [held.id]
+        assert renew_leases(session, [replace(held, token="stale")], T0 + timedelta(seconds=900)) == []
     assert claim(session_factory, "w2", seconds=150) == []
     assert len(claim(session_factory, "w2", seconds=201)) == 1
 
