@@ -64,22 +64,6 @@ LEASE_MARGIN = timedelta(seconds=5)
 
 
 @dataclass(frozen=True, slots=True)
-class Marked:
-    """A ready call whose ``sending`` attempt is committed: the only kind a sender thread makes."""
-
-    ready: Ready
-    attempt_id: int
-
-    @property
-    def journal(self) -> str:
-        return self.ready.journal
-
-    @property
-    def unit_key(self) -> str:
-        return self.ready.unit_key
-
-
-@dataclass(frozen=True, slots=True)
 class DispatchConfig:
     """How the dispatcher works; ``check`` refuses timeouts that could outlast the lease."""
 
@@ -129,7 +113,7 @@ class Dispatcher:
         self._name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._claims = itertools.count(1)
         per_lane = max(config.batch_size, config.journal_concurrency)
-        self._lanes: Lanes[Marked] = Lanes(config.journal_concurrency, per_lane)
+        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
         self._writer = OutboxWriter(uow, clock, config.lease, self._recorded)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -150,10 +134,9 @@ class Dispatcher:
             settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), now)
             recorded = set(record_outcomes(tx, settled))
             release(tx, unsent)
-            attempt_ids = mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
-        marked = [Marked(r, attempt_ids[r.claimed.id]) for r in ready if r.claimed.id in attempt_ids]
-        self._writer.hold([m.ready.claimed for m in marked], now + config.lease)
-        for item in marked:
+            mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
+        self._writer.hold([r.claimed for r in ready], now + config.lease)
+        for item in ready:
             self._lanes.put(item)  # the room was counted before the marks: only this thread adds
         self._recorded(settled, recorded)
         return len(claimed)
@@ -191,14 +174,13 @@ class Dispatcher:
         return settled, ready, unsent
 
     # -- sending -----------------------------------------------------------------------------------
-    def send(self, item: Marked) -> None:
+    def send(self, ready: Ready) -> None:
         """Make the marked call within the event's lease and hand its outcome to the writer.
 
         The call's deadline ends ``LEASE_MARGIN`` before the event's lease does. The writer renews the
         leases of held events every quarter of a lease; an event whose lease has less time left than
         its call may take has it renewed here first (and the call cut to what is left if that fails).
         """
-        ready = item.ready
         started = self._clock()
         try:
             wanted = self._delivery.timeouts_for(ready.route, self._config.call_seconds).deadline_s
@@ -216,7 +198,7 @@ class Dispatcher:
                       exc_info=True)
             attempt = _no_call(ready.claimed, OutcomeClass.UNBUILDABLE, started,
                                f"sending failed in the gateway: {type(broken).__name__}", url=ready.call.url)
-        self._writer.record([self._outcome(ready.claimed, attempt, item.attempt_id)])
+        self._writer.record([self._outcome(ready.claimed, attempt, marked=True)])
 
     def run_batch(self) -> int:
         """One cycle in this thread: claim, then send every claimed call one by one; how many were claimed."""
@@ -229,9 +211,9 @@ class Dispatcher:
         return claimed
 
     # -- recording ---------------------------------------------------------------------------------
-    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt, attempt_id: int | None = None) -> AttemptOutcome:
+    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt, marked: bool = False) -> AttemptOutcome:
         return AttemptOutcome(claimed, attempt, after_attempt(attempt, claimed.series, self._config.schedules),
-                              attempt_id)
+                              marked)
 
     def _recorded(self, outcomes: Sequence[AttemptOutcome], recorded: set[int]) -> None:
         """Log what the writer committed: lost claims, and events that failed for good."""
@@ -264,7 +246,7 @@ class Dispatcher:
         """Stop claiming, give back the calls not begun, let the calls in flight end and be recorded."""
         self._stop.set()
         unsent = self._lanes.close()  # marked, never called: given back, their marks taken back
-        self._writer.release([item.ready.claimed for item in unsent], [item.attempt_id for item in unsent])
+        self._writer.release([ready.claimed for ready in unsent])
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
@@ -297,7 +279,7 @@ class Dispatcher:
             try:
                 self.send(item)
             except Exception:  # a bug: the lease brings the event back
-                log.exception("outbox_send_crashed", event_id=item.ready.claimed.id)
+                log.exception("outbox_send_crashed", event_id=item.claimed.id)
             finally:
                 self._lanes.done(item)
 

@@ -46,7 +46,6 @@ class _Write:
 
     outcomes: Sequence[AttemptOutcome] = ()
     releases: Sequence[ClaimedEvent] = ()
-    unsent: Sequence[int] = ()  # the released events' sending attempts, taken back
     queued: float = field(default_factory=time.monotonic)
     recorded: list[int] = field(default_factory=list)
     failed: bool = False
@@ -56,7 +55,7 @@ def _apply(tx: Tx, writes: Sequence[_Write]) -> None:
     """Every write of a group in a handful of statements: all releases, then all outcomes together."""
     releases = [claim for write in writes for claim in write.releases]
     if releases:
-        release(tx, releases, [attempt for write in writes for attempt in write.unsent])
+        release(tx, releases)
     outcomes = [outcome for write in writes for outcome in write.outcomes]
     if outcomes:
         recorded = set(record_outcomes(tx, outcomes))
@@ -122,11 +121,10 @@ class OutboxWriter:
         if outcomes:
             self._submit(_Write(outcomes=outcomes))
 
-    def release(self, claims: Sequence[ClaimedEvent], unsent: Sequence[int] = ()) -> None:
-        """Give these events back unsent, taking back their ``sending`` attempts ``unsent`` (in the
-        background once started)."""
+    def release(self, claims: Sequence[ClaimedEvent]) -> None:
+        """Give these events back unsent, their ``sending`` marks taken back (in the background once started)."""
         if claims:
-            self._submit(_Write(releases=claims, unsent=unsent))
+            self._submit(_Write(releases=claims))
 
     def _submit(self, write: _Write) -> _Write:
         if self._thread is None:  # one cycle at a time: commit now, failures go to the caller

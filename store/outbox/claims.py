@@ -66,14 +66,14 @@ class SendingMark:
 class AttemptOutcome:
     """An attempt and the event state it leads to, ready to be recorded.
 
-    ``attempt_id`` is the attempt row written as ``sending`` before the call; None when no call was
-    made (the event could not be built or addressed), and the attempt is written whole.
+    ``marked``: the call's attempt was written as ``sending`` before it, and is completed now; when
+    False no call was made (the event could not be built or addressed), and the attempt is written whole.
     """
 
     claimed: ClaimedEvent
     attempt: Attempt
     state: NextState
-    attempt_id: int | None = None
+    marked: bool = False
 
 
 _STATUS_AFTER = {
@@ -195,24 +195,20 @@ def _held(session: Tx, claims: Iterable[ClaimedEvent]) -> set[int]:
     return {event_id for event_id, holder in rows if holder == wanted[event_id]}
 
 
-def mark_sending(session: Tx, marks: Sequence[SendingMark]) -> dict[int, int]:
-    """Write each event's attempt as ``sending``, before the calls; event id -> attempt id.
+def mark_sending(session: Tx, marks: Sequence[SendingMark]) -> None:
+    """Write each event's attempt as ``sending``, before the calls.
 
     One INSERT, in the transaction that claimed the events (so they are held): a crash after it
-    leaves each of these events with an attempt whose outcome is unknown.
+    leaves each of these events with an attempt whose outcome is unknown. An event has at most one
+    such attempt (the next claim turns it into ``unknown``), so the outcome finds it by its event.
     """
-    if not marks:
-        return {}
-    rows = session.execute(
-        insert(_ATTEMPTS).returning(_ATTEMPTS.c.id, _ATTEMPTS.c.event_id, sort_by_parameter_order=True),
-        [{
+    if marks:
+        session.execute(insert(_ATTEMPTS), [{
             "event_id": mark.claimed.id, "at": mark.at, "outcome": OutcomeClass.SENDING.value,
             "decision": Decision.PENDING.value, "http_status": None, "result_code": None, "error_id": None,
             "text": None, "url": mark.url, "correlation_id": mark.claimed.correlation_id, "duration_ms": 0.0,
             "claimed_by": mark.claimed.token,
-        } for mark in marks],
-    ).all()
-    return {event_id: attempt_id for attempt_id, event_id in rows}
+        } for mark in marks])
 
 
 def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int]:
@@ -246,20 +242,21 @@ def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int
         ),
         [_state_values(outcome) for outcome in kept],
     )
-    marked = [o for o in kept if o.attempt_id is not None]
+    marked = [o for o in kept if o.marked]
     if marked:
         session.execute(
-            update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id")).values(
+            update(_ATTEMPTS).where(_ATTEMPTS.c.event_id == bindparam("marked_event"),
+                                    _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value).values(
                 at=bindparam("new_at", type_=UtcDateTime()), outcome=bindparam("new_outcome"),
                 decision=bindparam("new_decision"), http_status=bindparam("new_http_status"),
                 result_code=bindparam("new_result_code"), error_id=bindparam("new_error_id"),
                 text=bindparam("new_text"), url=bindparam("new_url"), duration_ms=bindparam("new_duration_ms"),
             ),
-            [{"attempt_id": o.attempt_id, **{f"new_{k}": v for k, v in _attempt_values(o).items()
+            [{"marked_event": o.claimed.id, **{f"new_{k}": v for k, v in _attempt_values(o).items()
                                              if k not in ("event_id", "correlation_id", "claimed_by")}}
              for o in marked],
         )
-    unmarked = [o for o in kept if o.attempt_id is None]
+    unmarked = [o for o in kept if not o.marked]
     if unmarked:
         session.execute(insert(_ATTEMPTS), [_attempt_values(o) for o in unmarked])
     return [outcome.claimed.id for outcome in kept]
@@ -313,16 +310,13 @@ def _attempt_values(outcome: AttemptOutcome) -> dict[str, Any]:
     }
 
 
-def release(session: Tx, claims: Sequence[ClaimedEvent], unsent: Collection[int] = ()) -> list[int]:
-    """Give held events back unsent (nothing was called): due again at once, the claim not counted.
-
-    ``unsent``: their ``sending`` attempts, deleted: no call was made, so there is nothing to be unsure of.
-    """
+def release(session: Tx, claims: Sequence[ClaimedEvent]) -> list[int]:
+    """Give held events back unsent (nothing was called): due again at once, the claim not counted,
+    a ``sending`` mark taken back (no call was made, so there is nothing to be unsure of)."""
     held = _held(session, claims)
-    if unsent and held:
-        session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.id.in_(unsent), _ATTEMPTS.c.event_id.in_(held),
-                                                _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value))
     if held:
+        session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.event_id.in_(held),
+                                                _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value))
         session.execute(
             update(_OUTBOX)
             .where(_OUTBOX.c.id.in_(held), _OUTBOX.c.claimed_by.in_({claim.token for claim in claims}))
