@@ -136,8 +136,9 @@ class Dispatcher:
             release(tx, unsent)
             mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
         self._writer.hold([r.claimed for r in ready], now + config.lease)
-        for item in ready:
-            self._lanes.put(item)  # the room was counted before the marks: only this thread adds
+        # The room was counted before the marks and only this thread adds, so a call is refused only
+        # when the dispatcher is stopping: then it goes back unsent, its mark taken back.
+        self._writer.release([r.claimed for r in ready if not self._lanes.put(r)])
         self._recorded(settled, recorded)
         return len(claimed)
 

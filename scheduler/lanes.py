@@ -55,8 +55,11 @@ class Lanes(Generic[T]):
         self._changed = threading.Condition()
 
     def put(self, item: T) -> bool:
-        """Queue ``item`` on its journal's lane; False (and nothing queued) when that lane is full."""
+        """Queue ``item`` on its journal's lane; False (and nothing queued) when that lane is full or
+        the lanes are closed."""
         with self._changed:
+            if self._closed:
+                return False
             lane = self._lanes.setdefault(item.journal, _Lane())
             self._units[item.unit_key] = item.journal
             if len(lane.waiting) >= self._per_lane:

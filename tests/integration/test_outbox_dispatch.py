@@ -16,7 +16,8 @@ from domain.certificate_types import load_default_registry
 from domain.certificates import to_snapshot
 from domain.values import EventCode
 from outbound import HttpSender, StatusUpdateDelivery, Timeouts
-from routing.catalogue import Route
+from routing.catalogue import Catalogue, Route
+from routing.provider import StaticProvider
 from scheduler.dispatcher import DispatchConfig
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
@@ -238,3 +239,31 @@ def test_a_deleted_draft_is_reported_from_its_snapshot(session_factory: sessionm
         sender.close()
     assert report(session_factory, radera).event["status"] == OutboxStatus.DELIVERED
     assert [(r.event_code, r.valid) for r in simulator.received()] == [("RADERA", True)]
+
+
+def test_a_slow_journal_holds_no_more_than_its_share_and_the_others_go_on(
+        session_factory: sessionmaker[Session]) -> None:
+    """The dispatcher's threads running: one journal answers after 3 s, another at once. With two
+    calls in flight per journal, the slow one gets two calls and no more while every event of the
+    fast one is delivered."""
+    slow, fast = MockJournal(delay_s=3.0), MockJournal()
+    with running(slow) as slow_url, running(fast) as fast_url:
+        routes = [Route(STATUS_UPDATE_V3, "SE2321000016-S001", slow_url),
+                  Route(STATUS_UPDATE_V3, "SE2321000016-F001", fast_url)]
+        catalogue = StaticProvider(Catalogue(routes=routes, parents={}))
+        add_certificates(session_factory, [f"slow-{n}" for n in range(6)], unit="SE2321000016-S001")
+        quick = add_certificates(session_factory, [f"fast-{n}" for n in range(12)], unit="SE2321000016-F001")
+        dispatcher, sender = make_dispatcher(session_factory, catalogue, Clock(T0 + timedelta(seconds=1)),
+                                             read_s=10.0, threads=4, journal_concurrency=2, poll_seconds=0.05)
+        dispatcher.start()
+        try:
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline and any(
+                    report(session_factory, e).event["status"] != OutboxStatus.DELIVERED for e in quick):
+                time.sleep(0.05)
+            assert all(report(session_factory, e).event["status"] == OutboxStatus.DELIVERED for e in quick)
+            assert len(slow.received()) == 2  # its two slots, each held for 3 s
+        finally:
+            dispatcher.stop()
+            sender.close()
+    assert len(fast.received()) == 12
