@@ -188,11 +188,12 @@ def calls_in_flight(factory: sessionmaker[Session], pid: int) -> int:
 @POSTGRES_ONLY
 def test_sigkilled_workers_lose_nothing_and_repeat_only_calls_in_flight(
         db_url: str, session_factory: sessionmaker[Session], workers: Workers) -> None:
-    """SIGKILL a worker every 0.7 s under load (two workers, a journal answering at random at once,
-    with TECHNICAL_ERROR, or slowly): every event ends delivered or failed, none is lost, and every
-    request the journal received twice is explained by an ``unknown`` attempt: a call in flight at a kill."""
+    """SIGKILL a worker while it has calls in flight, again and again (two workers, a journal answering
+    at random at once, with TECHNICAL_ERROR, or slowly): every event ends delivered or failed, none is
+    lost, and every request the journal received twice is explained by an ``unknown`` attempt: a call
+    in flight at a kill."""
     journal = MockJournal(Mode.MIXED, delay_s=1.0, seed=14)
-    events = 60 * FAULT_KILLS
+    events = 150 * FAULT_KILLS
     with running(journal) as url:
         publish_route(session_factory, url)
         seed(session_factory, events=events, units=30)
@@ -201,14 +202,17 @@ def test_sigkilled_workers_lose_nothing_and_repeat_only_calls_in_flight(
         time.sleep(2.0)  # both at work
         in_flight_at_kills = 0
         for _ in range(FAULT_KILLS):
-            time.sleep(0.7)
-            victim = workers.running()[0]  # the oldest one
+            time.sleep(0.3)
+            victim = workers.running()[0]  # the oldest one, once it has calls in flight: a kill under load
+            busy_by = time.monotonic() + 5
+            while calls_in_flight(session_factory, victim.pid) == 0 and time.monotonic() < busy_by:
+                time.sleep(0.05)
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
             in_flight_at_kills += calls_in_flight(session_factory, victim.pid)
             workers.start(db_url, env=FAULT_ENV)
         assert pending(session_factory) > 0, "the kills came after the work was done: make the load larger"
-        wait_until_settled(session_factory, workers, limit_s=60 + events / 20)
+        wait_until_settled(session_factory, workers, limit_s=60 + events / 10)
         found = count_faults(session_factory, journal)
     print(f"\nSIGKILL x{FAULT_KILLS}: {found.events} events, {found.delivered} delivered, {found.failed} failed; "  # noqa: T201
           f"calls in flight at the kills {in_flight_at_kills} (unknown attempts afterwards {found.unknown}), "
