@@ -59,6 +59,8 @@ from store.outbox import (
 
 log = structlog.get_logger("scheduler.dispatcher")
 
+#: Claimer threads: two, so that one builds messages while the other waits for the database.
+CLAIMERS = 2
 #: Kept free at the end of a lease: a call's deadline ends this long before the lease would run out.
 LEASE_MARGIN = timedelta(seconds=5)
 
@@ -236,7 +238,7 @@ class Dispatcher:
     def start(self) -> None:
         """Start the writer, the claimer and the sender threads (daemons: a stopping process waits for no call)."""
         self._writer.start()
-        targets = [("outbox-claimer", self._claim_loop)] + [
+        targets = [(f"outbox-claimer-{n}", self._claim_loop) for n in range(CLAIMERS)] + [
             (f"outbox-sender-{n}", self._send_loop) for n in range(self._config.threads)]
         for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
