@@ -36,7 +36,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
-from lxml import etree
 
 from domain.delivery import Attempt, OutcomeClass
 from outbound.classify import attempt, classify_answer
@@ -172,7 +171,7 @@ class HttpSender:
         at = self._clock()
         started = time.perf_counter()
         deadline = time.monotonic() + timeouts.deadline_s
-        body = etree.tostring(call.envelope, xml_declaration=True, encoding="utf-8")
+        body = call.envelope
         parts = urlsplit(call.url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from lxml import etree
-
 from contracts.answers import ProducerAnswer
 from domain.delivery import Attempt
 
@@ -61,10 +59,13 @@ class TlsConfig:
 
 @dataclass(frozen=True, slots=True)
 class OutboundCall:
-    """One request ready to be posted: the endpoint, the envelope and how to read the contract's answer."""
+    """One request ready to be posted: the endpoint, the envelope's bytes and how to read the contract's answer.
+
+    The sender posts the bytes as they are: it knows no contract.
+    """
 
     url: str
-    envelope: etree._Element
+    envelope: bytes
     soap_action: str
     correlation_id: str
     read_answer: Callable[[bytes], ProducerAnswer]

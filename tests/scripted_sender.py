@@ -17,6 +17,7 @@ from datetime import datetime
 
 from contracts.certificate_status_update.v3.response import envelope_bytes, write_answer, write_fault
 from contracts.ns import CORE, REGISTRY, STATUS_UPDATE_V3, TYPES, qname
+from contracts.xmlparse import parse_xml
 from domain.delivery import Attempt, OutcomeClass
 from domain.values import ErrorId, ResultCode
 from outbound.classify import attempt, classify_answer
@@ -101,7 +102,7 @@ class ScriptedSender:
 
 
 def _seen(call: OutboundCall, timeouts: Timeouts) -> SentCall:
-    envelope = call.envelope
+    envelope = parse_xml(call.envelope)
     request = envelope.find(f".//{qname(STATUS_UPDATE_V3, 'CertificateStatusUpdateForCare')}")
     assert request is not None, "the scripted journal only takes status updates"
     paths = {"c": CORE, "t": TYPES, "csu": STATUS_UPDATE_V3}

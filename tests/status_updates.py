@@ -101,7 +101,7 @@ def build_checked(
     """``build_status_update``, then the message (in its envelope) checked against the schemas,
     so every message a test builds is one the official schema accepts."""
     body = build_status_update(certificate, event, counts, **options)
-    message = etree.tostring(status_update_envelope(certificate.unit_id.value, body))
+    message = status_update_envelope(certificate.unit_id.value, body)
     for schema in _schemas():
         assert message_errors(schema, message) == []
     return body
