@@ -30,6 +30,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -197,6 +198,12 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
     out.put(dict(outcomes))
 
 
+def _children_cpu() -> float:
+    """User and system CPU seconds of this process's finished children (workers, baseline processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def baseline(url: str, events: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
     """Seconds for ``events`` bare calls from ``workers`` processes x ``threads`` threads, and their outcomes."""
     share = [events // workers + (1 if n < events % workers else 0) for n in range(workers)]
@@ -241,11 +248,15 @@ def main() -> None:
         print(f"queued {args.events} events for {args.units} units in {time.monotonic() - seeding:.0f} s "
               "while the journal was down", flush=True)
         base = stack.enter_context(simulator(port))
+        before = _children_cpu()
         to_empty, draining = drain(db, base, args.events, args.workers, args.threads, args.batch)
+        drain_cpu = _children_cpu() - before
         received = stats(base)
         disorder = out_of_order(base)
         clear(base)
+        before = _children_cpu()
         bare, bare_outcomes = baseline(base + CONTRACT_PATH, args.events, args.workers, args.threads)
+        bare_cpu = _children_cpu() - before
 
     rate, bare_rate = args.events / draining, args.events / bare
     print(f"status-update backlog, {args.events} events ({args.per_certificate} per certificate), {args.units} units, "
@@ -255,6 +266,9 @@ def main() -> None:
     print(f"{'time to empty (with start)':28}{args.events / to_empty:10.0f}{to_empty:10.1f}")
     print(f"{'baseline: bare HTTP calls':28}{bare_rate:10.0f}{bare:10.1f}")
     print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
+    # CPU seconds of the worker (or baseline) processes per event: steadier than rates on a busy machine.
+    print(f"client CPU per event: drain {drain_cpu / args.events * 1e6:.0f} us, "
+          f"baseline {bare_cpu / args.events * 1e6:.0f} us")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"received {received['received']}, distinct events {received['distinct_events']}, "
           f"duplicates {received['duplicates']}, certificates received out of order {disorder}")
