@@ -140,8 +140,11 @@ def claim_due(
         .values(claimed_by=token, lease_until=now + lease, open_claims=_OUTBOX.c.open_claims + 1)
         .returning(*_OUTBOX.c),
     ).mappings().all()
-    if claimed:
-        _mark_unknown(session, [row["id"] for row in claimed])
+    # A sending attempt is left behind only by an earlier claim that never recorded: then this claim
+    # is not the first since the last outcome (releases uncount theirs and take their marks back).
+    reclaimed = [row["id"] for row in claimed if row["open_claims"] > 1]
+    if reclaimed:
+        _mark_unknown(session, reclaimed)
     return sorted((_claimed(row, token) for row in claimed), key=lambda event: event.id)
 
 
