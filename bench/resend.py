@@ -198,10 +198,15 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
     out.put(dict(outcomes))
 
 
-def _children_cpu() -> float:
+def _children_cpu() -> tuple[float, float]:
     """User and system CPU seconds of this process's finished children (workers, baseline processes)."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
+
+
+def _spent(before: tuple[float, float]) -> tuple[float, float]:
+    user, system = _children_cpu()
+    return user - before[0], system - before[1]
 
 
 def baseline(url: str, events: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
@@ -250,13 +255,13 @@ def main() -> None:
         base = stack.enter_context(simulator(port))
         before = _children_cpu()
         to_empty, draining = drain(db, base, args.events, args.workers, args.threads, args.batch)
-        drain_cpu = _children_cpu() - before
+        drain_cpu = _spent(before)
         received = stats(base)
         disorder = out_of_order(base)
         clear(base)
         before = _children_cpu()
         bare, bare_outcomes = baseline(base + CONTRACT_PATH, args.events, args.workers, args.threads)
-        bare_cpu = _children_cpu() - before
+        bare_cpu = _spent(before)
 
     rate, bare_rate = args.events / draining, args.events / bare
     print(f"status-update backlog, {args.events} events ({args.per_certificate} per certificate), {args.units} units, "
@@ -267,8 +272,9 @@ def main() -> None:
     print(f"{'baseline: bare HTTP calls':28}{bare_rate:10.0f}{bare:10.1f}")
     print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
     # CPU seconds of the worker (or baseline) processes per event: steadier than rates on a busy machine.
-    print(f"client CPU per event: drain {drain_cpu / args.events * 1e6:.0f} us, "
-          f"baseline {bare_cpu / args.events * 1e6:.0f} us")
+    per_event = {name: f"{sum(cpu) / args.events * 1e6:.0f} us ({cpu[1] / args.events * 1e6:.0f} system)"
+                 for name, cpu in (("drain", drain_cpu), ("baseline", bare_cpu))}
+    print(f"client CPU per event, start-up included: drain {per_event['drain']}, baseline {per_event['baseline']}")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"received {received['received']}, distinct events {received['distinct_events']}, "
           f"duplicates {received['duplicates']}, certificates received out of order {disorder}")

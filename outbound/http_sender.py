@@ -58,13 +58,15 @@ class _Clocked:
     """A socket whose every blocking operation waits at most until the deadline and at most ``read_s``.
 
     ``http.client`` reads through ``makefile``; the file here reads through ``recv_into`` below, so
-    a byte-by-byte answer meets the deadline however often bytes arrive.
+    a byte-by-byte answer meets the deadline however often bytes arrive. What ``http.client``
+    writes is sent in one piece when the answer is first read.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.deadline = float("inf")
         self.read_s = 60.0
+        self._unsent: list[bytes] = []
 
     def _arm(self) -> None:
         left = self.deadline - time.monotonic()
@@ -73,10 +75,15 @@ class _Clocked:
         self.sock.settimeout(min(left, self.read_s))
 
     def sendall(self, data: Any) -> None:
-        self._arm()
-        self.sock.sendall(data)
+        # Held until the answer is read: ``http.client`` writes the headers and the body separately,
+        # and one write instead of two saves a system call and a wake-up of the peer per request.
+        self._unsent.append(bytes(data))
 
     def recv_into(self, buffer: Any, size: int = 0) -> int:
+        if self._unsent:
+            self._arm()
+            self.sock.sendall(b"".join(self._unsent))
+            self._unsent.clear()
         self._arm()
         return self.sock.recv_into(buffer, size)
 

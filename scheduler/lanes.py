@@ -52,12 +52,17 @@ class Lanes(Generic[T]):
         self._turn = 0
         self._waiting = 0
         self._closed = False
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
+        # Two conditions on one lock, so that each change wakes only whom it concerns: a queued call or
+        # a freed slot wakes one sender; a taken call wakes the claimers waiting for room. (One
+        # condition woken for all would wake every sender thread after every call.)
+        self._work = threading.Condition(self._lock)
+        self._room = threading.Condition(self._lock)
 
     def put(self, item: T) -> bool:
         """Queue ``item`` on its journal's lane; False (and nothing queued) when that lane is full or
         the lanes are closed."""
-        with self._changed:
+        with self._lock:
             if self._closed:
                 return False
             lane = self._lanes.setdefault(item.journal, _Lane())
@@ -66,7 +71,7 @@ class Lanes(Generic[T]):
                 return False
             lane.waiting.append(item)
             self._waiting += 1
-            self._changed.notify()
+            self._work.notify()
             return True
 
     def take(self, timeout: float) -> T | None:
@@ -74,11 +79,13 @@ class Lanes(Generic[T]):
 
         The caller owns a slot of that journal until it calls ``done`` with the item.
         """
-        with self._changed:
+        with self._lock:
             item = self._next()
             if item is None and not self._closed:
-                self._changed.wait(timeout)
+                self._work.wait(timeout)
                 item = self._next()
+            if item is not None:
+                self._room.notify_all()  # the claimers (two) see whether there is room to claim again
             return item
 
     def _next(self) -> T | None:
@@ -95,52 +102,54 @@ class Lanes(Generic[T]):
 
     def done(self, item: T) -> None:
         """``item``'s call is over: its journal has a free slot again."""
-        with self._changed:
+        with self._lock:
             lane = self._lanes[item.journal]
             lane.in_flight -= 1
             if not lane.waiting and lane.in_flight == 0:
                 del self._lanes[item.journal]  # idle journals cost nothing
-            self._changed.notify_all()
+            elif lane.waiting:
+                self._work.notify()  # a slot of a journal with calls waiting is free
 
     def room(self, journal: str) -> int:
         """How many more calls ``journal``'s lane takes now."""
-        with self._changed:
+        with self._lock:
             lane = self._lanes.get(journal)
             return self._per_lane - (len(lane.waiting) if lane else 0)
 
     def note(self, unit_key: str, journal: str) -> None:
         """Remember that ``unit_key``'s calls go to ``journal``, without queueing one (its lane was full)."""
-        with self._changed:
+        with self._lock:
             self._units[unit_key] = journal
 
     def waiting(self) -> int:
         """Calls waiting for a sender, all journals together."""
-        with self._changed:
+        with self._lock:
             return self._waiting
 
     def in_flight(self) -> int:
-        with self._changed:
+        with self._lock:
             return sum(lane.in_flight for lane in self._lanes.values())
 
     def busy_units(self) -> set[str]:
         """Units whose journal's lane is full: claiming their events now would only make them wait."""
-        with self._changed:
+        with self._lock:
             full = {journal for journal, lane in self._lanes.items() if len(lane.waiting) >= self._per_lane}
             return {unit for unit, journal in self._units.items() if journal in full} if full else set()
 
     def wait_for_room(self, below: int, timeout: float) -> bool:
         """Wait until fewer than ``below`` calls are waiting (or ``timeout``); True when there is room."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._waiting < below or self._closed, timeout)
+        with self._lock:
+            return self._room.wait_for(lambda: self._waiting < below or self._closed, timeout)
 
     def close(self) -> list[T]:
         """Stop handing out calls; return every call still waiting (the caller gives them back)."""
-        with self._changed:
+        with self._lock:
             self._closed = True
             left = [item for lane in self._lanes.values() for item in lane.waiting]
             for lane in self._lanes.values():
                 lane.waiting.clear()
             self._waiting = 0
-            self._changed.notify_all()
+            self._work.notify_all()
+            self._room.notify_all()
             return left
 

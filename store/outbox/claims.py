@@ -138,7 +138,7 @@ def claim_due(
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
         .values(claimed_by=token, lease_until=now + lease, open_claims=_OUTBOX.c.open_claims + 1)
-        .returning(*_OUTBOX.c),
+        .returning(*_CLAIMED_COLUMNS),
     ).mappings().all()
     # A sending attempt is left behind only by an earlier claim that never recorded: then this claim
     # is not the first since the last outcome (releases uncount theirs and take their marks back).
@@ -146,6 +146,14 @@ def claim_due(
     if reclaimed:
         _mark_unknown(session, reclaimed)
     return sorted((_claimed(row, token) for row in claimed), key=lambda event: event.id)
+
+
+#: What a claim reads back: what sending needs (the row's other columns are for operators).
+_CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
+    "id", "certificate_id", "event_code", "occurred_at", "unit_hsa_id", "care_giver_hsa_id",
+    "request_correlation_id", "acting_user_hsa_id", "payload", "payload_version", "schedule_kind",
+    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims",
+)]
 
 
 def _mark_unknown(session: Tx, event_ids: list[int]) -> None:
