@@ -15,8 +15,8 @@
 The downgrade renames the request's correlation id back and drops the event's own ids (they are
 not kept anywhere else; attempts keep theirs in ``outbox_attempt.correlation_id``).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-24
 """
 
@@ -25,8 +25,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

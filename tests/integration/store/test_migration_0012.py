@@ -1,4 +1,4 @@
-"""0009 keeps the causing request's correlation id under its new name and gives every queued event
+"""0012 keeps the causing request's correlation id under its new name and gives every queued event
 its own; its downgrade gives the request's id its old name back."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ATTEMPT = table(
     column("id", Integer()), column("event_id", Integer()), column("at", UtcDateTime()), column("outcome", String()),
     column("decision", String()), column("correlation_id", String()), column("duration_ms", Float()),
 )
-AFTER = table(  # the same rows at 0009
+AFTER = table(  # the same rows at 0012
     "outbox_event",
     column("id", Integer()), column("correlation_id", String()), column("request_correlation_id", String()),
     column("open_claims", Integer()),
@@ -46,7 +46,7 @@ def _event(n: int) -> dict[str, object]:
 def test_request_correlation_ids_survive_and_every_event_gets_its_own(blank_db_url: str) -> None:
     engine = make_engine(blank_db_url)
     try:
-        command.upgrade(make_config(engine), "0008")
+        command.upgrade(make_config(engine), "0011")
         with engine.begin() as connection:
             connection.execute(insert(OUTBOX), [_event(n) for n in range(1, 4)])
             connection.execute(insert(ATTEMPT), [{"id": 1, "event_id": 1, "at": T0, "outcome": "timeout",
@@ -66,7 +66,7 @@ def test_request_correlation_ids_survive_and_every_event_gets_its_own(blank_db_u
         assert all(UUID4.match(r.correlation_id) for r in rows), [r.correlation_id for r in rows]
         assert len({r.correlation_id for r in rows}) == 3
         assert tuple(attempt) == ("attempt-1", None)
-        command.downgrade(make_config(engine), "0008")
+        command.downgrade(make_config(engine), "0011")
         with engine.connect() as connection:
             back = connection.execute(select(OUTBOX.c.id, OUTBOX.c.correlation_id).order_by(OUTBOX.c.id)).all()
             attempts = connection.execute(select(ATTEMPT.c.id, ATTEMPT.c.correlation_id)).all()
