@@ -2,21 +2,25 @@
 
 Run by hand (never collected by pytest), from the project root with the virtualenv's Python:
 
-    .venv/bin/python bench/resend.py [--events 100000] [--units 1000] [--workers 2] [--threads 4] [--db URL]
+    .venv/bin/python bench/resend.py [--events 100000] [--units 1000] [--per-certificate 2] [--workers 2]
+        [--threads 8] [--batch 100] [--db URL]
 
 Without ``--db`` a throw-away PostgreSQL cluster is started. The run:
 
-1. queues ``--events`` SKAPAT events (one per certificate, spread over ``--units`` integrated units)
-   while no journal system is reachable, with a catalogue route for every unit to the simulator, and
-   runs ANALYZE (a backlog that grew during an outage has statistics; a bulk load has none yet);
+1. queues ``--events`` events (``--per-certificate`` of them per certificate, in order: SKAPAT, KFSIGN,
+   SIGNAT..., spread over ``--units`` integrated units) while no journal system is reachable, with a
+   catalogue route for every unit to the simulator, and runs ANALYZE (a backlog that grew during an
+   outage has statistics; a bulk load has none yet);
 2. brings the journal simulator up (``intygsgateway mock-journal``, its own process) and starts
-   ``--workers`` ``intygsgateway worker`` processes with ``--threads`` sender threads each;
+   ``--workers`` ``intygsgateway worker`` processes with ``--threads`` sender threads each (and as many
+   calls in flight per journal system: every unit's route goes to the one simulator);
 3. measures until the outbox is empty: time to empty from the workers' start (start-up included),
    and the drain rate from the first delivery to the last;
-4. baseline, same run, same simulator: the same number of bare calls (the same HTTP sender posting one
-   prebuilt status update, no database, no claiming) from the same number of processes and threads.
-
-Duplicates (an event received more than once) are counted by the simulator.
+4. checks what the simulator received: every event once (duplicates counted), and each certificate's
+   events in their order;
+5. baseline, same run, same simulator: the same number of bare HTTP POSTs of a status update built
+   the same way (the same HTTP client, no zeep, no database, no claiming), from the same number of
+   processes and threads.
 """
 
 from __future__ import annotations
@@ -26,15 +30,17 @@ import contextlib
 import json
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,35 +65,51 @@ from tests.integration.outbox_env import publish_route, status_event, unit_name
 CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
 
 
-def seed(db: str, events: int, units: int) -> None:
-    """Queue ``events`` SKAPAT events, one certificate each, over ``units`` integrated units."""
+CODES = (EventCode.SKAPAT, EventCode.KFSIGN, EventCode.SIGNAT, EventCode.SKICKA)
+
+
+def seed(db: str, events: int, units: int, per_certificate: int) -> None:
+    """Queue ``events`` events, ``per_certificate`` per certificate in order, over ``units`` integrated units."""
     engine = make_engine(db)
     factory = make_session_factory(engine)
     base = make_draft()
     now = datetime.now(UTC)
-    per_unit = max(1, events // units)
+    certificates = max(1, events // per_certificate)
+    per_unit = max(1, certificates // units)
     queued = 0
     for unit_number in range(units):
         unit = replace(base.unit, hsa_id=HsaId(unit_name(unit_number)))
-        count = min(per_unit, events - queued) if unit_number < units - 1 else events - queued
+        count = min(per_unit, certificates - queued) if unit_number < units - 1 else certificates - queued
         rows = []
         with transaction(factory) as session:
             register_integrated_unit(session, unit.hsa_id, CARE_GIVER.hsa_id, now)
             for n in range(count):
                 certificate = replace(base, id=f"bench-{unit_number}-{n}", unit=unit)
                 add_certificate(session, certificate)
-                event = status_event(certificate.id, EventCode.SKAPAT, now, unit)
-                rows.append({
-                    "certificate_id": event.certificate_id, "event_code": event.code, "occurred_at": now,
-                    "unit_hsa_id": unit.hsa_id.value, "care_giver_hsa_id": CARE_GIVER.hsa_id.value,
-                    "correlation_id": event.correlation_id, "acting_user_hsa_id": None, "payload": {},
-                    "payload_version": event.payload_version, "status": OutboxStatus.PENDING,
-                    "next_attempt_at": now, "series_started_at": now,
-                })
+                for step, code in enumerate(CODES[:per_certificate]):
+                    at = now + timedelta(milliseconds=step)
+                    rows.append({
+                        "certificate_id": certificate.id, "event_code": code, "occurred_at": at,
+                        "unit_hsa_id": unit.hsa_id.value, "care_giver_hsa_id": CARE_GIVER.hsa_id.value,
+                        "correlation_id": str(uuid.uuid4()), "request_correlation_id": f"bench-{n}",
+                        "acting_user_hsa_id": None, "payload": {}, "payload_version": 1,
+                        "status": OutboxStatus.PENDING, "next_attempt_at": at, "series_started_at": at,
+                    })
             if rows:
                 session.execute(insert(OutboxRow), rows)
         queued += count
     engine.dispose()
+
+
+def out_of_order(base: str) -> int:
+    """Certificates whose events the simulator received in another order than they were queued."""
+    with urllib.request.urlopen(f"{base}/_mock/received", timeout=120) as response:
+        received = json.loads(response.read())
+    seen: dict[str, list[str]] = {}
+    for record in received:
+        seen.setdefault(record["certificate_id"], []).append(record["event_code"])
+    order = [code.value for code in CODES]
+    return sum(1 for codes in seen.values() if codes != sorted(codes, key=order.index))
 
 
 @contextlib.contextmanager
@@ -123,6 +145,7 @@ def undelivered(db: str) -> int:
 def drain(db: str, base: str, events: int, workers: int, threads: int, batch: int) -> tuple[float, float]:
     """Start the workers, wait until the outbox is empty; return (time to empty, drain seconds)."""
     env = {**os.environ, "INTYGSGATEWAY_RESEND_THREADS": str(threads), "INTYGSGATEWAY_RESEND_BATCH_SIZE": str(batch),
+           "INTYGSGATEWAY_RESEND_JOURNAL_CONCURRENCY": str(threads),  # one simulator serves every unit
            "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning"}
     started = time.monotonic()
     processes = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--db", db], cwd=ROOT, env=env,
@@ -161,9 +184,8 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
         message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
                                                                  datetime.now(UTC), make_draft().unit))
         for _ in range(count):
-            outcome = sender.send(
-                status_update_call(url, "SE2321000016-1003", message, "bench"), timeouts
-            ).outcome.value
+            call = status_update_call(url, "SE2321000016-1003", message, "bench")
+            outcome = sender.send(call, timeouts).outcome.value
             with lock:
                 outcomes[outcome] += 1
 
@@ -174,6 +196,17 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
         thread.join()
     sender.close()
     out.put(dict(outcomes))
+
+
+def _children_cpu() -> tuple[float, float]:
+    """User and system CPU seconds of this process's finished children (workers, baseline processes)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime, usage.ru_stime
+
+
+def _spent(before: tuple[float, float]) -> tuple[float, float]:
+    user, system = _children_cpu()
+    return user - before[0], system - before[1]
 
 
 def baseline(url: str, events: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
@@ -198,7 +231,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (and baseline processes)")
-    parser.add_argument("--threads", type=int, default=4, help="sender threads per process")
+    parser.add_argument("--threads", type=int, default=8, help="sender threads per process")
+    parser.add_argument("--per-certificate", type=int, default=2, choices=range(1, len(CODES) + 1),
+                        help="events per certificate, sent in order")
     parser.add_argument("--batch", type=int, default=100, help="events a sender thread claims at a time")
     parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
     args = parser.parse_args()
@@ -208,7 +243,7 @@ def main() -> None:
         upgrade(db)
         port = free_port()
         seeding = time.monotonic()
-        seed(db, args.events, args.units)  # the journal system is down: nothing listens on the port
+        seed(db, args.events, args.units, args.per_certificate)  # the journal is down: nobody listens
         engine = make_engine(db)
         publish_route(make_session_factory(engine), f"http://127.0.0.1:{port}{CONTRACT_PATH}")
         with engine.connect() as connection:  # the statistics autovacuum keeps for a table that grew over time
@@ -218,22 +253,31 @@ def main() -> None:
         print(f"queued {args.events} events for {args.units} units in {time.monotonic() - seeding:.0f} s "
               "while the journal was down", flush=True)
         base = stack.enter_context(simulator(port))
+        before = _children_cpu()
         to_empty, draining = drain(db, base, args.events, args.workers, args.threads, args.batch)
+        drain_cpu = _spent(before)
         received = stats(base)
+        disorder = out_of_order(base)
         clear(base)
+        before = _children_cpu()
         bare, bare_outcomes = baseline(base + CONTRACT_PATH, args.events, args.workers, args.threads)
+        bare_cpu = _spent(before)
 
     rate, bare_rate = args.events / draining, args.events / bare
-    print(f"status-update backlog, {args.events} events, {args.units} units, {args.workers} workers x "
-          f"{args.threads} threads, batch {args.batch}, PostgreSQL")
+    print(f"status-update backlog, {args.events} events ({args.per_certificate} per certificate), {args.units} units, "
+          f"{args.workers} workers x {args.threads} threads, batch {args.batch}, PostgreSQL")
     print(f"{'':28}{'events/s':>10}{'seconds':>10}")
     print(f"{'outbox drain':28}{rate:10.0f}{draining:10.1f}")
     print(f"{'time to empty (with start)':28}{args.events / to_empty:10.0f}{to_empty:10.1f}")
     print(f"{'baseline: bare HTTP calls':28}{bare_rate:10.0f}{bare:10.1f}")
     print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
+    # CPU seconds of the worker (or baseline) processes per event: steadier than rates on a busy machine.
+    per_event = {name: f"{sum(cpu) / args.events * 1e6:.0f} us ({cpu[1] / args.events * 1e6:.0f} system)"
+                 for name, cpu in (("drain", drain_cpu), ("baseline", bare_cpu))}
+    print(f"client CPU per event, start-up included: drain {per_event['drain']}, baseline {per_event['baseline']}")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"received {received['received']}, distinct events {received['distinct_events']}, "
-          f"duplicates {received['duplicates']}")
+          f"duplicates {received['duplicates']}, certificates received out of order {disorder}")
 
 
 if __name__ == "__main__":

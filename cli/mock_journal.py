@@ -58,6 +58,10 @@ def tls_context(cert: str | None, key: str | None, client_ca: str | None) -> ssl
     if client_ca:
         context.load_verify_locations(cafile=client_ca)
         context.verify_mode = ssl.CERT_REQUIRED
+        # TLS 1.2, so that a refused client certificate fails the handshake itself: under TLS 1.3 the
+        # refusal comes after the client's handshake as an alert, which asyncio's server drops on close
+        # (the client would see a closed connection instead of a TLS error).
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 

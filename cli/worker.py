@@ -75,6 +75,8 @@ def dispatch_config(settings: Settings) -> DispatchConfig:
             threads=settings.resend_threads,
             poll_seconds=settings.resend_poll_seconds,
             hold=timedelta(seconds=settings.resend_hold_seconds),
+            journal_concurrency=settings.resend_journal_concurrency,
+            max_claims=settings.resend_max_claims,
         )
         config.check()
     except (ScheduleError, ValueError) as wrong:
@@ -149,7 +151,7 @@ def build_worker(settings: Settings) -> Worker:
     tls = None
     if settings.client_cert or settings.client_ca:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
-    sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads * 2))
+    sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads))
     catalogue = catalogue_provider(settings, uow)
     types = certificate_types(settings)
     delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now,

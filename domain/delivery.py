@@ -6,6 +6,11 @@ Every attempt ends in exactly one ``OutcomeClass`` from a closed set, and each c
 Which class an answer from the wire is (a ResultType, a SOAP fault, an HTTP status, a transport
 error) is decided in ``outbound.classify``; what each class leads to is decided here.
 
+Some classes are not answers but what the engine itself knows: ``sending`` (committed before the
+call, so that a crash leaves a trace), ``unknown`` (the worker died during the call; the journal
+may have received it), ``unbuildable``, ``not-integrated`` and ``claim-limit`` (the event itself
+cannot be sent; final, an operator resends after fixing the cause).
+
 Plain values and functions: ``outbound`` builds ``Attempt`` values from the wire, the dispatcher
 (``scheduler``) stores them with the event's next state (``domain.resend_policy``).
 """
@@ -32,12 +37,20 @@ class OutcomeClass(StrEnum):
     SOAP_FAULT = "soap-fault"
     PLATFORM_NO_ROUTE = "platform-no-route"
     PLATFORM_NO_ACCESS = "platform-no-access"
+    INSECURE_ROUTE = "insecure-route"  # our route is plain http:// to another host: not sent (no call)
     HTTP_ERROR = "http-error"
     EMPTY_BODY = "empty-body"
     NON_SOAP_BODY = "non-soap-body"
     TIMEOUT = "timeout"
     CONNECT_ERROR = "connect-error"
     TLS_ERROR = "tls-error"
+    RESPONSE_TOO_LARGE = "response-too-large"
+    # No answer to classify: what the engine itself knows about the attempt.
+    SENDING = "sending"  # the call is being made; committed before it, so a crash leaves this behind
+    UNKNOWN = "unknown"  # the worker stopped during the call: the journal may or may not have it
+    UNBUILDABLE = "unbuildable"  # the message could not be built, or our own code failed for this event
+    NOT_INTEGRATED = "not-integrated"  # the unit receives no status updates (no CreateDraftCertificate)
+    CLAIM_LIMIT = "claim-limit"  # claimed again and again without an outcome ever being recorded
 
 
 class Decision(StrEnum):
@@ -47,6 +60,7 @@ class Decision(StrEnum):
     RETRY = "retry"  # the technical schedule: the journal system or the network is down
     RETRY_ADDRESS = "retry-address"  # the address schedule: a route or access right is missing
     FAILED = "failed"  # resending the same message cannot help
+    PENDING = "pending"  # the call is in flight: nothing decided yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +68,9 @@ class Attempt:
     """One row of an event's delivery history.
 
     ``text`` is the start (``TEXT_LIMIT`` characters) of the result text, fault string or error
-    description; ``url`` is None when no endpoint was found; ``http_status`` is None when no HTTP
-    answer came (timeout, connection or TLS error).
+    description; ``url`` is None when no endpoint was found (or no call was made); ``http_status``
+    is None when no HTTP answer came (timeout, connection or TLS error). ``correlation_id`` is the
+    event's own, the same for every attempt (sent as ``x-skltp-correlation-id``).
     """
 
     at: datetime
@@ -80,12 +95,20 @@ _DECISIONS: dict[OutcomeClass, Decision] = {
     OutcomeClass.SOAP_FAULT: Decision.RETRY,
     OutcomeClass.PLATFORM_NO_ROUTE: Decision.RETRY_ADDRESS,
     OutcomeClass.PLATFORM_NO_ACCESS: Decision.RETRY_ADDRESS,
+    OutcomeClass.INSECURE_ROUTE: Decision.RETRY_ADDRESS,
     OutcomeClass.HTTP_ERROR: Decision.RETRY,
     OutcomeClass.EMPTY_BODY: Decision.RETRY,
     OutcomeClass.NON_SOAP_BODY: Decision.RETRY,
     OutcomeClass.TIMEOUT: Decision.RETRY,
     OutcomeClass.CONNECT_ERROR: Decision.RETRY,
     OutcomeClass.TLS_ERROR: Decision.RETRY,
+    OutcomeClass.RESPONSE_TOO_LARGE: Decision.RETRY,
+    OutcomeClass.SENDING: Decision.PENDING,
+    # The event is claimed again at once (its lease ran out), not on a schedule.
+    OutcomeClass.UNKNOWN: Decision.RETRY,
+    OutcomeClass.UNBUILDABLE: Decision.FAILED,
+    OutcomeClass.NOT_INTEGRATED: Decision.FAILED,
+    OutcomeClass.CLAIM_LIMIT: Decision.FAILED,
 }
 
 

@@ -28,7 +28,7 @@ class OutboxEvent:
     occurred_at: datetime
     unit: HsaId
     care_giver: HsaId
-    correlation_id: str
+    request_correlation_id: str  # the x-skltp-correlation-id of the request that caused the event
     acting_user: HsaId | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     payload_version: int = PAYLOAD_VERSION
@@ -38,7 +38,7 @@ def event_about(
     certificate: CertificateHeader,
     code: EventCode,
     at: datetime,
-    correlation_id: str,
+    request_correlation_id: str,
     acting_user: HsaId | None = None,
     payload: dict[str, Any] | None = None,
 ) -> OutboxEvent:
@@ -46,6 +46,8 @@ def event_about(
 
     Every use case that changes a certificate reports it this way; ``acting_user`` (the user who
     caused it, ``hanteratAv``) is None for what arrives from outside, such as FK's messages.
+    ``request_correlation_id`` is the correlation id of the request that caused the change, so that
+    an operator can follow one request to the status updates it caused.
     """
     return OutboxEvent(
         certificate_id=certificate.id,
@@ -53,7 +55,7 @@ def event_about(
         occurred_at=at,
         unit=certificate.unit,
         care_giver=certificate.care_giver,
-        correlation_id=correlation_id,
+        request_correlation_id=request_correlation_id,
         acting_user=acting_user,
         payload=payload if payload is not None else {},
     )
@@ -61,12 +63,21 @@ def event_about(
 
 @dataclass(frozen=True, slots=True)
 class ClaimedEvent:
-    """An event a worker holds a lease on: its row id, what to send and the series of tries it belongs to."""
+    """An event a worker holds a lease on: its row id, what to send and the series of tries it belongs to.
+
+    ``correlation_id`` is the event's own (the same for every attempt, sent as
+    ``x-skltp-correlation-id``); ``token`` is the claim this worker holds it by; ``claims`` counts
+    the claims since an outcome was last recorded, this one included (1 in the normal case; more
+    when earlier holders died or could not record).
+    """
 
     id: int
     event: OutboxEvent
     attempts: int
     series: Series
+    correlation_id: str
+    token: str
+    claims: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,12 @@ class NextState:
 
 
 def after_attempt(attempt: Attempt, series: Series, schedules: Schedules) -> NextState:
-    """The event's next state after ``attempt``, given the series it was part of."""
+    """The event's next state after ``attempt``, given the series it was part of.
+
+    Raises ``ValueError`` for an attempt still in flight (``Decision.PENDING``): it has no outcome yet.
+    """
+    if attempt.decision is Decision.PENDING:
+        raise ValueError("an attempt in flight has no next state yet")
     if attempt.decision is Decision.DELIVERED:
         return NextState(Verdict.DELIVERED, series, None)
     if attempt.decision is Decision.FAILED:

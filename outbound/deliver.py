@@ -6,22 +6,27 @@ about each: is the unit integrated, the certificate as it is now) ``prepare`` de
 network call, what each one becomes:
 
 * ``Unsendable``: nothing can be sent, ever, without an operator (the unit is not integrated, the
-  certificate is gone, the payload cannot be written): the event fails with the reason;
-* ``Addressed``: our own routing catalogue has no usable route (VP004/VP006/VP010) — an attempt is
+  certificate is gone, the payload cannot be written, or building it failed in any other way): the
+  event fails with the reason, as an attempt of class ``not-integrated`` or ``unbuildable``. One
+  event's failure is its own: the others of the batch are prepared as if it were not there;
+* ``Addressed``: our own routing catalogue has no usable route (VP004/VP006/VP010), or its route is
+  plain ``http://`` to another host (refused unless ``allow_plain_http_routes``) — an attempt is
   recorded without a call, and the event waits on the address schedule;
 * ``Ready``: the message is built and the endpoint resolved (climbing the HSA tree): ``send`` posts
-  it through the ``Sender`` with timeouts that fit the time the dispatcher has left.
+  it through the ``Sender`` with timeouts that fit the time the dispatcher has left. Every call of an
+  event carries the event's own correlation id.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
+
 from domain.certificate_types import CertificateTypes
-from domain.delivery import Attempt, clip, decide
+from domain.delivery import Attempt, OutcomeClass, clip, decide
 from domain.events import ClaimedEvent, EventContext
 from domain.values import swedish_date
 from outbound.classify import routing_outcome
@@ -33,21 +38,24 @@ from outbound.status_update import (
     build_message,
     status_update_call,
 )
-from routing.catalogue import Route
+from routing.catalogue import Catalogue, Route
 from routing.errors import CatalogueUnavailable, RoutingError
 from routing.provider import CatalogueProvider
 from routing.report import is_plain_http
 
-#: A call is never given a read timeout below this, however little time is left; it is then left unsent.
-MIN_READ_S = 1.0
+log = structlog.get_logger("outbound.deliver")
 
 
 @dataclass(frozen=True, slots=True)
 class Unsendable:
-    """The event cannot be sent at all; ``reason`` is kept as its last error."""
+    """The event cannot be sent at all: the attempt that says why (no call was made)."""
 
     claimed: ClaimedEvent
-    reason: str
+    attempt: Attempt
+
+    @property
+    def reason(self) -> str:
+        return self.attempt.text or self.attempt.outcome.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +73,16 @@ class Ready:
     claimed: ClaimedEvent
     call: OutboundCall
     route: Route
+
+    @property
+    def journal(self) -> str:
+        """The journal system the call goes to, for bounding calls in flight: the endpoint URL."""
+        return self.route.url
+
+    @property
+    def unit_key(self) -> str:
+        """The unit (logical address) as stored with the event."""
+        return self.claimed.event.unit.value
 
 
 Prepared = Unsendable | Addressed | Ready
@@ -102,49 +120,60 @@ class StatusUpdateDelivery:
         now = self._clock()
         prepared: list[Prepared] = []
         for context in contexts:
-            claimed = context.claimed
-            if not context.integrated:
-                prepared.append(Unsendable(claimed, "the unit is not integrated: it receives no status updates"))
-                continue
             try:
-                message = build_message(context, self._types)
-            except Unbuildable as refused:
-                prepared.append(Unsendable(claimed, refused.reason))
-                continue
-            address = claimed.event.unit.value
-            try:
-                route = catalogue.resolve(CONTRACT, address, swedish_date(now)).route
-            except RoutingError as missing:
-                prepared.append(Addressed(claimed, _unaddressed(missing, now)))
-                continue
-            if is_plain_http(route.url) and not self._allow_plain_http:
-                reason = (f"the route {route.url} is plain http://: patient data would travel in clear "
-                          "(allow_plain_http_routes); fix the route, then resend")
-                prepared.append(Unsendable(claimed, reason))
-                continue
-            prepared.append(Ready(claimed, status_update_call(route.url, address, message, _new_id()), route))
+                prepared.append(self._prepare_one(context, catalogue, now))
+            except Exception as broken:  # a bug or bad data in one event is that event's outcome only
+                log.error("status_update_unbuildable", event_id=context.claimed.id, error=type(broken).__name__,
+                          exc_info=True)
+                prepared.append(_unsendable(context.claimed, OutcomeClass.UNBUILDABLE, now,
+                                            f"building the message failed: {type(broken).__name__}"))
         return prepared
 
+    def _prepare_one(self, context: EventContext, catalogue: Catalogue, now: datetime) -> Prepared:
+        claimed = context.claimed
+        if not context.integrated:
+            return _unsendable(claimed, OutcomeClass.NOT_INTEGRATED, now,
+                               "the unit is not integrated: it receives no status updates")
+        try:
+            message = build_message(context, self._types)
+        except Unbuildable as refused:
+            return _unsendable(claimed, OutcomeClass.UNBUILDABLE, now, refused.reason)
+        address = claimed.event.unit.value
+        try:
+            route = catalogue.resolve(CONTRACT, address, swedish_date(now)).route
+        except RoutingError as missing:
+            return Addressed(claimed, _unaddressed(claimed, missing, now))
+        if is_plain_http(route.url) and not self._allow_plain_http:
+            # Not sent: patient data would travel in clear. A route problem like a missing one, so the
+            # event waits on the address schedule and goes out once the route is fixed.
+            reason = (f"the route {route.url} is plain http://: patient data would travel in clear "
+                      "(allow_plain_http_routes)")
+            return Addressed(claimed, _no_call(claimed, OutcomeClass.INSECURE_ROUTE, now, reason))
+        return Ready(claimed, status_update_call(route.url, address, message, claimed.correlation_id), route)
+
     def timeouts_for(self, route: Route, seconds_left: float) -> Timeouts:
-        """The route's own timeouts where it has them, the read timeout cut so the call ends in ``seconds_left``."""
+        """The route's own timeouts where it has them, the whole call cut to end within ``seconds_left``."""
         connect = route.connect_timeout_s or self._timeouts.connect_s
         read = route.read_timeout_s or self._timeouts.read_s
-        return Timeouts(connect_s=connect, read_s=max(MIN_READ_S, min(read, seconds_left - connect)))
+        return Timeouts(connect_s=connect, read_s=read).within(seconds_left)
 
     def send(self, ready: Ready, timeouts: Timeouts) -> Attempt:
         """Post the event's call; every outcome is an attempt, never an exception."""
         return self._sender.send(ready.call, timeouts)
 
 
-def _unaddressed(error: RoutingError, now: datetime) -> Attempt:
+def _unaddressed(claimed: ClaimedEvent, error: RoutingError, now: datetime) -> Attempt:
     """The attempt recorded for an event our own routing table cannot address (no network call)."""
-    outcome = routing_outcome(error.code)
+    return _no_call(claimed, routing_outcome(error.code), now, error.describe())
+
+
+def _unsendable(claimed: ClaimedEvent, outcome: OutcomeClass, now: datetime, reason: str) -> Unsendable:
+    return Unsendable(claimed, _no_call(claimed, outcome, now, reason))
+
+
+def _no_call(claimed: ClaimedEvent, outcome: OutcomeClass, now: datetime, text: str) -> Attempt:
     return Attempt(
         at=now, outcome=outcome, decision=decide(outcome), url=None, http_status=None,
-        result_code=None, error_id=None, text=clip(error.describe()), correlation_id=_new_id(),
+        result_code=None, error_id=None, text=clip(text), correlation_id=claimed.correlation_id,
         duration_ms=0.0,
     )
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())

@@ -13,22 +13,36 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from lxml import etree
-
 from contracts.answers import ProducerAnswer
 from domain.delivery import Attempt
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds to wait for a connection, and for each read of the answer."""
+    """Seconds to wait for a connection, for each read of the answer, and for the whole call.
+
+    ``total_s`` is the call's deadline: connecting, sending and reading the whole answer end within
+    it, however the peer paces its bytes. None means ``connect_s + read_s``.
+    """
 
     connect_s: float
     read_s: float
+    total_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.connect_s <= 0 or self.read_s <= 0:
-            raise ValueError(f"timeouts must be positive, got connect {self.connect_s} s, read {self.read_s} s")
+        if self.connect_s <= 0 or self.read_s <= 0 or (self.total_s is not None and self.total_s <= 0):
+            raise ValueError(f"timeouts must be positive, got connect {self.connect_s} s, read {self.read_s} s, "
+                             f"total {self.total_s} s")
+
+    @property
+    def deadline_s(self) -> float:
+        """Seconds the whole call may take."""
+        return self.total_s if self.total_s is not None else self.connect_s + self.read_s
+
+    def within(self, seconds: float) -> Timeouts:
+        """These timeouts, cut so that the whole call ends within ``seconds``."""
+        total = min(self.deadline_s, seconds)
+        return Timeouts(min(self.connect_s, total), min(self.read_s, total), total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +59,13 @@ class TlsConfig:
 
 @dataclass(frozen=True, slots=True)
 class OutboundCall:
-    """One request ready to be posted: the endpoint, the envelope and how to read the contract's answer."""
+    """One request ready to be posted: the endpoint, the envelope's bytes and how to read the contract's answer.
+
+    The sender posts the bytes as they are: it knows no contract.
+    """
 
     url: str
-    envelope: etree._Element
+    envelope: bytes
     soap_action: str
     correlation_id: str
     read_answer: Callable[[bytes], ProducerAnswer]

@@ -1,20 +1,30 @@
-"""The outbox dispatcher: claims due status-update events, has ``outbound`` deliver them, records what happened.
+"""The outbox dispatcher: claims due status-update events, has ``outbound`` deliver each, records each alone.
 
-One ``Dispatcher`` per worker process runs ``threads`` sender threads. Each thread repeats one cycle:
+One ``Dispatcher`` per worker process. Its threads:
 
-1. **claim** a batch of due events with a lease, in one short transaction (``store.outbox.claims``),
-   and read what delivering them needs (is the unit integrated, the certificate as it is now);
-2. **prepare** the batch in ``outbound.deliver``: each event is unsendable (failed at once with the
-   reason), unaddressed by our routing catalogue (an attempt without any network call, which puts it
-   on the address schedule), or ready to send;
-3. **send** each ready event through ``outbound``, outside any transaction, with connect and read
-   timeouts that end before the lease does (an event whose turn would come too late is released
-   unsent instead);
-4. **record** every attempt with the event's next state (``domain.resend_policy``) in one
-   transaction, guarded by the claim token.
+* **the claimer**, in one short transaction: claims due events with a lease (``store.outbox.claims``),
+  reads what delivering them needs and has ``outbound.deliver`` prepare each one; records at once
+  the attempt of an event that cannot be sent (unit not integrated, message unbuildable, any failure
+  of our own code for that event) or addressed by our routing catalogue (no call); and commits a
+  ``sending`` attempt for each ready call. After the commit the marked calls join their journal
+  system's lane (``scheduler.lanes``). It claims again when the lanes run low (never more than
+  ``batch_size`` waiting ahead of the senders), gives back the events whose journal's lane is full,
+  and skips those units in the next claims;
+* **the sender threads** (``threads``) each take the next marked call of a journal with a free slot
+  (at most ``journal_concurrency`` calls in flight per journal system), make it within a deadline
+  that ends before the lease does, and hand the outcome to the writer;
+* **the writer** (``scheduler.outbox_writer``) commits the outcomes in groups, as they come, and
+  keeps the leases of held events alive.
 
-A thread that found nothing to do sleeps ``poll_seconds``; a thread that found a full batch goes
-on at once, so a backlog drains at full speed and a new event goes out within a poll interval.
+So every event's fate is its own: one event's failure, slowness or crash never repeats or delays
+another's, and each outcome is committed right after its own call. After a crash only the calls
+that were in flight (or marked and about to be made: at most ``batch_size`` per worker) are unknown,
+and only those can reach a journal twice; each shows as an ``unknown`` attempt in the event's history.
+An event claimed ``max_claims`` times without any outcome being recorded (its holders kept dying,
+or its outcome could not be stored) is failed with the class ``claim-limit``.
+
+``run_batch`` runs one cycle in the calling thread (claim, then send and record every claimed call,
+one at a time), for tests and tools; ``start`` runs the threads.
 """
 
 from __future__ import annotations
@@ -23,37 +33,35 @@ import itertools
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
-from domain.delivery import Attempt
-from domain.events import ClaimedEvent
+from domain.delivery import Attempt, OutcomeClass, clip, decide
+from domain.events import ClaimedEvent, EventContext
 from domain.resend_policy import Schedules, Verdict, after_attempt
-from outbound import (
-    Addressed,
-    DeliveryPaused,
-    Ready,
-    StatusUpdateDelivery,
-    Timeouts,
-    Unsendable,
-)
+from outbound import Addressed, DeliveryPaused, Ready, StatusUpdateDelivery, Timeouts, Unsendable
+from scheduler.lanes import Lanes
+from scheduler.outbox_writer import OutboxWriter
 from store import UnitOfWork
 from store.errors import StoreError
 from store.outbox import (
     AttemptOutcome,
+    SendingMark,
     claim_due,
     delivery_contexts,
-    finish_unsent,
+    mark_sending,
     record_outcomes,
     release,
 )
 
 log = structlog.get_logger("scheduler.dispatcher")
 
-#: Kept free at the end of a lease: recording the outcome must happen while the lease still holds.
+#: Claimer threads: two, so that one builds messages while the other waits for the database.
+CLAIMERS = 2
+#: Kept free at the end of a lease: a call's deadline ends this long before the lease would run out.
 LEASE_MARGIN = timedelta(seconds=5)
 
 
@@ -65,22 +73,31 @@ class DispatchConfig:
     timeouts: Timeouts
     lease: timedelta = timedelta(seconds=60)
     batch_size: int = 50
-    threads: int = 4
+    threads: int = 8
     poll_seconds: float = 1.0
     hold: timedelta = timedelta(0)
+    journal_concurrency: int = 4
+    max_claims: int = 5
 
     def check(self) -> None:
-        """Raise ``ValueError`` when a send with the default timeouts would not fit in a lease."""
-        needed = timedelta(seconds=self.timeouts.connect_s + self.timeouts.read_s) + LEASE_MARGIN
+        """Raise ``ValueError`` for values that cannot work (a default call that would outlast its lease)."""
+        needed = timedelta(seconds=self.timeouts.deadline_s) + LEASE_MARGIN
         if needed >= self.lease:
-            raise ValueError(f"connect + read timeout + {LEASE_MARGIN.seconds}s margin ({needed}) must stay "
-                             f"below the claim lease ({self.lease})")
+            raise ValueError(f"the call's deadline (connect + read timeout) + {LEASE_MARGIN.seconds}s margin "
+                             f"({needed}) must stay below the claim lease ({self.lease})")
         if self.batch_size < 1 or self.threads < 1 or self.poll_seconds <= 0:
             raise ValueError("batch size, threads and poll interval must be positive")
+        if self.journal_concurrency < 1 or self.max_claims < 1:
+            raise ValueError("calls per journal system and claims per event must be at least 1")
+
+    @property
+    def call_seconds(self) -> float:
+        """The longest a call may take from its ``sending`` mark: within the lease that mark renewed."""
+        return (self.lease - LEASE_MARGIN).total_seconds()
 
 
 class Dispatcher:
-    """Sends due outbox events from worker threads; see the module docstring for the cycle."""
+    """Sends due outbox events; see the module docstring for the threads and their steps."""
 
     def __init__(
         self,
@@ -97,65 +114,114 @@ class Dispatcher:
         self._clock = clock
         self._name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._claims = itertools.count(1)
+        per_lane = max(config.batch_size, config.journal_concurrency)
+        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
+        self._writer = OutboxWriter(uow, clock, config.lease, self._recorded)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
-    # -- one cycle ---------------------------------------------------------------------------------
-    def run_batch(self) -> int:
-        """Claim, send and record one batch; return how many events were claimed."""
-        token = f"{self._name}:{threading.get_ident()}:{next(self._claims)}"
+    # -- claiming ----------------------------------------------------------------------------------
+    def claim(self, limit: int | None = None) -> int:
+        """Claim due events and, in the same transaction, settle those that need no call and mark each
+        ready call ``sending``; then queue the calls on their lanes. How many events were claimed."""
+        config = self._config
+        token = f"{self._name}:{next(self._claims)}"
         now = self._clock()
-        hold_until = now - self._config.hold if self._config.hold > timedelta(0) else None
+        hold_until = now - config.hold if config.hold > timedelta(0) else None
         with self._uow() as tx:
-            claimed = claim_due(tx, token, now, self._config.lease, self._config.batch_size, hold_until)
-            contexts = delivery_contexts(tx, claimed) if claimed else []
-        if not claimed:
-            return 0
-        lease_until = now + self._config.lease
+            claimed = claim_due(tx, token, now, config.lease, limit or config.batch_size, hold_until,
+                                self._lanes.busy_units())
+            if not claimed:
+                return 0
+            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), now)
+            recorded = set(record_outcomes(tx, settled))
+            release(tx, unsent)
+            mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
+        self._writer.hold([r.claimed for r in ready], now + config.lease)
+        # The room was counted before the marks and only this thread adds, so a call is refused only
+        # when the dispatcher is stopping: then it goes back unsent, its mark taken back.
+        self._writer.release([r.claimed for r in ready if not self._lanes.put(r)])
+        self._recorded(settled, recorded)
+        return len(claimed)
+
+    def _prepare(self, contexts: Sequence[EventContext], now: datetime) -> tuple[
+            list[AttemptOutcome], list[Ready], list[ClaimedEvent]]:
+        """What comes of each claimed event: an attempt to record now (no call), a call, or nothing yet."""
+        config = self._config
+        settled = [self._outcome(c.claimed, _claim_limit(c.claimed, now, config.max_claims))
+                   for c in contexts if c.claimed.claims > config.max_claims]
+        contexts = [c for c in contexts if c.claimed.claims <= config.max_claims]
         try:
             prepared = self._delivery.prepare(contexts)
         except DeliveryPaused:  # no routing table loaded yet: give the events back, try later
-            log.warning("outbox_catalogue_unavailable", events=len(claimed))
-            self._record(token, [], [c.id for c in claimed])
-            return 0
-        self._finish_unsendable(token, [p for p in prepared if isinstance(p, Unsendable)])
-        outcomes: list[AttemptOutcome] = []
-        unsent: list[int] = []
-        seconds_left = (self._config.lease - LEASE_MARGIN).total_seconds()
+            log.warning("outbox_catalogue_unavailable", events=len(contexts))
+            return settled, [], [c.claimed for c in contexts]
+        ready: list[Ready] = []
+        unsent: list[ClaimedEvent] = []
+        room: dict[str, int] = {}
         for item in prepared:
-            if isinstance(item, Addressed):
-                outcomes.append(self._outcome(item.claimed, item.attempt))
-            elif isinstance(item, Ready):
-                timeouts = self._delivery.timeouts_for(item.route, seconds_left)
-                send_by = lease_until - LEASE_MARGIN - timedelta(seconds=timeouts.connect_s + timeouts.read_s)
-                if unsent or self._clock() > send_by:
-                    unsent.append(item.claimed.id)
-                    continue
-                outcomes.append(self._outcome(item.claimed, self._delivery.send(item, timeouts)))
-        self._record(token, outcomes, unsent)
-        return len(claimed)
+            if isinstance(item, Unsendable):
+                log.error("status_update_not_sendable", event_id=item.claimed.id, outcome=item.attempt.outcome.value,
+                          reason=item.reason)
+                settled.append(self._outcome(item.claimed, item.attempt))
+            elif isinstance(item, Addressed):
+                settled.append(self._outcome(item.claimed, item.attempt))
+            else:
+                left = room.setdefault(item.journal, self._lanes.room(item.journal))
+                if left > 0:
+                    room[item.journal] = left - 1
+                    ready.append(item)
+                else:  # its journal's lane is full: back unsent, and its unit skipped by the next claims
+                    unsent.append(item.claimed)
+                    self._lanes.note(item.unit_key, item.journal)
+        return settled, ready, unsent
 
-    def _finish_unsendable(self, token: str, unsendable: list[Unsendable]) -> None:
-        """Fail the events that cannot be sent at all, each with its reason."""
-        if not unsendable:
-            return
-        now = self._clock()
-        reasons = sorted({item.reason for item in unsendable})
-        with self._uow() as tx:
-            for reason in reasons:
-                finish_unsent(tx, token, [item.claimed.id for item in unsendable if item.reason == reason], now, reason)
-        for item in unsendable:
-            log.error("status_update_not_sendable", event_id=item.claimed.id, reason=item.reason)
+    # -- sending -----------------------------------------------------------------------------------
+    def send(self, ready: Ready) -> None:
+        """Make the marked call within the event's lease and hand its outcome to the writer.
 
-    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt) -> AttemptOutcome:
-        return AttemptOutcome(claimed.id, attempt, after_attempt(attempt, claimed.series, self._config.schedules))
+        The call's deadline ends ``LEASE_MARGIN`` before the event's lease does. The writer renews the
+        leases of held events every quarter of a lease; an event whose lease has less time left than
+        its call may take has it renewed here first (and the call cut to what is left if that fails).
+        """
+        started = self._clock()
+        try:
+            wanted = self._delivery.timeouts_for(ready.route, self._config.call_seconds).deadline_s
+            left = (self._writer.lease_left(ready.claimed.id, started) - LEASE_MARGIN).total_seconds()
+            if left < wanted:  # waited long (or renewals failed): renew before the call, not during it
+                self._writer.renew_now(ready.claimed)
+                left = (self._writer.lease_left(ready.claimed.id, self._clock()) - LEASE_MARGIN).total_seconds()
+            if left <= 0:  # the renewals failed and the claim may be gone: not called, the lease brings it back
+                log.warning("status_update_lease_too_short", event_id=ready.claimed.id)
+                self._writer.forget([ready.claimed.id])
+                return
+            attempt = self._delivery.send(ready, self._delivery.timeouts_for(ready.route, left))
+        except Exception as broken:  # our own code failed for this event: its outcome, not the thread's end
+            log.error("status_update_send_crashed", event_id=ready.claimed.id, error=type(broken).__name__,
+                      exc_info=True)
+            attempt = _no_call(ready.claimed, OutcomeClass.UNBUILDABLE, started,
+                               f"sending failed in the gateway: {type(broken).__name__}", url=ready.call.url)
+        self._writer.record([self._outcome(ready.claimed, attempt, marked=True)])
 
-    def _record(self, token: str, outcomes: list[AttemptOutcome], unsent: list[int]) -> None:
-        with self._uow() as tx:
-            recorded = set(record_outcomes(tx, token, outcomes))
-            release(tx, token, unsent)
+    def run_batch(self) -> int:
+        """One cycle in this thread: claim, then send every claimed call one by one; how many were claimed."""
+        claimed = self.claim()
+        while (item := self._lanes.take(0)) is not None:
+            try:
+                self.send(item)
+            finally:
+                self._lanes.done(item)
+        return claimed
+
+    # -- recording ---------------------------------------------------------------------------------
+    def _outcome(self, claimed: ClaimedEvent, attempt: Attempt, marked: bool = False) -> AttemptOutcome:
+        return AttemptOutcome(claimed, attempt, after_attempt(attempt, claimed.series, self._config.schedules),
+                              marked)
+
+    def _recorded(self, outcomes: Sequence[AttemptOutcome], recorded: set[int]) -> None:
+        """Log what the writer committed: lost claims, and events that failed for good."""
         for outcome in outcomes:
-            event_id = outcome.event_id
+            event_id = outcome.claimed.id
             if event_id not in recorded:
                 log.warning("status_update_lease_lost", event_id=event_id, outcome=outcome.attempt.outcome.value)
                 continue
@@ -166,33 +232,66 @@ class Dispatcher:
                           outcome=attempt.outcome.value, http_status=attempt.http_status,
                           result_code=attempt.result_code, error_id=attempt.error_id, text=attempt.text,
                           url=attempt.url, schedule=outcome.state.series.kind.value,
-                          tries=outcome.state.series.failed_tries)
+                          tries=outcome.state.series.failed_tries, correlation_id=attempt.correlation_id)
 
     # -- threads -----------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the sender threads (daemon threads: a stopping process does not wait for a send)."""
-        for number in range(self._config.threads):
-            thread = threading.Thread(target=self._loop, name=f"outbox-{number}", daemon=True)
+        """Start the writer, the claimer and the sender threads (daemons: a stopping process waits for no call)."""
+        self._writer.start()
+        targets = [(f"outbox-claimer-{n}", self._claim_loop) for n in range(CLAIMERS)] + [
+            (f"outbox-sender-{n}", self._send_loop) for n in range(self._config.threads)]
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the threads to stop after their current batch and wait up to ``timeout`` seconds."""
+        """Stop claiming, give back the calls not begun, let the calls in flight end and be recorded."""
         self._stop.set()
+        unsent = self._lanes.close()  # marked, never called: given back, their marks taken back
+        self._writer.release([ready.claimed for ready in unsent])
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()
+        self._writer.stop(timeout)
 
-    def _loop(self) -> None:
+    def _claim_loop(self) -> None:
+        config = self._config
+        room = max(config.batch_size, config.threads)  # calls waiting ahead of the senders
         while not self._stop.is_set():
+            # Claim when half the room is free: fewer, fuller claims (each costs the same few statements).
+            if not self._lanes.wait_for_room(max(1, room // 2), config.poll_seconds):
+                continue
+            wanted = min(config.batch_size, room - self._lanes.waiting())
             try:
-                claimed = self.run_batch()
+                claimed = self.claim(wanted)
             except StoreError as failure:  # database down: wait, the rows are safe
                 log.warning("outbox_database_unavailable", error=type(failure).__name__)
                 claimed = 0
             except Exception:  # a bug must not end the thread silently; leases bring the rows back
-                log.exception("outbox_batch_crashed")
+                log.exception("outbox_claim_crashed")
                 claimed = 0
-            if claimed < self._config.batch_size:
-                self._stop.wait(self._config.poll_seconds)
+            if claimed < wanted:
+                self._stop.wait(config.poll_seconds)
 
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._lanes.take(self._config.poll_seconds)
+            if item is None:
+                continue
+            try:
+                self.send(item)
+            except Exception:  # a bug: the lease brings the event back
+                log.exception("outbox_send_crashed", event_id=item.claimed.id)
+            finally:
+                self._lanes.done(item)
+
+
+def _claim_limit(claimed: ClaimedEvent, now: datetime, limit: int) -> Attempt:
+    return _no_call(claimed, OutcomeClass.CLAIM_LIMIT, now,
+                    f"claimed {claimed.claims} times without an outcome being recorded (limit {limit})")
+
+
+def _no_call(claimed: ClaimedEvent, outcome: OutcomeClass, at: datetime, text: str, url: str | None = None) -> Attempt:
+    return Attempt(at=at, outcome=outcome, decision=decide(outcome), url=url, http_status=None, result_code=None,
+                   error_id=None, text=clip(text), correlation_id=claimed.correlation_id, duration_ms=0.0)

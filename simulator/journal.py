@@ -1,25 +1,30 @@
-"""A journal system that receives CertificateStatusUpdateForCare, as a WSGI application.
+"""A journal system that receives CertificateStatusUpdateForCare: what it answers, given a request.
 
 It answers at the contract's RIVTA path in the way a ``Mode`` says (OK, each ERROR, SOAP faults
 including the national platform's VP004/VP007, HTTP 500, an empty or non-SOAP body, a slow answer,
-a dropped connection), records every request it receives, and is steered at run time over a small
-HTTP API under ``/_mock/`` (docs/mock-journal.md). Requests are validated against ``xsd/`` by the
-gateway's own validator, and an invalid one is answered VALIDATION_ERROR, so every test and
-benchmark that sends here also checks the messages it sends.
+an answer trickled a byte at a time, a dropped connection, or a random mix for fault tests),
+records every request it receives, and is steered at run time over a small HTTP API under
+``/_mock/`` (docs/mock-journal.md). Requests are validated against ``xsd/`` by the gateway's own
+validator, and an invalid one is answered VALIDATION_ERROR, so every test and benchmark that sends
+here also checks the messages it sends.
+
+``MockJournal.handle`` turns one request into a ``Reply`` without waiting: the delay, the trickle
+and the dropped connection are the server's to carry out (``simulator.server``), so that one
+thread serves any number of slow answers.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from contracts.certificate_status_update.v3.request import (
     ReceivedStatusUpdate,
@@ -44,6 +49,12 @@ WSDL_PATH = (
 )  # fmt: skip
 #: How long "slow" waits when no delay is set: longer than any sensible read timeout.
 SLOW_DEFAULT_S = 600.0
+#: Seconds between the bytes of a trickled answer when no delay is set.
+TRICKLE_DEFAULT_S = 1.0
+#: The longest random wait of a "slow" answer in mode mixed when no delay is set.
+MIXED_SLOW_DEFAULT_S = 2.0
+#: Mode mixed: the share of OK at once, and of TECHNICAL_ERROR; the rest is OK after a random wait.
+MIXED_WEIGHTS = (0.6, 0.2)
 #: Raw XML is kept for this many of the latest requests; older records keep their fields only.
 KEEP_RAW_DEFAULT = 1000
 
@@ -65,11 +76,33 @@ class Mode(StrEnum):
     EMPTY = "empty"  # HTTP 200 with no body
     NOT_SOAP = "not-soap"  # HTTP 200 with an HTML body
     SLOW = "slow"  # answer OK after the delay (SLOW_DEFAULT_S when none is set)
+    TRICKLE = "trickle"  # answer OK one byte at a time, a byte every delay (TRICKLE_DEFAULT_S when none)
     DROP = "drop"  # read the request, then close the connection without a word
+    MIXED = "mixed"  # at random: OK, TECHNICAL_ERROR, or OK after up to the delay (fault tests)
 
 
-class DropConnection(Exception):
-    """Raised by the application to make the server close the connection without answering."""
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request as the server read it; header names in lower case."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    scheme: str = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer, and how: after ``delay_s``, a byte every ``trickle_s``, or no answer (``drop``)."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/xml; charset=UTF-8"
+    delay_s: float = 0.0
+    trickle_s: float | None = None
+    drop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +140,6 @@ _FAULTS: dict[Mode, tuple[str, str, str | None]] = {
                  "Authorization missing for the service contract and logical address"),
 }  # fmt: skip
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-
 
 class MockJournal:
     """The simulator's state and WSGI entry point; thread-safe (the server runs a thread per connection)."""
@@ -119,6 +150,7 @@ class MockJournal:
         delay_s: float = 0.0,
         keep_raw: int = KEEP_RAW_DEFAULT,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        seed: int | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._mode = mode
@@ -128,9 +160,10 @@ class MockJournal:
         self._clock = clock
         self._received: list[Received] = []
         self._seq = 0
-        self._released = threading.Event()  # set on shutdown: every waiting answer stops waiting
+        self._random = random.Random(seed)  # mode mixed; seeded for a repeatable fault test
         self._schema = schema_for_wsdl(WSDL_PATH)
         self._documents = WsdlDocuments(WSDL_PATH)
+        self._answers = _answers()
 
     # --- control --------------------------------------------------------------------------------
 
@@ -168,7 +201,12 @@ class MockJournal:
             self._received.clear()
 
     def stats(self) -> dict[str, Any]:
-        """Counts for benchmarks and fault tests: received, distinct events, duplicates, per code."""
+        """Counts for benchmarks and fault tests: received, distinct events, duplicates, per code.
+
+        ``duplicates`` counts valid requests received again for the same event (certificate, code,
+        time), for whatever reason: the fault test compares it with the attempts the gateway made.
+        ``distinct_correlation_ids`` counts the events by the id the gateway sends with each.
+        """
         with self._lock:
             records = list(self._received)
         keys = Counter((r.certificate_id, r.event_code, r.event_time) for r in records if r.valid)
@@ -177,57 +215,55 @@ class MockJournal:
             "valid": sum(keys.values()),
             "distinct_events": len(keys),
             "duplicates": sum(count - 1 for count in keys.values()),
+            "distinct_correlation_ids": len({r.correlation_id for r in records if r.valid}),
             "by_event_code": dict(Counter(r.event_code or "" for r in records)),
             "by_mode": dict(Counter(r.mode for r in records)),
         }
 
-    def release(self) -> None:
-        """Stop every delayed answer now (called when the server shuts down)."""
-        self._released.set()
+    # --- requests -----------------------------------------------------------------------------------
 
-    # --- WSGI -----------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Reply:
+        """The reply to one HTTP request; waits for nothing (the server carries out delays)."""
+        if request.path == CONTRACT_PATH:
+            if request.method == "POST":
+                return self._soap(request)
+            if request.method == "GET":
+                return self._documents_for(request)
+        if request.path.startswith("/_mock/"):
+            return self._control(request.method, request.path.removeprefix("/_mock/"), request.query)
+        return Reply(404, b"not found\n", "text/plain")
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        if path == CONTRACT_PATH:
-            if method == "POST":
-                return self._soap(environ, query, start_response)
-            if method == "GET":
-                return self._documents_for(environ, query, start_response)
-        if path.startswith("/_mock/"):
-            return self._control(method, path.removeprefix("/_mock/"), query, start_response)
-        return _send(start_response, "404 Not Found", b"not found\n", "text/plain")
-
-    def _soap(self, environ: dict[str, Any], query: dict[str, list[str]], start_response: StartResponse) -> list[bytes]:
+    def _soap(self, request: Request) -> Reply:
         try:
-            delay = float(query["delay"][0]) if "delay" in query else self._delay_s
+            delay = float(request.query["delay"][0]) if "delay" in request.query else self._delay_s
         except ValueError:
-            return _json(start_response, {"error": f"delay {query['delay'][0]!r} is not a number"}, "400 Bad Request")
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        received, problems = self._read(body)
+            return _json({"error": f"delay {request.query['delay'][0]!r} is not a number"}, 400)
+        received, problems = self._read(request.body)
         mode = self.mode_for(received.logical_address if received else None)
-        self._record(body, received, problems, mode, environ.get("HTTP_X_SKLTP_CORRELATION_ID"))
+        if mode is Mode.MIXED:
+            mode, delay = self._mixed(delay)
+        self._record(request.body, received, problems, mode, request.headers.get("x-skltp-correlation-id"))
+        if mode is Mode.TRICKLE:
+            reply = self._answers[Mode.OK]
+            return replace(reply, trickle_s=delay or TRICKLE_DEFAULT_S)
         delay = delay or (SLOW_DEFAULT_S if mode is Mode.SLOW else 0.0)
-        if delay and self._released.wait(delay):
-            raise DropConnection  # shutting down: nobody is waiting for this answer any more
         if mode is Mode.DROP:
-            raise DropConnection
+            return Reply(0, b"", drop=True, delay_s=delay)
         if problems and mode in (Mode.OK, Mode.SLOW):
             answer = write_answer(ResultCode.ERROR, "; ".join(problems)[:1000], ErrorId.VALIDATION_ERROR)
-            return _send(start_response, "200 OK", envelope_bytes(answer))
-        if mode in _RESULTS:
-            return _send(start_response, "200 OK", envelope_bytes(write_answer(*_RESULTS[mode])))
-        if mode in _FAULTS:
-            return _send(start_response, "500 Internal Server Error", envelope_bytes(write_fault(*_FAULTS[mode])))
-        if mode is Mode.HTTP500:
-            page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
-            return _send(start_response, "500 Internal Server Error", page, "text/html")
-        if mode is Mode.EMPTY:
-            return _send(start_response, "200 OK", b"")
-        # Mode.NOT_SOAP: what a misconfigured proxy or a login page answers with.
-        return _send(start_response, "200 OK", b"<html><body>Service unavailable</body></html>", "text/html")
+            return Reply(200, envelope_bytes(answer), delay_s=delay)
+        return replace(self._answers[mode], delay_s=delay)
+
+    def _mixed(self, delay: float) -> tuple[Mode, float]:
+        """A random answer for fault tests: OK at once, TECHNICAL_ERROR, or OK after a random wait."""
+        with self._lock:
+            draw = self._random.random()
+            wait = self._random.uniform(0, delay or MIXED_SLOW_DEFAULT_S)
+        if draw < MIXED_WEIGHTS[0]:
+            return Mode.OK, 0.0
+        if draw < MIXED_WEIGHTS[0] + MIXED_WEIGHTS[1]:
+            return Mode.TECHNICAL_ERROR, 0.0
+        return Mode.SLOW, wait
 
     def _read(self, body: bytes) -> tuple[ReceivedStatusUpdate | None, list[str]]:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/`` as the gateway does;
@@ -263,66 +299,62 @@ class MockJournal:
                     mode=mode.value,
                     valid=not problems,
                     problems=problems,
-                    raw_xml=body.decode("utf-8", "replace"),
+                    raw_xml=body.decode("utf-8", "replace") if self._keep_raw else None,
                 )
             )
             stale = len(self._received) - self._keep_raw - 1
             if stale >= 0 and self._received[stale].raw_xml is not None:
                 self._received[stale] = replace(self._received[stale], raw_xml=None)
 
-    def _documents_for(
-        self, environ: dict[str, Any], query: dict[str, list[str]], start_response: StartResponse
-    ) -> list[bytes]:
-        url = f"{environ['wsgi.url_scheme']}://{environ.get('HTTP_HOST', 'localhost')}{CONTRACT_PATH}"
-        if "xsd" in query:
-            document = self._documents.schema(query["xsd"][0], url)
+    def _documents_for(self, request: Request) -> Reply:
+        url = f"{request.scheme}://{request.headers.get('host', 'localhost')}{CONTRACT_PATH}"
+        if "xsd" in request.query:
+            document = self._documents.schema(request.query["xsd"][0], url)
         else:
-            document = self._documents.wsdl(url) if "wsdl" in query else None
+            document = self._documents.wsdl(url) if "wsdl" in request.query else None
         if document is None:
-            return _send(start_response, "404 Not Found", b"not found\n", "text/plain")
-        return _send(start_response, "200 OK", document)
+            return Reply(404, b"not found\n", "text/plain")
+        return Reply(200, document)
 
-    def _control(
-        self, method: str, path: str, query: dict[str, list[str]], start_response: StartResponse
-    ) -> list[bytes]:
+    def _control(self, method: str, path: str, query: dict[str, list[str]]) -> Reply:
         address = query.get("address", [None])[0]
         parts = path.strip("/").split("/")
         try:
             if parts == ["received"] and method == "GET":
                 since = int(query.get("since", ["0"])[0])
-                return _json(start_response, [asdict(r) for r in self.received(since)])
+                return _json([asdict(r) for r in self.received(since)])
             if parts == ["received"] and method == "DELETE":
                 self.clear()
-                return _json(start_response, {"cleared": True})
+                return _json({"cleared": True})
             if parts == ["stats"] and method == "GET":
-                return _json(start_response, self.stats())
+                return _json(self.stats())
             if parts[0] == "mode" and method == "PUT" and len(parts) == 2:
                 self.set_mode(Mode(parts[1]), address)
-                return _json(start_response, {"mode": parts[1], "address": address})
+                return _json({"mode": parts[1], "address": address})
             if parts == ["mode"] and method == "DELETE" and address is not None:
                 self.clear_mode(address)
-                return _json(start_response, {"mode": self.mode_for(address).value, "address": address})
+                return _json({"mode": self.mode_for(address).value, "address": address})
             if parts == ["mode"] and method == "GET":
-                return _json(start_response, {"mode": self.mode_for(address).value, "address": address})
+                return _json({"mode": self.mode_for(address).value, "address": address})
             if parts[0] == "delay" and method == "PUT" and len(parts) == 2:
                 self.set_delay(float(parts[1]))
-                return _json(start_response, {"delay": float(parts[1])})
+                return _json({"delay": float(parts[1])})
         except ValueError as wrong:
             known = ", ".join(mode.value for mode in Mode)
-            return _json(start_response, {"error": str(wrong), "modes": known}, "400 Bad Request")
-        return _json(start_response, {"error": f"no {method} /_mock/{path}"}, "404 Not Found")
+            return _json({"error": str(wrong), "modes": known}, 400)
+        return _json({"error": f"no {method} /_mock/{path}"}, 404)
 
 
-def _send(
-    start_response: StartResponse, status: str, body: bytes, content_type: str = "text/xml; charset=UTF-8"
-) -> list[bytes]:
-    headers = [("Content-Length", str(len(body)))]
-    if body:
-        headers.append(("Content-Type", content_type))
-    start_response(status, headers)
-    return [body]
+def _answers() -> dict[Mode, Reply]:
+    """Every fixed answer, built once: a benchmark's journal spends its time on reading requests."""
+    answers = {mode: Reply(200, envelope_bytes(write_answer(*result))) for mode, result in _RESULTS.items()}
+    answers |= {mode: Reply(500, envelope_bytes(write_fault(*fault))) for mode, fault in _FAULTS.items()}
+    answers[Mode.HTTP500] = Reply(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
+    answers[Mode.EMPTY] = Reply(200, b"")
+    # what a misconfigured proxy or a login page answers with
+    answers[Mode.NOT_SOAP] = Reply(200, b"<html><body>Service unavailable</body></html>", "text/html")
+    return answers
 
 
-def _json(start_response: StartResponse, value: object, status: str = "200 OK") -> list[bytes]:
-    return _send(start_response, status, json.dumps(value, ensure_ascii=False).encode(), "application/json")
-
+def _json(value: object, status: int = 200) -> Reply:
+    return Reply(status, json.dumps(value, ensure_ascii=False).encode(), "application/json")

@@ -1,95 +1,155 @@
-"""A small threaded HTTP/1.1 server for the simulator: keep-alive, and connections it can drop.
+"""The simulator's HTTP/1.1 server: one asyncio event loop, keep-alive, and every way of answering badly.
 
-``wsgiref`` answers HTTP/1.0 and closes every connection, which hides how the gateway's kept-alive
-session behaves and costs a handshake per call in benchmarks; it also cannot drop a connection on
-purpose. This server runs a WSGI application per request on ``http.server``'s threaded server with
-HTTP/1.1 persistent connections, buffering each (small) answer to send a Content-Length. When the
-application raises ``DropConnection`` the socket is closed without a byte of answer.
+Why asyncio and not a thread per connection: a benchmark drains a backlog at a few thousand calls a
+second over dozens of kept-alive connections, and a fault test holds many answers back for seconds
+at a time. A thread per connection (``http.server``) spent more time switching threads and parsing
+headers with the ``email`` package than the journal spent reading the requests; one event loop
+serves every connection and every waiting answer for the price of a coroutine each.
+
+The server carries out what ``MockJournal.handle`` decides: it waits ``delay_s`` before answering,
+sends a trickled answer a byte at a time, or closes the connection without a word (``drop``). When
+the server stops, every waiting answer is dropped at once, so a slow journal never holds a test run.
+Requests are read with a Content-Length (what SOAP clients send); chunked requests are refused
+with 411.
 """
 
 from __future__ import annotations
 
-import io
-import socket
+import asyncio
+import contextlib
 import ssl
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http import HTTPStatus
+from urllib.parse import parse_qs
 
-from simulator.journal import CONTRACT_PATH, DropConnection, MockJournal
+from simulator.journal import CONTRACT_PATH, MockJournal, Reply, Request
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
+#: The largest request head (request line and headers) read.
+MAX_HEAD_BYTES = 64 * 1024
+#: The largest request body read (a status update is a few kilobytes).
+MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    # Headers and body leave in two writes; with Nagle on, the body waits for the client's delayed
-    # ACK (about 40 ms a request on Linux loopback).
-    disable_nagle_algorithm = True
-    server: JournalServer
+class _Closed(Exception):
+    """The connection ends here: the client left, the request was unreadable, or the server stops."""
 
-    def do_GET(self) -> None:
-        self._run()
 
-    do_POST = do_PUT = do_DELETE = do_GET
+class JournalServer:
+    """Serves a ``MockJournal`` on its own event loop in a background thread."""
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    def __init__(self, journal: MockJournal, host: str, port: int, tls: ssl.SSLContext | None) -> None:
+        self.journal = journal
+        self._host = host
+        self._tls = tls
+        self._scheme = "https" if tls else "http"
+        self._loop = asyncio.new_event_loop()
+        self._released = asyncio.Event()
+        self._open: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._connection, host, port, ssl=tls, backlog=512, limit=MAX_HEAD_BYTES))
+        self.port: int = self._server.sockets[0].getsockname()[1]
+        self._thread = threading.Thread(target=self._loop.run_forever, name="mock-journal", daemon=True)
 
-    def _run(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        path, _, query = self.path.partition("?")
-        environ = {
-            "REQUEST_METHOD": self.command,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-            "SERVER_NAME": self.server.server_address[0],
-            "SERVER_PORT": str(self.server.server_address[1]),
-            "SERVER_PROTOCOL": self.request_version,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in self.headers.items()},
-        }
-        answer: dict[str, Any] = {}
+    def start(self) -> None:
+        self._thread.start()
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-            answer["status"], answer["headers"] = status, headers
+    def stop(self) -> None:
+        """Drop every waiting answer, close the listening socket and the loop."""
+        async def shut() -> None:
+            self._released.set()
+            self._server.close()
+            for writer in list(self._open):
+                writer.transport.abort()  # idle keep-alive connections end their read at once
+            if self._handlers:
+                await asyncio.wait(list(self._handlers), timeout=5)
 
+        asyncio.run_coroutine_threadsafe(shut(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self._open.add(writer)
         try:
-            content = b"".join(self.server.app(environ, start_response))
-        except DropConnection:
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            first = await reader.readexactly(1)
+            if not first.isalpha():  # not HTTP (a TLS handshake to a plain port, say): say so and close
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                raise _Closed
+            while True:
+                request, keep_alive = await self._read(reader, first)
+                first = b""
+                reply = self.journal.handle(request)
+                if reply.delay_s and await self._released_within(reply.delay_s):
+                    raise _Closed  # shutting down: nobody is waiting for this answer any more
+                if reply.drop:
+                    raise _Closed
+                await self._write(writer, reply, keep_alive)
+                if not keep_alive:
+                    raise _Closed
+        except (_Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError,
+                OSError):
+            pass
+        finally:
+            self._open.discard(writer)
+            self._handlers.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _read(self, reader: asyncio.StreamReader, first: bytes) -> tuple[Request, bool]:
+        head = first + await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, target, version = lines[0].split(" ", 2)
+        except ValueError:
+            raise _Closed from None
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            raise _Closed  # a SOAP client sends a Content-Length; refused rather than half-read
+        length = int(headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            raise _Closed
+        body = await reader.readexactly(length) if length else b""
+        path, _, query = target.partition("?")
+        connection = headers.get("connection", "").lower()
+        keep_alive = connection != "close" and (version != "HTTP/1.0" or connection == "keep-alive")
+        return Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, self._scheme), keep_alive
+
+    async def _released_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._released.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _write(self, writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool) -> None:
+        reason = HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else ""
+        head = [f"HTTP/1.1 {reply.status} {reason}", f"Content-Length: {len(reply.body)}"]
+        if reply.body:
+            head.append(f"Content-Type: {reply.content_type}")
+        if not keep_alive:
+            head.append("Connection: close")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body
+        if reply.trickle_s is None:
+            writer.write(data)
+            await writer.drain()
             return
-        code, _, reason = answer["status"].partition(" ")
-        self.send_response(int(code), reason)
-        for name, value in answer["headers"]:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(content)
-
-
-class JournalServer(ThreadingHTTPServer):
-    """One thread per connection; threads are daemons so a hung client never blocks shutdown."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], app: WsgiApp) -> None:
-        super().__init__(address, _Handler)
-        self.app = app
+        for offset in range(len(data)):  # a journal (or a proxy) that sends its answer a byte at a time
+            writer.write(data[offset:offset + 1])
+            await writer.drain()
+            if await self._released_within(reply.trickle_s):
+                raise _Closed
 
 
 @contextmanager
@@ -101,15 +161,9 @@ def running(
     With ``tls`` (a server-side context, possibly requiring client certificates) it serves HTTPS,
     the way a journal system behind the national platform's mutual TLS does.
     """
-    server = JournalServer((host, port), journal)
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    server = JournalServer(journal, host, port, tls)
+    server.start()
     try:
-        yield f"{'https' if tls else 'http'}://{host}:{server.server_port}{CONTRACT_PATH}"
+        yield f"{'https' if tls else 'http'}://{host}:{server.port}{CONTRACT_PATH}"
     finally:
-        journal.release()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop()

@@ -3,7 +3,8 @@
 Like httpx's ``MockTransport``: the code under test builds and addresses its calls as in production;
 only the HTTP exchange is replaced. Each logical address gets a list of answers, played in order (the
 last one repeats). An answer is either what a journal system could send back (an HTTP status and a
-body, classified by the real ``outbound.classify``) or a transport failure. Every call is recorded.
+body, classified by the real ``outbound.classify``), a transport failure, or a crash of the sender
+itself. Every call is recorded.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import datetime
 
 from contracts.certificate_status_update.v3.response import envelope_bytes, write_answer, write_fault
 from contracts.ns import CORE, REGISTRY, STATUS_UPDATE_V3, TYPES, qname
+from contracts.xmlparse import parse_xml
 from domain.delivery import Attempt, OutcomeClass
 from domain.values import ErrorId, ResultCode
 from outbound.classify import attempt, classify_answer
@@ -37,7 +39,12 @@ class Failure:
     outcome: OutcomeClass
 
 
-Scripted = Http | Failure
+@dataclass(frozen=True, slots=True)
+class Crash:
+    """The sender itself raises (a bug in our own code, not anything the journal did)."""
+
+
+Scripted = Http | Failure | Crash
 
 OK = Http(200, envelope_bytes(write_answer(ResultCode.OK)))
 TECHNICAL_ERROR = Http(200, envelope_bytes(write_answer(ResultCode.ERROR, "try later", ErrorId.TECHNICAL_ERROR)))
@@ -84,6 +91,8 @@ class ScriptedSender:
         if self.on_send is not None:
             self.on_send(seen)
         answer = answers[min(played, len(answers) - 1)]
+        if isinstance(answer, Crash):
+            raise RuntimeError("a scripted bug in the sender")
         if isinstance(answer, Failure):
             return attempt(at, started, call, answer.outcome, text=f"scripted {answer.outcome.value}")
         return classify_answer(at, started, call, answer.status, answer.body)
@@ -93,7 +102,7 @@ class ScriptedSender:
 
 
 def _seen(call: OutboundCall, timeouts: Timeouts) -> SentCall:
-    envelope = call.envelope
+    envelope = parse_xml(call.envelope)
     request = envelope.find(f".//{qname(STATUS_UPDATE_V3, 'CertificateStatusUpdateForCare')}")
     assert request is not None, "the scripted journal only takes status updates"
     paths = {"c": CORE, "t": TYPES, "csu": STATUS_UPDATE_V3}

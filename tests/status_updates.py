@@ -67,7 +67,7 @@ def event(code: EventCode, certificate: Certificate | None = None, **changes: An
         "occurred_at": OCCURRED_AT,
         "unit": certificate.unit_id,
         "care_giver": certificate.care_giver.hsa_id,
-        "correlation_id": "corr-1",
+        "request_correlation_id": "corr-1",
         "acting_user": USER,
         "payload": payload,
     }
@@ -101,7 +101,7 @@ def build_checked(
     """``build_status_update``, then the message (in its envelope) checked against the schemas,
     so every message a test builds is one the official schema accepts."""
     body = build_status_update(certificate, event, counts, **options)
-    message = etree.tostring(status_update_envelope(certificate.unit_id.value, body))
+    message = status_update_envelope(certificate.unit_id.value, body)
     for schema in _schemas():
         assert message_errors(schema, message) == []
     return body

@@ -2,7 +2,9 @@
 
 Each route reads the acting user from ``X-Acting-User`` and calls one use case from
 ``usecases.lifecycle`` or ``usecases.questions``; the use case checks the user
-against the directory, writes the event and the PDL record. A ``LifecycleRefused`` becomes a JSON
+against the directory, writes the event and the PDL record. Content is checked before the use case
+runs (``gateway.content``): XML that is not well-formed, hostile, or not a valid ``svar`` answers 400
+``INVALID_CONTENT_XML`` with every problem, and nothing is stored. A ``LifecycleRefused`` becomes a JSON
 error whose ``code`` is the refusal reason, with the action, status and role as fields; the HTTP
 status follows ``STATUS_OF`` (400 bad input, 403 who you are, 404 what you named, 409 the
 certificate's state).
@@ -15,18 +17,22 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+import structlog
+
 from domain.arenden import Amne, arende_to_json
 from domain.certificates import Certificate, certificate_to_json, content_from_json
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import MAX_REASON_LENGTH, MIN_DESCRIPTION_LENGTH, LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
 from domain.values import HsaId, RevokeReason
+from gateway.content import ContentValidator
 from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
 from gateway.internal_api.auth import Scope
 from usecases import lifecycle, questions, signed_list
 from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
 from usecases.signed_list import PAGE_SIZE, ListRefused, SignedPage
 
+log = structlog.get_logger("gateway.internal_api.certificates")
 R = RefusalReason
 STATUS_OF: dict[RefusalReason, int] = {
     R.CERTIFICATE_NOT_FOUND: 404,
@@ -159,9 +165,13 @@ def _field(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def routes(deps: LifecycleDeps) -> list[ApiRoute]:
-    """The certificate routes and the question routes, all on the same use case dependencies."""
+def routes(deps: LifecycleDeps, content_check: ContentValidator | None = None) -> list[ApiRoute]:
+    """The certificate routes and the question routes, all on the same use case dependencies.
+
+    ``content_check`` checks content before it is stored (``gateway.content``; one is built if not given).
+    """
     base = "/certificates/{certificate_id}"
+    checker = content_check or ContentValidator()
 
     def show(request: Request) -> Response:
         view = lifecycle.show(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
@@ -177,14 +187,20 @@ def routes(deps: LifecycleDeps) -> list[ApiRoute]:
             answers = content_from_json(body["content"])
         except (KeyError, TypeError, ValueError) as error:
             raise ApiError(400, "INVALID_CONTENT", f"content is not a list of answers: {error!r}") from None
-        changed = lifecycle.update_content(
-            deps, request.params["certificate_id"], user, answers, request.correlation_id
-        )
+        problems = checker.problems(answers)
+        if problems:
+            log.warning("certificate_content_refused", certificate_id=request.params["certificate_id"],
+                        answers=sorted({p.answer_id for p in problems}),
+                        faults=sorted({p.fault.value for p in problems}))
+            raise ApiError(400, "INVALID_CONTENT_XML", "the content cannot be sent as the contract's svar",
+                           problems=[{"answerId": p.answer_id, "partId": p.part_id, "fault": p.fault.value,
+                                      "reason": p.reason} for p in problems])
+        changed = lifecycle.update_content(deps, request.params["certificate_id"], user, answers,
+                                           request.correlation_id)
         return Response(200, _certificate(changed))
 
-    def simple(
-        operation: Callable[[LifecycleDeps, str, Any, str], Certificate], status: int = 200
-    ) -> Callable[[Request], Response]:
+    def simple(operation: Callable[[LifecycleDeps, str, Any, str], Certificate],
+               status: int = 200) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             result = operation(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id)
             return Response(status, _certificate(result))

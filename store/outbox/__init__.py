@@ -4,8 +4,9 @@ Modules, each for one part of an event's life:
 
 * ``tables``: the rows (``outbox_event``, ``outbox_attempt``, ``outbox_resend_request``) and the status;
 * ``queue``: ``enqueue`` in the caller's transaction, with the change it reports; a certificate's events;
-* ``claims``: the dispatcher's steps: claim due events with a lease, read what sending needs, record
-  each attempt and the event's next state, give back what was not sent;
+* ``claims``: the dispatcher's steps: claim due events with a lease, read what sending needs, mark each
+  call ``sending`` before it is made, record each attempt and the event's next state, give back what
+  was not sent, keep the leases of held events alive;
 * ``report``: what operators read (the overview, one event's history);
 * ``resend``: an operator's manual resend by selection.
 """
@@ -13,12 +14,15 @@ Modules, each for one part of an event's life:
 from __future__ import annotations
 
 from store.outbox.claims import (
+    UNKNOWN_TEXT,
     AttemptOutcome,
+    SendingMark,
     claim_due,
     delivery_contexts,
-    finish_unsent,
+    mark_sending,
     record_outcomes,
     release,
+    renew_leases,
 )
 from store.outbox.queue import (
     SUPERSEDING_CODES,
@@ -40,6 +44,7 @@ from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus, ResendReque
 
 __all__ = [
     "SUPERSEDING_CODES",
+    "UNKNOWN_TEXT",
     "AttemptOutcome",
     "AttemptRow",
     "EventReport",
@@ -50,6 +55,7 @@ __all__ = [
     "ResendRequestRow",
     "ResendResult",
     "SelectionCount",
+    "SendingMark",
     "StoredEvent",
     "UnitLine",
     "claim_due",
@@ -58,10 +64,11 @@ __all__ = [
     "enqueue_all",
     "event_report",
     "events_for_certificate",
-    "finish_unsent",
     "outbox_summary",
+    "mark_sending",
     "preview",
     "record_outcomes",
     "release",
+    "renew_leases",
     "resend",
 ]

@@ -1,33 +1,45 @@
-"""Claiming due outbox events with a lease, reading what sending them needs, and recording what came of it.
+"""Claiming due outbox events with a lease, marking each call before it is made, and recording its outcome.
 
-The engine never holds a transaction open while it talks to a journal system. It claims a batch in
-one short transaction (stamping each row with its claim token and a lease), sends outside any
-transaction, and records the outcomes in another short transaction. What makes that safe:
+The engine never holds a transaction open while it talks to a journal system. Every step is a short
+transaction of its own, and each one can carry many events (the dispatcher groups them), but every
+event's fate is its own: what happens to one never waits for, or repeats, another.
+
+* **claim** (``claim_due``): stamp due rows with a claim token and a lease, and count the claim;
+* **mark** (``mark_sending``): in the claiming transaction, before any call, write each ready event's
+  attempt as ``sending``, so that a crash during the call is visible in the history as an attempt
+  whose outcome is unknown (the next claim turns ``sending`` into ``unknown``);
+* **record** (``record_outcomes``): complete that attempt with what came back, and set the event's
+  next state; or give the event back unsent (``release``); and keep the leases of events still held
+  alive (``renew_leases``).
+
+What makes that safe:
 
 * **No double claim.** On PostgreSQL the candidate rows are locked ``FOR UPDATE SKIP LOCKED``, so
   concurrent workers take disjoint rows without waiting; a row another worker claimed a moment ago
   is re-checked on its newest version and has a live lease, so it is skipped. On SQLite writers are
   serialised (one process), which gives the same guarantee.
-* **Nothing lost.** A worker that dies mid-send leaves its rows claimed with a lease that runs out;
-  an expired lease makes the row claimable again.
-* **No stale overwrite.** Recording is guarded by the claim token: a worker whose lease expired and
-  whose row another worker has claimed since records nothing (its result is logged, not stored).
+* **Nothing lost, at most the call in flight repeated.** A worker that dies leaves its rows claimed
+  with a lease that runs out; then they are claimed again. Only an event whose ``sending`` mark was
+  committed can have reached its journal, so only those can arrive twice, and each such repeat
+  follows an ``unknown`` attempt in its history.
+* **No stale overwrite.** Marking, recording, releasing and renewing are guarded by the claim token:
+  a worker whose lease expired and whose row another worker has claimed since changes nothing.
 * **Per-certificate order.** A row is claimable only while no earlier row (lower id) of the same
   certificate is still pending, claimed or not. Delivered, failed and superseded rows do not block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from domain.certificates import Certificate
-from domain.delivery import Attempt, clip
+from domain.delivery import Attempt, Decision, OutcomeClass, clip
 from domain.events import ClaimedEvent, EventContext, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
@@ -37,14 +49,31 @@ from store.session import Tx
 from store.types import UtcDateTime
 from store.units import integrated_unit_keys
 
+#: What an attempt left ``sending`` by a worker that stopped says once the event is claimed again.
+UNKNOWN_TEXT = "the worker making this call stopped before its outcome was recorded; the journal may have it"
+
+
+@dataclass(frozen=True, slots=True)
+class SendingMark:
+    """An event's call about to be made: the attempt to write as ``sending`` first."""
+
+    claimed: ClaimedEvent
+    url: str
+    at: datetime
+
 
 @dataclass(frozen=True, slots=True)
 class AttemptOutcome:
-    """An attempt and the event state it leads to, ready to be recorded."""
+    """An attempt and the event state it leads to, ready to be recorded.
 
-    event_id: int
+    ``marked``: the call's attempt was written as ``sending`` before it, and is completed now; when
+    False no call was made (the event could not be built or addressed), and the attempt is written whole.
+    """
+
+    claimed: ClaimedEvent
     attempt: Attempt
     state: NextState
+    marked: bool = False
 
 
 _STATUS_AFTER = {
@@ -53,6 +82,8 @@ _STATUS_AFTER = {
     Verdict.FAILED: OutboxStatus.FAILED,
     Verdict.GAVE_UP: OutboxStatus.FAILED,
 }
+_OUTBOX = cast(Table, OutboxRow.__table__)
+_ATTEMPTS = cast(Table, AttemptRow.__table__)
 
 
 def claim_due(
@@ -62,11 +93,17 @@ def claim_due(
     lease: timedelta,
     limit: int,
     hold_until: datetime | None = None,
+    skip_units: Collection[str] = (),
 ) -> list[ClaimedEvent]:
     """Claim up to ``limit`` due events for ``token`` until ``now + lease``, oldest due first.
 
     ``hold_until``: events that occurred after it and were never tried are not due yet (the hold
     window, which lets a burst of edits collapse into the newest before the first send).
+    ``skip_units``: units (as stored) this worker does not want now: their journal system is busy
+    with as many calls as it may have, and more of them would only wait here.
+
+    Each claim is counted on its row (``open_claims``) until an outcome is recorded; an attempt an
+    earlier holder left ``sending`` becomes ``unknown`` here, in the same transaction.
     """
     candidate = aliased(OutboxRow, name="candidate")
     earlier = aliased(OutboxRow, name="earlier")
@@ -88,6 +125,8 @@ def claim_due(
     )
     if hold_until is not None:
         due = due.where(or_(candidate.attempts > 0, candidate.occurred_at <= hold_until))
+    if skip_units:
+        due = due.where(candidate.unit_hsa_id.not_in(sorted(skip_units)))
     # Ordered by the due index's own order (status, next_attempt_at) only, so that the scan walks the
     # index and stops after ``limit`` claimable rows instead of sorting the whole backlog; ties are
     # taken in any order, which the per-certificate condition makes safe.
@@ -95,59 +134,112 @@ def claim_due(
     if session.get_bind().dialect.name == "postgresql":
         # A claim is a few milliseconds of work; compiling it (JIT) would cost more than running it.
         session.execute(text("SET LOCAL jit = off"))
-    table = cast(Table, OutboxRow.__table__)
     claimed = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(due.scalar_subquery()))
-        .values(claimed_by=token, lease_until=now + lease)
-        .returning(*table.c),
-        execution_options={"synchronize_session": False},
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(claimed_by=token, lease_until=now + lease, open_claims=_OUTBOX.c.open_claims + 1)
+        .returning(*_CLAIMED_COLUMNS),
     ).mappings().all()
-    return sorted((_claimed(row) for row in claimed), key=lambda event: event.id)
+    # A sending attempt is left behind only by an earlier claim that never recorded: then this claim
+    # is not the first since the last outcome (releases uncount theirs and take their marks back).
+    reclaimed = [row["id"] for row in claimed if row["open_claims"] > 1]
+    if reclaimed:
+        _mark_unknown(session, reclaimed)
+    return sorted((_claimed(row, token) for row in claimed), key=lambda event: event.id)
 
 
-def _claimed(row: Any) -> ClaimedEvent:
+#: What a claim reads back: what sending needs (the row's other columns are for operators).
+_CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
+    "id", "certificate_id", "event_code", "occurred_at", "unit_hsa_id", "care_giver_hsa_id",
+    "request_correlation_id", "acting_user_hsa_id", "payload", "payload_version", "schedule_kind",
+    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims",
+)]
+
+
+def _mark_unknown(session: Tx, event_ids: list[int]) -> None:
+    """Attempts still ``sending`` of events just claimed: their worker stopped during the call."""
+    stale = session.execute(
+        update(_ATTEMPTS)
+        .where(_ATTEMPTS.c.event_id.in_(event_ids), _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
+        .values(outcome=OutcomeClass.UNKNOWN.value, decision=Decision.RETRY.value, text=UNKNOWN_TEXT)
+        .returning(_ATTEMPTS.c.event_id),
+    ).scalars().all()
+    if stale:
+        session.execute(
+            update(_OUTBOX).where(_OUTBOX.c.id.in_(set(stale)))  # one stale attempt per event: one claim each
+            .values(last_outcome=OutcomeClass.UNKNOWN.value, last_error=clip(f"unknown: {UNKNOWN_TEXT}"),
+                    attempts=_OUTBOX.c.attempts + 1),
+        )
+
+
+def _claimed(row: Any, token: str) -> ClaimedEvent:
     event = OutboxEvent(
         certificate_id=row["certificate_id"],
         code=row["event_code"],
         occurred_at=row["occurred_at"],
         unit=HsaId(row["unit_hsa_id"]),
         care_giver=HsaId(row["care_giver_hsa_id"]),
-        correlation_id=row["correlation_id"],
+        request_correlation_id=row["request_correlation_id"],
         acting_user=HsaId(row["acting_user_hsa_id"]) if row["acting_user_hsa_id"] else None,
         payload=dict(row["payload"]),
         payload_version=row["payload_version"],
     )
     series = Series(row["schedule_kind"], row["series_attempts"], row["series_started_at"] or row["occurred_at"])
-    return ClaimedEvent(id=row["id"], event=event, attempts=row["attempts"], series=series)
+    return ClaimedEvent(id=row["id"], event=event, attempts=row["attempts"], series=series,
+                        correlation_id=row["correlation_id"], token=token, claims=row["open_claims"])
 
 
-def record_outcomes(session: Tx, token: str, outcomes: Sequence[AttemptOutcome]) -> list[int]:
-    """Store each attempt and its event's next state, for the rows ``token`` still holds.
+def _held(session: Tx, claims: Iterable[ClaimedEvent]) -> set[int]:
+    """The ids of ``claims`` whose rows are still pending and held by the same claim.
+
+    Read without a row lock (on PostgreSQL a lock is one more write of every row): each statement
+    that then changes an event repeats the claim in its condition, so a row taken over in between
+    is left alone.
+    """
+    wanted = {claim.id: claim.token for claim in claims}
+    if not wanted:
+        return set()
+    table = _OUTBOX.c
+    rows = session.execute(
+        select(table.id, table.claimed_by).where(table.id.in_(wanted), table.status == OutboxStatus.PENDING.value)
+    )
+    return {event_id for event_id, holder in rows if holder == wanted[event_id]}
+
+
+def mark_sending(session: Tx, marks: Sequence[SendingMark]) -> None:
+    """Write each event's attempt as ``sending``, before the calls.
+
+    One INSERT, in the transaction that claimed the events (so they are held): a crash after it
+    leaves each of these events with an attempt whose outcome is unknown. An event has at most one
+    such attempt (the next claim turns it into ``unknown``), so the outcome finds it by its event.
+    """
+    if marks:
+        session.execute(insert(_ATTEMPTS), [{
+            "event_id": mark.claimed.id, "at": mark.at, "outcome": OutcomeClass.SENDING.value,
+            "decision": Decision.PENDING.value, "http_status": None, "result_code": None, "error_id": None,
+            "text": None, "url": mark.url, "correlation_id": mark.claimed.correlation_id, "duration_ms": 0.0,
+            "claimed_by": mark.claimed.token,
+        } for mark in marks])
+
+
+def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int]:
+    """Store each attempt and its event's next state, for the rows their claims still hold.
 
     Returns the ids recorded; an outcome whose row was claimed by another worker after this one's
-    lease ran out is not recorded (the other worker's attempt is the one that counts). Three
-    statements whatever the batch size: lock the rows still held, update them (one executemany),
-    insert the attempts.
+    lease ran out is not recorded (the other worker's attempt is the one that counts). A handful of
+    statements whatever the number of outcomes: lock the rows still held, update them (one
+    executemany), complete the attempts marked ``sending`` and insert those made without a call.
     """
-    if not outcomes:
-        return []
-    held = set(session.scalars(
-        select(OutboxRow.id)
-        .where(OutboxRow.id.in_([o.event_id for o in outcomes]), OutboxRow.claimed_by == token,
-               OutboxRow.status == OutboxStatus.PENDING)
-        .with_for_update()
-    ))
-    kept = [outcome for outcome in outcomes if outcome.event_id in held]
+    held = _held(session, (o.claimed for o in outcomes))
+    kept = [outcome for outcome in outcomes if outcome.claimed.id in held]
     if not kept:
         return []
-    table = cast(Table, OutboxRow.__table__)
     session.execute(
-        update(table)
-        .where(table.c.id == bindparam("event_id"))
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == bindparam("event_id"), _OUTBOX.c.claimed_by == bindparam("token"))
         .values(
             status=bindparam("new_status"),
-            attempts=table.c.attempts + 1,
+            attempts=_OUTBOX.c.attempts + 1,
             series_attempts=bindparam("new_series_attempts"),
             schedule_kind=bindparam("new_schedule_kind"),
             last_attempt_at=bindparam("new_last_attempt_at", type_=UtcDateTime()),
@@ -157,11 +249,28 @@ def record_outcomes(session: Tx, token: str, outcomes: Sequence[AttemptOutcome])
             finished_at=bindparam("new_finished_at", type_=UtcDateTime()),
             claimed_by=None,
             lease_until=None,
+            open_claims=0,
         ),
         [_state_values(outcome) for outcome in kept],
     )
-    session.execute(insert(AttemptRow), [_attempt_values(o.event_id, o.attempt) for o in kept])
-    return [outcome.event_id for outcome in kept]
+    marked = [o for o in kept if o.marked]
+    if marked:
+        session.execute(
+            update(_ATTEMPTS).where(_ATTEMPTS.c.event_id == bindparam("marked_event"),
+                                    _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value).values(
+                at=bindparam("new_at", type_=UtcDateTime()), outcome=bindparam("new_outcome"),
+                decision=bindparam("new_decision"), http_status=bindparam("new_http_status"),
+                result_code=bindparam("new_result_code"), error_id=bindparam("new_error_id"),
+                text=bindparam("new_text"), url=bindparam("new_url"), duration_ms=bindparam("new_duration_ms"),
+            ),
+            [{"marked_event": o.claimed.id, **{f"new_{k}": v for k, v in _attempt_values(o).items()
+                                             if k not in ("event_id", "correlation_id", "claimed_by")}}
+             for o in marked],
+        )
+    unmarked = [o for o in kept if not o.marked]
+    if unmarked:
+        session.execute(insert(_ATTEMPTS), [_attempt_values(o) for o in unmarked])
+    return [outcome.claimed.id for outcome in kept]
 
 
 def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:
@@ -169,7 +278,8 @@ def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:
     status = _STATUS_AFTER[state.verdict]
     final = status is not OutboxStatus.PENDING
     return {
-        "event_id": outcome.event_id,
+        "event_id": outcome.claimed.id,
+        "token": outcome.claimed.token,
         "new_status": status.value,
         "new_series_attempts": state.series.failed_tries,
         "new_schedule_kind": state.series.kind.value,
@@ -193,9 +303,10 @@ def _error_summary(attempt: Attempt) -> str:
     return ": ".join(parts)
 
 
-def _attempt_values(event_id: int, attempt: Attempt) -> dict[str, Any]:
+def _attempt_values(outcome: AttemptOutcome) -> dict[str, Any]:
+    attempt = outcome.attempt
     return {
-        "event_id": event_id,
+        "event_id": outcome.claimed.id,
         "at": attempt.at,
         "outcome": attempt.outcome.value,
         "decision": attempt.decision.value,
@@ -206,38 +317,36 @@ def _attempt_values(event_id: int, attempt: Attempt) -> dict[str, Any]:
         "url": attempt.url,
         "correlation_id": attempt.correlation_id,
         "duration_ms": attempt.duration_ms,
+        "claimed_by": outcome.claimed.token,
     }
 
 
-def finish_unsent(session: Tx, token: str, event_ids: Sequence[int], now: datetime, reason: str) -> list[int]:
-    """Mark held events FAILED without an attempt: nothing could be sent (``reason`` says why).
+def release(session: Tx, claims: Sequence[ClaimedEvent]) -> list[int]:
+    """Give held events back unsent (nothing was called): due again at once, the claim not counted,
+    a ``sending`` mark taken back (no call was made, so there is nothing to be unsure of)."""
+    held = _held(session, claims)
+    if held:
+        session.execute(delete(_ATTEMPTS).where(_ATTEMPTS.c.event_id.in_(held),
+                                                _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value))
+        session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(held), _OUTBOX.c.claimed_by.in_({claim.token for claim in claims}))
+            .values(claimed_by=None, lease_until=None,
+                    open_claims=case((_OUTBOX.c.open_claims > 0, _OUTBOX.c.open_claims - 1), else_=0)),
+        )
+    return sorted(held)
 
-    Used for an event whose unit is not integrated or whose certificate can no longer be read; an
-    operator can resend it once the cause is fixed.
-    """
-    if not event_ids:
+
+def renew_leases(session: Tx, claims: Sequence[ClaimedEvent], lease_until: datetime) -> list[int]:
+    """Extend the leases of events still held by their claims to ``lease_until``; the ids renewed."""
+    if not claims:
         return []
-    done = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(event_ids), OutboxRow.claimed_by == token, OutboxRow.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, finished_at=now, last_error=clip(reason), claimed_by=None,
-                lease_until=None)
-        .returning(OutboxRow.id),
-        execution_options={"synchronize_session": False},
-    ).scalars().all()
-    return list(done)
-
-
-def release(session: Tx, token: str, event_ids: Sequence[int]) -> None:
-    """Give back held events unsent (the lease would run out before their turn): due again at once."""
-    if not event_ids:
-        return
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(event_ids), OutboxRow.claimed_by == token)
-        .values(claimed_by=None, lease_until=None),
-        execution_options={"synchronize_session": False},
-    )
+    held = _held(session, claims)
+    if held:
+        session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(held),
+                                              _OUTBOX.c.claimed_by.in_({claim.token for claim in claims}))
+                        .values(lease_until=lease_until))
+    return sorted(held)
 
 
 def delivery_contexts(session: Tx, claimed: Sequence[ClaimedEvent]) -> list[EventContext]:

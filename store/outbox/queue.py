@@ -2,11 +2,13 @@
 
 ``enqueue`` writes an event in the caller's transaction, the same one as the change it reports, so
 an event exists exactly when its change was committed (no lost or phantom notifications, unlike a
-message queue written to after the commit). The dispatcher sends them later (``store.outbox.claims``).
+message queue written to after the commit). Each event gets its own correlation id here, once: every
+attempt to deliver it sends the same one. The dispatcher sends them later (``store.outbox.claims``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -29,9 +31,10 @@ _INSERT_EVENTS = insert(_OUTBOX)
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredEvent(OutboxEvent):
     """An outbox event as stored: the event's fields plus its row id (its place in the order),
-    its delivery status and when the row was written."""
+    its own correlation id, its delivery status and when the row was written."""
 
     id: int
+    correlation_id: str
     status: OutboxStatus
     created_at: datetime
 
@@ -83,7 +86,8 @@ def _event_columns(event: OutboxEvent) -> dict[str, Any]:
         "occurred_at": event.occurred_at,
         "unit_hsa_id": event.unit.value,
         "care_giver_hsa_id": event.care_giver.value,
-        "correlation_id": event.correlation_id,
+        "correlation_id": str(uuid.uuid4()),  # the event's own, for every attempt of it
+        "request_correlation_id": event.request_correlation_id,
         "acting_user_hsa_id": event.acting_user.value if event.acting_user else None,
         "payload": dict(event.payload),
         "payload_version": event.payload_version,
@@ -127,6 +131,7 @@ def events_for_certificate(session: Tx, certificate_id: str) -> list[StoredEvent
     return [
         StoredEvent(
             id=row.id,
+            correlation_id=row.correlation_id,
             status=row.status,
             created_at=row.created_at,
             certificate_id=row.certificate_id,
@@ -134,7 +139,7 @@ def events_for_certificate(session: Tx, certificate_id: str) -> list[StoredEvent
             occurred_at=row.occurred_at,
             unit=HsaId(row.unit_hsa_id),
             care_giver=HsaId(row.care_giver_hsa_id),
-            correlation_id=row.correlation_id,
+            request_correlation_id=row.request_correlation_id,
             acting_user=HsaId(row.acting_user_hsa_id) if row.acting_user_hsa_id else None,
             payload=dict(row.payload),
             payload_version=row.payload_version,

@@ -12,6 +12,9 @@ Columns of ``outbox_event`` beyond the event itself, and why each exists now:
 * ``created_at``: set by the database when the row is inserted, for operators (queue age).
 * ``payload`` and ``payload_version``: what the message needs beyond the certificate, as JSON, with
   the version it was written in so that a newer release can still read older rows.
+* ``correlation_id`` and ``request_correlation_id`` (migration 0012): the event's own correlation
+  id, the same for every attempt and sent as ``x-skltp-correlation-id`` (a journal system recognises
+  a repeat by it), and the correlation id of the request that caused the event.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class OutboxRow(Base):
     __table_args__ = (
         Index("ix_outbox_event_certificate_id_id", "certificate_id", "id"),
         Index("ix_outbox_event_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ux_outbox_event_correlation_id", "correlation_id", unique=True),
         {"sqlite_autoincrement": True},
     )
 
@@ -60,7 +64,8 @@ class OutboxRow(Base):
     occurred_at: Mapped[datetime]
     unit_hsa_id: Mapped[str]
     care_giver_hsa_id: Mapped[str]
-    correlation_id: Mapped[str]
+    correlation_id: Mapped[str]  # the event's own: every attempt sends it (migration 0012)
+    request_correlation_id: Mapped[str]  # the request that caused the event
     acting_user_hsa_id: Mapped[str | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     payload_version: Mapped[int]
@@ -79,10 +84,17 @@ class OutboxRow(Base):
     last_error: Mapped[str | None]  # start of the last failure's text, for operators
     finished_at: Mapped[datetime | None]  # when it became DELIVERED, FAILED or SUPERSEDED
     superseded_by: Mapped[int | None] = mapped_column(BigId)
+    # Claims since an outcome was last recorded (migration 0012): an event whose holders keep dying or
+    # failing to record gives up after ``resend_max_claims`` of them (outcome ``claim-limit``).
+    open_claims: Mapped[int] = mapped_column(server_default=text("0"))
 
 
 class AttemptRow(Base):
-    """One delivery attempt of one outbox event: the event's history, kept after delivery."""
+    """One delivery attempt of one outbox event: the event's history, kept after delivery.
+
+    A call's row is written with outcome ``sending`` before the call and completed after it; a row
+    still ``sending`` when the event is claimed again becomes ``unknown`` (its worker died in the call).
+    """
 
     __tablename__ = "outbox_attempt"
     __table_args__ = (
@@ -100,8 +112,9 @@ class AttemptRow(Base):
     error_id: Mapped[str | None]
     text: Mapped[str | None]
     url: Mapped[str | None]
-    correlation_id: Mapped[str]
+    correlation_id: Mapped[str]  # the event's own (the same for all its attempts)
     duration_ms: Mapped[float]
+    claimed_by: Mapped[str | None]  # the claim (worker process) that made it (migration 0012)
 
 
 class ResendRequestRow(Base):

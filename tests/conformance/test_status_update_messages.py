@@ -46,7 +46,7 @@ CASES = {code.value: (su.certificate_for(code), su.event(code)) for code in Even
 
 def _message(certificate: Certificate, event: OutboxEvent) -> bytes:
     body = build_status_update(certificate, event)
-    return bytes(etree.tostring(status_update_envelope(certificate.unit_id.value, body)))
+    return status_update_envelope(certificate.unit_id.value, body)
 
 
 @functools.cache

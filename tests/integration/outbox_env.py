@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import load_default_registry
+from domain.certificates import Answer
 from domain.directory import Unit
 from domain.events import OutboxEvent
 from domain.resend_policy import Schedules
@@ -59,10 +60,11 @@ def unit_name(number: int) -> str:
 
 def add_certificates(factory: sessionmaker[Session], ids: Iterable[str], unit: str = UNIT,
                      codes: tuple[EventCode, ...] = (EventCode.SKAPAT,), at: datetime = T0,
-                     integrated: bool = True) -> list[int]:
-    """Store a draft per id at ``unit``, make the unit integrated, and queue ``codes`` for each."""
+                     integrated: bool = True, content: tuple[Answer, ...] | None = None) -> list[int]:
+    """Store a draft per id at ``unit`` (with ``content`` if given), make the unit integrated, and
+    queue ``codes`` for each."""
     event_ids = []
-    base = make_draft()
+    base = make_draft() if content is None else replace(make_draft(), content=content)
     with transaction(factory) as session:
         if integrated:
             register_integrated_unit(session, HsaId(unit), CARE_GIVER.hsa_id, at)
@@ -78,7 +80,7 @@ def add_certificates(factory: sessionmaker[Session], ids: Iterable[str], unit: s
 def status_event(certificate_id: str, code: EventCode, at: datetime, unit: Unit,
                  payload: dict[str, object] | None = None) -> OutboxEvent:
     return OutboxEvent(certificate_id=certificate_id, code=code, occurred_at=at, unit=unit.hsa_id,
-                       care_giver=CARE_GIVER.hsa_id, correlation_id=f"{certificate_id}-{code}",
+                       care_giver=CARE_GIVER.hsa_id, request_correlation_id=f"{certificate_id}-{code}",
                        acting_user=HsaId("SE2321000016-P001"), payload=payload or {})
 
 

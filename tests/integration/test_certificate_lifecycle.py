@@ -196,3 +196,36 @@ def test_api_refuses_without_token_and_for_unknown_users(gateway_url: str) -> No
     assert (status, body["code"]) == (400, "INVALID_CONTENT")
     status, document = _api(gateway_url, "GET", "/openapi.json", None)
     assert status == 200 and "/certificates/{certificate_id}/sign" in document["paths"]
+
+
+@pytest.mark.parametrize(
+    ("xml", "fault"),
+    [
+        ("<unclosed>", "not-xml"),
+        ('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "hostile-xml"),
+        ("<code>HELT_NEDSATT</code>", "schema"),
+    ],
+    ids=["unclosed", "external-entity", "unqualified"],
+)
+def test_content_that_cannot_be_sent_is_refused_and_nothing_is_stored(gateway_url: str, db_url: str, xml: str,
+                                                                      fault: str) -> None:
+    """The review's ``"xml": "<unclosed>"`` (and its cousins) answer 400 with a code and every problem;
+    the draft keeps its version and no ANDRAT is queued, so no status update can be poisoned by it."""
+    cid = _create_draft(gateway_url)
+    bad = [*CONTENT, {"id": "32", "instance": None, "parts": [{"id": "32.1", "value": "", "xml": xml}]}]
+    status, body = _api(gateway_url, "PUT", f"/certificates/{cid}/content", ADMIN, {"content": bad})
+    assert (status, body["code"]) == (400, "INVALID_CONTENT_XML")
+    assert [(p["answerId"], p["fault"]) for p in body["problems"]] == [("32", fault)]
+    engine = make_engine(db_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            stored = certificates.get_certificate(session, cid)
+            events = outbox.events_for_certificate(session, cid)
+    finally:
+        engine.dispose()
+    assert stored is not None and stored.version == 1 and stored.content == ()
+    assert [e.code.value for e in events] == ["SKAPAT"]
+    good = [*CONTENT, {"id": "32", "instance": None, "parts": [{"id": "32.1", "value": "", "xml": (
+        "<types:cv xmlns:types='urn:riv:clinicalprocess:healthcond:certificate:types:3'>"
+        "<types:code>HELT_NEDSATT</types:code><types:codeSystem>KV_FKMU_0003</types:codeSystem></types:cv>")}]}]
+    assert _api(gateway_url, "PUT", f"/certificates/{cid}/content", ADMIN, {"content": good})[0] == 200

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +23,7 @@ import structlog
 from lxml import etree
 from zeep.plugins import HistoryPlugin
 
+from cli import main
 from cli.settings import Settings
 from cli.wiring import gateway_deps
 from contracts.ns import CORE, CREATE_DRAFT_V3, TYPES
@@ -29,9 +31,11 @@ from domain import result_texts as texts
 from domain.directory import DirectoryUnavailable
 from domain.values import HsaId
 from gateway.validation import schema_for_wsdl
+from simulator.journal import MockJournal, Mode
+from simulator.server import running as journal_running
 from store import certificates, outbox, pdl, units
 from store.session import transaction
-from tests.envelopes import create_draft_envelope, prefill_element
+from tests.envelopes import create_draft_envelope, date_period, delsvar, element, prefill_element, svar
 from tests.integration.gateway_server import (
     CREATE_DRAFT_PATH,
     Gateway,
@@ -40,6 +44,7 @@ from tests.integration.gateway_server import (
     running,
     zeep_client,
 )
+from tests.integration.outbox_env import Clock, catalogue_for, make_dispatcher
 
 RIVTA_PATH = CREATE_DRAFT_PATH
 INCUMBENT_PATH = "/services/create-draft-certificate/v3.0"
@@ -333,3 +338,54 @@ def test_probes_answer(gateway: Gateway) -> None:
         ready = json.loads(response.read())
     assert ready["status"] == "ready" and ready["database"] == "ok"
     assert ready["directory"]["ageSeconds"] is not None and ready["directory"]["ageSeconds"] >= 0
+
+
+@pytest.mark.parametrize(
+    "prefill",
+    [
+        prefill_element(svar("28", delsvar("28.x", "Snickare"))),
+        prefill_element(svar("32", delsvar("32.2", date_period("2024-13-01")))),
+        prefill_element(svar("29", delsvar("29.1", element("core:note", "n")))),
+    ],
+    ids=["part-id", "bad-date", "core-element-in-delsvar"],
+)
+def test_a_prefill_that_is_not_a_valid_svar_is_refused_and_stores_nothing(gateway: Gateway, prefill: Any) -> None:
+    """forifyllnad is validated with the request against the same schema as content written later:
+    a bad svar answers VALIDATION_ERROR and leaves no draft, event or PDL record behind."""
+    _assert_refused(gateway, create_draft_envelope(prefill=prefill), texts.SCHEMA_VIOLATION)
+
+
+def test_one_request_can_be_followed_to_its_status_updates_by_correlation_id(
+        gateway: Gateway, capsys: pytest.CaptureFixture[str]) -> None:
+    """The request's x-skltp-correlation-id is kept with the SKAPAT it caused; every attempt to deliver
+    SKAPAT (a technical error, then OK) sends the event's own id, and ``outbox show`` prints both."""
+    status, envelope, _ = gateway.post(create_draft_envelope(), headers={"x-skltp-correlation-id": "journal-req-77"})
+    assert status == 200 and _result(envelope)["code"] == "OK"
+    certificate_id = envelope.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+    assert certificate_id is not None
+    with transaction(gateway.factory) as db:
+        [skapat] = outbox.events_for_certificate(db, certificate_id)
+    assert skapat.request_correlation_id == "journal-req-77" != skapat.correlation_id
+    journal = MockJournal(Mode.TECHNICAL_ERROR)
+    clock = Clock(datetime.now(UTC) + timedelta(seconds=1))
+    with journal_running(journal) as url:
+        dispatcher, sender = make_dispatcher(gateway.factory, catalogue_for(url, address="*"), clock)
+        try:
+            assert dispatcher.run_batch() == 1
+            journal.set_mode(Mode.OK)
+            clock.advance(timedelta(minutes=1))
+            assert dispatcher.run_batch() == 1
+        finally:
+            sender.close()
+    assert [(r.event_code, r.correlation_id) for r in journal.received()] == [
+        ("SKAPAT", skapat.correlation_id), ("SKAPAT", skapat.correlation_id)]
+    capsys.readouterr()  # what the gateway logged so far
+    assert main(["outbox", "show", str(skapat.id), "--db", gateway.db_url, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["event"]["request_correlation_id"] == "journal-req-77"
+    assert [(a["outcome"], a["correlation_id"]) for a in shown["attempts"]] == [
+        ("technical-error", skapat.correlation_id), ("ok", skapat.correlation_id)]
+    assert main(["outbox", "show", str(skapat.id), "--db", gateway.db_url]) == 0
+    printed = capsys.readouterr().out
+    assert f"correlation_id     {skapat.correlation_id}" in printed
+    assert "request_correlation_id journal-req-77" in printed.replace("  ", " ")

@@ -7,7 +7,9 @@ what the simulator recorded.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,6 +25,7 @@ from contracts.certificate_status_update.v3.request import StatusUpdateBody, bui
 from domain.delivery import Attempt, Decision, OutcomeClass
 from domain.values import EventCode
 from outbound import HttpSender, Timeouts, TlsConfig
+from outbound.http_sender import MAX_RESPONSE_BYTES
 from outbound.status_update import status_update_call
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
@@ -213,3 +216,82 @@ def test_wsdl_is_served_for_clients(url: str) -> None:
     address = etree.fromstring(answer.content).find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address")
     assert address is not None and address.get("location") == url
 
+
+
+def test_a_trickled_answer_ends_at_the_calls_deadline(journal: MockJournal, url: str, sender: HttpSender) -> None:
+    """A journal sends its answer one byte every 0.2 s: each read is well within the read timeout, but
+    the whole call stops at its deadline (1.5 s) and is a timeout, not a call held for 80 s."""
+    journal.set_mode(Mode.TRICKLE)
+    journal.set_delay(0.2)
+    started = time.monotonic()
+    attempt = _send(sender, url, timeouts=Timeouts(connect_s=1.0, read_s=1.0, total_s=1.5))
+    elapsed = time.monotonic() - started
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (OutcomeClass.TIMEOUT, Decision.RETRY, None)
+    assert 1.4 < elapsed < 3.0, elapsed
+    assert attempt.text is not None and "1.5 s" in attempt.text
+    assert len(journal.received()) == 1
+
+
+def test_the_deadline_is_connect_plus_read_when_not_given(journal: MockJournal, url: str,
+                                                          sender: HttpSender) -> None:
+    """Without an explicit total the call may take connect + read timeout, and no longer."""
+    journal.set_mode(Mode.TRICKLE)
+    journal.set_delay(0.1)
+    started = time.monotonic()
+    attempt = _send(sender, url, timeouts=Timeouts(connect_s=0.5, read_s=0.5))
+    assert attempt.outcome is OutcomeClass.TIMEOUT
+    assert time.monotonic() - started < 2.5
+
+
+class _Oversized:
+    """A raw HTTP server on loopback that answers every request with a body of ``size`` bytes."""
+
+    def __init__(self, size: int, chunked: bool) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.size, self.chunked = size, chunked
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}/csu"
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = self.listener.accept()
+            with connection:
+                connection.recv(65536)
+                if self.chunked:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                    chunk = b"x" * 65536
+                    for _ in range(self.size // len(chunk)):
+                        connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    connection.sendall(b"0\r\n\r\n")
+                else:
+                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % self.size)
+                    connection.sendall(b"x" * self.size)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_an_oversized_answer_is_not_read_to_its_end(sender: HttpSender, chunked: bool) -> None:
+    """A 4 MB answer (declared, or chunked without a length) stops at the sender's cap: its own class,
+    retried on the technical schedule, the connection not reused."""
+    server = _Oversized(4 * 1024 * 1024, chunked)
+    try:
+        attempt = _send(sender, server.url)
+    finally:
+        server.close()
+    assert (attempt.outcome, attempt.decision, attempt.http_status) == (
+        OutcomeClass.RESPONSE_TOO_LARGE, Decision.RETRY, 200)
+    assert attempt.text is not None and str(MAX_RESPONSE_BYTES) in attempt.text
+
+
+def test_kept_alive_connections_carry_many_calls(journal: MockJournal, url: str, sender: HttpSender) -> None:
+    """Twenty calls in a row go over the connection the first one opened."""
+    for _ in range(20):
+        assert _send(sender, url).outcome is OutcomeClass.OK
+    assert sender.connections_opened == 1

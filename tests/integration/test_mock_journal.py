@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from lxml import etree
 
 from contracts.certificate_status_update.v3.request import (
     build_status_update,
@@ -32,7 +31,7 @@ UNIT = "SE2321000016-1003"
 
 def _request(code: EventCode = EventCode.SKAPAT, address: str = UNIT) -> bytes:
     body = build_status_update(su.certificate_for(code), su.event(code))
-    return bytes(etree.tostring(status_update_envelope(address, body)))
+    return status_update_envelope(address, body)
 
 
 @pytest.fixture

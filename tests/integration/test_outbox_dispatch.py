@@ -16,7 +16,8 @@ from domain.certificate_types import load_default_registry
 from domain.certificates import to_snapshot
 from domain.values import EventCode
 from outbound import HttpSender, StatusUpdateDelivery, Timeouts
-from routing.catalogue import Route
+from routing.catalogue import Catalogue, Route
+from routing.provider import StaticProvider
 from scheduler.dispatcher import DispatchConfig
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
@@ -187,14 +188,16 @@ def test_a_journal_that_never_answers_frees_the_worker_within_the_read_timeout(
 
 
 def test_a_route_read_timeout_is_cut_to_fit_in_the_lease() -> None:
-    """A route asking for a 10-minute read timeout gets what fits in the time left; its connect timeout is kept."""
+    """A route asking for a 10-minute read timeout gets a whole-call deadline that fits in the lease; its
+    connect timeout is kept; a route without its own timeouts gets connect + read as its deadline."""
     delivery = StatusUpdateDelivery(HttpSender(None, Clock()), catalogue_for("http://127.0.0.1:1/"),
                                     load_default_registry(), Timeouts(2.0, 5.0), Clock())
 
     route = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/", connect_timeout_s=1.5, read_timeout_s=600.0)
-    assert delivery.timeouts_for(route, 30 - 5) == Timeouts(1.5, 30 - 5 - 1.5)
+    assert delivery.timeouts_for(route, 30 - 5) == Timeouts(1.5, 25.0, 25.0)
+    assert delivery.timeouts_for(route, 30 - 5).deadline_s == 25.0
     plain = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/")
-    assert delivery.timeouts_for(plain, 30 - 5) == Timeouts(2.0, 5.0)
+    assert delivery.timeouts_for(plain, 30 - 5) == Timeouts(2.0, 5.0, 7.0)
     with pytest.raises(ValueError, match="below the claim lease"):
         DispatchConfig(SCHEDULES, Timeouts(5.0, 20.0), lease=timedelta(seconds=30)).check()
 
@@ -209,8 +212,9 @@ def test_units_that_are_not_integrated_get_nothing(session_factory: sessionmaker
     finally:
         sender.close()
     found = report(session_factory, event_id)
-    assert found.event["status"] == OutboxStatus.FAILED and found.attempts == []
-    assert "not integrated" in found.event["last_error"]
+    assert found.event["status"] == OutboxStatus.FAILED
+    assert [(a["outcome"], a["decision"], a["url"]) for a in found.attempts] == [("not-integrated", "failed", None)]
+    assert found.event["last_outcome"] == "not-integrated" and "not integrated" in found.event["last_error"]
     assert simulator.received() == []
 
 
@@ -235,3 +239,31 @@ def test_a_deleted_draft_is_reported_from_its_snapshot(session_factory: sessionm
         sender.close()
     assert report(session_factory, radera).event["status"] == OutboxStatus.DELIVERED
     assert [(r.event_code, r.valid) for r in simulator.received()] == [("RADERA", True)]
+
+
+def test_a_slow_journal_holds_no_more_than_its_share_and_the_others_go_on(
+        session_factory: sessionmaker[Session]) -> None:
+    """The dispatcher's threads running: one journal answers after 3 s, another at once. With two
+    calls in flight per journal, the slow one gets two calls and no more while every event of the
+    fast one is delivered."""
+    slow, fast = MockJournal(delay_s=3.0), MockJournal()
+    with running(slow) as slow_url, running(fast) as fast_url:
+        routes = [Route(STATUS_UPDATE_V3, "SE2321000016-S001", slow_url),
+                  Route(STATUS_UPDATE_V3, "SE2321000016-F001", fast_url)]
+        catalogue = StaticProvider(Catalogue(routes=routes, parents={}))
+        add_certificates(session_factory, [f"slow-{n}" for n in range(6)], unit="SE2321000016-S001")
+        quick = add_certificates(session_factory, [f"fast-{n}" for n in range(12)], unit="SE2321000016-F001")
+        dispatcher, sender = make_dispatcher(session_factory, catalogue, Clock(T0 + timedelta(seconds=1)),
+                                             read_s=10.0, threads=4, journal_concurrency=2, poll_seconds=0.05)
+        dispatcher.start()
+        try:
+            deadline = time.monotonic() + 2.5
+            while time.monotonic() < deadline and any(
+                    report(session_factory, e).event["status"] != OutboxStatus.DELIVERED for e in quick):
+                time.sleep(0.05)
+            assert all(report(session_factory, e).event["status"] == OutboxStatus.DELIVERED for e in quick)
+            assert len(slow.received()) == 2  # its two slots, each held for 3 s
+        finally:
+            dispatcher.stop()
+            sender.close()
+    assert len(fast.received()) == 12

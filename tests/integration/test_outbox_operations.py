@@ -34,10 +34,9 @@ def failed_events(session_factory: sessionmaker[Session]) -> list[int]:
     with transaction(session_factory) as session:
         at = T0 + timedelta(seconds=1)
         claimed = claim_due(session, "t", at, timedelta(minutes=1), 3)
-        record_outcomes(session, "t", [
-            AttemptOutcome(c.id,
-                           attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
-                           NextState(Verdict.FAILED, c.series, None))
+        record_outcomes(session, [
+            AttemptOutcome(c, attempt(OutcomeClass.APPLICATION_ERROR, at, http_status=200, text="Patienten finns inte"),
+                    NextState(Verdict.FAILED, c.series, None))
             for c in claimed
         ])
     return ids

@@ -191,4 +191,4 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
         events = outbox.events_for_certificate(session, certificate.id)
     assert (stored["care-q-1"].status.value, stored["care-q-1"].answered_at) == ("ANSWERED", NOW)
     assert [e.code for e in events] == [EventCode.NYFRFM, EventCode.NYSVFM]
-    assert [e.correlation_id for e in events] == ["c1", "c2"]
+    assert [e.request_correlation_id for e in events] == ["c1", "c2"]

@@ -112,4 +112,6 @@ def test_plain_http_routes_are_reported_and_not_sent(session_factory: sessionmak
     assert dispatcher.run_batch() == 1
     with transaction(session_factory) as session:
         found = event_report(session, event_id)
-    assert found is not None and found.attempts == [] and "plain http://" in str(found.event)
+    assert found is not None and [a["outcome"] for a in found.attempts] == ["insecure-route"]
+    assert found.attempts[0]["url"] is None and "plain http://" in (found.attempts[0]["text"] or "")
+    assert (found.event["status"], found.event["schedule_kind"]) == ("PENDING", "address")

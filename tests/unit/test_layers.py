@@ -37,6 +37,7 @@ HOMES = {
     "lxml": {"gateway", "contracts", "outbound", "simulator"},
     "zeep": {"outbound"},
     "requests": {"outbound"},
+    "certifi": {"outbound"},
     "sqlalchemy": {"store"},
     "alembic": {"store"},
     "psycopg": {"store"},

@@ -25,7 +25,7 @@ def make_event(certificate_id: str, code: EventCode = EventCode.SKAPAT, seconds:
         occurred_at=T0 + timedelta(seconds=seconds),
         unit=HsaId(unit),
         care_giver=HsaId(care_giver),
-        correlation_id=f"corr-{certificate_id}-{code}-{seconds}",
+        request_correlation_id=f"corr-{certificate_id}-{code}-{seconds}",
     )
 
 

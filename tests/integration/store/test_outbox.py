@@ -21,7 +21,7 @@ def event(certificate_id: str, code: EventCode, minutes: int, **extra: object) -
         occurred_at=T0 + timedelta(minutes=minutes),
         unit=HsaId("SE2321000016-1000"),
         care_giver=HsaId("SE2321000016-0001"),
-        correlation_id=f"corr-{certificate_id}-{minutes}",
+        request_correlation_id=f"corr-{certificate_id}-{minutes}",
         **extra,  # type: ignore[arg-type]
     )
 

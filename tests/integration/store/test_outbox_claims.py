@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,14 +12,17 @@ from domain.events import ClaimedEvent
 from domain.resend_policy import NextState, ScheduleKind, Series, Verdict
 from domain.values import EventCode
 from store.outbox import (
+    UNKNOWN_TEXT,
     AttemptOutcome,
     OutboxStatus,
+    SendingMark,
     claim_due,
     event_report,
     events_for_certificate,
-    finish_unsent,
+    mark_sending,
     record_outcomes,
     release,
+    renew_leases,
 )
 from store.session import transaction
 from tests.integration.store.outbox_helpers import T0, add_events, attempt, make_event
@@ -33,12 +37,20 @@ def claim(factory: sessionmaker[Session], token: str, seconds: float = 1, limit:
         return claim_due(session, token, T0 + timedelta(seconds=seconds), LEASE, limit, hold)
 
 
-def deliver(factory: sessionmaker[Session], token: str, claimed: ClaimedEvent, outcome: OutcomeClass,
+def deliver(factory: sessionmaker[Session], claimed: ClaimedEvent, outcome: OutcomeClass,
             verdict: Verdict, seconds: float = 2) -> list[int]:
+    """Record an attempt made without a ``sending`` mark, under ``claimed``'s claim."""
     at = T0 + timedelta(seconds=seconds)
     state = NextState(verdict, claimed.series, at + timedelta(minutes=1) if verdict is Verdict.RETRY else None)
     with transaction(factory) as session:
-        return record_outcomes(session, token, [AttemptOutcome(claimed.id, attempt(outcome, at), state)])
+        return record_outcomes(session, [AttemptOutcome(claimed, attempt(outcome, at), state)])
+
+
+def mark(factory: sessionmaker[Session], claimed: ClaimedEvent, seconds: float = 2) -> None:
+    """Commit ``claimed``'s ``sending`` attempt."""
+    at = T0 + timedelta(seconds=seconds)
+    with transaction(factory) as session:
+        mark_sending(session, [SendingMark(claimed, "http://127.0.0.1:1/journal", at)])
 
 
 def statuses(factory: sessionmaker[Session], certificate_id: str) -> list[OutboxStatus]:
@@ -57,9 +69,9 @@ def test_a_claimed_event_is_not_claimed_again_until_its_lease_expires(session_fa
     taken = claim(session_factory, "worker-b", seconds=62)
     assert [c.id for c in taken] == [event_id]
     # worker-a wakes up: its outcome must not overwrite worker-b's claim
-    assert deliver(session_factory, "worker-a", first[0], OutcomeClass.OK, Verdict.DELIVERED) == []
+    assert deliver(session_factory, first[0], OutcomeClass.OK, Verdict.DELIVERED) == []
     assert statuses(session_factory, "cert-1") == [OutboxStatus.PENDING]
-    assert deliver(session_factory, "worker-b", taken[0], OutcomeClass.OK, Verdict.DELIVERED) == [event_id]
+    assert deliver(session_factory, taken[0], OutcomeClass.OK, Verdict.DELIVERED) == [event_id]
     assert statuses(session_factory, "cert-1") == [OutboxStatus.DELIVERED]
     with transaction(session_factory) as session:
         report = event_report(session, event_id)
@@ -85,12 +97,12 @@ def test_a_certificates_later_event_waits_for_the_earlier_one(session_factory: s
     claimed = claim(session_factory, "w")
     assert [c.id for c in claimed] == [first, other]
     # a retry keeps the certificate blocked, before and after the retry is due
-    deliver(session_factory, "w", claimed[0], OutcomeClass.TIMEOUT, Verdict.RETRY)
+    deliver(session_factory, claimed[0], OutcomeClass.TIMEOUT, Verdict.RETRY)
     assert claim(session_factory, "w2", seconds=30) == []
     retried = claim(session_factory, "w3", seconds=120)
     assert [c.id for c in retried] == [first, other]  # other's lease, never recorded, ran out too
     # failed for good: the later event goes ahead
-    deliver(session_factory, "w3", retried[0], OutcomeClass.VALIDATION_ERROR, Verdict.FAILED, seconds=121)
+    deliver(session_factory, retried[0], OutcomeClass.VALIDATION_ERROR, Verdict.FAILED, seconds=121)
     assert [c.id for c in claim(session_factory, "w4", seconds=122)] == [second]
 
 
@@ -131,7 +143,7 @@ def test_the_hold_window_delays_only_first_tries(session_factory: sessionmaker[S
     assert claim(session_factory, "w", seconds=12, hold_until_seconds=2) == []
     claimed = claim(session_factory, "w", seconds=15, hold_until_seconds=10)
     assert len(claimed) == 1
-    deliver(session_factory, "w", claimed[0], OutcomeClass.CONNECT_ERROR, Verdict.RETRY, seconds=15)
+    deliver(session_factory, claimed[0], OutcomeClass.CONNECT_ERROR, Verdict.RETRY, seconds=15)
     # a retry is not held again
     assert len(claim(session_factory, "w", seconds=80, hold_until_seconds=0)) == 1
 
@@ -142,7 +154,7 @@ def test_retry_and_final_outcomes_update_the_row_and_history(session_factory: se
     at = T0 + timedelta(seconds=2)
     state = NextState(Verdict.RETRY, Series(ScheduleKind.ADDRESS, 1, T0), at + timedelta(hours=1))
     with transaction(session_factory) as session:
-        record_outcomes(session, "w", [AttemptOutcome(event_id, attempt(OutcomeClass.PLATFORM_NO_ROUTE, at,
+        record_outcomes(session, [AttemptOutcome(claimed, attempt(OutcomeClass.PLATFORM_NO_ROUTE, at,
                                                                   http_status=500, text="VP004 no route"), state)])
         report = event_report(session, event_id)
     assert report is not None
@@ -154,12 +166,82 @@ def test_retry_and_final_outcomes_update_the_row_and_history(session_factory: se
     assert claimed.id == event_id
 
 
-def test_release_and_finish_unsent(session_factory: sessionmaker[Session]) -> None:
+def test_release_gives_back_and_uncounts_the_claim(session_factory: sessionmaker[Session]) -> None:
+    """A released event is due again at once, its unsent mark taken back, and the release does not
+    count as a claim without outcome; a release by a claim that is gone changes nothing."""
     first, second = add_events(session_factory, make_event("cert-1"), make_event("cert-2"))
-    claim(session_factory, "w")
+    claimed = {c.id: c for c in claim(session_factory, "w")}
+    mark(session_factory, claimed[first])
     with transaction(session_factory) as session:
-        release(session, "w", [first])
-        assert finish_unsent(session, "w", [second], T0, "unit is not integrated") == [second]
-        assert finish_unsent(session, "other", [first], T0, "x") == []
-    assert [c.id for c in claim(session_factory, "w2", seconds=2)] == [first]
-    assert statuses(session_factory, "cert-2") == [OutboxStatus.FAILED]
+        assert release(session, [claimed[first]]) == [first]
+        assert release(session, [replace(claimed[second], token="someone-else")]) == []
+        report = event_report(session, first)
+    assert report is not None and report.attempts == []
+    [again] = claim(session_factory, "w2", seconds=2)
+    assert (again.id, again.claims) == (first, 1)
+
+
+def test_a_crash_during_the_call_shows_as_unknown_and_the_event_goes_again(
+        session_factory: sessionmaker[Session]) -> None:
+    """The sending mark is committed before the call; the worker dies; the next claim turns it into
+    ``unknown`` and counts the claim; the outcome of the second call completes its own attempt."""
+    [event_id] = add_events(session_factory, make_event("cert-1"))
+    [first] = claim(session_factory, "worker-a")
+    mark(session_factory, first)
+    with transaction(session_factory) as session:
+        report = event_report(session, event_id)
+    assert report is not None
+    assert [a["outcome"] for a in report.attempts] == ["sending"]
+    # worker-a is killed; its lease (from the claim at 1 s, 60 s) runs out
+    assert claim(session_factory, "worker-b", seconds=60) == []
+    [second] = claim(session_factory, "worker-b", seconds=63)
+    assert second.claims == 2 and second.correlation_id == first.correlation_id
+    mark(session_factory, second, seconds=64)
+    at = T0 + timedelta(seconds=65)
+    with transaction(session_factory) as session:
+        assert record_outcomes(session, [AttemptOutcome(second, attempt(OutcomeClass.OK, at),
+                                                        NextState(Verdict.DELIVERED, second.series, None),
+                                                        marked=True)]) == [event_id]
+        report = event_report(session, event_id)
+    assert report is not None
+    assert [(a["outcome"], a["decision"], a["claimed_by"]) for a in report.attempts] == [
+        ("unknown", "retry", "worker-a"), ("ok", "delivered", "worker-b")]
+    assert report.attempts[0]["text"] == UNKNOWN_TEXT
+    assert {a["correlation_id"] for a in report.attempts} == {first.correlation_id}
+    assert (report.event["status"], report.event["attempts"], report.event["open_claims"]) == (
+        OutboxStatus.DELIVERED, 2, 0)
+
+
+def test_each_event_has_its_own_correlation_id_beside_the_requests(session_factory: sessionmaker[Session]) -> None:
+    """Every queued event gets a new, unique correlation id; the causing request's is kept beside it."""
+    ids = add_events(session_factory, make_event("cert-1"), make_event("cert-2"))
+    claimed = claim(session_factory, "w")
+    assert len({c.correlation_id for c in claimed}) == 2
+    assert [c.event.request_correlation_id for c in claimed] == [
+        "corr-cert-1-SKAPAT-0", "corr-cert-2-SKAPAT-0"]
+    with transaction(session_factory) as session:
+        stored = events_for_certificate(session, "cert-1")
+        report = event_report(session, ids[0])
+    assert stored[0].correlation_id == claimed[0].correlation_id
+    assert report is not None and report.event["request_correlation_id"] == "corr-cert-1-SKAPAT-0"
+
+
+def test_leases_are_renewed_only_for_the_claims_still_held(session_factory: sessionmaker[Session]) -> None:
+    """A renewal keeps a held event from being claimed by others; a stale claim renews nothing."""
+    add_events(session_factory, make_event("cert-1"))
+    [held] = claim(session_factory, "w")
+    with transaction(session_factory) as session:
+        assert renew_leases(session, [held], T0 + timedelta(seconds=200)) == [held.id]
+        assert renew_leases(session, [replace(held, token="stale")], T0 + timedelta(seconds=900)) == []
+    assert claim(session_factory, "w2", seconds=150) == []
+    assert len(claim(session_factory, "w2", seconds=201)) == 1
+
+
+def test_units_whose_journal_is_busy_are_skipped(session_factory: sessionmaker[Session]) -> None:
+    """``skip_units`` leaves those units' events for a later claim."""
+    busy, free = add_events(session_factory, make_event("cert-1", unit="SE2321000016-B001"),
+                            make_event("cert-2", unit="SE2321000016-F001"))
+    with transaction(session_factory) as session:
+        claimed = claim_due(session, "w", T0 + timedelta(seconds=1), LEASE, 10, None, {"SE2321000016-B001"})
+    assert [c.id for c in claimed] == [free]
+    assert [c.id for c in claim(session_factory, "w2")] == [busy]

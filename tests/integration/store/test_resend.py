@@ -42,8 +42,8 @@ def settle(factory: sessionmaker[Session], verdicts: dict[int, Verdict]) -> None
             outcome = {Verdict.DELIVERED: OutcomeClass.OK, Verdict.FAILED: OutcomeClass.APPLICATION_ERROR,
                        Verdict.RETRY: OutcomeClass.CONNECT_ERROR}[verdict]
             next_at = now + timedelta(minutes=1) if verdict is Verdict.RETRY else None
-            outcomes.append(AttemptOutcome(item.id, attempt(outcome, now), NextState(verdict, item.series, next_at)))
-        record_outcomes(session, "t", outcomes)
+            outcomes.append(AttemptOutcome(item, attempt(outcome, now), NextState(verdict, item.series, next_at)))
+        record_outcomes(session, outcomes)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from contracts.certificate_status_update.v3.request import (
     status_update_envelope,
 )
 from contracts.ns import GATEWAY_EXT
+from contracts.xmlparse import parse_xml
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
 from domain.values import EventCode, HsaId, RevokeReason
@@ -228,11 +229,21 @@ def test_question_without_topic_is_refused_with_fields() -> None:
 
 def test_envelope_carries_the_logical_address_and_reads_back() -> None:
     """The unit's HSA-id goes in the LogicalAddress header; the simulator reads it back with the ids."""
-    envelope = status_update_envelope(
-        "SE2321000016-1003", su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT))
-    )
+    body = su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT))
+    envelope = parse_xml(status_update_envelope("SE2321000016-1003", body))
     assert _text(envelope, f"{{{m.SOAP_ENV_NS}}}Header/itr:LogicalAddress") == "SE2321000016-1003"
     received = read_received(envelope)
     assert (received.logical_address, received.certificate_id, received.event_code, received.event_time) == (
         "SE2321000016-1003", builders.make_draft().id, "SKAPAT", "2026-11-21T10:15:30.123",
     )  # fmt: skip
+
+
+def test_the_envelope_is_utf8_with_the_address_escaped_and_the_body_left_as_it_was() -> None:
+    """A logical address with markup characters is escaped, not injected; Swedish text stays UTF-8;
+    the body element is not moved out of the caller's hands (it can be sent again)."""
+    body = su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT))
+    first = status_update_envelope("SE<1>&", body)
+    assert first.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert _text(parse_xml(first), f"{{{m.SOAP_ENV_NS}}}Header/itr:LogicalAddress") == "SE<1>&"
+    assert "Vårdcentralen".encode() in first or "å".encode() in first
+    assert status_update_envelope("SE<1>&", body) == first and body.getparent() is None

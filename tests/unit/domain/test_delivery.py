@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from domain.delivery import TEXT_LIMIT, Decision, OutcomeClass, clip, decide
+from domain.delivery import TEXT_LIMIT, Attempt, Decision, OutcomeClass, clip, decide
+from domain.resend_policy import ScheduleKind, Schedules, Series, after_attempt
+from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_schedule
 
 
 @pytest.mark.parametrize(
@@ -25,6 +29,12 @@ from domain.delivery import TEXT_LIMIT, Decision, OutcomeClass, clip, decide
         (OutcomeClass.TIMEOUT, Decision.RETRY),
         (OutcomeClass.CONNECT_ERROR, Decision.RETRY),
         (OutcomeClass.TLS_ERROR, Decision.RETRY),
+        (OutcomeClass.RESPONSE_TOO_LARGE, Decision.RETRY),
+        (OutcomeClass.SENDING, Decision.PENDING),
+        (OutcomeClass.UNKNOWN, Decision.RETRY),
+        (OutcomeClass.UNBUILDABLE, Decision.FAILED),
+        (OutcomeClass.NOT_INTEGRATED, Decision.FAILED),
+        (OutcomeClass.CLAIM_LIMIT, Decision.FAILED),
     ],
 )
 def test_each_outcome_class_has_the_issue_decision(outcome: OutcomeClass, decision: Decision) -> None:
@@ -33,12 +43,23 @@ def test_each_outcome_class_has_the_issue_decision(outcome: OutcomeClass, decisi
 
 
 def test_the_closed_set_is_exactly_the_issue_list() -> None:
-    """Fifteen classes spelled as in the issue, so the history column and the docs agree."""
+    """The answers' fifteen classes, the oversize answer, our refusal to send over plain http, and the
+    engine's own five, spelled as in the history column and docs/resend.md."""
     assert [c.value for c in OutcomeClass] == [
         "ok", "info", "validation-error", "application-error", "revoked", "technical-error",
-        "soap-fault", "platform-no-route", "platform-no-access", "http-error", "empty-body",
-        "non-soap-body", "timeout", "connect-error", "tls-error",
+        "soap-fault", "platform-no-route", "platform-no-access", "insecure-route", "http-error", "empty-body",
+        "non-soap-body", "timeout", "connect-error", "tls-error", "response-too-large",
+        "sending", "unknown", "unbuildable", "not-integrated", "claim-limit",
     ]  # fmt: skip
+
+
+def test_an_attempt_in_flight_has_no_next_state() -> None:
+    """``sending`` is not an outcome: asking the resend policy what follows it is a programming error."""
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    sending = Attempt(at, OutcomeClass.SENDING, Decision.PENDING, "http://j", None, None, None, None, "c", 0.0)
+    schedules = Schedules(parse_schedule(DEFAULT_TECHNICAL), parse_schedule(DEFAULT_ADDRESS))
+    with pytest.raises(ValueError, match="in flight"):
+        after_attempt(sending, Series(ScheduleKind.TECHNICAL, 0, at), schedules)
 
 
 def test_malformed_soap_fault_fails_at_once() -> None:

@@ -87,7 +87,7 @@ def test_counts_in_each_event_include_the_messages_before_it_and_stay_per_certif
     decision = _decide(_question("fk-q-1"), _question("fk-q-9", OTHER), _question("fk-q-2"))
     received = [(e.certificate_id, e.payload["counts"]["mottagnaFragor"]["totalt"]) for e in decision.events]
     assert received == [(CERTIFICATE.id, 1), (OTHER.id, 1), (CERTIFICATE.id, 2)]
-    assert [e.correlation_id for e in decision.events] == ["corr-fk-q-1", "corr-fk-q-9", "corr-fk-q-2"]
+    assert [e.request_correlation_id for e in decision.events] == ["corr-fk-q-1", "corr-fk-q-9", "corr-fk-q-2"]
 
 
 def test_a_refused_message_leaves_the_others_of_its_group_alone() -> None:
