@@ -210,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     parent = os.getppid()
     worker.start()
+    worker.report()
     log.info("worker_started", threads=settings.resend_threads)
     while not stopping.wait(1.0):
         worker.report()
