@@ -154,7 +154,9 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # One write per line (message and newline together): with print(), as PrintLogger writes, the
+        # processes sharing stdout (gunicorn's workers, the status-update worker) glued lines together.
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(

@@ -4,12 +4,14 @@ The command is run as an operator runs it (``db upgrade``, ``routing add``, ``se
 with a journal simulator on loopback. Known traffic is sent concurrently until both gunicorn
 workers have served some of it (read from their own files in ``metrics_dir``); then every scrape,
 whichever process answers it, must count all of it, and the deliveries the separate worker process
-made must be in the same scrape.
+made must be in the same scrape. The processes log in ECS (``log_format = "ecs"``): one ``resp-out``
+line per inbound call and one ``resp-in`` line per outbound call, read back from their output.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import socket
 import subprocess
@@ -97,7 +99,8 @@ def environment(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("INTYGSGATEWAY_")}
     env.update({
         "INTYGSGATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}",
-        "INTYGSGATEWAY_LOG_LEVEL": "warning",
+        "INTYGSGATEWAY_LOG_LEVEL": "info",
+        "INTYGSGATEWAY_LOG_FORMAT": "ecs",
         "INTYGSGATEWAY_ALLOW_PLAIN_HTTP_ROUTES": "true",  # the journal simulator speaks plain HTTP on loopback
         "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2",
         "INTYGSGATEWAY_METRICS_DIR": str(tmp_path / "metrics"),
@@ -111,6 +114,7 @@ def test_two_worker_processes_and_the_status_update_worker_add_up(tmp_path: Path
     """After 2 x N drafts and N refused bodies over two workers, every scrape counts them all, and the
     worker process's deliveries, on the open metrics port; the main port answers 404 for /metrics."""
     journal_port, port, metrics_port = free_port(), free_port(), free_port()
+    output = (tmp_path / "serve.log").open("wb")
     env = {**environment, "INTYGSGATEWAY_METRICS_PORT": str(metrics_port)}
     journal = subprocess.Popen([str(BIN), "mock-journal", "--port", str(journal_port)], cwd=tmp_path, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -121,7 +125,7 @@ def test_two_worker_processes_and_the_status_update_worker_add_up(tmp_path: Path
                          "--producer", "SE2321000016-J001", "--url", f"http://127.0.0.1:{journal_port}{JOURNAL_PATH}"]):
             subprocess.run([str(BIN), *command], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
         server = subprocess.Popen([str(BIN), "serve", "--demo", "--port", str(port), "--workers", "2"],
-                                  cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  cwd=tmp_path, env=env, stdout=output, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/readyz", server)
         wait_for(f"http://127.0.0.1:{journal_port}/_mock/received", journal)
@@ -173,3 +177,15 @@ def test_two_worker_processes_and_the_status_update_worker_add_up(tmp_path: Path
         if server is not None:
             stop(server)
         stop(journal)
+        output.close()
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines() if line.startswith("{")]
+    inbound = [line for line in lines if line["message"] == "soap_request"]
+    outbound = [line for line in lines if line["message"] == "outbound_call"]
+    assert len(inbound) == good + bad and len(outbound) == good
+    assert {line["event"]["action"] for line in inbound} == {"resp-out"}
+    assert {line["event"]["action"] for line in outbound} == {"resp-in"}
+    assert all(line["trace"]["id"] and line["service"]["name"] == "intygsgateway" for line in inbound + outbound)
+    assert all(line["url"]["full"].endswith(JOURNAL_PATH) and line["event"]["outcome"] == "success"
+               for line in outbound)
+    # The journal saw the outbound call's correlation id: trace.id follows the call across systems.
+    assert len({line["trace"]["id"] for line in outbound}) == good
