@@ -28,7 +28,7 @@ came from another site (``Sec-Fetch-Site: cross-site``). ``SameSite=Strict`` alr
 cookie off cross-site requests; each check holds without the others.
 
 Every answer carries a strict Content-Security-Policy (nothing but this site's stylesheet and
-forms), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` and ``Cache-Control: no-store``.
+forms), ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ SECURITY_HEADERS = (
                                 "frame-ancestors 'none'; base-uri 'none'"),
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
+    ("Referrer-Policy", "same-origin"),  # no-referrer would make the browser send "Origin: null" on our own POSTs
     ("Cache-Control", "no-store"),
 )
 
@@ -254,7 +254,7 @@ class Console:
 
     def _login(self, environ: dict[str, Any], method: str, language: str) -> Page:
         if method != "POST":
-            return self.render("login.html", language, None, None)
+            return self.render("login.html", language, None, None, error=None)
         form = self._form(environ)
         self._check_origin(environ)
         credential = _first(form, "token").strip()

@@ -80,14 +80,15 @@ def _leaders(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> lis
 def post(url: str, body: bytes) -> bytes:
     request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "text/xml"})
     with urllib.request.urlopen(request, timeout=30) as response:
-        return response.read()
+        answer: bytes = response.read()
+        return answer
 
 
 def soap_counts_per_file(directory: Path) -> list[float]:
     """The SOAP requests each process counted, read from its own counter file."""
-    counts = []
+    counts: list[float] = []
     for path in glob.glob(str(directory / "counter_*.db")):
-        total = sum(sample.value for metric in MultiProcessCollector.merge([path])
+        total = sum(sample.value for metric in MultiProcessCollector.merge([path])  # type: ignore[no-untyped-call]
                     for sample in metric.samples if sample.name == "intygsgateway_soap_requests_total")
         if total:
             counts.append(total)
