@@ -248,7 +248,7 @@ class Gateway:
                 return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
 
             if environ.get("REQUEST_METHOD") != "POST":
-                return list(endpoint.serve_documents(environ, start))
+                return list(endpoint.serve_documents(self._as_the_client_asked(environ), start))
             admitted = self._admit(environ)
             request = SoapRequest(
                 correlation_id=cid,
@@ -295,6 +295,20 @@ class Gateway:
         body, content_type = exposition.render()
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
+
+    def _as_the_client_asked(self, environ: dict[str, Any]) -> dict[str, Any]:
+        """The environ with the scheme the client used when a trusted proxy says so (``X-Forwarded-Proto``).
+
+        A WSDL's ``soap:address`` is the URL the client fetched it from; behind a TLS-terminating
+        proxy that is https, though the proxy talks plain HTTP to us. Only a trusted proxy is believed.
+        """
+        forwarded = str(environ.get("HTTP_X_FORWARDED_PROTO", "")).strip().lower()
+        access = self._deps.access
+        if forwarded not in ("http", "https") or access is None:
+            return environ
+        if not access.callers.is_proxy(str(environ.get("REMOTE_ADDR", ""))):
+            return environ
+        return {**environ, "wsgi.url_scheme": forwarded}
 
     def _admit(self, environ: dict[str, Any]) -> Caller | CallerRefused | None:
         """Identify the caller before its body is read: the caller, or the refusal (VP002/VP011).
