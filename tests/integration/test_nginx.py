@@ -141,7 +141,8 @@ http {{
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, (prefix / "logs" / "error.log").read_text()
+                errors = (prefix / "logs" / "error.log").read_text()
+                assert process.poll() is None and time.monotonic() < deadline, errors
                 time.sleep(0.1)
         yield f"https://127.0.0.1:{port}"
     finally:
