@@ -65,13 +65,26 @@ _directory: str | None = None
 
 # -- multiprocess mode --------------------------------------------------------------------------------
 def prepare_directory(path: str) -> None:
-    """Create ``path`` if missing and remove every metrics file in it (``serve`` calls this at start).
+    """Create ``path`` if missing and remove the files of processes that no longer run (``serve``, at start).
 
-    Files left by processes of an earlier run would otherwise be summed into this run's counts.
+    Files left by an earlier run would otherwise be summed into this run's counts. A living process's
+    files stay: a worker started by its own unit a moment before the gateway keeps what it counted.
     """
     Path(path).mkdir(parents=True, exist_ok=True, mode=0o750)
     for stale in glob.glob(os.path.join(path, "*.db")):
-        os.remove(stale)
+        pid = Path(stale).stem.rsplit("_", 1)[-1]
+        if not (pid.isdigit() and _alive(int(pid))):
+            os.remove(stale)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def use_directory(path: str) -> None:
@@ -82,8 +95,7 @@ def use_directory(path: str) -> None:
     class when it is first imported; both are set here, so the choice is ours and not the import order's.
     """
     global _directory
-    if not os.path.isdir(path):
-        raise ValueError(f"metrics directory {path} does not exist")
+    Path(path).mkdir(parents=True, exist_ok=True, mode=0o750)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     # prometheus_client's multiprocess helpers carry no annotations.
     prometheus_values.ValueClass = prometheus_values.MultiProcessValue()  # type: ignore[no-untyped-call]

@@ -7,6 +7,9 @@ records, a catalogue version, and refused callers.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -22,6 +25,7 @@ from cli.wiring import gateway_deps
 from domain.delivery import OutcomeClass
 from domain.resend_policy import NextState, Verdict
 from gateway.internal_api.auth import token_hash
+from gateway.metrics import prepare_directory
 from store.metrics import operations_figures
 from store.outbox import AttemptOutcome, claim_due, record_outcomes
 from store.session import UnitOfWork, transaction
@@ -197,3 +201,15 @@ def test_certificate_days_left_are_reported_by_role(db_url: str, tmp_path: Path,
         found = samples(session.get(f"{gateway.url}/metrics", headers={"Authorization": f"Bearer {DEV_TOKEN}"}).text)
     days = value(found, "intygsgateway_certificate_days_left", role="client")
     assert days is not None and 38 <= days <= 40
+
+
+def test_serve_clears_the_files_of_processes_that_ended_only(tmp_path: Path) -> None:
+    """An earlier run's files go; a living process's (a worker started a moment before) stay."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / f"counter_{ended.stdout.strip()}.db").write_bytes(b"old")
+    (folder / f"counter_{os.getpid()}.db").write_bytes(b"alive")
+    prepare_directory(str(folder))
+    assert sorted(p.name for p in folder.iterdir()) == [f"counter_{os.getpid()}.db"]
