@@ -8,6 +8,7 @@ records, a catalogue version, and refused callers.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,12 +23,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
 from cli.wiring import gateway_deps
+from contracts.ns import STATUS_UPDATE_V3
 from domain.delivery import OutcomeClass
 from domain.resend_policy import NextState, Verdict
 from gateway.internal_api.auth import token_hash
 from gateway.metrics import prepare_directory
+from routing.catalogue import Route
+from routing.content import CatalogueContent
 from store.metrics import operations_figures
 from store.outbox import AttemptOutcome, claim_due, record_outcomes
+from store.routing import publish
 from store.session import UnitOfWork, transaction
 from tests.envelopes import create_draft_envelope
 from tests.integration.gateway_server import demo_gateway_deps, plain_session, running
@@ -213,3 +218,29 @@ def test_serve_clears_the_files_of_processes_that_ended_only(tmp_path: Path) -> 
     (folder / f"counter_{os.getpid()}.db").write_bytes(b"alive")
     prepare_directory(str(folder))
     assert sorted(p.name for p in folder.iterdir()) == [f"counter_{os.getpid()}.db"]
+
+
+def test_the_deployment_guide_names_every_metric_a_scrape_shows(
+    db_url: str, tmp_path: Path, session_factory: sessionmaker[Session], session: requests.Session
+) -> None:
+    """The table in docs/deployment.md and a gateway's scrape name the same metrics (the worker's three aside,
+    which test_metrics_processes.py scrapes)."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deployment.md").read_text(encoding="utf-8")
+    documented = {name.removesuffix("_total") for name in re.findall(r"^\| `(intygsgateway_[a-z_]+)` \|", guide, re.M)}
+    _open_events(session_factory)
+    with transaction(session_factory) as tx:
+        publish(tx, CatalogueContent((Route(STATUS_UPDATE_V3, "SE2321000016-1000", "https://journal.example/csu"),)),
+                by="test", action="add", now=datetime.now(UTC), keep=5, changes={})
+    assert main(["dev-pki", str(tmp_path / "pki")]) == 0
+    client = next(path for path in (tmp_path / "pki").glob("*.pem") if "client" in path.name and "key" not in path.name)
+    _, deps = demo_gateway_deps(db_url, internal_api_token=DEV_TOKEN, client_cert=str(client))
+    with running(deps, db_url) as gateway:
+        session.post(gateway.url + ENDPOINT, data=create_draft_envelope(), headers={"Content-Type": "text/xml"})
+        text = session.get(f"{gateway.url}/metrics", headers={"Authorization": f"Bearer {DEV_TOKEN}"}).text
+    # ``_created`` series exist in one process only (serve's multiprocess mode has none): not ours to document.
+    scraped = {family.name for family in text_string_to_metric_families(text)
+               if family.samples and not family.name.endswith("_created")}
+    # The worker's (test_metrics_processes.py), and refusals, which need a refused caller (a test above).
+    elsewhere = {"intygsgateway_deliveries", "intygsgateway_delivery_duration_seconds",
+                 "intygsgateway_scheduler_leader", "intygsgateway_access_refusals"}
+    assert documented - elsewhere == scraped
