@@ -22,6 +22,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -112,8 +113,24 @@ def _navigate(driver: WebDriver, by: str, value: str) -> None:
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
 
 
+def _accessible(driver: WebDriver) -> None:
+    """The page names its language and has one h1; every visible control has a label; Tab reaches the skip link."""
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") in ("sv", "en")
+    assert len(driver.find_elements(By.TAG_NAME, "h1")) == 1
+    for control in driver.find_elements(By.CSS_SELECTOR, "input, select, textarea"):
+        if control.get_attribute("type") == "hidden":
+            continue
+        control_id = control.get_attribute("id")
+        assert control_id and driver.find_elements(By.CSS_SELECTOR, f"label[for='{control_id}']"), control_id
+    for table in driver.find_elements(By.TAG_NAME, "table"):
+        assert table.find_elements(By.CSS_SELECTOR, "th[scope=col]")
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.get_attribute("class") == "skip"
+
+
 def _checked_screenshot(driver: WebDriver, path: Path, *element_ids: str) -> None:
-    """Save a screenshot of the page and check it: a real PNG of the window's size, the elements shown."""
+    """Save a screenshot of the page and check it: a real PNG of the window's size, the elements shown;
+    and the page's accessibility basics (``_accessible``, after the picture: Tab shows the skip link)."""
 
     for element_id in element_ids:
         assert driver.find_element(By.ID, element_id).is_displayed(), element_id
@@ -122,6 +139,7 @@ def _checked_screenshot(driver: WebDriver, path: Path, *element_ids: str) -> Non
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     width, height = struct.unpack(">II", data[16:24])
     assert width >= 1000 and height >= 600
+    _accessible(driver)
 
 
 class _Attacker(BaseHTTPRequestHandler):
