@@ -130,7 +130,9 @@ class SoapMetrics:
     def observe(self, request: SoapRequest, seconds: float) -> None:
         """Count one answered SOAP request (what its log line says)."""
         outcome = request.outcome
-        self.requests.labels(request.endpoint, request.path, outcome.result_code or "", outcome.error_id or "").inc()
+        # The path as the endpoint table knows it: trailing slashes a client adds make no new series.
+        endpoint = request.path.rstrip("/") or "/"
+        self.requests.labels(request.endpoint, endpoint, outcome.result_code or "", outcome.error_id or "").inc()
         self.duration.labels(request.endpoint).observe(seconds)
         if outcome.result_code == FAULT and outcome.error_id in REFUSAL_CODES:
             self.refusals.labels(outcome.error_id).inc()

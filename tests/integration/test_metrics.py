@@ -141,8 +141,9 @@ def test_a_scrape_counts_known_traffic_and_reads_the_database(
     _, deps = demo_gateway_deps(db_url, internal_api_token=DEV_TOKEN, metrics_cache_seconds=0.0,
                                 metrics_worst_units=2)
     with running(deps, db_url) as gateway:
-        for body in [create_draft_envelope()] * 3 + [b"<<not xml"] * 2:
-            assert session.post(gateway.url + ENDPOINT, data=body, headers={"Content-Type": "text/xml"}).ok
+        for path, body in [(ENDPOINT, create_draft_envelope())] * 2 + [(ENDPOINT + "///", create_draft_envelope())] \
+                + [(ENDPOINT, b"<<not xml")] * 2:  # trailing slashes count as the endpoint, no new series
+            assert session.post(gateway.url + path, data=body, headers={"Content-Type": "text/xml"}).ok
         text = session.get(f"{gateway.url}/metrics", headers={"Authorization": f"Bearer {DEV_TOKEN}"}).text
     found = samples(text)
     labels = {"contract": "CreateDraftCertificate", "endpoint": ENDPOINT}
