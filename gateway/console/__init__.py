@@ -66,6 +66,8 @@ SESSION_COOKIE = "__Host-intygsgateway-console"
 LANGUAGE_COOKIE = "intygsgateway-console-lang"
 CSRF_FIELD = "csrf"
 MAX_FORM_BYTES = 64 * 1024
+#: Browsers keep cookies of up to 4096 bytes (name, value and attributes); a longer token cannot be kept.
+MAX_COOKIE_BYTES = 4000
 HERE = Path(__file__).resolve().parent
 StartResponse = Callable[..., Any]
 log = structlog.get_logger("gateway.console")
@@ -165,6 +167,10 @@ class Console:
         self._templates.filters["when"] = _when
         self._stylesheet = (HERE / "static" / "console.css").read_bytes()
 
+    @property
+    def deps(self) -> ConsoleDeps:
+        return self._deps
+
     # -- the WSGI entry ------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         with correlation.bound(environ) as cid:
@@ -195,7 +201,7 @@ class Console:
         credential = self._credential(environ)
         if credential is None:
             raise Redirect(f"{PREFIX}/login")
-        principal = self._admit(environ, Scope.READ, credential)
+        principal = self.admit(environ, Scope.READ, credential)
         view = _View(self, environ, language, principal, credential)
         if method == "POST":
             form = self._form(environ)
@@ -225,12 +231,13 @@ class Console:
         if match := re.fullmatch(r"/routing/versions/(\d{1,18})", path):
             return view.version(int(match.group(1)))
         if path == "/pdl":
-            self._admit(environ, Scope.PDL_READ, credential)
+            self.admit(environ, Scope.PDL_READ, credential)
             return view.pdl()
         raise ApiError(404, "NOT_FOUND", "no page at this path")
 
     # -- sessions ---------------------------------------------------------------------------------------------
-    def _admit(self, environ: Mapping[str, Any], scope: Scope, credential: str) -> Principal:
+    def admit(self, environ: Mapping[str, Any], scope: Scope, credential: str) -> Principal:
+        """The session's principal with ``scope``; a refused (expired, revoked) credential signs out."""
         try:
             return self._deps.api.admit(environ, scope, credential)
         except ApiError as refused:
@@ -266,9 +273,13 @@ class Console:
                 return self.render("login.html", language, None, None, status=401,
                                    error=f"{text('login_refused', language)} ({refused.code})")
             raise
+        cookie = session_cookie(credential)
+        if len(cookie) > MAX_COOKIE_BYTES:  # a browser would drop it silently: say so instead
+            return self.render("login.html", language, None, None, status=400,
+                               error=f"{text('login_refused', language)} (TOKEN_TOO_LONG: > {MAX_COOKIE_BYTES} bytes)")
         log.info("console_login", caller=principal.name, credential=principal.kind,
                  user=principal.user.value if principal.user else None)
-        raise Redirect(f"{PREFIX}/", [("Set-Cookie", session_cookie(credential))])
+        raise Redirect(f"{PREFIX}/", [("Set-Cookie", cookie)])
 
     # -- POST protection ---------------------------------------------------------------------------------------
     @staticmethod
@@ -334,7 +345,7 @@ class _View:
                  credential: str) -> None:
         self.console, self.environ, self.language = console, environ, language
         self.principal, self.credential = principal, credential
-        self.deps = console._deps
+        self.deps = console.deps
 
     def render(self, template: str, status: int = 200, **context: Any) -> Page:
         here = {"overview.html": "outbox", "event.html": "outbox", "resend.html": "resend", "routing.html": "routing",
@@ -382,7 +393,7 @@ class _View:
                 selected = sum(c.count for c in counts if c.status != "PENDING")
                 return self.render("resend.html", values=values, errors={}, result=None, cap=cap,
                                    preview={"counts": counts, "selected": selected, "over_cap": selected > cap})
-            self.console._admit(self.environ, Scope.RESEND, self.credential)
+            self.console.admit(self.environ, Scope.RESEND, self.credential)
             by = self.principal.user.value if self.principal.user else self.principal.name
             result = outbox.resend(selection, by, values["reason"], cap)
         except ResendRefused as refused:

@@ -175,3 +175,14 @@ def test_the_console_keeps_the_operations_apis_loopback_rule(db_url: str, tmp_pa
         assert statuses == ["404 Not Found"]
     finally:
         off.close()
+
+
+def test_a_token_too_long_for_a_cookie_is_refused_at_sign_in(db_url: str, tmp_path: Path) -> None:
+    """A browser would drop a cookie over 4096 bytes without a word; the login page says it instead."""
+    long_token = "x" * 3500
+    tokens = tmp_path / "t.toml"
+    tokens.write_text(f'[[token]]\nname = "long"\nsha256 = "{token_hash(long_token)}"\nscopes = ["read"]\n', "utf-8")
+    _, deps = demo_gateway_deps(db_url, internal_api_service_tokens=str(tokens))
+    with running(deps, db_url) as served, plain_session() as http:
+        answer = http.post(f"{served.url}/console/login", data={"token": long_token}, allow_redirects=False)
+    assert answer.status_code == 400 and "TOKEN_TOO_LONG" in answer.text and "Set-Cookie" not in answer.headers
