@@ -1,8 +1,20 @@
 """structlog configuration: one JSON object per line, personnummer masked as a last guard.
 
 Nothing in the code logs patient identifiers on purpose; the redaction processor is the safety net
-for a value that slips through (an exception text, a foreign library's message). Spyne's own logger
-is silenced because it logs whole failed documents, patient data included.
+for a value that slips through (an exception text, a foreign library's message). It runs last, after
+every other processor that adds or renames fields, just before the renderer. Spyne's own logger is
+silenced because it logs whole failed documents, patient data included.
+
+Three formats (``log_format``): ``json`` (our own field names), ``console`` (for a terminal) and
+``ecs``, the Elastic Common Schema the national platform's logs use, so that one query follows a
+call through the platform and the gateway: ``@timestamp``, ``log.level``, ``message``,
+``event.action``, ``trace.id`` (the correlation id), ``service.name``, the ECS fields for HTTP and
+durations where a value has one (``ECS_FIELDS``), and everything else under ``labels.*``. The one
+line written per inbound SOAP call (``soap_request``) has ``event.action`` ``resp-out``, the one per
+outbound call (``outbound_call``) ``resp-in``: each is written when the answer has gone out or come
+in, as the platform's line of the same name, and carries the call's duration. The JSON is written
+by Elastic's own formatter (``ecs_logging``: field order, dotted names nested, ``ecs.version``,
+``error.stack_trace``).
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+import ecs_logging
 import structlog
 
 # A personnummer or samordningsnummer in every written form: 12 digits (century first) or 10, with or
@@ -24,7 +37,24 @@ PERSONNUMMER_SHAPE = re.compile(
 MASK = "<personnummer>"
 #: The levels and formats ``configure_logging`` takes; the settings accept exactly these.
 LOG_LEVELS = ("debug", "info", "warning", "error")
-LOG_FORMATS = ("json", "console")
+LOG_FORMATS = ("json", "console", "ecs")
+#: ``service.name`` of every ECS line.
+SERVICE_NAME = "intygsgateway"
+#: The platform's ``event.action`` of the lines written once per call (docstring).
+CALL_ACTIONS = {"soap_request": "resp-out", "outbound_call": "resp-in"}
+#: Our field names that have an ECS field of their own; every other field goes under ``labels``.
+ECS_FIELDS = {
+    "correlation_id": "trace.id",
+    "http_status": "http.response.status_code",
+    "method": "http.request.method",
+    "path": "url.path",
+    "url": "url.full",
+    "remote_addr": "client.ip",
+    "consumer": "client.user.id",
+    "logger": "log.logger",
+}
+#: Fields the formatter itself turns into ECS (``exception`` becomes ``error.stack_trace``).
+_PASSED_ON = {"@timestamp", "log.level", "message", "exception"}
 
 
 def redact(value: Any) -> Any:
@@ -43,6 +73,60 @@ def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[s
     return {key: redact(value) for key, value in event_dict.items()}
 
 
+def _label(value: Any) -> Any:
+    """A value as an ECS label (a keyword): text, or a list of text; booleans and numbers as written."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return str(value)
+
+
+def ecs_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
+    """structlog processor: our field names as ECS's (module docstring); values are left as they are."""
+    fields: dict[str, Any] = {}
+    labels: dict[str, Any] = {}
+    event = str(event_dict.get("event", ""))
+    fields["message"] = event
+    fields["event.action"] = CALL_ACTIONS.get(event, event)
+    fields["service.name"] = SERVICE_NAME
+    for key, value in event_dict.items():
+        if key == "event" or value is None:
+            continue
+        if key == "level":
+            fields["log.level"] = value
+        elif key in _PASSED_ON:
+            fields[key] = value
+        elif key == "duration_ms" and isinstance(value, int | float):
+            fields["event.duration"] = int(value * 1_000_000)  # ECS: nanoseconds
+        elif key in ECS_FIELDS:
+            fields[ECS_FIELDS[key]] = value
+        else:
+            labels[key] = _label(value)
+    if event in CALL_ACTIONS:
+        fields["event.kind"] = "event"
+        fields["event.outcome"] = call_outcome(event_dict)
+    if labels:
+        fields["labels"] = labels
+    return fields
+
+
+def call_outcome(event_dict: Mapping[str, Any]) -> str:
+    """ECS ``event.outcome`` of a call line: success when answered OK or INFO (or delivered), failure otherwise."""
+    if event_dict.get("outcome") is not None:  # an outbound call: its outcome class
+        return "success" if event_dict["outcome"] in ("ok", "info") else "failure"
+    result = event_dict.get("result_code")
+    return "success" if result in ("OK", "INFO") else "failure"
+
+
+def _ecs_renderer(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> str:
+    """Elastic's formatter, fed our level (structlog's method name would say ``exception`` for an error)."""
+    level = str(event_dict.pop("log.level", _method))
+    event_dict["event"] = event_dict.pop("message", "")
+    rendered: str = ecs_logging.StructlogFormatter(ensure_ascii=False)(_logger, level, dict(event_dict))
+    return rendered
+
+
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
     """Configure structlog and the standard library once, at program start.
 
@@ -52,20 +136,27 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     if level not in LOG_LEVELS or fmt not in LOG_FORMATS:
         raise ValueError(f"log level {level!r} or format {fmt!r} not one of {LOG_LEVELS} / {LOG_FORMATS}")
     numeric = logging.getLevelNamesMapping()[level.upper()]
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True, key="@timestamp" if fmt == "ecs" else "timestamp"),
+        structlog.processors.format_exc_info,
+    ]
+    if fmt == "ecs":
+        processors.append(ecs_fields)
+    processors.append(redact_personnummer)  # last before rendering: sees every field as written
+    if fmt == "ecs":
+        processors.append(_ecs_renderer)
+    elif fmt == "json":
+        processors.append(structlog.processors.JSONRenderer())
+    else:
+        processors.append(structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_personnummer,
-            renderer,
-        ],
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # One write per line (message and newline together): with print(), as PrintLogger writes, the
+        # processes sharing stdout (gunicorn's workers, the status-update worker) glued lines together.
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(

@@ -30,11 +30,11 @@ from domain.values import swedish_date
 from routing import (
     AccessRight,
     Route,
-    RoutingError,
 )
 from routing.catalogue import DEFAULT_PROFILE, normalise
 from routing.changes import ChangePlan, plan_change
 from routing.content import CatalogueContent
+from routing.explain import explain
 from routing.formats import (
     FormatError,
     Parsed,
@@ -347,32 +347,19 @@ def run_explain(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     with _session(settings) as session:
         catalogue = store.load_catalogue(session)
-    on = _today(args)
-    lines: list[str] = []
-    url, refusal = "", None
-    try:
-        found = catalogue.resolve(args.contract, args.address, on)
-        url = found.route.url
-        lines += ["trace: " + ",".join(found.trace), "route: " + found.route.describe()]
-        if args.consumer:
-            consumer = args.consumer.strip()
-            try:
-                trace = catalogue.check_access(consumer, args.contract, args.address, on)
-                lines.append(f"access: {consumer} allowed, tried " + ",".join(trace))
-            except RoutingError as error:
-                refusal = error
-                lines.append(f"access: {consumer} refused, tried " + ",".join(error.trace))
-    except RoutingError as error:
-        refusal = error
-        lines.append("trace: " + ",".join(error.trace))
-    if refusal is not None:
-        lines += [f"{label}: {value}" for label, value in (("nearest", refusal.nearest), ("hint", refusal.hint))
-                  if value]
-    print(url if refusal is None else f"{refusal.code} {refusal.meaning}")
+    found = explain(catalogue, args.contract, args.address, args.consumer, _today(args))
+    lines = ["trace: " + ",".join(found.trace)]
+    if found.route is not None:
+        lines.append("route: " + found.route)
+    if found.access is not None:
+        verdict = "allowed" if found.access.allowed else "refused"
+        lines.append(f"access: {found.access.consumer} {verdict}, tried " + ",".join(found.access.trace))
+    lines += [f"{label}: {value}" for label, value in found.explanations]
+    print(found.url if found.refusal is None else f"{found.refusal.code} {found.refusal.meaning}")
     for line in lines:
         print(line)
-    print(f"catalogue version {catalogue.version}, as of {on}")
-    return 0 if refusal is None else int(refusal.code[2:])
+    print(f"catalogue version {found.version}, as of {found.on}")
+    return 0 if found.refusal is None else int(found.refusal.code[2:])
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -6,6 +6,12 @@ deadlines (TLS handshake, request head, body, answer) and keeps connections aliv
 threads that run the application on complete requests. Threads pay off because a request spends
 much of its time waiting for the database. Each worker builds its own application after the fork,
 so every process has its own database pool. Why this worker and not gunicorn's: docs/serving.md.
+
+Metrics: before gunicorn forks, ``serve`` switches prometheus_client to multiprocess mode in a
+directory (``metrics_dir``, emptied at start; or a private temporary one, removed at exit) that its
+workers and its status-update worker all write into, so a scrape of any process counts them all
+(``gateway.metrics``). A worker process that ends has its live gauges removed (``child_exit``).
+With ``metrics_port`` set gunicorn also listens there, where only ``/metrics`` answers.
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import ssl
+import tempfile
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -25,11 +33,12 @@ from cli.access import log_access_control
 from cli.directory import import_file_contents
 from cli.http_worker import ConnectionLimits
 from cli.options import add_settings_options, settings_from
-from cli.settings import Settings
+from cli.settings import Settings, SettingsError
 from cli.tls import check_tls_settings, log_expiry, own_certificates, server_context
 from cli.wiring import gateway_deps
 from cli.worker import spawn as spawn_worker
 from gateway import make_app
+from gateway.metrics import prepare_directory, process_exited, use_directory
 from store.migrate import upgrade
 
 log = structlog.get_logger("cli.serve")
@@ -66,7 +75,11 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         settings = self._settings
-        self.cfg.set("bind", f"{settings.host}:{settings.port}")
+        binds = [f"{settings.host}:{settings.port}"]
+        if settings.metrics_port:
+            binds.append(f"{settings.host}:{settings.metrics_port}")
+        self.cfg.set("bind", binds)
+        self.cfg.set("child_exit", _child_exit)
         self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
         self.cfg.set("worker_class", "cli.http_worker.DeadlineWorker")
         self.cfg.set("threads", settings.threads)
@@ -83,6 +96,19 @@ class GatewayServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         return make_app(gateway_deps(self._settings))
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    """gunicorn's hook when a worker process ended: its live gauges go (its counts stay summed)."""
+    process_exited(worker.pid)
+
+
+def metrics_directory(settings: Settings) -> tuple[str, bool]:
+    """The multiprocess metrics directory, emptied, and whether it is ours to remove at exit."""
+    if settings.metrics_dir:
+        prepare_directory(settings.metrics_dir)
+        return settings.metrics_dir, False
+    return tempfile.mkdtemp(prefix="intygsgateway-metrics-"), True
 
 
 def connection_limits(settings: Settings) -> ConnectionLimits:
@@ -113,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
         tls_client_ca=tuple(args.tls_client_ca) if args.tls_client_ca else None,
     )
     check_tls_settings(settings)
+    if settings.metrics_port and settings.metrics_port == settings.port:
+        raise SettingsError("metrics_port", reason=f"is the same port as port ({settings.port}); give another, "
+                            "or 0 for /metrics on the main port")
     log_access_control(settings)
     log_expiry(own_certificates(settings), datetime.now(UTC))
     upgrade(settings.database_url)
@@ -120,11 +149,16 @@ def run(args: argparse.Namespace) -> int:
         load_demo_directory(settings.database_url)
     log.info("serving", host=settings.host, port=settings.port, tls=bool(settings.tls_cert),
              workers=settings.workers or os.cpu_count(), threads=settings.threads)
-    outbox_worker = None if args.no_worker else spawn_worker(args)
+    directory, temporary = metrics_directory(settings)
+    use_directory(directory)  # before any instrument exists and before gunicorn forks
+    outbox_worker = None if args.no_worker else spawn_worker(args, directory)
     try:
         GatewayServer(settings).run()
     finally:
         if outbox_worker is not None:
             outbox_worker.terminate()
             outbox_worker.wait(15)
+            process_exited(outbox_worker.pid)
+        if temporary:
+            shutil.rmtree(directory, ignore_errors=True)
     return 0

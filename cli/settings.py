@@ -149,6 +149,11 @@ class Settings:
     directory_cache_seconds: int = setting(60, Integer(0))
     log_level: str = setting("info", Choice(LOG_LEVELS))
     log_format: str = setting("json", Choice(LOG_FORMATS))
+    metrics_port: int = setting(0, Integer(0, 65535))  # 0 = /metrics on the main port, behind credentials
+    metrics_dir: str = setting("", Text(description="a folder path, or empty"))
+    metrics_cache_seconds: float = setting(5.0, Number(0))
+    metrics_worst_units: int = setting(10, Integer(0))
+    worker_metrics_port: int = setting(0, Integer(0, 65535))
     storelog_max_entries: int = setting(1000, Integer(1))
     storelog_clock_skew_seconds: int = setting(300, Integer(0))
     pdl_retention_years: int = setting(10, Integer(1))

@@ -28,6 +28,7 @@ from domain.pdl import SystemIdentity
 from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
 from gateway import DrainLimits, GatewayDeps, Readiness
+from gateway.console import Console, ConsoleDeps
 from gateway.internal_api import InternalApi
 from gateway.internal_api.auth import (
     Authenticator,
@@ -40,6 +41,7 @@ from gateway.internal_api.auth import (
 from gateway.internal_api.certificates import routes as certificate_routes
 from gateway.internal_api.outbox import routes as outbox_routes
 from gateway.internal_api.pdl import routes as pdl_routes
+from gateway.metrics import MetricsExposition, RoutingFigures, ScrapeSources, SoapMetrics
 from routing import CatalogueUnavailable, IntegrationWatch
 from routing.provider import CatalogueProvider, RefreshingProvider
 from scheduler.pdl_sealer import PdlSealer
@@ -54,8 +56,10 @@ from usecases import store_log as storing
 from usecases.create_draft import CreateDraftDeps
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
+from usecases.operations_metrics import CachedFigures
 from usecases.outbox import OutboxOperations
 from usecases.pdl_log import PdlLog, PdlSigning
+from usecases.routing_operations import RoutingOperations
 from usecases.store_log import StoreLogDeps
 from usecases.type_registry import ReloadingRegistry
 
@@ -89,6 +93,16 @@ def routing_readiness(provider: CatalogueProvider) -> tuple[bool, dict[str, Any]
         report["publishedAt"] = status.published_at.isoformat() if status.published_at else None
         report["ageSeconds"] = int((utc_now() - status.published_at).total_seconds()) if status.published_at else None
     return True, report
+
+
+def routing_figures(provider: CatalogueProvider) -> RoutingFigures:
+    """The catalogue version this process routes by and when it was published, for ``/metrics``."""
+    try:
+        version: int | None = provider.current().version
+    except CatalogueUnavailable:
+        version = None
+    published = provider.status().published_at if isinstance(provider, RefreshingProvider) else None
+    return RoutingFigures(version, published)
 
 
 def catalogue_provider(settings: Settings, uow: UnitOfWork) -> RefreshingProvider:
@@ -222,6 +236,23 @@ def gateway_deps(
 
     stop_sealer = start_pdl_sealer(settings, UnitOfWork(factory))
     pdl_report = pdl_signing_report(settings)
+    soap_metrics = SoapMetrics()
+    certificates = own_certificates(settings)
+    exposition = MetricsExposition([soap_metrics.registry], ScrapeSources(
+        database=CachedFigures(UnitOfWork(factory), settings.metrics_worst_units, settings.metrics_cache_seconds,
+                               time.monotonic),
+        routing=partial(routing_figures, catalogue),
+        certificates=lambda: {role: expiry.not_after for role, expiry in certificates.items()},
+        clock=utc_now,
+    ))  # fmt: skip
+    outbox = OutboxOperations(create_deps.transaction, create_deps.clock)
+    pdl_log = PdlLog(create_deps.transaction, pdl_keys(settings))
+    internal_api = operations_api(settings, create_deps, outbox, pdl_log)
+    console = Console(ConsoleDeps(
+        api=internal_api, outbox=outbox, pdl=pdl_log, status_contract=STATUS_UPDATE_V3,
+        routing=RoutingOperations(UnitOfWork(factory), catalogue, STATUS_UPDATE_V3, routing_today,
+                                  settings.allow_plain_http_routes),
+    ))  # fmt: skip
 
     def close() -> None:
         stop_sealer()
@@ -236,8 +267,12 @@ def gateway_deps(
         oversize_drain=DrainLimits(settings.oversize_drain_bytes, settings.oversize_drain_seconds),
         close=close,
         access=access_control(settings, catalogue, routing_today),
-        certificates=partial(_certificate_report, own_certificates(settings)),
-        internal_api=operations_api(settings, create_deps),
+        certificates=partial(_certificate_report, certificates),
+        internal_api=internal_api,
+        console=console,
+        soap_metrics=soap_metrics,
+        metrics=exposition,
+        metrics_port=settings.metrics_port,
     )
 
 
@@ -256,11 +291,13 @@ def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None
     return deps, engine.dispose
 
 
-def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> InternalApi:
+def operations_api(settings: Settings, create_deps: CreateDraftDeps, outbox: OutboxOperations,
+                   pdl_log: PdlLog) -> InternalApi:
     """The operations API (``gateway.internal_api``) with every module's routes in one table.
 
     It reuses the draft use case's transaction, directory, registry, PDL identity and clock, so an
-    operation sees the same directory cache as CreateDraftCertificate.
+    operation sees the same directory cache as CreateDraftCertificate; the outbox and PDL tasks are
+    the console's too.
     """
     lifecycle_deps = LifecycleDeps(
         transaction=create_deps.transaction,
@@ -273,8 +310,8 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
     return InternalApi(
         [
             *certificate_routes(lifecycle_deps),
-            *pdl_routes(PdlLog(create_deps.transaction, pdl_keys(settings))),
-            *outbox_routes(OutboxOperations(create_deps.transaction, create_deps.clock)),
+            *pdl_routes(pdl_log),
+            *outbox_routes(outbox),
         ],
         credentials=api_credentials(settings),
         allow_remote=settings.internal_api_remote,

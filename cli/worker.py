@@ -26,13 +26,15 @@ from typing import Any
 import structlog
 
 from cli.options import add_settings_options, settings_from
-from cli.settings import Settings, SettingsError
+from cli.settings import ENV_PREFIX, Settings, SettingsError
 from cli.wiring import catalogue_provider, certificate_types, pdl_signing, routing_today, utc_now
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import CertificateTypes
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
+from gateway.metrics import DeliveryMetrics, LeaderMetric, process_exited, serve_registry, use_directory
 from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
+from outbound.observed import ObservedSender
 from routing.provider import CatalogueProvider
 from scheduler.dispatcher import DispatchConfig, Dispatcher
 from scheduler.locking import LOCK_EVERY_SECONDS, lock_stale_drafts
@@ -92,6 +94,12 @@ class Worker:
     runner: SchedulerRunner
     close: Any
     sealer: PdlSealer | None = None  # None: pdl_seal_seconds is 0
+    leader: LeaderMetric | None = None
+
+    def report(self) -> None:
+        """Update what the metrics say about this process (called every second by ``run``)."""
+        if self.leader is not None:
+            self.leader.set(self.runner.leading)
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -151,7 +159,9 @@ def build_worker(settings: Settings) -> Worker:
     tls = None
     if settings.client_cert or settings.client_ca:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
-    sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads))
+    delivery_metrics = DeliveryMetrics()
+    sender = ObservedSender(HttpSender(tls, utc_now, pool_size=max(16, config.threads)), STATUS_UPDATE_V3,
+                            delivery_metrics.observe)
     catalogue = catalogue_provider(settings, uow)
     types = certificate_types(settings)
     delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now,
@@ -170,13 +180,28 @@ def build_worker(settings: Settings) -> Worker:
         if purge_engine is not None:
             purge_engine.dispose()
 
-    return Worker(dispatcher, runner, close, sealer)
+    return Worker(dispatcher, runner, close, sealer, LeaderMetric(delivery_metrics.registry))
+
+
+def serve_metrics(settings: Settings, worker: Worker) -> None:
+    """This worker's own ``/metrics`` on ``worker_metrics_port`` (a worker in a container of its own).
+
+    Without a shared ``metrics_dir`` the gateway's scrape cannot see this process; Prometheus then
+    scrapes it here (open, like ``metrics_port``: a network only Prometheus reaches).
+    """
+    assert worker.leader is not None
+    serve_registry(settings.host, settings.worker_metrics_port, worker.leader.registry)
+    log.info("worker_metrics_serving", host=settings.host, port=settings.worker_metrics_port)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args, {"resend_threads": "--threads"}, resend_threads=args.threads)
     require_schema(settings.database_url)  # `serve` (or `db upgrade`) migrates; a worker never does
+    if settings.metrics_dir:  # beside the gateway on this host: its scrape reads our counts
+        use_directory(settings.metrics_dir)
     worker = build_worker(settings)
+    if settings.worker_metrics_port and not settings.metrics_dir:
+        serve_metrics(settings, worker)
     stopping = threading.Event()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -187,20 +212,25 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     parent = os.getppid()
     worker.start()
+    worker.report()
     log.info("worker_started", threads=settings.resend_threads)
     while not stopping.wait(1.0):
+        worker.report()
         if args.exit_with_parent and os.getppid() != parent:  # serve was killed: do not linger
             log.warning("worker_parent_gone")
             break
     worker.stop()
+    worker.report()
+    process_exited(os.getpid())  # our election gauge goes with us
     return 0
 
 
-def spawn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """Start ``intygsgateway worker`` as a child process with the same settings options (for ``serve``)."""
+def spawn(args: argparse.Namespace, metrics_dir: str) -> subprocess.Popen[bytes]:
+    """Start ``intygsgateway worker`` as a child process with the same settings options (for ``serve``),
+    writing its metrics into ``serve``'s directory."""
     command = [sys.executable, "-m", "cli", "worker", "--exit-with-parent"]
     if args.config:
         command += ["--config", args.config]
     if args.db:
         command += ["--db", args.db]
-    return subprocess.Popen(command)
+    return subprocess.Popen(command, env={**os.environ, ENV_PREFIX + "METRICS_DIR": metrics_dir})

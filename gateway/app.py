@@ -5,8 +5,11 @@ path and binds the correlation id; an ``Endpoint`` serves ``?wsdl``/``?xsd=`` it
 gateway identifies the caller and builds the request's typed context (``gateway.request.SoapRequest``),
 then passes it to the endpoint, which hands it with the POST to the contract's Spyne application
 (``gateway.soap``); that parses, validates and calls the contract's responder in ``contracts``. One
-JSON log line is written per SOAP request, from that context. Paths under ``/internal/api/v1/`` go to
-the operations API (``gateway.internal_api``), JSON instead of SOAP.
+JSON log line is written per SOAP request, from that context, and the request is counted in the
+Prometheus instruments (``gateway.metrics``). Paths under ``/internal/api/v1/`` go to the operations
+API (``gateway.internal_api``), JSON instead of SOAP; ``/console/`` to the operator console
+(``gateway.console``), HTML behind the same credentials; ``/metrics`` to the Prometheus exposition,
+behind those credentials too, or alone on its own port (``metrics_port``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,12 +34,16 @@ from domain.result_texts import TOO_LARGE
 from gateway import correlation
 from gateway.access import ACCESS_CONTROL_OFF, AccessControl
 from gateway.body import AnswerThenDrain, DrainLimits, RequestBody, content_length, read_body
+from gateway.console import PREFIX as CONSOLE_PREFIX
+from gateway.console import Console
 from gateway.correlation import HEADER as CORRELATION_HEADER
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_bytes
 from gateway.identity import Caller, CallerRefused
 from gateway.internal_api import PREFIX as INTERNAL_API_PREFIX
-from gateway.internal_api import InternalApi
+from gateway.internal_api import ApiError, InternalApi
+from gateway.internal_api.auth import Scope
+from gateway.metrics import MetricsExposition, SoapMetrics
 from gateway.request import SoapRequest
 from gateway.soap import ContractApplication, ContractResponder, envelope, outcome_of
 from gateway.validation import schema_for_wsdl
@@ -76,6 +84,13 @@ class GatewayDeps:
     store_log: StoreLogDeps | None = None
     # The operations API under /internal/api/v1/ (gateway.internal_api); None: those paths answer 404.
     internal_api: InternalApi | None = None
+    # The operator console under /console/ (gateway.console), behind the API's credentials; None: 404.
+    console: Console | None = None
+    # The Prometheus instruments of this process, and what GET /metrics answers (None: 404).
+    soap_metrics: SoapMetrics = field(default_factory=SoapMetrics)
+    metrics: MetricsExposition | None = None
+    # 0: /metrics on the main port behind the credentials (scope metrics); N: only on port N, open.
+    metrics_port: int = 0
 
 
 class Endpoint:
@@ -187,6 +202,15 @@ class Gateway:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
+        metrics_port = self._deps.metrics_port
+        if metrics_port and environ.get("SERVER_PORT") == str(metrics_port):
+            if path == "/metrics":
+                return self._metrics(environ, start_response, open_port=True)
+            return _plain(start_response, "404 Not Found", "only /metrics is served on this port\n")
+        if path == "/metrics":
+            if metrics_port:
+                return _plain(start_response, "404 Not Found", f"/metrics is served on port {metrics_port}\n")
+            return self._metrics(environ, start_response, open_port=False)
         if path == "/healthz":
             return _json(start_response, "200 OK", {"status": "up"})
         if path == "/readyz":
@@ -203,6 +227,10 @@ class Gateway:
             if self._deps.internal_api is None:
                 return _plain(start_response, "404 Not Found", "no service at this path\n")
             return self._deps.internal_api(environ, start_response)
+        if path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/"):
+            if self._deps.console is None:
+                return _plain(start_response, "404 Not Found", "no service at this path\n")
+            return self._deps.console(environ, start_response)
         endpoint = self.endpoints.get(path.rstrip("/") or "/")
         if endpoint is None:
             return _plain(start_response, "404 Not Found", "no service at this path\n")
@@ -220,7 +248,7 @@ class Gateway:
                 return start_response(status, [*headers, (CORRELATION_HEADER, cid)], exc_info)
 
             if environ.get("REQUEST_METHOD") != "POST":
-                return list(endpoint.serve_documents(environ, start))
+                return list(endpoint.serve_documents(self._as_the_client_asked(environ), start))
             admitted = self._admit(environ)
             request = SoapRequest(
                 correlation_id=cid,
@@ -235,6 +263,7 @@ class Gateway:
                 body = self._refuse(request, admitted, environ, start)
             else:
                 body = endpoint.post(request, environ, start)
+            elapsed = time.perf_counter() - started
             log.info(
                 "soap_request",
                 contract=request.endpoint,
@@ -243,9 +272,43 @@ class Gateway:
                 http_status=int(status_seen[0][:3]) if status_seen else None,
                 result_code=request.outcome.result_code,
                 error_id=request.outcome.error_id,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )
+            self._deps.soap_metrics.observe(request, elapsed)
         return body
+
+    def _metrics(self, environ: dict[str, Any], start_response: StartResponse, open_port: bool) -> Iterable[bytes]:
+        """The Prometheus exposition: open on the metrics port, behind the scope ``metrics`` otherwise."""
+        exposition, api = self._deps.metrics, self._deps.internal_api
+        if exposition is None or (not open_port and api is None):
+            return _plain(start_response, "404 Not Found", "no service at this path\n")
+        if not open_port:
+            assert api is not None
+            try:
+                api.admit(environ, Scope.METRICS)
+            except ApiError as refused:
+                log.warning("metrics_refused", status=refused.status, code=refused.code,
+                            remote_addr=environ.get("REMOTE_ADDR"))
+                headers = [("WWW-Authenticate", 'Bearer realm="intygsgateway"')] if refused.status == 401 else []
+                status = f"{refused.status} {HTTPStatus(refused.status).phrase}"
+                return _json(start_response, status, refused.body(), headers)
+        body, content_type = exposition.render()
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _as_the_client_asked(self, environ: dict[str, Any]) -> dict[str, Any]:
+        """The environ with the scheme the client used when a trusted proxy says so (``X-Forwarded-Proto``).
+
+        A WSDL's ``soap:address`` is the URL the client fetched it from; behind a TLS-terminating
+        proxy that is https, though the proxy talks plain HTTP to us. Only a trusted proxy is believed.
+        """
+        forwarded = str(environ.get("HTTP_X_FORWARDED_PROTO", "")).strip().lower()
+        access = self._deps.access
+        if forwarded not in ("http", "https") or access is None:
+            return environ
+        if not access.callers.is_proxy(str(environ.get("REMOTE_ADDR", ""))):
+            return environ
+        return {**environ, "wsgi.url_scheme": forwarded}
 
     def _admit(self, environ: dict[str, Any]) -> Caller | CallerRefused | None:
         """Identify the caller before its body is read: the caller, or the refusal (VP002/VP011).
@@ -297,7 +360,8 @@ def _plain(start_response: StartResponse, status: str, text: str) -> list[bytes]
     return [body]
 
 
-def _json(start_response: StartResponse, status: str, payload: Mapping[str, Any]) -> list[bytes]:
+def _json(start_response: StartResponse, status: str, payload: Mapping[str, Any],
+          headers: Iterable[tuple[str, str]] = ()) -> list[bytes]:
     body = json.dumps(payload, default=str).encode()
-    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
     return [body]

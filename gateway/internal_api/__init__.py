@@ -299,12 +299,33 @@ class InternalApi:
         start_response(status, headers)
         return [body]
 
-    def _handle(self, environ: dict[str, Any], cid: str) -> Response:
+    def reachable(self, environ: Mapping[str, Any]) -> None:
+        """Steps 1 and 2 of the protection (module docstring): configured, and loopback unless allowed."""
         if not self.enabled:
             raise ApiError(404, "NOT_FOUND", "no service at this path")
         if not self._allow_remote and not _is_loopback(environ.get("REMOTE_ADDR", "")):
             log.warning("internal_api_remote_refused", remote_addr=environ.get("REMOTE_ADDR"))
             raise ApiError(403, "REMOTE_NOT_ALLOWED", "the operations API answers loopback clients only")
+
+    def admit(self, environ: Mapping[str, Any], scope: Scope, credential: str | None = None) -> Principal:
+        """The verified caller of a request outside the API's routes (the console, ``/metrics``), with ``scope``.
+
+        The same rules in the same order as the API's own routes; ``credential`` is the bearer token
+        when it does not come in ``Authorization`` (the console keeps it in a cookie). Raises
+        ``ApiError`` (404, 403, 401) as the API would answer.
+        """
+        self.reachable(environ)
+        headers = _headers(environ)
+        authorization = f"Bearer {credential}" if credential is not None else environ.get("HTTP_AUTHORIZATION", "")
+        try:
+            principal = self.credentials.authenticate(authorization, headers)
+            authorize(principal, scope, False, headers)
+        except AuthError as refused:
+            raise ApiError(refused.status, refused.code, refused.message) from None
+        return principal
+
+    def _handle(self, environ: dict[str, Any], cid: str) -> Response:
+        self.reachable(environ)
         headers = _headers(environ)
         path = environ.get("PATH_INFO", "")[len(PREFIX):] or "/"
         method = environ.get("REQUEST_METHOD", "GET").upper()

@@ -23,8 +23,8 @@ Rules (``authorize``): the route's scope must be granted (403 ``SCOPE_MISSING``)
 on patient data needs a user (403 ``USER_REQUIRED``); signing, revoking and deleting need a
 user-bound credential; an ``X-Acting-User`` header naming someone else than the credential's user is
 refused (403 ``USER_MISMATCH``). Missing or bad credentials are 401 with a code
-(``UNAUTHORIZED``, ``TOKEN_INVALID``, ``TOKEN_EXPIRED``). The console and metrics endpoints reuse
-this module as it is: give them an ``Authenticator`` and a scope.
+(``UNAUTHORIZED``, ``TOKEN_INVALID``, ``TOKEN_EXPIRED``). The operator console (``gateway.console``)
+and ``/metrics`` reuse these credentials and rules through ``InternalApi.admit``.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class Scope(StrEnum):
     DELETE = "delete"
     RESEND = "resend"
     PDL_READ = "pdl-read"
+    METRICS = "metrics"  # GET /metrics on the main port (Prometheus's service token needs only this)
 
 
 #: Scopes whose operations a person must be answerable for: never by an unbound machine credential.

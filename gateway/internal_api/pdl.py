@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 import structlog
 
 from domain.pdl import PdlQuery, as_plain
+from domain.pdl_checkpoint import SignedVerification
 from domain.personnummer import InvalidPersonId, parse_person_id
 from domain.values import utc_instant
 from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
@@ -67,6 +69,26 @@ def query_from(request: Request) -> PdlQuery:
     return query
 
 
+def chain_json(verified: SignedVerification) -> dict[str, Any]:
+    """The chain check as JSON (``GET /pdl/chain``, and the console's PDL page)."""
+    result, good = verified.chain, verified.last_good
+    return {
+        "intact": result.broken is None,
+        "checked": result.checked,
+        "lastSeq": result.last.seq,
+        "lastHash": result.last.hash,
+        "pending": result.pending,
+        "lastSignedCheckpoint": None if good is None else {
+            "number": good.number, "seq": good.seq, "at": good.at.isoformat(), "keyId": good.key_id,
+        },
+        "unsigned": verified.unsigned,
+        "broken": None if result.broken is None else {
+            "kind": result.broken.kind.value, "seq": result.broken.seq, "logId": result.broken.log_id,
+            "checkpoint": result.broken.checkpoint,
+        },
+    }
+
+
 def routes(pdl: PdlLog) -> list[ApiRoute]:
     """The PDL routes, on the PDL log's use cases."""
 
@@ -84,23 +106,7 @@ def routes(pdl: PdlLog) -> list[ApiRoute]:
         return Response(200, {"records": [as_plain(record) for record in found], "count": len(found)})
 
     def chain(request: Request) -> Response:
-        verified = pdl.verify()
-        result, good = verified.chain, verified.last_good
-        return Response(200, {
-            "intact": result.broken is None,
-            "checked": result.checked,
-            "lastSeq": result.last.seq,
-            "lastHash": result.last.hash,
-            "pending": result.pending,
-            "lastSignedCheckpoint": None if good is None else {
-                "number": good.number, "seq": good.seq, "at": good.at.isoformat(), "keyId": good.key_id,
-            },
-            "unsigned": verified.unsigned,
-            "broken": None if result.broken is None else {
-                "kind": result.broken.kind.value, "seq": result.broken.seq, "logId": result.broken.log_id,
-                "checkpoint": result.broken.checkpoint,
-            },
-        })
+        return Response(200, chain_json(pdl.verify()))
 
     criteria = (
         Param("patient", "the patient's id (12 digits): a patient's extract"),

@@ -46,6 +46,9 @@ HOMES = {
     "cryptography": {"gateway", "cli"},
     "h11": {"cli"},  # the HTTP/1.1 parser of the serving worker (cli/http_worker.py)
     "jwt": {"gateway"},  # OIDC bearer tokens of the operations API (gateway/internal_api/auth.py)
+    "prometheus_client": {"gateway"},  # every instrument and /metrics (gateway/metrics.py)
+    "jinja2": {"gateway"},  # the operator console's templates (gateway/console)
+    "ecs_logging": {"cli"},  # the ECS log renderer, configured with structlog (cli/logs.py)
 }
 # Process machinery the rules must not reach for: the domain is values and decisions only.
 NOT_IN_DOMAIN = {"threading", "multiprocessing", "socket", "time", "os", "uuid", "structlog", "subprocess"}

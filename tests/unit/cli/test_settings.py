@@ -71,10 +71,10 @@ def test_a_toml_string_is_not_a_number(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_log_format_is_refused_with_the_formats_there_are(tmp_path: Path) -> None:
-    """`log_format = "jsno"` used to give console output; now the error lists json and console."""
+    """`log_format = "jsno"` used to give console output; now the error lists json, console and ecs."""
     error = _refused(_file(tmp_path, 'log_format = "jsno"\n'))
-    assert (error.setting, error.value, error.accepted) == ("log_format", "jsno", "one of: json, console")
-    assert str(error).endswith('"jsno" is not one of: json, console')
+    assert (error.setting, error.value, error.accepted) == ("log_format", "jsno", "one of: json, console, ecs")
+    assert str(error).endswith('"jsno" is not one of: json, console, ecs')
 
 
 def test_an_unknown_log_level_is_refused_from_the_file_and_the_environment(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_a_value_outside_its_rule_in_the_file_is_refused(tmp_path: Path, line: s
     ("internal_api_remote", "maybe", "one of: true, yes, 1, false, no, 0 (any case)"),
     ("routing_max_shrink", "nan", "a number from 0 to 1"),
     ("resend_poll_seconds", "soon", "a number above 0"),
-    ("log_format", "jsno", "one of: json, console"),
+    ("log_format", "jsno", "one of: json, console, ecs"),
     ("database_url", "", "a database URL such as sqlite:///FILE"),
     ("trusted_proxies", "10.0.0.1,10.0.0.0/33", "IP addresses or networks separated by commas"),
 ])
