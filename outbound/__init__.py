@@ -14,6 +14,7 @@ from outbound.deliver import (
     Addressed,
     Prepared,
     Ready,
+    RoutingSnapshot,
     StatusUpdateDelivery,
     Unsendable,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "OutboundCall",
     "Prepared",
     "Ready",
+    "RoutingSnapshot",
     "Sender",
     "StatusUpdateDelivery",
     "Timeouts",

@@ -86,6 +86,8 @@ class Ready:
 
 
 Prepared = Unsendable | Addressed | Ready
+#: The routing catalogue snapshot events are addressed with (``StatusUpdateDelivery.catalogue``).
+RoutingSnapshot = Catalogue
 
 
 class StatusUpdateDelivery:
@@ -107,16 +109,22 @@ class StatusUpdateDelivery:
         self._timeouts = timeouts
         self._clock = clock
 
-    def prepare(self, contexts: Sequence[EventContext]) -> list[Prepared]:
-        """What each event becomes, in order (module docstring); no network call.
+    def catalogue(self) -> RoutingSnapshot:
+        """The routing snapshot to address events with now.
+
+        Ask for it before opening a transaction: the snapshot may need reloading, and on SQLite that
+        read queues behind any open write transaction, including the caller's own.
 
         Raises:
             DeliveryPaused: no routing catalogue was ever loaded in this process.
         """
         try:
-            catalogue = self._catalogue.current()
+            return self._catalogue.current()
         except CatalogueUnavailable as missing:
             raise DeliveryPaused(str(missing)) from missing
+
+    def prepare(self, contexts: Sequence[EventContext], catalogue: RoutingSnapshot) -> list[Prepared]:
+        """What each event becomes, in order (module docstring), addressed with ``catalogue``; no network call."""
         now = self._clock()
         prepared: list[Prepared] = []
         for context in contexts:
