@@ -9,6 +9,7 @@ after it), how one bad event stays alone, and the event's own correlation id on 
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.certificates import Answer, AnswerPart
 from domain.values import EventCode
+from routing.provider import RefreshingProvider
 from store.outbox import (
     EventReport,
     OutboxStatus,
@@ -27,8 +29,18 @@ from store.outbox import (
     mark_sending,
     outbox_summary,
 )
-from store.session import transaction
-from tests.integration.outbox_env import PARENT, T0, UNIT, Clock, add_certificates, catalogue_for, make_dispatcher
+from store.routing import StoreCatalogueSource
+from store.session import UnitOfWork, transaction
+from tests.integration.outbox_env import (
+    PARENT,
+    T0,
+    UNIT,
+    Clock,
+    add_certificates,
+    catalogue_for,
+    make_dispatcher,
+    publish_route,
+)
 from tests.scripted_sender import (
     DOWN,
     OK,
@@ -246,3 +258,21 @@ def test_the_route_timeouts_reach_the_sender(session_factory: sessionmaker[Sessi
     assert dispatcher.run_batch() == 1
     [call] = sender.sent
     assert (call.timeouts.connect_s, call.timeouts.read_s) == (0.5, 2.0)
+
+
+def test_a_catalogue_loaded_from_the_database_is_not_read_inside_the_claim(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The first claim of a worker whose routing snapshot is not loaded yet: the snapshot is read from the
+    database before the claim's transaction, so on SQLite it does not wait for that transaction's own
+    write lock (it did, for the whole busy timeout, stalling every writer)."""
+    clock = Clock()
+    publish_route(session_factory, URL)
+    [event_id] = add_certificates(session_factory, ["cert-first-load"])
+    sender = ScriptedSender(clock)
+    provider = RefreshingProvider(StoreCatalogueSource(UnitOfWork(session_factory)), clock, check_seconds=0.0)
+    dispatcher, _ = make_dispatcher(session_factory, provider, clock, sender=sender)
+    started = time.monotonic()
+    assert dispatcher.run_batch() == 1
+    assert time.monotonic() - started < 5  # the SQLite busy timeout is 10 s
+    assert report(session_factory, event_id).event["status"] == OutboxStatus.DELIVERED
