@@ -18,6 +18,7 @@ from cli import (
     dev_pki,
     directory,
     mock_journal,
+    mock_recipient,
     outbox,
     pdl,
     routing,
@@ -30,8 +31,8 @@ from cli import (
 from cli.settings import SettingsError
 from store.errors import DatabaseUnavailable, SchemaNotReady
 
-COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, pdl, certificate,
-                  types, caregiver)
+COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, mock_recipient,
+                  pdl, certificate, types, caregiver)
 
 
 def build_parser() -> argparse.ArgumentParser:
