@@ -21,6 +21,7 @@ from cli import (
     mock_recipient,
     outbox,
     pdl,
+    recipients,
     routing,
     serve,
     tls,
@@ -32,7 +33,7 @@ from cli.settings import SettingsError
 from store.errors import DatabaseUnavailable, SchemaNotReady
 
 COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, mock_recipient,
-                  pdl, certificate, types, caregiver)
+                  pdl, certificate, types, recipients, caregiver)
 
 
 def build_parser() -> argparse.ArgumentParser:

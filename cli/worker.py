@@ -32,7 +32,7 @@ from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import CertificateTypes
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
-from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
+from outbound import Delivery, HttpSender, Timeouts, TlsConfig
 from routing.provider import CatalogueProvider
 from scheduler.dispatcher import DispatchConfig, Dispatcher
 from scheduler.locking import LOCK_EVERY_SECONDS, lock_stale_drafts
@@ -154,7 +154,7 @@ def build_worker(settings: Settings) -> Worker:
     sender = HttpSender(tls, utc_now, pool_size=max(16, config.threads))
     catalogue = catalogue_provider(settings, uow)
     types = certificate_types(settings)
-    delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now,
+    delivery = Delivery(sender, catalogue, types, config.timeouts, utc_now,
                                     settings.allow_plain_http_routes)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
     purge_engine = make_engine(settings.pdl_purge_database_url) if settings.pdl_purge_database_url else None

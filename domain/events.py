@@ -76,6 +76,12 @@ class OutboxEvent:
     def is_onward(self) -> bool:
         return self.contract is not OutboundContract.STATUS_UPDATE
 
+    @property
+    def lane_key(self) -> str:
+        """Whom the event's call goes to, as claims skip a busy receiver's events: the unit for a
+        status update (its journal system is found by routing), the logical address for an onward event."""
+        return self.destination if self.is_onward else self.unit.value
+
 
 def event_about(
     certificate: CertificateHeader,

@@ -23,14 +23,15 @@ archive, accepted the event that *carries the send* (``carries_send``), and goes
 with the failure when that event fails for good (``domain.lifecycle``).
 
 **Revocation.** A revocation cancels every onward delivery of the certificate that has not started
-(a revoked certificate is never registered anywhere afterwards), and follows with RevokeCertificate
-each registration that reached, or may have reached, its destination (``revocation_needed``). A
-registration in flight when the revocation commits is followed once its outcome is known.
+(``to_cancel``: a revoked certificate is never registered anywhere afterwards), and follows with
+RevokeCertificate each registration that reached, may have reached, or is reaching its destination
+(``revocation_targets``). A revocation queued behind a registration in flight waits for its
+outcome, and is cancelled if that registration did not arrive after all (``revocation_moot``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -51,6 +52,10 @@ PAYLOAD_ACTOR = "actor"  # who acted: {"hsaId", "name"} (skickatAv)
 PAYLOAD_MESSAGE = "message"  # SendMessageToRecipient: the message care wrote
 PAYLOAD_ANSWERS = "svarPa"  # RegisterCertificate of a completion: the question it answers
 PAYLOAD_RECIPIENT_NAME = "recipientName"  # SendCertificateToRecipient: mottagare's displayName
+
+#: Why an onward event is cancelled without a call (its history says so).
+NEVER_LEAVES = "a test certificate never leaves the gateway"
+REVOKED_BEFORE = "the certificate was revoked before this delivery started"
 
 #: Contracts whose event delivers the certificate itself somewhere (a registration or a send).
 DELIVERING = frozenset({OutboundContract.REGISTER, OutboundContract.SEND})
@@ -224,6 +229,7 @@ class OnwardRecord:
     in_flight: bool
     delivered: bool
     outcomes: frozenset[OutcomeClass]
+    message_id: str | None = None  # SendMessageToRecipient: the message care wrote
 
     @property
     def may_have_arrived(self) -> bool:
@@ -231,44 +237,37 @@ class OnwardRecord:
         return self.delivered or bool(self.outcomes & MAY_HAVE_ARRIVED)
 
 
-@dataclass(frozen=True, slots=True)
-class RevocationPlan:
-    """What revoking does onward: events to cancel, destinations to revoke at now, and those whose
-    registration is in flight (revoked at once its outcome is recorded, if it arrived)."""
-
-    cancel: tuple[int, ...]
-    revoke_at: tuple[tuple[str, str | None], ...]  # (destination, recipient)
-    follow: tuple[str, ...]
+def to_cancel(records: Iterable[OnwardRecord]) -> list[int]:
+    """The onward events a revocation cancels: every registration, send or message still pending that
+    no worker holds (none of them may start for a revoked certificate)."""
+    return [r.event_id for r in records
+            if r.pending and not r.in_flight and r.contract is not OutboundContract.REVOKE]
 
 
-def revocation_needed(records: Iterable[OnwardRecord], destination: str) -> bool:
-    """Whether ``destination`` must be told of the revocation: a registration or send of the
-    certificate reached it, or may have, and no revocation went (or goes) there yet."""
-    at_destination = [r for r in records if r.destination == destination]
-    if any(r.contract is OutboundContract.REVOKE for r in at_destination):
-        return False
-    return any(r.contract in DELIVERING and r.may_have_arrived for r in at_destination)
+def revocation_targets(records: Iterable[OnwardRecord], cancelled: Collection[int]) -> list[tuple[str, str | None]]:
+    """Where a revocation must go, as (destination, recipient): every destination a registration or
+    send of the certificate reached, may have reached (``MAY_HAVE_ARRIVED``), or may still reach (in
+    flight, or claimed by a worker before ``cancelled`` could take it), unless a revocation went
+    there already.
 
-
-def plan_revocation(records: Iterable[OnwardRecord]) -> RevocationPlan:
-    """The onward consequences of revoking a certificate whose onward events are ``records``.
-
-    Every pending event that no worker holds is cancelled (registrations, sends and messages alike:
-    the certificate is revoked, none of them may start). A destination that a registration or send
-    reached (or may have reached) gets a revocation now; one whose registration is in flight is
-    left to the outcome of that call (``follow``): the step that records outcomes
-    (``usecases.onward``) asks ``revocation_needed`` again for any registration or send that
-    settles on a revoked certificate, which also covers a claim that won the race against the
-    cancelling.
+    A revocation queued behind a registration in flight waits for it (the order per destination);
+    if that registration then turns out not to have arrived, the outcome step cancels the revocation
+    (``revocation_moot``), so the receiver is never asked to revoke what it never had.
     """
     records = list(records)
-    cancel = tuple(r.event_id for r in records if r.pending and not r.in_flight)
-    revoke_at: list[tuple[str, str | None]] = []
-    follow: list[str] = []
+    targets: list[tuple[str, str | None]] = []
     for destination in dict.fromkeys(r.destination for r in records if r.contract in DELIVERING):
-        if revocation_needed(records, destination):  # cancelled ones count too: a timeout may have arrived
-            recipient = next((r.recipient for r in records if r.destination == destination and r.recipient), None)
-            revoke_at.append((destination, recipient))
-        elif any(r.destination == destination and r.contract in DELIVERING and r.in_flight for r in records):
-            follow.append(destination)
-    return RevocationPlan(cancel, tuple(revoke_at), tuple(follow))
+        here = [r for r in records if r.destination == destination]
+        if any(r.contract is OutboundContract.REVOKE for r in here):
+            continue
+        if any(r.contract in DELIVERING and (r.may_have_arrived or (r.pending and r.event_id not in cancelled))
+               for r in here):
+            targets.append((destination, next((r.recipient for r in here if r.recipient), None)))
+    return targets
+
+
+def revocation_moot(records: Iterable[OnwardRecord], destination: str) -> bool:
+    """Whether a revocation waiting for ``destination`` has nothing to revoke: no registration or send
+    there is pending any more, and none reached it or may have."""
+    delivering = [r for r in records if r.destination == destination and r.contract in DELIVERING]
+    return not any(r.pending or r.may_have_arrived for r in delivering)

@@ -128,9 +128,11 @@ def test_summary_counts_by_status_unit_and_outcome(session_factory: sessionmaker
                make_event("cert-2", EventCode.ANDRAT, 1))
     with transaction(session_factory) as session:
         summary = outbox_summary(session)
-    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1, "PURGED": 0}
+    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1, "PURGED": 0, "CANCELLED": 0}
     assert summary.oldest_pending == T0
     units = {line.unit: (line.pending, line.failed, line.oldest_pending) for line in summary.units}
     assert units == {"SE2321000016-1000": (3, 1, T0), OTHER_UNIT: (0, 1, None)}
     outcomes = {line.outcome: (line.pending, line.failed) for line in summary.outcomes}
     assert outcomes == {"-": (2, 0), "connect-error": (1, 0), "application-error": (0, 2)}
+    assert summary.destinations == []  # status updates only: no onward destination
+    assert [(c.contract, c.pending, c.failed) for c in summary.contracts] == [("CertificateStatusUpdateForCare", 3, 2)]
