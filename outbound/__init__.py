@@ -17,6 +17,7 @@ from outbound.deliver import (
     Delivery,
     Prepared,
     Ready,
+    RoutingSnapshot,
     Unsendable,
 )
 from outbound.errors import DeliveryError, DeliveryPaused
@@ -33,6 +34,7 @@ __all__ = [
     "OutboundCall",
     "Prepared",
     "Ready",
+    "RoutingSnapshot",
     "Sender",
     "Timeouts",
     "TlsConfig",

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 
 import structlog
 from lxml import etree
@@ -111,6 +112,8 @@ class Ready:
 
 
 Prepared = Unsendable | Addressed | Ready
+#: The routing snapshot a claim is addressed by (the dispatcher passes it on without looking inside).
+RoutingSnapshot: TypeAlias = Catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,16 +167,20 @@ class Delivery:
         self._timeouts = timeouts
         self._clock = clock
 
-    def prepare(self, contexts: Sequence[EventContext]) -> list[Prepared]:
-        """What each event becomes, in order (module docstring); no network call.
+    def catalogue(self) -> RoutingSnapshot:
+        """The routing snapshot to address the next claim by. Called before the claim's transaction:
+        refreshing it reads the database, which on SQLite must not wait for that transaction's write lock.
 
         Raises:
             DeliveryPaused: no routing catalogue was ever loaded in this process.
         """
         try:
-            catalogue = self._catalogue.current()
+            return self._catalogue.current()
         except CatalogueUnavailable as missing:
             raise DeliveryPaused(str(missing)) from missing
+
+    def prepare(self, contexts: Sequence[EventContext], catalogue: RoutingSnapshot) -> list[Prepared]:
+        """What each event becomes, in order, addressed by ``catalogue`` (module docstring); no network call."""
         now = self._clock()
         prepared: list[Prepared] = []
         for context in contexts:

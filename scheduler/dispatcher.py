@@ -45,7 +45,7 @@ import structlog
 from domain.delivery import Attempt, OutcomeClass, clip, decide
 from domain.events import ClaimedEvent, EventContext
 from domain.resend_policy import Schedules, Verdict, after_attempt
-from outbound import Addressed, Delivery, DeliveryPaused, Ready, Timeouts, Unsendable
+from outbound import Addressed, Delivery, DeliveryPaused, Ready, RoutingSnapshot, Timeouts, Unsendable
 from scheduler.lanes import Lanes
 from scheduler.outbox_writer import OutboxWriter
 from store import UnitOfWork
@@ -129,6 +129,11 @@ class Dispatcher:
         ready call ``sending``; then queue the calls on their lanes. How many events were claimed."""
         config = self._config
         token = f"{self._name}:{next(self._claims)}"
+        try:  # before the transaction: a refresh reads the database (SQLite: one writer at a time)
+            catalogue = self._delivery.catalogue()
+        except DeliveryPaused:  # no routing table loaded yet: claim nothing, try later
+            log.warning("outbox_catalogue_unavailable")
+            return 0
         now = self._clock()
         hold_until = now - config.hold if config.hold > timedelta(0) else None
         with self._uow() as tx:
@@ -136,7 +141,7 @@ class Dispatcher:
                                 self._lanes.busy_units())
             if not claimed:
                 return 0
-            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), now)
+            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), catalogue, now)
             recorded = set(onward.record(tx, settled, now))
             release(tx, unsent)
             mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
@@ -147,18 +152,14 @@ class Dispatcher:
         self._recorded(settled, recorded)
         return len(claimed)
 
-    def _prepare(self, contexts: Sequence[EventContext], now: datetime) -> tuple[
+    def _prepare(self, contexts: Sequence[EventContext], catalogue: RoutingSnapshot, now: datetime) -> tuple[
             list[AttemptOutcome], list[Ready], list[ClaimedEvent]]:
         """What comes of each claimed event: an attempt to record now (no call), a call, or nothing yet."""
         config = self._config
         settled = [self._outcome(c.claimed, _claim_limit(c.claimed, now, config.max_claims))
                    for c in contexts if c.claimed.claims > config.max_claims]
         contexts = [c for c in contexts if c.claimed.claims <= config.max_claims]
-        try:
-            prepared = self._delivery.prepare(contexts)
-        except DeliveryPaused:  # no routing table loaded yet: give the events back, try later
-            log.warning("outbox_catalogue_unavailable", events=len(contexts))
-            return settled, [], [c.claimed for c in contexts]
+        prepared = self._delivery.prepare(contexts, catalogue)
         ready: list[Ready] = []
         unsent: list[ClaimedEvent] = []
         room: dict[str, int] = {}

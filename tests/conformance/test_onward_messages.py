@@ -87,7 +87,8 @@ def _envelope(name: str) -> tuple[ModuleType, bytes]:
 
 @functools.cache
 def _official(corpus: ModuleType) -> etree.XMLSchema:
-    return corpus.SCHEMA.official().schema
+    schema: etree.XMLSchema = corpus.SCHEMA.official().schema
+    return schema
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -109,7 +109,9 @@ def test_an_invalid_request_is_recorded_invalid_and_answered_validation_error(
     """Schema problems are listed and answered ERROR/VALIDATION_ERROR; nothing is stored."""
     simulator, base, session = recipient
     body = build_register_certificate(SIGNED, TYPE)
-    body.find(".//{urn:riv:clinicalprocess:healthcond:certificate:3}signeringstidpunkt").text = "2026-11-21T10:00:00Z"
+    signing = body.find(".//{urn:riv:clinicalprocess:healthcond:certificate:3}signeringstidpunkt")
+    assert signing is not None
+    signing.text = "2026-11-21T10:00:00Z"
     answer = _post(session, base, "RegisterCertificate", body)
     assert _codes(answer) == ("ERROR", "VALIDATION_ERROR")
     [record] = simulator.received()
@@ -253,7 +255,7 @@ def test_the_command_serves_and_stops(tmp_path: Path) -> None:
         paths = [process.stdout.readline().decode().strip() for _ in CONTRACT_PATHS]
         assert [line.split(": ")[0] for line in paths] == list(CONTRACT_PATHS)
     finally:
-        stop(process)  # type: ignore[arg-type]
+        stop(process)
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode == 0

@@ -11,6 +11,7 @@ by our schemas and the official ones.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
@@ -41,15 +42,15 @@ TYPES = load_default_registry()
 
 
 @pytest.fixture
-def loop(db_url: str, session_factory: sessionmaker[Session]) -> Loop:  # type: ignore[misc]
+def loop(db_url: str, session_factory: sessionmaker[Session]) -> Iterator[Loop]:
     with onward_loop(db_url, session_factory) as bed:
-        yield bed  # type: ignore[misc]
+        yield bed
 
 
 @pytest.fixture
-def archive_loop(db_url: str, session_factory: sessionmaker[Session]) -> Loop:  # type: ignore[misc]
+def archive_loop(db_url: str, session_factory: sessionmaker[Session]) -> Iterator[Loop]:
     with onward_loop(db_url, session_factory, OnwardTarget.ARCHIVE) as bed:
-        yield bed  # type: ignore[misc]
+        yield bed
 
 
 def _registered(loop: Loop) -> list[str]:

@@ -12,7 +12,7 @@ from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Personnel
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.recipients import from_mapping, load_default_recipients
+from domain.recipients import Recipient, from_mapping, load_default_recipients
 from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RevokeReason, Role
 from tests.builders import CONTENT, make_draft
 
@@ -144,8 +144,9 @@ def test_signing_a_type_missing_from_the_registry_is_refused() -> None:
 # --- send --------------------------------------------------------------------------------------
 
 
-FK = RECIPIENTS.lookup("FKASSA")
-assert FK is not None
+_FK = RECIPIENTS.lookup("FKASSA")
+assert _FK is not None
+FK: Recipient = _FK
 
 
 def test_send_waits_for_the_recipient() -> None:

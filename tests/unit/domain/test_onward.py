@@ -24,15 +24,22 @@ from domain.onward import (
     revocation_targets,
     to_cancel,
 )
-from domain.recipients import load_default_recipients
+from domain.recipients import Recipient, load_default_recipients
 from domain.values import EventCode, HsaId
 from tests.builders import make_signed_certificate
 
 AT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 ACTOR = Actor(HsaId("SE2321000016-P001"), "Ann Läkare")
 RECIPIENTS = load_default_recipients()
-FK = RECIPIENTS.lookup("FKASSA")
-assert FK is not None
+
+
+def _recipient(recipient_id: str) -> Recipient:
+    found = RECIPIENTS.lookup(recipient_id)
+    assert found is not None
+    return found
+
+
+FK = _recipient("FKASSA")
 SIGNED = make_signed_certificate()
 DIRECT = OnwardConfig(OnwardTarget.RECIPIENT, "5565594230", RECIPIENTS)
 ARCHIVE = replace(DIRECT, target=OnwardTarget.ARCHIVE)
