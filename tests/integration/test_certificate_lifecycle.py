@@ -238,3 +238,24 @@ def test_content_that_cannot_be_sent_is_refused_and_nothing_is_stored(gateway_ur
         "<types:cv xmlns:types='urn:riv:clinicalprocess:healthcond:certificate:types:3'>"
         "<types:code>HELT_NEDSATT</types:code><types:codeSystem>KV_FKMU_0003</types:codeSystem></types:cv>")}]}]
     assert _api(gateway_url, "PUT", f"/certificates/{cid}/content", ADMIN, {"content": good})[0] == 200
+
+
+def test_a_send_names_its_recipient_and_the_certificate_shows_its_deliveries(gateway_url: str) -> None:
+    """POST .../send with a recipient that does not take the type: 409 with its code, nothing queued;
+    with the default recipient: SENDING, and GET lists the registration queued for FK."""
+    cid = _create_draft(gateway_url)
+    path = f"/certificates/{cid}"
+    assert _api(gateway_url, "POST", f"{path}/sign", LAKARE)[0] == 200
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "TRANSP"})
+    assert (status, body["code"], body["certificateStatus"]) == (409, "RECIPIENT_NOT_FOR_TYPE", "SIGNED")
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "SKV"})
+    assert (status, body["code"]) == (409, "RECIPIENT_UNKNOWN")
+    assert _api(gateway_url, "GET", path, LAKARE)[1]["deliveries"] == []
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE)
+    assert (status, body["certificate"]["status"], body["certificate"]["send_requested_at"] is not None) == (
+        200, "SENDING", True)
+    [delivery] = _api(gateway_url, "GET", path, LAKARE)[1]["deliveries"]
+    assert (delivery["contract"], delivery["recipient"], delivery["logicalAddress"], delivery["status"]) == (
+        "RegisterCertificate", "FKASSA", "2021005521", "PENDING")
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE)
+    assert (status, body["code"], body["certificateStatus"]) == (409, "WRONG_STATUS", "SENDING")
