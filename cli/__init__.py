@@ -18,8 +18,10 @@ from cli import (
     dev_pki,
     directory,
     mock_journal,
+    mock_recipient,
     outbox,
     pdl,
+    recipients,
     routing,
     serve,
     tls,
@@ -30,8 +32,8 @@ from cli import (
 from cli.settings import SettingsError
 from store.errors import DatabaseUnavailable, SchemaNotReady
 
-COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, pdl, certificate,
-                  types, caregiver)
+COMMAND_GROUPS = (serve, db, directory, dev_pki, tls, routing, units, worker, outbox, mock_journal, mock_recipient,
+                  pdl, certificate, types, recipients, caregiver)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``intygsgateway certificate show|ready|sign|send|revoke|delete CERT_ID --user HSA_ID``.
+"""``intygsgateway certificate show|ready|sign|send|revoke|delete|ask|answer CERT_ID --user HSA_ID``.
 
 The same use cases as the operations API (``usecases.lifecycle``): the user is checked
 against the directory, the event is queued with the user as ``hanteratAv`` and a PDL record is
@@ -15,16 +15,17 @@ from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
-from domain.arenden import arende_to_json
+from domain.arenden import Amne, Arende, arende_to_json
 from domain.certificates import Certificate, certificate_to_json
 from domain.lifecycle import LifecycleRefused
 from domain.values import HsaId
-from usecases import lifecycle
+from usecases import lifecycle, questions
 from usecases.lifecycle import (
     CertificateView,
     DependencyUnavailable,
     LifecycleDeps,
 )
+from usecases.questions import CARE_AMNEN
 
 CORRELATION_PREFIX = "cli-"
 
@@ -34,13 +35,21 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "ready": ("mark a draft ready for signing (KFSIGN)",
               "Mark a draft ready for signing; any role with an assignment may."),
     "sign": ("sign a draft (SIGNAT)", "Sign a draft as the user; läkare and tandläkare, nurses for some types."),
-    "send": ("send a signed certificate to its recipient (SKICKA)",
-             "Send a signed certificate; test certificates are refused."),
+    "send": ("send a signed certificate to its recipient (SENDING; SKICKA when it accepts)",
+             "Send a signed certificate to --recipient (default: its type's, e.g. FKASSA), which must be an "
+             "active recipient that takes the type (intygsgateway recipients list); test certificates are "
+             "refused. The certificate is SENDING until the recipient accepts it, then SENT (docs/onward.md)."),
     "revoke": ("revoke (makulera) a draft or certificate (MAKULE)",
                "Revoke with a --reason code (FEL_PATIENT or ANNAT_ALLVARLIGT_FEL) and a --description, "
                "required for ANNAT_ALLVARLIGT_FEL (at least 10 characters that say what is wrong); its open "
                "questions become handled."),
     "delete": ("delete a draft (RADERA)", "Delete a draft that is neither locked nor signed; its events are kept."),
+    "ask": ("ask the recipient a question (NYFRFV)",
+            "Ask the recipient of a sent certificate a question (--amne KONTKT, AVSTMN or OVRIGT, --text, optional "
+            "--heading); it goes with SendMessageToRecipient."),
+    "answer": ("answer the recipient's question (HANFRFM)",
+               "Answer the recipient's question --question MEDDELANDE_ID with --text; it goes with "
+               "SendMessageToRecipient, naming the question (svarPa)."),
 }
 
 
@@ -62,24 +71,48 @@ def register(subparsers: Any) -> None:
                                  help="FEL_PATIENT or ANNAT_ALLVARLIGT_FEL")
             command.add_argument("--description", metavar="TEXT",
                                  help="what is wrong (required for ANNAT_ALLVARLIGT_FEL)")
+        if name == "send":
+            command.add_argument("--recipient", metavar="ID", help="the recipient's id (default: the type's)")
+        if name == "ask":
+            command.add_argument("--amne", required=True, choices=[a.value for a in CARE_AMNEN], help="the topic")
+            command.add_argument("--heading", metavar="TEXT", help="a heading (rubrik)")
+        if name == "answer":
+            command.add_argument("--question", required=True, metavar="MEDDELANDE_ID",
+                                 help="the meddelande-id of the recipient's question")
+        if name in ("ask", "answer"):
+            command.add_argument("--text", required=True, metavar="TEXT", help="the message")
         command.set_defaults(run=run, operation=name)
 
 
 def _operation(
     name: str, args: argparse.Namespace
-) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView]:
+) -> Callable[[LifecycleDeps, str, HsaId, str], Certificate | CertificateView | Arende]:
     if name == "revoke":
         return lambda deps, cid, user, correlation: lifecycle.revoke(
             deps, cid, user, args.reason, args.description, correlation
         )
+    if name == "send":
+        return lambda deps, cid, user, correlation: lifecycle.send(deps, cid, user, correlation, args.recipient)
+    if name == "ask":
+        return lambda deps, cid, user, correlation: questions.ask_question(
+            deps, cid, user, Amne(args.amne), args.heading, args.text, correlation)
+    if name == "answer":
+        return lambda deps, cid, user, correlation: questions.answer_question(
+            deps, cid, args.question, user, args.text, correlation)
     operations: dict[str, Callable[..., Certificate | CertificateView]] = {
-        "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign,
-        "send": lifecycle.send, "delete": lifecycle.delete,
+        "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign, "delete": lifecycle.delete,
     }
     return operations[name]
 
 
-def _print(result: Certificate | CertificateView, as_json: bool) -> None:
+def _print(result: Certificate | CertificateView | Arende, as_json: bool) -> None:
+    if isinstance(result, Arende):
+        if as_json:
+            print(json.dumps({"message": arende_to_json(result)}, ensure_ascii=False, indent=2))
+        else:
+            print(f"{result.message_id}: {result.direction.value} {result.amne.value} {result.status.value}, "
+                  f"to {result.recipient}, delivery {result.delivery.value if result.delivery else '-'}")
+        return
     certificate = result.certificate if isinstance(result, CertificateView) else result
     if as_json:
         data: dict[str, Any] = {"certificate": certificate_to_json(certificate)}
@@ -91,6 +124,11 @@ def _print(result: Certificate | CertificateView, as_json: bool) -> None:
         f"{certificate.id}: {certificate.type_code} {certificate.status.value} (version {certificate.version}), "
         f"unit {certificate.unit.hsa_id}, patient {certificate.patient.person_id.masked()}"
     )
+    if certificate.sent_to and certificate.status.value in ("SENDING", "SENT"):
+        print(f"  {certificate.status.value.lower()} to {certificate.sent_to}")
+    if certificate.send_failed_at is not None:
+        print(f"  last send failed at {certificate.send_failed_at.isoformat()}: {certificate.send_failure_class}"
+              + (f": {certificate.send_failure_text}" if certificate.send_failure_text else ""))
     if isinstance(result, CertificateView):
         for arende in result.arenden:
             print(f"  {arende.message_id}: {arende.direction.value} {arende.amne.value} {arende.status.value}")

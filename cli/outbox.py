@@ -105,11 +105,21 @@ def run_status(args: argparse.Namespace) -> int:
         return 0
     counts = summary.counts
     print(f"pending {counts['PENDING']}  failed {counts['FAILED']}  delivered {counts['DELIVERED']}  "
-          f"superseded {counts['SUPERSEDED']}  oldest pending {_age(summary.oldest_pending, now)}")
-    print("\nby unit (pending and failed):")
-    print(f"  {'UNIT':<32} {'PENDING':>8} {'FAILED':>8}  OLDEST PENDING")
-    for unit in summary.units:
-        print(f"  {unit.unit:<32} {unit.pending:>8} {unit.failed:>8}  {_age(unit.oldest_pending, now)}")
+          f"superseded {counts['SUPERSEDED']}  cancelled {counts['CANCELLED']}  "
+          f"oldest pending {_age(summary.oldest_pending, now)}")
+    for title, heading, lines in (("by unit, status updates (pending and failed):", "UNIT", summary.units),
+                                  ("by destination, onward (pending and failed):", "LOGICAL ADDRESS",
+                                   summary.destinations)):
+        if lines or heading == "UNIT":
+            print(f"\n{title}")
+            print(f"  {heading:<32} {'PENDING':>8} {'FAILED':>8}  OLDEST PENDING")
+            for line in lines:
+                print(f"  {line.unit:<32} {line.pending:>8} {line.failed:>8}  {_age(line.oldest_pending, now)}")
+    if summary.contracts:
+        print("\nby contract (pending and failed):")
+        print(f"  {'CONTRACT':<32} {'PENDING':>8} {'FAILED':>8}")
+        for contract in summary.contracts:
+            print(f"  {contract.contract:<32} {contract.pending:>8} {contract.failed:>8}")
     print("\nby outcome of the last attempt:")
     print(f"  {'OUTCOME':<32} {'PENDING':>8} {'FAILED':>8}")
     for outcome in summary.outcomes:

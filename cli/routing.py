@@ -27,6 +27,7 @@ from cli.routing_output import print_plan, print_rows
 from cli.settings import Settings
 from contracts.ns import STATUS_UPDATE_V3
 from domain.values import swedish_date
+from outbound import ROUTING_CONTRACTS
 from routing import (
     AccessRight,
     Route,
@@ -182,7 +183,7 @@ def _apply(args: argparse.Namespace, settings: Settings,
         plan: ChangePlan = plan_change(
             before, change(before), on=_today(args), max_shrink=max_shrink, force=getattr(args, "force", False),
             strict=getattr(args, "strict", False), read_findings=read.findings if read else (),
-            known_contracts=(*before.all_contracts(), STATUS_UPDATE_V3))
+            known_contracts=(*before.all_contracts(), *ROUTING_CONTRACTS.values()))
         print_plan(plan, getattr(args, "show", 20), read.format if read else None)
         if not plan.allowed:
             print(f"intygsgateway: refused ({plan.refusal}): {plan.reason}", file=sys.stderr)

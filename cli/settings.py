@@ -50,6 +50,7 @@ from cli.setting_kinds import (
 
 ENV_PREFIX = "INTYGSGATEWAY_"
 ACCESS_CONTROL_MODES = ("auto", "on", "off")
+ONWARD_TARGETS = ("recipient", "archive")
 #: The source named for values given to ``Settings(...)`` directly, by code or tests.
 CODE_SOURCE = "Settings()"
 UNKNOWN_SETTING = "a setting listed in the README's settings table"
@@ -146,6 +147,9 @@ class Settings:
     certificate_types_file: str = setting("", FILE_OR_EMPTY)
     certificate_types_check_seconds: float = setting(5.0, Number(0))
     draft_lock_days: int = setting(14, Integer(0))  # 0 = drafts never lock
+    onward_target: str = setting("recipient", Choice(ONWARD_TARGETS))
+    archive_logical_address: str = setting("5565594230", Text(required=True, description="a logical address"))
+    recipients_file: str = setting("", FILE_OR_EMPTY)
     directory_cache_seconds: int = setting(60, Integer(0))
     log_level: str = setting("info", Choice(LOG_LEVELS))
     log_format: str = setting("json", Choice(LOG_FORMATS))

@@ -24,7 +24,10 @@ from domain.certificate_types import (
     load_default_registry,
 )
 from domain.directory import Directory
+from domain.onward import OnwardConfig, OnwardTarget
 from domain.pdl import SystemIdentity
+from domain.recipients import RecipientConfigError, RecipientRegistry, load_default_recipients
+from domain.recipients import from_mapping as recipients_from_mapping
 from domain.store_log import StoreLogLimits
 from domain.values import swedish_date
 from gateway import DrainLimits, GatewayDeps, Readiness
@@ -129,6 +132,23 @@ def certificate_types(settings: Settings) -> CertificateTypes:
     path = Path(settings.certificate_types_file)
     return ReloadingRegistry(path.read_bytes, _parse_types, time.monotonic,
                              settings.certificate_types_check_seconds, str(path))
+
+
+def load_recipients(settings: Settings) -> RecipientRegistry:
+    """The built-in recipient registry, or the one in ``recipients_file``; a file that cannot be read
+    or is malformed is a ``SettingsError`` (it stops the start: sends would go nowhere or astray)."""
+    if not settings.recipients_file:
+        return load_default_recipients()
+    try:
+        return recipients_from_mapping(tomllib.loads(Path(settings.recipients_file).read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecipientConfigError) as broken:
+        raise SettingsError("recipients_file", value=settings.recipients_file, reason=str(broken)) from broken
+
+
+def onward_config(settings: Settings) -> OnwardConfig:
+    """Where onward calls go: ``onward_target``, ``archive_logical_address`` and the recipients."""
+    return OnwardConfig(OnwardTarget(settings.onward_target), settings.archive_logical_address,
+                        load_recipients(settings))
 
 
 def store_log_deps(transaction: UnitOfWork, settings: Settings) -> StoreLogDeps:
@@ -287,6 +307,7 @@ def lifecycle_deps(settings: Settings) -> tuple[LifecycleDeps, Callable[[], None
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
         draft_lock_days=settings.draft_lock_days,
+        onward=onward_config(settings),
     )
     return deps, engine.dispose
 
@@ -306,6 +327,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps, outbox: Out
         system=create_deps.system,
         clock=create_deps.clock,
         draft_lock_days=settings.draft_lock_days,
+        onward=onward_config(settings),
     )
     return InternalApi(
         [

@@ -33,7 +33,7 @@ from domain.certificate_types import CertificateTypes
 from domain.resend_policy import Schedules
 from domain.resend_schedule import ScheduleError, parse_duration, parse_schedule
 from gateway.metrics import DeliveryMetrics, LeaderMetric, process_exited, serve_registry, use_directory
-from outbound import HttpSender, StatusUpdateDelivery, Timeouts, TlsConfig
+from outbound import Delivery, HttpSender, Timeouts, TlsConfig
 from outbound.observed import ObservedSender
 from routing.provider import CatalogueProvider
 from scheduler.dispatcher import DispatchConfig, Dispatcher
@@ -160,12 +160,11 @@ def build_worker(settings: Settings) -> Worker:
     if settings.client_cert or settings.client_ca:
         tls = TlsConfig(settings.client_cert or None, settings.client_key or None, settings.client_ca or None)
     delivery_metrics = DeliveryMetrics()
-    sender = ObservedSender(HttpSender(tls, utc_now, pool_size=max(16, config.threads)), STATUS_UPDATE_V3,
-                            delivery_metrics.observe)
+    sender = ObservedSender(HttpSender(tls, utc_now, pool_size=max(16, config.threads)), delivery_metrics.observe)
     catalogue = catalogue_provider(settings, uow)
     types = certificate_types(settings)
-    delivery = StatusUpdateDelivery(sender, catalogue, types, config.timeouts, utc_now,
-                                    settings.allow_plain_http_routes)
+    delivery = Delivery(sender, catalogue, types, config.timeouts, utc_now,
+                        settings.allow_plain_http_routes)
     dispatcher = Dispatcher(uow, delivery, config, utc_now)
     purge_engine = make_engine(settings.pdl_purge_database_url) if settings.pdl_purge_database_url else None
     purge_uow = UnitOfWork(make_session_factory(purge_engine)) if purge_engine is not None else None

@@ -81,3 +81,24 @@ def _fault(fault: etree._Element) -> FaultAnswer:
         namespace = code_element.nsmap.get(prefix or None)
         code = f"{{{namespace}}}{local}" if namespace else local
     return FaultAnswer(code, fault.findtext("faultstring"))
+
+
+# --- the producer's side (the simulators) ------------------------------------------------------
+
+
+def write_fault(code: str, string: str, detail: str | None = None) -> etree._Element:
+    """A SOAP 1.1 Fault body element; ``code`` is a local name in the SOAP envelope namespace
+    (``Client`` or ``Server``), as the national platform and most producers send it."""
+    fault = etree.Element(FAULT_TAG, nsmap={"soapenv": SOAP11_ENV})
+    etree.SubElement(fault, "faultcode").text = f"soapenv:{code}"
+    etree.SubElement(fault, "faultstring").text = string
+    if detail is not None:
+        etree.SubElement(etree.SubElement(fault, "detail"), "detailString").text = detail
+    return fault
+
+
+def envelope_bytes(body: etree._Element) -> bytes:
+    """A response envelope (no header) around ``body``, as UTF-8 bytes."""
+    envelope = etree.Element(qname(SOAP11_ENV, "Envelope"), nsmap={"soapenv": SOAP11_ENV})
+    etree.SubElement(envelope, qname(SOAP11_ENV, "Body")).append(body)
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))

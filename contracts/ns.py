@@ -12,6 +12,12 @@ EXT34 = "urn:riv:clinicalprocess:healthcond:certificate:3.4"
 CREATE_DRAFT_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CreateDraftCertificateResponder:3"
 SEND_MESSAGE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToCareResponder:2"
 STATUS_UPDATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
+#: The onward contracts the gateway calls: the certificate to its keeper (the archive, or the
+#: recipient), a send through the archive, a revocation, and care's questions and answers.
+REGISTER_CERTIFICATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:RegisterCertificateResponder:3"
+SEND_CERTIFICATE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendCertificateToRecipientResponder:2"
+REVOKE_CERTIFICATE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:RevokeCertificateResponder:2"
+SEND_MESSAGE_TO_RECIPIENT_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToRecipientResponder:2"
 #: The 3.2 addition to CertificateStatusUpdateForCare: only the request-level ``hanteratAv``.
 STATUS_UPDATE_V32 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
 #: Our own extension, written where a contract has an ``##other`` lax wildcard: the revocation's reason

@@ -28,3 +28,14 @@ def add_result(
     if error_id is not None:
         etree.SubElement(result, qname(CORE, "errorId")).text = error_id.value
     return result
+
+
+def result_response(
+    response_tag: str, code: ResultCode, text: str | None = None, error_id: ErrorId | None = None
+) -> etree._Element:
+    """A contract's ``<Op>Response`` (``response_tag``, Clark notation) holding only its ``result``."""
+    namespace = etree.QName(response_tag).namespace
+    assert namespace is not None, "a contract's response element has a namespace"
+    response = etree.Element(response_tag, nsmap={"r": namespace, "core": CORE})
+    add_result(response, qname(namespace, "result"), code, text, error_id)
+    return response

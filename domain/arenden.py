@@ -52,6 +52,20 @@ KNOWN_PARTS = frozenset({"FKASSA", "TRANSP", "HSVARD", "INVANA", "SKV", "SOS", "
 CARE_PART = "HSVARD"
 
 
+class DeliveryState(StrEnum):
+    """How far a message care wrote got towards the recipient (SendMessageToRecipient).
+
+    PENDING until the recipient (or the archive) accepted it, then DELIVERED; FAILED when it was
+    refused for good or every retry was spent (the detail says why); CANCELLED when the certificate
+    was revoked before it went out. Messages from the recipient have none.
+    """
+
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
 class Direction(StrEnum):
     """Who wrote a message: the certificate's recipient (FK) or care (the gateway's users)."""
 
@@ -200,6 +214,8 @@ class Arende(ConversationEntry):
     handled_at: datetime | None = None
     handled_by: HsaId | None = None
     author: HsaId | None = None
+    delivery: DeliveryState | None = None  # care's messages: their way to the recipient
+    delivery_detail: str | None = None  # why a delivery failed
 
 
 def arende_to_json(arende: Arende) -> dict[str, Any]:
@@ -231,4 +247,6 @@ def arende_to_json(arende: Arende) -> dict[str, Any]:
         "handledAt": arende.handled_at.isoformat() if arende.handled_at else None,
         "handledBy": arende.handled_by.value if arende.handled_by else None,
         "author": arende.author.value if arende.author else None,
+        "delivery": arende.delivery.value if arende.delivery else None,
+        "deliveryDetail": arende.delivery_detail,
     }

@@ -30,6 +30,7 @@ File shape::
     allowed_for_deceased = false
     nurses_may_sign = false        # optional: sjuksköterska/barnmorska may sign (default false)
     draft_lock_days = 30           # optional: overrides the draft_lock_days setting; 0 = never lock
+    send_on_sign = true            # optional: send to the recipient right after signing (default false)
 
     [certificate_types.LISJP.activation]   # optional: from when and for whom (domain.activation)
     from = 2024-09-16
@@ -44,6 +45,10 @@ each pair a table of its own (room for per-pair rules later). The first pair is 
 the journal system sent (the draft keeps what was sent beside it). The table key must be the
 canonical code, so that a type has one name everywhere. Code system values are compared without
 regard to case (they are UUIDs and OIDs); codes exactly, unless the code system says otherwise.
+
+``send_on_sign`` (optional, default false) is the incumbent's "sign and send" feature
+(SIGNERA_SKICKA_DIREKT): signing the type also sends it to ``recipient``, in the same transaction, as
+``intygsgateway certificate send`` would (``usecases.lifecycle.sign``); a test certificate is never sent.
 
 ``nurses_may_sign`` is optional because its default is the strict answer (only läkare and
 tandläkare sign), so leaving it out can never widen who may sign. Signing also needs the role to be
@@ -81,7 +86,7 @@ _TYPE_KEYS = frozenset(
         "allowed_for_deceased",
     }
 )
-_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign", "draft_lock_days", "activation"})
+_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign", "draft_lock_days", "activation", "send_on_sign"})
 
 
 class CertificateTypeConfigError(ValueError):
@@ -140,6 +145,7 @@ class CertificateType:
     nurses_may_sign: bool = False
     draft_lock_days: int | None = None  # None: the deployment's draft_lock_days setting
     activation: Activation = Activation()
+    send_on_sign: bool = False  # sign and send: sent to ``recipient`` right after signing
 
 
 def _system_key(value: str) -> str:
@@ -317,6 +323,7 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, CodeSystem
         nurses_may_sign=_boolean(entry.get("nurses_may_sign", False), "nurses_may_sign", code),
         draft_lock_days=_lock_days(entry.get("draft_lock_days"), code),
         activation=_activation(entry.get("activation"), code),
+        send_on_sign=_boolean(entry.get("send_on_sign", False), "send_on_sign", code),
     )
 
 

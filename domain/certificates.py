@@ -53,25 +53,28 @@ from domain.flatten import (
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
 
 #: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested patient,
-#: unit, care giver and issuer objects) was rewritten by store migration 0008. Versions 2 and 3 are
-#: still read (``_fill_in``): version 3 added ``revoke_reason_code``, version 4 the type as received.
-SNAPSHOT_VERSION = 4
+#: unit, care giver and issuer objects) was rewritten by store migration 0008. Versions 2 to 4 are
+#: still read (``_fill_in``): version 3 added ``revoke_reason_code``, version 4 the type as received,
+#: version 5 the send's request time and its last failure.
+SNAPSHOT_VERSION = 5
 
 
 def _fill_in(version: object, data: Mapping[str, Any]) -> Mapping[str, Any]:
     """An older snapshot with the values added since, as the store's migrations fill the columns in.
 
     Stored snapshots are RADERA payloads of deleted drafts and are not rewritten: a draft deleted
-    before reason codes had no reason code, and one created before the type as received was kept
-    was received under its own (canonical) pair.
+    before reason codes had no reason code, one created before the type as received was kept was
+    received under its own (canonical) pair, and a draft was never sent, so it has no send fields.
     """
-    if version not in (2, 3):
+    if version not in (2, 3, 4):
         raise ValueError(f"unsupported certificate snapshot version {version!r}")
     filled = dict(data)
     if version == 2:
         filled.setdefault("revoke_reason_code", None)
     filled.setdefault("received_type_code", data["type_code"])
     filled.setdefault("received_type_code_system", data["type_code_system"])
+    for name in ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text"):
+        filled.setdefault(name, None)
     return filled
 
 
@@ -154,6 +157,12 @@ class Certificate:
     revoke_reason: str | None = None  # the revocation's description
     copied_from: str | None = None
     revoke_reason_code: RevokeReason | None = None  # None: revoked before reason codes (migration 0010)
+    # The send (migration 0013): when care asked for it (SENDING since), and its last failure for good
+    # (the outcome class, the receiver's text, when): a SIGNED certificate whose send failed shows why.
+    send_requested_at: datetime | None = None
+    send_failed_at: datetime | None = None
+    send_failure_class: str | None = None
+    send_failure_text: str | None = None
 
     @property
     def unit_id(self) -> HsaId:
@@ -161,7 +170,7 @@ class Certificate:
 
     @property
     def is_signed(self) -> bool:
-        """Signed at some point: true for SIGNED and SENT, and for REVOKED after signing."""
+        """Signed at some point: true for SIGNED, SENDING and SENT, and for REVOKED after signing."""
         return self.signed_at is not None
 
     @property
@@ -307,6 +316,10 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("revoke_reason", "revoke_reason", lifecycle=True),
     Column("copied_from", "copied_from"),
     Column("revoke_reason_code", "revoke_reason_code", _REVOKE_REASON, lifecycle=True),
+    Column("send_requested_at", "send_requested_at", OPTIONAL_TIME, lifecycle=True),
+    Column("send_failed_at", "send_failed_at", OPTIONAL_TIME, lifecycle=True),
+    Column("send_failure_class", "send_failure_class", lifecycle=True),
+    Column("send_failure_text", "send_failure_text", lifecycle=True),
 )
 
 #: The flat names of a certificate, each once, in table order.

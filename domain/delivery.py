@@ -1,4 +1,4 @@
-"""What came of one attempt to deliver a status update, and what the resend engine does about it.
+"""What came of one attempt to deliver an outbox event, and what the resend engine does about it.
 
 Every attempt ends in exactly one ``OutcomeClass`` from a closed set, and each class leads to one
 ``Decision``: delivered, retry on the technical schedule, retry on the slower "address" schedule
@@ -9,7 +9,13 @@ error) is decided in ``outbound.classify``; what each class leads to is decided 
 Some classes are not answers but what the engine itself knows: ``sending`` (committed before the
 call, so that a crash leaves a trace), ``unknown`` (the worker died during the call; the journal
 may have received it), ``unbuildable``, ``not-integrated`` and ``claim-limit`` (the event itself
-cannot be sent; final, an operator resends after fixing the cause).
+cannot be sent; final, an operator resends after fixing the cause), and ``cancelled`` (an onward
+delivery of a certificate that was revoked, or of a test certificate: it must never be made).
+
+``repeat`` is an answer: the receiver says it already has what we sent ("Certificate already
+exists" for the same patient, "already sent", "already revoked", a meddelande-id it stored). It is
+delivered, and logged as a repeat rather than retried (the incumbent retried these until its
+dead-letter queue took them).
 
 Plain values and functions: ``outbound`` builds ``Attempt`` values from the wire, the dispatcher
 (``scheduler``) stores them with the event's next state (``domain.resend_policy``).
@@ -30,6 +36,7 @@ class OutcomeClass(StrEnum):
 
     OK = "ok"
     INFO = "info"
+    REPEAT = "repeat"  # an idempotent answer: the receiver already had it (delivered, logged as a repeat)
     VALIDATION_ERROR = "validation-error"
     APPLICATION_ERROR = "application-error"
     REVOKED = "revoked"
@@ -51,6 +58,7 @@ class OutcomeClass(StrEnum):
     UNBUILDABLE = "unbuildable"  # the message could not be built, or our own code failed for this event
     NOT_INTEGRATED = "not-integrated"  # the unit receives no status updates (no CreateDraftCertificate)
     CLAIM_LIMIT = "claim-limit"  # claimed again and again without an outcome ever being recorded
+    CANCELLED = "cancelled"  # an onward delivery that must not be made: the certificate was revoked, or is a test
 
 
 class Decision(StrEnum):
@@ -61,6 +69,7 @@ class Decision(StrEnum):
     RETRY_ADDRESS = "retry-address"  # the address schedule: a route or access right is missing
     FAILED = "failed"  # resending the same message cannot help
     PENDING = "pending"  # the call is in flight: nothing decided yet
+    CANCELLED = "cancelled"  # never to be made (no call): final, and not a failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +97,7 @@ class Attempt:
 _DECISIONS: dict[OutcomeClass, Decision] = {
     OutcomeClass.OK: Decision.DELIVERED,
     OutcomeClass.INFO: Decision.DELIVERED,
+    OutcomeClass.REPEAT: Decision.DELIVERED,
     OutcomeClass.VALIDATION_ERROR: Decision.FAILED,
     OutcomeClass.APPLICATION_ERROR: Decision.FAILED,
     OutcomeClass.REVOKED: Decision.FAILED,
@@ -109,7 +119,18 @@ _DECISIONS: dict[OutcomeClass, Decision] = {
     OutcomeClass.UNBUILDABLE: Decision.FAILED,
     OutcomeClass.NOT_INTEGRATED: Decision.FAILED,
     OutcomeClass.CLAIM_LIMIT: Decision.FAILED,
+    OutcomeClass.CANCELLED: Decision.CANCELLED,
 }
+
+#: Attempts after which the receiver may have stored what was sent although no acceptance came back:
+#: the call went out and its answer was lost, cut, unreadable or a server's fault. A revocation
+#: follows a registration whose attempts include one of these (``domain.onward``). An ERROR answer
+#: (TECHNICAL_ERROR included: "not done, try again"), a refused connection or handshake and the
+#: platform's routing faults mean the receiver did not store it.
+MAY_HAVE_ARRIVED = frozenset({
+    OutcomeClass.SENDING, OutcomeClass.UNKNOWN, OutcomeClass.TIMEOUT, OutcomeClass.RESPONSE_TOO_LARGE,
+    OutcomeClass.EMPTY_BODY, OutcomeClass.NON_SOAP_BODY, OutcomeClass.HTTP_ERROR, OutcomeClass.SOAP_FAULT,
+})
 
 
 def decide(outcome: OutcomeClass, *, malformed: bool = False) -> Decision:

@@ -1,15 +1,27 @@
-"""Certificate events as they enter the status-update outbox, and as a worker claims them for delivery.
+"""Certificate events as they enter the outbox, and as a worker claims them for delivery.
 
-An ``OutboxEvent`` is written in the same transaction as the change that caused it; the resend engine
-turns it into a CertificateStatusUpdateForCare call later. ``payload`` holds what the message needs
-beyond the certificate itself (for example ``amne`` for NYFRFM); ``PAYLOAD_VERSION`` is stored with
-each row so that events queued by an older release can still be read after an upgrade.
+An ``OutboxEvent`` is written in the same transaction as the change that caused it; the delivery
+engine turns it into a call later. Most events are status updates for the unit's journal system
+(CertificateStatusUpdateForCare); the onward events (``domain.onward``) take the certificate, its
+revocation and care's messages to the recipient or the certificate archive, each with its contract
+(``OutboundContract``), the recipient it concerns and the logical address it goes to.
+
+``payload`` holds what the message needs beyond the certificate itself (for example ``amne`` for
+NYFRFM, or the message care wrote); ``PAYLOAD_VERSION`` is stored with each row so that events queued
+by an older release can still be read after an upgrade.
+
+**Destinations.** Each event belongs to one destination: ``JOURNAL`` for status updates, the logical
+address for an onward event. A certificate's events are delivered in order per destination: its
+status updates one after the other, and everything that goes to one recipient (registration, then
+revocation and messages) one after the other; but a journal system that is down never holds back
+the certificate's registration at Försäkringskassan, nor the other way round.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from domain.certificates import Certificate, CertificateHeader
@@ -17,11 +29,30 @@ from domain.resend_policy import Series
 from domain.values import EventCode, HsaId
 
 PAYLOAD_VERSION = 1
+#: The destination of every status update: the certificate's unit's journal system.
+JOURNAL = "journal"
+
+
+class OutboundContract(StrEnum):
+    """The contract an outbox event is delivered with, spelled as the contract is named."""
+
+    STATUS_UPDATE = "CertificateStatusUpdateForCare"
+    REGISTER = "RegisterCertificate"
+    SEND = "SendCertificateToRecipient"
+    REVOKE = "RevokeCertificate"
+    MESSAGE = "SendMessageToRecipient"
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxEvent:
-    """One event on one certificate, waiting to be reported to the unit's journal system."""
+    """One event on one certificate, waiting to be delivered.
+
+    ``code`` is the event (KV_HANDELSE) it reports or follows from: SIGNAT for a registration at
+    the archive, SKICKA for a send, MAKULE for a revocation, NYFRFV or HANFRFM for care's messages.
+    ``recipient`` is the recipient's part code an onward event concerns (None for status updates and
+    for the archive's registration); ``logical_address`` is where an onward event goes (None for
+    status updates, which go to the unit).
+    """
 
     certificate_id: str
     code: EventCode
@@ -32,6 +63,24 @@ class OutboxEvent:
     acting_user: HsaId | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     payload_version: int = PAYLOAD_VERSION
+    contract: OutboundContract = OutboundContract.STATUS_UPDATE
+    recipient: str | None = None
+    logical_address: str | None = None
+
+    @property
+    def destination(self) -> str:
+        """Whom the event goes to, for ordering: ``JOURNAL``, or the onward event's logical address."""
+        return self.logical_address if self.logical_address is not None else JOURNAL
+
+    @property
+    def is_onward(self) -> bool:
+        return self.contract is not OutboundContract.STATUS_UPDATE
+
+    @property
+    def lane_key(self) -> str:
+        """Whom the event's call goes to, as claims skip a busy receiver's events: the unit for a
+        status update (its journal system is found by routing), the logical address for an onward event."""
+        return self.destination if self.is_onward else self.unit.value
 
 
 def event_about(

@@ -2,11 +2,11 @@
 
 States and transitions (``docs/lifecycle.md`` has the table)::
 
-    DRAFT --mark_ready--> READY --sign--> SIGNED --send--> SENT
-      |  <--update_content--'  (a content change sends READY back to DRAFT)
-      +--sign--> SIGNED
+    DRAFT --mark_ready--> READY --sign--> SIGNED --send--> SENDING --recipient accepted--> SENT
+      |  <--update_content--'  (a content change sends READY back to DRAFT)    |
+      +--sign--> SIGNED          SIGNED <--the send failed for good (with why)--'
     DRAFT/READY --lock_if_stale (draft_lock_days after creation)--> LOCKED --copy_locked--> new DRAFT
-    DRAFT/READY/LOCKED/SIGNED/SENT --revoke--> REVOKED        DRAFT/READY --check_delete--> (row removed)
+    DRAFT/READY/LOCKED/SIGNED/SENDING/SENT --revoke--> REVOKED    DRAFT/READY --check_delete--> (row removed)
 
 Each function takes the certificate and what the decision needs (the acting user's role, the
 certificate type, the time) and returns the changed certificate, with ``version`` one higher and
@@ -23,6 +23,11 @@ Choices (Webcert does the same unless said otherwise):
   for läkare and tandläkare, and sjuksköterska/barnmorska for types with ``nurses_may_sign``. The
   role must also be one that may create the type. So a vårdadministratör never signs or revokes.
 * A test certificate (validation person) may be signed but never sent.
+* A send is to a recipient in the registry (``domain.recipients``) that is active and takes the
+  type: by default the type's own recipient. It leaves the certificate SENDING until the recipient
+  (or the archive) accepts it; only then is it SENT (``SEND_ACCEPTED``). A send that fails for good
+  returns it to SIGNED with the failure (``SEND_FAILED``), and it can be sent again. The incumbent
+  marked it sent, and told the journal SKICKA, when the send was only queued.
 * A LOCKED draft may only be revoked or copied; the copy is a new DRAFT by the acting user, with the
   same content, patient and unit and ``copied_from`` naming the original.
 * The lock period is configuration (``lock_days``): the deployment's ``draft_lock_days`` (14 by
@@ -44,6 +49,8 @@ from enum import StrEnum
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import Personnel
+from domain.onward import may_leave
+from domain.recipients import Recipient, SendRefusal
 from domain.values import CertificateStatus, HsaId, RevokeReason, Role
 
 DEFAULT_LOCK_DAYS = 14
@@ -55,7 +62,12 @@ MIN_DESCRIPTION_LENGTH = 10
 
 S = CertificateStatus
 _EDITABLE = frozenset({S.DRAFT, S.READY})
-_REVOCABLE = frozenset({S.DRAFT, S.READY, S.LOCKED, S.SIGNED, S.SENT})
+_REVOCABLE = frozenset({S.DRAFT, S.READY, S.LOCKED, S.SIGNED, S.SENDING, S.SENT})
+#: The settlement of a send, as (from, to): the recipient accepted it, or it failed for good. The
+#: outbox's outcome step applies these to many certificates at once (``store.certificates``), so
+#: they are data here rather than functions over one certificate.
+SEND_ACCEPTED = (S.SENDING, S.SENT)
+SEND_FAILED = (S.SENDING, S.SIGNED)
 _PHYSICIANS = frozenset({Role.LAKARE, Role.TANDLAKARE})
 _NURSES = frozenset({Role.SJUKSKOTERSKA, Role.BARNMORSKA})
 
@@ -88,6 +100,9 @@ class RefusalReason(StrEnum):
     ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"  # the acting user's role may not do this
     TYPE_UNKNOWN = "TYPE_UNKNOWN"  # the certificate's type is no longer in the registry
     TEST_CERTIFICATE = "TEST_CERTIFICATE"  # a test certificate cannot be sent
+    RECIPIENT_UNKNOWN = SendRefusal.RECIPIENT_UNKNOWN.value  # no such recipient in the registry
+    RECIPIENT_INACTIVE = SendRefusal.RECIPIENT_INACTIVE.value  # the recipient takes nothing now
+    RECIPIENT_NOT_FOR_TYPE = SendRefusal.RECIPIENT_NOT_FOR_TYPE.value  # the recipient does not take this type
     REASON_MISSING = "REASON_MISSING"  # a revocation needs a reason code
     REASON_UNKNOWN = "REASON_UNKNOWN"  # the reason code is not a RevokeReason
     DESCRIPTION_MISSING = "DESCRIPTION_MISSING"  # ANNAT_ALLVARLIGT_FEL needs a description
@@ -242,14 +257,33 @@ def sign(
     )
 
 
-def send(certificate: Certificate, certificate_type: CertificateType | None, now: datetime) -> Certificate:
-    """SIGNED → SENT to the type's recipient. A test certificate is never sent."""
+def send(
+    certificate: Certificate,
+    certificate_type: CertificateType | None,
+    recipient: Recipient | SendRefusal,
+    now: datetime,
+) -> Certificate:
+    """SIGNED → SENDING to ``recipient`` (as ``RecipientRegistry.check_send`` found it, or why not).
+
+    Refused: WRONG_STATUS (not SIGNED: a send in progress is not started twice), TEST_CERTIFICATE
+    (never sent), TYPE_UNKNOWN, and the recipient refusals. A failure of an earlier send is cleared.
+    """
     _require_status(certificate, Action.SEND, frozenset({S.SIGNED}))
-    if certificate.test_certificate or certificate.patient.test_indicator:
+    if not may_leave(certificate):
         raise _refuse(RefusalReason.TEST_CERTIFICATE, Action.SEND, certificate)
     if certificate_type is None:
         raise _refuse(RefusalReason.TYPE_UNKNOWN, Action.SEND, certificate)
-    return _changed(certificate, now, status=S.SENT, sent_at=now, sent_to=certificate_type.recipient)
+    if isinstance(recipient, SendRefusal):
+        raise _refuse(RefusalReason(recipient.value), Action.SEND, certificate)
+    return _changed(certificate, now, status=S.SENDING, sent_to=recipient.id, send_requested_at=now,
+                    send_failed_at=None, send_failure_class=None, send_failure_text=None)
+
+
+def refused_send(certificate: Certificate, refusal: RefusalReason, now: datetime) -> Certificate:
+    """A SIGNED certificate whose automatic send (``send_on_sign``) was refused: the refusal recorded as
+    the send's failure, so that it shows why the certificate was not sent."""
+    return replace(certificate, send_failed_at=now, send_failure_class=refusal.value,
+                   send_failure_text=f"sending on signing was refused: {refusal.value}")
 
 
 def _says_something(text: str) -> bool:

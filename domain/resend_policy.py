@@ -33,6 +33,7 @@ class Verdict(StrEnum):
     RETRY = "retry"
     FAILED = "failed"  # refused for good
     GAVE_UP = "gave-up"  # every try of the schedule within the maximum age failed
+    CANCELLED = "cancelled"  # never to be made (an onward delivery of a revoked or test certificate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,8 @@ def after_attempt(attempt: Attempt, series: Series, schedules: Schedules) -> Nex
         return NextState(Verdict.DELIVERED, series, None)
     if attempt.decision is Decision.FAILED:
         return NextState(Verdict.FAILED, series, None)
+    if attempt.decision is Decision.CANCELLED:
+        return NextState(Verdict.CANCELLED, series, None)
     kind = ScheduleKind.ADDRESS if attempt.decision is Decision.RETRY_ADDRESS else ScheduleKind.TECHNICAL
     failed = series.failed_tries + 1 if kind is series.kind else 1
     now = Series(kind, failed, series.started_at)

@@ -132,7 +132,8 @@ class CertificateStatus(StrEnum):
     READY = "READY"  # klar för signering: a vårdadministratör prepared it for a signer
     LOCKED = "LOCKED"  # låst utkast: not signed within 14 days; only revoke or copy remain
     SIGNED = "SIGNED"  # signerat intyg
-    SENT = "SENT"  # skickat till mottagaren
+    SENDING = "SENDING"  # sent by care, waiting for the recipient (or the archive) to accept it
+    SENT = "SENT"  # skickat till mottagaren: the recipient accepted it
     REVOKED = "REVOKED"  # makulerat (a draft, a locked draft or a certificate)
 
 

@@ -128,7 +128,8 @@ def classify_answer(at: datetime, started: float, call: OutboundCall, status: in
     if answer is None:
         return attempt(at, started, call, OutcomeClass.EMPTY_BODY, http_status=status)
     if isinstance(answer, ContractAnswer):
-        return attempt(at, started, call, classify_result(answer.result_code, answer.error_id),
+        outcome = call.classify(answer) if call.classify else classify_result(answer.result_code, answer.error_id)
+        return attempt(at, started, call, outcome,
                        http_status=status, text=answer.text, result_code=answer.result_code.value,
                        error_id=answer.error_id.value if answer.error_id else None)
     return attempt(at, started, call, OutcomeClass.NON_SOAP_BODY, http_status=status, text=answer.reason)

@@ -30,16 +30,15 @@ def _ignore(_attempt: Attempt) -> None:
 class ObservedSender:
     """A ``Sender`` that logs each call and tells ``on_call`` its attempt (module docstring)."""
 
-    def __init__(self, sender: Sender, contract: str, on_call: Callable[[Attempt], None] = _ignore) -> None:
+    def __init__(self, sender: Sender, on_call: Callable[[Attempt], None] = _ignore) -> None:
         self._sender = sender
-        self._contract = contract
         self._on_call = on_call
 
     def send(self, call: OutboundCall, timeouts: Timeouts) -> Attempt:
         attempt = self._sender.send(call, timeouts)
         (log.info if attempt.outcome in DELIVERED else log.warning)(
             "outbound_call",
-            contract=self._contract,
+            contract=call.soap_action.rpartition(":")[2],  # the operation: status update or an onward hop
             correlation_id=call.correlation_id,
             url=call.url,
             http_status=attempt.http_status,

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from contracts.answers import ProducerAnswer
-from domain.delivery import Attempt
+from contracts.answers import ContractAnswer, ProducerAnswer
+from domain.delivery import Attempt, OutcomeClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +61,9 @@ class TlsConfig:
 class OutboundCall:
     """One request ready to be posted: the endpoint, the envelope's bytes and how to read the contract's answer.
 
-    The sender posts the bytes as they are: it knows no contract.
+    The sender posts the bytes as they are: it knows no contract. ``classify`` is the contract's own
+    reading of its answer (an onward hop tells an idempotent repeat apart, ``outbound.onward``);
+    None classifies by the ResultType's codes alone.
     """
 
     url: str
@@ -69,6 +71,7 @@ class OutboundCall:
     soap_action: str
     correlation_id: str
     read_answer: Callable[[bytes], ProducerAnswer]
+    classify: Callable[[ContractAnswer], OutcomeClass] | None = None
 
 
 class Sender(Protocol):

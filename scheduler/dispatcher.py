@@ -1,20 +1,23 @@
-"""The outbox dispatcher: claims due status-update events, has ``outbound`` deliver each, records each alone.
+"""The outbox dispatcher: claims due events of every contract, has ``outbound`` deliver each, records each alone.
 
 One ``Dispatcher`` per worker process. Its threads:
 
 * **the claimer**, in one short transaction: claims due events with a lease (``store.outbox.claims``),
-  reads what delivering them needs and has ``outbound.deliver`` prepare each one; records at once
-  the attempt of an event that cannot be sent (unit not integrated, message unbuildable, any failure
-  of our own code for that event) or addressed by our routing catalogue (no call); and commits a
-  ``sending`` attempt for each ready call. After the commit the marked calls join their journal
-  system's lane (``scheduler.lanes``). It claims again when the lanes run low (never more than
-  ``batch_size`` waiting ahead of the senders), gives back the events whose journal's lane is full,
-  and skips those units in the next claims;
+  reads what delivering them needs and has ``outbound.deliver`` prepare each one (a status update,
+  or an onward call to a recipient or the archive: the contract is the event's, the engine is the
+  same); records at once the attempt of an event that cannot be sent (unit not integrated, message
+  unbuildable, an onward delivery cancelled, any failure of our own code for that event) or
+  addressed by our routing catalogue (no call); and commits a ``sending`` attempt for each ready
+  call. After the commit the marked calls join their receiver's lane (``scheduler.lanes``: one per
+  endpoint, a journal system's or a recipient's). It claims again when the lanes run low (never more
+  than ``batch_size`` waiting ahead of the senders), gives back the events whose lane is full, and
+  skips those units and destinations in the next claims;
 * **the sender threads** (``threads``) each take the next marked call of a journal with a free slot
   (at most ``journal_concurrency`` calls in flight per journal system), make it within a deadline
   that ends before the lease does, and hand the outcome to the writer;
-* **the writer** (``scheduler.outbox_writer``) commits the outcomes in groups, as they come, and
-  keeps the leases of held events alive.
+* **the writer** (``scheduler.outbox_writer``) commits the outcomes in groups, as they come, with
+  what they change beyond the outbox (``usecases.onward.record``: a send accepted is SENT and its
+  SKICKA queued in the same commit), and keeps the leases of held events alive.
 
 So every event's fate is its own: one event's failure, slowness or crash never repeats or delays
 another's, and each outcome is committed right after its own call. After a crash only the calls
@@ -42,7 +45,7 @@ import structlog
 from domain.delivery import Attempt, OutcomeClass, clip, decide
 from domain.events import ClaimedEvent, EventContext
 from domain.resend_policy import Schedules, Verdict, after_attempt
-from outbound import Addressed, DeliveryPaused, Ready, RoutingSnapshot, StatusUpdateDelivery, Timeouts, Unsendable
+from outbound import Addressed, Delivery, DeliveryPaused, Ready, RoutingSnapshot, Timeouts, Unsendable
 from scheduler.lanes import Lanes
 from scheduler.outbox_writer import OutboxWriter
 from store import UnitOfWork
@@ -53,9 +56,9 @@ from store.outbox import (
     claim_due,
     delivery_contexts,
     mark_sending,
-    record_outcomes,
     release,
 )
+from usecases import onward
 
 log = structlog.get_logger("scheduler.dispatcher")
 
@@ -102,7 +105,7 @@ class Dispatcher:
     def __init__(
         self,
         uow: UnitOfWork,
-        delivery: StatusUpdateDelivery,
+        delivery: Delivery,
         config: DispatchConfig,
         clock: Callable[[], datetime],
         name: str | None = None,
@@ -116,7 +119,7 @@ class Dispatcher:
         self._claims = itertools.count(1)
         per_lane = max(config.batch_size, config.journal_concurrency)
         self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
-        self._writer = OutboxWriter(uow, clock, config.lease, self._recorded)
+        self._writer = OutboxWriter(uow, clock, config.lease, self._recorded, onward.record)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -126,6 +129,11 @@ class Dispatcher:
         ready call ``sending``; then queue the calls on their lanes. How many events were claimed."""
         config = self._config
         token = f"{self._name}:{next(self._claims)}"
+        try:  # before the transaction: a refresh reads the database (SQLite: one writer at a time)
+            catalogue = self._delivery.catalogue()
+        except DeliveryPaused:  # no routing table loaded yet: claim nothing, try later
+            log.warning("outbox_catalogue_unavailable")
+            return 0
         now = self._clock()
         hold_until = now - config.hold if config.hold > timedelta(0) else None
         try:
@@ -140,8 +148,8 @@ class Dispatcher:
                                 self._lanes.busy_units())
             if not claimed:
                 return 0
-            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), now, catalogue)
-            recorded = set(record_outcomes(tx, settled))
+            settled, ready, unsent = self._prepare(delivery_contexts(tx, claimed), catalogue, now)
+            recorded = set(onward.record(tx, settled, now))
             release(tx, unsent)
             mark_sending(tx, [SendingMark(r.claimed, r.call.url, now) for r in ready])
         self._writer.hold([r.claimed for r in ready], now + config.lease)
@@ -151,7 +159,7 @@ class Dispatcher:
         self._recorded(settled, recorded)
         return len(claimed)
 
-    def _prepare(self, contexts: Sequence[EventContext], now: datetime, catalogue: RoutingSnapshot) -> tuple[
+    def _prepare(self, contexts: Sequence[EventContext], catalogue: RoutingSnapshot, now: datetime) -> tuple[
             list[AttemptOutcome], list[Ready], list[ClaimedEvent]]:
         """What comes of each claimed event: an attempt to record now (no call), a call, or nothing yet."""
         config = self._config
@@ -164,8 +172,13 @@ class Dispatcher:
         room: dict[str, int] = {}
         for item in prepared:
             if isinstance(item, Unsendable):
-                log.error("status_update_not_sendable", event_id=item.claimed.id, outcome=item.attempt.outcome.value,
-                          reason=item.reason)
+                if item.attempt.outcome is OutcomeClass.CANCELLED:
+                    log.info("onward_delivery_cancelled", event_id=item.claimed.id,
+                             contract=item.claimed.event.contract.value, reason=item.reason)
+                else:
+                    log.error("outbox_event_not_sendable", event_id=item.claimed.id,
+                              contract=item.claimed.event.contract.value, outcome=item.attempt.outcome.value,
+                              reason=item.reason)
                 settled.append(self._outcome(item.claimed, item.attempt))
             elif isinstance(item, Addressed):
                 settled.append(self._outcome(item.claimed, item.attempt))
@@ -229,9 +242,14 @@ class Dispatcher:
                 log.warning("status_update_lease_lost", event_id=event_id, outcome=outcome.attempt.outcome.value)
                 continue
             verdict = outcome.state.verdict
+            attempt = outcome.attempt
+            event = outcome.claimed.event
+            if attempt.outcome is OutcomeClass.REPEAT:
+                log.info("onward_repeat", event_id=event_id, contract=event.contract.value, text=attempt.text,
+                         correlation_id=attempt.correlation_id)
             if verdict in (Verdict.FAILED, Verdict.GAVE_UP):
-                attempt = outcome.attempt
-                log.error("status_update_failed", event_id=event_id, verdict=verdict.value,
+                log.error("onward_failed" if event.is_onward else "status_update_failed", event_id=event_id,
+                          contract=event.contract.value, verdict=verdict.value,
                           outcome=attempt.outcome.value, http_status=attempt.http_status,
                           result_code=attempt.result_code, error_id=attempt.error_id, text=attempt.text,
                           url=attempt.url, schedule=outcome.state.series.kind.value,

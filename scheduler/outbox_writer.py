@@ -31,7 +31,7 @@ import structlog
 from domain.events import ClaimedEvent
 from store import UnitOfWork
 from store.errors import DatabaseUnavailable
-from store.outbox import AttemptOutcome, record_outcomes, release, renew_leases
+from store.outbox import AttemptOutcome, release, renew_leases
 from store.session import Tx
 
 log = structlog.get_logger("scheduler.outbox_writer")
@@ -51,14 +51,19 @@ class _Write:
     failed: bool = False
 
 
-def _apply(tx: Tx, writes: Sequence[_Write]) -> None:
+#: How outcomes are recorded: the attempts and next states, and what they change beyond the outbox
+#: (``usecases.onward.record``: a send accepted or failed, a message delivered), in one transaction.
+Record = Callable[[Tx, Sequence[AttemptOutcome], datetime], list[int]]
+
+
+def _apply(tx: Tx, writes: Sequence[_Write], record: Record, now: datetime) -> None:
     """Every write of a group in a handful of statements: all releases, then all outcomes together."""
     releases = [claim for write in writes for claim in write.releases]
     if releases:
         release(tx, releases)
     outcomes = [outcome for write in writes for outcome in write.outcomes]
     if outcomes:
-        recorded = set(record_outcomes(tx, outcomes))
+        recorded = set(record(tx, outcomes, now))
         for write in writes:
             write.recorded = [o.claimed.id for o in write.outcomes if o.claimed.id in recorded]
 
@@ -72,8 +77,10 @@ class OutboxWriter:
         clock: Callable[[], datetime],
         lease: timedelta,
         on_recorded: Callable[[Sequence[AttemptOutcome], set[int]], None],
+        record: Record,
     ) -> None:
         self._uow = uow
+        self._record = record
         self._clock = clock
         self._lease = lease
         self._on_recorded = on_recorded
@@ -129,7 +136,7 @@ class OutboxWriter:
     def _submit(self, write: _Write) -> _Write:
         if self._thread is None:  # one cycle at a time: commit now, failures go to the caller
             with self._uow() as tx:
-                _apply(tx, [write])
+                _apply(tx, [write], self._record, self._clock())
             self._settled(write)
             return write
         with self._changed:
@@ -198,7 +205,7 @@ class OutboxWriter:
 
     def _transaction(self, writes: list[_Write]) -> None:
         with self._uow() as tx:
-            _apply(tx, writes)
+            _apply(tx, writes, self._record, self._clock())
 
     def _still_worth_trying(self, writes: list[_Write]) -> list[_Write]:
         """Drop writes older than a lease: their claims are gone, the events will be claimed again."""

@@ -15,7 +15,6 @@ thread serves any number of slow answers.
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from collections import Counter
@@ -26,20 +25,20 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
+from contracts.answers import envelope_bytes, write_fault
 from contracts.certificate_status_update.v3.request import (
     ReceivedStatusUpdate,
     read_received,
 )
-from contracts.certificate_status_update.v3.response import (
-    envelope_bytes,
-    write_answer,
-    write_fault,
-)
+from contracts.certificate_status_update.v3.response import write_answer
 from contracts.errors import XmlRefused
 from contracts.xmlparse import envelope_parts, parse_xml
 from domain.values import ErrorId, ResultCode
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
+from simulator.http import Reply, Request, json_reply
 
 CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
 WSDL_PATH = (
@@ -79,30 +78,6 @@ class Mode(StrEnum):
     TRICKLE = "trickle"  # answer OK one byte at a time, a byte every delay (TRICKLE_DEFAULT_S when none)
     DROP = "drop"  # read the request, then close the connection without a word
     MIXED = "mixed"  # at random: OK, TECHNICAL_ERROR, or OK after up to the delay (fault tests)
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One HTTP request as the server read it; header names in lower case."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    scheme: str = "http"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What to answer, and how: after ``delay_s``, a byte every ``trickle_s``, or no answer (``drop``)."""
-
-    status: int
-    body: bytes
-    content_type: str = "text/xml; charset=UTF-8"
-    delay_s: float = 0.0
-    trickle_s: float | None = None
-    drop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +322,13 @@ class MockJournal:
 
 def _answers() -> dict[Mode, Reply]:
     """Every fixed answer, built once: a benchmark's journal spends its time on reading requests."""
-    answers = {mode: Reply(200, envelope_bytes(write_answer(*result))) for mode, result in _RESULTS.items()}
+    return fixed_answers(write_answer)
+
+
+def fixed_answers(write: Callable[[ResultCode, str | None, ErrorId | None], etree._Element]) -> dict[Mode, Reply]:
+    """The answer of every mode that does not depend on the request, for the contract ``write``
+    writes answers of (the journal's status update, or one of the recipient simulator's contracts)."""
+    answers = {mode: Reply(200, envelope_bytes(write(*result))) for mode, result in _RESULTS.items()}
     answers |= {mode: Reply(500, envelope_bytes(write_fault(*fault))) for mode, fault in _FAULTS.items()}
     answers[Mode.HTTP500] = Reply(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
     answers[Mode.EMPTY] = Reply(200, b"")
@@ -356,5 +337,4 @@ def _answers() -> dict[Mode, Reply]:
     return answers
 
 
-def _json(value: object, status: int = 200) -> Reply:
-    return Reply(status, json.dumps(value, ensure_ascii=False).encode(), "application/json")
+_json = json_reply

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 from http import HTTPStatus
 from urllib.parse import parse_qs
 
-from simulator.journal import CONTRACT_PATH, MockJournal, Reply, Request
+from simulator.http import Application, Deferred, Reply, Request
+from simulator.journal import CONTRACT_PATH, MockJournal
 
 #: The largest request head (request line and headers) read.
 MAX_HEAD_BYTES = 64 * 1024
@@ -37,9 +38,9 @@ class _Closed(Exception):
 
 
 class JournalServer:
-    """Serves a ``MockJournal`` on its own event loop in a background thread."""
+    """Serves a simulator (``MockJournal``, ``MockRecipient``) on its own event loop in a background thread."""
 
-    def __init__(self, journal: MockJournal, host: str, port: int, tls: ssl.SSLContext | None) -> None:
+    def __init__(self, journal: Application, host: str, port: int, tls: ssl.SSLContext | None) -> None:
         self.journal = journal
         self._host = host
         self._tls = tls
@@ -85,7 +86,11 @@ class JournalServer:
             while True:
                 request, keep_alive = await self._read(reader, first)
                 first = b""
-                reply = self.journal.handle(request)
+                answer = self.journal.handle(request)
+                if isinstance(answer, Deferred):  # blocking work (a call to the gateway): off the loop
+                    reply = await asyncio.get_running_loop().run_in_executor(None, answer.call)
+                else:
+                    reply = answer
                 if reply.delay_s and await self._released_within(reply.delay_s):
                     raise _Closed  # shutting down: nobody is waiting for this answer any more
                 if reply.drop:
@@ -161,9 +166,18 @@ def running(
     With ``tls`` (a server-side context, possibly requiring client certificates) it serves HTTPS,
     the way a journal system behind the national platform's mutual TLS does.
     """
-    server = JournalServer(journal, host, port, tls)
+    with serving(journal, host, port, tls) as base:
+        yield base + CONTRACT_PATH
+
+
+@contextmanager
+def serving(
+    application: Application, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """Serve ``application`` in a background thread; yield its base URL (no path). Stops on exit."""
+    server = JournalServer(application, host, port, tls)
     server.start()
     try:
-        yield f"{'https' if tls else 'http'}://{host}:{server.port}{CONTRACT_PATH}"
+        yield f"{'https' if tls else 'http'}://{host}:{server.port}"
     finally:
         server.stop()

@@ -41,6 +41,7 @@ from domain.arenden import (
     Arende,
     ArendeStatus,
     ConversationEntry,
+    DeliveryState,
     Direction,
     Komplettering,
     MessageReference,
@@ -80,6 +81,9 @@ class ArendeRow(Base):
     author: Mapped[str | None]
     content_hash: Mapped[str | None]
     kompletteringar: Mapped[list[dict[str, Any]]] = mapped_column(JSON, server_default="[]")
+    # Care's messages on their way to the recipient (migration 0013); None for the recipient's own.
+    delivery_status: Mapped[DeliveryState | None]
+    delivery_detail: Mapped[str | None] = mapped_column(Text)
 
 
 # The table itself, for the Core statements below.
@@ -134,6 +138,8 @@ def _arende_columns(arende: Arende) -> dict[str, Any]:
             {"question_id": k.question_id, "instance": k.instance, "text": k.text}
             for k in arende.kompletteringar
         ],
+        "delivery_status": arende.delivery,
+        "delivery_detail": arende.delivery_detail,
     }
 
 
@@ -227,6 +233,21 @@ def close_open_questions(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def set_delivery(session: Session, states: Sequence[tuple[str, DeliveryState, str | None]]) -> None:
+    """Record how far care's messages got: (meddelande-id, state, detail) each. A message already
+    delivered stays delivered (a late retry's outcome does not undo it)."""
+    if not states:
+        return
+    session.execute(
+        update(_ARENDE)
+        .where(_ARENDE.c.message_id == bindparam("the_message_id"),
+               or_(_ARENDE.c.delivery_status.is_(None), _ARENDE.c.delivery_status != DeliveryState.DELIVERED.value))
+        .values(delivery_status=bindparam("new_status"), delivery_detail=bindparam("new_detail")),
+        [{"the_message_id": message_id, "new_status": state.value, "new_detail": detail}
+         for message_id, state, detail in states],
+    )
+
+
 def _messages_where(condition: ColumnElement[bool]) -> Select[Any]:
     """The messages matching ``condition``, in storage order."""
     return select(_ARENDE).where(condition).order_by(_ARENDE.c.id)
@@ -301,4 +322,6 @@ def _to_arende(row: Any) -> Arende:
         handled_at=row.handled_at,
         handled_by=HsaId(row.handled_by) if row.handled_by else None,
         author=HsaId(row.author) if row.author else None,
+        delivery=row.delivery_status,
+        delivery_detail=row.delivery_detail,
     )

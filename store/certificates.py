@@ -23,7 +23,8 @@ draft's row is removed; its events stay in the outbox, which has no foreign key 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -50,6 +51,7 @@ from domain.certificates import (
     certificate_to_columns,
     lifecycle_columns,
 )
+from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
 from domain.values import CertificateStatus, HsaId, PersonIdKind, RevokeReason
 from store.base import Base
 from store.errors import Conflict
@@ -129,6 +131,11 @@ class CertificateRow(Base):
     revoke_reason_code: Mapped[RevokeReason | None]  # migration 0010; None for older revocations
     # The signer's key (case-folded HSA-id), derived like ``unit_key``: what an issuer's list selects on.
     signed_by_key: Mapped[str | None]
+    # The send (migration 0013): asked when, and its last failure for good (class, the receiver's text, when).
+    send_requested_at: Mapped[datetime | None]
+    send_failed_at: Mapped[datetime | None]
+    send_failure_class: Mapped[str | None]
+    send_failure_text: Mapped[str | None] = mapped_column(Text)
 
 
 # The table itself, for Core reads.
@@ -303,3 +310,66 @@ def _to_certificate(row: Row[Any]) -> Certificate:
     # By the row's mapping, not its attributes: a Row's attribute access costs about ten times a
     # mapping lookup, and this runs for every certificate read.
     return certificate_from_columns(row._mapping)
+
+
+# --- a send's settlement (the outbox's outcome step, many certificates at once) -------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    """A send that failed for good: the certificate, the outcome class, the receiver's text, when."""
+
+    certificate_id: str
+    outcome: str
+    text: str | None
+    at: datetime
+
+
+def accept_sends(session: Session, ids: Collection[str], at: datetime) -> list[str]:
+    """The recipient accepted these certificates' sends: SENDING → SENT (``lifecycle.SEND_ACCEPTED``)
+    with ``sent_at`` = ``at``; return the ids changed.
+
+    One conditional ``UPDATE ... RETURNING``: a certificate no longer SENDING (revoked meanwhile, or
+    settled by an earlier outcome) is left as it is, and on PostgreSQL an update waits for a
+    revocation that holds the row and then re-checks, so a revoked certificate never becomes SENT.
+    """
+    if not ids:
+        return []
+    before, after = SEND_ACCEPTED
+    with translate_errors():
+        changed = session.scalars(
+            update(CertificateRow)
+            .where(CertificateRow.certificate_id.in_(sorted(ids)), CertificateRow.status == before)
+            .values(status=after, sent_at=at, updated_at=at, version=CertificateRow.version + 1)
+            .returning(CertificateRow.certificate_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    return sorted(changed)
+
+
+def fail_sends(session: Session, failures: Sequence[SendFailure]) -> list[str]:
+    """These sends failed for good: SENDING → SIGNED (``lifecycle.SEND_FAILED``) with the failure; the ids changed."""
+    before, after = SEND_FAILED
+    changed: list[str] = []
+    with translate_errors():
+        for failure in sorted(failures, key=lambda f: f.certificate_id):  # rows locked in id order
+            found = session.scalars(
+                update(CertificateRow)
+                .where(CertificateRow.certificate_id == failure.certificate_id, CertificateRow.status == before)
+                .values(status=after, updated_at=failure.at, version=CertificateRow.version + 1,
+                        send_failed_at=failure.at, send_failure_class=failure.outcome,
+                        send_failure_text=failure.text)
+                .returning(CertificateRow.certificate_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            changed.extend(found)
+    return changed
+
+
+def statuses(session: Session, ids: Collection[str]) -> dict[str, CertificateStatus]:
+    """The status of each certificate that still exists."""
+    if not ids:
+        return {}
+    rows = session.execute(select(CertificateRow.certificate_id, CertificateRow.status)
+                           .where(CertificateRow.certificate_id.in_(sorted(ids))))
+    return {certificate_id: CertificateStatus(status) for certificate_id, status in rows}

@@ -34,6 +34,10 @@ SMTC_NS = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToCareRespo
 CSU_NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
 CSU32_NS = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3.2"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
+REG_NS = "urn:riv:clinicalprocess:healthcond:certificate:RegisterCertificateResponder:3"
+SCR_NS = "urn:riv:clinicalprocess:healthcond:certificate:SendCertificateToRecipientResponder:2"
+RC_NS = "urn:riv:clinicalprocess:healthcond:certificate:RevokeCertificateResponder:2"
+SMTR_NS = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToRecipientResponder:2"
 SLR_NS = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"
 LOG_NS = "urn:riv:informationsecurity:auditing:log:2"
 #: A namespace no contract declares: what a journal system's own extension elements look like.
@@ -51,7 +55,8 @@ NSMAP = {
 }
 #: Every prefix :func:`element` understands.
 PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS,
-            "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS}
+            "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS, "reg": REG_NS, "scr": SCR_NS,
+            "rc": RC_NS, "smtr": SMTR_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"

@@ -10,12 +10,18 @@ as ``hanteratAv``, and write the PDL record. A refusal raises ``LifecycleRefused
 written; a certificate that was only locked lazily stays as it was until the job locks it.
 
 Events and PDL activities (``EVENTS_AND_ACTIVITIES``): update content ANDRAT/Skriva, mark ready
-KFSIGN/Skriva, sign SIGNAT/Signera, send SKICKA/Utskrift, revoke MAKULE/Radera (with the question
-counts after its open questions were closed, and the reason code and description), delete
+KFSIGN/Skriva, sign SIGNAT/Signera, send (no event yet)/Utskrift, revoke MAKULE/Radera (with the
+question counts after its open questions were closed, and the reason code and description), delete
 RADERA/Radera (with the whole certificate in ``payload["certificate"]``, because its row is gone),
 copy a locked draft SKAPAT/Skriva on the new draft. Reading (``show``) writes a Läsa record and no
 event. Test certificates and PU test persons get no PDL records, as in CreateDraftCertificate. A
 directory or database outage raises ``DependencyUnavailable``.
+
+Onward (``domain.onward``, by ``LifecycleDeps.onward``): signing registers the certificate at the
+archive in ``archive`` mode, and sends it at once for a type with ``send_on_sign``; sending leaves it
+SENDING and queues the call that carries the send; SKICKA is queued when the recipient accepts it
+(``usecases.onward``), never here. Revoking cancels the onward deliveries that have not started and
+queues RevokeCertificate where the certificate reached (or may reach) a recipient or the archive.
 """
 
 from __future__ import annotations
@@ -29,14 +35,27 @@ from typing import Any
 import structlog
 
 from domain import lifecycle
-from domain.arenden import Arende
+from domain.arenden import Arende, DeliveryState
 from domain.certificate_types import CertificateType, CertificateTypes
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
 from domain.events import OutboxEvent, event_about
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.onward import (
+    DEFAULT_ARCHIVE_ADDRESS,
+    REVOKED_BEFORE,
+    Actor,
+    OnwardConfig,
+    OnwardTarget,
+    on_send,
+    on_signed,
+    revocation,
+    revocation_targets,
+    to_cancel,
+)
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
+from domain.recipients import Recipient, load_default_recipients
 from domain.values import EventCode, HsaId
 from store import Tx, UnitOfWork, arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
@@ -50,7 +69,7 @@ EVENTS_AND_ACTIVITIES: dict[Action, tuple[EventCode | None, Activity]] = {
     Action.UPDATE_CONTENT: (EventCode.ANDRAT, Activity.WRITE),
     Action.MARK_READY: (EventCode.KFSIGN, Activity.WRITE),
     Action.SIGN: (EventCode.SIGNAT, Activity.SIGN),
-    Action.SEND: (EventCode.SKICKA, Activity.PRINT),
+    Action.SEND: (None, Activity.PRINT),  # SKICKA follows the recipient's acceptance (usecases.onward)
     Action.REVOKE: (EventCode.MAKULE, Activity.DELETE),
     Action.DELETE: (EventCode.RADERA, Activity.DELETE),
     Action.COPY: (EventCode.SKAPAT, Activity.WRITE),
@@ -76,14 +95,22 @@ class LifecycleDeps:
     clock: Callable[[], datetime]
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     draft_lock_days: int = lifecycle.DEFAULT_LOCK_DAYS  # the draft_lock_days setting; a type's own wins
+    onward: OnwardConfig = field(default_factory=lambda: default_onward())  # onward_target and the recipients
+
+
+def default_onward() -> OnwardConfig:
+    """The shipped recipients, delivered to directly (``onward_target = "recipient"``)."""
+    return OnwardConfig(OnwardTarget.RECIPIENT, DEFAULT_ARCHIVE_ADDRESS, load_default_recipients())
 
 
 @dataclass(frozen=True, slots=True)
 class CertificateView:
-    """A certificate as read by a user, with its ärenden (questions, reminders, answers)."""
+    """A certificate as read by a user, with its ärenden (questions, reminders, answers) and its onward
+    deliveries (registration, send, revocation, messages: each event as the outbox holds it)."""
 
     certificate: Certificate
     arenden: tuple[Arende, ...]
+    deliveries: tuple[outbox.StoredEvent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +129,11 @@ def certificate_event(
 ) -> OutboxEvent:
     """The status-update event of a user's operation: the user becomes ``hanteratAv``."""
     return event_about(certificate.header, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
+
+
+def actor(ctx: OperationContext) -> Actor:
+    """The acting user as onward messages name their sender (``skickatAv``)."""
+    return Actor(ctx.user.hsa_id, ctx.user.personnel.name)
 
 
 def run_operation(
@@ -167,17 +199,18 @@ def _change(
     correlation_id: str,
     apply: Callable[[OperationContext], Certificate],
     payload: Callable[[OperationContext, Certificate], dict[str, Any]] = lambda ctx, changed: {},
+    onward_events: Callable[[OperationContext, Certificate], list[OutboxEvent]] = lambda ctx, changed: [],
 ) -> Certificate:
-    """An operation that changes the certificate in place: save, event, PDL record."""
+    """An operation that changes the certificate in place: save, event, onward events, PDL record."""
     code, activity = EVENTS_AND_ACTIVITIES[action]
-    assert code is not None
 
     def step(ctx: OperationContext) -> Certificate:
         changed = apply(ctx)
         if changed is ctx.certificate:
             return changed  # nothing changed: no new version, no event, no record
         certificates.save_certificate(ctx.session, changed, ctx.certificate.version)
-        outbox.enqueue(ctx.session, certificate_event(ctx, changed, code, payload(ctx, changed)))
+        events = [certificate_event(ctx, changed, code, payload(ctx, changed))] if code is not None else []
+        outbox.enqueue_all(ctx.session, [*events, *onward_events(ctx, changed)])
         record_certificate_access(ctx.session, deps.system, changed, ctx.user.hsa_id, activity, ctx.now)
         return changed
 
@@ -191,14 +224,16 @@ def _type_of(deps: LifecycleDeps, certificate: Certificate) -> CertificateType |
 def show(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> CertificateView:
     """The certificate and its ärenden, as ``user`` may read them; writes a Läsa record."""
     conversation: list[Arende] = []
+    deliveries: list[outbox.StoredEvent] = []
 
     def step(ctx: OperationContext) -> Certificate:
         conversation.extend(arenden.arenden_for_certificate(ctx.session, ctx.certificate.id))
+        deliveries.extend(e for e in outbox.events_for_certificate(ctx.session, ctx.certificate.id) if e.is_onward)
         record_certificate_access(ctx.session, deps.system, ctx.certificate, ctx.user.hsa_id, Activity.READ, ctx.now)
         return ctx.certificate
 
     certificate = run_operation(deps, Action.READ, certificate_id, user, correlation_id, step)
-    return CertificateView(certificate, tuple(conversation))
+    return CertificateView(certificate, tuple(conversation), tuple(deliveries))
 
 
 def update_content(
@@ -220,21 +255,68 @@ def mark_ready(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlatio
 
 
 def sign(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
-    """DRAFT/READY → SIGNED by ``user`` (SIGNAT)."""
-    return _change(
-        deps, Action.SIGN, certificate_id, user, correlation_id,
-        lambda ctx: lifecycle.sign(
-            ctx.certificate, ctx.user.personnel, ctx.user.role, _type_of(deps, ctx.certificate), ctx.now
-        ),
-    )
+    """DRAFT/READY → SIGNED by ``user`` (SIGNAT); registered at the archive in ``archive`` mode, and
+    sent at once (SENDING) for a type with ``send_on_sign``, as ``send`` would.
+
+    A refused automatic send does not undo the signing: the certificate is SIGNED with the refusal
+    as its send failure (a test certificate is simply not sent).
+    """
+    sent: list[OutboxEvent] = []
+
+    def apply(ctx: OperationContext) -> Certificate:
+        certificate_type = _type_of(deps, ctx.certificate)
+        signed = lifecycle.sign(ctx.certificate, ctx.user.personnel, ctx.user.role, certificate_type, ctx.now)
+        if certificate_type is None or not certificate_type.send_on_sign:
+            return signed
+        try:
+            sending = _sending(deps, ctx, signed, None)
+        except LifecycleRefused as refused:
+            if refused.reason is RefusalReason.TEST_CERTIFICATE:
+                return signed
+            log.warning("send_on_sign_refused", certificate_id=signed.id, reason=refused.reason.value)
+            return lifecycle.refused_send(signed, refused.reason, ctx.now)
+        sent.extend(on_send(sending, _recipient(deps, sending), deps.onward, ctx.now, ctx.correlation_id,
+                            actor(ctx)))
+        return sending
+
+    def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
+        if sent:  # sending discloses the certificate to the recipient: the send's own PDL record too
+            record_certificate_access(ctx.session, deps.system, changed, ctx.user.hsa_id, Activity.PRINT, ctx.now)
+        return [*on_signed(changed, deps.onward, ctx.now, ctx.correlation_id, actor(ctx)), *sent]
+
+    return _change(deps, Action.SIGN, certificate_id, user, correlation_id, apply, onward_events=onward_events)
 
 
-def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
-    """SIGNED → SENT to the type's recipient (SKICKA)."""
+def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str,
+         recipient: str | None = None) -> Certificate:
+    """SIGNED → SENDING to ``recipient`` (default: the type's), which must be in the recipient registry,
+    active and take the type; the call that carries the send is queued. SKICKA comes when the
+    recipient (or the archive) accepts it (``usecases.onward``)."""
+
+    def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
+        return on_send(changed, _recipient(deps, changed), deps.onward, ctx.now, ctx.correlation_id, actor(ctx))
+
     return _change(
         deps, Action.SEND, certificate_id, user, correlation_id,
-        lambda ctx: lifecycle.send(ctx.certificate, _type_of(deps, ctx.certificate), ctx.now),
+        lambda ctx: _sending(deps, ctx, ctx.certificate, recipient), onward_events=onward_events,
     )
+
+
+def _sending(
+    deps: LifecycleDeps, ctx: OperationContext, certificate: Certificate, recipient: str | None
+) -> Certificate:
+    """``certificate`` SENDING to ``recipient`` (or its type's), checked against the registry."""
+    certificate_type = _type_of(deps, certificate)
+    wanted = recipient or (certificate_type.recipient if certificate_type is not None else "")
+    checked = deps.onward.recipients.check_send(wanted, certificate.type_code)
+    return lifecycle.send(certificate, certificate_type, checked, ctx.now)
+
+
+def _recipient(deps: LifecycleDeps, certificate: Certificate) -> Recipient:
+    """The recipient a SENDING certificate goes to (``lifecycle.send`` checked it just now)."""
+    found = deps.onward.recipients.lookup(certificate.sent_to or "")
+    assert found is not None, "a certificate is SENDING only to a recipient in the registry"
+    return found
 
 
 def revoke(
@@ -253,6 +335,15 @@ def revoke(
         conversation = arenden.arenden_for_certificate(ctx.session, changed.id)
         return {"counts": to_payload(question_counts(conversation)), "reason": revoke_reason_payload(changed)}
 
+    def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
+        """Cancel what has not started; revoke where the certificate reached, or may still reach."""
+        records = outbox.onward_records(ctx.session, changed.id, ctx.now)
+        cancelled = set(outbox.cancel_pending(ctx.session, to_cancel(records), ctx.now, REVOKED_BEFORE))
+        arenden.set_delivery(ctx.session, [(r.message_id, DeliveryState.CANCELLED, REVOKED_BEFORE) for r in records
+                                           if r.event_id in cancelled and r.message_id is not None])
+        return [revocation(changed.header, destination, recipient, ctx.now, ctx.correlation_id, actor(ctx))
+                for destination, recipient in revocation_targets(records, cancelled)]
+
     return _change(
         deps, Action.REVOKE, certificate_id, user, correlation_id,
         lambda ctx: lifecycle.revoke(
@@ -260,6 +351,7 @@ def revoke(
             description, ctx.now,
         ),
         payload,
+        onward_events,
     )
 
 

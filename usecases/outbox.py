@@ -78,6 +78,10 @@ def summary_json(summary: OutboxSummary, now: datetime) -> dict[str, Any]:
                    "oldestPending": u.oldest_pending.isoformat() if u.oldest_pending else None}
                   for u in summary.units],
         "outcomes": [{"outcome": o.outcome, "pending": o.pending, "failed": o.failed} for o in summary.outcomes],
+        "destinations": [{"destination": d.unit, "pending": d.pending, "failed": d.failed,
+                          "oldestPending": d.oldest_pending.isoformat() if d.oldest_pending else None}
+                         for d in summary.destinations],
+        "contracts": [{"contract": c.contract, "pending": c.pending, "failed": c.failed} for c in summary.contracts],
     }
 
 

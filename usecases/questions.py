@@ -10,9 +10,12 @@ in ``payload["counts"]``, and writes a Skriva PDL record. A refusal raises ``Lif
 
 Events: answering the recipient's question is HANFRFM (the question is now answered); marking a
 question handled is HANFRFM for the recipient's question and HANFRFV for care's own; asking is
-NYFRFV. Asking stores the question only: delivering it to the recipient (SendMessageToRecipient)
-is outside what the gateway does today, so a journal system learns of it through NYFRFV, and the
-recipient's answer arrives by SendMessageToCare as for any answer.
+NYFRFV. The journal system is told at once. Care's question or answer also goes to the recipient
+with SendMessageToRecipient (``domain.onward.on_message``: to the recipient's logical address, or to
+the archive naming it), queued in the same transaction and ordered after the certificate's
+registration there; the message shows its delivery (PENDING, then DELIVERED, FAILED or CANCELLED,
+``usecases.onward``). The recipient must be in the recipient registry (RECIPIENT_UNKNOWN otherwise:
+nothing is stored); an inactive recipient still gets messages about certificates it has.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from domain.arenden import (
     Amne,
     Arende,
     ArendeStatus,
+    DeliveryState,
     Direction,
     MessageReference,
 )
 from domain.certificates import Certificate
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.onward import OutgoingMessage, may_leave, on_message
 from domain.pdl import Activity
 from domain.question_counts import question_counts, to_payload
+from domain.recipients import Recipient
 from domain.values import CertificateStatus, EventCode, HsaId
 from store import arenden, outbox
 from usecases import lifecycle as operations
@@ -88,7 +94,7 @@ def answer_question(
         )
         arenden.add_arende(ctx.session, answer)
         arenden.mark_answered(ctx.session, [question_id], ctx.now)
-        _finish(deps, ctx, EventCode.HANFRFM)
+        _finish(deps, ctx, EventCode.HANFRFM, answer)
         return answer
 
     return _run(
@@ -164,7 +170,7 @@ def ask_question(
             heading=heading,
         )
         arenden.add_arende(ctx.session, question)
-        _finish(deps, ctx, EventCode.NYFRFV)
+        _finish(deps, ctx, EventCode.NYFRFV, question)
         return question
 
     return _run(deps, Action.ASK_QUESTION, certificate_id, user, correlation_id, step)
@@ -220,9 +226,11 @@ def _from_care(
     heading: str | None = None,
     answer_to: MessageReference | None = None,
 ) -> Arende:
-    """A message written by the acting user, as it is stored."""
+    """A message written by the acting user, as it is stored (PENDING delivery when it goes onward)."""
     if not text.strip():
         raise _refused(ctx, action, RefusalReason.TEXT_MISSING)
+    if may_leave(ctx.certificate) and deps.onward.recipients.lookup(recipient) is None:
+        raise _refused(ctx, action, RefusalReason.RECIPIENT_UNKNOWN)
     return Arende(
         message_id=deps.new_id(),
         certificate_id=ctx.certificate.id,
@@ -238,17 +246,32 @@ def _from_care(
         heading=heading,
         answer_to=answer_to,
         author=ctx.user.hsa_id,
+        delivery=DeliveryState.PENDING if may_leave(ctx.certificate) else None,
     )
 
 
-def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode) -> None:
-    """Queue the event with the counts as they are now, and write the Skriva record."""
+def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode, written: Arende | None = None) -> None:
+    """Queue the event with the counts as they are now (and the message care ``written`` for the
+    recipient, when it goes onward), and write the Skriva record."""
     counts = question_counts(
         arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
     )
     certificate = ctx.certificate
-    event = operations.certificate_event(ctx, certificate, code, {"counts": to_payload(counts)})
-    outbox.enqueue(ctx.session, event)
+    events = [operations.certificate_event(ctx, certificate, code, {"counts": to_payload(counts)})]
+    if written is not None and written.delivery is not None:
+        recipient = deps.onward.recipients.lookup(written.recipient)
+        assert recipient is not None, "_from_care checked the recipient"
+        events.append(on_message(certificate.header, _outgoing(ctx, written, recipient), recipient, deps.onward, code,
+                                 ctx.correlation_id))
+    outbox.enqueue_all(ctx.session, events)
     record_certificate_access(
         ctx.session, deps.system, certificate, ctx.user.hsa_id, Activity.WRITE, ctx.now
+    )
+
+
+def _outgoing(ctx: OperationContext, written: Arende, recipient: Recipient) -> OutgoingMessage:
+    """The message as SendMessageToRecipient carries it: written by the acting user, for the recipient."""
+    return OutgoingMessage(
+        message_id=written.message_id, sent_at=ctx.now, amne=written.amne, heading=written.heading, text=written.text,
+        author=operations.actor(ctx), recipient_address=recipient.logical_address, answer_to=written.answer_to,
     )

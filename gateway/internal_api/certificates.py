@@ -43,6 +43,9 @@ STATUS_OF: dict[RefusalReason, int] = {
     R.WRONG_STATUS: 409,
     R.TYPE_UNKNOWN: 409,
     R.TEST_CERTIFICATE: 409,
+    R.RECIPIENT_UNKNOWN: 409,
+    R.RECIPIENT_INACTIVE: 409,
+    R.RECIPIENT_NOT_FOR_TYPE: 409,
     R.CONFLICT: 409,
     R.QUESTION_NOT_ANSWERABLE: 409,
     R.QUESTION_ANSWERED: 409,
@@ -179,7 +182,19 @@ def routes(deps: LifecycleDeps, content_check: ContentValidator | None = None) -
             **_certificate(view.certificate),
             "questions": [arende_to_json(a) for a in view.arenden],
             "counts": to_payload(question_counts(view.arenden)),
+            "deliveries": [{"eventId": e.id, "contract": e.contract.value, "recipient": e.recipient,
+                            "logicalAddress": e.logical_address, "status": e.status.value,
+                            "occurredAt": e.occurred_at.isoformat()} for e in view.deliveries],
         })
+
+    def send(request: Request) -> Response:
+        body = request.json()  # an empty body is {}
+        recipient = body.get("recipient")
+        if recipient is not None and (not isinstance(recipient, str) or not recipient.strip()):
+            raise ApiError(400, "INVALID_BODY", "give 'recipient' as a recipient's id, such as FKASSA")
+        sent = lifecycle.send(deps, request.params["certificate_id"], request.acting_user(), request.correlation_id,
+                              recipient)
+        return Response(200, _certificate(sent))
 
     def content(request: Request) -> Response:
         user, body = request.acting_user(), request.json()
@@ -256,7 +271,9 @@ def routes(deps: LifecycleDeps, content_check: ContentValidator | None = None) -
               "certificates", operation_id="mark_ready", acting_user=True, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/sign", simple(lifecycle.sign), "Sign (SIGNAT; PDL: Signera)", "certificates",
               operation_id="sign", acting_user=True, scope=Scope.SIGN, responses=_ACTION_RESPONSES),
-        ApiRoute("POST", f"{base}/send", simple(lifecycle.send), "Send to the recipient (SKICKA; PDL: Utskrift)",
+        ApiRoute("POST", f"{base}/send", send,
+              "Send to the recipient (optional body {\"recipient\": ID}, default the type's): SENDING until it "
+              "accepts, then SENT and SKICKA (PDL: Utskrift)",
               "certificates", operation_id="send", acting_user=True, scope=Scope.SEND, responses=_ACTION_RESPONSES),
         ApiRoute("POST", f"{base}/revoke", revoke,
               "Revoke with a reason code and description (MAKULE; PDL: Radera)", "certificates",

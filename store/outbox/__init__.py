@@ -3,7 +3,8 @@
 Modules, each for one part of an event's life:
 
 * ``tables``: the rows (``outbox_event``, ``outbox_attempt``, ``outbox_resend_request``) and the status;
-* ``queue``: ``enqueue`` in the caller's transaction, with the change it reports; a certificate's events;
+* ``queue``: ``enqueue`` in the caller's transaction, with the change it reports; a certificate's events,
+  its onward deliveries as revoking judges them, and their cancellation;
 * ``claims``: the dispatcher's steps: claim due events with a lease, read what sending needs, mark each
   call ``sending`` before it is made, record each attempt and the event's next state, give back what
   was not sent, keep the leases of held events alive;
@@ -27,9 +28,11 @@ from store.outbox.claims import (
 from store.outbox.queue import (
     SUPERSEDING_CODES,
     StoredEvent,
+    cancel_pending,
     enqueue,
     enqueue_all,
     events_for_certificate,
+    onward_records,
 )
 from store.outbox.report import (
     EventReport,
@@ -58,12 +61,14 @@ __all__ = [
     "SendingMark",
     "StoredEvent",
     "UnitLine",
+    "cancel_pending",
     "claim_due",
     "delivery_contexts",
     "enqueue",
     "enqueue_all",
     "event_report",
     "events_for_certificate",
+    "onward_records",
     "outbox_summary",
     "mark_sending",
     "preview",

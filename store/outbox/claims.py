@@ -24,8 +24,12 @@ What makes that safe:
   follows an ``unknown`` attempt in its history.
 * **No stale overwrite.** Marking, recording, releasing and renewing are guarded by the claim token:
   a worker whose lease expired and whose row another worker has claimed since changes nothing.
-* **Per-certificate order.** A row is claimable only while no earlier row (lower id) of the same
-  certificate is still pending, claimed or not. Delivered, failed and superseded rows do not block.
+* **Per-certificate order, per destination.** A row is claimable only while no earlier row (lower
+  id) of the same certificate and destination is still pending, claimed or not: a certificate's
+  status updates go in order, and so does everything it sends one recipient (registration before
+  revocation and messages), but a journal system that is down does not hold back the certificate's
+  registration at the recipient (``domain.events``). Delivered, failed, superseded and cancelled rows
+  do not block.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from sqlalchemy.orm import aliased
 
 from domain.certificates import Certificate
 from domain.delivery import Attempt, Decision, OutcomeClass, clip
-from domain.events import ClaimedEvent, EventContext, OutboxEvent
+from domain.events import JOURNAL, ClaimedEvent, EventContext, OutboundContract, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
 from store.certificates import certificates_by_id
@@ -81,6 +85,7 @@ _STATUS_AFTER = {
     Verdict.RETRY: OutboxStatus.PENDING,
     Verdict.FAILED: OutboxStatus.FAILED,
     Verdict.GAVE_UP: OutboxStatus.FAILED,
+    Verdict.CANCELLED: OutboxStatus.CANCELLED,
 }
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _ATTEMPTS = cast(Table, AttemptRow.__table__)
@@ -93,14 +98,15 @@ def claim_due(
     lease: timedelta,
     limit: int,
     hold_until: datetime | None = None,
-    skip_units: Collection[str] = (),
+    skip: Collection[str] = (),
 ) -> list[ClaimedEvent]:
     """Claim up to ``limit`` due events for ``token`` until ``now + lease``, oldest due first.
 
     ``hold_until``: events that occurred after it and were never tried are not due yet (the hold
     window, which lets a burst of edits collapse into the newest before the first send).
-    ``skip_units``: units (as stored) this worker does not want now: their journal system is busy
-    with as many calls as it may have, and more of them would only wait here.
+    ``skip``: whom this worker does not want to call now, by ``OutboxEvent.lane_key``: units (as stored) whose
+    journal system, and destinations (logical addresses) whose receiver, is busy with as many calls
+    as it may have; more of their events would only wait here.
 
     Each claim is counted on its row (``open_claims``) until an outcome is recorded; an attempt an
     earlier holder left ``sending`` becomes ``unknown`` here, in the same transaction.
@@ -114,7 +120,8 @@ def claim_due(
     # a full sort over the whole backlog instead (minutes per claim for 100,000 events).
     first_pending = (
         select(func.min(earlier.id))
-        .where(earlier.certificate_id == candidate.certificate_id, earlier.status == OutboxStatus.PENDING)
+        .where(earlier.certificate_id == candidate.certificate_id, earlier.destination == candidate.destination,
+               earlier.status == OutboxStatus.PENDING)
         .scalar_subquery()
     )
     due = select(candidate.id).where(
@@ -125,8 +132,9 @@ def claim_due(
     )
     if hold_until is not None:
         due = due.where(or_(candidate.attempts > 0, candidate.occurred_at <= hold_until))
-    if skip_units:
-        due = due.where(candidate.unit_hsa_id.not_in(sorted(skip_units)))
+    if skip:
+        lane = case((candidate.destination == JOURNAL, candidate.unit_hsa_id), else_=candidate.destination)
+        due = due.where(lane.not_in(sorted(skip)))
     # Ordered by the due index's own order (status, next_attempt_at) only, so that the scan walks the
     # index and stops after ``limit`` claimable rows instead of sorting the whole backlog; ties are
     # taken in any order, which the per-certificate condition makes safe.
@@ -152,7 +160,8 @@ def claim_due(
 _CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
     "id", "certificate_id", "event_code", "occurred_at", "unit_hsa_id", "care_giver_hsa_id",
     "request_correlation_id", "acting_user_hsa_id", "payload", "payload_version", "schedule_kind",
-    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims",
+    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims", "contract", "recipient",
+    "logical_address",
 )]
 
 
@@ -183,6 +192,9 @@ def _claimed(row: Any, token: str) -> ClaimedEvent:
         acting_user=HsaId(row["acting_user_hsa_id"]) if row["acting_user_hsa_id"] else None,
         payload=dict(row["payload"]),
         payload_version=row["payload_version"],
+        contract=OutboundContract(row["contract"]),
+        recipient=row["recipient"],
+        logical_address=row["logical_address"],
     )
     series = Series(row["schedule_kind"], row["series_attempts"], row["series_started_at"] or row["occurred_at"])
     return ClaimedEvent(id=row["id"], event=event, attempts=row["attempts"], series=series,
@@ -350,12 +362,16 @@ def renew_leases(session: Tx, claims: Sequence[ClaimedEvent], lease_until: datet
 
 
 def delivery_contexts(session: Tx, claimed: Sequence[ClaimedEvent]) -> list[EventContext]:
-    """Whether each claimed event's unit is integrated, and its certificate as it is now (None when gone)."""
-    integrated = integrated_unit_keys(session, {item.event.unit for item in claimed})
-    found: dict[str, Certificate] = certificates_by_id(
-        session, {item.event.certificate_id for item in claimed if item.event.unit.key in integrated}
-    )
+    """What sending each claimed event needs: for a status update, whether its unit is integrated;
+    for every event, its certificate as it is now (None when gone; not read for a unit that is not
+    integrated, whose status update is not sent)."""
+    status_updates = [item for item in claimed if not item.event.is_onward]
+    integrated = integrated_unit_keys(session, {item.event.unit for item in status_updates})
+    wanted = {item.event.certificate_id for item in claimed
+              if item.event.is_onward or item.event.unit.key in integrated}
+    found: dict[str, Certificate] = certificates_by_id(session, wanted)
     return [
-        EventContext(item, item.event.unit.key in integrated, found.get(item.event.certificate_id))
+        EventContext(item, item.event.is_onward or item.event.unit.key in integrated,
+                     found.get(item.event.certificate_id))
         for item in claimed
     ]

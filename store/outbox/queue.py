@@ -14,15 +14,18 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, insert, or_, select, update
 
-from domain.events import OutboxEvent
+from domain.delivery import Decision, OutcomeClass, clip
+from domain.events import JOURNAL, OutboundContract, OutboxEvent
+from domain.onward import PAYLOAD_MESSAGE, OnwardRecord
 from domain.values import EventCode, HsaId
-from store.outbox.tables import OutboxRow, OutboxStatus
+from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
 
 # The table itself, for Core statements on the hot path.
 _OUTBOX = cast(Table, OutboxRow.__table__)
+_ATTEMPTS = cast(Table, AttemptRow.__table__)
 # Built once: the statement and its cache key are the same for every event, only the values change.
 _INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 _INSERT_EVENTS = insert(_OUTBOX)
@@ -53,9 +56,14 @@ def enqueue(session: Tx, event: OutboxEvent) -> int:
     # A Core INSERT ... RETURNING on the table: no ORM bulk-persistence machinery for a row nobody
     # reads back here (about a third of the statement's cost on the hot path).
     event_id = int(session.execute(_INSERT_EVENT, _event_columns(event)).scalar_one())
-    if event.code in SUPERSEDING_CODES:
+    if _supersedes(event):
         _supersede_edits(session, event, event_id)
     return event_id
+
+
+def _supersedes(event: OutboxEvent) -> bool:
+    """Only a status update makes earlier edits moot (an onward event coded SIGNAT is not one)."""
+    return event.code in SUPERSEDING_CODES and not event.is_onward
 
 
 def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
@@ -68,7 +76,7 @@ def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
     """
     plain: list[dict[str, Any]] = []
     for event in events:
-        if event.code not in SUPERSEDING_CODES:
+        if not _supersedes(event):
             plain.append(_event_columns(event))
             continue
         if plain:
@@ -94,6 +102,10 @@ def _event_columns(event: OutboxEvent) -> dict[str, Any]:
         "status": OutboxStatus.PENDING,
         "next_attempt_at": event.occurred_at,
         "series_started_at": event.occurred_at,
+        "contract": event.contract.value,
+        "recipient": event.recipient,
+        "logical_address": event.logical_address,
+        "destination": event.destination,
     }
 
 
@@ -113,6 +125,7 @@ def _supersede_edits(session: Tx, event: OutboxEvent, event_id: int) -> None:
         update(OutboxRow)
         .where(
             OutboxRow.certificate_id == event.certificate_id,
+            OutboxRow.destination == JOURNAL,
             OutboxRow.event_code == EventCode.ANDRAT,
             OutboxRow.status == OutboxStatus.PENDING,
             OutboxRow.claimed_by.is_(None),
@@ -143,6 +156,77 @@ def events_for_certificate(session: Tx, certificate_id: str) -> list[StoredEvent
             acting_user=HsaId(row.acting_user_hsa_id) if row.acting_user_hsa_id else None,
             payload=dict(row.payload),
             payload_version=row.payload_version,
+            contract=OutboundContract(row.contract),
+            recipient=row.recipient,
+            logical_address=row.logical_address,
         )
         for row in rows
     ]
+
+
+def onward_records(session: Tx, certificate_id: str, now: datetime) -> list[OnwardRecord]:
+    """The certificate's onward events as revoking judges them (``domain.onward.OnwardRecord``):
+    pending, held by a worker now (claimed with a live lease), delivered, and the classes of their
+    attempts. Read with the certificate's row locked by the caller, so none is added meanwhile."""
+    rows = session.execute(
+        select(OutboxRow.id, OutboxRow.contract, OutboxRow.destination, OutboxRow.recipient, OutboxRow.status,
+               OutboxRow.claimed_by, OutboxRow.lease_until, OutboxRow.payload)
+        .where(OutboxRow.certificate_id == certificate_id, OutboxRow.destination != JOURNAL)
+        .order_by(OutboxRow.id)
+    ).all()
+    if not rows:
+        return []
+    outcomes: dict[int, set[OutcomeClass]] = {}
+    for event_id, outcome in session.execute(
+        select(AttemptRow.event_id, AttemptRow.outcome).where(AttemptRow.event_id.in_([row.id for row in rows]))
+    ):
+        outcomes.setdefault(event_id, set()).add(OutcomeClass(outcome))
+    return [
+        OnwardRecord(
+            event_id=row.id, contract=OutboundContract(row.contract), destination=row.destination,
+            recipient=row.recipient, pending=row.status == OutboxStatus.PENDING,
+            in_flight=row.status == OutboxStatus.PENDING and row.claimed_by is not None
+            and row.lease_until is not None and row.lease_until > now,
+            delivered=row.status == OutboxStatus.DELIVERED,
+            outcomes=frozenset(outcomes.get(row.id, ())),
+            message_id=_message_id(row.payload),
+        )
+        for row in rows
+    ]
+
+
+def _message_id(payload: Any) -> str | None:
+    message = payload.get(PAYLOAD_MESSAGE) if isinstance(payload, dict) else None
+    found = message.get("messageId") if isinstance(message, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def cancel_pending(session: Tx, event_ids: Sequence[int], at: datetime, reason: str) -> list[int]:
+    """Mark these events ``CANCELLED`` unless a worker holds them now (its call may be under way);
+    return the ids cancelled. A claim that came in between keeps its event: its outcome decides.
+
+    Each cancelled event gets an attempt of class ``cancelled`` with ``reason`` (no call), so that its
+    history says why; a ``sending`` attempt a dead worker left on it becomes ``unknown``.
+    """
+    if not event_ids:
+        return []
+    cancelled = session.execute(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(list(event_ids)), _OUTBOX.c.status == OutboxStatus.PENDING.value,
+               or_(_OUTBOX.c.claimed_by.is_(None), _OUTBOX.c.lease_until < at))
+        .values(status=OutboxStatus.CANCELLED.value, finished_at=at, claimed_by=None, lease_until=None,
+                last_outcome=OutcomeClass.CANCELLED.value, last_error=clip(reason), attempts=_OUTBOX.c.attempts + 1)
+        .returning(_OUTBOX.c.id, _OUTBOX.c.correlation_id)
+    ).all()
+    if not cancelled:
+        return []
+    ids = [event_id for event_id, _ in cancelled]
+    session.execute(update(_ATTEMPTS).where(_ATTEMPTS.c.event_id.in_(ids),
+                                            _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
+                    .values(outcome=OutcomeClass.UNKNOWN.value, decision=Decision.RETRY.value))
+    session.execute(insert(_ATTEMPTS), [{
+        "event_id": event_id, "at": at, "outcome": OutcomeClass.CANCELLED.value,
+        "decision": Decision.CANCELLED.value, "http_status": None, "result_code": None, "error_id": None,
+        "text": clip(reason), "url": None, "correlation_id": correlation_id, "duration_ms": 0.0, "claimed_by": None,
+    } for event_id, correlation_id in cancelled])
+    return sorted(ids)

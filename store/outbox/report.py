@@ -1,8 +1,9 @@
 """What operators read about the outbox: the overall picture and one event's whole history.
 
-``outbox_summary`` is the first thing to look at when journal systems complain: how many events are
-pending and failed, how old the oldest pending one is, and the same per unit and per outcome class
-of the last attempt (which units' journal systems are down, which lack a route). Everything is
+``outbox_summary`` is the first thing to look at when journal systems or recipients complain: how
+many events are pending and failed, how old the oldest pending one is, and the same per unit (status
+updates: which units' journal systems are down), per onward destination (which recipient, or the
+archive, is not accepting), per contract and per outcome class of the last attempt. Everything is
 computed from the rows, so it is the same for every gateway process and survives restarts; the
 failed-for-good count is the counter that alerting reads (also on the operations API, ``GET /outbox/status``).
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from domain.events import JOURNAL
 from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
 
@@ -35,11 +37,20 @@ class OutcomeLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractLine:
+    contract: str  # domain.events.OutboundContract value
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxSummary:
     counts: dict[str, int]  # by status value, every status present (0 when none)
     oldest_pending: datetime | None
-    units: list[UnitLine]
+    units: list[UnitLine]  # status updates, by the unit whose journal system they go to
     outcomes: list[OutcomeLine]
+    destinations: list[UnitLine]  # onward events, by the logical address they go to
+    contracts: list[ContractLine]
 
 
 def _count_of(status: OutboxStatus) -> Any:
@@ -56,14 +67,24 @@ def outbox_summary(session: Tx) -> OutboxSummary:
     for status, count in session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)):
         counts[OutboxStatus(status).value] = count
     open_rows = OutboxRow.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED])
-    units = [
-        UnitLine(unit, int(pending), int(failed), oldest)
-        for unit, pending, failed, oldest in session.execute(
-            select(OutboxRow.unit_hsa_id, _count_of(OutboxStatus.PENDING), _count_of(OutboxStatus.FAILED),
-                   _oldest_pending())
-            .where(open_rows)
-            .group_by(OutboxRow.unit_hsa_id)
-            .order_by(OutboxRow.unit_hsa_id)
+    by_unit, by_destination = (
+        [
+            UnitLine(key, int(pending), int(failed), oldest)
+            for key, pending, failed, oldest in session.execute(
+                select(column, _count_of(OutboxStatus.PENDING), _count_of(OutboxStatus.FAILED), _oldest_pending())
+                .where(open_rows, journal)
+                .group_by(column)
+                .order_by(column)
+            )
+        ]
+        for column, journal in ((OutboxRow.unit_hsa_id, OutboxRow.destination == JOURNAL),
+                                (OutboxRow.destination, OutboxRow.destination != JOURNAL))
+    )
+    contracts = [
+        ContractLine(contract, int(pending), int(failed))
+        for contract, pending, failed in session.execute(
+            select(OutboxRow.contract, _count_of(OutboxStatus.PENDING), _count_of(OutboxStatus.FAILED))
+            .where(open_rows).group_by(OutboxRow.contract).order_by(OutboxRow.contract)
         )
     ]
     outcome = func.coalesce(OutboxRow.last_outcome, "-")
@@ -79,7 +100,7 @@ def outbox_summary(session: Tx) -> OutboxSummary:
     oldest = session.execute(
         select(func.min(OutboxRow.occurred_at)).where(OutboxRow.status == OutboxStatus.PENDING)
     ).scalar_one()
-    return OutboxSummary(counts, oldest, units, outcomes)
+    return OutboxSummary(counts, oldest, by_unit, outcomes, by_destination, contracts)
 
 
 @dataclass(frozen=True, slots=True)

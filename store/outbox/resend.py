@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select, update
 
+from domain.onward import DELIVERING
 from domain.resend_policy import ScheduleKind
 from domain.resend_request import (
     DEFAULT_CAP,
@@ -52,9 +53,15 @@ def _criteria(selection: ResendSelection) -> list[ColumnElement[bool]]:
     """The selection as SQL conditions (without the status).
 
     Tombstones of purged certificates (``store.caregiver``: a ``purged`` payload) are never
-    selected: their certificate is gone, so there is nothing to send again.
+    selected: their certificate is gone, so there is nothing to send again. Nor is an onward event
+    that carries a send (``domain.onward.carries_send``): its failure returned the certificate to
+    SIGNED, and sending it again is ``intygsgateway certificate send``, which checks the recipient
+    and the certificate's state again and marks it SENDING.
     """
-    where: list[ColumnElement[bool]] = [OutboxRow.payload["purged"].as_string().is_(None)]
+    where: list[ColumnElement[bool]] = [
+        OutboxRow.payload["purged"].as_string().is_(None),
+        or_(OutboxRow.recipient.is_(None), OutboxRow.contract.not_in([c.value for c in DELIVERING])),
+    ]
     if selection.event_ids:
         where.append(OutboxRow.id.in_(selection.event_ids))
     if selection.certificate_id is not None:

@@ -15,6 +15,10 @@ Columns of ``outbox_event`` beyond the event itself, and why each exists now:
 * ``correlation_id`` and ``request_correlation_id`` (migration 0012): the event's own correlation
   id, the same for every attempt and sent as ``x-skltp-correlation-id`` (a journal system recognises
   a repeat by it), and the correlation id of the request that caused the event.
+* ``contract``, ``recipient``, ``logical_address`` and ``destination`` (migration 0013): the contract
+  an event is delivered with (status updates, and the onward contracts of ``domain.onward``), the
+  recipient it concerns, where it goes, and the destination its certificate's order is kept per
+  (``domain.events.OutboxEvent.destination``: ``journal``, or the logical address).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.events import JOURNAL, OutboundContract
 from domain.resend_policy import ScheduleKind
 from domain.values import EventCode
 from store.base import Base, BigId
@@ -35,11 +40,13 @@ class OutboxStatus(StrEnum):
     """Where an outbox row is in delivery (docs/resend.md has the state diagram).
 
     ``PENDING`` rows wait for (or are in) an attempt; the next three are final until an operator
-    resends: ``DELIVERED`` (the journal system answered OK or INFO), ``FAILED`` (refused for good,
+    resends: ``DELIVERED`` (the receiver answered OK or INFO), ``FAILED`` (refused for good,
     or every try of the schedule spent) and ``SUPERSEDED`` (an unsent ANDRAT made moot by a newer
     ANDRAT or SIGNAT of the same certificate, never sent). ``PURGED`` is final for good: the
     certificate was purged with its care giver (``intygsgateway caregiver purge``) before the
     event was delivered, so there is nothing left to send; the row stays as a tombstone.
+    ``CANCELLED`` is final too: an onward delivery that must never be made (its certificate was
+    revoked before it started, or is a test certificate); it is not a failure.
     """
 
     PENDING = "PENDING"
@@ -47,12 +54,13 @@ class OutboxStatus(StrEnum):
     FAILED = "FAILED"
     SUPERSEDED = "SUPERSEDED"
     PURGED = "PURGED"
+    CANCELLED = "CANCELLED"
 
 
 class OutboxRow(Base):
     __tablename__ = "outbox_event"
     __table_args__ = (
-        Index("ix_outbox_event_certificate_id_id", "certificate_id", "id"),
+        Index("ix_outbox_event_certificate_id_destination_id", "certificate_id", "destination", "id"),
         Index("ix_outbox_event_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ux_outbox_event_correlation_id", "correlation_id", unique=True),
         {"sqlite_autoincrement": True},
@@ -87,6 +95,11 @@ class OutboxRow(Base):
     # Claims since an outcome was last recorded (migration 0012): an event whose holders keep dying or
     # failing to record gives up after ``resend_max_claims`` of them (outcome ``claim-limit``).
     open_claims: Mapped[int] = mapped_column(server_default=text("0"))
+    # Onward delivery (migration 0013): the contract, the recipient, where it goes, the order's destination.
+    contract: Mapped[str] = mapped_column(server_default=text(f"'{OutboundContract.STATUS_UPDATE.value}'"))
+    recipient: Mapped[str | None]
+    logical_address: Mapped[str | None]
+    destination: Mapped[str] = mapped_column(server_default=text(f"'{JOURNAL}'"))
 
 
 class AttemptRow(Base):

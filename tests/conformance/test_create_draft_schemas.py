@@ -25,7 +25,11 @@ from tests.conformance import (
     core_corpus,
     create_draft_corpus,
     create_draft_invalid,
+    register_certificate_corpus,
+    revoke_certificate_corpus,
+    send_certificate_corpus,
     send_message_corpus,
+    send_message_to_recipient_corpus,
     status_update_corpus,
 )
 from tests.conformance.corpus import Case
@@ -46,6 +50,10 @@ CORPORA: dict[str, ModuleType] = {
     "core": core_corpus,
     "send_message": send_message_corpus,
     "status_update": status_update_corpus,
+    "register_certificate": register_certificate_corpus,
+    "send_certificate": send_certificate_corpus,
+    "revoke_certificate": revoke_certificate_corpus,
+    "send_message_to_recipient": send_message_to_recipient_corpus,
 }
 DOMAIN = "clinicalprocess-healthcond-certificate"
 FILTER2_NS = "http://www.w3.org/2002/06/xmldsig-filter2"

@@ -18,11 +18,19 @@ import zeep
 from lxml import etree
 
 from contracts.certificate_status_update.v3.request import SOAP_ACTION
+from contracts.register_certificate.v3.request import SOAP_ACTION as REGISTER_ACTION
+from contracts.revoke_certificate.v2.request import SOAP_ACTION as REVOKE_ACTION
+from contracts.send_certificate_to_recipient.v2.request import SOAP_ACTION as SEND_ACTION
+from contracts.send_message_to_recipient.v2.request import SOAP_ACTION as MESSAGE_ACTION
 from tests import envelopes as m
 from tests import send_message_to_care as smtc
 from tests.conformance import (
     create_draft_corpus,
+    register_certificate_corpus,
+    revoke_certificate_corpus,
+    send_certificate_corpus,
     send_message_corpus,
+    send_message_to_recipient_corpus,
     status_update_corpus,
 )
 from tests.conformance.schemas import (
@@ -46,6 +54,7 @@ class Contract:
     responder_ns: str
     schema: RootSchema
     zeep_arguments: Callable[[], dict[str, Any]]
+    wsdl_version: str | None = None  # when the WSDL's version differs from the schema's (3.0 for schema 3.1)
 
     @property
     def folder(self) -> str:
@@ -53,7 +62,7 @@ class Contract:
 
     @property
     def wsdl_name(self) -> str:
-        return f"{self.operation}Interaction_{self.schema_version}_RIVTABP21.wsdl"
+        return f"{self.operation}Interaction_{self.wsdl_version or self.schema_version}_RIVTABP21.wsdl"
 
     @property
     def ours(self) -> Path:
@@ -101,6 +110,48 @@ def _create_draft_arguments() -> dict[str, Any]:
     }
 
 
+def _hos_personal() -> dict[str, Any]:
+    hsa = {"root": m.HSA_ID_ROOT}
+    return {
+        "personal-id": hsa | {"extension": m.DEFAULT_USER_HSA_ID},
+        "fullstandigtNamn": "Ajla Doktor",
+        "enhet": {
+            "enhets-id": hsa | {"extension": m.DEFAULT_UNIT_HSA_ID},
+            "arbetsplatskod": {"root": "1.2.752.29.4.71", "extension": "1234567890"},
+            "enhetsnamn": "Alfa", "postadress": "Storgatan 1", "postnummer": "12345", "postort": "Småmåla",
+            "telefonnummer": "0101234567",
+            "vardgivare": {"vardgivare-id": hsa | {"extension": "SE2321000016-0001"}, "vardgivarnamn": "Alfa"},
+        },
+    }
+
+
+_CERTIFICATE_ID = {"root": m.DEFAULT_UNIT_HSA_ID, "extension": "9f02dd2f-f57c-4a73-8190-2fe602cd6e27"}
+_PATIENT_ID = {"root": m.PERSONNUMMER_ROOT, "extension": m.DEFAULT_PERSON_ID}
+
+
+def _register_arguments() -> dict[str, Any]:
+    intyg = status_update_corpus.zeep_arguments()["intyg"]
+    return {"svarPa": {"meddelande-id": "fk-question-1"}, "intyg": intyg}
+
+
+def _send_certificate_arguments() -> dict[str, Any]:
+    return {"skickatTidpunkt": "2026-11-21T10:15:30", "intygs-id": _CERTIFICATE_ID, "patientPerson-id": _PATIENT_ID,
+            "mottagare": {"code": "FKASSA", "codeSystem": "769bb12b-bd9f-4203-a5cd-fd14f2eb3b80"},
+            "skickatAv": {"hosPersonal": _hos_personal()}}
+
+
+def _revoke_arguments() -> dict[str, Any]:
+    return {"meddelande": "Fel patient", "skickatTidpunkt": "2026-11-21T10:15:30", "intygs-id": _CERTIFICATE_ID,
+            "patientPerson-id": _PATIENT_ID, "skickatAv": _hos_personal()}
+
+
+def _message_arguments() -> dict[str, Any]:
+    return {"meddelande-id": "care-1", "skickatTidpunkt": "2026-11-21T10:15:30", "intygs-id": _CERTIFICATE_ID,
+            "patientPerson-id": _PATIENT_ID, "logiskAdressMottagare": "2021005521",
+            "amne": {"code": "KONTKT", "codeSystem": "ffa59d8f-8d7e-46ae-ac9e-31804e8e8499"},
+            "meddelande": "Ring oss", "skickatAv": _hos_personal(), "sistaDatumForSvar": "2026-12-01"}
+
+
 CONTRACTS = [
     Contract(
         "CreateDraftCertificate",
@@ -126,6 +177,14 @@ CONTRACTS = [
         status_update_corpus.SCHEMA,
         status_update_corpus.zeep_arguments,
     ),
+    Contract("RegisterCertificate", 3, "3.1", m.REG_NS, register_certificate_corpus.SCHEMA, _register_arguments,
+             wsdl_version="3.0"),
+    Contract("SendCertificateToRecipient", 2, "2.1", m.SCR_NS, send_certificate_corpus.SCHEMA,
+             _send_certificate_arguments, wsdl_version="2.0"),
+    Contract("RevokeCertificate", 2, "2.1", m.RC_NS, revoke_certificate_corpus.SCHEMA, _revoke_arguments,
+             wsdl_version="2.0"),
+    Contract("SendMessageToRecipient", 2, "2.1", m.SMTR_NS, send_message_to_recipient_corpus.SCHEMA,
+             _message_arguments, wsdl_version="2.0"),
 ]
 each_contract = pytest.mark.parametrize(
     "contract", CONTRACTS, ids=lambda contract: contract.operation
@@ -207,3 +266,15 @@ def test_the_status_update_sender_uses_the_soap_action_of_our_wsdl() -> None:
     tns = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCare:3:rivtabp21"
     binding = client.wsdl.bindings[f"{{{tns}}}CertificateStatusUpdateForCareResponderBinding"]
     assert binding.get("CertificateStatusUpdateForCare").soapaction == SOAP_ACTION  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(("operation", "action"), [
+    ("RegisterCertificate", REGISTER_ACTION), ("SendCertificateToRecipient", SEND_ACTION),
+    ("RevokeCertificate", REVOKE_ACTION), ("SendMessageToRecipient", MESSAGE_ACTION),
+])
+def test_the_onward_senders_use_the_soap_actions_of_our_wsdls(operation: str, action: str) -> None:
+    """The SOAPAction each onward call is posted with is the one its WSDL's binding declares, read by zeep."""
+    [contract] = [c for c in CONTRACTS if c.operation == operation]
+    client = zeep.Client(str(contract.ours))  # type: ignore[no-untyped-call]
+    binding = client.wsdl.bindings[f"{{{contract.tns}}}{operation}ResponderBinding"]
+    assert binding.get(operation).soapaction == action  # type: ignore[no-untyped-call]

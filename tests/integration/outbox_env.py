@@ -20,7 +20,7 @@ from domain.events import OutboxEvent
 from domain.resend_policy import Schedules
 from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_schedule
 from domain.values import EventCode, HsaId
-from outbound import HttpSender, Sender, StatusUpdateDelivery, Timeouts
+from outbound import Delivery, HttpSender, Sender, Timeouts
 from routing.catalogue import Catalogue, Route
 from routing.content import CatalogueContent
 from routing.provider import CatalogueProvider, StaticProvider
@@ -103,5 +103,5 @@ def make_dispatcher(factory: sessionmaker[Session], catalogue: CatalogueProvider
     timeouts = Timeouts(connect_s=1.0, read_s=read_s)
     sender = sender or HttpSender(None, clock)
     dispatch = DispatchConfig(schedules=SCHEDULES, timeouts=timeouts, **config)  # type: ignore[arg-type]
-    delivery = StatusUpdateDelivery(sender, catalogue, load_default_registry(), timeouts, clock)
+    delivery = Delivery(sender, catalogue, load_default_registry(), timeouts, clock)
     return Dispatcher(UnitOfWork(factory), delivery, dispatch, clock), sender

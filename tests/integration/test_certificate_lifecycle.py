@@ -113,7 +113,10 @@ def _api(
 
 
 def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gateway_url: str, db_url: str) -> None:
-    """Create, edit, ready, sign, send, FK question, answer, handled, revoke: every event and record."""
+    """Create, edit, ready, sign, send, FK question, answer, handled, revoke: every event and record.
+
+    No worker runs here, so nothing goes onward: the send stays SENDING (no SKICKA), and the
+    revocation cancels the registration and the answer that never started (and revokes nowhere)."""
     base = gateway_url
     cid = _create_draft(base)
     path = f"/certificates/{cid}"
@@ -125,7 +128,7 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     assert (status, body["code"], body["role"]) == (403, "ROLE_NOT_ALLOWED", "VARDADMINISTRATOR")
     assert _api(base, "POST", f"{path}/sign", LAKARE)[1]["certificate"]["signed_by"] == LAKARE
     status, body = _api(base, "POST", f"{path}/send", LAKARE)
-    assert (status, body["certificate"]["status"], body["certificate"]["sent_to"]) == (200, "SENT", "FKASSA")
+    assert (status, body["certificate"]["status"], body["certificate"]["sent_to"]) == (200, "SENDING", "FKASSA")
 
     _fk_question(base, cid, "fk-question-1")
     status, view = _api(base, "GET", path, LAKARE)
@@ -135,8 +138,9 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     ]
     assert view["counts"]["mottagnaFragor"] == {"totalt": 1, "ejBesvarade": 1, "besvarade": 0, "hanterade": 0}
 
-    status, body = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE, {"text": "Arbetet är tungt."})
-    assert (status, body["answer"]["answerTo"]) == (201, "fk-question-1")
+    status, answered = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE,
+                             {"text": "Arbetet är tungt."})
+    assert (status, answered["answer"]["answerTo"], answered["answer"]["delivery"]) == (201, "fk-question-1", "PENDING")
     status, body = _api(base, "POST", f"{path}/questions/fk-question-1/handled", LAKARE)
     assert (status, body["question"]["status"], body["question"]["handledBy"]) == (200, "HANDLED", LAKARE)
     # A free-text reason (the old body) is no reason code; "annat allvarligt fel" needs a real description.
@@ -166,8 +170,13 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
             conversation = arenden.arenden_for_certificate(session, cid)
     finally:
         engine.dispose()
+    onward = [(e.contract.value, e.status.value) for e in events if e.is_onward]
+    assert onward == [("RegisterCertificate", "CANCELLED"), ("SendMessageToRecipient", "CANCELLED")]
+    assert {a.message_id: a.delivery.value for a in conversation if a.delivery} == {
+        body["answer"]["messageId"]: "CANCELLED" for body in [answered]}
+    events = [e for e in events if not e.is_onward]
     assert [(e.code.value, e.acting_user.value if e.acting_user else None) for e in events] == [
-        ("SKAPAT", LAKARE), ("ANDRAT", ADMIN), ("KFSIGN", ADMIN), ("SIGNAT", LAKARE), ("SKICKA", LAKARE),
+        ("SKAPAT", LAKARE), ("ANDRAT", ADMIN), ("KFSIGN", ADMIN), ("SIGNAT", LAKARE),
         ("NYFRFM", None), ("HANFRFM", LAKARE), ("HANFRFM", LAKARE), ("MAKULE", LAKARE),
     ]
     assert events[-1].payload["reason"] == {
@@ -229,3 +238,24 @@ def test_content_that_cannot_be_sent_is_refused_and_nothing_is_stored(gateway_ur
         "<types:cv xmlns:types='urn:riv:clinicalprocess:healthcond:certificate:types:3'>"
         "<types:code>HELT_NEDSATT</types:code><types:codeSystem>KV_FKMU_0003</types:codeSystem></types:cv>")}]}]
     assert _api(gateway_url, "PUT", f"/certificates/{cid}/content", ADMIN, {"content": good})[0] == 200
+
+
+def test_a_send_names_its_recipient_and_the_certificate_shows_its_deliveries(gateway_url: str) -> None:
+    """POST .../send with a recipient that does not take the type: 409 with its code, nothing queued;
+    with the default recipient: SENDING, and GET lists the registration queued for FK."""
+    cid = _create_draft(gateway_url)
+    path = f"/certificates/{cid}"
+    assert _api(gateway_url, "POST", f"{path}/sign", LAKARE)[0] == 200
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "TRANSP"})
+    assert (status, body["code"], body["certificateStatus"]) == (409, "RECIPIENT_NOT_FOR_TYPE", "SIGNED")
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "SKV"})
+    assert (status, body["code"]) == (409, "RECIPIENT_UNKNOWN")
+    assert _api(gateway_url, "GET", path, LAKARE)[1]["deliveries"] == []
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE)
+    assert (status, body["certificate"]["status"], body["certificate"]["send_requested_at"] is not None) == (
+        200, "SENDING", True)
+    [delivery] = _api(gateway_url, "GET", path, LAKARE)[1]["deliveries"]
+    assert (delivery["contract"], delivery["recipient"], delivery["logicalAddress"], delivery["status"]) == (
+        "RegisterCertificate", "FKASSA", "2021005521", "PENDING")
+    status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE)
+    assert (status, body["code"], body["certificateStatus"]) == (409, "WRONG_STATUS", "SENDING")

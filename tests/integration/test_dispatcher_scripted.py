@@ -175,7 +175,7 @@ def test_a_poison_event_fails_alone_and_the_good_ones_go_on_the_first_round(
     assert (found.event["status"], found.event["last_outcome"]) == (OutboxStatus.FAILED, "unbuildable")
     assert [(a["outcome"], a["decision"], a["url"]) for a in found.attempts] == [("unbuildable", "failed", None)]
     assert sorted(c.certificate_id for c in sender.sent) == ["cert-good-1", "cert-good-2", "cert-other-unit"]
-    assert any(e["event"] == "status_update_not_sendable" and e["log_level"] == "error"
+    assert any(e["event"] == "outbox_event_not_sendable" and e["log_level"] == "error"
                and e["event_id"] == poison and e["outcome"] == "unbuildable" for e in logs)
     with transaction(session_factory) as session:
         summary = outbox_summary(session)

@@ -66,11 +66,19 @@ def _store(deps: LifecycleDeps, status: S = S.DRAFT, **changes: object) -> Certi
 
 
 def _events(deps: LifecycleDeps, certificate_id: str = CID) -> list[tuple[EventCode, str | None]]:
+    """The certificate's status updates (its onward events are ``_onward``'s)."""
     with deps.transaction() as session:
         return [
             (e.code, e.acting_user.value if e.acting_user else None)
-            for e in outbox.events_for_certificate(session, certificate_id)
+            for e in outbox.events_for_certificate(session, certificate_id) if not e.is_onward
         ]
+
+
+def _onward(deps: LifecycleDeps, certificate_id: str = CID) -> list[tuple[str, str | None, str | None]]:
+    """The certificate's onward events: contract, recipient, logical address."""
+    with deps.transaction() as session:
+        return [(e.contract.value, e.recipient, e.logical_address)
+                for e in outbox.events_for_certificate(session, certificate_id) if e.is_onward]
 
 
 def _activities(deps: LifecycleDeps, certificate_id: str = CID) -> list[tuple[str, str]]:
@@ -90,20 +98,22 @@ def _refused(call: object) -> LifecycleRefused:
 
 
 def test_edit_ready_sign_send_writes_events_and_pdl_in_order(deps: LifecycleDeps) -> None:
-    """Each step saves a new version, queues its event with hanteratAv and writes its PDL activity."""
+    """Each step saves a new version, queues its event with hanteratAv and writes its PDL activity; a
+    send leaves the certificate SENDING with its registration at FK queued, and no SKICKA yet."""
     _store(deps)
     lifecycle.update_content(deps, CID, ADMIN, CONTENT, "c1")
     lifecycle.mark_ready(deps, CID, ADMIN, "c2")
     lifecycle.sign(deps, CID, LAKARE, "c3")
     sent = lifecycle.send(deps, CID, LAKARE, "c4")
-    assert (sent.status, sent.sent_to, sent.signed_by, sent.ready_by, sent.version) == (
-        S.SENT, "FKASSA", LAKARE, ADMIN, 5
+    assert (sent.status, sent.sent_to, sent.sent_at, sent.signed_by, sent.ready_by, sent.version) == (
+        S.SENDING, "FKASSA", None, LAKARE, ADMIN, 5
     )
+    assert sent.send_requested_at is not None
     assert _stored(deps) == sent
     assert _events(deps) == [
-        (EventCode.ANDRAT, ADMIN.value), (EventCode.KFSIGN, ADMIN.value),
-        (EventCode.SIGNAT, LAKARE.value), (EventCode.SKICKA, LAKARE.value),
+        (EventCode.ANDRAT, ADMIN.value), (EventCode.KFSIGN, ADMIN.value), (EventCode.SIGNAT, LAKARE.value),
     ]
+    assert _onward(deps) == [("RegisterCertificate", "FKASSA", "2021005521")]
     assert _activities(deps) == [
         ("Skriva", ADMIN.value), ("Skriva", ADMIN.value), ("Signera", LAKARE.value), ("Utskrift", LAKARE.value),
     ]

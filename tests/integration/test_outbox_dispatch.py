@@ -15,7 +15,7 @@ from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import load_default_registry
 from domain.certificates import to_snapshot
 from domain.values import EventCode
-from outbound import HttpSender, StatusUpdateDelivery, Timeouts
+from outbound import Delivery, HttpSender, Timeouts
 from routing.catalogue import Catalogue, Route
 from routing.provider import StaticProvider
 from scheduler.dispatcher import DispatchConfig
@@ -190,7 +190,7 @@ def test_a_journal_that_never_answers_frees_the_worker_within_the_read_timeout(
 def test_a_route_read_timeout_is_cut_to_fit_in_the_lease() -> None:
     """A route asking for a 10-minute read timeout gets a whole-call deadline that fits in the lease; its
     connect timeout is kept; a route without its own timeouts gets connect + read as its deadline."""
-    delivery = StatusUpdateDelivery(HttpSender(None, Clock()), catalogue_for("http://127.0.0.1:1/"),
+    delivery = Delivery(HttpSender(None, Clock()), catalogue_for("http://127.0.0.1:1/"),
                                     load_default_registry(), Timeouts(2.0, 5.0), Clock())
 
     route = Route(STATUS_UPDATE_V3, UNIT, "http://127.0.0.1:1/", connect_timeout_s=1.5, read_timeout_s=600.0)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
+from domain.arenden import Amne, ArendeStatus, DeliveryState, Direction, MessageReference
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import CertificateStatus, EventCode, HsaId
@@ -50,7 +50,15 @@ def _arenden(deps: LifecycleDeps) -> dict[str, object]:
 
 def _counts(deps: LifecycleDeps) -> QuestionCounts:
     with deps.transaction() as session:
-        return from_payload(outbox.events_for_certificate(session, CID)[-1].payload["counts"])
+        status_updates = [e for e in outbox.events_for_certificate(session, CID) if not e.is_onward]
+        return from_payload(status_updates[-1].payload["counts"])
+
+
+def _messages_onward(deps: LifecycleDeps) -> list[tuple[str, str | None, str | None, dict[str, object]]]:
+    """The certificate's SendMessageToRecipient events: code, recipient, address, the message."""
+    with deps.transaction() as session:
+        return [(e.code.value, e.recipient, e.logical_address, e.payload["message"])
+                for e in outbox.events_for_certificate(session, CID) if e.is_onward]
 
 
 def _refusal(call: Callable[[], object]) -> tuple[RefusalReason, Action]:
@@ -71,6 +79,11 @@ def test_answering_the_recipients_question(deps: LifecycleDeps) -> None:
     )  # fmt: skip
     assert stored["fk-q-1"].status is ArendeStatus.ANSWERED  # type: ignore[attr-defined]
     assert _events(deps) == [(EventCode.HANFRFM, ADMIN.value)]
+    assert answer.delivery is DeliveryState.PENDING
+    [(code, recipient, address, message)] = _messages_onward(deps)
+    assert (code, recipient, address) == ("HANFRFM", "FKASSA", "2021005521")
+    assert (message["messageId"], message["answerTo"], message["recipientAddress"]) == (
+        answer.message_id, {"messageId": "fk-q-1", "referenceId": "fk-ref-1"}, "2021005521")
     assert _counts(deps) == QuestionCounts(received=Counts(total=1, answered=1))
     assert _activities(deps) == [("Skriva", ADMIN.value)]
 
@@ -100,6 +113,10 @@ def test_asking_the_recipient(deps: LifecycleDeps) -> None:
     )  # fmt: skip
     assert _arenden(deps) == {asked.message_id: asked}
     assert _events(deps) == [(EventCode.NYFRFV, LAKARE.value)]
+    [(code, recipient, address, message)] = _messages_onward(deps)
+    assert (code, recipient, address, message["amne"], message["heading"]) == (
+        "NYFRFV", "FKASSA", "2021005521", "AVSTMN", "Möte")
+    assert message["author"] == {"hsaId": LAKARE.value, "name": "Ann Läkare"}
     assert _counts(deps) == QuestionCounts(sent_by_care=Counts(total=1, unanswered=1))
 
 

@@ -1,18 +1,21 @@
 """The journal system's answer to a status update: written by the simulator, read by the client.
 
 ``read_answer`` reads ``CertificateStatusUpdateForCareResponse`` (or a fault, or neither) into the
-typed values of ``contracts.answers``; ``write_answer`` and ``write_fault`` are the simulator's side.
+typed values of ``contracts.answers``; ``write_answer`` (and ``contracts.answers.write_fault``) are
+the simulator's side.
 """
 
 from __future__ import annotations
 
 from lxml import etree
 
-from contracts.answers import FAULT_TAG, ProducerAnswer
+from contracts.answers import ProducerAnswer, envelope_bytes, write_fault
 from contracts.answers import read_answer as read_result_answer
-from contracts.ns import CORE, SOAP11_ENV, STATUS_UPDATE_V3, qname
-from contracts.results import add_result
+from contracts.ns import STATUS_UPDATE_V3, qname
+from contracts.results import result_response
 from domain.values import ErrorId, ResultCode
+
+__all__ = ["RESPONSE_TAG", "envelope_bytes", "read_answer", "write_answer", "write_fault"]
 
 RESPONSE_TAG = qname(STATUS_UPDATE_V3, "CertificateStatusUpdateForCareResponse")
 
@@ -24,24 +27,4 @@ def read_answer(content: bytes) -> ProducerAnswer:
 
 def write_answer(code: ResultCode, text: str | None = None, error_id: ErrorId | None = None) -> etree._Element:
     """The contract's answer as a receiver (the journal simulator) writes it."""
-    response = etree.Element(RESPONSE_TAG, nsmap={"csu": STATUS_UPDATE_V3, "core": CORE})
-    add_result(response, qname(STATUS_UPDATE_V3, "result"), code, text, error_id)
-    return response
-
-
-def write_fault(code: str, string: str, detail: str | None = None) -> etree._Element:
-    """A SOAP 1.1 Fault body element; ``code`` is a local name in the SOAP envelope namespace
-    (``Client`` or ``Server``), as the national platform and most journal systems send it."""
-    fault = etree.Element(FAULT_TAG, nsmap={"soapenv": SOAP11_ENV})
-    etree.SubElement(fault, "faultcode").text = f"soapenv:{code}"
-    etree.SubElement(fault, "faultstring").text = string
-    if detail is not None:
-        etree.SubElement(etree.SubElement(fault, "detail"), "detailString").text = detail
-    return fault
-
-
-def envelope_bytes(body: etree._Element) -> bytes:
-    """A response envelope (no header) around ``body``, as UTF-8 bytes."""
-    envelope = etree.Element(qname(SOAP11_ENV, "Envelope"), nsmap={"soapenv": SOAP11_ENV})
-    etree.SubElement(envelope, qname(SOAP11_ENV, "Body")).append(body)
-    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
+    return result_response(RESPONSE_TAG, code, text, error_id)

@@ -1,4 +1,7 @@
-"""Read a schema-valid ``SendMessageToCare`` element into an ``IncomingMessage``.
+"""Read a schema-valid ``SendMessageToCare`` element into an ``IncomingMessage``, and write one.
+
+Writing is the recipient simulator's side (``intygsgateway mock-recipient`` acts as Försäkringskassan):
+``write_request`` is the inverse of ``read_request``.
 
 No rules and no I/O here: strings are taken as sent so that the domain checks can report them.
 Two conversions need the wire format and so happen here: ``skickatTidpunkt`` is local Swedish time
@@ -12,10 +15,11 @@ from datetime import date, datetime
 
 from lxml import etree
 
+from contracts.intyg import add_message_reference, code, identifier, local_time, sub
 from contracts.ns import CORE, SEND_MESSAGE_V2, TYPES, qname
 from contracts.xmlparse import required_at as _required
 from contracts.xmlparse import text_at as _text
-from domain.arenden import IncomingMessage, Komplettering, MessageReference
+from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, IncomingMessage, Komplettering, MessageReference
 from domain.values import SWEDISH_TIME
 
 _S = SEND_MESSAGE_V2
@@ -73,3 +77,44 @@ def _komplettering(element: etree._Element) -> Komplettering:
         instance=int(instance) if instance is not None else None,
         text=_required(element, _own("text")),
     )
+
+
+REQUEST_TAG = _own("SendMessageToCare")
+#: The binding's soapAction in our WSDL.
+SOAP_ACTION = f"{SEND_MESSAGE_V2}:SendMessageToCare"
+
+
+def write_request(message: IncomingMessage, certificate_root: str = "") -> etree._Element:
+    """The ``SendMessageToCare`` element ``read_request`` reads back as ``message`` (the header's
+    LogicalAddress aside): what a recipient sends care. ``certificate_root`` is ``intygs-id/root``
+    (the issuing unit, when the sender knows it)."""
+    body = etree.Element(REQUEST_TAG, nsmap={"smtc": _S, "core": CORE, "types": TYPES})
+    sub(body, _S, "meddelande-id", message.message_id)
+    if message.reference_id is not None:
+        sub(body, _S, "referens-id", message.reference_id)
+    sub(body, _S, "skickatTidpunkt", local_time(message.sent_at))
+    identifier(body, "intygs-id", certificate_root, message.certificate_id, _S)
+    identifier(body, "patientPerson-id", message.person_id_root, message.person_id, _S)
+    sub(body, _S, "logiskAdressMottagare", message.recipient)
+    known = Amne(message.amne) if message.amne in Amne.__members__ else None
+    code(body, "amne", message.amne, KV_AMNE, AMNE_NAMES[known] if known else None, _S)
+    if message.heading is not None:
+        sub(body, _S, "rubrik", message.heading)
+    sub(body, _S, "meddelande", message.text)
+    if message.reminder_of is not None:
+        sub(body, _S, "paminnelseMeddelande-id", message.reminder_of)
+    if message.answer_to is not None:
+        add_message_reference(sub(body, _S, "svarPa"), message.answer_to)
+    skickat_av = sub(body, _S, "skickatAv")
+    code(skickat_av, "part", message.sender_part, KV_PART, None, _S)
+    for info in message.contact_info:
+        sub(skickat_av, _S, "kontaktInfo", info)
+    for komplettering in message.kompletteringar:
+        holder = sub(body, _S, "komplettering")
+        sub(holder, _S, "frage-id", komplettering.question_id)
+        if komplettering.instance is not None:
+            sub(holder, _S, "instans", str(komplettering.instance))
+        sub(holder, _S, "text", komplettering.text)
+    if message.deadline is not None:
+        sub(body, _S, "sistaDatumForSvar", message.deadline.isoformat())
+    return body

@@ -139,8 +139,9 @@ def _event(n: int, code: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 def _as_version_2(snapshot: dict[str, Any]) -> dict[str, Any]:
     """What the application wrote as version 2: today's snapshot without the columns added since
-    (the reason code of migration 0010, the type as received of 0011)."""
-    later = ("revoke_reason_code", "received_type_code", "received_type_code_system")
+    (the reason code of migration 0010, the type as received of 0011, the send's fields of 0013)."""
+    later = ("revoke_reason_code", "received_type_code", "received_type_code_system", "send_requested_at",
+             "send_failed_at", "send_failure_class", "send_failure_text")
     return {**{k: v for k, v in snapshot.items() if k not in later}, "snapshot_version": 2}
 
 

@@ -24,7 +24,8 @@ def test_an_older_revocation_keeps_its_text_gets_no_code_and_is_found_by_its_sig
     engine = make_engine(blank_db_url)
     try:
         command.upgrade(make_config(engine), "0009")
-        later = ("revoke_reason_code", "received_type_code", "received_type_code_system")  # 0010 and 0011
+        later = ("revoke_reason_code", "received_type_code", "received_type_code_system",  # 0010 and 0011
+                 "send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text")  # 0013
         row = {k: v for k, v in certificate_to_columns(revoked).items() if k not in later}
         row["unit_key"] = revoked.unit.hsa_id.key
         row["signed_by_hsa_id"] = "se2321000016-P001"  # a spelling of its own: the key is case-folded

@@ -20,6 +20,7 @@ from tests.builders import make_draft, make_revoked_certificate
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KV_UTLATANDE_TYP = "f6fb361a-e31d-48b8-8657-99b63912dd9b"
 NEW_COLUMNS = ("received_type_code", "received_type_code_system")
+LATER = ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text")  # migration 0013
 OUTBOX = table(  # outbox_event as revision 0008 has it (the columns without defaults)
     "outbox_event",
     column("id", Integer()), column("certificate_id", String()), column("event_code", String()),
@@ -72,7 +73,7 @@ def test_rows_and_queued_snapshots_survive_the_upgrade_and_the_downgrade(blank_d
             certificate_table = Table("certificate", MetaData(), autoload_with=connection)
             rows = []
             for draft in drafts:
-                row = {k: v for k, v in certificate_to_columns(draft).items() if k not in NEW_COLUMNS}
+                row = {k: v for k, v in certificate_to_columns(draft).items() if k not in (*NEW_COLUMNS, *LATER)}
                 rows.append({**row, "unit_key": draft.unit.hsa_id.key})
             connection.execute(insert(certificate_table), rows)
             connection.execute(insert(OUTBOX), before)

@@ -238,7 +238,7 @@ def test_leases_are_renewed_only_for_the_claims_still_held(session_factory: sess
 
 
 def test_units_whose_journal_is_busy_are_skipped(session_factory: sessionmaker[Session]) -> None:
-    """``skip_units`` leaves those units' events for a later claim."""
+    """``skip`` leaves those units' events for a later claim."""
     busy, free = add_events(session_factory, make_event("cert-1", unit="SE2321000016-B001"),
                             make_event("cert-2", unit="SE2321000016-F001"))
     with transaction(session_factory) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.delivery import OutcomeClass
+from domain.events import OutboundContract
 from domain.resend_policy import NextState, ScheduleKind, Series, Verdict
 from domain.resend_request import ResendRefusalReason, ResendRefused, ResendSelection
 from domain.values import EventCode, HsaId
@@ -128,9 +130,31 @@ def test_summary_counts_by_status_unit_and_outcome(session_factory: sessionmaker
                make_event("cert-2", EventCode.ANDRAT, 1))
     with transaction(session_factory) as session:
         summary = outbox_summary(session)
-    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1, "PURGED": 0}
+    assert summary.counts == {"PENDING": 3, "DELIVERED": 1, "FAILED": 2, "SUPERSEDED": 1, "PURGED": 0, "CANCELLED": 0}
     assert summary.oldest_pending == T0
     units = {line.unit: (line.pending, line.failed, line.oldest_pending) for line in summary.units}
     assert units == {"SE2321000016-1000": (3, 1, T0), OTHER_UNIT: (0, 1, None)}
     outcomes = {line.outcome: (line.pending, line.failed) for line in summary.outcomes}
     assert outcomes == {"-": (2, 0), "connect-error": (1, 0), "application-error": (0, 2)}
+    assert summary.destinations == []  # status updates only: no onward destination
+    assert [(c.contract, c.pending, c.failed) for c in summary.contracts] == [("CertificateStatusUpdateForCare", 3, 2)]
+
+
+def test_a_failed_send_is_not_re_armed_but_a_failed_revocation_is(session_factory: sessionmaker[Session]) -> None:
+    """A registration that carried a send returned its certificate to SIGNED when it failed: sending
+    again is ``certificate send``, which checks the recipient and marks it SENDING. A failed
+    revocation or message, or the archive's own registration, is resent like a status update."""
+    onward = {contract: replace(make_event(f"cert-{contract.value}"), contract=contract, recipient=recipient,
+                                logical_address="2021005521")
+              for contract, recipient in ((OutboundContract.REGISTER, "FKASSA"), (OutboundContract.SEND, "FKASSA"),
+                                          (OutboundContract.REVOKE, "FKASSA"), (OutboundContract.MESSAGE, "FKASSA"))}
+    archive = replace(make_event("cert-archive"), contract=OutboundContract.REGISTER, logical_address="5565594230")
+    ids = add_events(session_factory, *onward.values(), archive)
+    settle(session_factory, {})  # all FAILED
+    with transaction(session_factory) as session:
+        result = resend(session, ResendSelection(event_ids=tuple(ids)), T0 + timedelta(hours=3), "anna", "fixed")
+        statuses = {event_id: event_report(session, event_id).event["status"] for event_id in ids}  # type: ignore[union-attr]
+    assert (result.selected, result.rearmed) == (3, 3)
+    register, send, revoke, message, registration_at_archive = ids
+    assert {event_id: status.value for event_id, status in statuses.items()} == {
+        register: "FAILED", send: "FAILED", revoke: "PENDING", message: "PENDING", registration_at_archive: "PENDING"}

@@ -10,10 +10,10 @@ from lxml import etree
 
 from contracts.certificate_status_update.v3.request import (
     StatusUpdateError,
-    local_time,
     read_received,
     status_update_envelope,
 )
+from contracts.intyg import local_time
 from contracts.ns import GATEWAY_EXT
 from contracts.xmlparse import parse_xml
 from domain.certificate_types import load_default_registry

@@ -173,7 +173,7 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     certificate = make_revoked_certificate()
     snapshot = to_snapshot(certificate)
     assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
-    assert snapshot["snapshot_version"] == 4
+    assert snapshot["snapshot_version"] == 5
     assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
         "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
     )
@@ -196,6 +196,15 @@ def test_older_snapshots_read_with_what_was_added_since() -> None:
     del data["received_type_code"], data["received_type_code_system"]
     data["snapshot_version"] = 3
     assert from_snapshot(data) == make_revoked_certificate()
+
+
+def test_snapshots_of_version_4_read_without_send_fields() -> None:
+    """A draft deleted before the send's fields existed (version 4) reads with none of them set."""
+    data = to_snapshot(make_draft())
+    for key in ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text"):
+        del data[key]
+    data["snapshot_version"] = 4
+    assert from_snapshot(data) == make_draft()
 
 
 def test_a_revocation_reason_survives_the_snapshot() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.delivery import TEXT_LIMIT, Attempt, Decision, OutcomeClass, clip, decide
-from domain.resend_policy import ScheduleKind, Schedules, Series, after_attempt
+from domain.resend_policy import ScheduleKind, Schedules, Series, Verdict, after_attempt
 from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_schedule
 
 
@@ -16,6 +16,7 @@ from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_sch
     [
         (OutcomeClass.OK, Decision.DELIVERED),
         (OutcomeClass.INFO, Decision.DELIVERED),
+        (OutcomeClass.REPEAT, Decision.DELIVERED),
         (OutcomeClass.VALIDATION_ERROR, Decision.FAILED),
         (OutcomeClass.APPLICATION_ERROR, Decision.FAILED),
         (OutcomeClass.REVOKED, Decision.FAILED),
@@ -35,6 +36,7 @@ from domain.resend_schedule import DEFAULT_ADDRESS, DEFAULT_TECHNICAL, parse_sch
         (OutcomeClass.UNBUILDABLE, Decision.FAILED),
         (OutcomeClass.NOT_INTEGRATED, Decision.FAILED),
         (OutcomeClass.CLAIM_LIMIT, Decision.FAILED),
+        (OutcomeClass.CANCELLED, Decision.CANCELLED),
     ],
 )
 def test_each_outcome_class_has_the_issue_decision(outcome: OutcomeClass, decision: Decision) -> None:
@@ -43,14 +45,23 @@ def test_each_outcome_class_has_the_issue_decision(outcome: OutcomeClass, decisi
 
 
 def test_the_closed_set_is_exactly_the_issue_list() -> None:
-    """The answers' fifteen classes, the oversize answer, our refusal to send over plain http, and the
-    engine's own five, spelled as in the history column and docs/resend.md."""
+    """The answers' fifteen classes and the idempotent repeat, the oversize answer, our refusal to send
+    over plain http, and the engine's own six, spelled as in the history column and docs/resend.md."""
     assert [c.value for c in OutcomeClass] == [
-        "ok", "info", "validation-error", "application-error", "revoked", "technical-error",
+        "ok", "info", "repeat", "validation-error", "application-error", "revoked", "technical-error",
         "soap-fault", "platform-no-route", "platform-no-access", "insecure-route", "http-error", "empty-body",
         "non-soap-body", "timeout", "connect-error", "tls-error", "response-too-large",
-        "sending", "unknown", "unbuildable", "not-integrated", "claim-limit",
+        "sending", "unknown", "unbuildable", "not-integrated", "claim-limit", "cancelled",
     ]  # fmt: skip
+
+
+def test_a_cancelled_delivery_is_final_without_being_a_failure() -> None:
+    """An onward delivery of a revoked certificate is cancelled: no retry, and not counted as failed."""
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    cancelled = Attempt(at, OutcomeClass.CANCELLED, Decision.CANCELLED, None, None, None, None, None, "c", 0.0)
+    schedules = Schedules(parse_schedule(DEFAULT_TECHNICAL), parse_schedule(DEFAULT_ADDRESS))
+    state = after_attempt(cancelled, Series(ScheduleKind.TECHNICAL, 0, at), schedules)
+    assert (state.verdict, state.next_attempt_at) == (Verdict.CANCELLED, None)
 
 
 def test_an_attempt_in_flight_has_no_next_state() -> None:

@@ -12,6 +12,7 @@ from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Personnel
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.recipients import Recipient, from_mapping, load_default_recipients
 from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RevokeReason, Role
 from tests.builders import CONTENT, make_draft
 
@@ -20,6 +21,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 USER = HsaId("SE2321000016-P001")
 SIGNER = Personnel(USER, "Ann Läkare", licensed_professions=("Läkare",))
 REGISTRY = load_default_registry()
+RECIPIENTS = load_default_recipients()
 
 
 def _type(code: str) -> CertificateType:
@@ -142,16 +144,30 @@ def test_signing_a_type_missing_from_the_registry_is_refused() -> None:
 # --- send --------------------------------------------------------------------------------------
 
 
-def test_send_records_the_types_recipient() -> None:
-    """SIGNED becomes SENT to the type's recipient."""
-    after = lifecycle.send(_in(S.SIGNED, signed_at=NOW), LISJP, NOW)
-    assert (after.status, after.sent_at, after.sent_to) == (S.SENT, NOW, "FKASSA")
+_FK = RECIPIENTS.lookup("FKASSA")
+assert _FK is not None
+FK: Recipient = _FK
+
+
+def test_send_waits_for_the_recipient() -> None:
+    """SIGNED becomes SENDING to the recipient: sent_to and when it was asked, but no sent_at yet."""
+    after = lifecycle.send(_in(S.SIGNED, signed_at=NOW), LISJP, RECIPIENTS.check_send("FKASSA", "LISJP"), NOW)
+    assert (after.status, after.sent_at, after.sent_to, after.send_requested_at) == (S.SENDING, None, "FKASSA", NOW)
+    assert after.version == 2
+
+
+def test_a_new_send_clears_the_last_failure() -> None:
+    """A certificate whose send failed is SIGNED with the failure; sending again starts clean."""
+    failed = _in(S.SIGNED, signed_at=NOW, sent_to="FKASSA", send_failed_at=NOW, send_failure_class="validation-error",
+                 send_failure_text="Ogiltig diagnoskod")
+    after = lifecycle.send(failed, LISJP, FK, NOW + timedelta(hours=1))
+    assert (after.send_failed_at, after.send_failure_class, after.send_failure_text) == (None, None, None)
 
 
 @pytest.mark.parametrize("status", [s for s in ALL if s is not S.SIGNED])
 def test_only_signed_certificates_are_sent(status: CertificateStatus) -> None:
-    """Drafts, sent (again), locked and revoked certificates are refused."""
-    refusal = _refusal(lambda: lifecycle.send(_in(status), LISJP, NOW))
+    """Drafts, certificates being sent or sent (again), locked and revoked certificates are refused."""
+    refusal = _refusal(lambda: lifecycle.send(_in(status), LISJP, FK, NOW))
     assert (refusal.reason, refusal.action) == (RefusalReason.WRONG_STATUS, Action.SEND)
 
 
@@ -163,13 +179,35 @@ def test_test_certificates_are_never_sent(where: str) -> None:
         certificate = replace(certificate, test_certificate=True)
     else:
         certificate = replace(certificate, patient=replace(certificate.patient, test_indicator=True))
-    refusal = _refusal(lambda: lifecycle.send(certificate, LISJP, NOW))
+    refusal = _refusal(lambda: lifecycle.send(certificate, LISJP, FK, NOW))
     assert refusal.reason is RefusalReason.TEST_CERTIFICATE
 
 
 def test_sending_a_type_missing_from_the_registry_is_refused() -> None:
     """Without the type there is no recipient."""
-    assert _refusal(lambda: lifecycle.send(_in(S.SIGNED), None, NOW)).reason is RefusalReason.TYPE_UNKNOWN
+    assert _refusal(lambda: lifecycle.send(_in(S.SIGNED), None, FK, NOW)).reason is RefusalReason.TYPE_UNKNOWN
+
+
+@pytest.mark.parametrize(("recipient", "type_code", "reason"), [
+    ("SKV", "LISJP", RefusalReason.RECIPIENT_UNKNOWN),
+    ("TRANSP", "LISJP", RefusalReason.RECIPIENT_NOT_FOR_TYPE),
+    ("INACTIVE", "LISJP", RefusalReason.RECIPIENT_INACTIVE),
+])
+def test_a_send_to_a_recipient_that_cannot_take_it_is_refused(recipient: str, type_code: str,
+                                                              reason: RefusalReason) -> None:
+    """Unknown, inactive, or not listed for the type: refused with the code, before anything changes."""
+    registry = from_mapping({"recipients": {
+        "TRANSP": {"name": "T", "logical_address": "2021006099", "certificate_types": ["TSTRK1007"], "active": True},
+        "INACTIVE": {"name": "I", "logical_address": "1", "certificate_types": ["LISJP"], "active": False},
+    }})
+    refusal = _refusal(lambda: lifecycle.send(_in(S.SIGNED), LISJP, registry.check_send(recipient, type_code), NOW))
+    assert (refusal.reason, refusal.action) == (reason, Action.SEND)
+
+
+def test_a_certificate_being_sent_may_be_revoked() -> None:
+    """SENDING is revocable: the revocation then follows or cancels the send (domain.onward)."""
+    after = lifecycle.revoke(_in(S.SENDING, signed_at=NOW), USER, Role.LAKARE, LISJP, "FEL_PATIENT", None, NOW)
+    assert after.status is S.REVOKED
 
 
 # --- revoke ------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""RegisterCertificate: the signed certificate handed to its keeper (the certificate archive, or a recipient)."""

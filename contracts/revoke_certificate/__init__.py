@@ -1,0 +1,1 @@
+"""RevokeCertificate: a revocation (makulering) told to whoever holds the certificate."""

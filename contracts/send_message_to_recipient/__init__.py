@@ -1,0 +1,1 @@
+"""SendMessageToRecipient: care's questions and answers to the recipient of a certificate."""

@@ -1,0 +1,1 @@
+"""SendMessageToRecipient, interaction version 2 (schema 2.1): the request we write, the answer we read."""
