@@ -257,7 +257,8 @@ class LoopServer:
                 # when the worker needs the slot); then that request's head has its own deadline.
                 conn.idle_since = time.monotonic()
                 try:
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), self.limits.keepalive_seconds)
+                    async with asyncio.timeout(self.limits.keepalive_seconds):
+                        data = await reader.read(READ_CHUNK)
                 except TimeoutError:
                     return
                 finally:
@@ -369,8 +370,11 @@ class LoopServer:
             data += [http.send(h11.Data(data=chunk)) or b"" for chunk in chunks if chunk]
         data.append(http.send(h11.EndOfMessage()) or b"")
         writer.write(b"".join(data))
+        if not writer.transport.get_write_buffer_size():
+            return  # the kernel took it all: nothing to wait for (the usual case for an answer of a few KiB)
         try:
-            await asyncio.wait_for(writer.drain(), self.limits.send_seconds)
+            async with asyncio.timeout(self.limits.send_seconds):
+                await writer.drain()
         except TimeoutError:
             raise DeadlineMissed("send") from None
 
@@ -412,7 +416,9 @@ async def _read(reader: asyncio.StreamReader, deadline: float, phase: str) -> by
     if remaining <= 0:
         raise DeadlineMissed(phase)
     try:
-        return await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
+        # A timeout scope rather than wait_for, which wraps every read in a task of its own.
+        async with asyncio.timeout(remaining):
+            return await reader.read(READ_CHUNK)
     except TimeoutError:
         raise DeadlineMissed(phase) from None
 
