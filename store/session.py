@@ -111,7 +111,26 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+#: psycopg caches a query's conversion (named placeholders to ``$n``) only for queries of at most 50
+#: parameters, since ORMs' multi-row INSERTs rarely repeat; the certificate INSERT has 54, and converting
+#: it anew cost about 115 µs of every CreateDraftCertificate stored alone (issue 16). Our statements are
+#: fixed, so a higher limit only caches them (psycopg's cache holds 128, least recently used first).
+PSYCOPG_CACHED_PARAMETERS = 100
+
+
+def _cache_wide_statements() -> None:
+    """Raise psycopg's limit to ``PSYCOPG_CACHED_PARAMETERS``; a psycopg without the limit is left alone
+    (it is a module constant, not an API: only speed depends on it)."""
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMETERS) < PSYCOPG_CACHED_PARAMETERS:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_CACHED_PARAMETERS
+
+
 def _postgres_engine(url: URL) -> Engine:
+    _cache_wide_statements()
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.drivername != "postgresql+psycopg":
