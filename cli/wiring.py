@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -51,7 +50,6 @@ from store.migrate import open_existing
 from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from usecases import create_draft as drafting
-from usecases import lifecycle
 from usecases import receive_message as receiving
 from usecases import store_log as storing
 from usecases.create_draft import CreateDraftDeps
@@ -265,8 +263,7 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
     """The operations API (``gateway.internal_api``) with every module's routes in one table.
 
     It reuses the draft use case's transaction, directory, registry, PDL identity and clock, so an
-    operation sees the same directory cache as CreateDraftCertificate; concurrent operations share
-    transactions (``usecases.lifecycle.group_commit``).
+    operation sees the same directory cache as CreateDraftCertificate.
     """
     lifecycle_deps = LifecycleDeps(
         transaction=create_deps.transaction,
@@ -276,7 +273,6 @@ def operations_api(settings: Settings, create_deps: CreateDraftDeps) -> Internal
         clock=create_deps.clock,
         draft_lock_days=settings.draft_lock_days,
     )
-    lifecycle_deps = replace(lifecycle_deps, group=lifecycle.group_commit(lifecycle_deps))
     return InternalApi(
         [
             *certificate_routes(lifecycle_deps),

@@ -43,7 +43,7 @@ from store.directory import (
 from store.errors import Conflict, DatabaseUnavailable, DirectoryImportError, StoreError
 from store.health import ping
 from store.outbox import OutboxStatus, StoredEvent
-from store.session import Tx, UnitOfWork, make_engine, make_session_factory, savepoint, transaction
+from store.session import Tx, UnitOfWork, make_engine, make_session_factory, transaction
 from store.units import IntegratedUnit
 
 __all__ = [
@@ -71,7 +71,6 @@ __all__ = [
     "outbox",
     "pdl",
     "ping",
-    "savepoint",
     "session",
     "transaction",
     "units",

@@ -208,17 +208,6 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def savepoint(session: Tx) -> Iterator[None]:
-    """A part of the caller's transaction that an exception undoes alone (``SAVEPOINT``), then re-raises.
-
-    Several operations can so share one transaction, and its commit, each still all or nothing.
-    Errors are translated as in ``transaction``.
-    """
-    with translate_errors(), session.begin_nested():
-        yield
-
-
 class UnitOfWork:
     """Opens transactions on one database: ``with uow() as tx:`` commits on success, rolls back on error.
 

@@ -21,10 +21,9 @@ directory or database outage raises ``DependencyUnavailable``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 import structlog
@@ -39,10 +38,9 @@ from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
 from domain.values import EventCode, HsaId
-from store import Tx, UnitOfWork, arenden, certificates, outbox, savepoint
+from store import Tx, UnitOfWork, arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from usecases.acting_user import ActingUser, acting_user
-from usecases.group_commit import GroupCommit
 from usecases.pdl_log import record_certificate_access
 
 log = structlog.get_logger("usecases.lifecycle")
@@ -78,9 +76,6 @@ class LifecycleDeps:
     clock: Callable[[], datetime]
     new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
     draft_lock_days: int = lifecycle.DEFAULT_LOCK_DAYS  # the draft_lock_days setting; a type's own wins
-    # This process's group committer (``group_commit``); None runs each operation in its own
-    # transaction (commands, tests).
-    group: GroupCommit[Operation, OperationOutcome] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,22 +104,6 @@ def certificate_event(
     return event_about(certificate.header, code, ctx.now, ctx.correlation_id, ctx.user.hsa_id, payload)
 
 
-@dataclass(frozen=True, slots=True)
-class Operation:
-    """An operation whose user was checked, waiting for its transaction: what ``run_operation`` runs."""
-
-    action: Action
-    certificate_id: str
-    actor: ActingUser
-    correlation_id: str
-    step: Callable[[OperationContext], Certificate]
-
-
-#: How an operation ended: its result, or the exception its own transaction would have raised
-#: (``LifecycleRefused``, ``Conflict``, or an unexpected one), raised again on the request's thread.
-OperationOutcome = Certificate | Exception
-
-
 def run_operation(
     deps: LifecycleDeps,
     action: Action,
@@ -138,13 +117,21 @@ def run_operation(
     The directory is asked before the writing transaction opens: the embedded directory reads in
     its own transactions, which on SQLite would wait for our write lock. A certificate's unit never
     changes, so checking the user against the unit read first is as good as checking it inside.
-    The transaction may be shared with other operations (``group_commit``).
     """
     try:
-        operation = Operation(action, certificate_id, _actor(deps, action, certificate_id, user), correlation_id, step)
-        outcome = deps.group.submit(operation) if deps.group is not None else run_together(deps, [operation])[0]
-        if isinstance(outcome, Exception):
-            raise outcome
+        actor = _actor(deps, action, certificate_id, user)
+        with deps.transaction() as session:
+            stored = certificates.get_certificate(session, certificate_id, for_update=True)
+            if stored is None:  # deleted since the check
+                raise LifecycleRefused(RefusalReason.CERTIFICATE_NOT_FOUND, action, certificate_id)
+            now = deps.clock()
+            current = stored
+            if action is not Action.READ:
+                days = lifecycle.lock_days(_type_of(deps, stored), deps.draft_lock_days)
+                current = lifecycle.lock_if_stale(stored, now, days)
+                if current is not stored:
+                    certificates.save_certificate(session, current, stored.version)
+            result = step(OperationContext(session, now, actor, current, correlation_id))
     except Conflict as error:
         raise LifecycleRefused(RefusalReason.CONFLICT, action, certificate_id) from error
     except DirectoryUnavailable as error:
@@ -157,75 +144,10 @@ def run_operation(
         "certificate_action",
         action=action.value,
         certificate_id=certificate_id,
-        status=outcome.status.value,
+        status=result.status.value,
         user=user.value,
     )
-    return outcome
-
-
-def run_together(deps: LifecycleDeps, operations: Sequence[Operation]) -> list[OperationOutcome]:
-    """Run ``operations`` in one transaction, each in a savepoint of its own when there are several.
-
-    The certificates are locked first, in id order, so that two groups cannot deadlock (one
-    operation locks one certificate, a group several). Each operation's outcome is its result or
-    the exception it raised; its savepoint undid its writes.
-
-    Raises:
-        DatabaseUnavailable: the database did not answer (for every operation: nothing was stored).
-    """
-    if len(operations) == 1:  # alone: a refusal rolls the whole transaction back, as it always did
-        try:
-            with deps.transaction() as session:
-                return [_run(deps, session, operations[0])]
-        except (LifecycleRefused, Conflict) as refused:
-            return [refused]
-    outcomes: list[OperationOutcome] = []
-    with deps.transaction() as session:
-        certificates.lock_headers(session, {operation.certificate_id for operation in operations})
-        for operation in operations:
-            try:
-                with savepoint(session):
-                    outcomes.append(_run(deps, session, operation))
-            except DatabaseUnavailable:
-                raise
-            except Exception as error:  # noqa: BLE001 - the operation's own caller raises it (its own transaction would have)
-                outcomes.append(error)
-    return outcomes
-
-
-def _run(deps: LifecycleDeps, session: Tx, operation: Operation) -> Certificate:
-    """One operation in the open transaction: read with a row lock, lock if stale, then its step."""
-    action, certificate_id = operation.action, operation.certificate_id
-    stored = certificates.get_certificate(session, certificate_id, for_update=True)
-    if stored is None:  # deleted since the check
-        raise LifecycleRefused(RefusalReason.CERTIFICATE_NOT_FOUND, action, certificate_id)
-    now = deps.clock()
-    current = stored
-    if action is not Action.READ:
-        days = lifecycle.lock_days(_type_of(deps, stored), deps.draft_lock_days)
-        current = lifecycle.lock_if_stale(stored, now, days)
-        if current is not stored:
-            certificates.save_certificate(session, current, stored.version)
-    return operation.step(OperationContext(session, now, operation.actor, current, operation.correlation_id))
-
-
-def group_commit(deps: LifecycleDeps, max_operations: int = 16, wait_seconds: float = 30.0) -> GroupCommit[
-    Operation, OperationOutcome
-]:
-    """This process's group committer for certificate operations (``run_together``; module doc).
-
-    A group holds at most ``max_operations``: each savepoint is a PostgreSQL subtransaction, and a
-    transaction with more than 64 of them slows every other session's visibility checks. An
-    operation that waits longer than ``wait_seconds`` gets ``DatabaseUnavailable`` (the database is
-    that slow), answered as an outage.
-    """
-    return GroupCommit(
-        partial(run_together, deps),
-        on_timeout=DatabaseUnavailable("the certificate operation waited too long for its transaction"),
-        name="operation-group-commit",
-        max_size=max_operations,
-        wait_seconds=wait_seconds,
-    )
+    return result
 
 
 def _actor(deps: LifecycleDeps, action: Action, certificate_id: str, user: HsaId) -> ActingUser:
