@@ -230,6 +230,23 @@ def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
         yield served.url
 
 
+def postgres_pid(url: str) -> int | None:
+    """The postmaster serving ``url`` on this machine (its backends are its children), or None.
+
+    Found by its command line (``-p PORT``, as ``tests.pgcluster`` starts it), so only a cluster
+    started for the benchmark is found, not a server that happens to listen elsewhere.
+    """
+    port = urlsplit(url.replace("+psycopg", "")).port
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            words = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if words and words[0].endswith(b"postgres") and f"-p {port}".encode() in b" ".join(words):
+            return int(proc.name)
+    return None
+
+
 def cpu_seconds(pid: int) -> float | None:
     """CPU time (user and system) used so far by ``pid`` and its living descendants; None off Linux.
 

@@ -18,9 +18,11 @@ PostgreSQL is loaded by ``--processes`` x ``--clients`` connections (2 x 4), SQL
 Each baseline (``bench/baseline_app.py``, parse and validate only, under gunicorn with the same
 workers and threads) runs with the same connections and messages as the row it is compared with.
 
-Besides throughput and latency, each row shows the gateway's CPU per request (all its processes,
-from /proc): on a machine shared with other work that figure moves much less than requests/s. The
-load average before and after the run is printed with the table; the targets are those of issue 16.
+Besides throughput and latency, each row shows the CPU per request of the gateway (all its
+processes, from /proc) and, on the throw-away PostgreSQL, of the database: on a machine shared with
+other work those figures move much less than requests/s, and on a machine of its own their sum
+(with the load generator's) is what the cores divide among requests. The load average before and
+after the run is printed with the table; the targets are those of issue 16.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bench._load import (
     bench_database,
     cpu_seconds,
     load_arguments,
+    postgres_pid,
     run_load,
     served_gateway,
 )
@@ -80,7 +83,7 @@ class Row:
     contract: Contract
     database: str
     measured: LoadResult
-    cpu_ms: float | None  # the gateway's CPU per request
+    cpu: Cpu
     baseline: LoadResult
 
     def figure(self, result: LoadResult) -> float:
@@ -122,22 +125,37 @@ def loads(db: str, certificates: int) -> dict[str, Load]:
     }
 
 
-Measured = dict[tuple[str, str], tuple[LoadResult, float | None, Load]]
+@dataclass(frozen=True)
+class Cpu:
+    """CPU ms per request of the gateway's processes and, for a local PostgreSQL, of the database's."""
+
+    gateway: float | None
+    database: float | None
+
+
+Measured = dict[tuple[str, str], tuple[LoadResult, Cpu, Load]]
+
+
+def _ms_per_request(pid: int | None, before: float | None, requests: int) -> float | None:
+    after = cpu_seconds(pid) if pid is not None else None
+    if before is None or after is None or not requests:
+        return None
+    return (after - before) * 1000 / requests
 
 
 def measure_gateway(db: str, database: str, shape: tuple[int, int], args: argparse.Namespace,
                     results: Measured) -> None:
-    """Serve the gateway on ``db`` and load each contract in turn; its CPU per request beside each."""
+    """Serve the gateway on ``db`` and load each contract in turn; CPU per request beside each."""
+    database_pid = postgres_pid(db) if db.startswith("postgresql") else None
     with served_gateway(db, args.workers, args.threads) as served:
         for contract, load in loads(db, args.certificates).items():
             url = served.url + next(c.path for c in CONTRACTS if c.name == contract)
             load.run(url, b">OK<", args.warmup, *shape)
-            before = cpu_seconds(served.pid)
+            gateway_before = cpu_seconds(served.pid)
+            database_before = cpu_seconds(database_pid) if database_pid is not None else None
             measured = load.run(url, b">OK<", args.seconds, *shape)
-            after = cpu_seconds(served.pid)
-            cpu = None
-            if before is not None and after is not None and measured.requests:
-                cpu = (after - before) * 1000 / measured.requests
+            cpu = Cpu(_ms_per_request(served.pid, gateway_before, measured.requests),
+                      _ms_per_request(database_pid, database_before, measured.requests))
             results[(contract, database)] = (measured, cpu, load)
             print(f"  {database:10} {contract:24} {measured.per_second:8.0f} requests/s", file=sys.stderr)
 
@@ -151,10 +169,11 @@ def measure_baseline(contract: Contract, load: Load, shape: tuple[int, int], arg
 
 def table(rows: list[Row]) -> str:
     header = (f"{'contract':24}{'database':12}{'figure':>10} {'unit':10}{'p50 ms':>8}{'p99 ms':>8}{'CPU ms':>8}"
-              f"{'baseline':>10}{'ratio':>7}  target (issue 16)")
+              f"{'DB CPU':>8}{'baseline':>10}{'ratio':>7}  target (issue 16)")
     lines = [header, "-" * len(header)]
     for row in rows:
-        cpu = f"{row.cpu_ms:8.2f}" if row.cpu_ms is not None else f"{'':>8}"
+        cpu = "".join(f"{value:8.2f}" if value is not None else f"{'':>8}"
+                      for value in (row.cpu.gateway, row.cpu.database))
         errors = f"  ({row.measured.errors} errors)" if row.measured.errors else ""
         ratio = row.figure(row.measured) / row.figure(row.baseline) if row.baseline.per_second else float("nan")
         lines.append(
