@@ -96,6 +96,15 @@ _GATES: dict[tuple[int, str], WriterGate] = {}
 _GATES_LOCK = threading.Lock()
 
 
+def _after_fork() -> None:
+    # A thread of the parent may have held the lock at the fork; the child's copy would stay locked.
+    global _GATES_LOCK
+    _GATES_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def gate_for(database: str, timeout_s: float) -> WriterGate:
     """This process's gate for the SQLite file ``database``, shared by every engine on that file.
 
