@@ -197,9 +197,17 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server started for a benchmark: its base URL and the process that runs it (its workers are children)."""
+
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
-    """``intygsgateway serve --demo`` on a free loopback port; yields its base URL once it is ready."""
+def served_gateway(db: str, workers: int, threads: int) -> Iterator[Served]:
+    """``intygsgateway serve --demo`` on a free loopback port, once it is ready."""
     port = free_port()
     bin_dir = Path(sys.executable).parent
     process = subprocess.Popen(
@@ -210,9 +218,57 @@ def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/readyz", timeout=90)
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", process.pid)
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def gateway_server(db: str, workers: int, threads: int) -> Iterator[str]:
+    """``served_gateway``'s base URL."""
+    with served_gateway(db, workers, threads) as served:
+        yield served.url
+
+
+def postgres_pid(url: str) -> int | None:
+    """The postmaster serving ``url`` on this machine (its backends are its children), or None.
+
+    Found by its command line (``-p PORT``, as ``tests.pgcluster`` starts it), so only a cluster
+    started for the benchmark is found, not a server that happens to listen elsewhere.
+    """
+    port = urlsplit(url.replace("+psycopg", "")).port
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            words = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if words and words[0].endswith(b"postgres") and f"-p {port}".encode() in b" ".join(words):
+            return int(proc.name)
+    return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user and system) used so far by ``pid`` and its living descendants; None off Linux.
+
+    A figure that a loaded machine distorts much less than throughput: the gateway's CPU per request.
+    """
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, pending, seen = 0, [pid], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            if current == pid:
+                return None
+            continue
+        total += int(fields[11]) + int(fields[12])
+        pending += [int(child) for child in children]
+    return total / tick
 
 
 @contextlib.contextmanager

@@ -29,8 +29,8 @@ the heartbeat), and each worker process runs one asyncio loop that owns every co
   answer rather than a reset;
 * the answer written within ``http_send_timeout_seconds``.
 
-Only a complete request reaches a pool thread (``threads`` per worker), so slow clients cost a
-coroutine each, never a thread; a deadline missed closes the connection (a 408 first when nothing
+Only a complete request reaches an application thread (``threads`` per worker, ``AppThreads``), so
+slow clients cost a coroutine each, never a thread; a deadline missed closes the connection (a 408 first when nothing
 has been answered on it). The environ is plain WSGI; ``RAW_HEADERS_KEY`` adds the headers as
 received, so that the gateway can tell two headers of one name from one (a proxy that appends).
 """
@@ -42,12 +42,13 @@ import contextlib
 import functools
 import io
 import os
+import queue
 import socket
 import ssl
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -135,7 +136,7 @@ class LoopServer:
         self.conns: dict[int, _Conn] = {}
         self.slot_free = asyncio.Event()
         self.stopping = False
-        self.pool = ThreadPoolExecutor(limits.threads, thread_name_prefix="wsgi")
+        self.pool = AppThreads(app, limits.threads)
 
     async def serve(self, graceful_seconds: float = 10.0) -> None:
         """Accept and serve until ``alive`` turns false or ``max_requests`` were served, then drain."""
@@ -157,7 +158,7 @@ class LoopServer:
             for conn in list(self.conns.values()):
                 if conn.task is not None:
                     conn.task.cancel()
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.stop()
 
     async def _accept(self, listener: socket.socket) -> None:
         loop = asyncio.get_running_loop()
@@ -238,9 +239,7 @@ class LoopServer:
                 return
             body, complete = await self._body(http, reader, writer, request)
             environ = self._environ(request, body, complete, address, peer_cert, writer.get_extra_info("sockname"))
-            status, headers, chunks = await asyncio.get_running_loop().run_in_executor(
-                self.pool, _call, self.app, environ
-            )
+            status, headers, chunks = await self.pool.call(environ)
             self.served += 1
             keep = complete and not self.stopping and self.limits.keepalive_seconds > 0
             if not keep:
@@ -257,7 +256,8 @@ class LoopServer:
                 # when the worker needs the slot); then that request's head has its own deadline.
                 conn.idle_since = time.monotonic()
                 try:
-                    data = await asyncio.wait_for(reader.read(READ_CHUNK), self.limits.keepalive_seconds)
+                    async with asyncio.timeout(self.limits.keepalive_seconds):
+                        data = await reader.read(READ_CHUNK)
                 except TimeoutError:
                     return
                 finally:
@@ -369,10 +369,57 @@ class LoopServer:
             data += [http.send(h11.Data(data=chunk)) or b"" for chunk in chunks if chunk]
         data.append(http.send(h11.EndOfMessage()) or b"")
         writer.write(b"".join(data))
+        if not writer.transport.get_write_buffer_size():
+            return  # the kernel took it all: nothing to wait for (the usual case for an answer of a few KiB)
         try:
-            await asyncio.wait_for(writer.drain(), self.limits.send_seconds)
+            async with asyncio.timeout(self.limits.send_seconds):
+                await writer.drain()
         except TimeoutError:
             raise DeadlineMissed("send") from None
+
+
+_Answer = tuple[str, list[tuple[str, str]], list[bytes]]
+
+
+class AppThreads:
+    """``threads`` threads that run the WSGI application on complete requests and hand the answers back.
+
+    What ``loop.run_in_executor`` with a ``ThreadPoolExecutor`` does, without its second future per
+    request and the callbacks that chain the two: a request goes on a queue with the loop's own
+    future, and the thread that answered it settles that future through ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], threads: int) -> None:
+        self.app = app
+        self._jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[_Answer], dict[str, Any]] | None]
+        self._jobs = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._run, name=f"wsgi_{n}", daemon=True) for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def call(self, environ: dict[str, Any]) -> asyncio.Future[_Answer]:
+        """The application's answer to ``environ``, once a thread has produced it."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[_Answer] = loop.create_future()
+        self._jobs.put((loop, answer, environ))
+        return answer
+
+    def stop(self) -> None:
+        """Let the threads end after the requests they hold (queued ones are dropped with their connections)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            loop, answer, environ = job
+            result = _call(self.app, environ)
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for the answer
+                loop.call_soon_threadsafe(_settle, answer, result)
+
+
+def _settle(answer: asyncio.Future[_Answer], result: _Answer) -> None:
+    if not answer.done():  # a connection cancelled meanwhile (the worker stopping) no longer waits
+        answer.set_result(result)
 
 
 def _call(
@@ -412,7 +459,9 @@ async def _read(reader: asyncio.StreamReader, deadline: float, phase: str) -> by
     if remaining <= 0:
         raise DeadlineMissed(phase)
     try:
-        return await asyncio.wait_for(reader.read(READ_CHUNK), remaining)
+        # A timeout scope rather than wait_for, which wraps every read in a task of its own.
+        async with asyncio.timeout(remaining):
+            return await reader.read(READ_CHUNK)
     except TimeoutError:
         raise DeadlineMissed(phase) from None
 

@@ -54,6 +54,7 @@ from store.health import ping
 from store.migrate import open_existing
 from store.routing import StoreCatalogueSource
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from usecases import create_draft as drafting
 from usecases import receive_message as receiving
 from usecases import store_log as storing
 from usecases.create_draft import CreateDraftDeps
@@ -227,14 +228,16 @@ def gateway_deps(
     directory = directory or SqlDirectory(factory)
     if settings.directory_cache_seconds > 0:
         directory = CachedDirectory(directory, settings.directory_cache_seconds, utc_now)
+    drafts = UnitOfWork(factory)
     create_deps = CreateDraftDeps(
-        transaction=UnitOfWork(factory),
+        transaction=drafts,
         directory=directory,
         registry=certificate_types(settings),
         system=SystemIdentity(settings.system_hsa_id, settings.system_name),
         clock=utc_now,
         validation_persons=frozenset(settings.validation_persons),
         on_unit_registered=IntegrationWatch(catalogue, STATUS_UPDATE_V3, routing_today).unit_seen,
+        group=drafting.group_commit(drafts),
     )
 
     def readiness() -> Readiness:

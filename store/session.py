@@ -2,10 +2,12 @@
 
 One URL picks the database:
 
-* ``sqlite:///path/to/gateway.db`` (embedded, one process): foreign keys on, WAL so that readers do
-  not block the writer, a busy timeout so that a second writer waits instead of failing at once, and
-  ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``). An in-memory ``sqlite://``
-  works too (one connection shared by all threads) but lives only as long as its engine.
+* ``sqlite:///path/to/gateway.db`` (embedded): foreign keys on, WAL so that readers do not block
+  the writer, ``BEGIN IMMEDIATE`` for every transaction (see ``_sqlite_engine``), and writers queued
+  in order, within the process and between the processes sharing the file, before SQLite's lock
+  (``store.sqlite_gate``); the busy timeout bounds that wait and covers tools outside the gateway.
+  An in-memory ``sqlite://`` works too (one connection shared by all threads) but lives only as
+  long as its engine.
 * ``postgresql://...`` or ``postgresql+psycopg://...`` (psycopg 3; other drivers are refused):
   no ``pool_pre_ping`` (it costs a round trip, about a third of a small transaction here): a
   connection the server dropped fails the one request that meets it, SQLAlchemy then discards the
@@ -22,6 +24,7 @@ the store's query functions without looking inside: they never import SQLAlchemy
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -34,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from store.errors import Conflict, DatabaseUnavailable
+from store.sqlite_gate import GatedConnection, connection_class
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_S = 1800  # below common firewall and pooler idle timeouts
@@ -61,12 +65,18 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_engine(url: URL) -> Engine:
     in_memory = url.database in (None, "", ":memory:")
+    connect_args: dict[str, Any] = {
+        # The pool hands connections to other threads; SQLite is safe for that as long as one
+        # connection is not used by two threads at once, which the pool guarantees.
+        "check_same_thread": False,
+    }
+    if not in_memory:
+        # Writers queue in order before SQLite's own lock (store.sqlite_gate: no busy-handler pauses).
+        connect_args["factory"] = connection_class(str(url.database), SQLITE_BUSY_TIMEOUT_MS / 1000)
     engine = create_engine(
         url,
         hide_parameters=True,  # bound values are patient data: never in an exception's text or a log
-        # The pool hands connections to other threads; SQLite is safe for that as long as one
-        # connection is not used by two threads at once, which the pool guarantees.
-        connect_args={"check_same_thread": False},
+        connect_args=connect_args,
         # An in-memory database lives and dies with its connection: share one.
         poolclass=StaticPool if in_memory else None,
     )
@@ -89,12 +99,38 @@ def _sqlite_engine(url: URL) -> Engine:
         # read and then write deadlock on the upgrade and one fails at once with "database is locked"
         # (the busy timeout does not apply to that case). The price is that read-only transactions
         # also queue behind a writer; with WAL and short transactions that is milliseconds.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        dbapi_connection = connection.connection.driver_connection
+        if not isinstance(dbapi_connection, GatedConnection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        try:
+            dbapi_connection.begin_immediate()
+        except sqlite3.OperationalError as error:  # "database is locked": as SQLAlchemy reports it for a statement
+            raise sa_exc.OperationalError("BEGIN IMMEDIATE", None, error) from error
 
     return engine
 
 
+#: psycopg caches a query's conversion (named placeholders to ``$n``) only for queries of at most 50
+#: parameters, since ORMs' multi-row INSERTs rarely repeat; the certificate INSERT has 54, and converting
+#: it anew cost about 115 µs of every CreateDraftCertificate stored alone (issue 16). Our statements are
+#: fixed, so a higher limit only caches them (psycopg's cache holds 128, least recently used first).
+PSYCOPG_CACHED_PARAMETERS = 100
+
+
+def _cache_wide_statements() -> None:
+    """Raise psycopg's limit to ``PSYCOPG_CACHED_PARAMETERS``; a psycopg without the limit is left alone
+    (it is a module constant, not an API: only speed depends on it)."""
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return
+    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMETERS) < PSYCOPG_CACHED_PARAMETERS:
+        _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_CACHED_PARAMETERS
+
+
 def _postgres_engine(url: URL) -> Engine:
+    _cache_wide_statements()
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     if url.drivername != "postgresql+psycopg":

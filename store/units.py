@@ -40,8 +40,13 @@ class IntegratedUnit:
     last_seen: datetime
 
 
-def register_integrated_unit(session: Session, unit: HsaId, care_giver: HsaId, now: datetime) -> None:
+def register_integrated_unit(
+    session: Session, unit: HsaId, care_giver: HsaId, now: datetime, *, first_seen: datetime | None = None
+) -> None:
     """Record that ``unit`` created a draft at ``now``: insert it, or move ``last_seen`` to ``now``.
+
+    ``first_seen`` (default ``now``) is for several drafts registered at once: the earliest of them
+    (``usecases.create_draft.draft_rows`` folds them by the rule below).
 
     One ``INSERT ... ON CONFLICT DO UPDATE`` statement, so two first drafts for the same unit at the
     same moment (two gateway instances on PostgreSQL) cannot both insert and fail on the key. Since
@@ -55,7 +60,7 @@ def register_integrated_unit(session: Session, unit: HsaId, care_giver: HsaId, n
         unit_key=unit.key,
         unit_hsa_id=unit.value,
         care_giver_hsa_id=care_giver.value,
-        first_seen=now,
+        first_seen=now if first_seen is None else first_seen,
         last_seen=now,
     )
     new = statement.excluded

@@ -21,7 +21,11 @@ from domain.arenden import (
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
+from domain.events import event_about
+from domain.pdl import Activity, SystemIdentity
+from domain.values import CertificateStatus, EventCode, HsaId, PersonId, PersonIdKind, RevokeReason
+from usecases.create_draft import DraftCreated, NewDraft
+from usecases.pdl_log import certificate_access_record
 
 CARE_GIVER = CareGiver(HsaId("SE2321000016-0001"), "Region Demo")
 
@@ -193,3 +197,33 @@ def make_operable_draft(certificate_id: str, created_at: datetime, **changes: ob
         "patient": replace(draft.patient, test_indicator=False), **changes,
     }
     return replace(draft, **fields)  # type: ignore[arg-type]
+
+
+def make_new_draft(
+    certificate_id: str,
+    unit: str = "SE2321000016-1003",
+    at: datetime = datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+    care_giver: CareGiver = CARE_GIVER,
+    register_unit: bool = True,
+    test_certificate: bool = False,
+) -> NewDraft:
+    """A checked draft as CreateDraftCertificate stores it: ``make_draft`` at ``unit`` of ``care_giver``,
+    created ``at``, with its SKAPAT event (correlation id ``corr-<id>``) and PDL record (none for test data)."""
+    base = make_draft(certificate_id)
+    certificate = replace(
+        base,
+        unit=replace(base.unit, hsa_id=HsaId(unit), care_giver=care_giver.hsa_id),
+        care_giver=care_giver,
+        created_at=at,
+        test_certificate=test_certificate,
+        patient=replace(base.patient, test_indicator=False),
+    )
+    issuer = certificate.created_by.hsa_id
+    return NewDraft(
+        certificate=certificate,
+        event=event_about(certificate.header, EventCode.SKAPAT, at, f"corr-{certificate_id}", issuer),
+        record=certificate_access_record(SystemIdentity("SE0000000000-GW", "Gateway"), certificate, issuer,
+                                         Activity.WRITE, at),
+        register_unit=register_unit,
+        answer=DraftCreated(certificate_id, unit, test_certificate),
+    )

@@ -1,7 +1,8 @@
 """The PDL log from the use cases: the gateway's own records, sealing, search, the check.
 
 ``record_certificate_access`` writes a user's access in the caller's transaction, for every use
-case that touches a certificate. The others run in short transactions of their own; the sealer
+case that touches a certificate (``certificate_access_record`` builds it, for a use case that writes
+the records of several requests at once). The others run in short transactions of their own; the sealer
 thread, the operations API, the retention job and the command line call these.
 
 ``PdlSigning`` is what signing needs: the signer (its key is held outside the database), how often
@@ -43,24 +44,35 @@ def record_certificate_access(
     at: datetime,
 ) -> None:
     """Append the PDL record of ``user``'s ``activity`` on ``certificate``, unless it is test data."""
+    record = certificate_access_record(system, certificate, user, activity, at)
+    if record is not None:
+        pdl.append(session, record)
+
+
+def certificate_access_record(
+    system: SystemIdentity,
+    certificate: Certificate,
+    user: HsaId,
+    activity: Activity,
+    at: datetime,
+) -> PdlRecord | None:
+    """The PDL record of ``user``'s ``activity`` on ``certificate`` under a new log id; None for test data
+    (a test certificate, or a PU test person), which is never logged."""
     if certificate.test_certificate or certificate.patient.test_indicator:
-        return
-    pdl.append(
-        session,
-        certificate_access(
-            log_id=str(uuid.uuid4()),
-            system=system,
-            activity=activity,
-            at=at,
-            user_id=user.value,
-            unit_id=certificate.unit.hsa_id.value,
-            unit_name=certificate.unit.name,
-            care_giver_id=certificate.care_giver.hsa_id.value,
-            care_giver_name=certificate.care_giver.name,
-            certificate_id=certificate.id,
-            patient_id_root=certificate.patient.person_id.kind.value,
-            patient_id=certificate.patient.person_id.digits,
-        ),
+        return None
+    return certificate_access(
+        log_id=str(uuid.uuid4()),
+        system=system,
+        activity=activity,
+        at=at,
+        user_id=user.value,
+        unit_id=certificate.unit.hsa_id.value,
+        unit_name=certificate.unit.name,
+        care_giver_id=certificate.care_giver.hsa_id.value,
+        care_giver_name=certificate.care_giver.name,
+        certificate_id=certificate.id,
+        patient_id_root=certificate.patient.person_id.kind.value,
+        patient_id=certificate.patient.person_id.digits,
     )
 
 

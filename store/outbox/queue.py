@@ -28,7 +28,7 @@ _OUTBOX = cast(Table, OutboxRow.__table__)
 _ATTEMPTS = cast(Table, AttemptRow.__table__)
 # Built once: the statement and its cache key are the same for every event, only the values change.
 _INSERT_EVENT = insert(_OUTBOX).returning(_OUTBOX.c.id)
-_INSERT_EVENTS = insert(_OUTBOX)
+_INSERT_EVENTS = insert(_OUTBOX).inline()  # no RETURNING of the ids: enqueue_all reads none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

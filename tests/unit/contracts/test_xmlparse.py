@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from contracts.errors import HostileXml, NotSoap, NotXml
-from contracts.xmlparse import MAX_DEPTH, parse_xml, split_envelope
+from contracts.xmlparse import MAX_DEPTH, _check_tree, parse_xml, split_envelope
 
 LIMIT = 2 * 1024 * 1024
 ENV = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">'
@@ -96,6 +97,22 @@ def test_deep_nesting_is_refused(depth: int) -> None:
     body = b"<a>" * depth + b"</a>" * depth
     with pytest.raises(HostileXml):
         parse_xml(body, LIMIT)
+
+
+def test_one_deep_branch_among_wide_ones_is_refused() -> None:
+    """The depth cap holds for any branch, not only the first: a wide message with one branch too deep."""
+    wide = b"<b><c/></b>" * 200
+    deep = b"<d>" * MAX_DEPTH + b"</d>" * MAX_DEPTH  # under the root: one level past the cap
+    with pytest.raises(HostileXml, match="nests deeper"):
+        parse_xml(b"<a>" + wide + deep + wide + b"</a>", LIMIT)
+
+
+def test_an_entity_node_anywhere_in_the_tree_is_refused() -> None:
+    """The last guard, should a parser setting ever let one through: an entity reference node in the tree."""
+    root = etree.fromstring(b"<a><b><c/></b><b/></a>")
+    root[0][0].append(etree.Entity("e"))
+    with pytest.raises(HostileXml, match="entity references"):
+        _check_tree(root, "a test document")
 
 
 def test_nesting_within_the_cap_is_accepted() -> None:

@@ -41,6 +41,19 @@ def chain(count: int) -> tuple[list[ChainedRecord], ChainPoint]:
     return [ChainedRecord(r, link) for r, link in zip(records, links, strict=True)], head
 
 
+def test_the_canonical_form_of_a_sealed_record_never_changes() -> None:
+    """Records sealed by earlier releases must verify: this record's content hashes to the same digest
+    earlier releases sealed it with (a change to ``canonical`` that moves it breaks every stored log)."""
+    sealed = record(1, patient_id="191212121212", patient_name="Åsa Öberg", consumer_id="SE-cons", resource_index=2)
+    assert canonical(sealed) == (
+        '{"activity":"Läsa","consumer_id":"SE-cons","log_id":"log-1","patient_id":"191212121212",'
+        '"patient_name":"Åsa Öberg","purpose":"Vård och behandling","resource_care_giver_id":"G",'
+        '"resource_index":2,"resource_type":"Intyg","start_date":"2026-11-20T08:00:01.000000Z","system_id":"S",'
+        '"user_care_giver_id":"G","user_care_unit_id":"E","user_id":"U","v":1}'
+    ).encode()
+    assert content_digest(sealed) == "511465396c59bd2347b14be213e2e3797568d9f9846ef0dc31afba4ef1cc8ae5"
+
+
 def test_canonical_form_is_independent_of_zone_and_absent_fields() -> None:
     """The same instant in another zone hashes alike; an absent optional field is left out, not null."""
     stockholm = timezone(timedelta(hours=1))
