@@ -34,12 +34,13 @@ What makes that safe:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, text, update
+from sqlalchemy import Integer, Table, Update, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from domain.certificates import Certificate
@@ -111,8 +112,43 @@ def claim_due(
     Each claim is counted on its row (``open_claims``) until an outcome is recorded; an attempt an
     earlier holder left ``sending`` becomes ``unknown`` here, in the same transaction.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        # A claim is a few milliseconds of work; compiling it (JIT) would cost more than running it.
+        session.execute(text("SET LOCAL jit = off"))
+    parameters: dict[str, Any] = {"now": now, "until": now + lease, "token": token, "limit": limit}
+    if hold_until is not None:
+        parameters["hold_until"] = hold_until
+    if skip:
+        parameters["skip"] = sorted(skip)
+    claimed = session.execute(_claim_statement(hold_until is not None, bool(skip)), parameters).mappings().all()
+    # A sending attempt is left behind only by an earlier claim that never recorded: then this claim
+    # is not the first since the last outcome (releases uncount theirs and take their marks back).
+    reclaimed = [row["id"] for row in claimed if row["open_claims"] > 1]
+    if reclaimed:
+        _mark_unknown(session, reclaimed)
+    return sorted((_claimed(row, token) for row in claimed), key=lambda event: event.id)
+
+
+#: What a claim reads back: what sending needs (the row's other columns are for operators).
+_CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
+    "id", "certificate_id", "event_code", "occurred_at", "unit_hsa_id", "care_giver_hsa_id",
+    "request_correlation_id", "acting_user_hsa_id", "payload", "payload_version", "schedule_kind",
+    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims", "contract", "recipient",
+    "logical_address",
+)]
+
+
+@functools.cache
+def _claim_statement(hold: bool, skip: bool) -> Update:
+    """The claim's UPDATE, built once per shape: the values come as bound parameters.
+
+    Building it (two aliases of the table, a correlated subquery) costs more Python than the claim's
+    round trip; each of the four shapes is built once per process (bound: ``now``, ``until``,
+    ``token``, ``limit``, and ``hold_until`` and the expanding ``skip`` when the shape has them).
+    """
     candidate = aliased(OutboxRow, name="candidate")
     earlier = aliased(OutboxRow, name="earlier")
+    now = bindparam("now", type_=UtcDateTime())
     # "No earlier pending event of the same certificate" is written as "the first pending event of its
     # certificate": a correlated scalar subquery, which PostgreSQL runs per candidate as one probe of
     # (certificate_id, id) while walking the due index in order, so a claim stops after ``limit``
@@ -130,39 +166,24 @@ def claim_due(
         or_(candidate.lease_until.is_(None), candidate.lease_until < now),
         candidate.id == first_pending,
     )
-    if hold_until is not None:
-        due = due.where(or_(candidate.attempts > 0, candidate.occurred_at <= hold_until))
+    if hold:
+        due = due.where(or_(candidate.attempts > 0,
+                            candidate.occurred_at <= bindparam("hold_until", type_=UtcDateTime())))
     if skip:
         lane = case((candidate.destination == JOURNAL, candidate.unit_hsa_id), else_=candidate.destination)
-        due = due.where(lane.not_in(sorted(skip)))
+        due = due.where(lane.not_in(bindparam("skip", expanding=True)))
     # Ordered by the due index's own order (status, next_attempt_at) only, so that the scan walks the
     # index and stops after ``limit`` claimable rows instead of sorting the whole backlog; ties are
     # taken in any order, which the per-certificate condition makes safe.
-    due = due.order_by(candidate.next_attempt_at).limit(limit).with_for_update(skip_locked=True, of=candidate)
-    if session.get_bind().dialect.name == "postgresql":
-        # A claim is a few milliseconds of work; compiling it (JIT) would cost more than running it.
-        session.execute(text("SET LOCAL jit = off"))
-    claimed = session.execute(
+    due = due.order_by(candidate.next_attempt_at).limit(bindparam("limit", type_=Integer())).with_for_update(
+        skip_locked=True, of=candidate)
+    return (
         update(_OUTBOX)
         .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
-        .values(claimed_by=token, lease_until=now + lease, open_claims=_OUTBOX.c.open_claims + 1)
-        .returning(*_CLAIMED_COLUMNS),
-    ).mappings().all()
-    # A sending attempt is left behind only by an earlier claim that never recorded: then this claim
-    # is not the first since the last outcome (releases uncount theirs and take their marks back).
-    reclaimed = [row["id"] for row in claimed if row["open_claims"] > 1]
-    if reclaimed:
-        _mark_unknown(session, reclaimed)
-    return sorted((_claimed(row, token) for row in claimed), key=lambda event: event.id)
-
-
-#: What a claim reads back: what sending needs (the row's other columns are for operators).
-_CLAIMED_COLUMNS = [_OUTBOX.c[name] for name in (
-    "id", "certificate_id", "event_code", "occurred_at", "unit_hsa_id", "care_giver_hsa_id",
-    "request_correlation_id", "acting_user_hsa_id", "payload", "payload_version", "schedule_kind",
-    "series_attempts", "series_started_at", "attempts", "correlation_id", "open_claims", "contract", "recipient",
-    "logical_address",
-)]
+        .values(claimed_by=bindparam("token"), lease_until=bindparam("until", type_=UtcDateTime()),
+                open_claims=_OUTBOX.c.open_claims + 1)
+        .returning(*_CLAIMED_COLUMNS)
+    )
 
 
 def _mark_unknown(session: Tx, event_ids: list[int]) -> None:

@@ -80,8 +80,8 @@ def test_concurrent_drafts_through_the_group_committer(
         assert stored == {d.certificate.id: d.certificate for d in named.values()}
         for draft in named.values():
             (event,) = outbox.events_for_certificate(session, draft.certificate.id)
-            assert (event.code, event.correlation_id, event.occurred_at) == (
-                EventCode.SKAPAT, draft.event.correlation_id, draft.certificate.created_at
+            assert (event.code, event.request_correlation_id, event.occurred_at) == (
+                EventCode.SKAPAT, draft.event.request_correlation_id, draft.certificate.created_at
             )
             records = pdl.records_for_certificate(session, draft.certificate.id)
             assert records == ([] if draft.record is None else [draft.record])

@@ -40,7 +40,7 @@ def test_every_draft_keeps_its_rows_in_arrival_order() -> None:
     rows = draft_rows(drafts)
     assert [c.id for c in rows.certificates] == [f"draft-{n}" for n in range(5)]
     assert [e.certificate_id for e in rows.events] == [f"draft-{n}" for n in range(5)]
-    assert [e.correlation_id for e in rows.events] == [f"corr-draft-{n}" for n in range(5)]
+    assert [e.request_correlation_id for e in rows.events] == [f"corr-draft-{n}" for n in range(5)]
     assert [r.activity_level for r in rows.records] == [f"draft-{n}" for n in range(5)]
     assert [s.unit.value for s in rows.units] == [f"SE2321000016-10{n:02d}" for n in range(5)]
 
