@@ -29,7 +29,7 @@ Choices (Webcert does the same unless said otherwise):
   returns it to SIGNED with the failure (``SEND_FAILED``), and it can be sent again. The incumbent
   marked it sent, and told the journal SKICKA, when the send was only queued.
 * A LOCKED draft may only be revoked or copied; the copy is a new DRAFT by the acting user, with the
-  same content, patient and unit and ``copied_from`` naming the original.
+  same content, patient and unit and relation KOPIA to the original.
 * The lock period is configuration (``lock_days``): the deployment's ``draft_lock_days`` (14 by
   default, as the incumbent), a type's own ``draft_lock_days`` winning, and 0 meaning never. The
   rule that required locking (SOSFS 2008:14) was replaced by HSLF-FS 2016:40, which does not, so
@@ -51,7 +51,7 @@ from domain.certificates import Answer, Certificate
 from domain.directory import Personnel
 from domain.onward import may_leave
 from domain.recipients import Recipient, SendRefusal
-from domain.values import CertificateStatus, HsaId, RevokeReason, Role
+from domain.values import CertificateStatus, HsaId, RelationCode, RevokeReason, Role
 
 DEFAULT_LOCK_DAYS = 14
 """A draft not signed this many days after creation is locked, unless configured otherwise."""
@@ -390,5 +390,6 @@ def copy_locked(
         prefill_xml=certificate.prefill_xml,
         extensions=certificate.extensions,
         content=certificate.content,
-        copied_from=certificate.id,
+        relation_code=RelationCode.KOPIA,
+        relation_parent=certificate.id,
     )

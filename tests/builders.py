@@ -23,7 +23,7 @@ from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
 from domain.events import event_about
 from domain.pdl import Activity, SystemIdentity
-from domain.values import CertificateStatus, EventCode, HsaId, PersonId, PersonIdKind, RevokeReason
+from domain.values import CertificateStatus, EventCode, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
 from usecases.create_draft import DraftCreated, NewDraft
 from usecases.pdl_log import certificate_access_record
 
@@ -116,7 +116,8 @@ def make_revoked_certificate(certificate_id: str = "c0ffee00-0000-4000-8000-0000
         revoked_at=at,
         revoked_by=HsaId("SE2321000016-P001"),
         revoke_reason="Fel patient",
-        copied_from="0ld-draft",
+        relation_code=RelationCode.KOPIA,
+        relation_parent="0ld-draft",
         revoke_reason_code=RevokeReason.FEL_PATIENT,
     )
 

@@ -21,7 +21,7 @@ from domain.certificates import Certificate, from_snapshot
 from domain.directory import DirectoryUnavailable, Unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import SystemIdentity
-from domain.values import CertificateStatus, EventCode, HsaId, RevokeReason
+from domain.values import CertificateStatus, EventCode, HsaId, RelationCode, RevokeReason
 from store import arenden, certificates, outbox, pdl
 from store.directory import SqlDirectory
 from store.session import UnitOfWork
@@ -255,8 +255,8 @@ def test_stale_draft_is_locked_on_use_and_can_then_only_be_revoked_or_copied(dep
     copy = lifecycle.copy_locked(deps, CID, ADMIN, "c")
     original = _stored(deps)
     assert original is not None and original.status is S.LOCKED and original.locked_at is not None
-    assert (copy.id, copy.status, copy.content, copy.copied_from, copy.created_by.hsa_id) == (
-        "copy-0", S.DRAFT, CONTENT, CID, ADMIN
+    assert (copy.id, copy.status, copy.content, copy.relation_code, copy.relation_parent, copy.created_by.hsa_id) == (
+        "copy-0", S.DRAFT, CONTENT, RelationCode.KOPIA, CID, ADMIN
     )
     assert _stored(deps, "copy-0") == copy
     assert _events(deps, "copy-0") == [(EventCode.SKAPAT, ADMIN.value)]

@@ -13,7 +13,7 @@ from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Personnel
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.recipients import Recipient, from_mapping, load_default_recipients
-from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RevokeReason, Role
+from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RelationCode, RevokeReason, Role
 from tests.builders import CONTENT, make_draft
 
 S = CertificateStatus
@@ -374,7 +374,7 @@ def test_no_sweep_at_all_when_every_period_is_zero() -> None:
 
 
 def test_copy_of_a_locked_draft_is_a_new_draft_with_the_same_content() -> None:
-    """Same type, patient, unit, content; new id, creator and time; copied_from set; version 1."""
+    """Same type, patient, unit, content; new id, creator and time; relation KOPIA to it; version 1."""
     content = (Answer("1", None, (AnswerPart("1.1", "text"),)),)
     locked = _in(S.LOCKED, content=content, version=4, locked_at=NOW)
     creator = Personnel(HsaId("SE2321000016-P002"), "Bo Vårdadministratör")
@@ -382,7 +382,7 @@ def test_copy_of_a_locked_draft_is_a_new_draft_with_the_same_content() -> None:
     copy = lifecycle.copy_locked(locked, "new-id", creator, Role.VARDADMINISTRATOR, LISJP, later)
     assert copy == replace(
         locked, id="new-id", status=S.DRAFT, created_by=creator, created_at=later, version=1,
-        locked_at=None, copied_from=locked.id,
+        locked_at=None, relation_code=RelationCode.KOPIA, relation_parent=locked.id,
     )
 
 
