@@ -18,8 +18,8 @@ from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
 from store.migrate import MIGRATIONS, make_config, upgrade
 from store.session import make_engine
 from store.types import UtcDateTime
-from tests.integration.store.older_rows import snapshot_before_0014
 from tests.builders import CARE_GIVER, make_revoked_certificate
+from tests.integration.store.older_rows import snapshot_before_0014
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 OUTBOX = table(  # outbox_event as revision 0007 has it (the columns without defaults)

@@ -13,8 +13,8 @@ from domain.values import HsaId
 from store.certificates import CertificateRow, get_certificate, signed_by
 from store.migrate import make_config, upgrade
 from store.session import make_engine, make_session_factory, transaction
-from tests.integration.store.older_rows import row_before_0014
 from tests.builders import make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 SIGNED_SINCE = datetime(2026, 11, 1, tzinfo=UTC)  # the built certificate was signed on 21 November 2026
 

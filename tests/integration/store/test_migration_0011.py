@@ -10,13 +10,13 @@ import pytest
 from alembic import command
 from sqlalchemy import JSON, Integer, MetaData, String, Table, column, insert, inspect, select, table
 
-from domain.certificates import certificate_to_columns, from_snapshot, to_snapshot
+from domain.certificates import from_snapshot, to_snapshot
 from store import certificates
 from store.migrate import make_config, upgrade
 from store.session import make_engine, make_session_factory, transaction
 from store.types import UtcDateTime
-from tests.integration.store.older_rows import row_before_0014
 from tests.builders import make_draft, make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KV_UTLATANDE_TYP = "f6fb361a-e31d-48b8-8657-99b63912dd9b"

@@ -13,8 +13,8 @@ from store.certificates import CertificateRow
 from store.migrate import make_config, upgrade
 from store.session import make_engine
 from store.types import UtcDateTime
-from tests.integration.store.older_rows import row_before_0014
 from tests.builders import make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LATER = ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from alembic import command
-from sqlalchemy import MetaData, Table, inspect, insert, text
+from sqlalchemy import MetaData, Table, insert, inspect, text
 
 from domain.values import RelationCode
 from store import certificates
@@ -39,7 +39,8 @@ def test_copies_become_kopia_and_the_downgrade_writes_them_back(blank_db_url: st
             certificates.add_certificate(session, renewal)
         command.downgrade(make_config(engine), "0013")
         with engine.connect() as connection:
-            copied = dict(connection.execute(text("SELECT certificate_id, copied_from FROM certificate")).tuples().all())
+            query = text("SELECT certificate_id, copied_from FROM certificate")
+            copied = dict(connection.execute(query).tuples().all())
             columns = {str(c["name"]) for c in inspect(connection).get_columns("certificate")}
     finally:
         engine.dispose()
