@@ -57,6 +57,17 @@ STATUS_OF: dict[RefusalReason, int] = {
     R.REASON_TOO_LONG: 400,
     R.TEXT_MISSING: 400,
     R.AMNE_NOT_ALLOWED: 400,
+    R.NO_ANSWERS: 409,
+    R.ANSWERS_MISSING: 409,
+    R.TYPE_INACTIVE: 409,
+    R.NOT_RENEWABLE: 409,
+    R.ALREADY_REPLACED: 409,
+    R.ALREADY_COMPLETED: 409,
+    R.PATIENT_DECEASED: 409,
+    R.NO_OPEN_COMPLETION: 409,
+    R.COMPLETION_REQUIRED: 409,
+    R.QUESTION_IS_REMINDER: 409,
+    R.NO_OTHER_INFORMATION: 409,
 }
 
 _ERRORS = {
@@ -154,6 +165,7 @@ def _guarded(call: Callable[[Request], Response]) -> Callable[[Request], Respons
                 certificateId=refused.certificate_id,
                 certificateStatus=refused.status.value if refused.status else None,
                 role=refused.role.value if refused.role else None,
+                **({"missing": list(refused.missing)} if refused.missing else {}),
             ) from None
         except (DependencyUnavailable, DirectoryUnavailable):
             raise ApiError(503, "UNAVAILABLE", "the directory or the database is not answering; try again") from None

@@ -107,7 +107,7 @@ def test_only_a_draft_can_be_marked_ready(status: CertificateStatus) -> None:
 @pytest.mark.parametrize("status", [S.DRAFT, S.READY])
 def test_allowed_roles_sign(role: Role, certificate_type: CertificateType, status: CertificateStatus) -> None:
     """Läkare/tandläkare sign what they may create; nurses and midwives sign nurses_may_sign types."""
-    after = lifecycle.sign(_in(status), SIGNER, role, certificate_type, NOW)
+    after = lifecycle.sign(_in(status, content=CONTENT), SIGNER, role, certificate_type, NOW)
     assert (after.status, after.signed_at, after.signed_by, after.signed_by_name, after.is_signed) == (
         S.SIGNED, NOW, USER, "Ann Läkare", True
     )
@@ -139,6 +139,32 @@ def test_signing_a_type_missing_from_the_registry_is_refused() -> None:
     """Without the type there is no rule to sign by."""
     refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.LAKARE, None, NOW))
     assert refusal.reason is RefusalReason.TYPE_UNKNOWN
+
+
+def test_a_draft_with_no_answers_is_not_signed() -> None:
+    refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.LAKARE, LISJP, NOW))
+    assert (refusal.reason, refusal.missing) == (RefusalReason.NO_ANSWERS, ())
+
+
+@pytest.mark.parametrize(("content", "missing"), [
+    ((), None),  # NO_ANSWERS
+    (CONTENT, ("32", "39")),  # CONTENT has 1 and 6
+    ((Answer("32", None, (AnswerPart("32.1", "  "),)), Answer("39", None, (AnswerPart("39.1", "x"),))), ("32",)),
+    ((Answer("32", None, (AnswerPart("32.1", "", xml="<cv/>"),)), Answer("39", None, (AnswerPart("39.1", "x"),))),
+     ()),
+])
+def test_the_answers_a_type_requires_are_named_when_missing(content: tuple[Answer, ...],
+                                                            missing: tuple[str, ...] | None) -> None:
+    """``required_answers`` (registry data): an answer with only blank parts is missing; typed XML counts."""
+    strict = replace(LISJP, required_answers=("32", "39"))
+    draft = _in(S.DRAFT, content=content)
+    if missing == ():
+        assert lifecycle.sign(draft, SIGNER, Role.LAKARE, strict, NOW).status is S.SIGNED
+        return
+    refusal = _refusal(lambda: lifecycle.sign(draft, SIGNER, Role.LAKARE, strict, NOW))
+    expected = (RefusalReason.NO_ANSWERS, ()) if missing is None else (RefusalReason.ANSWERS_MISSING, missing)
+    assert (refusal.reason, refusal.missing) == expected
+    assert missing is None or "missing=" + ",".join(missing) in str(refusal)
 
 
 # --- send --------------------------------------------------------------------------------------
