@@ -142,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
         result = operation(deps, args.certificate_id, HsaId(args.user), f"{CORRELATION_PREFIX}{args.operation}")
     except LifecycleRefused as refused:
         details = ", ".join(
-            f"{name} {value}" for name, value in (("status", refused.status), ("role", refused.role)) if value
+            f"{name} {value}" for name, value in (("status", refused.status), ("role", refused.role),
+                                                  ("missing answers", ",".join(refused.missing))) if value
         )
         print(f"intygsgateway: refused: {refused.reason.value}" + (f" ({details})" if details else ""), file=sys.stderr)
         return 1

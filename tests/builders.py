@@ -191,10 +191,12 @@ def make_arende(certificate: Certificate | None = None, **changes: Any) -> Arend
 
 
 def make_operable_draft(certificate_id: str, created_at: datetime, **changes: object) -> Certificate:
-    """A LISJP draft for a real (non-test) patient at unit 1003, which the demo directory's users may act on."""
+    """A LISJP draft with answers (so that it may be signed) for a real (non-test) patient at unit 1003,
+    which the demo directory's users may act on."""
     draft = make_draft(certificate_id)
     fields: dict[str, object] = {
         "type_code": "LISJP", "received_type_code": "LISJP", "created_at": created_at, "test_certificate": False,
+        "content": CONTENT,
         "patient": replace(draft.patient, test_indicator=False), **changes,
     }
     return replace(draft, **fields)  # type: ignore[arg-type]

@@ -245,6 +245,7 @@ def test_a_send_names_its_recipient_and_the_certificate_shows_its_deliveries(gat
     with the default recipient: SENDING, and GET lists the registration queued for FK."""
     cid = _create_draft(gateway_url)
     path = f"/certificates/{cid}"
+    assert _api(gateway_url, "PUT", f"{path}/content", LAKARE, {"content": CONTENT})[0] == 200
     assert _api(gateway_url, "POST", f"{path}/sign", LAKARE)[0] == 200
     status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "TRANSP"})
     assert (status, body["code"], body["certificateStatus"]) == (409, "RECIPIENT_NOT_FOR_TYPE", "SIGNED")

@@ -100,7 +100,7 @@ def _refused(call: object) -> LifecycleRefused:
 def test_edit_ready_sign_send_writes_events_and_pdl_in_order(deps: LifecycleDeps) -> None:
     """Each step saves a new version, queues its event with hanteratAv and writes its PDL activity; a
     send leaves the certificate SENDING with its registration at FK queued, and no SKICKA yet."""
-    _store(deps)
+    _store(deps, content=())
     lifecycle.update_content(deps, CID, ADMIN, CONTENT, "c1")
     lifecycle.mark_ready(deps, CID, ADMIN, "c2")
     lifecycle.sign(deps, CID, LAKARE, "c3")
@@ -159,7 +159,7 @@ def test_assignment_on_the_parent_unit_covers_a_sub_unit(deps: LifecycleDeps) ->
 
 def test_test_certificates_get_events_but_no_pdl(deps: LifecycleDeps) -> None:
     """A validation person's certificate: ANDRAT is queued, no PDL record is written."""
-    _store(deps, test_certificate=True)
+    _store(deps, test_certificate=True, content=())
     lifecycle.update_content(deps, CID, LAKARE, CONTENT, "c")
     assert (_events(deps), _activities(deps)) == ([(EventCode.ANDRAT, LAKARE.value)], [])
 
