@@ -52,6 +52,7 @@ from domain.certificates import (
     lifecycle_columns,
 )
 from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
+from domain.relations import Child
 from domain.values import CertificateStatus, HsaId, PersonIdKind, RelationCode, RevokeReason
 from store.base import Base
 from store.errors import Conflict
@@ -385,6 +386,16 @@ def fail_sends(session: Session, failures: Sequence[SendFailure]) -> list[str]:
             ).all()
             changed.extend(found)
     return changed
+
+
+def children(session: Session, parent_id: str) -> list[Child]:
+    """The certificates made from ``parent_id`` (renewals, replacements, completions, copies): their id,
+    relation and status, oldest first (the ``relation_parent_id`` index)."""
+    rows = session.execute(
+        select(CertificateRow.certificate_id, CertificateRow.relation_code, CertificateRow.status)
+        .where(CertificateRow.relation_parent_id == parent_id, CertificateRow.relation_code.is_not(None))
+        .order_by(CertificateRow.created_at, CertificateRow.certificate_id))
+    return [Child(cid, RelationCode(code), CertificateStatus(status)) for cid, code, status in rows]
 
 
 def statuses(session: Session, ids: Collection[str]) -> dict[str, CertificateStatus]:
