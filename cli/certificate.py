@@ -1,4 +1,5 @@
-"""``intygsgateway certificate show|ready|sign|send|revoke|delete|ask|answer CERT_ID --user HSA_ID``.
+"""``intygsgateway certificate show|ready|sign|send|revoke|delete|ask|answer|renew|replace|complete CERT_ID
+--user HSA_ID``.
 
 The same use cases as the operations API (``usecases.lifecycle``): the user is checked
 against the directory, the event is queued with the user as ``hanteratAv`` and a PDL record is
@@ -18,8 +19,10 @@ from cli.wiring import lifecycle_deps
 from domain.arenden import Amne, Arende, arende_to_json
 from domain.certificates import Certificate, certificate_to_json
 from domain.lifecycle import LifecycleRefused
+from domain.relations import CompletionMode
 from domain.values import HsaId
 from usecases import lifecycle, questions
+from usecases import relations as related
 from usecases.lifecycle import (
     CertificateView,
     DependencyUnavailable,
@@ -49,7 +52,19 @@ _COMMANDS: dict[str, tuple[str, str]] = {
             "--heading); it goes with SendMessageToRecipient."),
     "answer": ("answer the recipient's question (HANFRFM)",
                "Answer the recipient's question --question MEDDELANDE_ID with --text; it goes with "
-               "SendMessageToRecipient, naming the question (svarPa)."),
+               "SendMessageToRecipient, naming the question (svarPa). A completion request (KOMPLT) is answered "
+               "with complete, a reminder (PAMINN) not at all."),
+    "renew": ("renew (förnya) a signed certificate: a new draft, relation FRLANG (SKAPAT)",
+              "Make a new draft from a signed certificate of a renewable type (LISJP), with every answer but those "
+              "made anew (for LISJP: 1, 26, 32) and the patient's current details."),
+    "replace": ("replace (ersätta) a signed certificate: a corrected copy, relation ERSATT (SKAPAT)",
+                "Make a replacing draft of a signed certificate, or print the one that exists; once the "
+                "replacement is signed the certificate is replaced for good (unless the replacement is revoked)."),
+    "complete": ("answer the recipient's completion requests (KOMPLT): --mode A, B or C",
+                 "Answer every open completion request of the certificate at once: --mode A makes a completing "
+                 "draft (relation KOMPLT), sent when signed; B the same with --text in the other-information "
+                 "answer (no further medical information; physicians only); C answers the recipient with --text "
+                 "(nobody at the unit can take responsibility)."),
 }
 
 
@@ -81,6 +96,10 @@ def register(subparsers: Any) -> None:
                                  help="the meddelande-id of the recipient's question")
         if name in ("ask", "answer"):
             command.add_argument("--text", required=True, metavar="TEXT", help="the message")
+        if name == "complete":
+            command.add_argument("--mode", required=True, choices=[m.value for m in CompletionMode],
+                                 help="A completing certificate, B no further information, C an answer")
+            command.add_argument("--text", metavar="TEXT", help="the comment (B) or the answer (C)")
         command.set_defaults(run=run, operation=name)
 
 
@@ -99,6 +118,15 @@ def _operation(
     if name == "answer":
         return lambda deps, cid, user, correlation: questions.answer_question(
             deps, cid, args.question, user, args.text, correlation)
+    if name == "complete" and args.mode == CompletionMode.C.value:
+        return lambda deps, cid, user, correlation: questions.answer_completions(
+            deps, cid, user, args.text or "", correlation)
+    if name == "complete":
+        return lambda deps, cid, user, correlation: related.complete(
+            deps, cid, user, CompletionMode(args.mode), args.text, correlation).certificate
+    if name in ("renew", "replace"):
+        make = related.renew if name == "renew" else related.replace_certificate
+        return lambda deps, cid, user, correlation: make(deps, cid, user, correlation).certificate
     operations: dict[str, Callable[..., Certificate | CertificateView]] = {
         "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign, "delete": lifecycle.delete,
     }
@@ -124,6 +152,8 @@ def _print(result: Certificate | CertificateView | Arende, as_json: bool) -> Non
         f"{certificate.id}: {certificate.type_code} {certificate.status.value} (version {certificate.version}), "
         f"unit {certificate.unit.hsa_id}, patient {certificate.patient.person_id.masked()}"
     )
+    if certificate.relation_code is not None:
+        print(f"  relation {certificate.relation_code.value} to {certificate.relation_parent}")
     if certificate.sent_to and certificate.status.value in ("SENDING", "SENT"):
         print(f"  {certificate.status.value.lower()} to {certificate.sent_to}")
     if certificate.send_failed_at is not None:
