@@ -12,15 +12,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cli.options import add_settings_options, settings_from
 from cli.wiring import lifecycle_deps
 from domain.arenden import Amne, Arende, arende_to_json
-from domain.certificates import Certificate, certificate_to_json
+from domain.certificates import Answer, Certificate, certificate_to_json, content_from_json
 from domain.lifecycle import LifecycleRefused
 from domain.relations import CompletionMode
 from domain.values import HsaId
+from gateway.content import ContentValidator
 from usecases import lifecycle, questions
 from usecases import relations as related
 from usecases.lifecycle import (
@@ -35,6 +37,10 @@ CORRELATION_PREFIX = "cli-"
 _COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("print a certificate and its questions (PDL: Läsa)",
              "Print the certificate, its status and its questions."),
+    "edit": ("replace a draft's answers from a JSON file (ANDRAT)",
+             "Replace the draft's content with the answers in --content FILE: JSON as the operations API's PUT "
+             ".../content takes it (docs/examples/lisjp-content.json), checked as the contract's svar before "
+             "anything is stored."),
     "ready": ("mark a draft ready for signing (KFSIGN)",
               "Mark a draft ready for signing; any role with an assignment may."),
     "sign": ("sign a draft (SIGNAT)", "Sign a draft as the user; läkare and tandläkare, nurses for some types."),
@@ -96,6 +102,9 @@ def register(subparsers: Any) -> None:
                                  help="the meddelande-id of the recipient's question")
         if name in ("ask", "answer"):
             command.add_argument("--text", required=True, metavar="TEXT", help="the message")
+        if name == "edit":
+            command.add_argument("--content", required=True, metavar="FILE", type=Path,
+                                 help="the answers as JSON ({\"content\": [...]}, as the operations API takes them)")
         if name == "complete":
             command.add_argument("--mode", required=True, choices=[m.value for m in CompletionMode],
                                  help="A completing certificate, B no further information, C an answer")
@@ -112,6 +121,9 @@ def _operation(
         )
     if name == "send":
         return lambda deps, cid, user, correlation: lifecycle.send(deps, cid, user, correlation, args.recipient)
+    if name == "edit":
+        content = _content(args.content)
+        return lambda deps, cid, user, correlation: lifecycle.update_content(deps, cid, user, content, correlation)
     if name == "ask":
         return lambda deps, cid, user, correlation: questions.ask_question(
             deps, cid, user, Amne(args.amne), args.heading, args.text, correlation)
@@ -131,6 +143,24 @@ def _operation(
         "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign, "delete": lifecycle.delete,
     }
     return operations[name]
+
+
+class ContentRefused(Exception):
+    """The --content file cannot be stored: unreadable, not answers, or not valid as the contract's svar."""
+
+
+def _content(path: Path) -> tuple[Answer, ...]:
+    """The answers in ``path``, checked as the operations API checks them (``gateway.content``)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        answers = content_from_json(data["content"] if isinstance(data, dict) else data)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ContentRefused(f"{path}: not a list of answers ({type(error).__name__}: {error})") from None
+    problems = ContentValidator().problems(answers)
+    if problems:
+        raise ContentRefused("; ".join(f"answer {p.answer_id} part {p.part_id}: {p.fault.value} ({p.reason})"
+                                       for p in problems))
+    return answers
 
 
 def _print(result: Certificate | CertificateView | Arende, as_json: bool) -> None:
@@ -166,8 +196,12 @@ def _print(result: Certificate | CertificateView | Arende, as_json: bool) -> Non
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    try:
+        operation = _operation(args.operation, args)
+    except ContentRefused as refused:
+        print(f"intygsgateway: content refused: {refused}", file=sys.stderr)
+        return 2
     deps, close = lifecycle_deps(settings)
-    operation = _operation(args.operation, args)
     try:
         result = operation(deps, args.certificate_id, HsaId(args.user), f"{CORRELATION_PREFIX}{args.operation}")
     except LifecycleRefused as refused:
