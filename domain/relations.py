@@ -95,10 +95,11 @@ def children_of(certificates: Iterable[Certificate], parent_id: str) -> list[Chi
 
 
 def open_completions(conversation: Iterable[Arende]) -> list[Arende]:
-    """The recipient's open completion requests (KOMPLT questions neither answered nor handled), oldest first."""
+    """The recipient's open completion requests (KOMPLT questions neither answered nor handled), oldest
+    first: by the sender's time, then (the wire's time has whole seconds) by when they arrived."""
     return sorted((a for a in conversation if a.is_question and a.amne is Amne.KOMPLT
                    and a.direction is Direction.FROM_RECIPIENT and a.status is ArendeStatus.OPEN),
-                  key=lambda a: (a.sent_at, a.message_id))
+                  key=lambda a: (a.sent_at, a.received_at, a.message_id))
 
 
 def completion_reference(completions: Sequence[Arende]) -> MessageReference | None:
