@@ -100,7 +100,8 @@ def loop(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path) ->
     env = {name: value for name, value in os.environ.items() if not name.startswith("INTYGSGATEWAY_")} | {
         "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning",
         "INTYGSGATEWAY_WORKERS": "1", "INTYGSGATEWAY_ROUTING_CHECK_SECONDS": "0.2",
-        "INTYGSGATEWAY_INTERNAL_API_TOKEN": TOKEN, "INTYGSGATEWAY_ONWARD_TARGET": "recipient"}
+        "INTYGSGATEWAY_INTERNAL_API_TOKEN": TOKEN, "INTYGSGATEWAY_ONWARD_TARGET": "recipient",
+        "INTYGSGATEWAY_DIRECTORY_CACHE_SECONDS": "0"}  # PU's news of a death is seen at once
     processes = Processes(tmp_path, env)
     try:
         processes.start("journal", "mock-journal", "--port", str(ports["journal"]))
