@@ -138,8 +138,10 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     ]
     assert view["counts"]["mottagnaFragor"] == {"totalt": 1, "ejBesvarade": 1, "besvarade": 0, "hanterade": 0}
 
-    status, answered = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE,
-                             {"text": "Arbetet är tungt."})
+    status, refused = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE,
+                           {"text": "Arbetet är tungt."})  # a completion request is answered by completing
+    assert (status, refused["code"]) == (409, "COMPLETION_REQUIRED")
+    status, answered = _api(base, "POST", f"{path}/complete", LAKARE, {"mode": "C", "text": "Arbetet är tungt."})
     assert (status, answered["answer"]["answerTo"], answered["answer"]["delivery"]) == (201, "fk-question-1", "PENDING")
     status, body = _api(base, "POST", f"{path}/questions/fk-question-1/handled", LAKARE)
     assert (status, body["question"]["status"], body["question"]["handledBy"]) == (200, "HANDLED", LAKARE)
