@@ -103,7 +103,7 @@ def test_the_whole_loop_demo_runs_as_written(tmp_path: Path) -> None:
         _stop_group(demo)
     assert [(r["contract"], r["logicalAddress"], r["resultCode"]) for r in recipient] == [
         ("RegisterCertificate", "2021005521", "OK"), ("SendMessageToRecipient", "2021005521", "OK")]
-    assert [r["event_code"] for r in journal] == ["SKAPAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM"]
+    assert [r["event_code"] for r in journal] == ["SKAPAT", "ANDRAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM"]
     official = bool(os.environ.get(OFFICIAL_ENV))
     for record in recipient:
         corpus = CORPORA[record["contract"]]
