@@ -61,7 +61,12 @@ CASES: dict[str, tuple[ModuleType, Callable[[], etree._Element]]] = {
     "register-copy-unknown-type": (register_certificate_corpus, lambda: build_register_certificate(
         replace(SIGNED, relation_code=RelationCode.KOPIA, relation_parent="locked-draft-1"), None)),
     "register-completion": (register_certificate_corpus, lambda: build_register_certificate(
-        SIGNED, TYPE, MessageReference("fk-question-1", "fk-ref"))),
+        replace(SIGNED, relation_code=RelationCode.KOMPLT, relation_parent="completed-1"), TYPE,
+        MessageReference("fk-question-1", "fk-ref"))),
+    "register-replacement": (register_certificate_corpus, lambda: build_register_certificate(
+        replace(SIGNED, relation_code=RelationCode.ERSATT, relation_parent="replaced-1"), TYPE)),
+    "register-renewal": (register_certificate_corpus, lambda: build_register_certificate(
+        replace(SIGNED, relation_code=RelationCode.FRLANG, relation_parent="renewed-1"), TYPE)),
     "send-to-fk": (send_certificate_corpus, lambda: build_send_certificate(
         SIGNED, "FKASSA", "Försäkringskassan", ACTOR, AT)),
     "send-without-name": (send_certificate_corpus, lambda: build_send_certificate(SIGNED, "TRANSP", None, ACTOR, AT)),
