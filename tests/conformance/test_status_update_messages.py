@@ -2,8 +2,8 @@
 
 One message per event code, each on a certificate in the state that event happens in (draft,
 signed, sent, revoked), plus the incumbent's special fillings (protected patient, no workplace
-code, no e-mail, no ref, system event), and a new draft with each relation to its parent. Checked against the official files (with
-``RIVTA_OFFICIAL_SCHEMAS``) and against xsd/ (always).
+code, no e-mail, no ref, system event), and a new draft with each relation to its parent. Checked
+against the official files (with ``RIVTA_OFFICIAL_SCHEMAS``) and against xsd/ (always).
 """
 
 from __future__ import annotations
