@@ -1,4 +1,5 @@
-"""Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question.
+"""Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question,
+and answer every completion request at once by a message (completion mode C, ``answer_completions``).
 
 The operations API calls these for a user of a certificate editor. Each runs through the lifecycle
 operations' own unit of work and dependencies (``usecases.lifecycle.run_operation``, ``LifecycleDeps``):
@@ -7,6 +8,10 @@ revocation, which closes the questions, and these never interleave), then the st
 rule, stores, queues the status-update event with the user as ``hanteratAv`` and the question counts
 in ``payload["counts"]``, and writes a Skriva PDL record. A refusal raises ``LifecycleRefused`` with a
 ``RefusalReason`` and nothing is written; an outage raises ``DependencyUnavailable``.
+
+A completion request (KOMPLT) is answered by completing (``usecases.relations``, or mode C here), not
+by a plain answer (COMPLETION_REQUIRED); a reminder (PAMINN) is never answered (QUESTION_IS_REMINDER)
+and becomes handled with the question it reminds about (``domain.relations.reminders_of``).
 
 Events: answering the recipient's question is HANFRFM (the question is now answered); marking a
 question handled is HANFRFM for the recipient's question and HANFRFV for care's own; asking is

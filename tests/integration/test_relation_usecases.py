@@ -78,9 +78,11 @@ def test_a_renewal_is_one_draft_one_skapat_and_one_record(deps: LifecycleDeps) -
     ("sent", lambda d: relations.complete(d, CID, LAKARE, CompletionMode.B, "  ", "c"), RefusalReason.TEXT_MISSING),
     ("sent", lambda d: relations.renew(d, CID, HsaId("SE2321000016-P003"), "c"), RefusalReason.ROLE_NOT_ALLOWED),
     ("sent", lambda d: relations.renew(d, "nope", LAKARE, "c"), RefusalReason.CERTIFICATE_NOT_FOUND),
+    ("sent", lambda d: relations.replace_certificate(d, CID, HsaId("SE2321000016-NOBODY"), "c"),
+     RefusalReason.USER_UNKNOWN),
     ("luse", lambda d: relations.renew(d, CID, LAKARE, "c"), RefusalReason.NOT_RENEWABLE),
     ("deceased", lambda d: relations.replace_certificate(d, CID, LAKARE, "c"), RefusalReason.PATIENT_DECEASED),
-], ids=["not-signed", "no-question", "b-without-text", "nurse", "unknown", "luse", "deceased"])
+], ids=["not-signed", "no-question", "b-without-text", "nurse", "unknown", "stranger", "luse", "deceased"])
 def test_refusals_write_nothing(deps: LifecycleDeps, arrange: str, call: object, reason: RefusalReason) -> None:
     if arrange == "draft":
         _store(deps, content=CONTENT)
