@@ -20,8 +20,8 @@ from cli.wiring import lifecycle_deps
 from domain.arenden import Amne, Arende, arende_to_json
 from domain.certificates import Answer, Certificate, certificate_to_json, content_from_json
 from domain.lifecycle import LifecycleRefused
-from domain.relations import CompletionMode
-from domain.values import HsaId
+from domain.relations import CompletionMode, review_after_revoking
+from domain.values import CertificateStatus, HsaId
 from gateway.content import ContentValidator
 from usecases import lifecycle, questions
 from usecases import relations as related
@@ -184,6 +184,9 @@ def _print(result: Certificate | CertificateView | Arende, as_json: bool) -> Non
     )
     if certificate.relation_code is not None:
         print(f"  relation {certificate.relation_code.value} to {certificate.relation_parent}")
+    replaced = review_after_revoking(certificate) if certificate.status is CertificateStatus.REVOKED else None
+    if replaced is not None:
+        print(f"  review {replaced}: the certificate this one replaced is valid again")
     if certificate.sent_to and certificate.status.value in ("SENDING", "SENT"):
         print(f"  {certificate.status.value.lower()} to {certificate.sent_to}")
     if certificate.send_failed_at is not None:
