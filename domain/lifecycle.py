@@ -127,6 +127,7 @@ class RefusalReason(StrEnum):
     ALREADY_REPLACED = "ALREADY_REPLACED"  # a signed certificate replaces this one
     ALREADY_COMPLETED = "ALREADY_COMPLETED"  # a signed certificate completes this one
     PATIENT_DECEASED = "PATIENT_DECEASED"  # nothing new is made for a deceased patient
+    PATIENT_PROTECTED = "PATIENT_PROTECTED"  # the type is not made for a patient with protected identity
     NO_OPEN_COMPLETION = "NO_OPEN_COMPLETION"  # no open KOMPLT question to answer
     COMPLETION_REQUIRED = "COMPLETION_REQUIRED"  # a KOMPLT question is answered by completing (complete)
     QUESTION_IS_REMINDER = "QUESTION_IS_REMINDER"  # a reminder (PAMINN) cannot be answered

@@ -18,8 +18,9 @@ Each is a new draft made from a signed certificate (its *parent*), which it name
 
 Shared rules (``check_new_related``): the parent must be signed and not revoked; a replaced or
 completed certificate is renewed, replaced and completed no more (a revoked replacement or
-completion does not count); the type must still be issued and the user's role one that may create
-it. For a **deceased** patient nothing new is made (renew, replace, complete A and B are refused;
+completion does not count); the type must still be issued, for this patient (a type not allowed
+for protected identity is not made for a patient who has it now), and the user's role one that may
+create it. For a **deceased** patient nothing new is made (renew, replace, complete A and B are refused;
 returning a replacing or completing draft that exists already makes nothing new); what concerns
 existing certificates stays possible: signing a draft written while the patient lived, sending,
 revoking, asking and answering (complete C is an answer).
@@ -148,16 +149,18 @@ def check_new_related(
     *,
     mode: CompletionMode = CompletionMode.A,
     open_questions: int = 0,
+    protected: bool = False,
 ) -> str | None:
     """Whether ``action`` (RENEW, REPLACE or COMPLETE) may make a new draft from ``parent``: the id of
     the replacing or completing draft that exists already (return it, make nothing), or None (make
-    one). ``deceased``: the patient is deceased now. ``open_questions``: the parent's open KOMPLT
-    questions (COMPLETE needs one).
+    one). ``deceased``: the patient is deceased now; ``protected``: has protected identity now (a type
+    not ``allowed_for_protected`` is then not made, as at creation). ``open_questions``: the parent's
+    open KOMPLT questions (COMPLETE needs one).
 
     Raises:
         LifecycleRefused: WRONG_STATUS (not signed, or revoked), ALREADY_REPLACED, ALREADY_COMPLETED,
             NO_OPEN_COMPLETION, (for mode C nothing more), TYPE_UNKNOWN, TYPE_INACTIVE, NOT_RENEWABLE, PATIENT_DECEASED,
-            ROLE_NOT_ALLOWED, NO_OTHER_INFORMATION (in that order).
+            PATIENT_PROTECTED, ROLE_NOT_ALLOWED, NO_OTHER_INFORMATION (in that order).
     """
     if parent.status not in _SIGNED:
         raise _refuse(RefusalReason.WRONG_STATUS, action, parent)
@@ -183,6 +186,8 @@ def check_new_related(
         raise _refuse(RefusalReason.NOT_RENEWABLE, action, parent, role)
     if deceased:
         raise _refuse(RefusalReason.PATIENT_DECEASED, action, parent, role)
+    if protected and not certificate_type.allowed_for_protected:
+        raise _refuse(RefusalReason.PATIENT_PROTECTED, action, parent, role)
     if role not in certificate_type.allowed_roles or (mode is CompletionMode.B and role not in _PHYSICIANS):
         raise _refuse(RefusalReason.ROLE_NOT_ALLOWED, action, parent, role)
     if mode is CompletionMode.B and certificate_type.other_information_answer is None:

@@ -52,6 +52,7 @@ class PatientNow:
 
     person: Person | None
     deceased: bool
+    protected: bool
 
 
 def patient_now(deps: LifecycleDeps, certificate_id: str) -> PatientNow:
@@ -73,7 +74,8 @@ def patient_now(deps: LifecycleDeps, certificate_id: str) -> PatientNow:
         raise DependencyUnavailable("directory") from error
     except DatabaseUnavailable as error:
         raise DependencyUnavailable("database") from error
-    return PatientNow(person, person.deceased if person is not None else found.patient.deceased)
+    known = person if person is not None else found.patient
+    return PatientNow(person, known.deceased, known.protected_identity)
 
 
 def renew(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Related:
@@ -118,7 +120,8 @@ def _related(deps: LifecycleDeps, action: Action, certificate_id: str, user: Hsa
         if action is Action.COMPLETE:
             open_questions = len(relations.open_completions(arenden.arenden_for_certificate(ctx.session, parent.id)))
         existing = relations.check_new_related(action, parent, children, certificate_type, ctx.user.role,
-                                               patient.deceased, mode=mode, open_questions=open_questions)
+                                               patient.deceased, mode=mode, open_questions=open_questions,
+                                               protected=patient.protected)
         if existing is not None:
             found = certificates.get_certificate(ctx.session, existing)
             assert found is not None, "a child read in this transaction"

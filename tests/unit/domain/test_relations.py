@@ -41,10 +41,11 @@ PARENT = replace(make_signed_certificate("parent"), type_code="LISJP", content=(
 
 def _check(action: Action, *, parent: Certificate = PARENT, children: tuple[Child, ...] = (),
            certificate_type: CertificateType | None = LISJP, role: Role = Role.LAKARE, deceased: bool = False,
-           mode: CompletionMode = CompletionMode.A, open_questions: int = 2) -> str | None | RefusalReason:
+           mode: CompletionMode = CompletionMode.A, open_questions: int = 2,
+           protected: bool = False) -> str | None | RefusalReason:
     try:
         return check_new_related(action, parent, children, certificate_type, role, deceased, mode=mode,
-                                 open_questions=open_questions)
+                                 open_questions=open_questions, protected=protected)
     except LifecycleRefused as refused:
         assert (refused.action, refused.certificate_id) == (action, parent.id)
         return refused.reason
@@ -102,6 +103,11 @@ NEW = None  # the rules allow a new draft
     ("deceased, completed A", A.COMPLETE, {"deceased": True}, R.PATIENT_DECEASED),
     ("deceased, completed B", A.COMPLETE, {"deceased": True, "mode": CompletionMode.B}, R.PATIENT_DECEASED),
     ("deceased, answered C", A.COMPLETE, {"deceased": True, "mode": CompletionMode.C}, NEW),
+    # protected identity: as at creation
+    ("protected, LISJP", A.REPLACE, {"protected": True}, NEW),
+    ("protected, DB", A.REPLACE, {"protected": True, "certificate_type": DB}, R.PATIENT_PROTECTED),
+    ("protected, DB answered C", A.COMPLETE, {"protected": True, "certificate_type": DB, "mode": CompletionMode.C},
+     NEW),
     # roles
     ("administrator renews", A.RENEW, {"role": Role.VARDADMINISTRATOR}, NEW),
     ("nurse renews LISJP", A.RENEW, {"role": Role.SJUKSKOTERSKA}, R.ROLE_NOT_ALLOWED),
