@@ -56,7 +56,7 @@ from domain.certificates import (
 )
 from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RelationCode
 from store.certificates import (
     _SELECT,
     CertificateRow,
@@ -119,7 +119,8 @@ def old_insert_row(certificate: Certificate) -> dict[str, Any]:
             "prescriberCode": issuer.prescriber_code,
             "assignments": [{"unit": a.unit.value, "purpose": a.purpose} for a in issuer.assignments],
         },
-        copied_from=certificate.copied_from,
+        relation_code=certificate.relation_code,
+        relation_parent_id=certificate.relation_parent,
         **old_lifecycle_columns(certificate),
     )
 
@@ -215,7 +216,8 @@ def old_to_certificate(row: Any) -> Certificate:
         revoked_at=row.revoked_at,
         revoked_by=HsaId(row.revoked_by_hsa_id) if row.revoked_by_hsa_id else None,
         revoke_reason=row.revoke_reason,
-        copied_from=row.copied_from,
+        relation_code=RelationCode(row.relation_code) if row.relation_code else None,
+        relation_parent=row.relation_parent_id,
     )
 
 
@@ -285,7 +287,8 @@ def old_to_snapshot(certificate: Certificate) -> dict[str, Any]:
         "revoked_at": _old_time(c.revoked_at),
         "revoked_by": _old_hsa(c.revoked_by),
         "revoke_reason": c.revoke_reason,
-        "copied_from": c.copied_from,
+        "relation_code": c.relation_code.value if c.relation_code else None,
+        "relation_parent": c.relation_parent,
     }
 
 
@@ -345,7 +348,8 @@ def old_from_snapshot(data: dict[str, Any]) -> Certificate:
         revoked_at=_old_parse_time(data["revoked_at"]),
         revoked_by=_old_parse_hsa(data["revoked_by"]),
         revoke_reason=data["revoke_reason"],
-        copied_from=data["copied_from"],
+        relation_code=RelationCode(data["relation_code"]) if data["relation_code"] else None,
+        relation_parent=data["relation_parent"],
     )
 
 

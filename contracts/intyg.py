@@ -2,9 +2,10 @@
 
 CertificateStatusUpdateForCare carries the certificate as it is (with its statuses: sent, revoked);
 RegisterCertificate hands the signed certificate to its keeper (no statuses, as the incumbent
-registers it); RevokeCertificate and SendMessageToRecipient name a certificate and the care
-professional who acts (``core:HosPersonal``). One writer for each piece keeps them the same on every
-contract: the patient, the issuer, the unit and care giver, the answers, the time format.
+registers it); both carry the certificate's relation to its parent (``domain.relations``), if any.
+RevokeCertificate and SendMessageToRecipient name a certificate and the care professional who acts
+(``core:HosPersonal``). One writer for each piece keeps them the same on every contract: the patient,
+the issuer, the unit and care giver, the answers, the time format.
 
 Filled as the incumbent does (contracts.md §7.5): a missing arbetsplatskod becomes ``TEMPORARY
 ARBETSPLATSKOD``, empty optional strings are left out (``epost``), required strings the directory
@@ -30,7 +31,15 @@ from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, MessageReference
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import CareGiver, Person, Unit
-from domain.values import ARBETSPLATSKOD_ROOT, HSA_ID_ROOT, SWEDISH_TIME, CertificateStatus, HsaId, PersonId
+from domain.values import (
+    ARBETSPLATSKOD_ROOT,
+    HSA_ID_ROOT,
+    KV_RELATION,
+    SWEDISH_TIME,
+    CertificateStatus,
+    HsaId,
+    PersonId,
+)
 
 PROTECTED_FAMILY_NAME = "Skyddade personuppgifter"
 TEMPORARY_WORKPLACE_CODE = "TEMPORARY ARBETSPLATSKOD"
@@ -38,7 +47,6 @@ TEMPORARY_WORKPLACE_CODE = "TEMPORARY ARBETSPLATSKOD"
 FALLBACK_TEXT_VERSION = "1.0"
 
 KV_STATUS = "9871cd17-8755-4ed9-b894-ff3729e775a4"
-KV_RELATION = "c2362fcd-eda0-4f9a-bd13-b3bbaf7f2146"
 BEFATTNING = "1.2.752.129.2.2.1.4"
 CARE_PART = "HSVARD"  # the part that revokes: care itself
 
@@ -78,10 +86,11 @@ def add_intyg(
         core(intyg, "skickatTidpunkt", local_time(c.signed_at))  # a registration: sent when signed (incumbent)
     add_patient(core(intyg, "patient"), c.patient)
     add_issuer(core(intyg, "skapadAv"), c)
-    if c.copied_from is not None:
+    if c.relation_code is not None and c.relation_parent is not None:
+        # At most one, to the parent; its root is the issuing unit, as the incumbent writes it.
         relation = core(intyg, "relation")
-        code(relation, "typ", "KOPIA", KV_RELATION)
-        identifier(relation, "intygs-id", c.unit_id.value, c.copied_from)
+        code(relation, "typ", c.relation_code.value, KV_RELATION)
+        identifier(relation, "intygs-id", c.unit_id.value, c.relation_parent)
     if statuses:
         if c.sent_at is not None and c.sent_to is not None:
             _add_status(intyg, c.sent_to, "SENTTO", c.sent_at)

@@ -31,6 +31,10 @@ File shape::
     nurses_may_sign = false        # optional: sjuksköterska/barnmorska may sign (default false)
     draft_lock_days = 30           # optional: overrides the draft_lock_days setting; 0 = never lock
     send_on_sign = true            # optional: send to the recipient right after signing (default false)
+    renewable = true               # optional: signed ones may be renewed (förnya; default false)
+    renewal_drops = ["1", "26", "32"]   # optional: answer ids a renewal leaves out (made anew)
+    required_answers = ["6", "32"] # optional: answer ids a draft must have to be signed
+    other_information_answer = "25"  # optional: the "other information" answer (completion mode B)
 
     [certificate_types.LISJP.activation]   # optional: from when and for whom (domain.activation)
     from = 2024-09-16
@@ -50,6 +54,15 @@ regard to case (they are UUIDs and OIDs); codes exactly, unless the code system 
 (SIGNERA_SKICKA_DIREKT): signing the type also sends it to ``recipient``, in the same transaction, as
 ``intygsgateway certificate send`` would (``usecases.lifecycle.sign``); a test certificate is never sent.
 
+``renewable``, ``renewal_drops``, ``required_answers`` and ``other_information_answer`` (all
+optional) are the related-certificate rules of ``domain.relations`` as data: whether a signed
+certificate of the type may be renewed, which answers a renewal leaves out because they must be made
+anew (for LISJP the basis of the assessment, the need of sick leave and the wish for contact with
+FK), which answers a draft must have to be signed (``domain.lifecycle.sign``), and which answer holds
+"other information", where a completion that gives no further medical information puts the
+physician's comment. Left out: not renewable, nothing dropped, nothing required but some answer, no
+such completion.
+
 ``nurses_may_sign`` is optional because its default is the strict answer (only läkare and
 tandläkare sign), so leaving it out can never widen who may sign. Signing also needs the role to be
 in ``allowed_roles`` (see ``domain.lifecycle.sign``). ``draft_lock_days`` left out means the
@@ -60,6 +73,7 @@ activation rules and their relation to ``active`` are in ``domain.activation``).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -86,7 +100,10 @@ _TYPE_KEYS = frozenset(
         "allowed_for_deceased",
     }
 )
-_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign", "draft_lock_days", "activation", "send_on_sign"})
+_OPTIONAL_TYPE_KEYS = frozenset({"nurses_may_sign", "draft_lock_days", "activation", "send_on_sign", "renewable",
+                                 "renewal_drops", "required_answers", "other_information_answer"})
+#: An answer id (``svar/@id``, the contract's FrageIdType).
+_ANSWER_ID = re.compile(r"[0-9]+")
 
 
 class CertificateTypeConfigError(ValueError):
@@ -146,6 +163,11 @@ class CertificateType:
     draft_lock_days: int | None = None  # None: the deployment's draft_lock_days setting
     activation: Activation = Activation()
     send_on_sign: bool = False  # sign and send: sent to ``recipient`` right after signing
+    # Related certificates (domain.relations) and signing checks (domain.lifecycle.sign):
+    renewable: bool = False  # a signed one may be renewed (förnyas): a new draft with relation FRLANG
+    renewal_drops: frozenset[str] = frozenset()  # answer ids a renewal leaves out: they must be made anew
+    required_answers: tuple[str, ...] = ()  # answer ids a draft must have to be signed
+    other_information_answer: str | None = None  # the "other information" answer (completion mode B)
 
 
 def _system_key(value: str) -> str:
@@ -324,7 +346,33 @@ def _certificate_type(code: str, entry: object, systems: Mapping[str, CodeSystem
         draft_lock_days=_lock_days(entry.get("draft_lock_days"), code),
         activation=_activation(entry.get("activation"), code),
         send_on_sign=_boolean(entry.get("send_on_sign", False), "send_on_sign", code),
+        renewable=_boolean(entry.get("renewable", False), "renewable", code),
+        renewal_drops=frozenset(_answer_ids(entry.get("renewal_drops", []), "renewal_drops", code)),
+        required_answers=_answer_ids(entry.get("required_answers", []), "required_answers", code),
+        other_information_answer=_optional_answer_id(entry.get("other_information_answer"), code),
     )
+
+
+def _answer_ids(value: object, key: str, type_code: str) -> tuple[str, ...]:
+    """A list of answer ids (may be empty), each once."""
+    if not isinstance(value, list):
+        raise CertificateTypeConfigError(f"{key} must be a list of answer ids such as [\"1\", \"32\"], got {value!r}",
+                                         type_code)
+    ids = tuple(_answer_id(item, key, type_code) for item in value)
+    if len(set(ids)) != len(ids):
+        raise CertificateTypeConfigError(f"{key} names an answer id twice: {list(ids)}", type_code)
+    return ids
+
+
+def _answer_id(value: object, key: str, type_code: str) -> str:
+    if not isinstance(value, str) or not _ANSWER_ID.fullmatch(value):
+        raise CertificateTypeConfigError(f"{key}: an answer id is digits as a string, such as \"32\", got {value!r}",
+                                         type_code)
+    return value
+
+
+def _optional_answer_id(value: object, type_code: str) -> str | None:
+    return None if value is None else _answer_id(value, "other_information_answer", type_code)
 
 
 def _lock_days(value: object, type_code: str) -> int | None:

@@ -50,13 +50,14 @@ from domain.flatten import (
     FlatValues,
     code,
 )
-from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RevokeReason
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
 
 #: The format of ``to_snapshot``: the flat form of ``CERTIFICATE_COLUMNS``. Version 1 (nested patient,
 #: unit, care giver and issuer objects) was rewritten by store migration 0008. Versions 2 to 4 are
 #: still read (``_fill_in``): version 3 added ``revoke_reason_code``, version 4 the type as received,
-#: version 5 the send's request time and its last failure.
-SNAPSHOT_VERSION = 5
+#: version 5 the send's request time and its last failure, version 6 the relation to a parent in place
+#: of ``copied_from`` (a copy of a locked draft is relation KOPIA).
+SNAPSHOT_VERSION = 6
 
 
 def _fill_in(version: object, data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -64,9 +65,10 @@ def _fill_in(version: object, data: Mapping[str, Any]) -> Mapping[str, Any]:
 
     Stored snapshots are RADERA payloads of deleted drafts and are not rewritten: a draft deleted
     before reason codes had no reason code, one created before the type as received was kept was
-    received under its own (canonical) pair, and a draft was never sent, so it has no send fields.
+    received under its own (canonical) pair, a draft was never sent, so it has no send fields, and a
+    draft copied from a locked one named it in ``copied_from``: relation KOPIA (as migration 0014).
     """
-    if version not in (2, 3, 4):
+    if version not in (2, 3, 4, 5):
         raise ValueError(f"unsupported certificate snapshot version {version!r}")
     filled = dict(data)
     if version == 2:
@@ -75,6 +77,9 @@ def _fill_in(version: object, data: Mapping[str, Any]) -> Mapping[str, Any]:
     filled.setdefault("received_type_code_system", data["type_code_system"])
     for name in ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text"):
         filled.setdefault(name, None)
+    copied_from = filled.pop("copied_from", None)
+    filled.setdefault("relation_code", None if copied_from is None else RelationCode.KOPIA.value)
+    filled.setdefault("relation_parent_id", copied_from)
     return filled
 
 
@@ -155,7 +160,6 @@ class Certificate:
     revoked_at: datetime | None = None
     revoked_by: HsaId | None = None
     revoke_reason: str | None = None  # the revocation's description
-    copied_from: str | None = None
     revoke_reason_code: RevokeReason | None = None  # None: revoked before reason codes (migration 0010)
     # The send (migration 0013): when care asked for it (SENDING since), and its last failure for good
     # (the outcome class, the receiver's text, when): a SIGNED certificate whose send failed shows why.
@@ -163,6 +167,10 @@ class Certificate:
     send_failed_at: datetime | None = None
     send_failure_class: str | None = None
     send_failure_text: str | None = None
+    # The relation to the certificate this one was made from (migration 0014; ``domain.relations``):
+    # both set or both None. A copy of a locked draft is KOPIA (before 0014: ``copied_from``).
+    relation_code: RelationCode | None = None
+    relation_parent: str | None = None
 
     @property
     def unit_id(self) -> HsaId:
@@ -253,6 +261,7 @@ _ASSIGNMENTS = Codec(to_flat=_assignments_to_json, from_flat=_assignments_from_j
 _EXTENSIONS = Codec(to_flat=_extensions_to_json, from_flat=_extensions_from_json)
 _CONTENT = Codec(to_flat=content_to_json, from_flat=content_from_json)
 _REVOKE_REASON = Codec(to_json=flatten.optional(attrgetter("value")), from_json=flatten.optional(RevokeReason))
+_RELATION = Codec(to_json=flatten.optional(attrgetter("value")), from_json=flatten.optional(RelationCode))
 
 #: Every attribute of a ``Certificate`` and the flat value that holds it (``domain.flatten.Column``).
 #: The names are the store's column names and the snapshot's keys; the JSON documents
@@ -314,12 +323,13 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("revoked_at", "revoked_at", OPTIONAL_TIME, lifecycle=True),
     Column("revoked_by_hsa_id", "revoked_by", OPTIONAL_HSA_ID, lifecycle=True),
     Column("revoke_reason", "revoke_reason", lifecycle=True),
-    Column("copied_from", "copied_from"),
     Column("revoke_reason_code", "revoke_reason_code", _REVOKE_REASON, lifecycle=True),
     Column("send_requested_at", "send_requested_at", OPTIONAL_TIME, lifecycle=True),
     Column("send_failed_at", "send_failed_at", OPTIONAL_TIME, lifecycle=True),
     Column("send_failure_class", "send_failure_class", lifecycle=True),
     Column("send_failure_text", "send_failure_text", lifecycle=True),
+    Column("relation_code", "relation_code", _RELATION),
+    Column("relation_parent_id", "relation_parent"),
 )
 
 #: The flat names of a certificate, each once, in table order.

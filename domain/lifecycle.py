@@ -29,7 +29,7 @@ Choices (Webcert does the same unless said otherwise):
   returns it to SIGNED with the failure (``SEND_FAILED``), and it can be sent again. The incumbent
   marked it sent, and told the journal SKICKA, when the send was only queued.
 * A LOCKED draft may only be revoked or copied; the copy is a new DRAFT by the acting user, with the
-  same content, patient and unit and ``copied_from`` naming the original.
+  same content, patient and unit and relation KOPIA to the original.
 * The lock period is configuration (``lock_days``): the deployment's ``draft_lock_days`` (14 by
   default, as the incumbent), a type's own ``draft_lock_days`` winning, and 0 meaning never. The
   rule that required locking (SOSFS 2008:14) was replaced by HSLF-FS 2016:40, which does not, so
@@ -51,7 +51,7 @@ from domain.certificates import Answer, Certificate
 from domain.directory import Personnel
 from domain.onward import may_leave
 from domain.recipients import Recipient, SendRefusal
-from domain.values import CertificateStatus, HsaId, RevokeReason, Role
+from domain.values import CertificateStatus, HsaId, RelationCode, RevokeReason, Role
 
 DEFAULT_LOCK_DAYS = 14
 """A draft not signed this many days after creation is locked, unless configured otherwise."""
@@ -84,6 +84,10 @@ class Action(StrEnum):
     DELETE = "DELETE"
     LOCK = "LOCK"
     COPY = "COPY"
+    # Related certificates (domain.relations): a new draft from a signed certificate.
+    RENEW = "RENEW"
+    REPLACE = "REPLACE"
+    COMPLETE = "COMPLETE"
     # Ärenden (usecases.questions): care answers, closes or asks.
     ANSWER_QUESTION = "ANSWER_QUESTION"
     HANDLE_QUESTION = "HANDLE_QUESTION"
@@ -115,6 +119,19 @@ class RefusalReason(StrEnum):
     QUESTION_HANDLED = "QUESTION_HANDLED"  # the question is already handled
     AMNE_NOT_ALLOWED = "AMNE_NOT_ALLOWED"  # care may ask about KONTKT, AVSTMN or OVRIGT only
     TEXT_MISSING = "TEXT_MISSING"  # a question or answer needs a text
+    NO_ANSWERS = "NO_ANSWERS"  # a draft with no answers cannot be signed
+    ANSWERS_MISSING = "ANSWERS_MISSING"  # answers the type requires are missing (``missing`` names them)
+    # Related certificates (domain.relations):
+    TYPE_INACTIVE = "TYPE_INACTIVE"  # the type is no longer issued: no new draft of it
+    NOT_RENEWABLE = "NOT_RENEWABLE"  # the type is not renewed (registry: renewable)
+    ALREADY_REPLACED = "ALREADY_REPLACED"  # a signed certificate replaces this one
+    ALREADY_COMPLETED = "ALREADY_COMPLETED"  # a signed certificate completes this one
+    PATIENT_DECEASED = "PATIENT_DECEASED"  # nothing new is made for a deceased patient
+    PATIENT_PROTECTED = "PATIENT_PROTECTED"  # the type is not made for a patient with protected identity
+    NO_OPEN_COMPLETION = "NO_OPEN_COMPLETION"  # no open KOMPLT question to answer
+    COMPLETION_REQUIRED = "COMPLETION_REQUIRED"  # a KOMPLT question is answered by completing (complete)
+    QUESTION_IS_REMINDER = "QUESTION_IS_REMINDER"  # a reminder (PAMINN) cannot be answered
+    NO_OTHER_INFORMATION = "NO_OTHER_INFORMATION"  # the type has no "other information" answer (mode B)
 
 
 class LifecycleRefused(Exception):
@@ -128,14 +145,17 @@ class LifecycleRefused(Exception):
         *,
         status: CertificateStatus | None = None,
         role: Role | None = None,
+        missing: tuple[str, ...] = (),
     ) -> None:
         self.reason = reason
         self.action = action
         self.certificate_id = certificate_id
         self.status = status
         self.role = role
+        self.missing = missing  # ANSWERS_MISSING: the answer ids the type requires and the draft lacks
         details = ", ".join(
-            f"{name}={value}" for name, value in (("status", status), ("role", role)) if value
+            f"{name}={value}" for name, value in (("status", status), ("role", role), ("missing", ",".join(missing)))
+            if value
         )
         super().__init__(f"{action} of {certificate_id} refused: {reason}" + (f" ({details})" if details else ""))
 
@@ -238,6 +258,13 @@ def may_sign(role: Role, certificate_type: CertificateType) -> bool:
     return role in _PHYSICIANS or (role in _NURSES and certificate_type.nurses_may_sign)
 
 
+def missing_answers(certificate: Certificate, certificate_type: CertificateType) -> tuple[str, ...]:
+    """The answer ids ``certificate_type`` requires (``required_answers``) that the content lacks, in
+    the registry's order. An answer counts when one of its parts says something (text or typed XML)."""
+    present = {a.id for a in certificate.content if any(p.value.strip() or p.xml for p in a.parts)}
+    return tuple(answer_id for answer_id in certificate_type.required_answers if answer_id not in present)
+
+
 def sign(
     certificate: Certificate,
     signer: Personnel,
@@ -245,12 +272,22 @@ def sign(
     certificate_type: CertificateType | None,
     now: datetime,
 ) -> Certificate:
-    """DRAFT or READY → SIGNED by ``signer``, whose ``role`` must be allowed to sign the type."""
+    """DRAFT or READY → SIGNED by ``signer``, whose ``role`` must be allowed to sign the type.
+
+    A draft with no answers is refused (NO_ANSWERS), and one without an answer the type requires
+    (ANSWERS_MISSING, naming them in ``missing``): nobody signs an empty certificate.
+    """
     _require_status(certificate, Action.SIGN, _EDITABLE)
     if certificate_type is None:
         raise _refuse(RefusalReason.TYPE_UNKNOWN, Action.SIGN, certificate, role)
     if not may_sign(role, certificate_type):
         raise _refuse(RefusalReason.ROLE_NOT_ALLOWED, Action.SIGN, certificate, role)
+    if not certificate.content:
+        raise _refuse(RefusalReason.NO_ANSWERS, Action.SIGN, certificate, role)
+    missing = missing_answers(certificate, certificate_type)
+    if missing:
+        raise LifecycleRefused(RefusalReason.ANSWERS_MISSING, Action.SIGN, certificate.id, status=certificate.status,
+                               role=role, missing=missing)
     return _changed(
         certificate, now, status=S.SIGNED, signed_at=now, signed_by=signer.hsa_id,
         signed_by_name=signer.name,
@@ -390,5 +427,6 @@ def copy_locked(
         prefill_xml=certificate.prefill_xml,
         extensions=certificate.extensions,
         content=certificate.content,
-        copied_from=certificate.id,
+        relation_code=RelationCode.KOPIA,
+        relation_parent=certificate.id,
     )

@@ -32,7 +32,7 @@ outcome, and is cancelled if that registration did not arrive after all (``revoc
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -196,6 +196,12 @@ def on_send(certificate: Certificate, recipient: Recipient, config: OnwardConfig
                         recipient.id, recipient.logical_address, {})]
     return [_onward(certificate.header, EventCode.SKICKA, at, correlation_id, actor, OutboundContract.SEND,
                     recipient.id, config.archive_address, {PAYLOAD_RECIPIENT_NAME: recipient.name})]
+
+
+def with_answers(event: OutboxEvent, answers: MessageReference) -> OutboxEvent:
+    """A registration that answers a completion request: ``svarPa`` names the request (``answers``)."""
+    payload = {**event.payload, PAYLOAD_ANSWERS: {"messageId": answers.message_id, "referenceId": answers.reference_id}}
+    return replace(event, payload=payload)
 
 
 def on_message(certificate: CertificateHeader, message: OutgoingMessage, recipient: Recipient, config: OnwardConfig,

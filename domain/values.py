@@ -18,6 +18,7 @@ ARBETSPLATSKOD_ROOT = "1.2.752.29.4.71"
 KV_INTYGSTYP = "b64ea353-e8f6-4832-b563-fc7d46f29548"
 KV_UTLATANDE_TYP = "f6fb361a-e31d-48b8-8657-99b63912dd9b"
 KV_HANDELSE = "dfd7bbad-dbe5-4a2f-ba25-f7b9b2cc6b14"
+KV_RELATION = "c2362fcd-eda0-4f9a-bd13-b3bbaf7f2146"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,15 @@ class EventCode(StrEnum):
     NYFRFV = "NYFRFV"
     HANFRFM = "HANFRFM"
     HANFRFV = "HANFRFV"
+
+
+class RelationCode(StrEnum):
+    """How a certificate relates to the one it was made from (KV_RELATION; ``domain.relations``)."""
+
+    KOMPLT = "KOMPLT"  # completes its parent at the recipient's request (komplettering)
+    ERSATT = "ERSATT"  # replaces its parent (ersätter), which stays valid but read-only
+    FRLANG = "FRLANG"  # renews its parent (förnyar), typically to extend a sick leave
+    KOPIA = "KOPIA"  # a copy of a locked draft
 
 
 class Role(StrEnum):

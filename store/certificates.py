@@ -52,7 +52,8 @@ from domain.certificates import (
     lifecycle_columns,
 )
 from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
-from domain.values import CertificateStatus, HsaId, PersonIdKind, RevokeReason
+from domain.relations import Child
+from domain.values import CertificateStatus, HsaId, PersonIdKind, RelationCode, RevokeReason
 from store.base import Base
 from store.errors import Conflict
 from store.session import translate_errors
@@ -127,7 +128,6 @@ class CertificateRow(Base):
     revoked_at: Mapped[datetime | None]
     revoked_by_hsa_id: Mapped[str | None]
     revoke_reason: Mapped[str | None] = mapped_column(Text)
-    copied_from: Mapped[str | None]
     revoke_reason_code: Mapped[RevokeReason | None]  # migration 0010; None for older revocations
     # The signer's key (case-folded HSA-id), derived like ``unit_key``: what an issuer's list selects on.
     signed_by_key: Mapped[str | None]
@@ -136,6 +136,10 @@ class CertificateRow(Base):
     send_failed_at: Mapped[datetime | None]
     send_failure_class: Mapped[str | None]
     send_failure_text: Mapped[str | None] = mapped_column(Text)
+    # The relation to the parent (migration 0014): the rules of renew, replace and complete read a
+    # parent's children by ``relation_parent_id`` (indexed).
+    relation_code: Mapped[RelationCode | None]
+    relation_parent_id: Mapped[str | None] = mapped_column(index=True)
 
 
 # The table itself, for Core reads.
@@ -382,6 +386,16 @@ def fail_sends(session: Session, failures: Sequence[SendFailure]) -> list[str]:
             ).all()
             changed.extend(found)
     return changed
+
+
+def children(session: Session, parent_id: str) -> list[Child]:
+    """The certificates made from ``parent_id`` (renewals, replacements, completions, copies): their id,
+    relation and status, oldest first (the ``relation_parent_id`` index)."""
+    rows = session.execute(
+        select(CertificateRow.certificate_id, CertificateRow.relation_code, CertificateRow.status)
+        .where(CertificateRow.relation_parent_id == parent_id, CertificateRow.relation_code.is_not(None))
+        .order_by(CertificateRow.created_at, CertificateRow.certificate_id))
+    return [Child(cid, RelationCode(code), CertificateStatus(status)) for cid, code, status in rows]
 
 
 def statuses(session: Session, ids: Collection[str]) -> dict[str, CertificateStatus]:

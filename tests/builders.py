@@ -23,7 +23,7 @@ from domain.directory import Assignment, CareGiver, Person, Personnel, Unit
 from domain.drafts import Extension
 from domain.events import event_about
 from domain.pdl import Activity, SystemIdentity
-from domain.values import CertificateStatus, EventCode, HsaId, PersonId, PersonIdKind, RevokeReason
+from domain.values import CertificateStatus, EventCode, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
 from usecases.create_draft import DraftCreated, NewDraft
 from usecases.pdl_log import certificate_access_record
 
@@ -116,7 +116,8 @@ def make_revoked_certificate(certificate_id: str = "c0ffee00-0000-4000-8000-0000
         revoked_at=at,
         revoked_by=HsaId("SE2321000016-P001"),
         revoke_reason="Fel patient",
-        copied_from="0ld-draft",
+        relation_code=RelationCode.KOPIA,
+        relation_parent="0ld-draft",
         revoke_reason_code=RevokeReason.FEL_PATIENT,
     )
 
@@ -190,10 +191,12 @@ def make_arende(certificate: Certificate | None = None, **changes: Any) -> Arend
 
 
 def make_operable_draft(certificate_id: str, created_at: datetime, **changes: object) -> Certificate:
-    """A LISJP draft for a real (non-test) patient at unit 1003, which the demo directory's users may act on."""
+    """A LISJP draft with answers (so that it may be signed) for a real (non-test) patient at unit 1003,
+    which the demo directory's users may act on."""
     draft = make_draft(certificate_id)
     fields: dict[str, object] = {
         "type_code": "LISJP", "received_type_code": "LISJP", "created_at": created_at, "test_certificate": False,
+        "content": CONTENT,
         "patient": replace(draft.patient, test_indicator=False), **changes,
     }
     return replace(draft, **fields)  # type: ignore[arg-type]

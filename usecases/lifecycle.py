@@ -34,12 +34,12 @@ from typing import Any
 
 import structlog
 
-from domain import lifecycle
-from domain.arenden import Arende, DeliveryState
+from domain import lifecycle, relations
+from domain.arenden import Arende, DeliveryState, MessageReference
 from domain.certificate_types import CertificateType, CertificateTypes
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
-from domain.events import OutboxEvent, event_about
+from domain.events import OutboundContract, OutboxEvent, event_about
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.onward import (
     DEFAULT_ARCHIVE_ADDRESS,
@@ -52,11 +52,12 @@ from domain.onward import (
     revocation,
     revocation_targets,
     to_cancel,
+    with_answers,
 )
 from domain.pdl import Activity, SystemIdentity
 from domain.question_counts import question_counts, to_payload
 from domain.recipients import Recipient, load_default_recipients
-from domain.values import EventCode, HsaId
+from domain.values import EventCode, HsaId, RelationCode
 from store import Tx, UnitOfWork, arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from usecases.acting_user import ActingUser, acting_user
@@ -159,7 +160,7 @@ def run_operation(
             now = deps.clock()
             current = stored
             if action is not Action.READ:
-                days = lifecycle.lock_days(_type_of(deps, stored), deps.draft_lock_days)
+                days = lifecycle.lock_days(type_of(deps, stored), deps.draft_lock_days)
                 current = lifecycle.lock_if_stale(stored, now, days)
                 if current is not stored:
                     certificates.save_certificate(session, current, stored.version)
@@ -217,7 +218,8 @@ def _change(
     return run_operation(deps, action, certificate_id, user, correlation_id, step)
 
 
-def _type_of(deps: LifecycleDeps, certificate: Certificate) -> CertificateType | None:
+def type_of(deps: LifecycleDeps, certificate: Certificate) -> CertificateType | None:
+    """The certificate's type in the registry, or None when it is no longer there."""
     return deps.registry.lookup(certificate.type_code, certificate.type_code_system)
 
 
@@ -256,17 +258,22 @@ def mark_ready(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlatio
 
 def sign(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str) -> Certificate:
     """DRAFT/READY → SIGNED by ``user`` (SIGNAT); registered at the archive in ``archive`` mode, and
-    sent at once (SENDING) for a type with ``send_on_sign``, as ``send`` would.
+    sent at once (SENDING) for a type with ``send_on_sign`` and for a completing certificate
+    (relation KOMPLT), as ``send`` would.
 
     A refused automatic send does not undo the signing: the certificate is SIGNED with the refusal
     as its send failure (a test certificate is simply not sent).
+
+    A completing, replacing or renewing certificate also handles its parent's open KOMPLT questions
+    (and their reminders): one HANFRFM per question on the parent, in the same transaction; a
+    completion's registration names the latest of them (``svarPa``; ``domain.relations``).
     """
     sent: list[OutboxEvent] = []
 
     def apply(ctx: OperationContext) -> Certificate:
-        certificate_type = _type_of(deps, ctx.certificate)
+        certificate_type = type_of(deps, ctx.certificate)
         signed = lifecycle.sign(ctx.certificate, ctx.user.personnel, ctx.user.role, certificate_type, ctx.now)
-        if certificate_type is None or not certificate_type.send_on_sign:
+        if certificate_type is None or not (certificate_type.send_on_sign or relations.sent_on_signing(signed)):
             return signed
         try:
             sending = _sending(deps, ctx, signed, None)
@@ -282,9 +289,38 @@ def sign(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: 
     def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
         if sent:  # sending discloses the certificate to the recipient: the send's own PDL record too
             record_certificate_access(ctx.session, deps.system, changed, ctx.user.hsa_id, Activity.PRINT, ctx.now)
-        return [*on_signed(changed, deps.onward, ctx.now, ctx.correlation_id, actor(ctx)), *sent]
+        answered = _handle_parent_completions(deps, ctx, changed)
+        onward = [*on_signed(changed, deps.onward, ctx.now, ctx.correlation_id, actor(ctx)), *sent]
+        if changed.relation_code is RelationCode.KOMPLT and answered is not None:
+            onward = [with_answers(e, answered) if e.contract is OutboundContract.REGISTER else e for e in onward]
+        return onward
 
     return _change(deps, Action.SIGN, certificate_id, user, correlation_id, apply, onward_events=onward_events)
+
+
+def _handle_parent_completions(deps: LifecycleDeps, ctx: OperationContext,
+                               signed: Certificate) -> MessageReference | None:
+    """Handle the parent's open KOMPLT questions and their reminders (HANFRFM on the parent for each
+    question, a Skriva record on the parent) when ``signed`` completes, replaces or renews it; the
+    latest question handled (a completion's ``svarPa``), or None."""
+    if not relations.handles_parent_completions(signed) or signed.relation_parent is None:
+        return None
+    parent = certificates.get_certificate(ctx.session, signed.relation_parent, for_update=True)
+    if parent is None:
+        return None  # a parent is never deleted once signed; a copy's parent draft may be
+    conversation = arenden.arenden_for_certificate(ctx.session, parent.id)
+    completions = relations.open_completions(conversation)
+    if not completions:
+        return None
+    handled = [q.message_id for q in completions]
+    for message_id in [*handled, *relations.reminders_of(conversation, handled)]:
+        arenden.mark_handled(ctx.session, message_id, ctx.user.hsa_id.value, ctx.now)
+    counts = to_payload(question_counts(arenden.arenden_for_certificate(ctx.session, parent.id)))
+    outbox.enqueue_all(ctx.session, [
+        certificate_event(ctx, parent, EventCode.HANFRFM, {"counts": counts, "question": message_id})
+        for message_id in handled])
+    record_certificate_access(ctx.session, deps.system, parent, ctx.user.hsa_id, Activity.WRITE, ctx.now)
+    return relations.completion_reference(completions)
 
 
 def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str,
@@ -306,7 +342,7 @@ def _sending(
     deps: LifecycleDeps, ctx: OperationContext, certificate: Certificate, recipient: str | None
 ) -> Certificate:
     """``certificate`` SENDING to ``recipient`` (or its type's), checked against the registry."""
-    certificate_type = _type_of(deps, certificate)
+    certificate_type = type_of(deps, certificate)
     wanted = recipient or (certificate_type.recipient if certificate_type is not None else "")
     checked = deps.onward.recipients.check_send(wanted, certificate.type_code)
     return lifecycle.send(certificate, certificate_type, checked, ctx.now)
@@ -347,7 +383,7 @@ def revoke(
     return _change(
         deps, Action.REVOKE, certificate_id, user, correlation_id,
         lambda ctx: lifecycle.revoke(
-            ctx.certificate, ctx.user.hsa_id, ctx.user.role, _type_of(deps, ctx.certificate), reason_code,
+            ctx.certificate, ctx.user.hsa_id, ctx.user.role, type_of(deps, ctx.certificate), reason_code,
             description, ctx.now,
         ),
         payload,
@@ -383,7 +419,7 @@ def copy_locked(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlati
     def step(ctx: OperationContext) -> Certificate:
         copy = lifecycle.copy_locked(
             ctx.certificate, deps.new_id(), ctx.user.personnel, ctx.user.role,
-            _type_of(deps, ctx.certificate), ctx.now,
+            type_of(deps, ctx.certificate), ctx.now,
         )
         certificates.add_certificate(ctx.session, copy)
         payload = {"ref": copy.ref} if copy.ref is not None else {}

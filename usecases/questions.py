@@ -1,4 +1,5 @@
-"""Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question.
+"""Care's side of the ärenden: answer a recipient's question, mark a question handled, ask a question,
+and answer every completion request at once by a message (completion mode C, ``answer_completions``).
 
 The operations API calls these for a user of a certificate editor. Each runs through the lifecycle
 operations' own unit of work and dependencies (``usecases.lifecycle.run_operation``, ``LifecycleDeps``):
@@ -7,6 +8,10 @@ revocation, which closes the questions, and these never interleave), then the st
 rule, stores, queues the status-update event with the user as ``hanteratAv`` and the question counts
 in ``payload["counts"]``, and writes a Skriva PDL record. A refusal raises ``LifecycleRefused`` with a
 ``RefusalReason`` and nothing is written; an outage raises ``DependencyUnavailable``.
+
+A completion request (KOMPLT) is answered by completing (``usecases.relations``, or mode C here), not
+by a plain answer (COMPLETION_REQUIRED); a reminder (PAMINN) is never answered (QUESTION_IS_REMINDER)
+and becomes handled with the question it reminds about (``domain.relations.reminders_of``).
 
 Events: answering the recipient's question is HANFRFM (the question is now answered); marking a
 question handled is HANFRFM for the recipient's question and HANFRFV for care's own; asking is
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from domain import relations
 from domain.arenden import (
     CARE_PART,
     Amne,
@@ -37,8 +43,9 @@ from domain.onward import OutgoingMessage, may_leave, on_message
 from domain.pdl import Activity
 from domain.question_counts import question_counts, to_payload
 from domain.recipients import Recipient
+from domain.relations import CompletionMode
 from domain.values import CertificateStatus, EventCode, HsaId
-from store import arenden, outbox
+from store import arenden, certificates, outbox
 from usecases import lifecycle as operations
 from usecases.lifecycle import (
     LifecycleDeps,
@@ -70,7 +77,11 @@ def answer_question(
 
     def step(ctx: OperationContext) -> Arende:
         conversation = arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
+        if any(a.message_id == question_id and a.is_reminder for a in conversation):
+            raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_IS_REMINDER)
         question = _question(ctx, Action.ANSWER_QUESTION, conversation, question_id)
+        if question.amne is Amne.KOMPLT and question.direction is Direction.FROM_RECIPIENT:
+            raise _refused(ctx, Action.ANSWER_QUESTION, RefusalReason.COMPLETION_REQUIRED)
         if question.direction is not Direction.FROM_RECIPIENT:
             raise _refused(
                 ctx, Action.ANSWER_QUESTION, RefusalReason.QUESTION_NOT_ANSWERABLE
@@ -94,12 +105,58 @@ def answer_question(
         )
         arenden.add_arende(ctx.session, answer)
         arenden.mark_answered(ctx.session, [question_id], ctx.now)
+        _handle_reminders(ctx, conversation, [question_id])
         _finish(deps, ctx, EventCode.HANFRFM, answer)
         return answer
 
     return _run(
         deps, Action.ANSWER_QUESTION, certificate_id, user, correlation_id, step
     )
+
+
+def answer_completions(
+    deps: LifecycleDeps,
+    certificate_id: str,
+    user: HsaId,
+    text: str,
+    correlation_id: str,
+) -> Arende:
+    """Completion mode C: care answers every open completion request (KOMPLT) of the certificate at
+    once with a message (no one at the unit can take responsibility for a completion); returns it.
+
+    The message answers the latest request (``svarPa``, as the incumbent sends one answer for all) and
+    goes to the recipient with SendMessageToRecipient; every open request becomes answered, their
+    reminders handled, and the journal gets one HANFRFM per request. Allowed for a deceased patient
+    (nothing new is made). Refused (``domain.relations.check_new_related``): NO_OPEN_COMPLETION,
+    ALREADY_COMPLETED, ALREADY_REPLACED, WRONG_STATUS; TEXT_MISSING.
+    """
+
+    def step(ctx: OperationContext) -> Arende:
+        conversation = arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
+        completions = relations.open_completions(conversation)
+        relations.check_new_related(Action.COMPLETE, ctx.certificate, certificates.children(ctx.session,
+                                    ctx.certificate.id), None, ctx.user.role, False, mode=CompletionMode.C,
+                                    open_questions=len(completions))
+        latest = completions[-1]
+        answer = _from_care(
+            deps, ctx, Action.COMPLETE, amne=Amne.KOMPLT, text=text, recipient=latest.sender_part,
+            status=ArendeStatus.ANSWERED, heading=latest.heading,
+            answer_to=MessageReference(latest.message_id, latest.reference_id),
+        )
+        arenden.add_arende(ctx.session, answer)
+        answered = [q.message_id for q in completions]
+        arenden.mark_answered(ctx.session, answered, ctx.now)
+        _handle_reminders(ctx, conversation, answered)
+        _finish(deps, ctx, EventCode.HANFRFM, answer, questions=answered)
+        return answer
+
+    return _run(deps, Action.COMPLETE, certificate_id, user, correlation_id, step)
+
+
+def _handle_reminders(ctx: OperationContext, conversation: list[Arende], question_ids: list[str]) -> None:
+    """Reminders (PAMINN) are never answered: they are handled with the question they remind about."""
+    for message_id in relations.reminders_of(conversation, question_ids):
+        arenden.mark_handled(ctx.session, message_id, ctx.user.hsa_id.value, ctx.now)
 
 
 def mark_question_handled(
@@ -127,6 +184,7 @@ def mark_question_handled(
             ctx.session, question_id, ctx.user.hsa_id.value, ctx.now
         ):
             raise _refused(ctx, Action.HANDLE_QUESTION, RefusalReason.QUESTION_HANDLED)
+        _handle_reminders(ctx, arenden.arenden_for_certificate(ctx.session, ctx.certificate.id), [question_id])
         from_recipient = question.direction is Direction.FROM_RECIPIENT
         _finish(deps, ctx, EventCode.HANFRFM if from_recipient else EventCode.HANFRFV)
         handled = arenden.get_arende(ctx.session, question_id)
@@ -250,14 +308,17 @@ def _from_care(
     )
 
 
-def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode, written: Arende | None = None) -> None:
-    """Queue the event with the counts as they are now (and the message care ``written`` for the
-    recipient, when it goes onward), and write the Skriva record."""
+def _finish(deps: LifecycleDeps, ctx: OperationContext, code: EventCode, written: Arende | None = None,
+            questions: list[str] | None = None) -> None:
+    """Queue the event with the counts as they are now, one for each of ``questions`` when given (and the
+    message care ``written`` for the recipient, when it goes onward), and write the Skriva record."""
     counts = question_counts(
         arenden.arenden_for_certificate(ctx.session, ctx.certificate.id)
     )
     certificate = ctx.certificate
-    events = [operations.certificate_event(ctx, certificate, code, {"counts": to_payload(counts)})]
+    payloads = [{"counts": to_payload(counts)}] if questions is None else [
+        {"counts": to_payload(counts), "question": question} for question in questions]
+    events = [operations.certificate_event(ctx, certificate, code, payload) for payload in payloads]
     if written is not None and written.delivery is not None:
         recipient = deps.onward.recipients.lookup(written.recipient)
         assert recipient is not None, "_from_care checked the recipient"

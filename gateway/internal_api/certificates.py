@@ -24,12 +24,15 @@ from domain.certificates import Certificate, certificate_to_json, content_from_j
 from domain.directory import DirectoryUnavailable
 from domain.lifecycle import MAX_REASON_LENGTH, MIN_DESCRIPTION_LENGTH, LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
+from domain.relations import CompletionMode, review_after_revoking
 from domain.values import HsaId, RevokeReason
 from gateway.content import ContentValidator
 from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
 from gateway.internal_api.auth import Scope
 from usecases import lifecycle, questions, signed_list
+from usecases import relations as related
 from usecases.lifecycle import DependencyUnavailable, LifecycleDeps
+from usecases.relations import Related
 from usecases.signed_list import PAGE_SIZE, ListRefused, SignedPage
 
 log = structlog.get_logger("gateway.internal_api.certificates")
@@ -57,6 +60,18 @@ STATUS_OF: dict[RefusalReason, int] = {
     R.REASON_TOO_LONG: 400,
     R.TEXT_MISSING: 400,
     R.AMNE_NOT_ALLOWED: 400,
+    R.NO_ANSWERS: 409,
+    R.ANSWERS_MISSING: 409,
+    R.TYPE_INACTIVE: 409,
+    R.NOT_RENEWABLE: 409,
+    R.ALREADY_REPLACED: 409,
+    R.ALREADY_COMPLETED: 409,
+    R.PATIENT_DECEASED: 409,
+    R.PATIENT_PROTECTED: 409,
+    R.NO_OPEN_COMPLETION: 409,
+    R.COMPLETION_REQUIRED: 409,
+    R.QUESTION_IS_REMINDER: 409,
+    R.NO_OTHER_INFORMATION: 409,
 }
 
 _ERRORS = {
@@ -154,6 +169,7 @@ def _guarded(call: Callable[[Request], Response]) -> Callable[[Request], Respons
                 certificateId=refused.certificate_id,
                 certificateStatus=refused.status.value if refused.status else None,
                 role=refused.role.value if refused.role else None,
+                **({"missing": list(refused.missing)} if refused.missing else {}),
             ) from None
         except (DependencyUnavailable, DirectoryUnavailable):
             raise ApiError(503, "UNAVAILABLE", "the directory or the database is not answering; try again") from None
@@ -230,7 +246,7 @@ def routes(deps: LifecycleDeps, content_check: ContentValidator | None = None) -
             deps, request.params["certificate_id"], user, _field(body, "reason"), description,
             request.correlation_id,
         )
-        return Response(200, _certificate(revoked))
+        return Response(200, {**_certificate(revoked), **_review(revoked)})
 
     def signed(request: Request) -> Response:
         user = request.acting_user()
@@ -285,9 +301,82 @@ def routes(deps: LifecycleDeps, content_check: ContentValidator | None = None) -
         ApiRoute("POST", f"{base}/copy", simple(lifecycle.copy_locked, 201),
               "Copy a locked draft into a new draft (SKAPAT)", "certificates", operation_id="copy_locked",
               acting_user=True, responses={201: "the new draft", **_ERRORS}),
+        *_related_routes(base, deps),
         *_question_routes(base, deps),
     ]
     return [replace(route, handler=_guarded(route.handler)) for route in table]
+
+
+def _review(revoked: Certificate) -> dict[str, Any]:
+    """Revoking a replacing certificate leaves the one it replaced valid: the user is told to review it."""
+    replaced = review_after_revoking(revoked)
+    if replaced is None:
+        return {}
+    return {"review": {"certificateId": replaced, "reason": "REPLACED_BY_REVOKED",
+                       "message": f"Certificate {replaced}, which the revoked certificate replaced, is valid again: "
+                                  "review it, and replace or revoke it if it is wrong."}}
+
+
+def _related(result: Related) -> Response:
+    """201 with a new draft, 200 with the replacing or completing draft that existed already."""
+    return Response(201 if result.created else 200, {**_certificate(result.certificate), "created": result.created})
+
+
+_COMPLETE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["mode"],
+    "properties": {
+        "mode": {"type": "string", "enum": [m.value for m in CompletionMode],
+                 "description": "A: a completing certificate; B: no further medical information can be given "
+                                "(a copy with 'text' in the other-information answer; physicians only); C: nobody "
+                                "at the unit can take responsibility (an answer to the recipient with 'text')"},
+        "text": {"type": "string", "description": "the comment (B) or the answer (C); required for both"},
+    },
+}
+_RELATED_RESPONSES = {201: "the new draft (created: true)",
+                      200: "the replacing or completing draft that exists already (created: false)", **_ERRORS}
+
+
+def _related_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
+    def renew(request: Request) -> Response:
+        return _related(related.renew(deps, request.params["certificate_id"], request.acting_user(),
+                                      request.correlation_id))
+
+    def replace_(request: Request) -> Response:
+        return _related(related.replace_certificate(deps, request.params["certificate_id"], request.acting_user(),
+                                                    request.correlation_id))
+
+    def complete(request: Request) -> Response:
+        user, body = request.acting_user(), request.json()
+        try:
+            mode = CompletionMode(_field(body, "mode"))
+        except ValueError:
+            raise ApiError(400, "INVALID_BODY", "mode must be A, B or C", parameter="mode") from None
+        text = body.get("text")
+        if text is not None and not isinstance(text, str):
+            raise ApiError(400, "INVALID_BODY", "give 'text' as a string", parameter="text")
+        certificate_id = request.params["certificate_id"]
+        if mode is CompletionMode.C:
+            answer = questions.answer_completions(deps, certificate_id, user, text or "", request.correlation_id)
+            return Response(201, {"answer": arende_to_json(answer)})
+        return _related(related.complete(deps, certificate_id, user, mode, text, request.correlation_id))
+
+    return [
+        ApiRoute("POST", f"{base}/renew", renew,
+                 "Renew (förnya) a signed certificate: a new draft, relation FRLANG, without the answers its type "
+                 "has made anew (SKAPAT; PDL: Skriva)", "certificates", operation_id="renew", acting_user=True,
+                 responses=_RELATED_RESPONSES),
+        ApiRoute("POST", f"{base}/replace", replace_,
+                 "Replace (ersätta) a signed certificate: a corrected copy, relation ERSATT, or the replacing draft "
+                 "that exists (SKAPAT; PDL: Skriva)", "certificates", operation_id="replace", acting_user=True,
+                 responses=_RELATED_RESPONSES),
+        ApiRoute("POST", f"{base}/complete", complete,
+                 "Complete (komplettera) at the recipient's request, answering every open KOMPLT question: mode A or "
+                 "B a completing draft, relation KOMPLT, sent when signed (SKAPAT); mode C an answer to the "
+                 "recipient (HANFRFM for each question)", "certificates", operation_id="complete", acting_user=True,
+                 body=_COMPLETE_SCHEMA,
+                 responses={**_RELATED_RESPONSES, 201: "the new draft (A, B) or the answer (C)"}),
+    ]
 
 
 def _question_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:

@@ -26,7 +26,7 @@ from contracts.send_message_to_recipient.v2.request import build_message_to_reci
 from domain.arenden import Amne, MessageReference
 from domain.certificate_types import load_default_registry
 from domain.onward import Actor, OutgoingMessage
-from domain.values import HsaId, RevokeReason
+from domain.values import HsaId, RelationCode, RevokeReason
 from tests import builders
 from tests import status_updates as su
 from tests.conformance import (
@@ -59,9 +59,14 @@ CASES: dict[str, tuple[ModuleType, Callable[[], etree._Element]]] = {
         replace(SIGNED, patient=replace(SIGNED.patient, protected_identity=True),
                 unit=replace(SIGNED.unit, arbetsplatskod=None, email=None, phone=None)), TYPE)),
     "register-copy-unknown-type": (register_certificate_corpus, lambda: build_register_certificate(
-        replace(SIGNED, copied_from="locked-draft-1"), None)),
+        replace(SIGNED, relation_code=RelationCode.KOPIA, relation_parent="locked-draft-1"), None)),
     "register-completion": (register_certificate_corpus, lambda: build_register_certificate(
-        SIGNED, TYPE, MessageReference("fk-question-1", "fk-ref"))),
+        replace(SIGNED, relation_code=RelationCode.KOMPLT, relation_parent="completed-1"), TYPE,
+        MessageReference("fk-question-1", "fk-ref"))),
+    "register-replacement": (register_certificate_corpus, lambda: build_register_certificate(
+        replace(SIGNED, relation_code=RelationCode.ERSATT, relation_parent="replaced-1"), TYPE)),
+    "register-renewal": (register_certificate_corpus, lambda: build_register_certificate(
+        replace(SIGNED, relation_code=RelationCode.FRLANG, relation_parent="renewed-1"), TYPE)),
     "send-to-fk": (send_certificate_corpus, lambda: build_send_certificate(
         SIGNED, "FKASSA", "Försäkringskassan", ACTOR, AT)),
     "send-without-name": (send_certificate_corpus, lambda: build_send_certificate(SIGNED, "TRANSP", None, ACTOR, AT)),

@@ -2,8 +2,8 @@
 
 One message per event code, each on a certificate in the state that event happens in (draft,
 signed, sent, revoked), plus the incumbent's special fillings (protected patient, no workplace
-code, no e-mail, no ref, system event). Checked against the official files (with
-``RIVTA_OFFICIAL_SCHEMAS``) and against xsd/ (always).
+code, no e-mail, no ref, system event), and a new draft with each relation to its parent. Checked
+against the official files (with ``RIVTA_OFFICIAL_SCHEMAS``) and against xsd/ (always).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from contracts.certificate_status_update.v3.request import (
 )
 from domain.certificates import Certificate
 from domain.events import OutboxEvent
-from domain.values import EventCode
+from domain.values import EventCode, RelationCode
 from tests import builders
 from tests import status_updates as su
 from tests.conformance import status_update_corpus
@@ -38,6 +38,10 @@ def _special_cases() -> dict[str, tuple[Certificate, OutboxEvent]]:
             su.certificate_for(EventCode.NYFRFM),
             su.event(EventCode.NYFRFM, payload={"amne": "AVSTMN"}),
         ),
+        **{f"relation-{relation.value}": (replace(draft, relation_code=relation, relation_parent="parent-1"),
+                                          su.event(EventCode.SKAPAT)) for relation in RelationCode},
+        "completion-handled": (replace(su.certificate_for(EventCode.HANFRFM), relation_code=RelationCode.KOMPLT,
+                                       relation_parent="parent-1"), su.event(EventCode.HANFRFM)),
     }
 
 

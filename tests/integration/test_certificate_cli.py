@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,7 @@ from tests.builders import make_operable_draft
 
 CID = "cli-cert-1"
 BIN = [sys.executable, "-m", "cli"]
+ROOT = Path(__file__).resolve().parents[2]
 LAKARE, ADMIN = "SE2321000016-P001", "SE2321000016-P002"
 
 
@@ -94,3 +96,32 @@ def test_delete_removes_the_draft(stored: str, session_factory: sessionmaker[Ses
     with transaction(session_factory) as session:
         assert certificates.get_certificate(session, CID) is None
         assert [e.code for e in outbox.events_for_certificate(session, CID)] == [EventCode.RADERA]
+
+
+def test_edit_renew_replace_and_complete_from_the_command_line(
+    db_url: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """edit stores checked answers (a bad file changes nothing, exit 2); renew and replace print the relation;
+    complete without an open completion request is refused; revoking the replacement names the one to review."""
+    load_demo_directory(db_url)
+    with transaction(session_factory) as session:
+        certificates.add_certificate(session, make_operable_draft(CID, datetime.now(UTC), content=()))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"content": [{"id": "x", "parts": [{"id": "x.1", "value": "v"}]}]}', encoding="utf-8")
+    refused = _process(db_url, "edit", CID, "--content", str(bad), "--user", LAKARE)
+    assert (refused.returncode, "content refused" in refused.stderr) == (2, True)
+    assert _process(db_url, "sign", CID, "--user", LAKARE).stderr.strip().splitlines()[-1] == (
+        "intygsgateway: refused: NO_ANSWERS (status DRAFT, role LAKARE)")
+    assert _run(db_url, "edit", CID, "--content", str(ROOT / "docs/examples/lisjp-content.json"), "--user",
+                LAKARE) == 0
+    assert _run(db_url, "sign", CID, "--user", LAKARE) == 0
+    renewed = _process(db_url, "renew", CID, "--user", LAKARE)
+    assert renewed.returncode == 0 and f"relation FRLANG to {CID}" in renewed.stdout, renewed.stderr
+    replaced = _process(db_url, "replace", CID, "--user", LAKARE)
+    assert replaced.returncode == 0 and f"relation ERSATT to {CID}" in replaced.stdout
+    replacement = replaced.stdout.strip().splitlines()[-2].split(":")[0]
+    nothing = _process(db_url, "complete", CID, "--mode", "C", "--text", "Ingen kan.", "--user", LAKARE)
+    assert nothing.stderr.strip().splitlines()[-1] == "intygsgateway: refused: NO_OPEN_COMPLETION (status SIGNED)"
+    assert _run(db_url, "sign", replacement, "--user", LAKARE) == 0
+    revoked = _process(db_url, "revoke", replacement, "--user", LAKARE, "--reason", "FEL_PATIENT")
+    assert f"review {CID}" in revoked.stdout, revoked.stdout

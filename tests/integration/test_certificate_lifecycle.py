@@ -138,8 +138,10 @@ def test_full_lifecycle_leaves_exactly_the_expected_events_and_pdl_records(gatew
     ]
     assert view["counts"]["mottagnaFragor"] == {"totalt": 1, "ejBesvarade": 1, "besvarade": 0, "hanterade": 0}
 
-    status, answered = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE,
-                             {"text": "Arbetet är tungt."})
+    status, refused = _api(base, "POST", f"{path}/questions/fk-question-1/answer", LAKARE,
+                           {"text": "Arbetet är tungt."})  # a completion request is answered by completing
+    assert (status, refused["code"]) == (409, "COMPLETION_REQUIRED")
+    status, answered = _api(base, "POST", f"{path}/complete", LAKARE, {"mode": "C", "text": "Arbetet är tungt."})
     assert (status, answered["answer"]["answerTo"], answered["answer"]["delivery"]) == (201, "fk-question-1", "PENDING")
     status, body = _api(base, "POST", f"{path}/questions/fk-question-1/handled", LAKARE)
     assert (status, body["question"]["status"], body["question"]["handledBy"]) == (200, "HANDLED", LAKARE)
@@ -245,6 +247,7 @@ def test_a_send_names_its_recipient_and_the_certificate_shows_its_deliveries(gat
     with the default recipient: SENDING, and GET lists the registration queued for FK."""
     cid = _create_draft(gateway_url)
     path = f"/certificates/{cid}"
+    assert _api(gateway_url, "PUT", f"{path}/content", LAKARE, {"content": CONTENT})[0] == 200
     assert _api(gateway_url, "POST", f"{path}/sign", LAKARE)[0] == 200
     status, body = _api(gateway_url, "POST", f"{path}/send", LAKARE, {"recipient": "TRANSP"})
     assert (status, body["code"], body["certificateStatus"]) == (409, "RECIPIENT_NOT_FOR_TYPE", "SIGNED")

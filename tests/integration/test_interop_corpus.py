@@ -21,6 +21,7 @@ from domain.values import HsaId
 from store.directory import SqlDirectory
 from store.session import UnitOfWork
 from tests import envelopes as m
+from tests.builders import CONTENT
 from tests.integration.gateway_server import Gateway, demo_gateway_deps, running
 from tests.interop import inbound
 from tests.interop.inbound import Case
@@ -83,6 +84,7 @@ def _sent_certificate(gateway: Gateway) -> str:
         registry=load_default_registry(), system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),
         clock=lambda: datetime.now(UTC),
     )
+    lifecycle.update_content(deps, certificate_id, LAKARE, CONTENT, "interop-edit")
     lifecycle.sign(deps, certificate_id, LAKARE, "interop-sign")
     lifecycle.send(deps, certificate_id, LAKARE, "interop-send")
     return certificate_id

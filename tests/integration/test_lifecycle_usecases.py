@@ -21,7 +21,7 @@ from domain.certificates import Certificate, from_snapshot
 from domain.directory import DirectoryUnavailable, Unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import SystemIdentity
-from domain.values import CertificateStatus, EventCode, HsaId, RevokeReason
+from domain.values import CertificateStatus, EventCode, HsaId, RelationCode, RevokeReason
 from store import arenden, certificates, outbox, pdl
 from store.directory import SqlDirectory
 from store.session import UnitOfWork
@@ -100,7 +100,7 @@ def _refused(call: object) -> LifecycleRefused:
 def test_edit_ready_sign_send_writes_events_and_pdl_in_order(deps: LifecycleDeps) -> None:
     """Each step saves a new version, queues its event with hanteratAv and writes its PDL activity; a
     send leaves the certificate SENDING with its registration at FK queued, and no SKICKA yet."""
-    _store(deps)
+    _store(deps, content=())
     lifecycle.update_content(deps, CID, ADMIN, CONTENT, "c1")
     lifecycle.mark_ready(deps, CID, ADMIN, "c2")
     lifecycle.sign(deps, CID, LAKARE, "c3")
@@ -159,7 +159,7 @@ def test_assignment_on_the_parent_unit_covers_a_sub_unit(deps: LifecycleDeps) ->
 
 def test_test_certificates_get_events_but_no_pdl(deps: LifecycleDeps) -> None:
     """A validation person's certificate: ANDRAT is queued, no PDL record is written."""
-    _store(deps, test_certificate=True)
+    _store(deps, test_certificate=True, content=())
     lifecycle.update_content(deps, CID, LAKARE, CONTENT, "c")
     assert (_events(deps), _activities(deps)) == ([(EventCode.ANDRAT, LAKARE.value)], [])
 
@@ -255,8 +255,8 @@ def test_stale_draft_is_locked_on_use_and_can_then_only_be_revoked_or_copied(dep
     copy = lifecycle.copy_locked(deps, CID, ADMIN, "c")
     original = _stored(deps)
     assert original is not None and original.status is S.LOCKED and original.locked_at is not None
-    assert (copy.id, copy.status, copy.content, copy.copied_from, copy.created_by.hsa_id) == (
-        "copy-0", S.DRAFT, CONTENT, CID, ADMIN
+    assert (copy.id, copy.status, copy.content, copy.relation_code, copy.relation_parent, copy.created_by.hsa_id) == (
+        "copy-0", S.DRAFT, CONTENT, RelationCode.KOPIA, CID, ADMIN
     )
     assert _stored(deps, "copy-0") == copy
     assert _events(deps, "copy-0") == [(EventCode.SKAPAT, ADMIN.value)]

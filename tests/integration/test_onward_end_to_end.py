@@ -43,6 +43,7 @@ from tests.integration.processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent / "intygsgateway"
+CONTENT_FILE = ROOT / "docs" / "examples" / "lisjp-content.json"
 FK, ARCHIVE = "2021005521", "5565594230"
 UNIT, LAKARE = "SE2321000016-1000", "SE2321000016-P001"
 CREATE_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
@@ -166,6 +167,8 @@ def test_the_whole_fk_loop_with_real_processes(target: str, db_url: str, session
     where = FK if target == "recipient" else ARCHIVE
 
     certificate_id = _create_draft(gateway)
+    processes.cli("certificate", "edit", certificate_id, "--content", str(CONTENT_FILE), "--user", LAKARE,
+                  "--db", db_url)
     processes.cli("certificate", "sign", certificate_id, "--user", LAKARE, "--db", db_url)
     assert "SENDING" in processes.cli("certificate", "send", certificate_id, "--user", LAKARE, "--db", db_url)
     carrier = "RegisterCertificate" if target == "recipient" else "SendCertificateToRecipient"
@@ -191,7 +194,7 @@ def test_the_whole_fk_loop_with_real_processes(target: str, db_url: str, session
     [revocation] = _wait("the revocation", lambda: on_fk("RevokeCertificate"))
     assert (revocation["logicalAddress"], revocation["resultCode"]) == (where, "OK")
     _wait("MAKULE", lambda: "MAKULE" in codes())
-    assert codes() == ["SKAPAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM", "MAKULE"]
+    assert codes() == ["SKAPAT", "ANDRAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM", "MAKULE"]
     if target == "archive":
         assert [r["logicalAddress"] for r in on_fk("RegisterCertificate")] == [ARCHIVE]
 

@@ -68,16 +68,19 @@ def _refusal(call: Callable[[], object]) -> tuple[RefusalReason, Action]:
 
 
 def test_answering_the_recipients_question(deps: LifecycleDeps) -> None:
-    """The answer is stored from care, the question becomes answered, HANFRFM with counts, Skriva."""
+    """The answer is stored from care, the question becomes answered (its reminder handled), HANFRFM with
+    counts, Skriva."""
     _sent(deps)
-    _add(deps)
+    _add(deps, amne=Amne.KONTKT, kompletteringar=())
+    _add(deps, message_id="fk-r", amne=Amne.PAMINN, reminder_of="fk-q-1", kompletteringar=())
     answer = questions.answer_question(deps, CID, "fk-q-1", ADMIN, "Här är svaret", "c1")
     stored = _arenden(deps)
     assert stored[answer.message_id] == answer
     assert (answer.direction, answer.amne, answer.author, answer.answer_to) == (
-        Direction.FROM_CARE, Amne.KOMPLT, ADMIN, MessageReference("fk-q-1", "fk-ref-1"),
+        Direction.FROM_CARE, Amne.KONTKT, ADMIN, MessageReference("fk-q-1", "fk-ref-1"),
     )  # fmt: skip
     assert stored["fk-q-1"].status is ArendeStatus.ANSWERED  # type: ignore[attr-defined]
+    assert stored["fk-r"].status is ArendeStatus.HANDLED  # type: ignore[attr-defined]
     assert _events(deps) == [(EventCode.HANFRFM, ADMIN.value)]
     assert answer.delivery is DeliveryState.PENDING
     [(code, recipient, address, message)] = _messages_onward(deps)
@@ -93,8 +96,10 @@ def test_marking_handled_by_direction(deps: LifecycleDeps) -> None:
     _sent(deps)
     _add(deps)
     _add(deps, message_id="care-q", direction=Direction.FROM_CARE, amne=Amne.OVRIGT, kompletteringar=())
+    _add(deps, message_id="fk-r", amne=Amne.PAMINN, reminder_of="fk-q-1", kompletteringar=())
     handled = questions.mark_question_handled(deps, CID, "fk-q-1", LAKARE, "c1")
     assert (handled.status, handled.handled_by) == (ArendeStatus.HANDLED, LAKARE)
+    assert _arenden(deps)["fk-r"].status is ArendeStatus.HANDLED  # type: ignore[attr-defined]
     questions.mark_question_handled(deps, CID, "care-q", LAKARE, "c2")
     assert [code for code, _ in _events(deps)] == [EventCode.HANFRFM, EventCode.HANFRFV]
     assert _counts(deps) == QuestionCounts(Counts(total=1, handled=1), Counts(total=1, handled=1))
@@ -134,7 +139,9 @@ def test_asking_the_recipient(deps: LifecycleDeps) -> None:
         ("question", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, " ", "c"),
          RefusalReason.TEXT_MISSING),
         ("question", lambda d: questions.answer_question(d, CID, "fk-r", LAKARE, "x", "c"),
-         RefusalReason.QUESTION_NOT_FOUND),
+         RefusalReason.QUESTION_IS_REMINDER),
+        ("komplt", lambda d: questions.answer_question(d, CID, "fk-q-1", LAKARE, "x", "c"),
+         RefusalReason.COMPLETION_REQUIRED),
         ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.KOMPLT, None, "x", "c"),
          RefusalReason.AMNE_NOT_ALLOWED),
         ("none", lambda d: questions.ask_question(d, CID, LAKARE, Amne.PAMINN, None, "x", "c"),
@@ -144,8 +151,8 @@ def test_asking_the_recipient(deps: LifecycleDeps) -> None:
         ("none", lambda d: questions.ask_question(d, CID, HsaId("SE2321000016-NOBODY"), Amne.OVRIGT, None, "x", "c"),
          RefusalReason.USER_UNKNOWN),
     ],
-    ids=["unknown", "care-question", "answered", "handled", "no-text", "reminder", "komplt", "paminn",
-         "no-certificate", "no-user"],
+    ids=["unknown", "care-question", "answered", "handled", "no-text", "reminder", "answer-komplt", "komplt",
+         "paminn", "no-certificate", "no-user"],
 )
 def test_refusals_write_nothing(
     deps: LifecycleDeps, arrange: str, call: Callable[[LifecycleDeps], object], reason: RefusalReason
@@ -153,7 +160,7 @@ def test_refusals_write_nothing(
     """Each refusal names its reason, and no ärende, event or PDL record is written."""
     _sent(deps)
     if arrange != "none":
-        _add(deps)
+        _add(deps, **({} if arrange == "komplt" else {"amne": Amne.KONTKT, "kompletteringar": ()}))
         _add(deps, message_id="fk-r", amne=Amne.PAMINN, reminder_of="fk-q-1", kompletteringar=())
     if arrange == "care":
         _add(deps, message_id="care-q", direction=Direction.FROM_CARE, amne=Amne.OVRIGT, kompletteringar=())

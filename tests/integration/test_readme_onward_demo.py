@@ -77,7 +77,7 @@ def test_the_whole_loop_demo_runs_as_written(tmp_path: Path) -> None:
     FK receives svarPa, the journal gets HANFRFM: every command succeeds and every message is valid."""
     ports = dict(zip(PORTS, _free_ports(3), strict=True))
     (tmp_path / "docs" / "examples").mkdir(parents=True)
-    for name in ("demo-routes.csv", "create-draft-lisjp.xml"):
+    for name in ("demo-routes.csv", "create-draft-lisjp.xml", "lisjp-content.json"):
         text = (ROOT / "docs" / "examples" / name).read_text(encoding="utf-8")
         (tmp_path / "docs" / "examples" / name).write_text(_on_ports(text, ports), encoding="utf-8")
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
@@ -103,7 +103,7 @@ def test_the_whole_loop_demo_runs_as_written(tmp_path: Path) -> None:
         _stop_group(demo)
     assert [(r["contract"], r["logicalAddress"], r["resultCode"]) for r in recipient] == [
         ("RegisterCertificate", "2021005521", "OK"), ("SendMessageToRecipient", "2021005521", "OK")]
-    assert [r["event_code"] for r in journal] == ["SKAPAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM"]
+    assert [r["event_code"] for r in journal] == ["SKAPAT", "ANDRAT", "SIGNAT", "SKICKA", "NYFRFM", "HANFRFM"]
     official = bool(os.environ.get(OFFICIAL_ENV))
     for record in recipient:
         corpus = CORPORA[record["contract"]]

@@ -36,7 +36,7 @@ from store import arenden, certificates, outbox
 from store.directory import SqlDirectory
 from store.session import UnitOfWork, transaction
 from tests import send_message_to_care as smtc
-from tests.builders import make_signed_certificate
+from tests.builders import CONTENT, make_signed_certificate
 from tests.concurrency import at_once
 from tests.envelopes import create_draft_envelope
 from tests.integration.gateway_server import (
@@ -86,6 +86,7 @@ def _sent_certificate(gateway: Gateway) -> str:
     certificate_id = envelope.findtext(".//{urn:riv:clinicalprocess:healthcond:certificate:types:3}extension")
     assert certificate_id
     deps = _lifecycle_deps(gateway)
+    lifecycle.update_content(deps, certificate_id, LAKARE, CONTENT, "test-edit")
     lifecycle.sign(deps, certificate_id, LAKARE, "test-sign")
     sent = lifecycle.send(deps, certificate_id, LAKARE, "test-send")
     assert sent.status is CertificateStatus.SENDING
@@ -196,9 +197,10 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
         ("RegisterCertificate", EventCode.SKICKA), ("SendMessageToRecipient", EventCode.NYFRFV)]
     events = [e for e in events if not e.is_onward]  # the status updates (no SKICKA: no worker ran)
     assert [e.code for e in events] == [
-        EventCode.SKAPAT, EventCode.SIGNAT, EventCode.NYFRFM, EventCode.NYFRFM, EventCode.NYFRFV, EventCode.NYSVFM,
+        EventCode.SKAPAT, EventCode.ANDRAT, EventCode.SIGNAT, EventCode.NYFRFM, EventCode.NYFRFM, EventCode.NYFRFV,
+        EventCode.NYSVFM,
     ]  # fmt: skip
-    nyfrfm, paminn, nyfrfv, nysvfm = events[2:]
+    nyfrfm, paminn, nyfrfv, nysvfm = events[3:]
     assert (nyfrfm.payload["amne"], nyfrfm.payload["sistaDatumForSvar"]) == ("KOMPLT", "2024-03-01")
     assert (paminn.payload["amne"], paminn.payload["sistaDatumForSvar"]) == ("PAMINN", "2024-03-08")
     assert nyfrfm.acting_user is None and nyfrfv.acting_user == LAKARE
@@ -250,7 +252,8 @@ def test_concurrent_deliveries_of_one_message_store_it_once(gateway: Gateway) ->
     with transaction(gateway.factory) as db:
         assert [a.message_id for a in arenden.arenden_for_certificate(db, certificate_id)] == ["fk-race"]
         assert [e.code for e in outbox.events_for_certificate(db, certificate_id)][-1:] == [EventCode.NYFRFM]
-        assert len(outbox.events_for_certificate(db, certificate_id)) == 4
+        # SKAPAT, ANDRAT, SIGNAT, the registration, NYFRFM
+        assert len(outbox.events_for_certificate(db, certificate_id)) == 5
 
 
 def test_concurrent_answers_to_one_question_store_one(gateway: Gateway) -> None:

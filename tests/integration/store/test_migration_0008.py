@@ -19,6 +19,7 @@ from store.migrate import MIGRATIONS, make_config, upgrade
 from store.session import make_engine
 from store.types import UtcDateTime
 from tests.builders import CARE_GIVER, make_revoked_certificate
+from tests.integration.store.older_rows import snapshot_before_0014
 
 T0 = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 OUTBOX = table(  # outbox_event as revision 0007 has it (the columns without defaults)
@@ -142,7 +143,8 @@ def _as_version_2(snapshot: dict[str, Any]) -> dict[str, Any]:
     (the reason code of migration 0010, the type as received of 0011, the send's fields of 0013)."""
     later = ("revoke_reason_code", "received_type_code", "received_type_code_system", "send_requested_at",
              "send_failed_at", "send_failure_class", "send_failure_text")
-    return {**{k: v for k, v in snapshot.items() if k not in later}, "snapshot_version": 2}
+    older = snapshot_before_0014(snapshot, snapshot["relation_parent_id"] if snapshot["relation_code"] else None)
+    return {**{k: v for k, v in older.items() if k not in later}, "snapshot_version": 2}
 
 
 def test_the_rewrite_gives_what_the_application_writes_and_back() -> None:

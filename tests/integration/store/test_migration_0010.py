@@ -9,12 +9,12 @@ from typing import cast
 from alembic import command
 from sqlalchemy import Table, inspect
 
-from domain.certificates import certificate_to_columns
 from domain.values import HsaId
 from store.certificates import CertificateRow, get_certificate, signed_by
 from store.migrate import make_config, upgrade
 from store.session import make_engine, make_session_factory, transaction
 from tests.builders import make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 SIGNED_SINCE = datetime(2026, 11, 1, tzinfo=UTC)  # the built certificate was signed on 21 November 2026
 
@@ -26,7 +26,7 @@ def test_an_older_revocation_keeps_its_text_gets_no_code_and_is_found_by_its_sig
         command.upgrade(make_config(engine), "0009")
         later = ("revoke_reason_code", "received_type_code", "received_type_code_system",  # 0010 and 0011
                  "send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text")  # 0013
-        row = {k: v for k, v in certificate_to_columns(revoked).items() if k not in later}
+        row = row_before_0014(revoked, later)
         row["unit_key"] = revoked.unit.hsa_id.key
         row["signed_by_hsa_id"] = "se2321000016-P001"  # a spelling of its own: the key is case-folded
         with engine.begin() as connection:

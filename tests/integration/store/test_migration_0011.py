@@ -10,12 +10,13 @@ import pytest
 from alembic import command
 from sqlalchemy import JSON, Integer, MetaData, String, Table, column, insert, inspect, select, table
 
-from domain.certificates import certificate_to_columns, from_snapshot, to_snapshot
+from domain.certificates import from_snapshot, to_snapshot
 from store import certificates
 from store.migrate import make_config, upgrade
 from store.session import make_engine, make_session_factory, transaction
 from store.types import UtcDateTime
 from tests.builders import make_draft, make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KV_UTLATANDE_TYP = "f6fb361a-e31d-48b8-8657-99b63912dd9b"
@@ -73,7 +74,7 @@ def test_rows_and_queued_snapshots_survive_the_upgrade_and_the_downgrade(blank_d
             certificate_table = Table("certificate", MetaData(), autoload_with=connection)
             rows = []
             for draft in drafts:
-                row = {k: v for k, v in certificate_to_columns(draft).items() if k not in (*NEW_COLUMNS, *LATER)}
+                row = row_before_0014(draft, (*NEW_COLUMNS, *LATER))
                 rows.append({**row, "unit_key": draft.unit.hsa_id.key})
             connection.execute(insert(certificate_table), rows)
             connection.execute(insert(OUTBOX), before)

@@ -9,12 +9,12 @@ from typing import cast
 from alembic import command
 from sqlalchemy import JSON, Float, Integer, String, Table, column, insert, select, table, text
 
-from domain.certificates import certificate_to_columns
 from store.certificates import CertificateRow
 from store.migrate import make_config, upgrade
 from store.session import make_engine
 from store.types import UtcDateTime
 from tests.builders import make_revoked_certificate
+from tests.integration.store.older_rows import row_before_0014
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LATER = ("send_requested_at", "send_failed_at", "send_failure_class", "send_failure_text")
@@ -54,7 +54,7 @@ def test_queued_events_become_status_updates_and_an_onward_event_goes_with_the_d
         command.upgrade(make_config(engine), "0012")
         with engine.begin() as connection:
             connection.execute(insert(OUTBOX), [_event(1), _event(2)])
-            row = {k: v for k, v in certificate_to_columns(certificate).items() if k not in LATER}
+            row = row_before_0014(certificate, LATER)
             row |= {"unit_key": certificate.unit.hsa_id.key, "signed_by_key": "se2321000016-p001"}
             connection.execute(cast(Table, CertificateRow.__table__).insert(), row)
     finally:

@@ -18,7 +18,7 @@ from contracts.ns import GATEWAY_EXT
 from contracts.xmlparse import parse_xml
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
-from domain.values import EventCode, HsaId, RevokeReason
+from domain.values import KV_RELATION, EventCode, HsaId, RelationCode, RevokeReason
 from tests import builders
 from tests import envelopes as m
 from tests import status_updates as su
@@ -123,6 +123,20 @@ def test_signed_sent_and_revoked_certificate_has_times_statuses_and_relation() -
     assert statuses == [("FKASSA", "SENTTO"), ("HSVARD", "CANCEL")]
     assert _text(body, "csu:intyg/core:relation/core:typ/types:code") == "KOPIA"
     assert _text(body, "csu:intyg/core:relation/core:intygs-id/types:extension") == "0ld-draft"
+
+
+@pytest.mark.parametrize("relation", list(RelationCode))
+def test_a_related_certificate_names_its_parent_in_kv_relation(relation: RelationCode) -> None:
+    """One relation: the code in KV_RELATION, the parent's id with the issuing unit as root; none without."""
+    draft = replace(builders.make_draft(), relation_code=relation, relation_parent="parent-1")
+    body = su.build_checked(draft, su.event(EventCode.SKAPAT))
+    [found] = body.findall("csu:intyg/core:relation", NS)
+    assert (_text(found, "core:typ/types:code"), _text(found, "core:typ/types:codeSystem")) == (
+        relation.value, KV_RELATION)
+    assert (_text(found, "core:intygs-id/types:root"), _text(found, "core:intygs-id/types:extension")) == (
+        draft.unit.hsa_id.value, "parent-1")
+    plain = replace(draft, relation_code=None, relation_parent=None)
+    assert su.build_checked(plain, su.event(EventCode.SKAPAT)).findall("csu:intyg/core:relation", NS) == []
 
 
 def test_makule_carries_the_reason_code_and_description_in_the_cancel_status() -> None:

@@ -327,3 +327,38 @@ def test_the_documented_table_of_accepted_pairs_matches_the_registry() -> None:
         return ", ".join(f"`{p.code}` in {p.code_system.name}" for p in accepts) or "–"
 
     assert rows == {t.code: (pairs(t.accepts[:1]), pairs(t.accepts[1:])) for t in load_default_registry()}
+
+
+def test_related_certificate_keys_default_to_the_strict_answer() -> None:
+    """Left out: not renewable, nothing dropped, nothing required, no completion with a comment."""
+    xyz = next(iter(from_mapping(_custom_mapping())))
+    assert (xyz.renewable, xyz.renewal_drops, xyz.required_answers, xyz.other_information_answer) == (
+        False, frozenset(), (), None)
+
+
+def test_related_certificate_keys_are_read() -> None:
+    xyz = next(iter(from_mapping(_with({"renewable": True, "renewal_drops": ["1", "32"],
+                                        "required_answers": ["6", "32"], "other_information_answer": "25"}))))
+    assert (xyz.renewable, xyz.renewal_drops, xyz.required_answers, xyz.other_information_answer) == (
+        True, frozenset({"1", "32"}), ("6", "32"), "25")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"renewal_drops": "1"}, "renewal_drops must be a list"),
+    ({"renewal_drops": [1]}, "an answer id is digits"),
+    ({"required_answers": ["32.1"]}, "an answer id is digits"),
+    ({"required_answers": ["6", "6"]}, "twice"),
+    ({"other_information_answer": 25}, "an answer id is digits"),
+    ({"renewable": "yes"}, "renewable must be true or false"),
+    ({"renewal_dropped": ["1"]}, "unknown keys"),
+])
+def test_related_certificate_keys_are_checked(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(CertificateTypeConfigError, match=message):
+        from_mapping(_with(change))
+
+
+def test_only_lisjp_is_renewed_and_drops_what_must_be_made_anew(registry_types: dict[str, Any]) -> None:
+    assert {code for code, t in registry_types.items() if t.renewable} == {"LISJP"}
+    assert registry_types["LISJP"].renewal_drops == {"1", "26", "32"}
+    assert {code for code, t in registry_types.items() if t.other_information_answer == "25"} == {
+        "LISJP", "LUSE", "LUAE_NA", "LUAE_FS"}

@@ -36,7 +36,7 @@ from domain.certificates import (
     lifecycle_columns,
     to_snapshot,
 )
-from domain.values import HsaId, RevokeReason
+from domain.values import HsaId, RelationCode, RevokeReason
 from tests.builders import CONTENT, make_draft, make_revoked_certificate
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -173,7 +173,8 @@ def test_snapshot_is_the_columns_made_json_safe() -> None:
     certificate = make_revoked_certificate()
     snapshot = to_snapshot(certificate)
     assert set(snapshot) == {"snapshot_version", *COLUMN_NAMES}
-    assert snapshot["snapshot_version"] == 5
+    assert snapshot["snapshot_version"] == 6
+    assert (snapshot["relation_code"], snapshot["relation_parent_id"]) == ("KOPIA", "0ld-draft")
     assert (snapshot["status"], snapshot["created_at"], snapshot["signed_by_hsa_id"]) == (
         "REVOKED", "2026-11-20T08:15:30.250000+00:00", "SE2321000016-P001",
     )
@@ -205,6 +206,17 @@ def test_snapshots_of_version_4_read_without_send_fields() -> None:
         del data[key]
     data["snapshot_version"] = 4
     assert from_snapshot(data) == make_draft()
+
+
+def test_snapshots_of_version_5_read_copied_from_as_relation_kopia() -> None:
+    """Before relations (version 5) a copy of a locked draft named it in ``copied_from``: relation KOPIA;
+    a certificate copied from none has no relation."""
+    for certificate in (make_revoked_certificate(), make_draft()):
+        data = to_snapshot(certificate)
+        del data["relation_code"], data["relation_parent_id"]
+        data |= {"snapshot_version": 5, "copied_from": certificate.relation_parent}
+        assert from_snapshot(data) == certificate
+    assert make_revoked_certificate().relation_code is RelationCode.KOPIA and make_draft().relation_code is None
 
 
 def test_a_revocation_reason_survives_the_snapshot() -> None:

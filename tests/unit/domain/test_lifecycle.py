@@ -13,7 +13,7 @@ from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Personnel
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.recipients import Recipient, from_mapping, load_default_recipients
-from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RevokeReason, Role
+from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RelationCode, RevokeReason, Role
 from tests.builders import CONTENT, make_draft
 
 S = CertificateStatus
@@ -107,7 +107,7 @@ def test_only_a_draft_can_be_marked_ready(status: CertificateStatus) -> None:
 @pytest.mark.parametrize("status", [S.DRAFT, S.READY])
 def test_allowed_roles_sign(role: Role, certificate_type: CertificateType, status: CertificateStatus) -> None:
     """Läkare/tandläkare sign what they may create; nurses and midwives sign nurses_may_sign types."""
-    after = lifecycle.sign(_in(status), SIGNER, role, certificate_type, NOW)
+    after = lifecycle.sign(_in(status, content=CONTENT), SIGNER, role, certificate_type, NOW)
     assert (after.status, after.signed_at, after.signed_by, after.signed_by_name, after.is_signed) == (
         S.SIGNED, NOW, USER, "Ann Läkare", True
     )
@@ -139,6 +139,32 @@ def test_signing_a_type_missing_from_the_registry_is_refused() -> None:
     """Without the type there is no rule to sign by."""
     refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.LAKARE, None, NOW))
     assert refusal.reason is RefusalReason.TYPE_UNKNOWN
+
+
+def test_a_draft_with_no_answers_is_not_signed() -> None:
+    refusal = _refusal(lambda: lifecycle.sign(_in(S.DRAFT), SIGNER, Role.LAKARE, LISJP, NOW))
+    assert (refusal.reason, refusal.missing) == (RefusalReason.NO_ANSWERS, ())
+
+
+@pytest.mark.parametrize(("content", "missing"), [
+    ((), None),  # NO_ANSWERS
+    (CONTENT, ("32", "39")),  # CONTENT has 1 and 6
+    ((Answer("32", None, (AnswerPart("32.1", "  "),)), Answer("39", None, (AnswerPart("39.1", "x"),))), ("32",)),
+    ((Answer("32", None, (AnswerPart("32.1", "", xml="<cv/>"),)), Answer("39", None, (AnswerPart("39.1", "x"),))),
+     ()),
+])
+def test_the_answers_a_type_requires_are_named_when_missing(content: tuple[Answer, ...],
+                                                            missing: tuple[str, ...] | None) -> None:
+    """``required_answers`` (registry data): an answer with only blank parts is missing; typed XML counts."""
+    strict = replace(LISJP, required_answers=("32", "39"))
+    draft = _in(S.DRAFT, content=content)
+    if missing == ():
+        assert lifecycle.sign(draft, SIGNER, Role.LAKARE, strict, NOW).status is S.SIGNED
+        return
+    refusal = _refusal(lambda: lifecycle.sign(draft, SIGNER, Role.LAKARE, strict, NOW))
+    expected = (RefusalReason.NO_ANSWERS, ()) if missing is None else (RefusalReason.ANSWERS_MISSING, missing)
+    assert (refusal.reason, refusal.missing) == expected
+    assert missing is None or "missing=" + ",".join(missing) in str(refusal)
 
 
 # --- send --------------------------------------------------------------------------------------
@@ -374,7 +400,7 @@ def test_no_sweep_at_all_when_every_period_is_zero() -> None:
 
 
 def test_copy_of_a_locked_draft_is_a_new_draft_with_the_same_content() -> None:
-    """Same type, patient, unit, content; new id, creator and time; copied_from set; version 1."""
+    """Same type, patient, unit, content; new id, creator and time; relation KOPIA to it; version 1."""
     content = (Answer("1", None, (AnswerPart("1.1", "text"),)),)
     locked = _in(S.LOCKED, content=content, version=4, locked_at=NOW)
     creator = Personnel(HsaId("SE2321000016-P002"), "Bo Vårdadministratör")
@@ -382,7 +408,7 @@ def test_copy_of_a_locked_draft_is_a_new_draft_with_the_same_content() -> None:
     copy = lifecycle.copy_locked(locked, "new-id", creator, Role.VARDADMINISTRATOR, LISJP, later)
     assert copy == replace(
         locked, id="new-id", status=S.DRAFT, created_by=creator, created_at=later, version=1,
-        locked_at=None, copied_from=locked.id,
+        locked_at=None, relation_code=RelationCode.KOPIA, relation_parent=locked.id,
     )
 
 

@@ -1,0 +1,180 @@
+"""Renew, replace and complete as use cases on a real database (SQLite and PostgreSQL): what each writes,
+in one transaction, and what a refusal or a race leaves behind."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from domain.arenden import Amne, ArendeStatus
+from domain.lifecycle import Action, LifecycleRefused, RefusalReason
+from domain.relations import CompletionMode
+from domain.values import CertificateStatus, EventCode, HsaId, RelationCode
+from store import arenden, certificates, outbox
+from tests.builders import CONTENT, make_arende, make_signed_certificate
+from tests.concurrency import at_once
+from tests.integration.test_lifecycle_usecases import (
+    ADMIN,
+    CID,
+    LAKARE,
+    START,
+    _activities,
+    _events,
+    _store,
+    _stored,
+    deps,
+)
+from usecases import lifecycle, questions, relations
+from usecases.lifecycle import LifecycleDeps
+
+__all__ = ["deps"]  # the fixture, re-exported for pytest
+
+S = CertificateStatus
+SIGNED = {"signed_at": START, "signed_by": LAKARE, "signed_by_name": "Ann Läkare", "sent_at": START,
+          "sent_to": "FKASSA"}
+
+
+def _sent(deps: LifecycleDeps, **changes: object) -> None:
+    _store(deps, S.SENT, **{**SIGNED, **changes})
+
+
+def _ask(deps: LifecycleDeps, message_id: str, amne: Amne = Amne.KOMPLT, seconds: int = 0, **changes: object) -> None:
+    question = make_arende(make_signed_certificate(CID), message_id=message_id, amne=amne,
+                           reference_id=f"ref-{message_id}",
+                           sent_at=START.replace(hour=9, second=seconds), **changes)
+    with deps.transaction() as session:
+        arenden.add_arende(session, question)
+
+
+def _conversation(deps: LifecycleDeps) -> dict[str, ArendeStatus]:
+    with deps.transaction() as session:
+        return {a.message_id: a.status for a in arenden.arenden_for_certificate(session, CID)}
+
+
+def _refusal(call: object) -> LifecycleRefused:
+    with pytest.raises(LifecycleRefused) as caught:
+        call()  # type: ignore[operator]
+    return caught.value
+
+
+def test_a_renewal_is_one_draft_one_skapat_and_one_record(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    made = relations.renew(deps, CID, ADMIN, "r1")
+    new = made.certificate
+    assert (made.created, new.id, new.status, new.relation_code, new.relation_parent) == (
+        True, "copy-0", S.DRAFT, RelationCode.FRLANG, CID)
+    assert [a.id for a in new.content] == ["6"]  # CONTENT is 1 and 6; LISJP drops 1
+    assert new.patient.given_name == "Samuel" and new.created_by.hsa_id == ADMIN  # PU's details, the acting user
+    assert _stored(deps, new.id) == new
+    assert (_events(deps, new.id), _activities(deps, new.id)) == ([(EventCode.SKAPAT, ADMIN.value)],
+                                                                  [("Skriva", ADMIN.value)])
+    assert (_events(deps), _activities(deps)) == ([], [])  # the parent: unchanged, no event, no record
+
+
+@pytest.mark.parametrize(("arrange", "call", "reason"), [
+    ("draft", lambda d: relations.renew(d, CID, LAKARE, "c"), RefusalReason.WRONG_STATUS),
+    ("sent", lambda d: relations.complete(d, CID, LAKARE, CompletionMode.A, None, "c"),
+     RefusalReason.NO_OPEN_COMPLETION),
+    ("sent", lambda d: relations.complete(d, CID, LAKARE, CompletionMode.B, "  ", "c"), RefusalReason.TEXT_MISSING),
+    ("sent", lambda d: relations.renew(d, CID, HsaId("SE2321000016-P003"), "c"), RefusalReason.ROLE_NOT_ALLOWED),
+    ("sent", lambda d: relations.renew(d, "nope", LAKARE, "c"), RefusalReason.CERTIFICATE_NOT_FOUND),
+    ("sent", lambda d: relations.replace_certificate(d, CID, HsaId("SE2321000016-NOBODY"), "c"),
+     RefusalReason.USER_UNKNOWN),
+    ("luse", lambda d: relations.renew(d, CID, LAKARE, "c"), RefusalReason.NOT_RENEWABLE),
+    ("deceased", lambda d: relations.replace_certificate(d, CID, LAKARE, "c"), RefusalReason.PATIENT_DECEASED),
+], ids=["not-signed", "no-question", "b-without-text", "nurse", "unknown", "stranger", "luse", "deceased"])
+def test_refusals_write_nothing(deps: LifecycleDeps, arrange: str, call: object, reason: RefusalReason) -> None:
+    if arrange == "draft":
+        _store(deps, content=CONTENT)
+    elif arrange == "luse":
+        _sent(deps, type_code="LUSE", received_type_code="LUSE")
+    else:
+        _sent(deps)
+    if arrange == "deceased":
+        with deps.transaction() as session:
+            session.execute(text("UPDATE patient SET deceased = :yes WHERE person_id = :pid"),
+                            {"yes": True, "pid": make_signed_certificate().patient.person_id.digits})
+    assert _refusal(lambda: call(deps)).reason is reason  # type: ignore[operator]
+    with deps.transaction() as session:
+        assert certificates.children(session, CID) == []
+        assert outbox.events_for_certificate(session, CID) == []
+
+
+def test_two_replacements_at_once_make_one_draft(deps: LifecycleDeps) -> None:
+    """The parent is locked while its children are read: a race gives both callers the same draft."""
+    _sent(deps)
+    made = at_once({n: lambda: relations.replace_certificate(deps, CID, LAKARE, "race") for n in range(2)})
+    assert len({r.certificate.id for r in made.values()}) == 1
+    assert sorted(r.created for r in made.values()) == [False, True]
+    with deps.transaction() as session:
+        assert [c.id for c in certificates.children(session, CID)] == [made[0].certificate.id]
+
+
+def test_signing_a_completion_sends_it_answers_every_question_and_handles_the_reminder(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    _ask(deps, "q1", seconds=1)
+    _ask(deps, "q2", seconds=2)
+    _ask(deps, "p1", Amne.PAMINN, seconds=3, reminder_of="q1", kompletteringar=())
+    _ask(deps, "k1", Amne.KONTKT, seconds=4, kompletteringar=())
+    completion = relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c1").certificate
+    signed = lifecycle.sign(deps, completion.id, LAKARE, "c2")
+    assert (signed.status, signed.sent_to) == (S.SENDING, "FKASSA")
+    assert _conversation(deps) == {"q1": ArendeStatus.HANDLED, "q2": ArendeStatus.HANDLED,
+                                   "p1": ArendeStatus.HANDLED, "k1": ArendeStatus.OPEN}
+    with deps.transaction() as session:
+        parent_events = [e for e in outbox.events_for_certificate(session, CID) if not e.is_onward]
+        [registration] = [e for e in outbox.events_for_certificate(session, completion.id) if e.is_onward]
+    assert [(e.code, e.payload["question"]) for e in parent_events] == [(EventCode.HANFRFM, "q1"),
+                                                                       (EventCode.HANFRFM, "q2")]
+    assert parent_events[-1].payload["counts"]["mottagnaFragor"] == {"totalt": 3, "ejBesvarade": 1, "besvarade": 0,
+                                                                      "hanterade": 2}
+    assert (registration.contract.value, registration.payload["svarPa"]) == (
+        "RegisterCertificate", {"messageId": "q2", "referenceId": "ref-q2"})
+    assert _events(deps, completion.id) == [(EventCode.SKAPAT, LAKARE.value), (EventCode.SIGNAT, LAKARE.value)]
+    assert ("Skriva", LAKARE.value) in _activities(deps)  # the parent's questions were handled
+    refused = _refusal(lambda: relations.renew(deps, CID, LAKARE, "c3"))
+    assert (refused.reason, refused.action) == (RefusalReason.ALREADY_COMPLETED, Action.RENEW)
+
+
+def test_signing_a_renewal_handles_the_parents_completion_requests_only(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    _ask(deps, "q1")
+    _ask(deps, "k1", Amne.KONTKT, seconds=1, kompletteringar=())
+    renewal = relations.renew(deps, CID, LAKARE, "c1").certificate
+    lifecycle.sign(deps, renewal.id, LAKARE, "c2")
+    assert _conversation(deps) == {"q1": ArendeStatus.HANDLED, "k1": ArendeStatus.OPEN}
+    assert _stored(deps, renewal.id).status is S.SIGNED  # type: ignore[union-attr]  # not sent by itself
+
+
+def test_completion_by_message_answers_every_question_with_one_message(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    _ask(deps, "q1", seconds=1)
+    _ask(deps, "q2", seconds=2)
+    _ask(deps, "p1", Amne.PAMINN, seconds=3, reminder_of="q2", kompletteringar=())
+    answer = questions.answer_completions(deps, CID, ADMIN, "Ingen kan ta ansvar.", "c1")
+    assert (answer.amne, answer.answer_to.message_id if answer.answer_to else None) == (Amne.KOMPLT, "q2")
+    assert _conversation(deps) == {"q1": ArendeStatus.ANSWERED, "q2": ArendeStatus.ANSWERED,
+                                   "p1": ArendeStatus.HANDLED, answer.message_id: ArendeStatus.ANSWERED}
+    with deps.transaction() as session:
+        events = outbox.events_for_certificate(session, CID)
+    assert [(e.code, e.payload.get("question")) for e in events if not e.is_onward] == [
+        (EventCode.HANFRFM, "q1"), (EventCode.HANFRFM, "q2")]
+    assert [(e.contract.value, e.payload["message"]["answerTo"]["messageId"]) for e in events if e.is_onward] == [
+        ("SendMessageToRecipient", "q2")]
+    assert _refusal(lambda: questions.answer_completions(deps, CID, ADMIN, "x", "c2")).reason is (
+        RefusalReason.NO_OPEN_COMPLETION)
+
+
+def test_a_deleted_replacing_draft_frees_replacement_and_a_signed_one_ends_it(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    first = relations.replace_certificate(deps, CID, LAKARE, "c1").certificate
+    assert relations.replace_certificate(deps, CID, ADMIN, "c2") == relations.Related(first, created=False)
+    lifecycle.delete(deps, first.id, LAKARE, "c3")
+    second = relations.replace_certificate(deps, CID, LAKARE, "c4")
+    assert second.created and second.certificate.id != first.id
+    lifecycle.sign(deps, second.certificate.id, LAKARE, "c5")
+    assert _refusal(lambda: relations.replace_certificate(deps, CID, LAKARE, "c6")).reason is (
+        RefusalReason.ALREADY_REPLACED)
+    revoked = lifecycle.revoke(deps, second.certificate.id, LAKARE, "FEL_PATIENT", None, "c7")
+    assert (revoked.status, revoked.relation_parent) == (S.REVOKED, CID)
+    assert relations.replace_certificate(deps, CID, LAKARE, "c8").created
