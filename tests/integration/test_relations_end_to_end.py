@@ -25,19 +25,11 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cli.serve import load_demo_directory
 from contracts.ns import CORE, REGISTER_CERTIFICATE_V3, TYPES
 from store.session import transaction
 from tests.conformance.schemas import OFFICIAL_ENV, message_errors
+from tests.integration.fk_loop import LAKARE, Processes, create_draft, start_loop, wait
 from tests.integration.onward_env import CORPORA, body_of
-from tests.integration.test_onward_end_to_end import (
-    LAKARE,
-    Processes,
-    _create_draft,
-    _free_port,
-    _publish_routes,
-    _wait,
-)
 
 TOKEN = "relations-dev-token"
 API = "/internal/api/v1"
@@ -67,11 +59,11 @@ class Loop:
 
     def signed_and_sent(self) -> str:
         """A LISJP created by the journal system, answered, signed and sent; FK has registered it."""
-        cid = _create_draft(self.gateway)
+        cid = create_draft(self.gateway)
         self.ok("PUT", f"/certificates/{cid}/content", body=CONTENT)
         self.ok("POST", f"/certificates/{cid}/sign")
         self.ok("POST", f"/certificates/{cid}/send")
-        _wait("SENT", lambda: self.ok("GET", f"/certificates/{cid}")["certificate"]["status"] == "SENT")
+        wait("SENT", lambda: self.ok("GET", f"/certificates/{cid}")["certificate"]["status"] == "SENT")
         return cid
 
     def fk_asks(self, cid: str, amne: str, **extra: Any) -> str:
@@ -93,31 +85,12 @@ class Loop:
 
 @pytest.fixture
 def loop(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:
-    load_demo_directory(db_url)
-    ports = {name: _free_port() for name in ("gateway", "journal", "recipient")}
-    gateway, journal, recipient = (f"http://127.0.0.1:{ports[name]}" for name in ("gateway", "journal", "recipient"))
-    _publish_routes(session_factory, journal, recipient)
-    env = {name: value for name, value in os.environ.items() if not name.startswith("INTYGSGATEWAY_")} | {
-        "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning",
-        "INTYGSGATEWAY_WORKERS": "1", "INTYGSGATEWAY_ROUTING_CHECK_SECONDS": "0.2",
+    processes = Processes(tmp_path, {
         "INTYGSGATEWAY_INTERNAL_API_TOKEN": TOKEN, "INTYGSGATEWAY_ONWARD_TARGET": "recipient",
-        "INTYGSGATEWAY_DIRECTORY_CACHE_SECONDS": "0"}  # PU's news of a death is seen at once
-    processes = Processes(tmp_path, env)
+        "INTYGSGATEWAY_DIRECTORY_CACHE_SECONDS": "0"})  # PU's news of a death is seen at once
     try:
-        processes.start("journal", "mock-journal", "--port", str(ports["journal"]))
-        processes.start("recipient", "mock-recipient", "--port", str(ports["recipient"]), "--care-url", gateway)
-        processes.start("serve", "serve", "--db", db_url, "--port", str(ports["gateway"]))
-        http = requests.Session()
-
-        def ready() -> bool:
-            try:
-                return all(http.get(url, timeout=2).status_code == 200 for url in (
-                    f"{gateway}/readyz", f"{journal}/_mock/stats", f"{recipient}/_mock/stats"))
-            except requests.RequestException:
-                return False
-
-        _wait("the processes to start", ready, 90)
-        yield Loop(gateway, journal, recipient, http)
+        endpoints = start_loop(processes, db_url, session_factory)
+        yield Loop(endpoints.gateway, endpoints.journal, endpoints.recipient, endpoints.http)
     finally:
         processes.stop()
 
@@ -157,7 +130,7 @@ def test_renew_replace_twice_and_revoke_a_replacement(loop: Loop) -> None:
     assert loop.ok("POST", f"/certificates/{original}/replace", status=201)["created"] is True
 
     # the new draft's SKAPAT: its status update carries the relation
-    [skapat] = _wait("SKAPAT of the renewal", lambda: [
+    [skapat] = wait("SKAPAT of the renewal", lambda: [
         r for r in loop.http.get(f"{loop.journal}/_mock/received", timeout=5).json()
         if r.get("certificate_id") == renewal["id"]])
     intyg = body_of(skapat["raw_xml"])
@@ -192,7 +165,7 @@ def test_complete_a_b_and_c_answer_every_komplt_question(loop: Loop) -> None:
 
     signed = loop.ok("POST", f"/certificates/{completion['id']}/sign")["certificate"]
     assert signed["status"] == "SENDING"  # sent on signing: no separate send
-    [registration] = _wait("the completion at FK", lambda: [r for r in loop.on_fk("RegisterCertificate")
+    [registration] = wait("the completion at FK", lambda: [r for r in loop.on_fk("RegisterCertificate")
                                                             if r["certificateId"] == completion["id"]])
     assert registration["valid"] and registration["resultCode"] == "OK", registration
     body = body_of(registration["xml"])
@@ -204,9 +177,9 @@ def test_complete_a_b_and_c_answer_every_komplt_question(loop: Loop) -> None:
     official = [corpus.SCHEMA.official().schema] if os.environ.get(OFFICIAL_ENV) else []
     for schema in [corpus.SCHEMA.ours().schema, *official]:
         assert message_errors(schema, registration["xml"].encode()) == []
-    _wait("SENT", lambda: loop.ok("GET", f"/certificates/{completion['id']}")["certificate"]["status"] == "SENT")
+    wait("SENT", lambda: loop.ok("GET", f"/certificates/{completion['id']}")["certificate"]["status"] == "SENT")
     assert loop.questions(original) == {q1: "HANDLED", q2: "HANDLED", reminder: "HANDLED"}
-    _wait("HANFRFM for each question", lambda: loop.journal_events(original).count("HANFRFM") == 2)
+    wait("HANFRFM for each question", lambda: loop.journal_events(original).count("HANFRFM") == 2)
 
     for operation, body_ in (("renew", None), ("replace", None), ("complete", {"mode": "C", "text": "x"})):
         status, refused = loop.api("POST", f"/certificates/{original}/{operation}", body=body_)
@@ -221,10 +194,10 @@ def test_complete_a_b_and_c_answer_every_komplt_question(loop: Loop) -> None:
     assert (answered["amne"], answered["answerTo"]) == ("KOMPLT", k2)
     assert loop.questions(another) | {answered["messageId"]: "ANSWERED"} == {
         k1: "ANSWERED", k2: "ANSWERED", kontakt: "OPEN", answered["messageId"]: "ANSWERED"}
-    [message] = _wait("the answer at FK", lambda: [r for r in loop.on_fk("SendMessageToRecipient")
+    [message] = wait("the answer at FK", lambda: [r for r in loop.on_fk("SendMessageToRecipient")
                                                    if r["certificateId"] == another])
     assert message["resultCode"] == "OK" and k2 in message["xml"]
-    _wait("HANFRFM for each question", lambda: loop.journal_events(another).count("HANFRFM") == 2)
+    wait("HANFRFM for each question", lambda: loop.journal_events(another).count("HANFRFM") == 2)
     status, refused = loop.api("POST", f"/certificates/{another}/complete", body={"mode": "A"})
     assert (status, refused["code"]) == (409, "NO_OPEN_COMPLETION")
 
@@ -234,7 +207,7 @@ def test_a_deceased_patients_allowed_and_refused_operations(loop: Loop, session_
     """PU marks the patient deceased: nothing new (renew, replace, complete A) for them; a draft written
     while they lived is signed and sent, FK's questions are answered (C), and a certificate is revoked."""
     sent = loop.signed_and_sent()
-    draft = _create_draft(loop.gateway)
+    draft = create_draft(loop.gateway)
     loop.ok("PUT", f"/certificates/{draft}/content", body=CONTENT)
     with transaction(session_factory) as session:
         session.execute(text("UPDATE patient SET deceased = :yes WHERE person_id = '191212121212'"), {"yes": True})
