@@ -30,6 +30,7 @@ from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, MessageReference
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import CareGiver, Person, Unit
+from domain.question_counts import Counts
 from domain.values import (
     ARBETSPLATSKOD_ROOT,
     HSA_ID_ROOT,
@@ -255,6 +256,13 @@ def add_handelse(
         core(handelse, "sistaDatumForSvar", deadline.isoformat())
     if handled_by is not None:
         hsa_id(handelse, EXT34, "hanteratAv", handled_by)
+
+
+def add_arenden(arenden: etree._Element, counts: Counts) -> None:
+    """Fill ``arenden`` (a ``core:Arenden``) with one block of question counts."""
+    for name, value in (("totalt", counts.total), ("ejBesvarade", counts.unanswered),
+                        ("besvarade", counts.answered), ("hanterade", counts.handled)):  # fmt: skip
+        core(arenden, name, str(value))
 
 
 # --- small writers -----------------------------------------------------------------------------

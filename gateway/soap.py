@@ -11,7 +11,10 @@ ours. ``ContractSoap11`` replaces three steps of Spyne's SOAP 1.1 protocol:
   valid RIVTA messages or fail to build);
 * ``serialize`` writes the responder's element as the Body verbatim, and turns every refusal into the
   contract's own answer with HTTP 200 instead of a SOAP fault, as the incumbent does for these
-  contracts (journal systems depend on it).
+  contracts (journal systems depend on it). A contract without a ResultType
+  (ListCertificatesForCareWithQA) has no answer to refuse with: its responder says so
+  (``answers_with_faults``), its ``refuse`` writes a SOAP ``Fault``, and that goes out with HTTP 500
+  as SOAP 1.1 requires, whether the front door or the responder refused.
 
 Spyne's deserialiser is bypassed on purpose: it matches children by local name only and drops
 ``xs:any`` extension content, so responders read the validated lxml element instead.
@@ -64,7 +67,7 @@ from domain.result_texts import (
 from domain.values import HsaId
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_envelope
-from gateway.request import SoapRequest
+from gateway.request import Outcome, SoapRequest
 from gateway.validation import ContractSchema
 from routing.errors import CatalogueUnavailable, RoutingError
 
@@ -115,6 +118,27 @@ class ContractResponder(Protocol):
     def refuse(self, problems: Sequence[Problem]) -> etree._Element:
         """The contract's ERROR answer for problems found before the responder ran."""
         ...
+
+
+FAULT_TAG = qname(SOAP11_ENV, "Fault")
+
+
+def answers_with_faults(responder: ContractResponder) -> bool:
+    """Whether the contract refuses with SOAP faults (it has no ResultType): ``answers_with_faults``."""
+    return bool(getattr(responder, "answers_with_faults", False))
+
+
+def refusal_status(responder: ContractResponder) -> str:
+    """The HTTP status of the contract's refusals: 500 for a SOAP fault, 200 for a ResultType answer."""
+    return FAULT_STATUS if answers_with_faults(responder) else "200 OK"
+
+
+def record_answer(outcome: Outcome, element: etree._Element) -> None:
+    """Note the answer in the request's outcome: the ResultType's codes, or a fault's faultcode."""
+    if element.tag == FAULT_TAG:
+        outcome.faulted(element.findtext("faultcode") or "")
+    else:
+        outcome.answered(*outcome_of(element))
 
 
 class _Refusal(Fault):  # type: ignore[misc]
@@ -209,7 +233,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             return
         element = self._answer(ctx)
         ctx.out_document = envelope(element)
-        outcome.answered(*outcome_of(element))
+        record_answer(outcome, element)
 
     def _answer(self, ctx: Any) -> etree._Element:
         error = ctx.out_error
@@ -227,7 +251,7 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         # only a refused caller gets the platform's fault, with the platform's 500.
         if isinstance(fault, _Denied) and not self._answers_denial(fault):
             return FAULT_STATUS
-        return "200 OK"
+        return refusal_status(self._responder)
 
 
 def envelope(body_child: etree._Element) -> etree._Element:
@@ -271,10 +295,13 @@ def _service_for(responder: ContractResponder) -> type:
     def operation(ctx: Any, _body: Any) -> etree._Element:
         call = _soap_call(_current(), _logical_address(ctx.in_header_doc))
         try:
-            return responder.respond(ctx.in_body_doc, call)
+            answer = responder.respond(ctx.in_body_doc, call)
         except Exception:  # the gateway edge: answer in the contract's shape, never a stack trace
             log.exception("responder_failed", operation=responder.operation)
-            return responder.refuse([INTERNAL_ERROR.problem(correlation_id=call.correlation_id)])
+            answer = responder.refuse([INTERNAL_ERROR.problem(correlation_id=call.correlation_id)])
+        if answer.tag == FAULT_TAG:  # a contract without a ResultType refused: SOAP 1.1 wants HTTP 500
+            ctx.transport.resp_code = FAULT_STATUS
+        return answer
 
     operation.__name__ = responder.operation
     method = rpc(

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 
 from domain.certificate_list import ListedCertificate, ListRequest, assemble, check_list_request
+from domain.certificate_types import CertificateTypes
 from domain.pdl import Activity, SystemIdentity
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.values import HsaId
@@ -38,11 +39,13 @@ def _log() -> Any:
 
 @dataclass(frozen=True, slots=True)
 class CertificateListDeps:
-    """The database, the gateway's identity in PDL records, and the clock."""
+    """The database, the gateway's identity in PDL records, the clock, and the certificate types (the
+    answer names each certificate's type and text version)."""
 
     transaction: UnitOfWork
     system: SystemIdentity
     clock: Callable[[], datetime]
+    registry: CertificateTypes
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from lxml import etree
 
 from contracts.envelope import logical_address_of, request_envelope
 from contracts.errors import WrongDocument
-from contracts.intyg import add_handelse, add_intyg, core, hsa_id, sub
+from contracts.intyg import add_arenden, add_handelse, add_intyg, hsa_id, sub
 from contracts.ns import (
     CORE,
     STATUS_UPDATE_V3,
@@ -39,7 +39,7 @@ from domain.arenden import Amne
 from domain.certificate_types import CertificateType
 from domain.certificates import Certificate
 from domain.events import PAYLOAD_AMNE, PAYLOAD_LAST_ANSWER_DATE, RECIPIENT_EVENTS, OutboxEvent
-from domain.question_counts import Counts, QuestionCounts, from_payload
+from domain.question_counts import QuestionCounts, from_payload
 from domain.values import (
     EventCode,
 )
@@ -96,8 +96,8 @@ def build_status_update(
         counts = QuestionCounts()
     elif counts is None:
         counts = _payload_counts(event)
-    _add_counts(sub(request, STATUS_UPDATE_V3, "skickadeFragor"), counts.sent_by_care)
-    _add_counts(sub(request, STATUS_UPDATE_V3, "mottagnaFragor"), counts.received)
+    add_arenden(sub(request, STATUS_UPDATE_V3, "skickadeFragor"), counts.sent_by_care)
+    add_arenden(sub(request, STATUS_UPDATE_V3, "mottagnaFragor"), counts.received)
     if certificate.ref is not None:
         sub(request, STATUS_UPDATE_V3, "ref", certificate.ref)
     if event.acting_user is not None and event.code not in RECIPIENT_EVENTS:
@@ -145,10 +145,6 @@ def _payload_counts(event: OutboxEvent) -> QuestionCounts:
         raise StatusUpdateError(event.code, PAYLOAD_COUNTS, "not four integer counts per block") from None
 
 
-def _add_counts(arenden: etree._Element, counts: Counts) -> None:
-    for name, value in (("totalt", counts.total), ("ejBesvarade", counts.unanswered),
-                        ("besvarade", counts.answered), ("hanterade", counts.handled)):  # fmt: skip
-        core(arenden, name, str(value))
 
 
 # --- reading (the journal simulator's side) -----------------------------------------------------
