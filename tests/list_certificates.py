@@ -18,13 +18,13 @@ from tests.envelopes import (
     DEFAULT_UNIT_HSA_ID,
     EXT34_NS,
     HSA_ID_ROOT,
+    LCQ_NS,
     PERSONNUMMER_ROOT,
     TYPES_NS,
     logical_address_header,
     soap_envelope,
 )
 
-LCQ_NS = "urn:riv:clinicalprocess:healthcond:certificate:ListCertificatesForCareWithQAResponder:3"
 LIST_PATH = "/clinicalprocess/healthcond/certificate/ListCertificatesForCareWithQA/3/rivtabp21"
 INCUMBENT_PATHS = ("/services/list-certificates-for-care-with-qa/v3.0", "/list-certificates-for-care-with-qa/v3.0")
 NS = {"lcq": LCQ_NS, "core": CORE_NS, "types": TYPES_NS, "ext34": EXT34_NS,
