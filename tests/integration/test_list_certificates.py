@@ -281,7 +281,9 @@ def test_zeep_from_the_served_wsdl_and_the_xsd_imports(gateway: Gateway) -> None
     [item] = response.list.item
     assert item.intyg["intygs-id"].extension == first and item.ref == "zeep-ref"
     assert [h.handelsekod.code for h in item.handelser.handelse] == ["SKAPAT"]
-    assert message_errors(_schema(), etree.tostring(history.last_received["envelope"])) == []
+    received = history.last_received
+    assert received is not None
+    assert message_errors(_schema(), etree.tostring(received["envelope"])) == []
 
 
 # --- a real serve process, with access control ---------------------------------------------------
