@@ -105,6 +105,19 @@ def check_list_request(request: ListRequest) -> CertificateSelection | list[Prob
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateStamp:
+    """Which state of a certificate a list holds: its id, and the version and time of its last change.
+
+    Every change of a stored certificate raises its ``version`` (``store.certificates``), so a
+    certificate read before with the same stamp is the same certificate: the list reuses it.
+    """
+
+    id: str
+    version: int
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEvent:
     """One event in a certificate's own history: what happened, when, and who handled it.
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Index, Table, bindparam, delete, select
+from sqlalchemy import Index, Table, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.arenden import Amne
@@ -44,6 +44,9 @@ class CertificateEventRow(Base):
 _EVENTS = cast(Table, CertificateEventRow.__table__)
 _INSERT = _EVENTS.insert()
 _IN_IDS = _EVENTS.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
+_STAMPS = select(_EVENTS.c.certificate_id, func.count(), func.max(_EVENTS.c.id)).where(_IN_IDS).group_by(
+    _EVENTS.c.certificate_id
+)
 _SELECT = select(
     _EVENTS.c.certificate_id, _EVENTS.c.event_code, _EVENTS.c.occurred_at, _EVENTS.c.handled_by_hsa_id,
     _EVENTS.c.amne, _EVENTS.c.last_answer_date,
@@ -67,29 +70,32 @@ def _columns(event: HistoryEvent) -> dict[str, Any]:
     }
 
 
-def events_of(
-    session: Session, certificate_ids: Collection[str], start: datetime | None = None, end: datetime | None = None
-) -> dict[str, list[HistoryEvent]]:
-    """The events of ``certificate_ids`` between ``start`` and ``end`` (both inclusive, None: open),
-    per certificate, oldest first (storage order among events of the same instant)."""
+def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, list[HistoryEvent]]:
+    """The whole histories of ``certificate_ids``, per certificate, oldest first (storage order among
+    events of the same instant); a certificate without events is left out."""
     if not certificate_ids:
         return {}
-    statement = _SELECT
-    if start is not None:
-        statement = statement.where(_EVENTS.c.occurred_at >= start)
-    if end is not None:
-        statement = statement.where(_EVENTS.c.occurred_at <= end)
     found: dict[str, list[HistoryEvent]] = {}
-    for row in session.execute(statement, {"certificate_ids": sorted(certificate_ids)}).all():
-        found.setdefault(row.certificate_id, []).append(HistoryEvent(
-            certificate_id=row.certificate_id,
-            code=EventCode(row.event_code),
-            at=row.occurred_at,
-            handled_by=HsaId(row.handled_by_hsa_id) if row.handled_by_hsa_id else None,
-            amne=Amne(row.amne) if row.amne else None,
-            deadline=row.last_answer_date,
-        ))
+    users: dict[str, HsaId] = {}  # one HsaId per user, however many events they handled
+    for certificate_id, code, at, user, amne, deadline in session.execute(
+        _SELECT, {"certificate_ids": sorted(certificate_ids)}
+    ).all():
+        handled_by = None
+        if user:
+            handled_by = users.get(user) or users.setdefault(user, HsaId(user))
+        found.setdefault(certificate_id, []).append(
+            HistoryEvent(certificate_id, EventCode(code), at, handled_by, Amne(amne) if amne else None, deadline)
+        )
     return found
+
+
+def history_stamps(session: Session, certificate_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+    """How many events each certificate's history holds and its newest row id: a history with the
+    same two is the same history (rows are only ever added, and go only with their certificate)."""
+    if not certificate_ids:
+        return {}
+    rows = session.execute(_STAMPS, {"certificate_ids": sorted(certificate_ids)}).all()
+    return {certificate_id: (int(count), int(newest)) for certificate_id, count, newest in rows}
 
 
 def forget(session: Session, certificate_ids: Collection[str]) -> None:

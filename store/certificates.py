@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from domain.certificate_list import CertificateStamp
 from domain.certificates import (
     HEADER_COLUMNS,
     Certificate,
@@ -337,13 +338,14 @@ def for_patient(
     care_giver: HsaId | None,
     start: datetime | None,
     end: datetime | None,
-) -> list[Certificate]:
-    """The patient's certificates at ``units`` (or, when none is given, at ``care_giver``) with at
-    least one event in their history between ``start`` and ``end`` (both inclusive, None: open);
-    newest first (creation time, then id). HSA-ids compare case-insensitively.
+) -> list[CertificateStamp]:
+    """The stamps of the patient's certificates at ``units`` (or, when none is given, at ``care_giver``)
+    with at least one event in their history between ``start`` and ``end`` (both inclusive, None:
+    open); newest first (creation time, then id). HSA-ids compare case-insensitively.
 
-    The patient's index narrows the rows to one person's certificates before anything else is looked
-    at; the window is probed per certificate on the history's (certificate, time) index.
+    Only the stamps: the caller reads (or reuses) the certificates themselves. The patient's index
+    narrows the rows to one person's certificates before anything else is looked at; the window is
+    probed per certificate on the history's (certificate, time) index.
     """
     events = certificate_events.CertificateEventRow
     window = [events.certificate_id == CertificateRow.certificate_id]
@@ -359,11 +361,11 @@ def for_patient(
     else:
         return []
     rows = session.execute(
-        select(_CERTIFICATE)
+        select(CertificateRow.certificate_id, CertificateRow.version, CertificateRow.updated_at)
         .where(CertificateRow.patient_id == patient.digits, place, exists().where(*window))
         .order_by(CertificateRow.created_at.desc(), CertificateRow.certificate_id.desc())
     ).all()
-    return [_to_certificate(row) for row in rows]
+    return [CertificateStamp(row[0], row[1], row[2]) for row in rows]
 
 
 def _to_certificate(row: Row[Any]) -> Certificate:

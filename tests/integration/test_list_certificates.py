@@ -38,7 +38,7 @@ from domain.pdl import SystemIdentity
 from domain.values import CertificateStatus, EventCode, HsaId
 from routing.catalogue import AccessRight, Catalogue
 from routing.provider import StaticProvider
-from store import certificates, outbox, pdl
+from store import certificates, outbox
 from store.certificate_events import CertificateEventRow
 from store.directory import SqlDirectory
 from store.outbox.tables import OutboxRow
@@ -54,7 +54,7 @@ from tests.integration.processes import stop
 from tests.list_certificates import INCUMBENT_PATHS, LIST_PATH, fault_of, list_envelope, read_items
 from tests.pki import ALLOWED, REFUSED, build_pki
 from usecases import lifecycle, questions
-from usecases.certificate_list import UNIDENTIFIED_CALLER
+from usecases.certificate_list import LIST_ACTIVITY, UNIDENTIFIED_CALLER
 from usecases.lifecycle import LifecycleDeps
 
 CREATE_DRAFT_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
@@ -107,10 +107,16 @@ def _list(gateway: Gateway, path: str = LIST_PATH, **overrides: Any) -> list[Any
 
 
 def _reads(gateway: Gateway) -> list[tuple[str, str, str | None]]:
-    """The PDL log's read records: (user, unit, certificate)."""
-    with transaction(gateway.factory) as session:
-        rows = session.execute(select(PdlRow.user_id, PdlRow.user_care_unit_id, PdlRow.activity_level)
-                               .where(PdlRow.activity == "Läsa").order_by(PdlRow.id)).all()
+    """The PDL log's read records of lists: (user, unit, the certificates read there)."""
+    return _list_reads(gateway.factory)
+
+
+def _list_reads(factory: Any) -> list[tuple[str, str, str | None]]:
+    with transaction(factory) as session:
+        rows = session.execute(select(PdlRow.user_id, PdlRow.user_care_unit_id, PdlRow.activity_args)
+                               .where(PdlRow.activity == "Läsa", PdlRow.activity_level == LIST_ACTIVITY,
+                                      PdlRow.patient_id.is_not(None))
+                               .order_by(PdlRow.id)).all()
     return [(row[0], row[1], row[2]) for row in rows]
 
 
@@ -154,7 +160,29 @@ def test_a_patients_certificates_newest_first_with_events_counts_and_ref(gateway
     assert oldest.received == (2, 1, 1, 0)  # KOMPLT open, KONTKT answered; the reminder is no question
     assert oldest.sent == (1, 0, 0, 1)  # care's question, handled
     assert oldest.ref == "journal-1"
-    assert _reads(gateway) == [(UNIDENTIFIED_CALLER.value, UNIT, certificate) for certificate in (draft, revoked, sent)]
+    assert _reads(gateway) == [(UNIDENTIFIED_CALLER.value, UNIT, f"{draft} {revoked} {sent}")]  # one per unit
+
+
+@pytest.mark.parametrize("cache", [1000, 0], ids=["reused", "uncached"])
+def test_a_second_list_shows_every_change_since_the_first(db_url: str, cache: int) -> None:
+    """Whatever the process keeps from the first list, the second shows the signing, the revocation,
+    a new question and a deletion that happened in between; with the cache off as well."""
+    _, deps = demo_gateway_deps(db_url, validation_persons=(), list_cache_certificates=cache)
+    with running(deps, db_url) as gateway:
+        changed, deleted, kept = _draft(gateway), _draft(gateway), _draft(gateway)
+        first = _list(gateway)
+        assert [item.certificate_id for item in first] == [kept, deleted, changed]
+        life = _lifecycle(gateway)
+        lifecycle.sign(life, changed, LAKARE, "sign")
+        lifecycle.revoke(life, changed, LAKARE, "FEL_PATIENT", None, "revoke")
+        lifecycle.delete(life, deleted, LAKARE, "delete")
+        second = _list(gateway)
+        assert [item.certificate_id for item in second] == [kept, changed]
+        assert second[0] == first[0]
+        assert [code for code, _ in second[1].events] == ["SKAPAT", "SIGNAT", "MAKULE"]
+        status, envelope, _ = gateway.post(list_envelope(), path=LIST_PATH)
+        statuses = [s.text for s in envelope.iterfind(".//{*}status/{*}status/{*}code")]
+        assert status == 200 and statuses == ["CANCEL"]
 
 
 def test_the_list_survives_the_outbox_being_purged(gateway: Gateway) -> None:
@@ -340,8 +368,7 @@ def test_zeep_calls_a_real_serve_process(served: tuple[str, str]) -> None:
     assert [item.intyg["intygs-id"].extension for item in response.list.item] == [certificate_id]
     engine = make_engine(db)
     try:
-        with transaction(make_session_factory(engine)) as tx:
-            assert [r.activity for r in pdl.records_for_certificate(tx, certificate_id or "")] == ["Skriva", "Läsa"]
+        assert _list_reads(make_session_factory(engine)) == [(UNIDENTIFIED_CALLER.value, UNIT, certificate_id)]
     finally:
         engine.dispose()
 

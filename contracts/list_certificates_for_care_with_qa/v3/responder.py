@@ -13,7 +13,7 @@ from lxml import etree
 
 from contracts.call import SoapCall
 from contracts.list_certificates_for_care_with_qa.v3.request import read_request
-from contracts.list_certificates_for_care_with_qa.v3.response import RESPONSE_TAG, write_fault, write_list
+from contracts.list_certificates_for_care_with_qa.v3.response import RESPONSE_TAG, Rendered, write_fault, write_list
 from contracts.ns import LIST_CERTIFICATES_V3, qname
 from domain.result_texts import INTERNAL_ERROR, Problem, result_for
 from domain.values import ErrorId
@@ -30,6 +30,7 @@ class ListCertificatesResponder:
 
     def __init__(self, deps: CertificateListDeps) -> None:
         self._deps = deps
+        self._rendered = Rendered(deps.recent.size)  # as many certificates as the use case keeps
 
     def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
         return self.answer(list_certificates(self._deps, read_request(body), call.consumer, call.correlation_id))
@@ -38,7 +39,7 @@ class ListCertificatesResponder:
         """The list, or the fault with every problem."""
         if isinstance(outcome, ListRefused):
             return self.refuse(outcome.problems)
-        return write_list(outcome.items, self._deps.registry.lookup)
+        return write_list(outcome.items, self._deps.registry.lookup, self._rendered)
 
     def refuse(self, problems: Sequence[Problem]) -> etree._Element:
         """A ``Client`` fault for a request to fix, a ``Server`` fault for one to try again later."""

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from lxml import etree
 
 from contracts.list_certificates_for_care_with_qa.v3.request import read_request
 from contracts.list_certificates_for_care_with_qa.v3.responder import ListCertificatesResponder
-from contracts.list_certificates_for_care_with_qa.v3.response import write_list
+from contracts.list_certificates_for_care_with_qa.v3.response import Rendered, write_list
 from domain.arenden import Amne
 from domain.certificate_list import HistoryEvent, ListedCertificate
 from domain.certificate_types import load_default_registry
 from domain.question_counts import Counts, QuestionCounts
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, INTERNAL_ERROR, LIST_NO_UNIT_OR_CARE_GIVER
-from domain.values import EventCode, HsaId
+from domain.values import CertificateStatus, EventCode, HsaId
 from tests import builders
 from tests import envelopes as m
 from tests.conformance import list_certificates_corpus
@@ -52,7 +53,7 @@ def _envelope(response: etree._Element) -> bytes:
 
 def test_the_list_has_events_with_topic_deadline_and_handler_where_they_apply() -> None:
     """Each handelse: code, local time to the millisecond, amne and deadline on NYFRFM, hanteratAv (3.4) on SIGNAT."""
-    response = write_list([_item()], load_default_registry().lookup)
+    response = write_list([_item()], load_default_registry().lookup, Rendered(10))
     [item] = read_items(etree.fromstring(_envelope(response)))
     assert item.events == [("SIGNAT", "2026-11-21T10:00:00.000"), ("NYFRFM", "2026-11-22T11:15:02.005")]
     assert item.handled_by == ["SE2321000016-P001", None]
@@ -66,18 +67,45 @@ def test_the_list_has_events_with_topic_deadline_and_handler_where_they_apply() 
 def test_the_list_is_valid_against_our_schema_and_an_empty_list_is_an_empty_element() -> None:
     """The written answer passes xsd/ (the official schema: tests/conformance and the integration tests)."""
     schema = list_certificates_corpus.SCHEMA.ours().schema
-    assert message_errors(schema, _envelope(write_list([_item()], load_default_registry().lookup))) == []
-    empty = write_list([], load_default_registry().lookup)
+    assert message_errors(schema, _envelope(write_list([_item()], load_default_registry().lookup, Rendered(10)))) == []
+    empty = write_list([], load_default_registry().lookup, Rendered(10))
     assert message_errors(schema, _envelope(empty)) == []
     assert empty.find("lcq:list", NS) is not None and read_items(etree.fromstring(_envelope(empty))) == []
 
 
 def test_a_refusal_is_a_client_fault_and_a_dependency_a_server_fault() -> None:
     """The contract has no ResultType: a request to fix is soap:Client, try-again-later is soap:Server."""
-    responder = ListCertificatesResponder(None)  # type: ignore[arg-type]  # refuse() needs no dependencies
+    responder = ListCertificatesResponder(_NoDeps())  # type: ignore[arg-type]  # refuse() needs no dependencies
     envelope = etree.fromstring(_envelope(responder.refuse([LIST_NO_UNIT_OR_CARE_GIVER.problem()])))
     assert fault_of(envelope) == ("soap:Client", LIST_NO_UNIT_OR_CARE_GIVER.sv)
     server = etree.fromstring(_envelope(responder.refuse([DEPENDENCY_UNAVAILABLE.problem(dependency="db")])))
     assert fault_of(server) is not None and fault_of(server)[0] == "soap:Server"  # type: ignore[index]
     internal = etree.fromstring(_envelope(responder.refuse([INTERNAL_ERROR.problem(correlation_id="c1")])))
     assert fault_of(internal) is not None and fault_of(internal)[0] == "soap:Server"  # type: ignore[index]
+
+
+class _NoDeps:
+    class recent:  # stands in for RecentlyListed
+        size = 0
+
+
+def test_a_written_certificate_is_reused_until_its_stamp_or_type_changes() -> None:
+    """The second list copies the first one's elements; a new version of the certificate is written anew."""
+    rendered, lookup = Rendered(10), load_default_registry().lookup
+    item = _item()
+    first = etree.tostring(write_list([item], lookup, rendered))
+    assert etree.tostring(write_list([item], lookup, rendered)) == first
+    assert len(rendered.intyg._values) == 1 and len(rendered.handelser._values) == 2
+    revoked = replace(item.certificate, version=item.certificate.version + 1,
+                      status=CertificateStatus.REVOKED, revoked_at=datetime(2026, 11, 23, tzinfo=UTC))
+    again = write_list([replace(item, certificate=revoked)], lookup, rendered)
+    assert again.find(".//core:status/core:status/types:code", NS) is not None
+    assert [s.text for s in again.iterfind(".//core:status/core:status/types:code", NS)] == ["SENTTO", "CANCEL"]
+    assert etree.tostring(write_list([item], lookup, rendered)) == first  # the old stamp still has its own
+
+
+def test_nothing_is_kept_with_size_zero() -> None:
+    """list_cache_certificates = 0: every list is written anew."""
+    rendered = Rendered(0)
+    write_list([_item()], load_default_registry().lookup, rendered)
+    assert not rendered.intyg._values and not rendered.handelser._values
