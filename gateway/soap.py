@@ -50,7 +50,7 @@ from spyne import AnyXml, Application, Fault, ServiceBase, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from contracts.call import SoapCall
+from contracts.call import SoapCall, WrittenAnswer
 from contracts.errors import HostileXml, NotSoap, NotXml
 from contracts.ns import REGISTRY, SOAP11_ENV, qname
 from contracts.xmlparse import parse_xml, split_envelope
@@ -111,8 +111,8 @@ class ContractResponder(Protocol):
     request_tag: str
     response_tag: str
 
-    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
-        """Answer a schema-valid request."""
+    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element | WrittenAnswer:
+        """Answer a schema-valid request (an element, or one already serialised)."""
         ...
 
     def refuse(self, problems: Sequence[Problem]) -> etree._Element:
@@ -232,10 +232,21 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             outcome.faulted(error.code)
             return
         element = self._answer(ctx)
+        if isinstance(element, WrittenAnswer):  # the bytes as they are: no tree to build and serialise again
+            ctx.out_document = None
+            ctx.out_string = [_ENVELOPE_START, element.body, _ENVELOPE_END]
+            outcome.answered(None, None)
+            return
+        ctx.out_string = None
         ctx.out_document = envelope(element)
         record_answer(outcome, element)
 
-    def _answer(self, ctx: Any) -> etree._Element:
+    def create_out_string(self, ctx: Any, charset: str | None = None) -> None:
+        if ctx.out_document is None and ctx.out_string is not None:  # a WrittenAnswer, see ``serialize``
+            return
+        super().create_out_string(ctx, charset)
+
+    def _answer(self, ctx: Any) -> etree._Element | WrittenAnswer:
         error = ctx.out_error
         if error is None:
             return ctx.out_object[0]  # type: ignore[no-any-return]
@@ -252,6 +263,12 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         if isinstance(fault, _Denied) and not self._answers_denial(fault):
             return FAULT_STATUS
         return refusal_status(self._responder)
+
+
+# The envelope around a ``WrittenAnswer``, as ``envelope`` and Spyne's serialisation write it.
+_ENVELOPE_START = (f"<?xml version='1.0' encoding='UTF-8'?>\n<soap:Envelope xmlns:soap=\"{SOAP11_ENV}\">"
+                   "<soap:Body>").encode()
+_ENVELOPE_END = b"</soap:Body></soap:Envelope>"
 
 
 def envelope(body_child: etree._Element) -> etree._Element:
@@ -292,14 +309,14 @@ def _logical_address(headers: Sequence[etree._Element] | None) -> str:
 def _service_for(responder: ContractResponder) -> type:
     """A Spyne service with one operation that hands the validated body element to ``responder``."""
 
-    def operation(ctx: Any, _body: Any) -> etree._Element:
+    def operation(ctx: Any, _body: Any) -> etree._Element | WrittenAnswer:
         call = _soap_call(_current(), _logical_address(ctx.in_header_doc))
         try:
             answer = responder.respond(ctx.in_body_doc, call)
         except Exception:  # the gateway edge: answer in the contract's shape, never a stack trace
             log.exception("responder_failed", operation=responder.operation)
             answer = responder.refuse([INTERNAL_ERROR.problem(correlation_id=call.correlation_id)])
-        if answer.tag == FAULT_TAG:  # a contract without a ResultType refused: SOAP 1.1 wants HTTP 500
+        if isinstance(answer, etree._Element) and answer.tag == FAULT_TAG:  # SOAP 1.1: a fault is HTTP 500
             ctx.transport.resp_code = FAULT_STATUS
         return answer
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lxml import etree
 
-from contracts.call import SoapCall
+from contracts.call import SoapCall, WrittenAnswer
 from contracts.list_certificates_for_care_with_qa.v3.request import read_request
 from contracts.list_certificates_for_care_with_qa.v3.response import RESPONSE_TAG, Rendered, write_fault, write_list
 from contracts.ns import LIST_CERTIFICATES_V3, qname
@@ -32,10 +32,10 @@ class ListCertificatesResponder:
         self._deps = deps
         self._rendered = Rendered(deps.recent.size)  # as many certificates as the use case keeps
 
-    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
+    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element | WrittenAnswer:
         return self.answer(list_certificates(self._deps, read_request(body), call.consumer, call.correlation_id))
 
-    def answer(self, outcome: CertificatesListed | ListRefused) -> etree._Element:
+    def answer(self, outcome: CertificatesListed | ListRefused) -> etree._Element | WrittenAnswer:
         """The list, or the fault with every problem."""
         if isinstance(outcome, ListRefused):
             return self.refuse(outcome.problems)

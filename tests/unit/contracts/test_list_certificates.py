@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from lxml import etree
 
+from contracts.call import WrittenAnswer
 from contracts.list_certificates_for_care_with_qa.v3.request import read_request
 from contracts.list_certificates_for_care_with_qa.v3.responder import ListCertificatesResponder
 from contracts.list_certificates_for_care_with_qa.v3.response import Rendered, write_list
@@ -47,7 +48,9 @@ def _item() -> ListedCertificate:
     return ListedCertificate(certificate, events, QuestionCounts(Counts(1, 1), Counts(2, 0, 1, 1)))
 
 
-def _envelope(response: etree._Element) -> bytes:
+def _envelope(response: etree._Element | WrittenAnswer) -> bytes:
+    if isinstance(response, WrittenAnswer):
+        return m.soap_envelope(etree.fromstring(response.body))
     return m.soap_envelope(response)
 
 
@@ -60,7 +63,8 @@ def test_the_list_has_events_with_topic_deadline_and_handler_where_they_apply() 
     assert item.amne == [None, "KOMPLT"]
     assert item.sent == (1, 1, 0, 0) and item.received == (2, 0, 1, 1)
     assert item.ref == "journal-ref-42"
-    deadline = response.find("lcq:list/lcq:item/lcq:handelser/lcq:handelse[2]/core:sistaDatumForSvar", NS)
+    deadline = etree.fromstring(response.body).find(
+        "lcq:list/lcq:item/lcq:handelser/lcq:handelse[2]/core:sistaDatumForSvar", NS)
     assert deadline is not None and deadline.text == "2026-12-15"
 
 
@@ -70,7 +74,8 @@ def test_the_list_is_valid_against_our_schema_and_an_empty_list_is_an_empty_elem
     assert message_errors(schema, _envelope(write_list([_item()], load_default_registry().lookup, Rendered(10)))) == []
     empty = write_list([], load_default_registry().lookup, Rendered(10))
     assert message_errors(schema, _envelope(empty)) == []
-    assert empty.find("lcq:list", NS) is not None and read_items(etree.fromstring(_envelope(empty))) == []
+    assert etree.fromstring(empty.body).find("lcq:list", NS) is not None
+    assert read_items(etree.fromstring(_envelope(empty))) == []
 
 
 def test_a_refusal_is_a_client_fault_and_a_dependency_a_server_fault() -> None:
@@ -93,15 +98,24 @@ def test_a_written_certificate_is_reused_until_its_stamp_or_type_changes() -> No
     """The second list copies the first one's elements; a new version of the certificate is written anew."""
     rendered, lookup = Rendered(10), load_default_registry().lookup
     item = _item()
-    first = etree.tostring(write_list([item], lookup, rendered))
-    assert etree.tostring(write_list([item], lookup, rendered)) == first
+    first = write_list([item], lookup, rendered).body
+    assert write_list([item], lookup, rendered).body == first
     assert len(rendered.intyg._values) == 1 and len(rendered.handelser._values) == 2
     revoked = replace(item.certificate, version=item.certificate.version + 1,
                       status=CertificateStatus.REVOKED, revoked_at=datetime(2026, 11, 23, tzinfo=UTC))
-    again = write_list([replace(item, certificate=revoked)], lookup, rendered)
-    assert again.find(".//core:status/core:status/types:code", NS) is not None
+    again = etree.fromstring(write_list([replace(item, certificate=revoked)], lookup, rendered).body)
     assert [s.text for s in again.iterfind(".//core:status/core:status/types:code", NS)] == ["SENTTO", "CANCEL"]
-    assert etree.tostring(write_list([item], lookup, rendered)) == first  # the old stamp still has its own
+    assert write_list([item], lookup, rendered).body == first  # the old stamp still has its own
+
+
+def test_pieces_carry_no_namespace_declarations_of_their_own_and_ref_is_escaped() -> None:
+    """The response's root declares the namespaces once; a ref with markup characters stays text."""
+    item = _item()
+    item = replace(item, certificate=replace(item.certificate, ref="a<b & c>"))
+    body = write_list([item, item], load_default_registry().lookup, Rendered(10)).body
+    assert body.count(b"xmlns:core=") == 1
+    [first, _] = read_items(etree.fromstring(_envelope(WrittenAnswer(body))))
+    assert first.ref == "a<b & c>"
 
 
 def test_nothing_is_kept_with_size_zero() -> None:
