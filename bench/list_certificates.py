@@ -19,7 +19,8 @@ call for a patient). The figures are the latency of one client at a time (p50 an
 run; ``--processes`` x ``--clients``, 1 x 1 by default: the issue's target is the latency of one
 call, p99 < 50 ms) beside the baseline measured in the same run: the bare query, the reads the use
 case makes (the stamps, the certificates, their events, their questions) in one transaction on one
-connection, every time in full, without XML, HTTP or PDL records.
+connection, every time in full, without XML, HTTP or PDL records; and, beside it, the reads a call
+makes when nothing changed (the stamps instead of the certificates and their events).
 """
 
 from __future__ import annotations
@@ -126,6 +127,27 @@ def _environment(name: str, value: str | None) -> Iterator[None]:
             os.environ[name] = before
 
 
+def stamps_only(db: str, seconds: float) -> LoadResult:
+    """The second baseline: what a call reads when nothing changed (the stamps, the histories' stamps, the
+    questions), one after the other, for ``seconds``."""
+    engine = make_engine(db)
+    factory = make_session_factory(engine)
+    latencies: list[float] = []
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            with transaction(factory) as session:
+                ids = [stamp.id for stamp in certificates.for_patient(session, PATIENT, (UNIT,), None, None, None)]
+                certificate_events.history_stamps(session, ids)
+                arenden.conversations(session, ids, ())
+            latencies.append((time.perf_counter() - started) * 1000)
+    finally:
+        engine.dispose()
+    quantiles = statistics.quantiles(latencies, n=100)
+    return LoadResult(len(latencies), 0, seconds, quantiles[49], quantiles[98])
+
+
 def main() -> None:
     parser = load_arguments(__doc__)
     parser.add_argument("--others", type=int, default=20_000, help="certificates of other patients")
@@ -148,13 +170,15 @@ def main() -> None:
                 measured[name] = run_load(base + LIST_PATH, body, marker, args.seconds, args.processes, args.clients)
         bare_query(db, args.warmup)
         baseline = bare_query(db, args.seconds)
+        stamps = stamps_only(db, args.seconds)
 
     print(f"ListCertificatesForCareWithQA, {args.workers} workers x {args.threads} threads, "
           f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL; "
           f"{CERTIFICATES} certificates and {CERTIFICATES * EVENTS_EACH} events of the patient among "
           f"{args.others} others' (seeded in {seeded:.0f} s)")
     print(f"{'':28}{'calls/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
-    for name, result in (*measured.items(), ("baseline: the bare query", baseline)):
+    for name, result in (*measured.items(), ("baseline: the bare query", baseline),
+                         ("  its reads when unchanged", stamps)):
         print(f"{name:28}{result.per_second:10.1f}{result.p50_ms:10.2f}{result.p99_ms:10.2f}{result.errors:8d}")
     steady = measured["ListCertificatesForCareWithQA"]
     ratio = steady.p99_ms / baseline.p99_ms if baseline.p99_ms else float("nan")

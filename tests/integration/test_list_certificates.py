@@ -247,7 +247,10 @@ def test_units_in_any_case_or_the_care_giver_select_and_units_win(gateway: Gatew
     _stored_with_events(gateway, "here", UNIT, [t0])
     _stored_with_events(gateway, "there", OTHER_UNIT, [t0 + timedelta(minutes=1)])
     assert _samuels(gateway, units=(UNIT.lower(),)) == ["here"]
+    before = len(_reads(gateway))
     assert _samuels(gateway, units=(), care_giver=CARE_GIVER.lower()) == ["there", "here"]
+    assert sorted(_reads(gateway)[before:]) == [  # one read record per unit listed
+        (UNIDENTIFIED_CALLER.value, UNIT, "here"), (UNIDENTIFIED_CALLER.value, OTHER_UNIT, "there")]
     assert _samuels(gateway, units=(OTHER_UNIT,), care_giver=CARE_GIVER) == ["there"]
     assert _samuels(gateway, units=("SE2321000016-9999",)) == []
     for path in INCUMBENT_PATHS:
