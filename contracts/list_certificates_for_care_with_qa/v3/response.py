@@ -4,7 +4,7 @@ The answer is a ``list`` with one ``item`` per certificate: ``intyg`` (``core:In
 ``contracts.intyg`` exactly as a status update writes it, statuses and relation included),
 ``handelser`` (each event as ``core:Handelse``: code, time to the millisecond, a recipient
 question's ``amne`` and ``sistaDatumForSvar``, and ``hanteratAv`` of core 3.4 for an event a user
-caused), both copied from ``Rendered`` when unchanged, then ``skickadeFragor`` and
+caused), both reused from ``Rendered`` when unchanged, then ``skickadeFragor`` and
 ``mottagnaFragor`` (``core:Arenden``, counted as status updates count them) and ``ref`` when the
 journal system gave one at creation. An empty list is an empty ``list`` element, so a journal
 system can tell "nothing" from a missing answer.
