@@ -22,6 +22,7 @@ from tests import envelopes as m
 from tests.conformance import list_certificates_corpus
 from tests.conformance.schemas import message_errors
 from tests.list_certificates import NS, fault_of, list_body, read_items
+from usecases.certificate_list import Recent
 
 USER = HsaId("SE2321000016-P001")
 
@@ -123,3 +124,13 @@ def test_nothing_is_kept_with_size_zero() -> None:
     rendered = Rendered(0)
     write_list([_item()], load_default_registry().lookup, rendered)
     assert not rendered.intyg._values and not rendered.handelser._values
+
+
+def test_recent_keeps_the_most_recently_used_and_drops_the_least() -> None:
+    """A bounded LRU: reading a value keeps it; the oldest unread one goes first."""
+    recent: Recent[str, int] = Recent(2)
+    recent.put("a", 1)
+    recent.put("b", 2)
+    assert recent.get("a") == 1
+    recent.put("c", 3)
+    assert (recent.get("a"), recent.get("b"), recent.get("c")) == (1, None, 3)
