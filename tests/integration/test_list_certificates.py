@@ -297,6 +297,17 @@ def test_a_body_of_another_contract_and_hostile_xml_are_faults_too(gateway: Gate
     assert status == 500 and fault_of(envelope) is not None
 
 
+def test_an_oversize_request_gets_the_size_cap_as_a_fault(db_url: str) -> None:
+    """The gateway's size cap holds here too, answered as this contract answers: a soap:Client fault."""
+    _, deps = demo_gateway_deps(db_url, max_request_bytes=2048)
+    with running(deps, db_url) as gateway:
+        body = list_envelope(units=tuple(f"SE2321000016-{n:04d}" for n in range(200)))
+        status, envelope, _ = gateway.post(body, path=LIST_PATH)
+    fault = fault_of(envelope)
+    assert status == 500 and fault is not None and fault[0] == "soap:Client"
+    assert fault[1] == texts.TOO_LARGE.sv.format(limit=2048)
+
+
 def test_zeep_from_the_served_wsdl_and_the_xsd_imports(gateway: Gateway) -> None:
     """zeep builds its client from ?wsdl (resolving ?xsd= imports) and reads the list."""
     first = _draft(gateway, ref="zeep-ref")
