@@ -297,6 +297,18 @@ def test_a_body_of_another_contract_and_hostile_xml_are_faults_too(gateway: Gate
     assert status == 500 and fault_of(envelope) is not None
 
 
+def test_field_shapes_a_byte_order_mark_and_iso_8859_1_are_read(gateway: Gateway) -> None:
+    """What journal systems send: UTF-8 with a BOM, or ISO-8859-1 with its declaration; both answer the list."""
+    certificate_id = _draft(gateway)
+    utf8 = list_envelope()
+    for body in (b"\xef\xbb\xbf" + utf8,
+                 utf8.replace(b"encoding='UTF-8'", b"encoding='ISO-8859-1'").replace(b"encoding=\"UTF-8\"",
+                                                                                   b"encoding=\"ISO-8859-1\"")):
+        status, envelope, _ = gateway.post(body, path=LIST_PATH)
+        assert status == 200, etree.tostring(envelope)
+        assert [item.certificate_id for item in read_items(envelope)] == [certificate_id]
+
+
 def test_an_oversize_request_gets_the_size_cap_as_a_fault(db_url: str) -> None:
     """The gateway's size cap holds here too, answered as this contract answers: a soap:Client fault."""
     _, deps = demo_gateway_deps(db_url, max_request_bytes=2048)
