@@ -151,6 +151,7 @@ class Settings:
     archive_logical_address: str = setting("5565594230", Text(required=True, description="a logical address"))
     recipients_file: str = setting("", FILE_OR_EMPTY)
     directory_cache_seconds: int = setting(60, Integer(0))
+    list_cache_certificates: int = setting(1000, Integer(0))  # 0 = every list reads and writes everything anew
     log_level: str = setting("info", Choice(LOG_LEVELS))
     log_format: str = setting("json", Choice(LOG_FORMATS))
     metrics_port: int = setting(0, Integer(0, 65535))  # 0 = /metrics on the main port, behind credentials

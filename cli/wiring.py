@@ -57,6 +57,7 @@ from store.session import UnitOfWork, make_engine, make_session_factory, transac
 from usecases import create_draft as drafting
 from usecases import receive_message as receiving
 from usecases import store_log as storing
+from usecases.certificate_list import CertificateListDeps, RecentlyListed
 from usecases.create_draft import CreateDraftDeps
 from usecases.directory_cache import CachedDirectory
 from usecases.lifecycle import LifecycleDeps
@@ -285,6 +286,8 @@ def gateway_deps(
         create_draft=create_deps,
         receive_message=receive_message_deps(UnitOfWork(factory)),
         store_log=store_log_deps(UnitOfWork(factory), settings),
+        list_certificates=CertificateListDeps(UnitOfWork(factory), create_deps.system, utc_now, create_deps.registry,
+                                              RecentlyListed(settings.list_cache_certificates)),
         readiness=readiness,
         max_request_bytes=settings.max_request_bytes,
         oversize_drain=DrainLimits(settings.oversize_drain_bytes, settings.oversize_drain_seconds),

@@ -25,3 +25,16 @@ class SoapCall:
     correlation_id: str
     consumer: HsaId | None = None
     consumer_auth: str | None = None  # how the consumer was identified: "mtls" or "proxy"
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenAnswer:
+    """A response body element a responder has already serialised: UTF-8, no XML declaration, every
+    namespace it uses declared on its root.
+
+    For an answer assembled from pieces written before (ListCertificatesForCareWithQA's list of
+    certificates): building it as a tree only to serialise it again would cost more than the rest
+    of the request. The gateway puts ``body`` into the SOAP Body as it is.
+    """
+
+    body: bytes

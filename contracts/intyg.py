@@ -21,22 +21,25 @@ position, which a receiver that does not know it skips (``docs/lifecycle.md``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from lxml import etree
 
-from contracts.ns import CORE, GATEWAY_EXT, TYPES, qname
+from contracts.ns import CORE, EXT34, GATEWAY_EXT, TYPES, qname
 from contracts.xmlparse import read_fragment
 from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, MessageReference
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, Certificate
 from domain.directory import CareGiver, Person, Unit
+from domain.question_counts import Counts
 from domain.values import (
     ARBETSPLATSKOD_ROOT,
     HSA_ID_ROOT,
+    KV_HANDELSE,
     KV_RELATION,
     SWEDISH_TIME,
     CertificateStatus,
+    EventCode,
     HsaId,
     PersonId,
 )
@@ -49,6 +52,22 @@ FALLBACK_TEXT_VERSION = "1.0"
 KV_STATUS = "9871cd17-8755-4ed9-b894-ff3729e775a4"
 BEFATTNING = "1.2.752.129.2.2.1.4"
 CARE_PART = "HSVARD"  # the part that revokes: care itself
+
+#: KV_HANDELSE display names, in Swedish as the incumbent sends them.
+EVENT_NAMES: dict[EventCode, str] = {
+    EventCode.SKAPAT: "Intygsutkast skapas",
+    EventCode.ANDRAT: "Intygsutkast ändrat",
+    EventCode.KFSIGN: "Intygsutkast klart för signering",
+    EventCode.SIGNAT: "Intyg signerat",
+    EventCode.SKICKA: "Intyg skickat till mottagare",
+    EventCode.RADERA: "Intygsutkast raderat",
+    EventCode.MAKULE: "Intyg eller intygsutkast makulerat",
+    EventCode.NYFRFM: "Ny fråga från mottagare",
+    EventCode.NYSVFM: "Nytt svar från mottagare",
+    EventCode.NYFRFV: "Ny fråga från vården",
+    EventCode.HANFRFM: "Hanterad fråga från mottagare",
+    EventCode.HANFRFV: "Hanterad fråga från vården",
+}
 
 
 def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
@@ -214,6 +233,38 @@ def add_amne(parent: etree._Element, namespace: str, name: str, amne: Amne) -> N
     sub(holder, TYPES, "code", amne.value)
     sub(holder, TYPES, "codeSystem", KV_AMNE)
     sub(holder, TYPES, "displayName", AMNE_NAMES[amne])
+
+
+# --- handelse ----------------------------------------------------------------------------------
+
+
+def add_handelse(
+    handelse: etree._Element,
+    event_code: EventCode,
+    at: datetime,
+    amne: Amne | None = None,
+    deadline: date | None = None,
+    handled_by: HsaId | None = None,
+) -> None:
+    """Fill ``handelse`` (a ``core:Handelse``): the KV_HANDELSE code with its Swedish name, the time
+    to the millisecond, and where given the question's ``amne``, its ``sistaDatumForSvar`` and who
+    handled the event (``hanteratAv`` of core 3.4, inside the event; a status update carries its
+    own request-level ``hanteratAv`` instead)."""
+    code(handelse, "handelsekod", event_code.value, KV_HANDELSE, EVENT_NAMES[event_code])
+    core(handelse, "tidpunkt", local_time(at, milliseconds=True))
+    if amne is not None:
+        add_amne(handelse, CORE, "amne", amne)
+    if deadline is not None:
+        core(handelse, "sistaDatumForSvar", deadline.isoformat())
+    if handled_by is not None:
+        hsa_id(handelse, EXT34, "hanteratAv", handled_by)
+
+
+def add_arenden(arenden: etree._Element, counts: Counts) -> None:
+    """Fill ``arenden`` (a ``core:Arenden``) with one block of question counts."""
+    for name, value in (("totalt", counts.total), ("ejBesvarade", counts.unanswered),
+                        ("besvarade", counts.answered), ("hanterade", counts.handled)):  # fmt: skip
+        core(arenden, name, str(value))
 
 
 # --- small writers -----------------------------------------------------------------------------

@@ -11,6 +11,8 @@ EXT33 = "urn:riv:clinicalprocess:healthcond:certificate:3.3"
 EXT34 = "urn:riv:clinicalprocess:healthcond:certificate:3.4"
 CREATE_DRAFT_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CreateDraftCertificateResponder:3"
 SEND_MESSAGE_V2 = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToCareResponder:2"
+#: A patient's certificates with their events and question counts, asked by journal systems.
+LIST_CERTIFICATES_V3 = "urn:riv:clinicalprocess:healthcond:certificate:ListCertificatesForCareWithQAResponder:3"
 STATUS_UPDATE_V3 = "urn:riv:clinicalprocess:healthcond:certificate:CertificateStatusUpdateForCareResponder:3"
 #: The onward contracts the gateway calls: the certificate to its keeper (the archive, or the
 #: recipient), a send through the archive, a revocation, and care's questions and answers.

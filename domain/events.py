@@ -29,6 +29,12 @@ from domain.resend_policy import Series
 from domain.values import EventCode, HsaId
 
 PAYLOAD_VERSION = 1
+#: Payload keys of an NYFRFM event: the question's ämne and its answer deadline (``sistaDatumForSvar``),
+#: read by the status update and kept in the certificate's history.
+PAYLOAD_AMNE = "amne"
+PAYLOAD_LAST_ANSWER_DATE = "sistaDatumForSvar"
+#: Events the recipient caused (a question or an answer arrived): no user of ours handled them.
+RECIPIENT_EVENTS = frozenset({EventCode.NYFRFM, EventCode.NYSVFM})
 #: The destination of every status update: the certificate's unit's journal system.
 JOURNAL = "journal"
 

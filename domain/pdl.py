@@ -145,11 +145,14 @@ def certificate_access(
     certificate_id: str,
     patient_id_root: str,
     patient_id: str,
+    activity_args: str | None = None,
 ) -> PdlRecord:
     """The record of a user's access to one certificate, made at the certificate's own unit.
 
     The user acts at the certificate's unit, so the user's and the resource's care unit and care
     giver coincide. Names of the user and the patient are left out, as the national log expects.
+    ``certificate_id`` goes in ``activityLevel``; an access to several of the patient's certificates
+    at once at one unit (a list) names what it did there instead, and the certificates in ``activity_args``.
     """
     return normalised(PdlRecord(
         log_id=log_id,
@@ -157,6 +160,7 @@ def certificate_access(
         system_name=blank_to_none(system.name),
         activity=activity.value,
         activity_level=certificate_id,
+        activity_args=activity_args,
         start_date=at,
         purpose=PURPOSE_CARE,
         user_id=user_id.strip(),

@@ -648,5 +648,46 @@ STORE_LOG_TEXTS = (
     STORELOG_START_DATE_FUTURE,
 )
 
+# --- ListCertificatesForCareWithQA v3: the request rules in domain.certificate_list ----------------
+#
+# The contract has no ResultType: these texts are the ``faultstring`` of a SOAP Client fault
+# (several joined with "; "). The errorId is what ``result_for`` ranks by; it is not on the wire.
+
+LIST_PERSON_ID_MISSING = ResultText(
+    "LCQ-PERSON-ID-MISSING",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id saknas i person-id/extension. "
+    "Ange personnummer eller samordningsnummer med 12 siffror (ÅÅÅÅMMDDNNNN).",
+    "The patient's person id is missing in person-id/extension. "
+    "Give the personnummer or samordningsnummer as 12 digits (YYYYMMDDNNNN).",
+)
+LIST_PERSON_ID_INVALID = ResultText(
+    "LCQ-PERSON-ID-INVALID",
+    ErrorId.VALIDATION_ERROR,
+    "Patientens person-id i person-id är inte ett giltigt personnummer eller samordningsnummer ({reason}). "
+    "Kontrollera numret och att root anger rätt sorts nummer.",
+    "The patient's person id in person-id is not a valid personnummer or samordningsnummer ({reason}). "
+    "Check the number and that root names the right kind of number.",
+)
+LIST_NO_UNIT_OR_CARE_GIVER = ResultText(
+    "LCQ-NO-UNIT-OR-CARE-GIVER",
+    ErrorId.VALIDATION_ERROR,
+    "Varken enhets-id eller vardgivar-id är angivet. Ange minst ett enhets-id eller ett vardgivar-id.",
+    "Neither enhets-id nor vardgivar-id is given. Give at least one enhets-id or a vardgivar-id.",
+)
+LIST_WINDOW_REVERSED = ResultText(
+    "LCQ-WINDOW-REVERSED",
+    ErrorId.VALIDATION_ERROR,
+    "fromTidpunkt ligger efter tomTidpunkt. Ange en tidsperiod som börjar före den slutar.",
+    "fromTidpunkt lies after tomTidpunkt. Give a period that starts before it ends.",
+)
+
+LIST_CERTIFICATES_TEXTS = (
+    LIST_PERSON_ID_MISSING,
+    LIST_PERSON_ID_INVALID,
+    LIST_NO_UNIT_OR_CARE_GIVER,
+    LIST_WINDOW_REVERSED,
+)
+
 # Every catalogue entry, for the README and the test that keeps them in step.
-ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS + SEND_MESSAGE_TEXTS + STORE_LOG_TEXTS
+ALL_TEXTS = FRONT_DOOR_TEXTS + CREATE_DRAFT_TEXTS + SEND_MESSAGE_TEXTS + STORE_LOG_TEXTS + LIST_CERTIFICATES_TEXTS

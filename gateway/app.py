@@ -28,6 +28,7 @@ import structlog
 from lxml import etree
 
 from contracts.create_draft_certificate.v3 import CreateDraftResponder
+from contracts.list_certificates_for_care_with_qa.v3 import ListCertificatesResponder
 from contracts.send_message_to_care.v2 import SendMessageResponder
 from contracts.store_log.v2 import StoreLogResponder
 from domain.result_texts import TOO_LARGE
@@ -45,9 +46,10 @@ from gateway.internal_api import ApiError, InternalApi
 from gateway.internal_api.auth import Scope
 from gateway.metrics import MetricsExposition, SoapMetrics
 from gateway.request import SoapRequest
-from gateway.soap import ContractApplication, ContractResponder, envelope, outcome_of
+from gateway.soap import ContractApplication, ContractResponder, envelope, record_answer, refusal_status
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
+from usecases.certificate_list import CertificateListDeps
 from usecases.create_draft import CreateDraftDeps
 from usecases.receive_message import ReceiveMessageDeps
 from usecases.store_log import StoreLogDeps
@@ -82,6 +84,8 @@ class GatewayDeps:
     certificates: Callable[[], Mapping[str, Any]] = dict  # days left on our own certificates, for /readyz
     # StoreLog v2 (PDL log entries from other systems); None leaves its endpoints out.
     store_log: StoreLogDeps | None = None
+    # ListCertificatesForCareWithQA v3 (a patient's certificates for journal systems); None leaves it out.
+    list_certificates: CertificateListDeps | None = None
     # The operations API under /internal/api/v1/ (gateway.internal_api); None: those paths answer 404.
     internal_api: InternalApi | None = None
     # The operator console under /console/ (gateway.console), behind the API's credentials; None: 404.
@@ -142,9 +146,10 @@ class Endpoint:
                    start_response: StartResponse) -> AnswerThenDrain:
         """The contract's TOO_LARGE answer, with the rest of the body drained after it is written."""
         element = self._responder.refuse([TOO_LARGE.problem(limit=self._max_bytes)])
-        request.outcome.answered(*outcome_of(element))
+        record_answer(request.outcome, element)
         answer = etree.tostring(envelope(element), xml_declaration=True, encoding="UTF-8")
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
+        start_response(refusal_status(self._responder),
+                       [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(answer)))])
         return AnswerThenDrain([answer], environ["wsgi.input"], body, self._drain)
 
 
@@ -172,6 +177,27 @@ def contract_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
         "/clinicalprocess/healthcond/certificate/SendMessageToCare/2/rivtabp21": send_message,
         "/services/send-message-to-care/v2.0": send_message,
         **_store_log_endpoints(deps),
+        **_list_certificates_endpoints(deps),
+    }
+
+
+def _list_certificates_endpoints(deps: GatewayDeps) -> dict[str, Endpoint]:
+    """ListCertificatesForCareWithQA v3 at the RIVTA path and the incumbent's, with and without its
+    ``/services`` prefix (contracts.md has it with the prefix, onward-flows.md §1.1 without)."""
+    if deps.list_certificates is None:
+        return {}
+    list_certificates = Endpoint(
+        "ListCertificatesForCareWithQA",
+        CERTIFICATE_INTERACTIONS / "ListCertificatesForCareWithQAInteraction"
+        / "ListCertificatesForCareWithQAInteraction_3.3_RIVTABP21.wsdl",
+        ListCertificatesResponder(deps.list_certificates),
+        deps.max_request_bytes,
+        deps.oversize_drain,
+    )
+    return {
+        "/clinicalprocess/healthcond/certificate/ListCertificatesForCareWithQA/3/rivtabp21": list_certificates,
+        "/services/list-certificates-for-care-with-qa/v3.0": list_certificates,
+        "/list-certificates-for-care-with-qa/v3.0": list_certificates,
     }
 
 

@@ -11,7 +11,10 @@ ours. ``ContractSoap11`` replaces three steps of Spyne's SOAP 1.1 protocol:
   valid RIVTA messages or fail to build);
 * ``serialize`` writes the responder's element as the Body verbatim, and turns every refusal into the
   contract's own answer with HTTP 200 instead of a SOAP fault, as the incumbent does for these
-  contracts (journal systems depend on it).
+  contracts (journal systems depend on it). A contract without a ResultType
+  (ListCertificatesForCareWithQA) has no answer to refuse with: its responder says so
+  (``answers_with_faults``), its ``refuse`` writes a SOAP ``Fault``, and that goes out with HTTP 500
+  as SOAP 1.1 requires, whether the front door or the responder refused.
 
 Spyne's deserialiser is bypassed on purpose: it matches children by local name only and drops
 ``xs:any`` extension content, so responders read the validated lxml element instead.
@@ -47,7 +50,7 @@ from spyne import AnyXml, Application, Fault, ServiceBase, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from contracts.call import SoapCall
+from contracts.call import SoapCall, WrittenAnswer
 from contracts.errors import HostileXml, NotSoap, NotXml
 from contracts.ns import REGISTRY, SOAP11_ENV, qname
 from contracts.xmlparse import parse_xml, split_envelope
@@ -64,7 +67,7 @@ from domain.result_texts import (
 from domain.values import HsaId
 from gateway.faults import STATUS as FAULT_STATUS
 from gateway.faults import fault_envelope
-from gateway.request import SoapRequest
+from gateway.request import Outcome, SoapRequest
 from gateway.validation import ContractSchema
 from routing.errors import CatalogueUnavailable, RoutingError
 
@@ -108,13 +111,34 @@ class ContractResponder(Protocol):
     request_tag: str
     response_tag: str
 
-    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element:
-        """Answer a schema-valid request."""
+    def respond(self, body: etree._Element, call: SoapCall) -> etree._Element | WrittenAnswer:
+        """Answer a schema-valid request (an element, or one already serialised)."""
         ...
 
     def refuse(self, problems: Sequence[Problem]) -> etree._Element:
         """The contract's ERROR answer for problems found before the responder ran."""
         ...
+
+
+FAULT_TAG = qname(SOAP11_ENV, "Fault")
+
+
+def answers_with_faults(responder: ContractResponder) -> bool:
+    """Whether the contract refuses with SOAP faults (it has no ResultType): ``answers_with_faults``."""
+    return bool(getattr(responder, "answers_with_faults", False))
+
+
+def refusal_status(responder: ContractResponder) -> str:
+    """The HTTP status of the contract's refusals: 500 for a SOAP fault, 200 for a ResultType answer."""
+    return FAULT_STATUS if answers_with_faults(responder) else "200 OK"
+
+
+def record_answer(outcome: Outcome, element: etree._Element) -> None:
+    """Note the answer in the request's outcome: the ResultType's codes, or a fault's faultcode."""
+    if element.tag == FAULT_TAG:
+        outcome.faulted(element.findtext("faultcode") or "")
+    else:
+        outcome.answered(*outcome_of(element))
 
 
 class _Refusal(Fault):  # type: ignore[misc]
@@ -208,10 +232,21 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
             outcome.faulted(error.code)
             return
         element = self._answer(ctx)
+        if isinstance(element, WrittenAnswer):  # the bytes as they are: no tree to build and serialise again
+            ctx.out_document = None
+            ctx.out_string = [_ENVELOPE_START, element.body, _ENVELOPE_END]
+            outcome.answered(None, None)
+            return
+        ctx.out_string = None
         ctx.out_document = envelope(element)
-        outcome.answered(*outcome_of(element))
+        record_answer(outcome, element)
 
-    def _answer(self, ctx: Any) -> etree._Element:
+    def create_out_string(self, ctx: Any, charset: str | None = None) -> None:
+        if ctx.out_document is None and ctx.out_string is not None:  # a WrittenAnswer, see ``serialize``
+            return
+        super().create_out_string(ctx, charset)
+
+    def _answer(self, ctx: Any) -> etree._Element | WrittenAnswer:
         error = ctx.out_error
         if error is None:
             return ctx.out_object[0]  # type: ignore[no-any-return]
@@ -227,7 +262,13 @@ class ContractSoap11(Soap11):  # type: ignore[misc]
         # only a refused caller gets the platform's fault, with the platform's 500.
         if isinstance(fault, _Denied) and not self._answers_denial(fault):
             return FAULT_STATUS
-        return "200 OK"
+        return refusal_status(self._responder)
+
+
+# The envelope around a ``WrittenAnswer``, as ``envelope`` and Spyne's serialisation write it.
+_ENVELOPE_START = (f"<?xml version='1.0' encoding='UTF-8'?>\n<soap:Envelope xmlns:soap=\"{SOAP11_ENV}\">"
+                   "<soap:Body>").encode()
+_ENVELOPE_END = b"</soap:Body></soap:Envelope>"
 
 
 def envelope(body_child: etree._Element) -> etree._Element:
@@ -268,13 +309,16 @@ def _logical_address(headers: Sequence[etree._Element] | None) -> str:
 def _service_for(responder: ContractResponder) -> type:
     """A Spyne service with one operation that hands the validated body element to ``responder``."""
 
-    def operation(ctx: Any, _body: Any) -> etree._Element:
+    def operation(ctx: Any, _body: Any) -> etree._Element | WrittenAnswer:
         call = _soap_call(_current(), _logical_address(ctx.in_header_doc))
         try:
-            return responder.respond(ctx.in_body_doc, call)
+            answer = responder.respond(ctx.in_body_doc, call)
         except Exception:  # the gateway edge: answer in the contract's shape, never a stack trace
             log.exception("responder_failed", operation=responder.operation)
-            return responder.refuse([INTERNAL_ERROR.problem(correlation_id=call.correlation_id)])
+            answer = responder.refuse([INTERNAL_ERROR.problem(correlation_id=call.correlation_id)])
+        if isinstance(answer, etree._Element) and answer.tag == FAULT_TAG:  # SOAP 1.1: a fault is HTTP 500
+            ctx.transport.resp_code = FAULT_STATUS
+        return answer
 
     operation.__name__ = responder.operation
     method = rpc(

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from domain.arenden import Arende
 from domain.certificates import Certificate
 from domain.values import HsaId
-from store import arenden
+from store import arenden, certificate_events
 from store.arenden import ArendeRow
 from store.base import Base, BigId
 from store.certificates import CertificateRow, certificates_by_id
@@ -223,6 +223,7 @@ def purge_rows(session: Session, ids: Sequence[str], tombstone: Mapping[str, Any
                             .execution_options(synchronize_session=False))
             session.execute(delete(CertificateRow).where(CertificateRow.certificate_id.in_(chunk))
                             .execution_options(synchronize_session=False))
+            certificate_events.forget(session, chunk)
     return events
 
 

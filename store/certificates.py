@@ -30,18 +30,21 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Index,
     Row,
     Table,
     Text,
     bindparam,
     delete,
+    exists,
     func,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from domain.certificate_list import CertificateStamp
 from domain.certificates import (
     HEADER_COLUMNS,
     Certificate,
@@ -53,7 +56,8 @@ from domain.certificates import (
 )
 from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
 from domain.relations import Child
-from domain.values import CertificateStatus, HsaId, PersonIdKind, RelationCode, RevokeReason
+from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
+from store import certificate_events
 from store.base import Base
 from store.errors import Conflict
 from store.session import translate_errors
@@ -65,10 +69,12 @@ _LOCKABLE = (CertificateStatus.DRAFT, CertificateStatus.READY)
 class CertificateRow(Base):
     __tablename__ = "certificate"
     # The locking job selects unsigned drafts by status and age; an issuer's list of signed
-    # certificates by signer and signing time (``signed_by``).
+    # certificates by signer and signing time (``signed_by``); a patient's list by the patient's
+    # person id (``for_patient``, migration 0015).
     __table_args__ = (
         Index("ix_certificate_status_created_at", "status", "created_at"),
         Index("ix_certificate_signed_by_key_signed_at", "signed_by_key", "signed_at"),
+        Index("ix_certificate_patient_id", "patient_id"),
     )
 
     certificate_id: Mapped[str] = mapped_column(primary_key=True)
@@ -263,13 +269,14 @@ def save_certificate(session: Session, certificate: Certificate, expected_versio
 
 
 def delete_certificate(session: Session, certificate_id: str) -> None:
-    """Remove the certificate's row (its outbox events and PDL records stay)."""
+    """Remove the certificate's row and its history (its outbox events and PDL records stay)."""
     with translate_errors():
         session.execute(
             delete(CertificateRow)
             .where(CertificateRow.certificate_id == certificate_id)
             .execution_options(synchronize_session=False)
         )
+        certificate_events.forget(session, [certificate_id])
 
 
 def lock_stale_drafts(
@@ -326,6 +333,43 @@ def signed_by(
         .offset(offset).limit(limit)
     ).all()
     return int(total), [_to_certificate(row) for row in rows]
+
+
+def for_patient(
+    session: Session,
+    patient: PersonId,
+    units: Collection[HsaId],
+    care_giver: HsaId | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[CertificateStamp]:
+    """The stamps of the patient's certificates at ``units`` (or, when none is given, at ``care_giver``)
+    with at least one event in their history between ``start`` and ``end`` (both inclusive, None:
+    open); newest first (creation time, then id). HSA-ids compare case-insensitively.
+
+    Only the stamps: the caller reads (or reuses) the certificates themselves. The patient's index
+    narrows the rows to one person's certificates before anything else is looked at; the window is
+    probed per certificate on the history's (certificate, time) index.
+    """
+    events = certificate_events.CertificateEventRow
+    window = [events.certificate_id == CertificateRow.certificate_id]
+    if start is not None:
+        window.append(events.occurred_at >= start)
+    if end is not None:
+        window.append(events.occurred_at <= end)
+    place: ColumnElement[bool]
+    if units:
+        place = CertificateRow.unit_key.in_(sorted({unit.key for unit in units}))
+    elif care_giver is not None:
+        place = func.lower(CertificateRow.care_giver_hsa_id) == care_giver.key
+    else:
+        return []
+    rows = session.execute(
+        select(CertificateRow.certificate_id, CertificateRow.version, CertificateRow.updated_at)
+        .where(CertificateRow.patient_id == patient.digits, place, exists().where(*window))
+        .order_by(CertificateRow.created_at.desc(), CertificateRow.certificate_id.desc())
+    ).all()
+    return [CertificateStamp(row[0], row[1], row[2]) for row in rows]
 
 
 def _to_certificate(row: Row[Any]) -> Certificate:

@@ -40,6 +40,7 @@ RC_NS = "urn:riv:clinicalprocess:healthcond:certificate:RevokeCertificateRespond
 SMTR_NS = "urn:riv:clinicalprocess:healthcond:certificate:SendMessageToRecipientResponder:2"
 SLR_NS = "urn:riv:informationsecurity:auditing:log:StoreLogResponder:2"
 LOG_NS = "urn:riv:informationsecurity:auditing:log:2"
+LCQ_NS = "urn:riv:clinicalprocess:healthcond:certificate:ListCertificatesForCareWithQAResponder:3"
 #: A namespace no contract declares: what a journal system's own extension elements look like.
 EXTENSION_NS = "urn:example:journal-extension"
 
@@ -56,7 +57,7 @@ NSMAP = {
 #: Every prefix :func:`element` understands.
 PREFIXES = {**NSMAP, "ext34": EXT34_NS, "smtc": SMTC_NS, "csu": CSU_NS, "csu32": CSU32_NS, "slr": SLR_NS,
             "log": LOG_NS, "ds": DS_NS, "xsi": XSI_NS, "ext": EXTENSION_NS, "reg": REG_NS, "scr": SCR_NS,
-            "rc": RC_NS, "smtr": SMTR_NS}
+            "rc": RC_NS, "smtr": SMTR_NS, "lcq": LCQ_NS}
 
 # Code systems and OIDs.
 PERSONNUMMER_ROOT = "1.2.752.129.2.1.3.1"

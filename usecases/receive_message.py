@@ -40,7 +40,7 @@ from domain.arenden import (
     fingerprint,
 )
 from domain.certificates import CertificateHeader
-from domain.events import OutboxEvent, event_about
+from domain.events import PAYLOAD_AMNE, PAYLOAD_LAST_ANSWER_DATE, OutboxEvent, event_about
 from domain.message_checks import check_message, is_resend
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
@@ -323,8 +323,8 @@ def _event(
         code = EventCode.NYSVFM
     else:
         code = EventCode.NYFRFM
-        payload["amne"] = arende.amne.value
-        payload["sistaDatumForSvar"] = (
+        payload[PAYLOAD_AMNE] = arende.amne.value
+        payload[PAYLOAD_LAST_ANSWER_DATE] = (
             arende.deadline.isoformat() if arende.deadline else None
         )
     return event_about(certificate, code, now, correlation_id, payload=payload)

@@ -4,6 +4,10 @@
 an event exists exactly when its change was committed (no lost or phantom notifications, unlike a
 message queue written to after the commit). Each event gets its own correlation id here, once: every
 attempt to deliver it sends the same one. The dispatcher sends them later (``store.outbox.claims``).
+
+Every status update enqueued here also enters its certificate's own history
+(``store.certificate_events``), in the same transaction: the outbox is where each change's events are
+written, so this is the one place that sees them all, and the history outlives the outbox's rows.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, or_, select, update
 
+from domain.certificate_list import history_event
 from domain.delivery import Decision, OutcomeClass, clip
 from domain.events import JOURNAL, OutboundContract, OutboxEvent
 from domain.onward import PAYLOAD_MESSAGE, OnwardRecord
 from domain.values import EventCode, HsaId
+from store import certificate_events
 from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
 
@@ -53,12 +59,24 @@ def enqueue(session: Tx, event: OutboxEvent) -> int:
     Raises:
         TypeError: the payload is not JSON-serialisable (found when the row is sent).
     """
+    event_id = _insert(session, event)
+    _record_history(session, [event])
+    return event_id
+
+
+def _insert(session: Tx, event: OutboxEvent) -> int:
+    """The event's outbox row (and the edits it supersedes), without its history entry."""
     # A Core INSERT ... RETURNING on the table: no ORM bulk-persistence machinery for a row nobody
     # reads back here (about a third of the statement's cost on the hot path).
     event_id = int(session.execute(_INSERT_EVENT, _event_columns(event)).scalar_one())
     if _supersedes(event):
         _supersede_edits(session, event, event_id)
     return event_id
+
+
+def _record_history(session: Tx, events: Sequence[OutboxEvent]) -> None:
+    """Add the status updates among ``events`` to their certificates' histories."""
+    certificate_events.record_all(session, [entry for entry in map(history_event, events) if entry is not None])
 
 
 def _supersedes(event: OutboxEvent) -> bool:
@@ -72,7 +90,8 @@ def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
     Row ids increase in the order of ``events``, which keeps each certificate's events in order
     when a group of received messages is stored at once. Events that supersede nothing go as one
     multi-row INSERT per run of them; an event that supersedes earlier edits goes through
-    ``enqueue``, which needs its row id.
+    ``enqueue``'s insert, which needs its row id. The status updates among ``events`` enter their
+    certificates' histories with one more multi-row INSERT.
     """
     plain: list[dict[str, Any]] = []
     for event in events:
@@ -82,9 +101,10 @@ def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
         if plain:
             session.execute(_INSERT_EVENTS, plain)
             plain = []
-        enqueue(session, event)
+        _insert(session, event)
     if plain:
         session.execute(_INSERT_EVENTS, plain)
+    _record_history(session, events)
 
 
 def _event_columns(event: OutboxEvent) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from tests.conformance import (
     core_corpus,
     create_draft_corpus,
     create_draft_invalid,
+    list_certificates_corpus,
     register_certificate_corpus,
     revoke_certificate_corpus,
     send_certificate_corpus,
@@ -54,6 +55,7 @@ CORPORA: dict[str, ModuleType] = {
     "send_certificate": send_certificate_corpus,
     "revoke_certificate": revoke_certificate_corpus,
     "send_message_to_recipient": send_message_to_recipient_corpus,
+    "list_certificates": list_certificates_corpus,
 }
 DOMAIN = "clinicalprocess-healthcond-certificate"
 FILTER2_NS = "http://www.w3.org/2002/06/xmldsig-filter2"

@@ -26,6 +26,7 @@ from tests import envelopes as m
 from tests import send_message_to_care as smtc
 from tests.conformance import (
     create_draft_corpus,
+    list_certificates_corpus,
     register_certificate_corpus,
     revoke_certificate_corpus,
     send_certificate_corpus,
@@ -152,6 +153,11 @@ def _message_arguments() -> dict[str, Any]:
             "meddelande": "Ring oss", "skickatAv": _hos_personal(), "sistaDatumForSvar": "2026-12-01"}
 
 
+def _list_arguments() -> dict[str, Any]:
+    return {"person-id": _PATIENT_ID, "enhets-id": [{"root": m.HSA_ID_ROOT, "extension": m.DEFAULT_UNIT_HSA_ID}],
+            "fromTidpunkt": "2026-11-01T00:00:00"}
+
+
 CONTRACTS = [
     Contract(
         "CreateDraftCertificate",
@@ -185,6 +191,8 @@ CONTRACTS = [
              wsdl_version="2.0"),
     Contract("SendMessageToRecipient", 2, "2.1", m.SMTR_NS, send_message_to_recipient_corpus.SCHEMA,
              _message_arguments, wsdl_version="2.0"),
+    Contract("ListCertificatesForCareWithQA", 3, "3.3", m.LCQ_NS, list_certificates_corpus.SCHEMA,
+             _list_arguments),
 ]
 each_contract = pytest.mark.parametrize(
     "contract", CONTRACTS, ids=lambda contract: contract.operation

@@ -26,7 +26,7 @@ from lxml import etree
 
 from contracts.envelope import logical_address_of, request_envelope
 from contracts.errors import WrongDocument
-from contracts.intyg import add_amne, add_intyg, code, core, hsa_id, local_time, sub
+from contracts.intyg import add_arenden, add_handelse, add_intyg, hsa_id, sub
 from contracts.ns import (
     CORE,
     STATUS_UPDATE_V3,
@@ -38,10 +38,9 @@ from contracts.xmlparse import envelope_parts
 from domain.arenden import Amne
 from domain.certificate_types import CertificateType
 from domain.certificates import Certificate
-from domain.events import OutboxEvent
-from domain.question_counts import Counts, QuestionCounts, from_payload
+from domain.events import PAYLOAD_AMNE, PAYLOAD_LAST_ANSWER_DATE, RECIPIENT_EVENTS, OutboxEvent
+from domain.question_counts import QuestionCounts, from_payload
 from domain.values import (
-    KV_HANDELSE,
     EventCode,
 )
 
@@ -51,31 +50,12 @@ SOAP_ACTION = f"{STATUS_UPDATE_V3}:CertificateStatusUpdateForCare"
 #: The request body as built here; callers outside ``contracts`` pass it on without looking inside.
 StatusUpdateBody: TypeAlias = etree._Element
 
-#: Payload keys the builder reads from an event (NYFRFM's topic and answer deadline, the counts).
-PAYLOAD_AMNE = "amne"
-PAYLOAD_LAST_ANSWER_DATE = "sistaDatumForSvar"
+#: Payload key of the counts (NYFRFM's topic and answer deadline: ``domain.events.PAYLOAD_*``).
 PAYLOAD_COUNTS = "counts"
 
-#: KV_HANDELSE display names, in Swedish as the incumbent sends them.
-EVENT_NAMES: dict[EventCode, str] = {
-    EventCode.SKAPAT: "Intygsutkast skapas",
-    EventCode.ANDRAT: "Intygsutkast ändrat",
-    EventCode.KFSIGN: "Intygsutkast klart för signering",
-    EventCode.SIGNAT: "Intyg signerat",
-    EventCode.SKICKA: "Intyg skickat till mottagare",
-    EventCode.RADERA: "Intygsutkast raderat",
-    EventCode.MAKULE: "Intyg eller intygsutkast makulerat",
-    EventCode.NYFRFM: "Ny fråga från mottagare",
-    EventCode.NYSVFM: "Nytt svar från mottagare",
-    EventCode.NYFRFV: "Ny fråga från vården",
-    EventCode.HANFRFM: "Hanterad fråga från mottagare",
-    EventCode.HANFRFV: "Hanterad fråga från vården",
-}
 #: Events whose counts are sent; every other event sends all four counts as zero (contracts.md §7.4).
 COUNTED_EVENTS = frozenset({EventCode.NYFRFM, EventCode.NYSVFM, EventCode.NYFRFV, EventCode.HANFRFM,
                             EventCode.HANFRFV, EventCode.MAKULE})  # fmt: skip
-#: Events the recipient caused (a question or answer arrived): no user of ours handled them.
-RECIPIENT_EVENTS = frozenset({EventCode.NYFRFM, EventCode.NYSVFM})
 
 _NSMAP = {"csu": STATUS_UPDATE_V3, "csu32": STATUS_UPDATE_V32, "core": CORE, "types": TYPES}
 
@@ -116,8 +96,8 @@ def build_status_update(
         counts = QuestionCounts()
     elif counts is None:
         counts = _payload_counts(event)
-    _add_counts(sub(request, STATUS_UPDATE_V3, "skickadeFragor"), counts.sent_by_care)
-    _add_counts(sub(request, STATUS_UPDATE_V3, "mottagnaFragor"), counts.received)
+    add_arenden(sub(request, STATUS_UPDATE_V3, "skickadeFragor"), counts.sent_by_care)
+    add_arenden(sub(request, STATUS_UPDATE_V3, "mottagnaFragor"), counts.received)
     if certificate.ref is not None:
         sub(request, STATUS_UPDATE_V3, "ref", certificate.ref)
     if event.acting_user is not None and event.code not in RECIPIENT_EVENTS:
@@ -134,15 +114,10 @@ def status_update_envelope(logical_address: str, body: StatusUpdateBody) -> byte
 
 
 def _add_event(handelse: etree._Element, event: OutboxEvent) -> None:
-    code(handelse, "handelsekod", event.code.value, KV_HANDELSE, EVENT_NAMES[event.code])
-    core(handelse, "tidpunkt", local_time(event.occurred_at, milliseconds=True))
     if event.code is not EventCode.NYFRFM:
+        add_handelse(handelse, event.code, event.occurred_at)
         return
-    amne = _amne(event)
-    add_amne(handelse, CORE, "amne", amne)
-    deadline = _deadline(event)
-    if deadline is not None:
-        core(handelse, "sistaDatumForSvar", deadline.isoformat())
+    add_handelse(handelse, event.code, event.occurred_at, _amne(event), _deadline(event))
 
 
 def _amne(event: OutboxEvent) -> Amne:
@@ -170,10 +145,6 @@ def _payload_counts(event: OutboxEvent) -> QuestionCounts:
         raise StatusUpdateError(event.code, PAYLOAD_COUNTS, "not four integer counts per block") from None
 
 
-def _add_counts(arenden: etree._Element, counts: Counts) -> None:
-    for name, value in (("totalt", counts.total), ("ejBesvarade", counts.unanswered),
-                        ("besvarade", counts.answered), ("hanterade", counts.handled)):  # fmt: skip
-        core(arenden, name, str(value))
 
 
 # --- reading (the journal simulator's side) -----------------------------------------------------

@@ -1,0 +1,1 @@
+"""ListCertificatesForCareWithQA: a patient's certificates with their events and question counts."""

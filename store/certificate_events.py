@@ -1,0 +1,104 @@
+"""Each certificate's own event history, kept for as long as the certificate (migration 0015).
+
+The outbox holds the same events, but for delivery: its rows may be purged by retention, tombstoned
+when a care giver is purged, and were never meant to be read as a certificate's history.
+ListCertificatesForCareWithQA answers from this table instead. Rows are written by
+``store.outbox.queue`` as it enqueues a status update, in the same statement batch and transaction,
+so a certificate's history holds exactly the events whose changes were committed. They are
+deleted with the certificate (a deleted draft, a purged care giver), never on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Index, Table, bindparam, delete, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from domain.arenden import Amne
+from domain.certificate_list import HistoryEvent
+from domain.values import EventCode, HsaId
+from store.base import Base, BigId
+
+
+class CertificateEventRow(Base):
+    __tablename__ = "certificate_event"
+    # The list reads one certificate's events in a window: (certificate_id, occurred_at) serves both
+    # the "any event in the window" test and the read of the events themselves.
+    __table_args__ = (
+        Index("ix_certificate_event_certificate_id_occurred_at", "certificate_id", "occurred_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    certificate_id: Mapped[str]
+    event_code: Mapped[EventCode]
+    occurred_at: Mapped[datetime]
+    handled_by_hsa_id: Mapped[str | None]
+    amne: Mapped[Amne | None]
+    last_answer_date: Mapped[date | None]
+
+
+_EVENTS = cast(Table, CertificateEventRow.__table__)
+_INSERT = _EVENTS.insert()
+_IN_IDS = _EVENTS.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
+_STAMPS = select(_EVENTS.c.certificate_id, func.count(), func.max(_EVENTS.c.id)).where(_IN_IDS).group_by(
+    _EVENTS.c.certificate_id
+)
+_SELECT = select(
+    _EVENTS.c.certificate_id, _EVENTS.c.event_code, _EVENTS.c.occurred_at, _EVENTS.c.handled_by_hsa_id,
+    _EVENTS.c.amne, _EVENTS.c.last_answer_date,
+).where(_IN_IDS).order_by(_EVENTS.c.certificate_id, _EVENTS.c.occurred_at, _EVENTS.c.id)
+
+
+def record_all(session: Session, events: Sequence[HistoryEvent]) -> None:
+    """Add ``events`` to their certificates' histories in the caller's transaction (one INSERT)."""
+    if events:
+        session.execute(_INSERT, [_columns(event) for event in events])
+
+
+def _columns(event: HistoryEvent) -> dict[str, Any]:
+    return {
+        "certificate_id": event.certificate_id,
+        "event_code": event.code.value,
+        "occurred_at": event.at,
+        "handled_by_hsa_id": event.handled_by.value if event.handled_by is not None else None,
+        "amne": event.amne.value if event.amne is not None else None,
+        "last_answer_date": event.deadline,
+    }
+
+
+def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, list[HistoryEvent]]:
+    """The whole histories of ``certificate_ids``, per certificate, oldest first (storage order among
+    events of the same instant); a certificate without events is left out."""
+    if not certificate_ids:
+        return {}
+    found: dict[str, list[HistoryEvent]] = {}
+    users: dict[str, HsaId] = {}  # one HsaId per user, however many events they handled
+    for certificate_id, code, at, user, amne, deadline in session.execute(
+        _SELECT, {"certificate_ids": sorted(certificate_ids)}
+    ).all():
+        handled_by = None
+        if user:
+            handled_by = users.get(user) or users.setdefault(user, HsaId(user))
+        found.setdefault(certificate_id, []).append(
+            HistoryEvent(certificate_id, EventCode(code), at, handled_by, Amne(amne) if amne else None, deadline)
+        )
+    return found
+
+
+def history_stamps(session: Session, certificate_ids: Collection[str]) -> dict[str, tuple[int, int]]:
+    """How many events each certificate's history holds and its newest row id: a history with the
+    same two is the same history (rows are only ever added, and go only with their certificate)."""
+    if not certificate_ids:
+        return {}
+    rows = session.execute(_STAMPS, {"certificate_ids": sorted(certificate_ids)}).all()
+    return {certificate_id: (int(count), int(newest)) for certificate_id, count, newest in rows}
+
+
+def forget(session: Session, certificate_ids: Collection[str]) -> None:
+    """Delete the histories of ``certificate_ids``, whose certificates are being deleted in this transaction."""
+    if certificate_ids:
+        session.execute(delete(_EVENTS).where(_IN_IDS), {"certificate_ids": sorted(certificate_ids)})
