@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -110,7 +110,21 @@ def _navigate(driver: WebDriver, by: str, value: str) -> None:
 
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, value).click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+    def gone(_: WebDriver) -> bool:
+        # Chrome answers "Node with given id does not belong to the document" instead of a stale element
+        # when the old page is being replaced at the moment of asking: that too means it is gone.
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 15).until(gone)
 
 
 def _accessible(driver: WebDriver) -> None:
