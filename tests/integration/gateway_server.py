@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -27,10 +28,14 @@ from zeep.transports import Transport
 from cli.serve import load_demo_directory
 from cli.settings import Settings
 from cli.wiring import gateway_deps
+from domain.certificate_types import load_default_registry
+from domain.pdl import SystemIdentity
 from gateway import GatewayDeps, make_app
 from store.base import Base
+from store.directory import SqlDirectory
 from store.migrate import upgrade
-from store.session import make_engine, make_session_factory
+from store.session import UnitOfWork, make_engine, make_session_factory
+from usecases.lifecycle import LifecycleDeps
 
 CREATE_DRAFT_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
 
@@ -88,6 +93,17 @@ class Gateway:
                 return response.status, etree.fromstring(response.read()), dict(response.headers)
         except urllib.error.HTTPError as error:
             return error.code, etree.fromstring(error.read()), dict(error.headers)
+
+    def lifecycle_deps(self) -> LifecycleDeps:
+        """What the certificate operations need, on this gateway's database and demo directory: what a
+        test uses to sign, send or answer beside the contracts it posts."""
+        return LifecycleDeps(
+            transaction=UnitOfWork(self.factory),
+            directory=SqlDirectory(self.factory),
+            registry=load_default_registry(),
+            system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),
+            clock=lambda: datetime.now(UTC),
+        )
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table outside the directory: what a refused request must not change."""

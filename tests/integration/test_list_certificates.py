@@ -32,18 +32,15 @@ from contracts.intyg import local_time
 from contracts.ns import LIST_CERTIFICATES_V3
 from domain import result_texts as texts
 from domain.arenden import Amne
-from domain.certificate_types import load_default_registry
 from domain.events import event_about
-from domain.pdl import SystemIdentity
 from domain.values import CertificateStatus, EventCode, HsaId
 from routing.catalogue import AccessRight, Catalogue
 from routing.provider import StaticProvider
 from store import certificates, outbox
 from store.certificate_events import CertificateEventRow
-from store.directory import SqlDirectory
 from store.outbox.tables import OutboxRow
 from store.pdl import PdlRow
-from store.session import UnitOfWork, make_engine, make_session_factory, transaction
+from store.session import make_engine, make_session_factory, transaction
 from tests import send_message_to_care as smtc
 from tests.builders import CONTENT, make_operable_draft
 from tests.conformance import list_certificates_corpus
@@ -73,15 +70,6 @@ def gateway(db_url: str) -> Iterator[Gateway]:
     with running(deps, db_url) as gateway:
         yield gateway
 
-
-def _lifecycle(gateway: Gateway) -> LifecycleDeps:
-    return LifecycleDeps(
-        transaction=UnitOfWork(gateway.factory),
-        directory=SqlDirectory(gateway.factory),
-        registry=load_default_registry(),
-        system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),
-        clock=lambda: datetime.now(UTC),
-    )
 
 
 def _draft(gateway: Gateway, ref: str | None = None, **overrides: Any) -> str:
@@ -129,7 +117,7 @@ def _sign(deps: LifecycleDeps, certificate_id: str) -> None:
 def test_a_patients_certificates_newest_first_with_events_counts_and_ref(gateway: Gateway) -> None:
     """Drafts, revoked and sent alike, newest first; events in order with hanteratAv and the question's
     amne; counts as status updates count them; ref as created; another unit's or patient's left out."""
-    deps = _lifecycle(gateway)
+    deps = gateway.lifecycle_deps()
     sent = _draft(gateway, ref="journal-1")
     _sign(deps, sent)
     lifecycle.send(deps, sent, LAKARE, "send")
@@ -173,7 +161,7 @@ def test_a_patients_certificates_newest_first_with_events_counts_and_ref(gateway
 def test_a_renewal_is_listed_with_its_relation_to_the_renewed(gateway: Gateway) -> None:
     """The list writes each intyg as status updates do: a renewing draft carries relation FRLANG naming
     the certificate it renews (at the issuing unit), the renewed one none; valid by the schema."""
-    deps = _lifecycle(gateway)
+    deps = gateway.lifecycle_deps()
     original = _draft(gateway)
     _sign(deps, original)
     renewal = relations.renew(deps, original, LAKARE, "renew").certificate.id
@@ -197,7 +185,7 @@ def test_a_second_list_shows_every_change_since_the_first(db_url: str, cache: in
         changed, deleted, kept = _draft(gateway), _draft(gateway), _draft(gateway)
         first = _list(gateway)
         assert [item.certificate_id for item in first] == [kept, deleted, changed]
-        life = _lifecycle(gateway)
+        life = gateway.lifecycle_deps()
         _sign(life, changed)
         lifecycle.revoke(life, changed, LAKARE, "FEL_PATIENT", None, "revoke")
         lifecycle.delete(life, deleted, LAKARE, "delete")
@@ -223,7 +211,7 @@ def test_the_list_survives_the_outbox_being_purged(gateway: Gateway) -> None:
 def test_a_deleted_draft_is_not_listed_and_leaves_no_history(gateway: Gateway) -> None:
     """RADERA removes the certificate and its history; the outbox keeps its events for delivery."""
     kept, deleted = _draft(gateway), _draft(gateway)
-    lifecycle.delete(_lifecycle(gateway), deleted, LAKARE, "delete")
+    lifecycle.delete(gateway.lifecycle_deps(), deleted, LAKARE, "delete")
     assert [item.certificate_id for item in _list(gateway)] == [kept]
     with transaction(gateway.factory) as session:
         left = session.scalar(select(func.count()).select_from(CertificateEventRow)

@@ -26,15 +26,12 @@ from zeep.plugins import HistoryPlugin
 
 from domain import result_texts as texts
 from domain.arenden import Amne, ArendeStatus, Direction
-from domain.certificate_types import load_default_registry
 from domain.certificates import Certificate
-from domain.pdl import SystemIdentity
 from domain.question_counts import Counts, QuestionCounts, from_payload
 from domain.values import CertificateStatus, EventCode, HsaId
 from gateway.validation import schema_for_wsdl
 from store import arenden, certificates, outbox
-from store.directory import SqlDirectory
-from store.session import UnitOfWork, transaction
+from store.session import transaction
 from tests import send_message_to_care as smtc
 from tests.builders import CONTENT, make_signed_certificate
 from tests.concurrency import at_once
@@ -47,7 +44,6 @@ from tests.integration.gateway_server import (
     zeep_client,
 )
 from usecases import lifecycle, questions
-from usecases.lifecycle import LifecycleDeps
 
 SMTC_NS = smtc.SMTC_NS
 CORE_NS = "urn:riv:clinicalprocess:healthcond:certificate:3"
@@ -69,15 +65,6 @@ def gateway(db_url: str) -> Iterator[Gateway]:
         yield gateway
 
 
-def _lifecycle_deps(gateway: Gateway) -> LifecycleDeps:
-    return LifecycleDeps(
-        transaction=UnitOfWork(gateway.factory),
-        directory=SqlDirectory(gateway.factory),
-        registry=load_default_registry(),
-        system=SystemIdentity("SE0000000000-GW", "Intygsgateway"),
-        clock=lambda: datetime.now(UTC),
-    )
-
 
 def _sent_certificate(gateway: Gateway) -> str:
     """A LISJP certificate for 191212121212: created over SOAP, signed and sent by the physician."""
@@ -85,7 +72,7 @@ def _sent_certificate(gateway: Gateway) -> str:
     assert status == 200
     certificate_id = envelope.findtext(".//{urn:riv:clinicalprocess:healthcond:certificate:types:3}extension")
     assert certificate_id
-    deps = _lifecycle_deps(gateway)
+    deps = gateway.lifecycle_deps()
     lifecycle.update_content(deps, certificate_id, LAKARE, CONTENT, "test-edit")
     lifecycle.sign(deps, certificate_id, LAKARE, "test-sign")
     sent = lifecycle.send(deps, certificate_id, LAKARE, "test-send")
@@ -162,7 +149,7 @@ def test_zeep_delivers_question_reminder_and_answer_with_everything_stored(gatew
             == "OK"
         )
         asked = questions.ask_question(
-            _lifecycle_deps(gateway), certificate_id, LAKARE, Amne.KONTKT, "Kontakt", "Ring mig", "c-1"
+            gateway.lifecycle_deps(), certificate_id, LAKARE, Amne.KONTKT, "Kontakt", "Ring mig", "c-1"
         )
         assert (
             deliver(message_id="fk-a-1", amne="KONTKT", answer_to=asked.message_id, kompletteringar=(), deadline=None)
@@ -259,7 +246,7 @@ def test_concurrent_deliveries_of_one_message_store_it_once(gateway: Gateway) ->
 def test_concurrent_answers_to_one_question_store_one(gateway: Gateway) -> None:
     """Two different answers to one question at once: one OK, the other SMTC-ANSWER-EXISTS."""
     certificate_id = _sent_certificate(gateway)
-    asked = questions.ask_question(_lifecycle_deps(gateway), certificate_id, LAKARE, Amne.OVRIGT, None, "Fråga", "c")
+    asked = questions.ask_question(gateway.lifecycle_deps(), certificate_id, LAKARE, Amne.OVRIGT, None, "Fråga", "c")
     bodies = [
         smtc.answer(asked.message_id, amne="OVRIGT", certificate_id=certificate_id, message_id=f"a{n}")
         for n in range(2)
@@ -295,7 +282,7 @@ def test_revoked_certificate_is_an_application_error(gateway: Gateway) -> None:
     """A revoked certificate takes no new messages; its open question was closed by the revocation."""
     certificate_id = _sent_certificate(gateway)
     assert _post(gateway, smtc.question(certificate_id=certificate_id))["code"] == "OK"
-    lifecycle.revoke(_lifecycle_deps(gateway), certificate_id, LAKARE, "FEL_PATIENT", None, "c")
+    lifecycle.revoke(gateway.lifecycle_deps(), certificate_id, LAKARE, "FEL_PATIENT", None, "c")
     with transaction(gateway.factory) as db:
         (question,) = arenden.arenden_for_certificate(db, certificate_id)
     assert question.status is ArendeStatus.HANDLED and question.handled_by == LAKARE
