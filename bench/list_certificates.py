@@ -30,13 +30,15 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy.orm import Session
 
 from bench._load import LoadResult, bench_database, gateway_server, load_arguments, run_load
 from cli.serve import load_demo_directory
@@ -90,8 +92,8 @@ def seed(db: str, others: int) -> None:
         engine.dispose()
 
 
-def bare_query(db: str, seconds: float) -> LoadResult:
-    """The baseline: the use case's three reads in one transaction, one after the other, for ``seconds``."""
+def _timed(db: str, seconds: float, reads: Callable[[Session], None]) -> LoadResult:
+    """``reads`` in one transaction of its own, again and again for ``seconds``: the latency of each."""
     engine = make_engine(db)
     factory = make_session_factory(engine)
     latencies: list[float] = []
@@ -100,16 +102,25 @@ def bare_query(db: str, seconds: float) -> LoadResult:
         while time.monotonic() < deadline:
             started = time.perf_counter()
             with transaction(factory) as session:
-                stamps = certificates.for_patient(session, PATIENT, (UNIT,), None, None, None)
-                found = certificates.certificates_by_id(session, [stamp.id for stamp in stamps])
-                certificate_events.events_of(session, list(found))
-                arenden.conversations(session, list(found), ())
+                reads(session)
             latencies.append((time.perf_counter() - started) * 1000)
-            assert len(found) == CERTIFICATES, len(found)
     finally:
         engine.dispose()
     quantiles = statistics.quantiles(latencies, n=100)
     return LoadResult(len(latencies), 0, seconds, quantiles[49], quantiles[98])
+
+
+def bare_query(db: str, seconds: float) -> LoadResult:
+    """The baseline: the use case's reads (stamps, certificates, events, questions), every time in full."""
+
+    def reads(session: Session) -> None:
+        stamps = certificates.for_patient(session, PATIENT, (UNIT,), None, None, None)
+        found = certificates.certificates_by_id(session, [stamp.id for stamp in stamps])
+        certificate_events.events_of(session, list(found))
+        arenden.conversations(session, list(found), ())
+        assert len(found) == CERTIFICATES, len(found)
+
+    return _timed(db, seconds, reads)
 
 
 @contextlib.contextmanager
@@ -129,23 +140,14 @@ def _environment(name: str, value: str | None) -> Iterator[None]:
 
 def stamps_only(db: str, seconds: float) -> LoadResult:
     """The second baseline: what a call reads when nothing changed (the stamps, the histories' stamps, the
-    questions), one after the other, for ``seconds``."""
-    engine = make_engine(db)
-    factory = make_session_factory(engine)
-    latencies: list[float] = []
-    try:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            with transaction(factory) as session:
-                ids = [stamp.id for stamp in certificates.for_patient(session, PATIENT, (UNIT,), None, None, None)]
-                certificate_events.history_stamps(session, ids)
-                arenden.conversations(session, ids, ())
-            latencies.append((time.perf_counter() - started) * 1000)
-    finally:
-        engine.dispose()
-    quantiles = statistics.quantiles(latencies, n=100)
-    return LoadResult(len(latencies), 0, seconds, quantiles[49], quantiles[98])
+    questions)."""
+
+    def reads(session: Session) -> None:
+        ids = [stamp.id for stamp in certificates.for_patient(session, PATIENT, (UNIT,), None, None, None)]
+        certificate_events.history_stamps(session, ids)
+        arenden.conversations(session, ids, ())
+
+    return _timed(db, seconds, reads)
 
 
 def main() -> None:
