@@ -56,6 +56,7 @@ from urllib.parse import unquote_to_bytes
 import h11
 from gunicorn.workers.base import Worker
 
+from cli.gc_tuning import tune_for_serving
 from gateway.identity import PEER_CERT_KEY, RAW_HEADERS_KEY
 
 MAX_HEAD_BYTES = 64 * 1024
@@ -106,6 +107,7 @@ class DeadlineWorker(Worker):  # type: ignore[misc]
         limits: ConnectionLimits = getattr(self.app, "limits", ConnectionLimits())
         context: ssl.SSLContext | None = getattr(self.app, "ssl_context", None)
         server = LoopServer(self.wsgi, limits, context, self.sockets, self.max_requests, self._still_alive, self.notify)
+        tune_for_serving()
         asyncio.run(server.serve(self.cfg.graceful_timeout))
 
     def _still_alive(self) -> bool:

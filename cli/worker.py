@@ -25,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from cli.gc_tuning import tune_for_serving
 from cli.options import add_settings_options, settings_from
 from cli.settings import ENV_PREFIX, Settings, SettingsError
 from cli.wiring import catalogue_provider, certificate_types, pdl_signing, routing_today, utc_now
@@ -210,6 +211,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     parent = os.getppid()
+    tune_for_serving()
     worker.start()
     worker.report()
     log.info("worker_started", threads=settings.resend_threads)
