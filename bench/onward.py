@@ -31,17 +31,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
 import os
-import resource
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -52,7 +48,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Table, func, insert, select, text
 
-from bench._load import bench_database, free_port, stop, wait_until_up
+from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
+from bench._load import bench_database, free_port
 from contracts.certificate_status_update.v3.request import build_status_update
 from contracts.ns import STATUS_UPDATE_V3
 from contracts.register_certificate.v3.request import build_register_certificate
@@ -135,21 +132,6 @@ def publish_routes(db: str, journal: str, recipient: str) -> None:
     engine.dispose()
 
 
-@contextlib.contextmanager
-def simulators(journal_port: int, recipient_port: int) -> Iterator[tuple[str, str]]:
-    journal = subprocess.Popen([sys.executable, "-m", "cli", "mock-journal", "--port", str(journal_port),
-                                "--keep-raw", "0"], cwd=ROOT, stdout=subprocess.DEVNULL)
-    recipient = subprocess.Popen([sys.executable, "-m", "cli", "mock-recipient", "--port", str(recipient_port),
-                                  "--keep-raw", "0"], cwd=ROOT, stdout=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{journal_port}/_mock/stats")
-        wait_until_up(f"http://127.0.0.1:{recipient_port}/_mock/stats")
-        yield f"http://127.0.0.1:{journal_port}", f"http://127.0.0.1:{recipient_port}"
-    finally:
-        stop(recipient)
-        stop(journal)
-
-
 def _get(url: str) -> Any:
     with urllib.request.urlopen(url, timeout=120) as response:
         return json.loads(response.read())
@@ -173,41 +155,14 @@ def left(db: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def drain(db: str, certificates: int, workers: int, threads: int, batch: int) -> tuple[float, float]:
-    """Start the workers, wait until every certificate is SENT and every event delivered;
-    return (time to done, drain seconds from the first accepted registration)."""
-    env = {**os.environ, "INTYGSGATEWAY_RESEND_THREADS": str(threads), "INTYGSGATEWAY_RESEND_BATCH_SIZE": str(batch),
-           "INTYGSGATEWAY_RESEND_JOURNAL_CONCURRENCY": str(threads),  # one simulator per kind serves every call
-           "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning"}
-    started = time.monotonic()
-    processes = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--db", db], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL) for _ in range(workers)]
-    first: float | None = None
-    try:
-        deadline = started + 3600
-        while time.monotonic() < deadline:
-            if any(process.poll() is not None for process in processes):
-                raise SystemExit("a worker process stopped; see its error above")
-            unsent, undelivered = left(db)
-            if first is None and unsent < certificates:
-                first = time.monotonic()
-            if unsent == 0 and undelivered == 0:
-                break
-            time.sleep(0.25)
-        else:
-            raise SystemExit("the backlog did not drain within an hour")
-        done = time.monotonic()
-    finally:
-        for process in processes:
-            stop(process)
-    assert first is not None
-    return done - started, max(done - first, 1e-9)
+def _progress(db: str, certificates: int) -> tuple[bool, bool]:
+    unsent, undelivered = left(db)
+    return unsent < certificates, unsent == 0 and undelivered == 0
 
 
-def _bare_pairs(recipient: str, journal: str, pairs: int, threads: int, out: Any) -> None:
+def _bare_pairs(recipient: str, journal: str, threads: int, pairs: int, out: Any) -> None:
     sender = HttpSender(None, lambda: datetime.now(UTC), pool_size=2 * threads)
     timeouts = Timeouts(3.0, 20.0)
-    share = [pairs // threads + (1 if n < pairs % threads else 0) for n in range(threads)]
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
     hop = HOPS[OutboundContract.REGISTER]
@@ -229,11 +184,7 @@ def _bare_pairs(recipient: str, journal: str, pairs: int, threads: int, out: Any
         with lock:
             outcomes.update(mine)
 
-    pool = [threading.Thread(target=run, args=(index, count)) for index, count in enumerate(share)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    in_threads(run, pairs, threads)
     sender.close()
     out.put(dict(outcomes))
 
@@ -244,35 +195,6 @@ def _claimed() -> ClaimedEvent:
                         CARE_GIVER.hsa_id, "bench", contract=OutboundContract.REGISTER, recipient="FKASSA",
                         logical_address=FK)
     return ClaimedEvent(0, event, 0, Series(ScheduleKind.TECHNICAL, 0, datetime.now(UTC)), "bench", "bench", 1)
-
-
-def baseline(recipient: str, journal: str, pairs: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
-    """Seconds for ``pairs`` bare POST pairs from ``workers`` processes x ``threads`` threads, and their outcomes."""
-    share = [pairs // workers + (1 if n < pairs % workers else 0) for n in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    processes = [context.Process(target=_bare_pairs, args=(recipient, journal, count, threads, out))
-                 for count in share]
-    started = time.monotonic()
-    for process in processes:
-        process.start()
-    outcomes: Counter[str] = Counter()
-    for _ in processes:
-        outcomes.update(out.get(timeout=3600))
-    for process in processes:
-        process.join()
-    return time.monotonic() - started, outcomes
-
-
-def _children_cpu() -> tuple[float, float]:
-    """User and system CPU seconds of this process's finished children (workers, baseline processes)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime, usage.ru_stime
-
-
-def _spent(before: tuple[float, float]) -> tuple[float, float]:
-    user, system = _children_cpu()
-    return user - before[0], system - before[1]
 
 
 def main() -> None:
@@ -294,19 +216,22 @@ def main() -> None:
         publish_routes(db, f"http://127.0.0.1:{journal_port}", f"http://127.0.0.1:{recipient_port}")
         print(f"stored {args.certificates} SENDING certificates with their registrations queued, {args.units} units, "
               f"in {time.monotonic() - seeding:.0f} s", flush=True)
-        journal, recipient = stack.enter_context(simulators(journal_port, recipient_port))
+        journal = stack.enter_context(simulator("mock-journal", journal_port))
+        recipient = stack.enter_context(simulator("mock-recipient", recipient_port))
         load_before = os.getloadavg()
-        before = _children_cpu()
-        to_done, draining = drain(db, args.certificates, args.workers, args.threads, args.batch)
-        drain_cpu = _spent(before)
+        before = children_cpu()
+        to_done, draining = drain(db, args.workers, args.threads, args.batch,
+                                  lambda: _progress(db, args.certificates), "the backlog")
+        drain_cpu = spent(before)
         load_after = os.getloadavg()
         received = _get(f"{recipient}/_mock/stats"), _get(f"{journal}/_mock/stats")
         unsent, undelivered = left(db)
         _post(f"{recipient}/_mock/reset")
-        before = _children_cpu()
-        bare, bare_outcomes = baseline(f"{recipient}{CONTRACT_PATHS['RegisterCertificate']}",
-                                       f"{journal}{CONTRACT_PATH}", args.certificates, args.workers, args.threads)
-        bare_cpu = _spent(before)
+        before = children_cpu()
+        bare, bare_outcomes = in_processes(_bare_pairs, args.certificates, args.workers,
+                                           f"{recipient}{CONTRACT_PATHS['RegisterCertificate']}",
+                                           f"{journal}{CONTRACT_PATH}", args.threads)
+        bare_cpu = spent(before)
 
     registrations, updates = received
     rate, bare_rate = args.certificates / draining, args.certificates / bare
@@ -321,10 +246,8 @@ def main() -> None:
     print(f"load average during the drain: {load_before[0]:.1f} -> {load_after[0]:.1f} "
           f"({os.cpu_count()} cores; a shared machine shows a direction only)")
     # CPU seconds of the worker (or baseline) processes per certificate: steadier than rates on a busy machine.
-    per = {name: f"{sum(cpu) / args.certificates * 1e6:.0f} us ({cpu[1] / args.certificates * 1e6:.0f} system)"
-           for name, cpu in (("drain", drain_cpu), ("baseline", bare_cpu))}
-    print(f"client CPU per certificate (two calls), start-up included: drain {per['drain']}, "
-          f"baseline {per['baseline']}")
+    print(f"client CPU per certificate (two calls), start-up included: drain {per_item(drain_cpu, args.certificates)}, "
+          f"baseline {per_item(bare_cpu, args.certificates)}")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"FK received {registrations['received']} registrations ({registrations['duplicates']} repeats), "
           f"held {registrations['held']}; the journal received {updates['received']} status updates "

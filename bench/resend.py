@@ -28,17 +28,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import multiprocessing
-import os
-import resource
-import subprocess
 import sys
 import threading
 import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select, text
 
-from bench._load import bench_database, free_port, stop, wait_until_up
+from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
+from bench._load import bench_database, free_port
 from contracts.certificate_status_update.v3.request import build_status_update
 from domain.values import EventCode, HsaId
 from outbound import HttpSender, Timeouts
@@ -112,17 +108,6 @@ def out_of_order(base: str) -> int:
     return sum(1 for codes in seen.values() if codes != sorted(codes, key=order.index))
 
 
-@contextlib.contextmanager
-def simulator(port: int) -> Iterator[str]:
-    process = subprocess.Popen([sys.executable, "-m", "cli", "mock-journal", "--port", str(port), "--keep-raw", "0"],
-                               cwd=ROOT, stdout=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/_mock/stats")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
-
-
 def stats(base: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{base}/_mock/stats", timeout=10) as response:
         return dict(json.loads(response.read()))
@@ -142,44 +127,18 @@ def undelivered(db: str) -> int:
         engine.dispose()
 
 
-def drain(db: str, base: str, events: int, workers: int, threads: int, batch: int) -> tuple[float, float]:
-    """Start the workers, wait until the outbox is empty; return (time to empty, drain seconds)."""
-    env = {**os.environ, "INTYGSGATEWAY_RESEND_THREADS": str(threads), "INTYGSGATEWAY_RESEND_BATCH_SIZE": str(batch),
-           "INTYGSGATEWAY_RESEND_JOURNAL_CONCURRENCY": str(threads),  # one simulator serves every unit
-           "INTYGSGATEWAY_RESEND_POLL_SECONDS": "0.2", "INTYGSGATEWAY_LOG_LEVEL": "warning"}
-    started = time.monotonic()
-    processes = [subprocess.Popen([sys.executable, "-m", "cli", "worker", "--db", db], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL) for _ in range(workers)]
-    first: float | None = None
-    try:
-        deadline = started + 3600
-        while time.monotonic() < deadline:
-            if any(process.poll() is not None for process in processes):
-                raise SystemExit("a worker process stopped; see its error above")
-            left = undelivered(db)
-            if first is None and left < events:
-                first = time.monotonic()
-            if left == 0:
-                break
-            time.sleep(0.25)
-        else:
-            raise SystemExit("the outbox did not empty within an hour")
-        done = time.monotonic()
-    finally:
-        for process in processes:
-            stop(process)
-    assert first is not None
-    return done - started, max(done - first, 1e-9)
+def _progress(db: str, events: int) -> tuple[bool, bool]:
+    left = undelivered(db)
+    return left < events, left == 0
 
 
-def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
+def _bare_calls(url: str, threads: int, calls: int, out: Any) -> None:
     sender = HttpSender(None, lambda: datetime.now(UTC), pool_size=threads)
     timeouts = Timeouts(3.0, 20.0)
-    share = [calls // threads + (1 if n < calls % threads else 0) for n in range(threads)]
     outcomes: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def run(count: int) -> None:
+    def run(_index: int, count: int) -> None:
         # one message per thread: an lxml element must never be used by two threads at once
         message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
                                                                  datetime.now(UTC), make_draft().unit))
@@ -189,41 +148,9 @@ def _bare_calls(url: str, calls: int, threads: int, out: Any) -> None:
             with lock:
                 outcomes[outcome] += 1
 
-    pool = [threading.Thread(target=run, args=(count,)) for count in share]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    in_threads(run, calls, threads)
     sender.close()
     out.put(dict(outcomes))
-
-
-def _children_cpu() -> tuple[float, float]:
-    """User and system CPU seconds of this process's finished children (workers, baseline processes)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime, usage.ru_stime
-
-
-def _spent(before: tuple[float, float]) -> tuple[float, float]:
-    user, system = _children_cpu()
-    return user - before[0], system - before[1]
-
-
-def baseline(url: str, events: int, workers: int, threads: int) -> tuple[float, Counter[str]]:
-    """Seconds for ``events`` bare calls from ``workers`` processes x ``threads`` threads, and their outcomes."""
-    share = [events // workers + (1 if n < events % workers else 0) for n in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    out = context.Queue()
-    processes = [context.Process(target=_bare_calls, args=(url, count, threads, out)) for count in share]
-    started = time.monotonic()
-    for process in processes:
-        process.start()
-    outcomes: Counter[str] = Counter()
-    for _ in processes:
-        outcomes.update(out.get(timeout=3600))
-    for process in processes:
-        process.join()
-    return time.monotonic() - started, outcomes
 
 
 def main() -> None:
@@ -252,16 +179,17 @@ def main() -> None:
         engine.dispose()
         print(f"queued {args.events} events for {args.units} units in {time.monotonic() - seeding:.0f} s "
               "while the journal was down", flush=True)
-        base = stack.enter_context(simulator(port))
-        before = _children_cpu()
-        to_empty, draining = drain(db, base, args.events, args.workers, args.threads, args.batch)
-        drain_cpu = _spent(before)
+        base = stack.enter_context(simulator("mock-journal", port))
+        before = children_cpu()
+        to_empty, draining = drain(db, args.workers, args.threads, args.batch,
+                                   lambda: _progress(db, args.events), "the outbox")
+        drain_cpu = spent(before)
         received = stats(base)
         disorder = out_of_order(base)
         clear(base)
-        before = _children_cpu()
-        bare, bare_outcomes = baseline(base + CONTRACT_PATH, args.events, args.workers, args.threads)
-        bare_cpu = _spent(before)
+        before = children_cpu()
+        bare, bare_outcomes = in_processes(_bare_calls, args.events, args.workers, base + CONTRACT_PATH, args.threads)
+        bare_cpu = spent(before)
 
     rate, bare_rate = args.events / draining, args.events / bare
     print(f"status-update backlog, {args.events} events ({args.per_certificate} per certificate), {args.units} units, "
@@ -272,9 +200,8 @@ def main() -> None:
     print(f"{'baseline: bare HTTP calls':28}{bare_rate:10.0f}{bare:10.1f}")
     print(f"ratio drain / baseline: {rate / bare_rate:.2f}")
     # CPU seconds of the worker (or baseline) processes per event: steadier than rates on a busy machine.
-    per_event = {name: f"{sum(cpu) / args.events * 1e6:.0f} us ({cpu[1] / args.events * 1e6:.0f} system)"
-                 for name, cpu in (("drain", drain_cpu), ("baseline", bare_cpu))}
-    print(f"client CPU per event, start-up included: drain {per_event['drain']}, baseline {per_event['baseline']}")
+    print(f"client CPU per event, start-up included: drain {per_item(drain_cpu, args.events)}, "
+          f"baseline {per_item(bare_cpu, args.events)}")
     print(f"baseline outcomes: {dict(bare_outcomes)}")
     print(f"received {received['received']}, distinct events {received['distinct_events']}, "
           f"duplicates {received['duplicates']}, certificates received out of order {disorder}")
