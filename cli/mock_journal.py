@@ -25,12 +25,17 @@ def register(subparsers: Any) -> None:
         "status updates arrive, to provoke every delivery outcome, and as the far end of benchmarks. "
         "See docs/mock-journal.md.",
     )
+    add_simulator_options(parser, 8081, mode_help="how to answer (default ok)",
+                          delay_help="wait this long before every answer (default 0; 'slow' waits 600 s when 0)")
+    parser.set_defaults(run=run)
+
+
+def add_simulator_options(parser: argparse.ArgumentParser, port: int, mode_help: str, delay_help: str) -> None:
+    """The options both simulators take: where to listen, how to answer, what to keep, TLS."""
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8081, help="listen port (default 8081; 0 picks a free one)")
-    parser.add_argument("--mode", choices=[mode.value for mode in Mode], default=Mode.OK.value,
-                        help="how to answer (default ok)")  # fmt: skip
-    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
-                        help="wait this long before every answer (default 0; 'slow' waits 600 s when 0)")  # fmt: skip
+    parser.add_argument("--port", type=int, default=port, help=f"listen port (default {port}; 0 picks a free one)")
+    parser.add_argument("--mode", choices=[mode.value for mode in Mode], default=Mode.OK.value, help=mode_help)
+    parser.add_argument("--delay", type=float, default=0.0, metavar="SECONDS", help=delay_help)
     parser.add_argument("--keep-raw", type=int, default=KEEP_RAW_DEFAULT, metavar="N",
                         help=f"keep the raw XML of the latest N requests (default {KEEP_RAW_DEFAULT})")  # fmt: skip
     parser.add_argument("--tls-cert", metavar="FILE", help="PEM server certificate: serve HTTPS (with --tls-key)")
@@ -38,7 +43,29 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--tls-client-ca", metavar="FILE",
                         help="PEM CA bundle: require a client certificate it signed (mutual TLS, as on the "
                         "national platform); try it with the files of `intygsgateway dev-pki`")  # fmt: skip
-    parser.set_defaults(run=run)
+
+
+def simulator_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The TLS context ``add_simulator_options``' options ask for (None: plain HTTP).
+
+    Raises ``ValueError`` for a negative --delay or --keep-raw, a half-given pair, or a client CA
+    without a server certificate.
+    """
+    if args.delay < 0 or args.keep_raw < 0:
+        raise ValueError("--delay and --keep-raw cannot be negative")
+    return tls_context(args.tls_cert, args.tls_key, args.tls_client_ca)
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: a simulator serves until it is set."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    return stop
 
 
 def tls_context(cert: str | None, key: str | None, client_ca: str | None) -> ssl.SSLContext | None:
@@ -66,22 +93,13 @@ def tls_context(cert: str | None, key: str | None, client_ca: str | None) -> ssl
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.delay < 0 or args.keep_raw < 0:
-        print("intygsgateway: --delay and --keep-raw cannot be negative", file=sys.stderr)
-        return 2
     try:
-        tls = tls_context(args.tls_cert, args.tls_key, args.tls_client_ca)
+        tls = simulator_tls(args)
     except ValueError as wrong:
         print(f"intygsgateway: {wrong}", file=sys.stderr)
         return 2
     journal = MockJournal(Mode(args.mode), delay_s=args.delay, keep_raw=args.keep_raw)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     with running(journal, args.host, args.port, tls) as url:
         print(f"mock journal listening at {url} (mode {args.mode}); stop with Ctrl-C", flush=True)
         stop.wait()

@@ -116,6 +116,19 @@ _FAULTS: dict[Mode, tuple[str, str, str | None]] = {
 }  # fmt: skip
 
 
+def mixed_answer(draw_from: random.Random, delay: float) -> tuple[Mode, float]:
+    """A random answer of mode ``mixed``, for fault tests: OK at once, TECHNICAL_ERROR, or OK after a
+    random wait of up to ``delay`` (``MIXED_SLOW_DEFAULT_S`` when 0). The caller holds the lock that
+    guards ``draw_from``; a simulator's one generator keeps a seeded fault test repeatable."""
+    draw = draw_from.random()
+    wait = draw_from.uniform(0, delay or MIXED_SLOW_DEFAULT_S)
+    if draw < MIXED_WEIGHTS[0]:
+        return Mode.OK, 0.0
+    if draw < MIXED_WEIGHTS[0] + MIXED_WEIGHTS[1]:
+        return Mode.TECHNICAL_ERROR, 0.0
+    return Mode.SLOW, wait
+
+
 class MockJournal:
     """The simulator's state and WSGI entry point; thread-safe (the server runs a thread per connection)."""
 
@@ -216,7 +229,8 @@ class MockJournal:
         received, problems = self._read(request.body)
         mode = self.mode_for(received.logical_address if received else None)
         if mode is Mode.MIXED:
-            mode, delay = self._mixed(delay)
+            with self._lock:
+                mode, delay = mixed_answer(self._random, delay)
         self._record(request.body, received, problems, mode, request.headers.get("x-skltp-correlation-id"))
         if mode is Mode.TRICKLE:
             reply = self._answers[Mode.OK]
@@ -228,17 +242,6 @@ class MockJournal:
             answer = write_answer(ResultCode.ERROR, "; ".join(problems)[:1000], ErrorId.VALIDATION_ERROR)
             return Reply(200, envelope_bytes(answer), delay_s=delay)
         return replace(self._answers[mode], delay_s=delay)
-
-    def _mixed(self, delay: float) -> tuple[Mode, float]:
-        """A random answer for fault tests: OK at once, TECHNICAL_ERROR, or OK after a random wait."""
-        with self._lock:
-            draw = self._random.random()
-            wait = self._random.uniform(0, delay or MIXED_SLOW_DEFAULT_S)
-        if draw < MIXED_WEIGHTS[0]:
-            return Mode.OK, 0.0
-        if draw < MIXED_WEIGHTS[0] + MIXED_WEIGHTS[1]:
-            return Mode.TECHNICAL_ERROR, 0.0
-        return Mode.SLOW, wait
 
     def _read(self, body: bytes) -> tuple[ReceivedStatusUpdate | None, list[str]]:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/`` as the gateway does;

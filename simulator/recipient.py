@@ -72,12 +72,11 @@ from gateway.wsdl import WsdlDocuments
 from simulator.http import Deferred, Reply, Request, json_reply
 from simulator.journal import (
     KEEP_RAW_DEFAULT,
-    MIXED_SLOW_DEFAULT_S,
-    MIXED_WEIGHTS,
     SLOW_DEFAULT_S,
     TRICKLE_DEFAULT_S,
     Mode,
     fixed_answers,
+    mixed_answer,
 )
 
 _XSD = Path(__file__).resolve().parent.parent / "xsd" / "clinicalprocess-healthcond-certificate" / "interactions"
@@ -268,7 +267,8 @@ class MockRecipient:
         body, address, problems = self._read(contract, request.body)
         mode = self.mode_for(contract.name, address)
         if mode is Mode.MIXED:
-            mode, delay = self._mixed(delay)
+            with self._lock:
+                mode, delay = mixed_answer(self._random, delay)
         record: dict[str, Any] = {
             "contract": contract.name, "logicalAddress": address, "certificateId": None, "messageId": None,
             "recipient": None, "valid": not problems, "problems": problems, "mode": mode.value,
@@ -290,17 +290,6 @@ class MockRecipient:
         if mode is Mode.DROP:
             return Reply(0, b"", drop=True, delay_s=delay)
         return replace(self._answers[contract.name][mode], delay_s=delay)
-
-    def _mixed(self, delay: float) -> tuple[Mode, float]:
-        """A random answer for fault tests: OK at once, TECHNICAL_ERROR, or OK after a random wait."""
-        with self._lock:
-            draw = self._random.random()
-            wait = self._random.uniform(0, delay or MIXED_SLOW_DEFAULT_S)
-        if draw < MIXED_WEIGHTS[0]:
-            return Mode.OK, 0.0
-        if draw < MIXED_WEIGHTS[0] + MIXED_WEIGHTS[1]:
-            return Mode.TECHNICAL_ERROR, 0.0
-        return Mode.SLOW, wait
 
     def _read(self, contract: _Contract, data: bytes) -> tuple[etree._Element | None, str | None, list[str]]:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/``: the body, the
