@@ -393,3 +393,24 @@ def _core(name: str) -> str:
 
 def _types(name: str) -> str:
     return f"{{{TYPES_NS}}}{name}"
+
+
+def zeep_draft(unit: str = "SE2321000016-1000", unit_name: str = "VC", issuer: str = "SE2321000016-P001",
+               **extra: Any) -> dict[str, Any]:
+    """A LISJP CreateDraftCertificate ``intyg`` for Tolvan Tolvansson as zeep takes it (a client built from
+    the gateway's ``?wsdl``): ``service.CreateDraftCertificate(intyg=zeep_draft())``; ``extra`` adds
+    elements such as ``ref``."""
+    return {
+        "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
+        "patient": {
+            "person-id": {"root": PERSONNUMMER_ROOT, "extension": "191212121212"},
+            "fornamn": "Tolvan", "efternamn": "Tolvansson",
+            "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
+        },
+        "skapadAv": {
+            "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": issuer},
+            "fullstandigtNamn": "Ann Läkare",
+            "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": unit}, "enhetsnamn": unit_name},
+        },
+        **extra,
+    }

@@ -25,6 +25,7 @@ from gateway import make_app
 from store import arenden, certificates, outbox, pdl
 from store.migrate import upgrade
 from store.session import make_engine, make_session_factory, transaction
+from tests.envelopes import zeep_draft
 from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.send_message_to_care import zeep_arguments
 
@@ -62,22 +63,7 @@ def _create_draft(base: str) -> str:
     try:
         response = client.service.CreateDraftCertificate(
             _soapheaders={"LogicalAddress": UNIT},
-            intyg={
-                "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
-                "patient": {
-                    "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
-                    "fornamn": "Tolvan", "efternamn": "Tolvansson",
-                    "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
-                },
-                "skapadAv": {
-                    "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": LAKARE},
-                    "fullstandigtNamn": "Ann Läkare",
-                    "enhet": {
-                        "enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": UNIT}, "enhetsnamn": "Vårdcentralen"
-                    },
-                },
-                "ref": "journal-ref-9",
-            },
+            intyg=zeep_draft(UNIT, "Vårdcentralen", LAKARE, ref="journal-ref-9"),
         )
     finally:
         session.close()

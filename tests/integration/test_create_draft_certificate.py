@@ -35,7 +35,7 @@ from simulator.journal import MockJournal, Mode
 from simulator.server import running as journal_running
 from store import certificates, outbox, pdl, units
 from store.session import transaction
-from tests.envelopes import create_draft_envelope, date_period, delsvar, element, prefill_element, svar
+from tests.envelopes import create_draft_envelope, date_period, delsvar, element, prefill_element, svar, zeep_draft
 from tests.integration.gateway_server import (
     CREATE_DRAFT_PATH,
     Gateway,
@@ -112,26 +112,7 @@ def test_zeep_from_wsdl_creates_a_draft_with_every_consequence_stored(gateway: G
     client = zeep_client(f"{gateway.url}{RIVTA_PATH}?wsdl", session, [history])
     response = client.service.CreateDraftCertificate(
         _soapheaders={"LogicalAddress": "SE2321000016-1000"},
-        intyg={
-            "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
-            "patient": {
-                "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
-                "fornamn": "Tolvan",
-                "efternamn": "Tolvansson",
-                "postadress": "Gatan 2",
-                "postnummer": "12345",
-                "postort": "Staden",
-            },
-            "skapadAv": {
-                "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
-                "fullstandigtNamn": "Ann Läkare",
-                "enhet": {
-                    "enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"},
-                    "enhetsnamn": "Vårdcentralen",
-                },
-            },
-            "ref": "journal-ref-1",
-        },
+        intyg=zeep_draft(unit_name="Vårdcentralen", ref="journal-ref-1"),
     )
     session.close()
     assert response.result.resultCode == "OK"

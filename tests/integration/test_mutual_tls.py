@@ -29,7 +29,7 @@ from gateway import make_app
 from routing.catalogue import AccessRight, Catalogue
 from routing.errors import CatalogueUnavailable
 from routing.provider import CatalogueProvider, StaticProvider
-from tests.envelopes import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope
+from tests.envelopes import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope, zeep_draft
 from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.integration.tls_server import serving_tls
 from tests.pki import ALLOWED, REFUSED, Pki, build_pki
@@ -40,19 +40,7 @@ RIVTA_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/r
 STORE_LOG_PATH = "/informationsecurity/auditing/log/StoreLog/2/rivtabp21"
 PRODUCER = DEFAULT_LOGICAL_ADDRESS
 SOAP_FAULT = "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
-DRAFT = {
-    "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
-    "patient": {
-        "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
-        "fornamn": "Tolvan", "efternamn": "Tolvansson",
-        "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
-    },
-    "skapadAv": {
-        "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
-        "fullstandigtNamn": "Ann Läkare",
-        "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"}, "enhetsnamn": "VC"},
-    },
-}
+DRAFT = zeep_draft()
 
 pytestmark = [pytest.mark.integration, pytest.mark.parametrize("db_backend", ["sqlite"])]
 

@@ -34,7 +34,7 @@ from contracts.ns import CREATE_DRAFT_V3
 from gateway import make_app
 from routing.catalogue import AccessRight, Catalogue
 from routing.provider import StaticProvider
-from tests.envelopes import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope
+from tests.envelopes import DEFAULT_LOGICAL_ADDRESS, create_draft_envelope, zeep_draft
 from tests.integration.gateway_server import plain_session, serving, zeep_client
 from tests.integration.processes import stop
 from tests.pki import ALLOWED, Pki, build_pki
@@ -43,19 +43,7 @@ NGINX = Path("/usr/sbin/nginx")
 SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "intygsgateway.conf"
 RIVTA_PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
 SOAP_FAULT = "{http://schemas.xmlsoap.org/soap/envelope/}Fault"
-DRAFT = {
-    "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
-    "patient": {
-        "person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
-        "fornamn": "Tolvan", "efternamn": "Tolvansson",
-        "postadress": "Gatan 2", "postnummer": "12345", "postort": "Staden",
-    },
-    "skapadAv": {
-        "personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-P001"},
-        "fullstandigtNamn": "Ann Läkare",
-        "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": "SE2321000016-1000"}, "enhetsnamn": "VC"},
-    },
-}
+DRAFT = zeep_draft()
 
 pytestmark = [
     pytest.mark.integration,
