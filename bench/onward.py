@@ -50,9 +50,9 @@ from sqlalchemy import Table, func, insert, select, text
 
 from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
 from bench._load import bench_database, free_port
-from contracts.certificate_status_update.v3.request import build_status_update
+from contracts.certificate_status_update.v3.request import status_update_xml
 from contracts.ns import STATUS_UPDATE_V3
-from contracts.register_certificate.v3.request import build_register_certificate
+from contracts.register_certificate.v3.request import register_certificate_xml
 from domain.certificate_types import load_default_registry
 from domain.certificates import certificate_to_columns
 from domain.events import ClaimedEvent, OutboundContract, OutboxEvent
@@ -169,10 +169,9 @@ def _bare_pairs(recipient: str, journal: str, threads: int, pairs: int, out: Any
     certificate = make_signed_certificate()
 
     def run(index: int, count: int) -> None:
-        # one message pair per thread: an lxml element must never be used by two threads at once
-        register = build_register_certificate(replace(certificate, id=f"baseline-{os.getpid()}-{index}"),
+        register = register_certificate_xml(replace(certificate, id=f"baseline-{os.getpid()}-{index}"),
                                               TYPES.lookup("LISJP", certificate.type_code_system))
-        skicka = build_status_update(certificate, status_event(certificate.id, EventCode.SKICKA, datetime.now(UTC),
+        skicka = status_update_xml(certificate, status_event(certificate.id, EventCode.SKICKA, datetime.now(UTC),
                                                                certificate.unit))
         claimed = _claimed()
         mine: Counter[str] = Counter()

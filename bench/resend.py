@@ -46,7 +46,7 @@ from sqlalchemy import func, insert, select, text
 
 from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
 from bench._load import bench_database, free_port
-from contracts.certificate_status_update.v3.request import build_status_update
+from contracts.certificate_status_update.v3.request import status_update_xml
 from domain.values import EventCode, HsaId
 from outbound import HttpSender, Timeouts
 from outbound.status_update import status_update_call
@@ -139,8 +139,7 @@ def _bare_calls(url: str, threads: int, calls: int, out: Any) -> None:
     lock = threading.Lock()
 
     def run(_index: int, count: int) -> None:
-        # one message per thread: an lxml element must never be used by two threads at once
-        message = build_status_update(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
+        message = status_update_xml(make_draft(), status_event("bench-baseline", EventCode.SKAPAT,
                                                                  datetime.now(UTC), make_draft().unit))
         for _ in range(count):
             call = status_update_call(url, "SE2321000016-1003", message, "bench")

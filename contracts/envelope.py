@@ -24,13 +24,12 @@ _ENVELOPE_MIDDLE = b"</itr:LogicalAddress></soapenv:Header><soapenv:Body>"
 _ENVELOPE_END = b"</soapenv:Body></soapenv:Envelope>"
 
 
-def request_envelope(logical_address: str, body: etree._Element) -> bytes:
-    """The request as posted: the envelope with ``logical_address`` around ``body``, UTF-8 with an XML
-    declaration."""
-    return b"".join((
-        _ENVELOPE_START, escape(logical_address).encode("utf-8"), _ENVELOPE_MIDDLE,
-        etree.tostring(body, encoding="utf-8"), _ENVELOPE_END,
-    ))
+def request_envelope(logical_address: str, body: etree._Element | bytes) -> bytes:
+    """The request as posted: the envelope with ``logical_address`` around ``body`` (an element, or one
+    already written as UTF-8 text without an XML declaration), UTF-8 with an XML declaration."""
+    written = body if isinstance(body, bytes) else etree.tostring(body, encoding="utf-8")
+    address = escape(logical_address).encode("utf-8")
+    return b"".join((_ENVELOPE_START, address, _ENVELOPE_MIDDLE, written, _ENVELOPE_END))
 
 
 def logical_address_of(headers: Sequence[etree._Element]) -> str | None:

@@ -126,7 +126,7 @@ class Hop:
     read_answer: Callable[[bytes], ProducerAnswer]
     classify: Callable[[ContractAnswer, ClaimedEvent], OutcomeClass]
 
-    def call(self, url: str, address: str, body: etree._Element, claimed: ClaimedEvent) -> OutboundCall:
+    def call(self, url: str, address: str, body: etree._Element | bytes, claimed: ClaimedEvent) -> OutboundCall:
         return OutboundCall(url=url, envelope=request_envelope(address, body), soap_action=self.soap_action,
                             correlation_id=claimed.correlation_id, read_answer=self.read_answer,
                             classify=lambda answer: self.classify(answer, claimed))

@@ -63,8 +63,9 @@ def cancellation(context: EventContext) -> str | None:
     return None
 
 
-def build_onward(context: EventContext, types: CertificateTypes) -> etree._Element:
-    """The request body of the onward event in ``context``.
+def build_onward(context: EventContext, types: CertificateTypes) -> etree._Element | bytes:
+    """The request body of the onward event in ``context`` (a registration written as text: it carries
+    the whole certificate).
 
     Raises:
         Unbuildable: the certificate is gone, the payload cannot be read, or a revocation of a
@@ -77,7 +78,7 @@ def build_onward(context: EventContext, types: CertificateTypes) -> etree._Eleme
         if event.contract is OutboundContract.REGISTER:
             answers = event.payload.get(PAYLOAD_ANSWERS)
             reference = None if answers is None else MessageReference(answers["messageId"], answers.get("referenceId"))
-            return register.build_register_certificate(
+            return register.register_certificate_xml(
                 certificate, types.lookup(certificate.type_code, certificate.type_code_system), reference)
         actor = Actor.from_payload(event.payload[PAYLOAD_ACTOR])
         if event.contract is OutboundContract.SEND:

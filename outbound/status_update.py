@@ -16,8 +16,8 @@ from contracts.certificate_status_update.v3.request import (
     SOAP_ACTION,
     StatusUpdateBody,
     StatusUpdateError,
-    build_status_update,
     status_update_envelope,
+    status_update_xml,
 )
 from contracts.certificate_status_update.v3.response import read_answer
 from contracts.ns import STATUS_UPDATE_V3
@@ -52,7 +52,7 @@ def build_message(context: EventContext, types: CertificateTypes) -> StatusUpdat
                           f"reads ({PAYLOAD_VERSION})")
     certificate = _certificate(context)
     try:
-        return build_status_update(certificate, event, certificate_type=types.lookup(
+        return status_update_xml(certificate, event, certificate_type=types.lookup(
             certificate.type_code, certificate.type_code_system))
     except StatusUpdateError as bad:
         raise Unbuildable(f"the event's payload cannot be sent: {bad.key} {bad.problem}") from bad

@@ -26,7 +26,7 @@ from lxml import etree
 
 from contracts.envelope import logical_address_of, request_envelope
 from contracts.errors import WrongDocument
-from contracts.intyg import add_arenden, add_handelse, add_intyg, hsa_id, sub
+from contracts.intyg import XmlText, arenden_xml, handelse_xml, intyg_xml, scoped_start
 from contracts.ns import (
     CORE,
     STATUS_UPDATE_V3,
@@ -40,15 +40,14 @@ from domain.certificate_types import CertificateType
 from domain.certificates import Certificate
 from domain.events import PAYLOAD_AMNE, PAYLOAD_LAST_ANSWER_DATE, RECIPIENT_EVENTS, OutboxEvent
 from domain.question_counts import QuestionCounts, from_payload
-from domain.values import (
-    EventCode,
-)
+from domain.values import HSA_ID_ROOT, EventCode
 
 REQUEST_TAG = qname(STATUS_UPDATE_V3, "CertificateStatusUpdateForCare")
 #: The binding's soapAction in our WSDL (a conformance test keeps the two equal).
 SOAP_ACTION = f"{STATUS_UPDATE_V3}:CertificateStatusUpdateForCare"
-#: The request body as built here; callers outside ``contracts`` pass it on without looking inside.
-StatusUpdateBody: TypeAlias = etree._Element
+#: The request body as built here (as text, or parsed); callers outside ``contracts`` pass it on without
+#: looking inside.
+StatusUpdateBody: TypeAlias = etree._Element | bytes
 
 #: Payload key of the counts (NYFRFM's topic and answer deadline: ``domain.events.PAYLOAD_*``).
 PAYLOAD_COUNTS = "counts"
@@ -57,7 +56,8 @@ PAYLOAD_COUNTS = "counts"
 COUNTED_EVENTS = frozenset({EventCode.NYFRFM, EventCode.NYSVFM, EventCode.NYFRFV, EventCode.HANFRFM,
                             EventCode.HANFRFV, EventCode.MAKULE})  # fmt: skip
 
-_NSMAP = {"csu": STATUS_UPDATE_V3, "csu32": STATUS_UPDATE_V32, "core": CORE, "types": TYPES}
+_START = scoped_start("csu:CertificateStatusUpdateForCare", csu=STATUS_UPDATE_V3, csu32=STATUS_UPDATE_V32)
+_END = b"</csu:CertificateStatusUpdateForCare>"
 
 
 class StatusUpdateError(ValueError):
@@ -70,14 +70,15 @@ class StatusUpdateError(ValueError):
         super().__init__(f"{event_code} payload[{key!r}]: {problem}")
 
 
-def build_status_update(
+def status_update_xml(
     certificate: Certificate,
     event: OutboxEvent,
     counts: QuestionCounts | None = None,
     *,
     certificate_type: CertificateType | None = None,
-) -> StatusUpdateBody:
-    """Return the ``csu:CertificateStatusUpdateForCare`` body element for ``event`` on ``certificate``.
+) -> bytes:
+    """The ``csu:CertificateStatusUpdateForCare`` body for ``event`` on ``certificate``, written as text
+    (as it is sent: ``status_update_envelope``).
 
     ``counts`` defaults to the event's ``payload["counts"]``; either way they are sent only for the
     question events and MAKULE. ``certificate_type`` gives ``typ``: the type's canonical code and
@@ -89,20 +90,33 @@ def build_status_update(
     Raises ``StatusUpdateError`` when the payload cannot be written: an NYFRFM without a usable
     ``amne`` or with a ``sistaDatumForSvar`` that is not a date, or counts that are not integers.
     """
-    request = etree.Element(REQUEST_TAG, nsmap=_NSMAP)
-    add_intyg(sub(request, STATUS_UPDATE_V3, "intyg"), certificate, certificate_type, statuses=True)
-    _add_event(sub(request, STATUS_UPDATE_V3, "handelse"), event)
     if event.code not in COUNTED_EVENTS:
         counts = QuestionCounts()
     elif counts is None:
         counts = _payload_counts(event)
-    add_arenden(sub(request, STATUS_UPDATE_V3, "skickadeFragor"), counts.sent_by_care)
-    add_arenden(sub(request, STATUS_UPDATE_V3, "mottagnaFragor"), counts.received)
+    tail = XmlText()
     if certificate.ref is not None:
-        sub(request, STATUS_UPDATE_V3, "ref", certificate.ref)
+        tail.value("csu:ref", certificate.ref)
     if event.acting_user is not None and event.code not in RECIPIENT_EVENTS:
-        hsa_id(request, STATUS_UPDATE_V32, "hanteratAv", event.acting_user)
-    return request
+        tail.identifier("csu32:hanteratAv", HSA_ID_ROOT, event.acting_user.value)
+    return b"".join((
+        _START, b"<csu:intyg>", intyg_xml(certificate, certificate_type, statuses=True),
+        b"</csu:intyg><csu:handelse>", _event(event),
+        b"</csu:handelse><csu:skickadeFragor>", arenden_xml(counts.sent_by_care),
+        b"</csu:skickadeFragor><csu:mottagnaFragor>", arenden_xml(counts.received),
+        b"</csu:mottagnaFragor>", tail.written(), _END,
+    ))
+
+
+def build_status_update(
+    certificate: Certificate,
+    event: OutboxEvent,
+    counts: QuestionCounts | None = None,
+    *,
+    certificate_type: CertificateType | None = None,
+) -> etree._Element:
+    """``status_update_xml`` as an element (for whoever reads the message: tests, simulators)."""
+    return etree.fromstring(status_update_xml(certificate, event, counts, certificate_type=certificate_type))
 
 
 def status_update_envelope(logical_address: str, body: StatusUpdateBody) -> bytes:
@@ -113,11 +127,10 @@ def status_update_envelope(logical_address: str, body: StatusUpdateBody) -> byte
 # --- handelse and counts -----------------------------------------------------------------------
 
 
-def _add_event(handelse: etree._Element, event: OutboxEvent) -> None:
+def _event(event: OutboxEvent) -> bytes:
     if event.code is not EventCode.NYFRFM:
-        add_handelse(handelse, event.code, event.occurred_at)
-        return
-    add_handelse(handelse, event.code, event.occurred_at, _amne(event), _deadline(event))
+        return handelse_xml(event.code, event.occurred_at)
+    return handelse_xml(event.code, event.occurred_at, _amne(event), _deadline(event))
 
 
 def _amne(event: OutboxEvent) -> Amne:

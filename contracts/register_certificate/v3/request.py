@@ -16,7 +16,7 @@ from functools import partial
 
 from lxml import etree
 
-from contracts.intyg import add_intyg, add_message_reference, sub
+from contracts.intyg import intyg_xml, message_reference_xml, scoped_start
 from contracts.ns import CORE, REGISTER_CERTIFICATE_V3, TYPES, qname
 from contracts.xmlparse import required_at, text_at
 from domain.arenden import MessageReference
@@ -26,19 +26,27 @@ from domain.certificates import Certificate
 REQUEST_TAG = qname(REGISTER_CERTIFICATE_V3, "RegisterCertificate")
 #: The binding's soapAction in our WSDL (a conformance test keeps the two equal).
 SOAP_ACTION = f"{REGISTER_CERTIFICATE_V3}:RegisterCertificate"
-_NSMAP = {"reg": REGISTER_CERTIFICATE_V3, "core": CORE, "types": TYPES}
+_START = scoped_start("reg:RegisterCertificate", reg=REGISTER_CERTIFICATE_V3)
+_END = b"</reg:RegisterCertificate>"
+
+
+def register_certificate_xml(
+    certificate: Certificate, certificate_type: CertificateType | None, answers: MessageReference | None = None
+) -> bytes:
+    """The ``RegisterCertificate`` body for a signed ``certificate``, written as text (as it is sent);
+    ``answers`` is the completion request it answers (``svarPa``), if any."""
+    parts = [_START]
+    if answers is not None:
+        parts += [b"<reg:svarPa>", message_reference_xml(answers), b"</reg:svarPa>"]
+    parts += [b"<reg:intyg>", intyg_xml(certificate, certificate_type, statuses=False), b"</reg:intyg>", _END]
+    return b"".join(parts)
 
 
 def build_register_certificate(
     certificate: Certificate, certificate_type: CertificateType | None, answers: MessageReference | None = None
 ) -> etree._Element:
-    """The ``RegisterCertificate`` body for a signed ``certificate``; ``answers`` is the completion
-    request it answers (``svarPa``), if any."""
-    request = etree.Element(REQUEST_TAG, nsmap=_NSMAP)
-    if answers is not None:
-        add_message_reference(sub(request, REGISTER_CERTIFICATE_V3, "svarPa"), answers)
-    add_intyg(sub(request, REGISTER_CERTIFICATE_V3, "intyg"), certificate, certificate_type, statuses=False)
-    return request
+    """``register_certificate_xml`` as an element (for whoever reads the message: tests, simulators)."""
+    return etree.fromstring(register_certificate_xml(certificate, certificate_type, answers))
 
 
 @dataclass(frozen=True, slots=True)
