@@ -245,3 +245,41 @@ def test_units_whose_journal_is_busy_are_skipped(session_factory: sessionmaker[S
         claimed = claim_due(session, "w", T0 + timedelta(seconds=1), LEASE, 10, None, {"SE2321000016-B001"})
     assert [c.id for c in claimed] == [free]
     assert [c.id for c in claim(session_factory, "w2")] == [busy]
+
+
+def test_one_record_of_many_outcomes_gives_each_event_its_own_values(session_factory: sessionmaker[Session]) -> None:
+    """Outcomes recorded together (one statement per kind on PostgreSQL) land on their own rows: a
+    delivered marked call, a retried marked call and a final failure without a call, side by side;
+    an outcome whose claim was taken over changes nothing."""
+    ids = add_events(session_factory, make_event("cert-1"), make_event("cert-2"), make_event("cert-3"),
+                     make_event("cert-4"))
+    claimed = claim(session_factory, "w")
+    for held in claimed[:2]:
+        mark(session_factory, held)
+    at = T0 + timedelta(seconds=3)
+    delivered, retried, failed, stale = claimed
+    stale = replace(stale, token="someone-else")
+    outcomes = [
+        AttemptOutcome(delivered, attempt(OutcomeClass.OK, at), NextState(Verdict.DELIVERED, delivered.series, None),
+                       marked=True),
+        AttemptOutcome(retried, attempt(OutcomeClass.TECHNICAL_ERROR, at, http_status=503, text="busy"),
+                       NextState(Verdict.RETRY, Series(ScheduleKind.TECHNICAL, 1, T0), at + timedelta(minutes=5)),
+                       marked=True),
+        AttemptOutcome(failed, attempt(OutcomeClass.VALIDATION_ERROR, at, text="bad"),
+                       NextState(Verdict.FAILED, failed.series, None)),
+        AttemptOutcome(stale, attempt(OutcomeClass.OK, at), NextState(Verdict.DELIVERED, stale.series, None)),
+    ]
+    with transaction(session_factory) as session:
+        assert sorted(record_outcomes(session, outcomes)) == sorted(ids[:3])
+        reports = [event_report(session, event_id) for event_id in ids]
+    rows = [(r.event["status"], r.event["attempts"], r.event["last_outcome"], r.event["claimed_by"],
+             [(a["outcome"], a["http_status"], a["text"]) for a in r.attempts]) for r in reports if r is not None]
+    assert rows == [
+        (OutboxStatus.DELIVERED, 1, "ok", None, [("ok", None, None)]),
+        (OutboxStatus.PENDING, 1, "technical-error", None, [("technical-error", 503, "busy")]),
+        (OutboxStatus.FAILED, 1, "validation-error", None, [("validation-error", None, "bad")]),
+        (OutboxStatus.PENDING, 0, None, "w", []),
+    ]
+    assert reports[1] is not None and reports[1].event["next_attempt_at"] == at + timedelta(minutes=5)
+    assert reports[1].event["last_error"] == "technical-error: HTTP 503: busy"
+    assert reports[2] is not None and reports[2].event["finished_at"] == at
