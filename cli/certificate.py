@@ -1,6 +1,9 @@
 """``intygsgateway certificate show|ready|sign|send|revoke|delete|ask|answer|renew|replace|complete CERT_ID
 --user HSA_ID``.
 
+``renew``, ``replace`` and ``complete`` take ``--unit HSA_ID``, the unit the user works at now, where
+the new draft is issued (default: the certificate's own unit; ``usecases.relations.draft_unit``).
+
 The same use cases as the operations API (``usecases.lifecycle``): the user is checked
 against the directory, the event is queued with the user as ``hanteratAv`` and a PDL record is
 written, in one transaction. For an operator at the server; an editor front end uses the API.
@@ -21,7 +24,7 @@ from domain.arenden import Amne, Arende, arende_to_json
 from domain.certificates import Answer, Certificate, certificate_to_json, content_from_json
 from domain.lifecycle import LifecycleRefused
 from domain.relations import CompletionMode, review_after_revoking
-from domain.values import CertificateStatus, HsaId
+from domain.values import CertificateStatus, HsaId, typed_hsa_id
 from gateway.content import ContentValidator
 from usecases import lifecycle, questions
 from usecases import relations as related
@@ -105,11 +108,24 @@ def register(subparsers: Any) -> None:
         if name == "edit":
             command.add_argument("--content", required=True, metavar="FILE", type=Path,
                                  help="the answers as JSON ({\"content\": [...]}, as the operations API takes them)")
+        if name in ("renew", "replace", "complete"):
+            command.add_argument("--unit", metavar="HSA_ID", type=_unit,
+                                 help="the vårdenhet the user works at now: the new draft is issued there (it must be "
+                                      "covered by one of the user's assignments and be a unit of the certificate's "
+                                      "care giver); default the certificate's unit. Not used by --mode C")
         if name == "complete":
             command.add_argument("--mode", required=True, choices=[m.value for m in CompletionMode],
                                  help="A completing certificate, B no further information, C an answer")
             command.add_argument("--text", metavar="TEXT", help="the comment (B) or the answer (C)")
         command.set_defaults(run=run, operation=name)
+
+
+def _unit(text: str) -> HsaId:
+    """``--unit``: an HSA-id's shape, or a usage error (exit 2) before anything is looked up."""
+    try:
+        return typed_hsa_id(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _operation(
@@ -135,10 +151,10 @@ def _operation(
             deps, cid, user, args.text or "", correlation)
     if name == "complete":
         return lambda deps, cid, user, correlation: related.complete(
-            deps, cid, user, CompletionMode(args.mode), args.text, correlation).certificate
+            deps, cid, user, CompletionMode(args.mode), args.text, correlation, args.unit).certificate
     if name in ("renew", "replace"):
         make = related.renew if name == "renew" else related.replace_certificate
-        return lambda deps, cid, user, correlation: make(deps, cid, user, correlation).certificate
+        return lambda deps, cid, user, correlation: make(deps, cid, user, correlation, args.unit).certificate
     operations: dict[str, Callable[..., Certificate | CertificateView]] = {
         "show": lifecycle.show, "ready": lifecycle.mark_ready, "sign": lifecycle.sign, "delete": lifecycle.delete,
     }
@@ -210,7 +226,8 @@ def run(args: argparse.Namespace) -> int:
     except LifecycleRefused as refused:
         details = ", ".join(
             f"{name} {value}" for name, value in (("status", refused.status), ("role", refused.role),
-                                                  ("missing answers", ",".join(refused.missing))) if value
+                                                  ("missing answers", ",".join(refused.missing)),
+                                                  ("unit", refused.unit)) if value
         )
         print(f"intygsgateway: refused: {refused.reason.value}" + (f" ({details})" if details else ""), file=sys.stderr)
         return 1

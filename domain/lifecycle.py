@@ -132,6 +132,9 @@ class RefusalReason(StrEnum):
     COMPLETION_REQUIRED = "COMPLETION_REQUIRED"  # a KOMPLT question is answered by completing (complete)
     QUESTION_IS_REMINDER = "QUESTION_IS_REMINDER"  # a reminder (PAMINN) cannot be answered
     NO_OTHER_INFORMATION = "NO_OTHER_INFORMATION"  # the type has no "other information" answer (mode B)
+    # The unit a related draft is issued at, when the user names one (``relations.check_draft_unit``):
+    UNIT_UNKNOWN = "UNIT_UNKNOWN"  # the directory does not know the unit
+    OTHER_CARE_GIVER = "OTHER_CARE_GIVER"  # the unit is another care giver's: that would need consent (SJF)
 
 
 class LifecycleRefused(Exception):
@@ -146,6 +149,7 @@ class LifecycleRefused(Exception):
         status: CertificateStatus | None = None,
         role: Role | None = None,
         missing: tuple[str, ...] = (),
+        unit: HsaId | None = None,
     ) -> None:
         self.reason = reason
         self.action = action
@@ -153,8 +157,12 @@ class LifecycleRefused(Exception):
         self.status = status
         self.role = role
         self.missing = missing  # ANSWERS_MISSING: the answer ids the type requires and the draft lacks
+        # The unit the user named for a related draft, on a refusal about it (UNIT_UNKNOWN, NO_ASSIGNMENT,
+        # OTHER_CARE_GIVER); None on a refusal about the certificate's own unit.
+        self.unit = unit
         details = ", ".join(
-            f"{name}={value}" for name, value in (("status", status), ("role", role), ("missing", ",".join(missing)))
+            f"{name}={value}" for name, value in (("status", status), ("role", role), ("missing", ",".join(missing)),
+                                                  ("unit", unit))
             if value
         )
         super().__init__(f"{action} of {certificate_id} refused: {reason}" + (f" ({details})" if details else ""))

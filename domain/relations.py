@@ -34,11 +34,18 @@ answered: they are handled with the question they remind about (``reminders_of``
 
 Revoking a replacing certificate leaves the replaced one as it was: the user is told to review it
 (``review_after_revoking``).
+
+**Where the new draft is issued** (``check_draft_unit``): at the parent's unit, or at the unit the
+user names, the vårdenhet they work at now (as a care front end's logged-in unit). A named unit must
+be in the directory, the user must hold a care assignment covering it (the rule of every user action,
+``draft_checks.has_care_assignment``), and it must be a unit of the parent's care giver: the new draft
+carries the parent's content, and handing that to another care giver would be a disclosure that needs
+the patient's consent under sammanhållen journalföring, which the gateway does not handle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -47,8 +54,10 @@ from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReferen
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import CareGiver, Person, Personnel, Unit
+from domain.draft_checks import has_care_assignment
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
-from domain.values import CertificateStatus, RelationCode, Role
+from domain.roles import role_of
+from domain.values import CertificateStatus, HsaId, RelationCode, Role
 
 S = CertificateStatus
 #: A parent's statuses from which a related certificate may be made: signed, and not revoked.
@@ -195,6 +204,31 @@ def check_new_related(
     return None
 
 
+def check_draft_unit(
+    action: Action, parent: Certificate, requested: HsaId, user: Personnel | None, units: Mapping[HsaId, Unit]
+) -> Unit:
+    """The unit ``requested`` as the directory knows it, if ``user`` may have the new draft made from
+    ``parent`` issued there (module docstring). ``user`` is what the directory returned for the acting
+    user (None: unknown); ``units`` the requested unit, the user's assignment units and their
+    ancestors (``usecases.acting_user.units_around``).
+
+    Raises:
+        LifecycleRefused: USER_UNKNOWN, UNIT_UNKNOWN, NO_ASSIGNMENT (no assignment covering the unit),
+            OTHER_CARE_GIVER (in that order); each but the first names the unit in ``unit``.
+    """
+    if user is None:
+        raise LifecycleRefused(RefusalReason.USER_UNKNOWN, action, parent.id)
+    role = role_of(user)
+    unit = units.get(requested)
+    if unit is None:
+        raise LifecycleRefused(RefusalReason.UNIT_UNKNOWN, action, parent.id, role=role, unit=requested)
+    if not has_care_assignment(user, requested, units):
+        raise LifecycleRefused(RefusalReason.NO_ASSIGNMENT, action, parent.id, role=role, unit=requested)
+    if unit.care_giver != parent.care_giver.hsa_id:
+        raise LifecycleRefused(RefusalReason.OTHER_CARE_GIVER, action, parent.id, role=role, unit=requested)
+    return unit
+
+
 def related_content(
     parent: Certificate, action: Action, certificate_type: CertificateType, comment: str | None = None
 ) -> tuple[Answer, ...]:
@@ -238,7 +272,8 @@ def related_draft(
     care_giver: CareGiver | None = None,
 ) -> Certificate:
     """The new DRAFT made by ``creator`` from ``parent`` with the relation of ``action``: the same type,
-    the patient as the directory knows them now (``patient``), at ``unit`` (default the parent's).
+    the patient as the directory knows them now (``patient``), at ``unit`` of ``care_giver`` (default
+    the parent's; ``check_draft_unit`` decides whether another may be given).
 
     What the journal system sent when it created the parent (its ``ref``, prefill and extensions)
     belongs to that request, not to the new draft.

@@ -6,6 +6,7 @@ and to the database without translation tables.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -51,6 +52,28 @@ class HsaId:
 
     def __str__(self) -> str:
         return self.value
+
+
+#: An HSA-id as a person or a client types one: ASCII letters, digits and hyphens, 1 to 64 characters
+#: (``SE2321000016-1000``, ``TSTNMT2321000156-1234``). The length is a bound, not HSA's own rule.
+TYPED_HSA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+def typed_hsa_id(text: str) -> HsaId:
+    """The HSA-id in ``text`` as a client or an operator typed it (the unit to act at), trimmed.
+
+    ``HsaId`` takes any non-empty string, because directory data and journal systems' requests are kept
+    as they came. A value typed by hand is checked for its shape before it is looked up, so that a
+    pasted line break, a unit's name or a lookalike letter (a Cyrillic "С") is told apart from an HSA-id
+    the directory does not know.
+
+    Raises:
+        ValueError: blank, or not letters, digits and hyphens (the text is not repeated).
+    """
+    trimmed = text.strip()
+    if not TYPED_HSA_ID.fullmatch(trimmed):
+        raise ValueError("an HSA-id is 1 to 64 letters A-Z, digits and hyphens, such as SE2321000016-1000")
+    return HsaId(trimmed)
 
 
 class PersonIdKind(StrEnum):

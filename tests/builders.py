@@ -230,3 +230,30 @@ def make_new_draft(
         register_unit=register_unit,
         answer=DraftCreated(certificate_id, unit, test_certificate),
     )
+
+
+#: The demo directory's second vårdenhet of care giver Region Demo (Sjukhuset Demo, medicinkliniken),
+#: where tandläkare P005 holds an assignment as well as at Vårdcentralen Demo (1000).
+CLINIC = "SE2321000016-2000"
+#: A unit of another care giver (``OTHER_REGION``).
+OTHER_REGION_UNIT = "SE2321000032-5000"
+#: A läkare with assignments at Vårdcentralen Demo (1000) and at another care giver's unit.
+TWO_REGIONS_LAKARE = "SE2321000016-P007"
+#: A läkare with an assignment at the medicine clinic (2000) only.
+CLINIC_LAKARE = "SE2321000016-P008"
+#: Directory data beyond the demo's, to import after it (``store.directory_import.import_directory``
+#: of ``parse_directory_document(OTHER_REGION)``): a second care giver with one unit, and the two
+#: users above. The demo directory itself is left as ``serve --demo`` shows it.
+OTHER_REGION: dict[str, Any] = {
+    "careGivers": [{"hsaId": "SE2321000032-0001", "name": "Region Annan"}],
+    "units": [{"hsaId": OTHER_REGION_UNIT, "name": "Vårdcentralen Annan", "careGiver": "SE2321000032-0001",
+               "parent": None, "arbetsplatskod": "5555555555", "postalAddress": "Annangatan 5",
+               "postalCode": "54321", "city": "Annanstad", "phone": None, "email": None}],
+    "personnel": [
+        {"hsaId": TWO_REGIONS_LAKARE, "name": "Gun Läkare", "licensedProfessions": ["Läkare"],
+         "assignments": [{"unit": "SE2321000016-1000", "purpose": "Vård och behandling"},
+                         {"unit": OTHER_REGION_UNIT, "purpose": "Vård och behandling"}]},
+        {"hsaId": CLINIC_LAKARE, "name": "Hans Läkare", "licensedProfessions": ["Läkare"],
+         "assignments": [{"unit": CLINIC, "purpose": "Vård och behandling"}]},
+    ],
+}

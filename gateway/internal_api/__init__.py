@@ -139,8 +139,9 @@ class Param:
 class ApiRoute:
     """One operation: method, path pattern, handler, and what the OpenAPI document says about it.
 
-    ``body`` is the JSON schema of the request body (None: no body); ``responses`` maps status codes
-    to descriptions (the error statuses the handler may answer included).
+    ``body`` is the JSON schema of the request body (None: no body; ``body_required`` False: the body
+    may be left out, as ``{}``); ``responses`` maps status codes to descriptions (the error statuses
+    the handler may answer included).
     """
 
     method: str
@@ -152,6 +153,7 @@ class ApiRoute:
     acting_user: bool = False
     scope: Scope | None = None  # None: read for GET, edit otherwise
     body: Mapping[str, Any] | None = None
+    body_required: bool = True
     query: tuple[Param, ...] = ()
     responses: Mapping[int, str] = field(default_factory=lambda: {200: "OK"})
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -217,7 +219,7 @@ def openapi_document(routes: Sequence[ApiRoute], title: str = "Intygsgateway ope
             operation["parameters"] = parameters
         if route.body is not None:
             operation["requestBody"] = {
-                "required": True, "content": {"application/json": {"schema": dict(route.body)}},
+                "required": route.body_required, "content": {"application/json": {"schema": dict(route.body)}},
             }
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {

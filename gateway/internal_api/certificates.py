@@ -25,7 +25,7 @@ from domain.directory import DirectoryUnavailable
 from domain.lifecycle import MAX_REASON_LENGTH, MIN_DESCRIPTION_LENGTH, LifecycleRefused, RefusalReason
 from domain.question_counts import question_counts, to_payload
 from domain.relations import CompletionMode, review_after_revoking
-from domain.values import HsaId, RevokeReason
+from domain.values import TYPED_HSA_ID, HsaId, RevokeReason, typed_hsa_id
 from gateway.content import ContentValidator
 from gateway.internal_api import ApiError, ApiRoute, Param, Request, Response
 from gateway.internal_api.auth import Scope
@@ -72,6 +72,8 @@ STATUS_OF: dict[RefusalReason, int] = {
     R.COMPLETION_REQUIRED: 409,
     R.QUESTION_IS_REMINDER: 409,
     R.NO_OTHER_INFORMATION: 409,
+    R.UNIT_UNKNOWN: 400,  # the unit named in the body: bad input, not a missing certificate
+    R.OTHER_CARE_GIVER: 403,
 }
 
 _ERRORS = {
@@ -170,6 +172,7 @@ def _guarded(call: Callable[[Request], Response]) -> Callable[[Request], Respons
                 certificateStatus=refused.status.value if refused.status else None,
                 role=refused.role.value if refused.role else None,
                 **({"missing": list(refused.missing)} if refused.missing else {}),
+                **({"unit": refused.unit.value} if refused.unit else {}),
             ) from None
         except (DependencyUnavailable, DirectoryUnavailable):
             raise ApiError(503, "UNAVAILABLE", "the directory or the database is not answering; try again") from None
@@ -322,10 +325,19 @@ def _related(result: Related) -> Response:
     return Response(201 if result.created else 200, {**_certificate(result.certificate), "created": result.created})
 
 
+_UNIT_PROPERTY: dict[str, Any] = {
+    "type": ["string", "null"], "pattern": f"^{TYPED_HSA_ID.pattern}$",
+    "description": "HSA-id of the vårdenhet the user works at now (their logged-in unit): the new draft is issued "
+                   "there. It must be in the directory (else 400 UNIT_UNKNOWN), covered by one of the user's care "
+                   "assignments (else 403 NO_ASSIGNMENT) and a unit of the certificate's care giver (else 403 "
+                   "OTHER_CARE_GIVER); these refusals name it in 'unit'. Absent or null: the certificate's own unit",
+}
+_RELATED_SCHEMA: dict[str, Any] = {"type": "object", "properties": {"unit": _UNIT_PROPERTY}}
 _COMPLETE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["mode"],
     "properties": {
+        "unit": {**_UNIT_PROPERTY, "description": f"{_UNIT_PROPERTY['description']}. Not used by mode C"},
         "mode": {"type": "string", "enum": [m.value for m in CompletionMode],
                  "description": "A: a completing certificate; B: no further medical information can be given "
                                 "(a copy with 'text' in the other-information answer; physicians only); C: nobody "
@@ -337,14 +349,34 @@ _RELATED_RESPONSES = {201: "the new draft (created: true)",
                       200: "the replacing or completing draft that exists already (created: false)", **_ERRORS}
 
 
+def _unit(body: dict[str, Any]) -> HsaId | None:
+    """The body's optional ``unit`` (the user's unit now) as an HSA-id; absent or null: None.
+
+    An empty string is refused rather than read as absent: a client that meant to name a unit must not
+    have its draft issued somewhere else without a word.
+    """
+    value = body.get("unit")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return typed_hsa_id(value)
+        except ValueError:
+            pass
+    raise ApiError(400, "INVALID_BODY", "give 'unit' as the HSA-id of a care unit, such as SE2321000016-1000",
+                   parameter="unit")
+
+
 def _related_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
     def renew(request: Request) -> Response:
-        return _related(related.renew(deps, request.params["certificate_id"], request.acting_user(),
-                                      request.correlation_id))
+        user, body = request.acting_user(), request.json()  # an empty body is {}
+        return _related(related.renew(deps, request.params["certificate_id"], user, request.correlation_id,
+                                      _unit(body)))
 
     def replace_(request: Request) -> Response:
-        return _related(related.replace_certificate(deps, request.params["certificate_id"], request.acting_user(),
-                                                    request.correlation_id))
+        user, body = request.acting_user(), request.json()
+        return _related(related.replace_certificate(deps, request.params["certificate_id"], user,
+                                                    request.correlation_id, _unit(body)))
 
     def complete(request: Request) -> Response:
         user, body = request.acting_user(), request.json()
@@ -355,25 +387,29 @@ def _related_routes(base: str, deps: LifecycleDeps) -> list[ApiRoute]:
         text = body.get("text")
         if text is not None and not isinstance(text, str):
             raise ApiError(400, "INVALID_BODY", "give 'text' as a string", parameter="text")
+        unit = _unit(body)  # checked for its shape in every mode, used by A and B
         certificate_id = request.params["certificate_id"]
         if mode is CompletionMode.C:
             answer = questions.answer_completions(deps, certificate_id, user, text or "", request.correlation_id)
             return Response(201, {"answer": arende_to_json(answer)})
-        return _related(related.complete(deps, certificate_id, user, mode, text, request.correlation_id))
+        return _related(related.complete(deps, certificate_id, user, mode, text, request.correlation_id, unit))
 
     return [
         ApiRoute("POST", f"{base}/renew", renew,
                  "Renew (förnya) a signed certificate: a new draft, relation FRLANG, without the answers its type "
-                 "has made anew (SKAPAT; PDL: Skriva)", "certificates", operation_id="renew", acting_user=True,
-                 responses=_RELATED_RESPONSES),
+                 "has made anew, at the user's unit (optional body {\"unit\": HSA-id}; default the certificate's) "
+                 "(SKAPAT; PDL: Skriva)", "certificates", operation_id="renew", acting_user=True,
+                 body=_RELATED_SCHEMA, body_required=False, responses=_RELATED_RESPONSES),
         ApiRoute("POST", f"{base}/replace", replace_,
-                 "Replace (ersätta) a signed certificate: a corrected copy, relation ERSATT, or the replacing draft "
-                 "that exists (SKAPAT; PDL: Skriva)", "certificates", operation_id="replace", acting_user=True,
-                 responses=_RELATED_RESPONSES),
+                 "Replace (ersätta) a signed certificate: a corrected copy, relation ERSATT, at the user's unit "
+                 "(optional body {\"unit\": HSA-id}; default the certificate's), or the replacing draft that exists "
+                 "(SKAPAT; PDL: Skriva)", "certificates", operation_id="replace", acting_user=True,
+                 body=_RELATED_SCHEMA, body_required=False, responses=_RELATED_RESPONSES),
         ApiRoute("POST", f"{base}/complete", complete,
                  "Complete (komplettera) at the recipient's request, answering every open KOMPLT question: mode A or "
-                 "B a completing draft, relation KOMPLT, sent when signed (SKAPAT); mode C an answer to the "
-                 "recipient (HANFRFM for each question)", "certificates", operation_id="complete", acting_user=True,
+                 "B a completing draft, relation KOMPLT, at the user's unit ('unit'; default the certificate's), "
+                 "sent when signed (SKAPAT); mode C an answer to the recipient (HANFRFM for each question)",
+                 "certificates", operation_id="complete", acting_user=True,
                  body=_COMPLETE_SCHEMA,
                  responses={**_RELATED_RESPONSES, 201: "the new draft (A, B) or the answer (C)"}),
     ]

@@ -3,7 +3,8 @@
 ``start_loop`` loads the demo directory, publishes routes (the unit's status updates to
 ``mock-journal``; every onward contract at FK's and the archive's logical addresses to
 ``mock-recipient``) and starts ``mock-journal``, ``mock-recipient`` and ``intygsgateway serve`` (with
-its worker) as processes whose output goes to files; ``Processes.stop`` ends them.
+its worker) as processes whose output goes to files; ``Processes.stop`` ends them. Units named in
+``own_journals`` get a ``mock-journal`` of their own, with their status updates routed to it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -97,15 +98,20 @@ class Endpoints:
     journal: str
     recipient: str
     http: requests.Session
+    journals: Mapping[str, str]  # unit -> the journal simulator of its own (``start_loop``'s ``own_journals``)
 
 
-def start_loop(processes: Processes, db_url: str, factory: sessionmaker[Session]) -> Endpoints:
-    """Start the journal simulator, the recipient simulator and the gateway; return once all answer."""
+def start_loop(processes: Processes, db_url: str, factory: sessionmaker[Session],
+               own_journals: tuple[str, ...] = ()) -> Endpoints:
+    """Start the journal simulator(s), the recipient simulator and the gateway; return once all answer."""
     load_demo_directory(db_url)
-    ports = {name: free_port() for name in ("gateway", "journal", "recipient")}
+    ports = {name: free_port() for name in ("gateway", "journal", "recipient", *own_journals)}
     gateway, journal, recipient = (f"http://127.0.0.1:{ports[name]}" for name in ("gateway", "journal", "recipient"))
-    publish_routes(factory, journal, recipient)
+    journals = {unit: f"http://127.0.0.1:{ports[unit]}" for unit in own_journals}
+    publish_routes(factory, journal, recipient, journals)
     processes.start("journal", "mock-journal", "--port", str(ports["journal"]))
+    for unit in own_journals:
+        processes.start(f"journal-{unit}", "mock-journal", "--port", str(ports[unit]))
     processes.start("recipient", "mock-recipient", "--port", str(ports["recipient"]), "--care-url", gateway)
     processes.start("serve", "serve", "--db", db_url, "--port", str(ports["gateway"]))
     http = requests.Session()
@@ -113,17 +119,20 @@ def start_loop(processes: Processes, db_url: str, factory: sessionmaker[Session]
     def ready() -> bool:
         try:
             return all(http.get(url, timeout=2).status_code == 200 for url in (
-                f"{gateway}/readyz", f"{journal}/_mock/stats", f"{recipient}/_mock/stats"))
+                f"{gateway}/readyz", f"{journal}/_mock/stats", f"{recipient}/_mock/stats",
+                *(f"{url}/_mock/stats" for url in journals.values())))
         except requests.RequestException:
             return False
 
     wait("the processes to start", ready, 90)
-    return Endpoints(gateway, journal, recipient, http)
+    return Endpoints(gateway, journal, recipient, http, journals)
 
 
-def publish_routes(factory: sessionmaker[Session], journal: str, recipient: str) -> None:
+def publish_routes(factory: sessionmaker[Session], journal: str, recipient: str,
+                   journals: Mapping[str, str] | None = None) -> None:
     start = date(2000, 1, 1)
-    routes = [Route(STATUS_UPDATE_V3, UNIT, journal + CONTRACT_PATH, valid_from=start)] + [
+    routes = [Route(STATUS_UPDATE_V3, unit, url + CONTRACT_PATH, valid_from=start)
+              for unit, url in {UNIT: journal, **(journals or {})}.items()] + [
         Route(ROUTING_CONTRACTS[contract], address, recipient + CONTRACT_PATHS[contract.value], valid_from=start)
         for contract in OutboundContract if contract is not OutboundContract.STATUS_UPDATE for address in (FK, ARCHIVE)
     ]
@@ -132,22 +141,23 @@ def publish_routes(factory: sessionmaker[Session], journal: str, recipient: str)
                 keep=5, changes={})
 
 
-def create_draft(gateway: str) -> str:
-    """A LISJP draft for the demo patient at the demo unit, created by a journal system through zeep."""
+def create_draft(gateway: str, unit: str = UNIT, user: str = LAKARE) -> str:
+    """A LISJP draft for the demo patient at ``unit`` (default the demo unit) by ``user``, created by a
+    journal system through zeep."""
     with ExitStack() as stack:
         session = stack.enter_context(plain_session())
         client = zeep_client(f"{gateway}{CREATE_PATH}?wsdl", session)
         response = client.service.CreateDraftCertificate(
-            _soapheaders={"LogicalAddress": UNIT},
+            _soapheaders={"LogicalAddress": unit},
             intyg={
                 "typAvIntyg": {"code": "LISJP", "codeSystem": "b64ea353-e8f6-4832-b563-fc7d46f29548"},
                 "patient": {"person-id": {"root": "1.2.752.129.2.1.3.1", "extension": "191212121212"},
                             "fornamn": "Tolvan", "efternamn": "Tolvansson", "postadress": "Storgatan 1",
                             "postnummer": "12345", "postort": "Demostad"},
-                "skapadAv": {"personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": LAKARE},
-                             "fullstandigtNamn": "Ann Läkare",
-                             "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": UNIT},
-                                       "enhetsnamn": "Vårdcentralen Demo"}},
+                "skapadAv": {"personal-id": {"root": "1.2.752.129.2.1.4.1", "extension": user},
+                             "fullstandigtNamn": "Ann Läkare" if user == LAKARE else "Demo Användare",
+                             "enhet": {"enhets-id": {"root": "1.2.752.129.2.1.4.1", "extension": unit},
+                                       "enhetsnamn": "Vårdcentralen Demo" if unit == UNIT else "Demoenhet"}},
             },
         )
     assert response.result.resultCode == "OK"

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cli import main
 from cli.serve import load_demo_directory
-from domain.values import CertificateStatus, EventCode
+from domain.values import CertificateStatus, EventCode, HsaId, RelationCode
 from store import certificates, outbox, pdl
 from store.session import transaction
-from tests.builders import make_operable_draft
+from tests.builders import CLINIC, make_operable_draft
 
 CID = "cli-cert-1"
 BIN = [sys.executable, "-m", "cli"]
 ROOT = Path(__file__).resolve().parents[2]
-LAKARE, ADMIN = "SE2321000016-P001", "SE2321000016-P002"
+LAKARE, ADMIN, DENTIST = "SE2321000016-P001", "SE2321000016-P002", "SE2321000016-P005"
 
 
 @pytest.fixture
@@ -125,3 +125,26 @@ def test_edit_renew_replace_and_complete_from_the_command_line(
     assert _run(db_url, "sign", replacement, "--user", LAKARE) == 0
     revoked = _process(db_url, "revoke", replacement, "--user", LAKARE, "--reason", "FEL_PATIENT")
     assert f"review {CID}" in revoked.stdout, revoked.stdout
+
+
+def test_renew_at_the_users_unit_from_the_command_line(db_url: str, session_factory: sessionmaker[Session]) -> None:
+    """renew --unit issues the draft at the user's unit; a unit they have no assignment on is refused (exit 1,
+    naming the unit), and a value that is no HSA-id is a usage error (exit 2) before anything is looked up."""
+    load_demo_directory(db_url)
+    now = datetime.now(UTC)
+    with transaction(session_factory) as session:
+        certificates.add_certificate(session, make_operable_draft(
+            CID, now, status=CertificateStatus.SENT, signed_at=now, signed_by=HsaId(LAKARE),
+            signed_by_name="Ann Läkare", sent_at=now, sent_to="FKASSA"))
+    renewed = _process(db_url, "renew", CID, "--user", DENTIST, "--unit", CLINIC)
+    assert renewed.returncode == 0, renewed.stderr
+    assert f"LISJP DRAFT (version 1), unit {CLINIC}, patient" in renewed.stdout
+    refused = _process(db_url, "replace", CID, "--user", LAKARE, "--unit", CLINIC)
+    assert (refused.returncode, refused.stderr.strip().splitlines()[-1]) == (
+        1, f"intygsgateway: refused: NO_ASSIGNMENT (role LAKARE, unit {CLINIC})")
+    usage = _process(db_url, "complete", CID, "--mode", "A", "--user", LAKARE, "--unit", "Sjukhuset Demo")
+    assert (usage.returncode, "argument --unit: an HSA-id is" in usage.stderr) == (2, True), usage.stderr
+    with transaction(session_factory) as session:
+        [child] = certificates.children(session, CID)
+        [event] = outbox.events_for_certificate(session, child.id)
+    assert (child.relation, event.code, event.unit) == (RelationCode.FRLANG, EventCode.SKAPAT, HsaId(CLINIC))

@@ -3,15 +3,28 @@ in one transaction, and what a refusal or a race leaves behind."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import text
 
 from domain.arenden import Amne, ArendeStatus
+from domain.directory_import import parse_directory_document
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.relations import CompletionMode
 from domain.values import CertificateStatus, EventCode, HsaId, RelationCode
-from store import arenden, certificates, outbox
-from tests.builders import CONTENT, make_arende, make_signed_certificate
+from store import arenden, certificates, outbox, pdl
+from store.directory_import import import_directory
+from tests.builders import (
+    CLINIC,
+    CLINIC_LAKARE,
+    CONTENT,
+    OTHER_REGION,
+    OTHER_REGION_UNIT,
+    TWO_REGIONS_LAKARE,
+    make_arende,
+    make_signed_certificate,
+)
 from tests.concurrency import at_once
 from tests.integration.test_lifecycle_usecases import (
     ADMIN,
@@ -178,3 +191,114 @@ def test_a_deleted_replacing_draft_frees_replacement_and_a_signed_one_ends_it(de
     revoked = lifecycle.revoke(deps, second.certificate.id, LAKARE, "FEL_PATIENT", None, "c7")
     assert (revoked.status, revoked.relation_parent) == (S.REVOKED, CID)
     assert relations.replace_certificate(deps, CID, LAKARE, "c8").created
+
+
+# --- the unit the new draft is issued at ----------------------------------------------------------------
+
+DENTIST = HsaId("SE2321000016-P005")  # assignments at 1000 (above the parent's 1003) and at the clinic 2000
+
+
+def _other_region(deps: LifecycleDeps) -> None:
+    """A second care giver and the users of ``tests.builders.OTHER_REGION``, after the demo directory."""
+    with deps.transaction() as session:
+        import_directory(session, parse_directory_document(OTHER_REGION), START)
+
+
+def _pdl_units(deps: LifecycleDeps, certificate_id: str) -> list[tuple[str, str, str | None]]:
+    with deps.transaction() as session:
+        return [(r.activity, r.user_care_unit_id, r.resource_care_unit_id)
+                for r in pdl.records_for_certificate(session, certificate_id)]
+
+
+def test_a_renewal_at_the_users_unit_is_issued_there(deps: LifecycleDeps) -> None:
+    """Another unit of the parent's care giver: the draft has that unit as the directory knows it, its
+    SKAPAT goes to that unit's journal system, and the Skriva record names that unit."""
+    _sent(deps)
+    made = relations.renew(deps, CID, DENTIST, "r1", unit=HsaId("se2321000016-2000"))  # as a client may spell it
+    new = made.certificate
+    assert (new.unit.hsa_id.value, new.unit.name, new.unit.postal_address, new.unit.arbetsplatskod) == (
+        CLINIC, "Sjukhuset Demo, medicinkliniken", "Sjukhusgatan 2", "0987654321")
+    assert (new.care_giver.hsa_id.value, new.care_giver.name) == ("SE2321000016-0001", "Region Demo")
+    assert (new.relation_code, new.relation_parent, new.created_by.hsa_id) == (RelationCode.FRLANG, CID, DENTIST)
+    assert _stored(deps, new.id) == new
+    with deps.transaction() as session:
+        [skapat] = outbox.events_for_certificate(session, new.id)
+    assert (skapat.code, skapat.unit, skapat.care_giver, skapat.acting_user) == (
+        EventCode.SKAPAT, HsaId(CLINIC), HsaId("SE2321000016-0001"), DENTIST)
+    assert _pdl_units(deps, new.id) == [("Skriva", CLINIC, CLINIC)]
+    assert (_events(deps), _activities(deps)) == ([], [])  # the parent: unchanged, no event, no record
+
+
+def test_without_a_unit_the_draft_is_issued_at_the_parents_unit(deps: LifecycleDeps) -> None:
+    """Leaving the unit out keeps the behaviour of before: the parent's unit, whoever acts."""
+    _sent(deps)
+    parent = _stored(deps)
+    assert parent is not None
+    new = relations.renew(deps, CID, DENTIST, "r1").certificate
+    assert (new.unit, new.care_giver) == (parent.unit, parent.care_giver)
+    with deps.transaction() as session:
+        assert [e.unit for e in outbox.events_for_certificate(session, new.id)] == [HsaId("SE2321000016-1003")]
+
+
+@pytest.mark.parametrize(("user", "unit", "reason", "named"), [
+    (DENTIST, "SE2321000016-9999", RefusalReason.UNIT_UNKNOWN, True),
+    (LAKARE, CLINIC, RefusalReason.NO_ASSIGNMENT, True),  # P001 works at 1000 only
+    (HsaId(TWO_REGIONS_LAKARE), OTHER_REGION_UNIT, RefusalReason.OTHER_CARE_GIVER, True),
+    (HsaId("SE2321000016-NOBODY"), CLINIC, RefusalReason.USER_UNKNOWN, False),
+    # the user must still be allowed on the parent's unit, as for every operation on it
+    (HsaId(CLINIC_LAKARE), CLINIC, RefusalReason.NO_ASSIGNMENT, False),
+], ids=["unit-unknown", "no-assignment-there", "other-care-giver", "user-unknown", "not-on-the-parents-unit"])
+@pytest.mark.parametrize("operation", ["renew", "replace", "complete"])
+def test_a_unit_refused_writes_nothing(deps: LifecycleDeps, operation: str, user: HsaId, unit: str,
+                                       reason: RefusalReason, named: bool) -> None:
+    _other_region(deps)
+    _sent(deps)
+    _ask(deps, "q1")
+    calls = {
+        "renew": lambda: relations.renew(deps, CID, user, "c", HsaId(unit)),
+        "replace": lambda: relations.replace_certificate(deps, CID, user, "c", HsaId(unit)),
+        "complete": lambda: relations.complete(deps, CID, user, CompletionMode.A, None, "c", HsaId(unit)),
+    }
+    refused = _refusal(calls[operation])
+    assert (refused.reason, refused.action.value, refused.unit) == (
+        reason, operation.upper(), HsaId(unit) if named else None)
+    with deps.transaction() as session:
+        assert certificates.children(session, CID) == []
+        assert outbox.events_for_certificate(session, CID) == []
+    assert _activities(deps) == []
+
+
+def test_a_replacing_draft_that_exists_is_returned_wherever_it_is(deps: LifecycleDeps) -> None:
+    """The replacing (completing) draft made at the clinic is what a later replace or complete returns,
+    with or without a unit; nothing new is written."""
+    _sent(deps)
+    _ask(deps, "q1")
+    replacing = relations.replace_certificate(deps, CID, DENTIST, "c1", HsaId(CLINIC)).certificate
+    assert replacing.unit.hsa_id == HsaId(CLINIC)
+    assert relations.replace_certificate(deps, CID, LAKARE, "c2") == relations.Related(replacing, created=False)
+    assert relations.replace_certificate(deps, CID, LAKARE, "c3", HsaId("SE2321000016-1000")) == relations.Related(
+        replacing, created=False)
+    completing = relations.complete(deps, CID, DENTIST, CompletionMode.A, None, "c4", HsaId(CLINIC)).certificate
+    assert (completing.unit.hsa_id, completing.relation_code) == (HsaId(CLINIC), RelationCode.KOMPLT)
+    again = relations.complete(deps, CID, LAKARE, CompletionMode.B, "Inget mer.", "c5", HsaId("SE2321000016-1003"))
+    assert again == relations.Related(completing, created=False)
+    with deps.transaction() as session:
+        assert sorted(c.id for c in certificates.children(session, CID)) == sorted([replacing.id, completing.id])
+        assert [e.code for e in outbox.events_for_certificate(session, completing.id)] == [EventCode.SKAPAT]
+
+
+def test_a_directory_that_lost_the_care_giver_keeps_the_parents(deps: LifecycleDeps) -> None:
+    """The unit's care giver is the parent's by the rule, so the parent's record of it stands in."""
+    _sent(deps)
+    directory = deps.directory
+
+    class Forgetful:
+        def __getattr__(self, name: str) -> object:
+            return getattr(directory, name)
+
+        def care_giver(self, hsa_id: HsaId) -> None:
+            return None
+
+    forgetful = replace(deps, directory=Forgetful())  # type: ignore[arg-type]
+    new = relations.renew(forgetful, CID, DENTIST, "c", HsaId(CLINIC)).certificate
+    assert (new.unit.hsa_id, new.care_giver) == (HsaId(CLINIC), make_signed_certificate(CID).care_giver)

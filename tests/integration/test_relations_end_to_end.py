@@ -8,7 +8,8 @@ same draft), delete the replacing draft and replace again; complete A, B and C w
 questions and a reminder (A reaches FK as a RegisterCertificate with ``svarPa`` and relation KOMPLT,
 valid against our schemas and, with ``RIVTA_OFFICIAL_SCHEMAS``, the official ones; the journal gets
 HANFRFM for each question); a completed certificate refused for renewal; revoking a replacement
-names the replaced certificate; a deceased patient's allowed and refused operations.
+names the replaced certificate; a deceased patient's allowed and refused operations; a renewal,
+replacement and completion at the user's unit, whose SKAPAT reaches that unit's own journal system.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +29,17 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.ns import CORE, REGISTER_CERTIFICATE_V3, TYPES
+from domain.directory_import import parse_directory_document
+from store.directory_import import import_directory
 from store.session import transaction
+from tests.builders import CLINIC, OTHER_REGION, OTHER_REGION_UNIT, TWO_REGIONS_LAKARE
 from tests.conformance.schemas import OFFICIAL_ENV, message_errors
-from tests.integration.fk_loop import LAKARE, Processes, create_draft, start_loop, wait
+from tests.integration.fk_loop import LAKARE, UNIT, Processes, create_draft, start_loop, wait
 from tests.integration.onward_env import CORPORA, body_of
 
 TOKEN = "relations-dev-token"
 API = "/internal/api/v1"
-ADMIN, NURSE = "SE2321000016-P002", "SE2321000016-P003"
+ADMIN, NURSE, DENTIST = "SE2321000016-P002", "SE2321000016-P003", "SE2321000016-P005"
 CONTENT = json.loads((Path(__file__).resolve().parents[2] / "docs/examples/lisjp-content.json").read_text("utf-8"))
 NS = {"reg": REGISTER_CERTIFICATE_V3, "core": CORE, "types": TYPES}
 
@@ -46,6 +52,7 @@ class Loop:
     journal: str
     recipient: str
     http: requests.Session
+    journals: dict[str, str]  # a unit with a journal system of its own -> its simulator
 
     def api(self, method: str, path: str, user: str = LAKARE, body: Any = None) -> tuple[int, dict[str, Any]]:
         response = self.http.request(method, f"{self.gateway}{API}{path}", json=body, timeout=30, headers={
@@ -76,23 +83,46 @@ class Loop:
         return list(self.http.get(f"{self.recipient}/_mock/received?contract={contract}", timeout=5).json())
 
     def journal_events(self, cid: str) -> list[str]:
-        return [r["event_code"] for r in self.http.get(f"{self.journal}/_mock/received", timeout=5).json()
+        return [r["event_code"] for r in self.received(cid)]
+
+    def received(self, cid: str, journal: str | None = None) -> list[dict[str, Any]]:
+        """The status updates about ``cid`` that ``journal`` (default the demo unit's) has received."""
+        return [r for r in self.http.get(f"{journal or self.journal}/_mock/received", timeout=5).json()
                 if r.get("certificate_id") == cid]
 
     def questions(self, cid: str) -> dict[str, str]:
         return {q["messageId"]: q["status"] for q in self.ok("GET", f"/certificates/{cid}")["questions"]}
 
 
-@pytest.fixture
-def loop(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:
-    processes = Processes(tmp_path, {
+@contextmanager
+def _loop(db_url: str, factory: sessionmaker[Session], logs: Path, own_journals: tuple[str, ...] = ()
+          ) -> Iterator[Loop]:
+    processes = Processes(logs, {
         "INTYGSGATEWAY_INTERNAL_API_TOKEN": TOKEN, "INTYGSGATEWAY_ONWARD_TARGET": "recipient",
         "INTYGSGATEWAY_DIRECTORY_CACHE_SECONDS": "0"})  # PU's news of a death is seen at once
     try:
-        endpoints = start_loop(processes, db_url, session_factory)
-        yield Loop(endpoints.gateway, endpoints.journal, endpoints.recipient, endpoints.http)
+        endpoints = start_loop(processes, db_url, factory, own_journals)
+        yield Loop(endpoints.gateway, endpoints.journal, endpoints.recipient, endpoints.http, dict(endpoints.journals))
     finally:
         processes.stop()
+
+
+@pytest.fixture
+def loop(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:
+    with _loop(db_url, session_factory, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def clinic_loop(db_url: str, session_factory: sessionmaker[Session], tmp_path: Path) -> Iterator[Loop]:
+    """The loop with a journal system of its own at the medicine clinic (unit 2000), which has created a
+    draft there (so it is integrated), and a second care giver in the directory."""
+    with _loop(db_url, session_factory, tmp_path, own_journals=(CLINIC,)) as running:
+        with transaction(session_factory) as session:  # after the demo directory, which start_loop loads
+            import_directory(session, parse_directory_document(OTHER_REGION), datetime.now(UTC))
+        clinic_draft = create_draft(running.gateway, unit=CLINIC, user=DENTIST)
+        wait("the clinic's own SKAPAT", lambda: running.received(clinic_draft, running.journals[CLINIC]))
+        yield running
 
 
 def _answer_ids(certificate: dict[str, Any]) -> list[str]:
@@ -226,3 +256,52 @@ def test_a_deceased_patients_allowed_and_refused_operations(loop: Loop, session_
     loop.ok("POST", f"/certificates/{sent}/questions/{kontakt}/answer", body={"text": "Ring oss."}, status=201)
     assert loop.ok("POST", f"/certificates/{sent}/revoke", body={"reason": "FEL_PATIENT"})["certificate"][
         "status"] == "REVOKED"
+
+
+def test_related_drafts_at_the_users_unit_reach_that_units_journal(clinic_loop: Loop) -> None:
+    """A dentist working at the clinic renews, replaces and completes a certificate of the health centre
+    with "unit": the clinic. Each draft is at the clinic, with the clinic's name; its SKAPAT is addressed to
+    the clinic and reaches the clinic's own journal system, not the health centre's. A unit the directory
+    does not know, one the user has no assignment on, one of another care giver and one that is no HSA-id
+    are refused with their codes, and without a unit the draft is at the certificate's own unit."""
+    loop = clinic_loop
+    clinic_journal = loop.journals[CLINIC]
+    original = loop.signed_and_sent()
+
+    renewal = loop.ok("POST", f"/certificates/{original}/renew", DENTIST, {"unit": CLINIC}, status=201)["certificate"]
+    assert (renewal["unit"]["hsa_id"], renewal["unit"]["name"], renewal["care_giver"]["hsa_id"]) == (
+        CLINIC, "Sjukhuset Demo, medicinkliniken", "SE2321000016-0001")
+    [skapat] = wait("SKAPAT at the clinic's journal", lambda: loop.received(renewal["id"], clinic_journal))
+    assert (skapat["event_code"], skapat["logical_address"], skapat["valid"]) == ("SKAPAT", CLINIC, True), skapat
+    intyg = body_of(skapat["raw_xml"])
+    assert intyg.xpath("string(//core:skapadAv/core:enhet/core:enhets-id/types:extension)", namespaces=NS) == CLINIC
+    assert intyg.xpath("string(//core:relation/core:typ/types:code)", namespaces=NS) == "FRLANG"
+    assert loop.received(renewal["id"]) == []  # nothing about it at the health centre's journal
+
+    fk_question = loop.fk_asks(original, "KOMPLT", komplettering=[{"frageId": "35", "text": "?"}])
+    completion = loop.ok("POST", f"/certificates/{original}/complete", DENTIST, {"mode": "A", "unit": CLINIC},
+                         status=201)["certificate"]
+    assert completion["unit"]["hsa_id"] == CLINIC and loop.questions(original)[fk_question] == "OPEN"
+    replacing = loop.ok("POST", f"/certificates/{original}/replace", DENTIST, {"unit": CLINIC.lower()},
+                        status=201)["certificate"]
+    assert replacing["unit"]["hsa_id"] == CLINIC
+    again = loop.ok("POST", f"/certificates/{original}/replace", LAKARE, {"unit": UNIT})  # exists: returned
+    assert (again["created"], again["certificate"]["id"]) == (False, replacing["id"])
+    wait("both SKAPAT at the clinic's journal", lambda: all(
+        loop.received(c["id"], clinic_journal) for c in (completion, replacing)))
+
+    for user, body, expected in (
+        (DENTIST, {"unit": "SE2321000016-9999"}, (400, "UNIT_UNKNOWN", "SE2321000016-9999")),
+        (LAKARE, {"unit": CLINIC}, (403, "NO_ASSIGNMENT", CLINIC)),
+        (TWO_REGIONS_LAKARE, {"unit": OTHER_REGION_UNIT}, (403, "OTHER_CARE_GIVER", OTHER_REGION_UNIT)),
+        (DENTIST, {"unit": "Sjukhuset Demo"}, (400, "INVALID_BODY", None)),
+        (DENTIST, {"unit": ""}, (400, "INVALID_BODY", None)),
+    ):
+        status, refused = loop.api("POST", f"/certificates/{original}/renew", user, body)
+        assert (status, refused["code"], refused.get("unit")) == expected, refused
+
+    at_home = loop.ok("POST", f"/certificates/{original}/renew", DENTIST, {"unit": None}, status=201)["certificate"]
+    assert at_home["unit"]["hsa_id"] == UNIT
+    wait("SKAPAT at the health centre's journal", lambda: loop.received(at_home["id"]))
+    children = {c["id"] for c in (renewal, completion, replacing, at_home)}
+    assert len(children) == 4

@@ -11,11 +11,21 @@ from domain import relations
 from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
 from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
-from domain.directory import Personnel
+from domain.directory import Assignment, Personnel
+from domain.directory_import import parse_directory_document
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.relations import Child, CompletionMode, check_new_related
 from domain.values import KV_INTYGSTYP, CertificateStatus, HsaId, RelationCode, Role
-from tests.builders import make_arende, make_signed_certificate
+from tests.builders import (
+    CLINIC,
+    CLINIC_LAKARE,
+    OTHER_REGION,
+    OTHER_REGION_UNIT,
+    TWO_REGIONS_LAKARE,
+    make_arende,
+    make_signed_certificate,
+)
+from tests.memory import demo_document
 
 S, R, A = CertificateStatus, RefusalReason, Action
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -155,6 +165,55 @@ def test_the_new_draft_names_its_parent_and_has_the_patient_of_today() -> None:
         S.DRAFT, RelationCode.FRLANG, "parent", moved, creator)
     assert (draft.unit, draft.type_code, draft.ref, draft.version, draft.signed_at) == (
         PARENT.unit, PARENT.type_code, None, 1, None)
+
+
+_DIRECTORY = [demo_document(), parse_directory_document(OTHER_REGION)]
+UNITS = {unit.hsa_id: unit for document in _DIRECTORY for unit in document.units}
+USERS = {p.hsa_id.value: p for document in _DIRECTORY for p in document.personnel}
+LAKARE, DENTIST = "SE2321000016-P001", "SE2321000016-P005"  # at 1000; at 1000 and 2000
+
+
+@pytest.mark.parametrize(("case", "user", "requested", "expected"), [
+    ("another unit of the care giver", DENTIST, CLINIC, CLINIC),
+    ("as a client spells it", DENTIST, "se2321000016-2000", CLINIC),
+    ("the parent's own unit", LAKARE, "SE2321000016-1003", "SE2321000016-1003"),
+    ("the vårdenhet above the parent's", LAKARE, "SE2321000016-1000", "SE2321000016-1000"),
+    ("an assignment below covers the vårdenhet", "below", "SE2321000016-1000", "SE2321000016-1000"),
+    ("user unknown", None, CLINIC, R.USER_UNKNOWN),
+    ("unit unknown", DENTIST, "SE2321000016-9999", R.UNIT_UNKNOWN),
+    ("unit unknown, no assignment either", LAKARE, "SE2321000016-9999", R.UNIT_UNKNOWN),
+    ("no assignment there", LAKARE, CLINIC, R.NO_ASSIGNMENT),
+    ("an assignment for another purpose", "statistics", CLINIC, R.NO_ASSIGNMENT),
+    ("another care giver's unit", TWO_REGIONS_LAKARE, OTHER_REGION_UNIT, R.OTHER_CARE_GIVER),
+    ("another care giver's, no assignment", CLINIC_LAKARE, OTHER_REGION_UNIT, R.NO_ASSIGNMENT),
+])
+def test_where_a_related_draft_may_be_issued(case: str, user: str | None, requested: str, expected: str) -> None:
+    """A unit the directory knows, covered by one of the user's care assignments, of the parent's care giver."""
+    users: dict[str, Personnel] = {
+        **USERS,
+        "below": Personnel(HsaId("SE2321000016-P009"), "Mottagningsläkare",
+                           assignments=(Assignment(HsaId("SE2321000016-1003"), "Vård och behandling"),)),
+        "statistics": Personnel(HsaId("SE2321000016-P009"), "Statistiker",
+                                assignments=(Assignment(HsaId(CLINIC), "Statistik"),)),
+    }
+    try:
+        unit = relations.check_draft_unit(A.RENEW, PARENT, HsaId(requested), users.get(user or ""), UNITS)
+    except LifecycleRefused as refused:
+        assert (refused.action, refused.certificate_id) == (A.RENEW, "parent")
+        assert refused.unit == (None if refused.reason is R.USER_UNKNOWN else HsaId(requested))
+        assert refused.reason == expected
+        return
+    assert unit == UNITS[HsaId(expected)]
+
+
+def test_a_draft_at_the_users_unit_has_that_unit_and_care_giver() -> None:
+    creator = USERS[DENTIST]
+    clinic = UNITS[HsaId(CLINIC)]
+    draft = relations.related_draft(PARENT, A.REPLACE, "new", creator, PARENT.patient, PARENT.content, NOW,
+                                    clinic, PARENT.care_giver)
+    assert (draft.unit, draft.care_giver, draft.relation_parent, draft.header.unit) == (
+        clinic, PARENT.care_giver, "parent", HsaId(CLINIC))
+    assert (draft.unit.name, draft.unit.arbetsplatskod) == ("Sjukhuset Demo, medicinkliniken", "0987654321")
 
 
 def test_completions_are_the_open_komplt_questions_and_svar_pa_the_latest() -> None:

@@ -18,6 +18,7 @@ from gateway.internal_api.auth import Credentials, DevelopmentToken
 from gateway.internal_api.certificates import STATUS_OF
 from gateway.internal_api.certificates import routes as certificate_routes
 from store.errors import DatabaseUnavailable
+from tests.memory import ClosedUnitOfWork, MemoryDirectory
 from usecases.lifecycle import LifecycleDeps
 
 TOKEN = "s3cret-token"
@@ -205,6 +206,36 @@ def test_openapi_document_lists_every_route_with_its_operation() -> None:
         ("GET", "/openapi.json"),
     }
     assert expected <= set(listed)
+
+
+@pytest.mark.parametrize("unit", [
+    "", "   ", 2000, True, ["SE2321000016-2000"], {"hsaId": "SE2321000016-2000"}, "Sjukhuset Demo, medicinkliniken",
+    "SE2321000016-2000\nSE2321000016-1000", "SE2321000016\u20102000", "\u0421E2321000016-2000", "S" * 65,
+])
+@pytest.mark.parametrize(("operation", "body"), [
+    ("renew", {}), ("replace", {}), ("complete", {"mode": "A"}), ("complete", {"mode": "C", "text": "Nej."}),
+])
+def test_a_malformed_unit_is_400_before_anything_is_read(operation: str, body: dict[str, Any], unit: Any) -> None:
+    """renew, replace and complete (every mode) refuse a unit that is not an HSA-id's shape, naming the
+    field, with no transaction opened and nothing asked of the directory."""
+    directory = MemoryDirectory()
+    deps = LifecycleDeps(transaction=ClosedUnitOfWork(), directory=directory, registry=load_default_registry(),
+                         system=SystemIdentity("SE-GW", "GW"), clock=partial(datetime.now, UTC))
+    api = InternalApi(certificate_routes(deps), credentials=Credentials([DevelopmentToken(TOKEN)]))
+    status, _, answer = call(api, "POST", f"/certificates/c-1/{operation}", headers={"X-Acting-User": "SE-P001"},
+                             body=json.dumps({**body, "unit": unit}).encode())
+    assert (status, answer["code"], answer["parameter"]) == (400, "INVALID_BODY", "unit")
+    assert not directory.asked
+
+
+def test_the_unit_of_a_related_draft_is_documented_and_optional() -> None:
+    """renew and replace take an optional body naming the unit; complete's body (with mode) is required."""
+    _, _, document = call(_certificate_api(), "GET", "/openapi.json")
+    for operation, required in (("renew", False), ("replace", False), ("complete", True)):
+        body = document["paths"][f"/certificates/{{certificate_id}}/{operation}"]["post"]["requestBody"]
+        unit = body["content"]["application/json"]["schema"]["properties"]["unit"]
+        assert (body["required"], unit["type"]) == (required, ["string", "null"])
+        assert "OTHER_CARE_GIVER" in unit["description"] and unit["pattern"].startswith("^")
 
 
 def test_every_refusal_reason_has_an_http_status() -> None:
