@@ -123,6 +123,7 @@ class RefusalReason(StrEnum):
     ANSWERS_MISSING = "ANSWERS_MISSING"  # answers the type requires are missing (``missing`` names them)
     # Related certificates (domain.relations):
     TYPE_INACTIVE = "TYPE_INACTIVE"  # the type is no longer issued: no new draft of it
+    TYPE_NOT_AVAILABLE = "TYPE_NOT_AVAILABLE"  # not issued at the draft's unit today (dates or pilot)
     NOT_RENEWABLE = "NOT_RENEWABLE"  # the type is not renewed (registry: renewable)
     ALREADY_REPLACED = "ALREADY_REPLACED"  # a signed certificate replaces this one
     ALREADY_COMPLETED = "ALREADY_COMPLETED"  # a signed certificate completes this one

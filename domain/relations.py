@@ -47,9 +47,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
+from domain.activation import ActivationState, Placement, activation_state
 from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.certificate_types import CertificateType
 from domain.certificates import Answer, AnswerPart, Certificate
@@ -159,17 +160,24 @@ def check_new_related(
     mode: CompletionMode = CompletionMode.A,
     open_questions: int = 0,
     protected: bool = False,
+    placement: Placement | None = None,
+    day: date | None = None,
 ) -> str | None:
     """Whether ``action`` (RENEW, REPLACE or COMPLETE) may make a new draft from ``parent``: the id of
     the replacing or completing draft that exists already (return it, make nothing), or None (make
     one). ``deceased``: the patient is deceased now; ``protected``: has protected identity now (a type
     not ``allowed_for_protected`` is then not made, as at creation). ``open_questions``: the parent's
-    open KOMPLT questions (COMPLETE needs one).
+    open KOMPLT questions (COMPLETE needs one). ``placement`` and ``day``: where the new draft would be
+    issued (its unit, the units above it, its care giver) and the Swedish calendar day, for the type's
+    activation (``domain.activation``, as CreateDraftCertificate checks it: a type not yet issued, no
+    longer issued or in a pilot elsewhere is not made by renewing either); required unless nothing new
+    is made (mode C).
 
     Raises:
         LifecycleRefused: WRONG_STATUS (not signed, or revoked), ALREADY_REPLACED, ALREADY_COMPLETED,
-            NO_OPEN_COMPLETION, (for mode C nothing more), TYPE_UNKNOWN, TYPE_INACTIVE, NOT_RENEWABLE, PATIENT_DECEASED,
-            PATIENT_PROTECTED, ROLE_NOT_ALLOWED, NO_OTHER_INFORMATION (in that order).
+            NO_OPEN_COMPLETION, (for mode C nothing more), TYPE_UNKNOWN, TYPE_INACTIVE, TYPE_NOT_AVAILABLE,
+            NOT_RENEWABLE, PATIENT_DECEASED, PATIENT_PROTECTED, ROLE_NOT_ALLOWED, NO_OTHER_INFORMATION (in
+            that order).
     """
     if parent.status not in _SIGNED:
         raise _refuse(RefusalReason.WRONG_STATUS, action, parent)
@@ -191,6 +199,9 @@ def check_new_related(
         raise _refuse(RefusalReason.TYPE_UNKNOWN, action, parent, role)
     if not certificate_type.active:
         raise _refuse(RefusalReason.TYPE_INACTIVE, action, parent, role)
+    assert placement is not None and day is not None, "a new draft is checked where and when it is made"
+    if activation_state(True, certificate_type.activation, placement, day) is not ActivationState.ACTIVE:
+        raise _refuse(RefusalReason.TYPE_NOT_AVAILABLE, action, parent, role)
     if action is Action.RENEW and not certificate_type.renewable:
         raise _refuse(RefusalReason.NOT_RENEWABLE, action, parent, role)
     if deceased:

@@ -22,12 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain import relations
+from domain.activation import Placement
 from domain.certificates import Certificate
 from domain.directory import CareGiver, Directory, DirectoryUnavailable, Person, Unit
+from domain.draft_checks import placement_of_unit
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.pdl import Activity
 from domain.relations import CompletionMode
-from domain.values import EventCode, HsaId
+from domain.values import EventCode, HsaId, swedish_date
 from store import arenden, certificates, outbox
 from store.errors import DatabaseUnavailable
 from usecases.acting_user import units_around
@@ -67,6 +69,7 @@ class DraftUnit:
 
     unit: Unit
     care_giver: CareGiver
+    placement: Placement
 
 
 def draft_unit(directory: Directory, action: Action, parent: Certificate, user: HsaId, requested: HsaId) -> DraftUnit:
@@ -83,11 +86,21 @@ def draft_unit(directory: Directory, action: Action, parent: Certificate, user: 
     # The unit's care giver is the parent's (checked above), so the parent's record of it stands in for
     # a directory that has lost the care giver's own entry.
     care_giver = directory.care_giver(unit.care_giver) or parent.care_giver
-    return DraftUnit(unit, care_giver)
+    return DraftUnit(unit, care_giver, placement_of_unit(unit, units))
+
+
+def parent_placement(directory: Directory, parent: Certificate) -> Placement:
+    """Where a draft issued at ``parent``'s own unit is placed: that unit and the units above it as the
+    directory knows them now (only the unit itself, with the parent's care giver, if it does not)."""
+    units = units_around(directory, parent.unit.hsa_id.value, None)
+    unit = units.get(parent.unit.hsa_id)
+    if unit is None:
+        return Placement((parent.unit.hsa_id,), parent.care_giver.hsa_id)
+    return placement_of_unit(unit, units)
 
 
 def _before_writing(deps: LifecycleDeps, action: Action, certificate_id: str, user: HsaId,
-                    unit: HsaId | None) -> tuple[PatientNow, DraftUnit | None]:
+                    unit: HsaId | None) -> tuple[PatientNow, DraftUnit | None, Placement]:
     """Ask the directory, outside any writing transaction (the embedded directory reads in transactions
     of its own), for the named ``unit`` (``draft_unit``; None: the parent's unit) and for the patient
     of ``certificate_id`` as they are now (PU). Unknown to PU: the certificate's own details say
@@ -104,13 +117,14 @@ def _before_writing(deps: LifecycleDeps, action: Action, certificate_id: str, us
         if found is None:
             raise LifecycleRefused(RefusalReason.CERTIFICATE_NOT_FOUND, action, certificate_id)
         place = draft_unit(deps.directory, action, found, user, unit) if unit is not None else None
+        placement = place.placement if place is not None else parent_placement(deps.directory, found)
         person = deps.directory.person(found.patient.person_id)
     except DirectoryUnavailable as error:
         raise DependencyUnavailable("directory") from error
     except DatabaseUnavailable as error:
         raise DependencyUnavailable("database") from error
     known = person if person is not None else found.patient
-    return PatientNow(person, known.deceased, known.protected_identity), place
+    return PatientNow(person, known.deceased, known.protected_identity), place, placement
 
 
 def renew(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str,
@@ -148,7 +162,7 @@ def complete(deps: LifecycleDeps, certificate_id: str, user: HsaId, mode: Comple
 
 def _related(deps: LifecycleDeps, action: Action, certificate_id: str, user: HsaId, correlation_id: str,
              unit: HsaId | None, mode: CompletionMode = CompletionMode.A, comment: str | None = None) -> Related:
-    patient, place = _before_writing(deps, action, certificate_id, user, unit)
+    patient, place, placement = _before_writing(deps, action, certificate_id, user, unit)
     made: list[Related] = []
 
     def step(ctx: OperationContext) -> Certificate:
@@ -160,7 +174,8 @@ def _related(deps: LifecycleDeps, action: Action, certificate_id: str, user: Hsa
             open_questions = len(relations.open_completions(arenden.arenden_for_certificate(ctx.session, parent.id)))
         existing = relations.check_new_related(action, parent, children, certificate_type, ctx.user.role,
                                                patient.deceased, mode=mode, open_questions=open_questions,
-                                               protected=patient.protected)
+                                               protected=patient.protected, placement=placement,
+                                               day=swedish_date(ctx.now))
         if existing is not None:
             found = certificates.get_certificate(ctx.session, existing)
             assert found is not None, "a child read in this transaction"

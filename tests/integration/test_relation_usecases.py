@@ -4,11 +4,14 @@ in one transaction, and what a refusal or a race leaves behind."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from domain.activation import Activation
 from domain.arenden import Amne, ArendeStatus
+from domain.certificate_types import CertificateTypeRegistry
 from domain.directory_import import parse_directory_document
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.relations import CompletionMode
@@ -302,3 +305,32 @@ def test_a_directory_that_lost_the_care_giver_keeps_the_parents(deps: LifecycleD
     forgetful = replace(deps, directory=Forgetful())  # type: ignore[arg-type]
     new = relations.renew(forgetful, CID, DENTIST, "c", HsaId(CLINIC)).certificate
     assert (new.unit.hsa_id, new.care_giver) == (HsaId(CLINIC), make_signed_certificate(CID).care_giver)
+
+
+def _lisjp_only_at(deps: LifecycleDeps, unit: str) -> LifecycleDeps:
+    """``deps`` with LISJP in a pilot on ``unit`` (and its sub-units) since 2020."""
+    piloted = tuple(replace(t, activation=Activation(starts=date(2020, 1, 1), units=frozenset({HsaId(unit)})))
+                    if t.code == "LISJP" else t for t in deps.registry)
+    return replace(deps, registry=CertificateTypeRegistry(piloted))
+
+
+def test_a_type_in_a_pilot_elsewhere_is_not_renewed_and_the_pilot_unit_may(deps: LifecycleDeps) -> None:
+    """The type's activation is checked where the draft is issued, as CreateDraftCertificate checks it:
+    LISJP piloted at the clinic is not renewed at the health centre, and is at the clinic."""
+    _sent(deps)
+    piloted = _lisjp_only_at(deps, CLINIC)
+    refused = _refusal(lambda: relations.renew(piloted, CID, DENTIST, "r1"))
+    assert refused.reason is RefusalReason.TYPE_NOT_AVAILABLE
+    with deps.transaction() as session:
+        assert certificates.children(session, CID) == []
+    made = relations.renew(piloted, CID, DENTIST, "r2", unit=HsaId(CLINIC))
+    assert made.created and made.certificate.unit.hsa_id == HsaId(CLINIC)
+
+
+def test_a_pilot_on_a_unit_above_the_parents_covers_its_renewal(deps: LifecycleDeps) -> None:
+    _sent(deps)
+    parent = _stored(deps)
+    above = "SE2321000016-1000"
+    assert parent is not None and parent.unit.hsa_id != HsaId(above)  # the parent is issued at a unit below it
+    made = relations.renew(_lisjp_only_at(deps, above), CID, LAKARE, "r1")
+    assert made.created and made.certificate.unit.hsa_id == parent.unit.hsa_id

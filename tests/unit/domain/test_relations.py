@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from domain import relations
+from domain.activation import Activation, Placement
 from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
 from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
@@ -47,15 +48,18 @@ PARENT = replace(make_signed_certificate("parent"), type_code="LISJP", content=(
     Answer("32", 1, (AnswerPart("32.1", "", xml="<cv/>"),)),
     Answer("39", None, (AnswerPart("39.1", "Åter i arbete om två veckor"),)),
 ))
+TODAY = NOW.date()
+AT_PARENT_UNIT = Placement((PARENT.unit.hsa_id,), PARENT.care_giver.hsa_id)
 
 
 def _check(action: Action, *, parent: Certificate = PARENT, children: tuple[Child, ...] = (),
            certificate_type: CertificateType | None = LISJP, role: Role = Role.LAKARE, deceased: bool = False,
            mode: CompletionMode = CompletionMode.A, open_questions: int = 2,
-           protected: bool = False) -> str | None | RefusalReason:
+           protected: bool = False, placement: Placement = AT_PARENT_UNIT,
+           day: date = TODAY) -> str | None | RefusalReason:
     try:
         return check_new_related(action, parent, children, certificate_type, role, deceased, mode=mode,
-                                 open_questions=open_questions, protected=protected)
+                                 open_questions=open_questions, protected=protected, placement=placement, day=day)
     except LifecycleRefused as refused:
         assert (refused.action, refused.certificate_id) == (action, parent.id)
         return refused.reason
@@ -105,6 +109,23 @@ NEW = None  # the rules allow a new draft
     ("type gone", A.RENEW, {"certificate_type": None}, R.TYPE_UNKNOWN),
     ("type gone, mode C", A.COMPLETE, {"certificate_type": None, "mode": CompletionMode.C}, NEW),
     ("type withdrawn", A.REPLACE, {"certificate_type": replace(LISJP, active=False)}, R.TYPE_INACTIVE),
+    # the type's activation where and when the draft is made, as at creation (domain.activation)
+    ("type not issued yet", A.RENEW, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=NOW.date() + timedelta(days=1)))}, R.TYPE_NOT_AVAILABLE),
+    ("type phased out yesterday", A.REPLACE, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=date(2020, 1, 1), ends=NOW.date() - timedelta(days=1)))}, R.TYPE_NOT_AVAILABLE),
+    ("type's last day", A.COMPLETE, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=date(2020, 1, 1), ends=NOW.date()))}, NEW),
+    ("pilot elsewhere", A.RENEW, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=date(2020, 1, 1), units=frozenset({HsaId("SE-PILOT-UNIT")})))}, R.TYPE_NOT_AVAILABLE),
+    ("pilot on a unit above the draft's", A.RENEW, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=date(2020, 1, 1), units=frozenset({HsaId("SE-PILOT-UNIT")}))),
+        "placement": Placement((PARENT.unit.hsa_id, HsaId("SE-PILOT-UNIT")), PARENT.care_giver.hsa_id)}, NEW),
+    ("pilot for the care giver", A.REPLACE, {"certificate_type": replace(LISJP, activation=Activation(
+        starts=date(2020, 1, 1), care_givers=frozenset({PARENT.care_giver.hsa_id})))}, NEW),
+    ("mode C makes nothing, a phased-out type allows it", A.COMPLETE, {"mode": CompletionMode.C,
+        "certificate_type": replace(LISJP, activation=Activation(starts=date(2020, 1, 1), ends=date(2021, 1, 1)))},
+     NEW),
     ("LUSE is not renewed", A.RENEW, {"certificate_type": LUSE}, R.NOT_RENEWABLE),
     ("LUSE is replaced", A.REPLACE, {"certificate_type": LUSE}, NEW),
     # a deceased patient: nothing new
