@@ -13,8 +13,9 @@ SKAPAT event (whose status update carries the relation and goes to that unit's j
 Skriva PDL record naming that unit.
 
 Replacing or completing while a replacing (completing) draft exists returns that draft, at whatever
-unit it is, and writes nothing (``Related.created`` is False). Completion mode C makes no draft: it is an answer to the
-recipient (``usecases.questions.answer_completions``).
+unit it is (``Related.created`` is False), and writes only a Läsa PDL record of it: the caller is
+shown its content. Completion mode C makes no draft: it is an answer to the recipient
+(``usecases.questions.answer_completions``).
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ def _related(deps: LifecycleDeps, action: Action, certificate_id: str, user: Hsa
         if existing is not None:
             found = certificates.get_certificate(ctx.session, existing)
             assert found is not None, "a child read in this transaction"
+            # The caller is shown a draft with the patient's data: a read of it, by whoever asked (PDL).
+            record_certificate_access(ctx.session, deps.system, found, ctx.user.hsa_id, Activity.READ, ctx.now)
             made.append(Related(found, created=False))
             return parent
         assert certificate_type is not None, "check_new_related refuses a type no longer in the registry"

@@ -185,6 +185,9 @@ def test_a_deleted_replacing_draft_frees_replacement_and_a_signed_one_ends_it(de
     _sent(deps)
     first = relations.replace_certificate(deps, CID, LAKARE, "c1").certificate
     assert relations.replace_certificate(deps, CID, ADMIN, "c2") == relations.Related(first, created=False)
+    # the existing draft is shown to whoever asked: a read of it, and nothing else written
+    assert _activities(deps, first.id) == [("Skriva", LAKARE.value), ("Läsa", ADMIN.value)]
+    assert _events(deps, first.id) == [(EventCode.SKAPAT, LAKARE.value)]
     lifecycle.delete(deps, first.id, LAKARE, "c3")
     second = relations.replace_certificate(deps, CID, LAKARE, "c4")
     assert second.created and second.certificate.id != first.id
