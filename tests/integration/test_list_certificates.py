@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import structlog
 from lxml import etree
 from sqlalchemy import delete, func, select
@@ -47,7 +45,7 @@ from tests.conformance import list_certificates_corpus
 from tests.conformance.schemas import message_errors
 from tests.envelopes import SAMORDNINGSNUMMER_ROOT, create_draft_envelope
 from tests.integration.gateway_server import Gateway, demo_gateway_deps, plain_session, running, zeep_client
-from tests.integration.processes import stop
+from tests.integration.processes import stop, wait_until_up
 from tests.list_certificates import INCUMBENT_PATHS, LIST_PATH, fault_of, list_envelope, read_items
 from tests.pki import ALLOWED, REFUSED, build_pki
 from usecases import lifecycle, questions, relations
@@ -375,15 +373,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         server = subprocess.Popen([str(BIN), "serve", "--demo", "--db", url, "--port", str(port), "--workers", "1",
                                    "--threads", "2", "--no-worker"], stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.exceptions.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {log.read_text()}") from None
-                time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log)
         yield f"http://127.0.0.1:{port}", url
     finally:
         stop(server)

@@ -25,7 +25,7 @@ from lxml import etree
 
 from domain.result_texts import TOO_LARGE
 from tests.envelopes import create_draft_envelope
-from tests.integration.processes import stop
+from tests.integration.processes import stop, wait_until_up
 
 BIN = Path(sys.executable).parent / "intygsgateway"
 PATH = "/clinicalprocess/healthcond/certificate/CreateDraftCertificate/3/rivtabp21"
@@ -57,15 +57,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
                                    "--threads", str(request.param), "--no-worker"],
                                   stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except requests.exceptions.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {log.read_text()}") from None
-                time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log, START_TIMEOUT_S)
         yield port
     finally:
         stop(server)

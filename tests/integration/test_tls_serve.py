@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import requests
 
 from cli import main
 from tests.envelopes import create_draft_envelope
-from tests.integration.processes import stop
+from tests.integration.processes import stop, wait_until_up
 from tests.pki import ALLOWED, REFUSED, Pki, build_pki
 
 BIN = Path(sys.executable).parent / "intygsgateway"
@@ -49,15 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pki,
         server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                requests.get(url + "/healthz", verify=pki.trusted_roots[0], timeout=2)
-                break
-            except requests.exceptions.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"serve did not come up: {log.read_text()}") from None
-                time.sleep(0.2)
+        wait_until_up(url + "/healthz", server, log, START_TIMEOUT_S, verify=pki.trusted_roots[0])
         yield url, pki, log
     finally:
         stop(server)
