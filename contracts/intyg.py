@@ -90,7 +90,16 @@ def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
 
 #: The prefixes the written pieces use, as the element that holds them must declare them.
 SCOPE = {"core": CORE, "types": TYPES, "ext34": EXT34}
-_SCOPE_START = ("<scope" + "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in SCOPE.items()) + ">").encode()
+
+
+def scoped_start(tag: str, **namespaces: str) -> bytes:
+    """The start tag of ``tag`` (prefixed) declaring ``namespaces`` (prefix: URI) and ``SCOPE``: the root
+    of a message written as text."""
+    declared = {**namespaces, **SCOPE}
+    return ("<" + tag + "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in declared.items()) + ">").encode()
+
+
+_SCOPE_START = scoped_start("scope")
 _SCOPE_END = b"</scope>"
 # What XML 1.0 cannot carry at all (control characters, lone surrogates); lxml refuses the same.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -101,18 +110,26 @@ _ATTRIBUTE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;
                             "\n": "&#10;", "\t": "&#9;"})
 
 
-def _escape(text: str, table: dict[int, str] = _TEXT) -> str:
-    """``text`` escaped as lxml escapes it (most values need nothing, and are checked with one search).
+def _checked(text: str) -> str:
+    """``text`` as it is, if XML can carry every character of it.
 
     Raises:
-        ValueError: ``text`` holds a character XML cannot carry (as lxml raises it).
+        ValueError: a control character, lone surrogate or non-character (as lxml raises it).
     """
-    if table is _TEXT and _SPECIAL.search(text) is None:
-        return text
     bad = _NOT_XML.search(text)
     if bad is not None:
         raise ValueError(f"All strings must be XML compatible: U+{ord(bad.group()):04X} at {bad.start()}")
-    return text.translate(table)
+    return text
+
+
+def _escape(text: str) -> str:
+    """Element text escaped as lxml escapes it; most values need nothing, which one search tells."""
+    return text if _SPECIAL.search(text) is None else _checked(text).translate(_TEXT)
+
+
+def _escape_attribute(value: str) -> str:
+    """An attribute value escaped as lxml escapes it."""
+    return _checked(value).translate(_ATTRIBUTE)
 
 
 class XmlText:
@@ -129,7 +146,7 @@ class XmlText:
         self.parts.append(f"<{tag}>{_escape(text)}</{tag}>")
 
     def start(self, tag: str, **attributes: str) -> None:
-        written = "".join(f' {name}="{_escape(value, _ATTRIBUTE)}"' for name, value in attributes.items())
+        written = "".join(f' {name}="{_escape_attribute(value)}"' for name, value in attributes.items())
         self.parts.append(f"<{tag}{written}>")
 
     def end(self, tag: str) -> None:
@@ -163,13 +180,6 @@ def _append_written(parent: etree._Element, written: bytes) -> None:
     its stored fragments read by the hardened parser before (``_fragment``).
     """
     parent.extend(etree.fromstring(_SCOPE_START + written + _SCOPE_END))
-
-
-def scoped_start(tag: str, **namespaces: str) -> bytes:
-    """The start tag of ``tag`` (prefixed) declaring ``namespaces`` (prefix: URI) and ``SCOPE``: the root
-    of a message written as text."""
-    declared = {**namespaces, **SCOPE}
-    return ("<" + tag + "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in declared.items()) + ">").encode()
 
 
 # --- intyg -------------------------------------------------------------------------------------
@@ -367,12 +377,14 @@ def add_message_reference(holder: etree._Element, reference: MessageReference) -
     _append_written(holder, message_reference_xml(reference))
 
 
+def amne_code(amne: Amne) -> tuple[str, str, str]:
+    """A ``types:Amneskod``'s values: the code, KV_ÄMNE and Webcert's name for it."""
+    return amne.value, KV_AMNE, AMNE_NAMES[amne]
+
+
 def add_amne(parent: etree._Element, namespace: str, name: str, amne: Amne) -> None:
-    """A ``types:Amneskod`` named ``name`` in ``namespace``: the code, KV_ÄMNE and Webcert's name for it."""
-    holder = sub(parent, namespace, name)
-    sub(holder, TYPES, "code", amne.value)
-    sub(holder, TYPES, "codeSystem", KV_AMNE)
-    sub(holder, TYPES, "displayName", AMNE_NAMES[amne])
+    """A ``types:Amneskod`` named ``name`` in ``namespace`` (``amne_code``)."""
+    code(parent, name, *amne_code(amne), namespace=namespace)
 
 
 # --- handelse ----------------------------------------------------------------------------------
@@ -393,7 +405,7 @@ def handelse_xml(
     out.code("core:handelsekod", event_code.value, KV_HANDELSE, EVENT_NAMES[event_code])
     out.value("core:tidpunkt", local_time(at, milliseconds=True))
     if amne is not None:
-        out.code("core:amne", amne.value, KV_AMNE, AMNE_NAMES[amne])
+        out.code("core:amne", *amne_code(amne))
     if deadline is not None:
         out.value("core:sistaDatumForSvar", deadline.isoformat())
     if handled_by is not None:

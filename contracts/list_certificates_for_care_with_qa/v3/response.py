@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from contracts.call import WrittenAnswer
-from contracts.intyg import SCOPE, arenden_xml, handelse_xml, intyg_xml
+from contracts.intyg import arenden_xml, handelse_xml, intyg_xml, scoped_start
 from contracts.ns import LIST_CERTIFICATES_V3, SOAP11_ENV, qname
 from domain.certificate_list import HistoryEvent, ListedCertificate
 from domain.certificate_types import CertificateType
@@ -57,9 +57,7 @@ class Rendered:
 #: How many events per certificate ``Rendered`` makes room for.
 HANDELSER_PER_CERTIFICATE = 10
 
-_START = ("<lcq:ListCertificatesForCareWithQAResponse"
-          + "".join(f' xmlns:{prefix}="{uri}"' for prefix, uri in {"lcq": LIST_CERTIFICATES_V3, **SCOPE}.items())
-          + "><lcq:list>").encode()
+_START = scoped_start("lcq:ListCertificatesForCareWithQAResponse", lcq=LIST_CERTIFICATES_V3) + b"<lcq:list>"
 _END = b"</lcq:list></lcq:ListCertificatesForCareWithQAResponse>"
 
 
