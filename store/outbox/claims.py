@@ -288,35 +288,8 @@ def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int
     return [outcome.claimed.id for outcome in kept]
 
 
-_RECORD_STATES = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("event_id"), _OUTBOX.c.claimed_by == bindparam("token"))
-    .values(
-        status=bindparam("new_status"),
-        attempts=_OUTBOX.c.attempts + 1,
-        series_attempts=bindparam("new_series_attempts"),
-        schedule_kind=bindparam("new_schedule_kind"),
-        last_attempt_at=bindparam("new_last_attempt_at", type_=UtcDateTime()),
-        last_outcome=bindparam("new_last_outcome"),
-        last_error=bindparam("new_last_error"),
-        next_attempt_at=bindparam("new_next_attempt_at", type_=UtcDateTime()),
-        finished_at=bindparam("new_finished_at", type_=UtcDateTime()),
-        claimed_by=None,
-        lease_until=None,
-        open_claims=0,
-    )
-)
-_COMPLETE_MARKS = (
-    update(_ATTEMPTS)
-    .where(_ATTEMPTS.c.event_id == bindparam("marked_event"), _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
-    .values(
-        at=bindparam("new_at", type_=UtcDateTime()), outcome=bindparam("new_outcome"),
-        decision=bindparam("new_decision"), http_status=bindparam("new_http_status"),
-        result_code=bindparam("new_result_code"), error_id=bindparam("new_error_id"),
-        text=bindparam("new_text"), url=bindparam("new_url"), duration_ms=bindparam("new_duration_ms"),
-    )
-)
-# The same two updates on PostgreSQL, each row's values one element of an array per column (``_columns``).
+# Each update's per-row values, named as the statements bind them (``new_`` + the column set), with the
+# PostgreSQL array type each travels in there; both forms of each statement are written from these.
 _STATE_ARRAYS = {"event_id": "bigint", "token": "varchar", "new_status": "varchar", "new_series_attempts": "integer",
                  "new_schedule_kind": "varchar", "new_last_attempt_at": "timestamptz", "new_last_outcome": "varchar",
                  "new_last_error": "varchar", "new_next_attempt_at": "timestamptz", "new_finished_at": "timestamptz"}
@@ -324,6 +297,18 @@ _MARK_ARRAYS = {"marked_event": "bigint", "new_at": "timestamptz", "new_outcome"
                 "new_decision": "varchar", "new_http_status": "integer", "new_result_code": "varchar",
                 "new_error_id": "varchar", "new_text": "varchar", "new_url": "varchar",
                 "new_duration_ms": "double precision"}
+_CLAIM_ENDED = {"claimed_by": None, "lease_until": None, "open_claims": 0}  # what an outcome resets
+
+
+def _new_values(arrays: dict[str, str]) -> dict[str, Any]:
+    """``column = :new_column`` for the ``new_`` values of ``arrays`` (times as ``UtcDateTime``)."""
+    return {name.removeprefix("new_"): bindparam(name, type_=UtcDateTime()) if kind == "timestamptz"
+            else bindparam(name) for name, kind in arrays.items() if name.startswith("new_")}
+
+
+def _new_from_v(arrays: dict[str, str]) -> str:
+    """``column = v.new_column, …`` for the ``new_`` values of ``arrays`` (``_unnest``'s rows)."""
+    return ", ".join(f"{name.removeprefix('new_')} = v.{name}" for name in arrays if name.startswith("new_"))
 
 
 def _unnest(arrays: dict[str, str]) -> str:
@@ -332,19 +317,24 @@ def _unnest(arrays: dict[str, str]) -> str:
             f"AS v({', '.join(arrays)})")
 
 
+_RECORD_STATES = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("event_id"), _OUTBOX.c.claimed_by == bindparam("token"))
+    .values(attempts=_OUTBOX.c.attempts + 1, **_CLAIM_ENDED, **_new_values(_STATE_ARRAYS))
+)
+_COMPLETE_MARKS = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.event_id == bindparam("marked_event"), _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
+    .values(**_new_values(_MARK_ARRAYS))
+)
+# The same two updates on PostgreSQL, each row's values one element of an array per column (``_columns``).
 _RECORD_STATES_PG = text(
-    "UPDATE outbox_event AS o SET status = v.new_status, attempts = o.attempts + 1, "
-    "series_attempts = v.new_series_attempts, schedule_kind = v.new_schedule_kind, "
-    "last_attempt_at = v.new_last_attempt_at, last_outcome = v.new_last_outcome, last_error = v.new_last_error, "
-    "next_attempt_at = v.new_next_attempt_at, finished_at = v.new_finished_at, "
-    "claimed_by = NULL, lease_until = NULL, open_claims = 0 "
+    "UPDATE outbox_event AS o SET attempts = o.attempts + 1, claimed_by = NULL, lease_until = NULL, "
+    f"open_claims = 0, {_new_from_v(_STATE_ARRAYS)} "  # _CLAIM_ENDED
     f"FROM {_unnest(_STATE_ARRAYS)} WHERE o.id = v.event_id AND o.claimed_by = v.token"
 )
 _COMPLETE_MARKS_PG = text(
-    "UPDATE outbox_attempt AS a SET at = v.new_at, outcome = v.new_outcome, decision = v.new_decision, "
-    "http_status = v.new_http_status, result_code = v.new_result_code, error_id = v.new_error_id, "
-    "text = v.new_text, url = v.new_url, duration_ms = v.new_duration_ms "
-    f"FROM {_unnest(_MARK_ARRAYS)} "
+    f"UPDATE outbox_attempt AS a SET {_new_from_v(_MARK_ARRAYS)} FROM {_unnest(_MARK_ARRAYS)} "
     f"WHERE a.event_id = v.marked_event AND a.outcome = '{OutcomeClass.SENDING.value}'"
 )
 
