@@ -74,9 +74,12 @@ EVENT_NAMES: dict[EventCode, str] = {
 
 def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
     """A UTC (aware) time as Swedish local time without zone: ``2026-03-29T03:00:00[.123]``."""
-    local = moment.astimezone(SWEDISH_TIME)
-    text = local.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{local.microsecond // 1000:03d}" if milliseconds else text
+    # ``isoformat`` of the naive local time, cut: cheaper than ``strftime`` (every event of a list
+    # of 2,000 is written with one).
+    text = moment.astimezone(SWEDISH_TIME).replace(tzinfo=None).isoformat()
+    if not milliseconds:
+        return text[:19]
+    return text[:23] if len(text) > 19 else text + ".000"  # without microseconds isoformat stops at seconds
 
 
 # --- the text writer ----------------------------------------------------------------------------
@@ -402,7 +405,7 @@ def handelse_xml(
     and who handled the event (``hanteratAv`` of core 3.4, inside the event; a status update carries
     its own request-level ``hanteratAv`` instead)."""
     out = XmlText()
-    out.code("core:handelsekod", event_code.value, KV_HANDELSE, EVENT_NAMES[event_code])
+    out.raw(_HANDELSEKOD[event_code])
     out.value("core:tidpunkt", local_time(at, milliseconds=True))
     if amne is not None:
         out.code("core:amne", *amne_code(amne))
@@ -411,6 +414,16 @@ def handelse_xml(
     if handled_by is not None:
         out.identifier("ext34:hanteratAv", HSA_ID_ROOT, handled_by.value)
     return out.written()
+
+
+def _handelsekod(event_code: EventCode) -> str:
+    out = XmlText()
+    out.code("core:handelsekod", event_code.value, KV_HANDELSE, EVENT_NAMES[event_code])
+    return "".join(out.parts)
+
+
+#: Each event code's ``handelsekod``, written once: a list writes thousands of them.
+_HANDELSEKOD = {event_code: _handelsekod(event_code) for event_code in EventCode}
 
 
 def arenden_xml(counts: Counts) -> bytes:

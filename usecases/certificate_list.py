@@ -78,6 +78,8 @@ class Recent(Generic[K, V]):
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
+        if self._size <= 0:
+            return None
         with self._lock:
             value = self._values.get(key)
             if value is not None:

@@ -51,6 +51,10 @@ def test_local_time_follows_summer_time_and_pads_milliseconds() -> None:
     )
     assert local_time(datetime(2026, 3, 29, 1, 0, 0, tzinfo=UTC), milliseconds=True) == "2026-03-29T03:00:00.000"
     assert local_time(datetime(2026, 7, 1, 12, 0, 0, 999999, tzinfo=UTC)) == "2026-07-01T14:00:00"
+    # Back to winter time: the local hour 02 comes twice, first in summer time, then in winter time.
+    assert local_time(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), milliseconds=True) == "2026-10-25T02:30:00.000"
+    second_time = datetime(2026, 10, 25, 1, 30, 0, 1000, tzinfo=UTC)
+    assert local_time(second_time, milliseconds=True) == "2026-10-25T02:30:00.001"
 
 
 def test_question_from_recipient_carries_topic_deadline_and_counts_but_no_user() -> None:
