@@ -24,13 +24,11 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
     Enum,
     Integer,
     MetaData,
     String,
     Table,
-    func,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -83,24 +81,6 @@ def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"ON CONFLICT is not implemented for the {dialect} dialect")
-
-
-def later_of(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
-    """The larger of two values in SQL: ``greatest`` on PostgreSQL, two-argument ``max`` on SQLite.
-
-    On SQLite this compares ``UtcDateTime`` values as text, which is right because every value is
-    written in the same fixed-width UTC format.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return func.greatest(first, second)
-    return func.max(first, second)
-
-
-def earlier_of(session: Session, first: Any, second: Any) -> ColumnElement[Any]:
-    """The smaller of two values in SQL (see ``later_of``)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.least(first, second)
-    return func.min(first, second)
 
 
 def upsert(

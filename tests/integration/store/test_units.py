@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.values import HsaId
@@ -72,3 +73,18 @@ def test_out_of_order_registrations_keep_the_extremes(session_factory: sessionma
     assert stored == IntegratedUnit(
         HsaId("SE2321000016-1000"), HsaId("SE2321000016-0002"), FIRST, LATER
     )
+
+
+def test_the_registration_is_compiled_once_and_then_taken_from_the_statement_cache(engine: Engine) -> None:
+    """Every group of new drafts registers its units: the upsert must not be compiled anew each time
+    (SQLAlchemy does not cache an ON CONFLICT insert built with its dialect constructs)."""
+    compiled: dict[object, object] = {}
+    with engine.connect() as connection:
+        session = Session(bind=connection.execution_options(compiled_cache=compiled))
+        for n, unit in enumerate(("SE2321000016-1000", "SE2321000016-1001", "se2321000016-1000")):
+            register_integrated_unit(session, HsaId(unit), HsaId("SE2321000016-0001"), FIRST + timedelta(hours=n))
+        assert len(compiled) == 1
+        assert get_integrated_unit(session, HsaId("SE2321000016-1000")) == IntegratedUnit(
+            HsaId("SE2321000016-1000"), HsaId("SE2321000016-0001"), FIRST, FIRST + timedelta(hours=2)
+        )
+        session.close()
