@@ -18,8 +18,9 @@ The ``type_annotation_map`` decides how plain annotations become columns:
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -81,6 +82,44 @@ def dialect_insert(session: Session, table: Table) -> postgresql.Insert | sqlite
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"ON CONFLICT is not implemented for the {dialect} dialect")
+
+
+def json_rows(rows: Sequence[Mapping[str, Any]]) -> str:
+    """``rows`` as one JSON array of objects, for a statement that reads them all from one parameter
+    (``json_to_recordset`` and ``json_populate_recordset`` on PostgreSQL).
+
+    One text parameter instead of a value per column and row: psycopg converts each parameter in
+    Python, and the statements that take many rows at once are on the hot paths (a group of new
+    drafts, the outcomes of a drain). Times go as ISO 8601 with their offset, dates as ISO dates,
+    nested values (JSON columns) as they are.
+
+    Raises:
+        TypeError: a value JSON cannot hold, or a time without a zone (which would be read in the
+            session's zone; ``UtcDateTime`` refuses one in the other statements too).
+    """
+    return json.dumps(rows, default=_json_value)
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.utcoffset() is None:
+            raise TypeError(f"expected an aware datetime, got {value!r}")
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def insert_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
+    """``INSERT INTO table (columns) SELECT ...`` the rows of the JSON parameter (``json_rows``), in order.
+
+    PostgreSQL only. Each object's fields are read as the table's own column types
+    (``json_populate_recordset``); the rows are inserted in the array's order, so ids from a sequence
+    follow it.
+    """
+    listed = ", ".join(columns)
+    return (f"INSERT INTO {table} ({listed}) SELECT {listed} FROM json_populate_recordset("
+            f"NULL::{table}, CAST(:{parameter} AS json)) WITH ORDINALITY AS r ORDER BY r.ordinality")
 
 
 def upsert(

@@ -56,10 +56,11 @@ _SELECT = select(
 def record_all(session: Session, events: Sequence[HistoryEvent]) -> None:
     """Add ``events`` to their certificates' histories in the caller's transaction (one INSERT)."""
     if events:
-        session.execute(_INSERT, [_columns(event) for event in events])
+        session.execute(_INSERT, [history_row(event) for event in events])
 
 
-def _columns(event: HistoryEvent) -> dict[str, Any]:
+def history_row(event: HistoryEvent) -> dict[str, Any]:
+    """The values of a history entry's row, by column name."""
     return {
         "certificate_id": event.certificate_id,
         "event_code": event.code.value,

@@ -196,7 +196,7 @@ def add_certificates(session: Session, new: Sequence[Certificate]) -> None:
     """
     if not new:
         return
-    rows = [_insert_row(certificate) for certificate in new]
+    rows = [insert_row(certificate) for certificate in new]
     try:
         with translate_errors():
             # A Core INSERT instead of session.add(): it skips the unit of work's bookkeeping (about
@@ -207,7 +207,8 @@ def add_certificates(session: Session, new: Sequence[Certificate]) -> None:
         raise Conflict("a certificate with this id is already stored") from error
 
 
-def _insert_row(certificate: Certificate) -> dict[str, Any]:
+def insert_row(certificate: Certificate) -> dict[str, Any]:
+    """The values of a new certificate's row, by column name."""
     row = certificate_to_columns(certificate)
     row["unit_key"] = certificate.unit.hsa_id.key
     row["signed_by_key"] = _signed_by_key(certificate)

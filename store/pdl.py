@@ -212,7 +212,7 @@ def append_all(session: Session, records: Sequence[PdlRecord]) -> int:
     # A Core INSERT on the table: the log is append-only, so no ORM object is ever needed, and Core
     # sends many rows as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"); the ORM's bulk
     # path would prepare each row on its own, several times slower for a batch of a hundred.
-    session.execute(_APPEND, [_columns(record) for record in records])
+    session.execute(_APPEND, [record_row(record) for record in records])
     return len(records)
 
 
@@ -290,7 +290,8 @@ def latest_anchor(session: Session) -> ChainPoint:
     return GENESIS if row is None else ChainPoint(int(row.seq), str(row.hash))
 
 
-def _columns(record: PdlRecord) -> dict[str, object]:
+def record_row(record: PdlRecord) -> dict[str, object]:
+    """The values of a new (unsealed) record's row, by column name."""
     return {name: getattr(record, name) for name in _RECORD_FIELDS}
 
 

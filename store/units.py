@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -56,10 +57,8 @@ def register_integrated_unit(
     between care givers must get its status updates addressed with the new one. The spelling of
     the unit's HSA-id from the first request is kept.
     """
-    session.execute(_registration(session.get_bind().dialect.name), {
-        "unit_key": unit.key, "unit_hsa_id": unit.value, "care_giver_hsa_id": care_giver.value,
-        "first_seen": now if first_seen is None else first_seen, "last_seen": now,
-    })
+    sighting = IntegratedUnit(unit, care_giver, now if first_seen is None else first_seen, now)
+    session.execute(_registration(session.get_bind().dialect.name), upsert_row(sighting))
 
 
 @functools.cache
@@ -69,22 +68,41 @@ def _registration(dialect: str) -> TextClause:
     Not built with SQLAlchemy's ``insert().on_conflict_do_update()``: the dialects' ON CONFLICT
     insert opts out of SQLAlchemy's statement cache, so that statement was built and compiled anew
     for every group of new drafts (about 300 µs of CPU, a sixth of a CreateDraftCertificate alone).
-    The larger and smaller of two times: ``greatest``/``least`` on PostgreSQL, the two-argument
-    ``max``/``min`` on SQLite (which compares the fixed-width UTC text ``UtcDateTime`` writes).
+    """
+    values = "VALUES (:unit_key, :unit_hsa_id, :care_giver_hsa_id, :first_seen, :last_seen)"
+    return text(upsert_sql(dialect, values)).bindparams(
+        bindparam("first_seen", type_=UtcDateTime()), bindparam("last_seen", type_=UtcDateTime()))
+
+
+#: The columns ``upsert_sql``'s rows give, in order, by the names ``register_integrated_unit`` binds.
+UPSERT_COLUMNS = ("unit_key", "unit_hsa_id", "care_giver_hsa_id", "first_seen", "last_seen")
+
+
+def upsert_sql(dialect: str, rows: str) -> str:
+    """The integrated-unit upsert of ``rows`` (a ``VALUES`` list or a ``SELECT`` of ``UPSERT_COLUMNS``).
+
+    The rule of ``register_integrated_unit``, in SQL: concurrent requests may commit out of order,
+    so keep the extremes, not the last writer, and the care giver of the newest request. The larger
+    and smaller of two times: ``greatest``/``least`` on PostgreSQL, the two-argument ``max``/``min`` on
+    SQLite (which compares the fixed-width UTC text ``UtcDateTime`` writes).
     """
     larger, smaller = {"postgresql": ("greatest", "least"), "sqlite": ("max", "min")}[dialect]
-    return text(
-        f"INSERT INTO {IntegratedUnitRow.__tablename__} "
-        "(unit_key, unit_hsa_id, care_giver_hsa_id, first_seen, last_seen) "
-        "VALUES (:unit_key, :unit_hsa_id, :care_giver_hsa_id, :first_seen, :last_seen) "
+    table = IntegratedUnitRow.__tablename__
+    return (
+        f"INSERT INTO {table} ({', '.join(UPSERT_COLUMNS)}) {rows} "
         "ON CONFLICT (unit_key) DO UPDATE SET "
-        # Concurrent requests may commit out of order: keep the extremes, not the last writer, and
-        # the care giver of the newest request.
-        f"first_seen = {smaller}(integrated_unit.first_seen, excluded.first_seen), "
-        f"last_seen = {larger}(integrated_unit.last_seen, excluded.last_seen), "
-        "care_giver_hsa_id = CASE WHEN excluded.last_seen >= integrated_unit.last_seen "
-        "THEN excluded.care_giver_hsa_id ELSE integrated_unit.care_giver_hsa_id END"
-    ).bindparams(bindparam("first_seen", type_=UtcDateTime()), bindparam("last_seen", type_=UtcDateTime()))
+        f"first_seen = {smaller}({table}.first_seen, excluded.first_seen), "
+        f"last_seen = {larger}({table}.last_seen, excluded.last_seen), "
+        f"care_giver_hsa_id = CASE WHEN excluded.last_seen >= {table}.last_seen "
+        f"THEN excluded.care_giver_hsa_id ELSE {table}.care_giver_hsa_id END"
+    )
+
+
+def upsert_row(sighting: IntegratedUnit) -> dict[str, Any]:
+    """The values ``upsert_sql`` takes for one unit, by ``UPSERT_COLUMNS``."""
+    return {"unit_key": sighting.unit.key, "unit_hsa_id": sighting.unit.value,
+            "care_giver_hsa_id": sighting.care_giver.value, "first_seen": sighting.first_seen,
+            "last_seen": sighting.last_seen}
 
 
 def get_integrated_unit(session: Session, unit: HsaId) -> IntegratedUnit | None:

@@ -39,8 +39,9 @@ from domain.personnummer import parse_person_id
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, Problem
 from domain.roles import role_of
 from domain.values import CertificateStatus, EventCode, HsaId, swedish_date
-from store import UnitOfWork, certificates, outbox, pdl, units
+from store import UnitOfWork, draft_groups
 from store.errors import Conflict, DatabaseUnavailable
+from store.units import IntegratedUnit
 from usecases.acting_user import units_around
 from usecases.group_commit import GroupCommit
 from usecases.pdl_log import certificate_access_record
@@ -246,21 +247,11 @@ def _personnel(directory: Directory, hsa_id: str) -> Personnel | None:
 
 
 @dataclass(frozen=True, slots=True)
-class UnitSighting:
-    """An integrated unit as drafts saw it: the upsert ``store.units.register_integrated_unit`` makes."""
-
-    unit: HsaId  # spelled as by the first draft that saw it
-    care_giver: HsaId
-    first_seen: datetime
-    last_seen: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class DraftRows:
     """What one transaction writes for a group of drafts, each list in arrival order."""
 
     certificates: list[Certificate]
-    units: list[UnitSighting]
+    units: list[IntegratedUnit]  # as the drafts saw them, each unit spelled as by the first
     events: list[OutboxEvent]
     records: list[PdlRecord]
 
@@ -274,7 +265,7 @@ def draft_rows(drafts: Sequence[NewDraft]) -> DraftRows:
     latest ``last_seen``, the care giver of the last draft that reached the latest time, and the
     spelling of the first draft.
     """
-    sightings: dict[str, UnitSighting] = {}
+    sightings: dict[str, IntegratedUnit] = {}
     for draft in drafts:
         if not draft.register_unit:
             continue
@@ -282,9 +273,9 @@ def draft_rows(drafts: Sequence[NewDraft]) -> DraftRows:
         unit, care_giver, now = certificate.unit.hsa_id, certificate.care_giver.hsa_id, certificate.created_at
         seen = sightings.get(unit.key)
         if seen is None:
-            sightings[unit.key] = UnitSighting(unit, care_giver, now, now)
+            sightings[unit.key] = IntegratedUnit(unit, care_giver, now, now)
             continue
-        sightings[unit.key] = UnitSighting(
+        sightings[unit.key] = IntegratedUnit(
             seen.unit,
             care_giver if now >= seen.last_seen else seen.care_giver,
             min(seen.first_seen, now),
@@ -299,7 +290,8 @@ def draft_rows(drafts: Sequence[NewDraft]) -> DraftRows:
 
 
 def store_together(transaction: UnitOfWork, drafts: Sequence[NewDraft]) -> None:
-    """Store ``drafts`` in one transaction (``draft_rows``), one statement per table.
+    """Store ``drafts`` in one transaction (``draft_rows``): one statement on PostgreSQL, one per table on
+    SQLite (``store.draft_groups``).
 
     Raises:
         Conflict: one of the certificate ids is already stored; nothing was stored.
@@ -307,13 +299,7 @@ def store_together(transaction: UnitOfWork, drafts: Sequence[NewDraft]) -> None:
     """
     rows = draft_rows(drafts)
     with transaction() as session:
-        certificates.add_certificates(session, rows.certificates)
-        for seen in rows.units:
-            units.register_integrated_unit(
-                session, seen.unit, seen.care_giver, seen.last_seen, first_seen=seen.first_seen
-            )
-        outbox.enqueue_all(session, rows.events)
-        pdl.append_all(session, rows.records)
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
 
 
 def store_each(transaction: UnitOfWork, drafts: Sequence[NewDraft]) -> list[StoreOutcome]:

@@ -35,7 +35,6 @@ What makes that safe:
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +48,7 @@ from domain.delivery import Attempt, Decision, OutcomeClass, clip
 from domain.events import JOURNAL, ClaimedEvent, EventContext, OutboundContract, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
+from store.base import json_rows
 from store.certificates import certificates_by_id
 from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
@@ -346,15 +346,8 @@ _COMPLETE_MARKS_PG = text(
 
 
 def _as_json(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The rows as the JSON array ``_recordset`` reads, times in ISO 8601 with their offset."""
-    return {"rows": json.dumps(rows, default=_json_time)}
-
-
-def _json_time(value: object) -> str:
-    if isinstance(value, datetime) and value.utcoffset() is not None:
-        return value.isoformat()
-    # A naive time would be read in the session's zone; UtcDateTime refuses one in the other form too.
-    raise TypeError(f"expected an aware datetime, got {value!r}")
+    """The rows as the JSON array ``_recordset`` reads (``json_rows``)."""
+    return {"rows": json_rows(rows)}
 
 
 def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:

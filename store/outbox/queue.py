@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, or_, select, update
 
-from domain.certificate_list import history_event
+from domain.certificate_list import HistoryEvent, history_event
 from domain.delivery import Decision, OutcomeClass, clip
 from domain.events import JOURNAL, OutboundContract, OutboxEvent
 from domain.onward import PAYLOAD_MESSAGE, OnwardRecord
@@ -68,18 +68,23 @@ def _insert(session: Tx, event: OutboxEvent) -> int:
     """The event's outbox row (and the edits it supersedes), without its history entry."""
     # A Core INSERT ... RETURNING on the table: no ORM bulk-persistence machinery for a row nobody
     # reads back here (about a third of the statement's cost on the hot path).
-    event_id = int(session.execute(_INSERT_EVENT, _event_columns(event)).scalar_one())
-    if _supersedes(event):
+    event_id = int(session.execute(_INSERT_EVENT, event_row(event)).scalar_one())
+    if supersedes(event):
         _supersede_edits(session, event, event_id)
     return event_id
 
 
 def _record_history(session: Tx, events: Sequence[OutboxEvent]) -> None:
     """Add the status updates among ``events`` to their certificates' histories."""
-    certificate_events.record_all(session, [entry for entry in map(history_event, events) if entry is not None])
+    certificate_events.record_all(session, histories(events))
 
 
-def _supersedes(event: OutboxEvent) -> bool:
+def histories(events: Sequence[OutboxEvent]) -> list[HistoryEvent]:
+    """The history entries of ``events``: their status updates (``history_event``)."""
+    return [entry for entry in map(history_event, events) if entry is not None]
+
+
+def supersedes(event: OutboxEvent) -> bool:
     """Only a status update makes earlier edits moot (an onward event coded SIGNAT is not one)."""
     return event.code in SUPERSEDING_CODES and not event.is_onward
 
@@ -95,8 +100,8 @@ def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
     """
     plain: list[dict[str, Any]] = []
     for event in events:
-        if not _supersedes(event):
-            plain.append(_event_columns(event))
+        if not supersedes(event):
+            plain.append(event_row(event))
             continue
         if plain:
             session.execute(_INSERT_EVENTS, plain)
@@ -107,7 +112,8 @@ def enqueue_all(session: Tx, events: Sequence[OutboxEvent]) -> None:
     _record_history(session, events)
 
 
-def _event_columns(event: OutboxEvent) -> dict[str, Any]:
+def event_row(event: OutboxEvent) -> dict[str, Any]:
+    """The values of a new event's outbox row, by column name (a new correlation id of its own)."""
     return {
         "certificate_id": event.certificate_id,
         "event_code": event.code,

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from domain.directory import CareGiver
 from domain.values import HsaId
+from store.units import IntegratedUnit
 from tests.builders import make_new_draft
-from usecases.create_draft import NewDraft, UnitSighting, draft_rows
+from usecases.create_draft import NewDraft, draft_rows
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 REGION = CareGiver(HsaId("SE2321000016-0001"), "Region Demo")
@@ -62,7 +63,7 @@ def test_one_unit_seen_by_several_drafts_is_one_sighting() -> None:
         _draft(4, unit="SE2321000016-1003", at=T0 + timedelta(seconds=1)),
     ]
     assert draft_rows(drafts).units == [
-        UnitSighting(HsaId("se2321000016-1003"), OTHER_REGION.hsa_id, T0, T0 + timedelta(seconds=5))
+        IntegratedUnit(HsaId("se2321000016-1003"), OTHER_REGION.hsa_id, T0, T0 + timedelta(seconds=5))
     ]
 
 

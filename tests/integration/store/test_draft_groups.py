@@ -1,0 +1,122 @@
+"""A group of new drafts' rows stored at once (``store.draft_groups``): on PostgreSQL one statement whose
+rows travel as JSON, which must leave exactly the rows the statement per table leaves.
+
+The oracle is the statement per table (``certificates.add_certificates``, ``units``, ``queue.enqueue_all``,
+``pdl.append_all``), run on the same database for the same drafts under other ids; every column of every
+row is compared, except what each insert makes anew (row ids, correlation ids, insert times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.directory import CareGiver
+from domain.values import HsaId
+from store import certificates, draft_groups, pdl, units
+from store.errors import Conflict
+from store.outbox import queue
+from store.session import transaction
+from store.units import IntegratedUnit
+from tests.builders import CARE_GIVER, make_new_draft
+from usecases.create_draft import NewDraft, draft_rows
+
+T0 = datetime(2026, 12, 1, 9, 0, 0, 123456, tzinfo=UTC)
+OTHER_REGION = CareGiver(HsaId("SE2321000016-0002"), "Region Annan")
+# What each insert makes anew, left out of the comparison.
+MADE_ANEW = {"id", "correlation_id", "created_at", "stored_at", "log_id"}
+
+
+def _drafts(prefix: str) -> list[NewDraft]:
+    """Six drafts on two units (two spellings of one), one of them test data (no PDL record), with
+    characters that need escaping in JSON and a time with microseconds."""
+    drafts = []
+    for n in range(6):
+        draft = make_new_draft(
+            f"{prefix}draft-{n}",
+            unit=["SE2321000016-1003", "se2321000016-1003", "SE2321000016-1004"][n % 3],
+            at=T0 + timedelta(milliseconds=n),
+            care_giver=OTHER_REGION if n == 4 else CARE_GIVER,
+            test_certificate=n == 5,
+        )
+        certificate = replace(draft.certificate, ref=f'ref "{n}" \\ åäö \u2028 <&>')
+        drafts.append(replace(draft, certificate=certificate))
+    return drafts
+
+
+def _per_table(session: Session, drafts: list[NewDraft]) -> None:
+    rows = draft_rows(drafts)
+    certificates.add_certificates(session, rows.certificates)
+    for sighting in rows.units:
+        units.register_integrated_unit(session, sighting.unit, sighting.care_giver, sighting.last_seen,
+                                       first_seen=sighting.first_seen)
+    queue.enqueue_all(session, rows.events)
+    pdl.append_all(session, rows.records)
+
+
+def _rows(session: Session, table: str, column: str, prefix: str) -> list[dict[str, Any]]:
+    """The rows of ``table`` whose ``column`` starts with ``prefix``, in row order, without what is made anew
+    and with the prefix taken out of every text."""
+    found = session.execute(text(f"SELECT * FROM {table} WHERE {column} LIKE :like ORDER BY {column}, 1"),
+                            {"like": f"{prefix}%"}).mappings().all()
+    return [{name: value.replace(prefix, "") if isinstance(value, str) else value
+             for name, value in row.items() if name not in MADE_ANEW} for row in found]
+
+
+def test_the_rows_are_those_the_statements_per_table_leave(session_factory: sessionmaker[Session]) -> None:
+    together, apart = _drafts("a-"), _drafts("b-")
+    with transaction(session_factory) as session:
+        rows = draft_rows(together)
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    with transaction(session_factory) as session:
+        _per_table(session, apart)
+    with transaction(session_factory) as session:
+        for table, column in (("certificate", "certificate_id"), ("outbox_event", "certificate_id"),
+                              ("certificate_event", "certificate_id"), ("pdl_record", "activity_args")):
+            assert _rows(session, table, column, "a-") == _rows(session, table, column, "b-"), table
+        # The events' rows in the order of the drafts, so each certificate's events stay in order.
+        ordered = session.execute(text(
+            "SELECT certificate_id FROM outbox_event WHERE certificate_id LIKE 'a-%' ORDER BY id")).scalars().all()
+        assert ordered == [draft.certificate.id for draft in together]
+        assert certificates.certificates_by_id(session, [d.certificate.id for d in together]) == {
+            d.certificate.id: d.certificate for d in together}
+        records = [pdl.records_for_certificate(session, d.certificate.id) for d in together]
+        assert records == [[] if d.record is None else [d.record] for d in together]
+
+
+def test_the_units_follow_the_rule_of_the_upsert(session_factory: sessionmaker[Session]) -> None:
+    """A unit already integrated keeps its first sighting and spelling, moves its last, and takes the
+    care giver of the newest draft; a new one is inserted as the drafts saw it."""
+    with transaction(session_factory) as session:
+        units.register_integrated_unit(session, HsaId("SE2321000016-1003"), HsaId("SE2321000016-0001"),
+                                       T0 - timedelta(days=1))
+    drafts = _drafts("u-")
+    with transaction(session_factory) as session:
+        rows = draft_rows(drafts)
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    with transaction(session_factory) as session:
+        assert units.get_integrated_unit(session, HsaId("se2321000016-1003")) == IntegratedUnit(
+            HsaId("SE2321000016-1003"), OTHER_REGION.hsa_id, T0 - timedelta(days=1), T0 + timedelta(milliseconds=4))
+        assert units.get_integrated_unit(session, HsaId("SE2321000016-1004")) == IntegratedUnit(
+            HsaId("SE2321000016-1004"), CARE_GIVER.hsa_id, T0 + timedelta(milliseconds=2),
+            T0 + timedelta(milliseconds=5))
+
+
+def test_a_taken_certificate_id_refuses_the_whole_group(session_factory: sessionmaker[Session]) -> None:
+    drafts = _drafts("c-")
+    with transaction(session_factory) as session:
+        rows = draft_rows(drafts[:1])
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    with pytest.raises(Conflict), transaction(session_factory) as session:
+        rows = draft_rows(drafts)
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    with transaction(session_factory) as session:
+        stored = certificates.certificates_by_id(session, [d.certificate.id for d in drafts])
+        assert list(stored) == [drafts[0].certificate.id]
+        count = session.execute(text("SELECT count(*) FROM outbox_event WHERE certificate_id LIKE 'c-%'")).scalar()
+        assert count == 1
