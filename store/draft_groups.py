@@ -63,6 +63,18 @@ def add_drafts(
         return
     if not new:
         return
+    statement, parameters = statement_for(new, sightings, events, records)
+    with translate_errors():
+        session.execute(statement, parameters)
+
+
+def statement_for(
+    new: Sequence[Certificate],
+    sightings: Sequence[IntegratedUnit],
+    events: Sequence[OutboxEvent],
+    records: Sequence[PdlRecord],
+) -> tuple[TextClause, dict[str, str]]:
+    """The PostgreSQL statement that stores these rows, and its parameters (each table's rows as JSON)."""
     rows = {
         _CERTIFICATES: [certificates.insert_row(certificate) for certificate in new],
         _EVENTS: [queue.event_row(event) for event in events],
@@ -71,8 +83,7 @@ def add_drafts(
         _UNITS: [units.upsert_row(sighting) for sighting in sightings],
     }
     shape = tuple((name, tuple(table_rows[0]) if table_rows else ()) for name, table_rows in rows.items())
-    with translate_errors():
-        session.execute(_statement(shape), {name: json_rows(table_rows) for name, table_rows in rows.items()})
+    return _statement(shape), {name: json_rows(table_rows) for name, table_rows in rows.items()}
 
 
 # The JSON parameters, each named after the table its rows go to.

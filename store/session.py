@@ -116,20 +116,24 @@ def _sqlite_engine(url: URL) -> Engine:
 #: it anew cost about 115 µs of every CreateDraftCertificate stored alone (issue 16), and the outbox's
 #: statements over a claimed batch (``IN`` one placeholder per event, 100 events and a status: 101) cost
 #: about a tenth of the resend worker's CPU. Our statements are fixed in shape, so a higher limit only
-#: caches them (psycopg's cache holds 128, least recently used first; queries over 4,096 characters
-#: are still converted each time).
+#: caches them (psycopg's cache holds 128, least recently used first). The same for the length: psycopg
+#: converts queries over 4,096 characters each time, and a group of new drafts is one statement of
+#: about 4,800 (``store.draft_groups``).
 PSYCOPG_CACHED_PARAMETERS = 1000
+PSYCOPG_CACHED_LENGTH = 16_384
 
 
 def _cache_wide_statements() -> None:
-    """Raise psycopg's limit to ``PSYCOPG_CACHED_PARAMETERS``; a psycopg without the limit is left alone
-    (it is a module constant, not an API: only speed depends on it)."""
+    """Raise psycopg's limits to ``PSYCOPG_CACHED_PARAMETERS`` and ``PSYCOPG_CACHED_LENGTH``; a psycopg
+    without them is left alone (they are module constants, not an API: only speed depends on them)."""
     try:
         from psycopg import _queries
     except ImportError:
         return
-    if getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMETERS) < PSYCOPG_CACHED_PARAMETERS:
-        _queries.MAX_CACHED_STATEMENT_PARAMS = PSYCOPG_CACHED_PARAMETERS
+    for name, ours in (("MAX_CACHED_STATEMENT_PARAMS", PSYCOPG_CACHED_PARAMETERS),
+                       ("MAX_CACHED_STATEMENT_LENGTH", PSYCOPG_CACHED_LENGTH)):
+        if getattr(_queries, name, ours) < ours:
+            setattr(_queries, name, ours)
 
 
 def _postgres_engine(url: URL) -> Engine:

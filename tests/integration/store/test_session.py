@@ -102,3 +102,21 @@ def test_psycopg_caches_the_conversion_of_the_widest_insert() -> None:
 
     make_engine("postgresql+psycopg://gateway@127.0.0.1:1/gateway").dispose()  # connects to nothing
     assert _queries.MAX_CACHED_STATEMENT_PARAMS >= len(CertificateRow.__table__.columns)
+
+
+def test_psycopg_caches_the_conversion_of_the_longest_statement() -> None:
+    """The one statement that stores a group of new drafts (``store.draft_groups``) is longer than the
+    4,096 characters psycopg converts anew every time by default."""
+    from psycopg import _queries
+    from sqlalchemy.dialects import postgresql
+
+    from store.draft_groups import statement_for
+    from tests.builders import make_new_draft
+    from usecases.create_draft import draft_rows
+
+    make_engine("postgresql+psycopg://gateway@127.0.0.1:1/gateway").dispose()  # connects to nothing
+    rows = draft_rows([make_new_draft("longest-statement")])
+    written = str(statement_for(rows.certificates, rows.units, rows.events, rows.records)[0].compile(
+        dialect=postgresql.dialect()))
+    assert len(written) > 4096
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH >= len(written)
