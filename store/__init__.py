@@ -14,8 +14,9 @@ Modules: ``session`` (engines, ``transaction``), ``errors``, ``directory`` (embe
 import; its tables are in ``directory_tables``, the importer in ``directory_import``), ``certificates``,
 ``arenden`` (ärenden and their kompletteringar), ``caregiver`` (a care giver's certificates as one
 set: inventory, export record, purge), ``directory_check`` (the facts the directory check reads),
-``units`` (integrated units), ``draft_groups`` (a group of new drafts' rows at once), ``outbox`` (a package:
-tables, queue, claims, report, resend), ``pdl``, ``routing`` (the catalogue and its versions),
+``units`` (integrated units), ``draft_groups`` and ``message_groups`` (the writes of a group of new
+drafts, or of received messages, in one statement on PostgreSQL), ``outbox`` (a package: tables, queue,
+claims, report, resend), ``pdl``, ``routing`` (the catalogue and its versions),
 ``leader`` (the scheduler's election), ``health`` (``ping``) and
 ``migrate`` (``upgrade``/``check``; not imported here, so that serving does not load Alembic).
 """

@@ -17,6 +17,8 @@ written with their message (migration 0007 says why they left a table of their o
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, cast
@@ -27,11 +29,12 @@ from sqlalchemy import (
     Select,
     Table,
     Text,
+    TextClause,
     bindparam,
-    case,
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -49,6 +52,7 @@ from domain.arenden import (
 from domain.values import HsaId, PersonId, PersonIdKind
 from store.base import Base, BigId
 from store.session import translate_errors
+from store.types import UtcDateTime
 
 
 class ArendeRow(Base):
@@ -105,10 +109,11 @@ def add_arenden(session: Session, arenden: Sequence[Arende]) -> None:
     """
     if arenden:
         with translate_errors():
-            session.execute(_INSERT_ARENDE, [_arende_columns(arende) for arende in arenden])
+            session.execute(_INSERT_ARENDE, [arende_row(arende) for arende in arenden])
 
 
-def _arende_columns(arende: Arende) -> dict[str, Any]:
+def arende_row(arende: Arende) -> dict[str, Any]:
+    """The values of a new message's row, by column name."""
     return {
         "message_id": arende.message_id,
         "certificate_id": arende.certificate_id,
@@ -184,17 +189,32 @@ def mark_answered(session: Session, question_ids: Collection[str], at: datetime)
     """
     if not question_ids:
         return
-    session.execute(
-        update(ArendeRow)
-        .where(ArendeRow.message_id.in_(list(question_ids)))
-        .values(
-            answered_at=at,
-            status=case(
-                (ArendeRow.status == ArendeStatus.OPEN, ArendeStatus.ANSWERED),
-                else_=ArendeRow.status,
-            ),
-        )
-    )
+    session.execute(_mark_answered(session.get_bind().dialect.name), answered_parameters(question_ids, at))
+
+
+def answered_sql(dialect: str) -> str:
+    """``mark_answered``'s UPDATE for ``dialect``, the question ids read from the JSON array ``:answered``
+    (``answered_parameters``): one statement text for any number of questions, which a group of
+    received messages also runs inside its one statement (``store.message_groups``)."""
+    ids = {"postgresql": "SELECT json_array_elements_text(CAST(:answered AS json))",
+           "sqlite": "SELECT value FROM json_each(:answered)"}[dialect]
+    return (f"UPDATE {ArendeRow.__tablename__} SET answered_at = :answered_at, "
+            f"status = CASE WHEN status = '{ArendeStatus.OPEN.value}' THEN '{ArendeStatus.ANSWERED.value}' "
+            f"ELSE status END WHERE message_id IN ({ids})")
+
+
+def answered_parameters(question_ids: Collection[str], at: datetime) -> dict[str, Any]:
+    """The parameters of ``answered_sql``."""
+    return {"answered": json.dumps(sorted(question_ids)), "answered_at": at}
+
+
+#: ``answered_sql``'s time, written as every time column is (``UtcDateTime``).
+ANSWERED_AT = bindparam("answered_at", type_=UtcDateTime())
+
+
+@functools.cache
+def _mark_answered(dialect: str) -> TextClause:
+    return text(answered_sql(dialect)).bindparams(ANSWERED_AT)
 
 
 def mark_handled(

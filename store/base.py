@@ -122,6 +122,15 @@ def insert_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
             f"NULL::{table}, CAST(:{parameter} AS json)) WITH ORDINALITY AS r ORDER BY r.ordinality")
 
 
+def with_all(clauses: Sequence[str]) -> str:
+    """One statement of data-modifying ``WITH`` clauses (PostgreSQL).
+
+    Each clause runs to completion whether or not the query reads it, and all of them see the
+    database as it was when the statement began: a clause must not depend on another's rows.
+    """
+    return "WITH " + ", ".join(f"w{n} AS ({clause})" for n, clause in enumerate(clauses)) + " SELECT 1"
+
+
 def upsert(
     session: Session,
     table: Table,

@@ -26,7 +26,7 @@ from domain.certificates import Certificate
 from domain.events import OutboxEvent
 from domain.pdl import PdlRecord
 from store import certificate_events, certificates, pdl, units
-from store.base import insert_from_json, json_rows
+from store.base import insert_from_json, json_rows, with_all
 from store.certificate_events import CertificateEventRow
 from store.certificates import CertificateRow
 from store.outbox import queue
@@ -111,5 +111,4 @@ def _statement(shape: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
             clauses.append(units.upsert_sql("postgresql", read))
         else:
             clauses.append(insert_from_json(table, columns, table))
-    # Every data-modifying WITH clause runs to completion whether or not the query reads it.
-    return text("WITH " + ", ".join(f"w{n} AS ({clause})" for n, clause in enumerate(clauses)) + " SELECT 1")
+    return text(with_all(clauses))

@@ -45,7 +45,7 @@ from domain.message_checks import check_message, is_resend
 from domain.question_counts import question_counts, to_payload
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Problem, echo
 from domain.values import EventCode, PersonId, PersonIdKind
-from store import UnitOfWork, arenden, certificates, outbox
+from store import UnitOfWork, arenden, certificates, message_groups
 from store.errors import Conflict, DatabaseUnavailable
 from usecases.group_commit import GroupCommit
 
@@ -177,9 +177,7 @@ def receive_together(
         )
         now = clock()
         decision = decide(deliveries, found, stored, conversations, now)
-        arenden.add_arenden(session, decision.arenden)
-        arenden.mark_answered(session, decision.answered, now)
-        outbox.enqueue_all(session, decision.events)
+        message_groups.add_messages(session, decision.arenden, decision.answered, now, decision.events)
     for verdict in decision.verdicts:
         verdict.log()
     return [verdict.outcome for verdict in decision.verdicts]
