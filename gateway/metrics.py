@@ -279,7 +279,7 @@ class MetricsExposition:
         """The exposition and its content type."""
         registry = CollectorRegistry()
         if _directory is not None:
-            MultiProcessCollector(registry, path=_directory)  # type: ignore[no-untyped-call]
+            registry.register(_Directory(_directory))
         else:
             for local in self._local:
                 registry.register(_Forward(local))
@@ -290,6 +290,33 @@ class MetricsExposition:
 def serve_registry(host: str, port: int, registry: CollectorRegistry) -> None:
     """Serve ``registry`` on ``host:port`` from a daemon thread (a standalone worker's ``/metrics``)."""
     start_http_server(port, host, registry=registry)
+
+
+class _Directory(Collector):
+    """Every process's instruments from the multiprocess directory, as ``MultiProcessCollector`` reads
+    them, leaving out the files that are still empty.
+
+    prometheus_client creates a process's file before it sizes it (prometheus/client_python#1199): a
+    scrape in that moment failed on the empty file, and with it every metric (a 500, seen when the
+    outbox worker started during a scrape); a process killed in that moment left the empty file for
+    good, and every scrape after it failed. An empty file holds nothing yet, so leaving it out loses
+    nothing.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def collect(self) -> Iterable[Metric]:
+        files = [name for name in glob.glob(os.path.join(self._path, "*.db")) if _size(name) > 0]
+        return MultiProcessCollector.merge(files, accumulate=True)  # type: ignore[no-any-return, no-untyped-call]
+
+
+def _size(name: str) -> int:
+    """The file's size; 0 for a file removed since it was listed (a process that ended, its gauges gone)."""
+    try:
+        return os.path.getsize(name)
+    except FileNotFoundError:
+        return 0
 
 
 class _Forward(Collector):

@@ -29,6 +29,7 @@ On PostgreSQL the tables are append-only for the application's role (``store.rol
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ from sqlalchemy import (
     Index,
     String,
     Table,
+    TextClause,
     bindparam,
     delete,
     func,
@@ -74,7 +76,7 @@ from domain.pdl_checkpoint import (
     check_checkpoints,
     verify_signed,
 )
-from store.base import Base, BigId
+from store.base import Base, BigId, insert_from_json, json_rows
 
 HEAD_ID = 1
 HASH = String(64)
@@ -209,11 +211,21 @@ def append_all(session: Session, records: Sequence[PdlRecord]) -> int:
     """
     if not records:
         return 0
-    # A Core INSERT on the table: the log is append-only, so no ORM object is ever needed, and Core
-    # sends many rows as one multi-row INSERT (SQLAlchemy's "insertmanyvalues"); the ORM's bulk
-    # path would prepare each row on its own, several times slower for a batch of a hundred.
-    session.execute(_APPEND, [record_row(record) for record in records])
+    rows = [record_row(record) for record in records]
+    if session.get_bind().dialect.name == "postgresql":
+        # One statement with every row in one JSON parameter, in order (``insert_from_json``): psycopg
+        # sends an executemany row by row in a pipeline, about 20 µs of CPU per row, and a StoreLog
+        # call carries a hundred records.
+        session.execute(_append_from_json(tuple(rows[0])), {_TABLE.name: json_rows(rows)})
+    else:
+        # A Core INSERT on the table: the log is append-only, so no ORM object is ever needed.
+        session.execute(_APPEND, rows)
     return len(records)
+
+
+@functools.cache
+def _append_from_json(columns: tuple[str, ...]) -> TextClause:
+    return text(insert_from_json(_TABLE.name, columns, _TABLE.name))
 
 
 def seal_pending(session: Session, limit: int = SEAL_BATCH, wait: bool = False) -> int:

@@ -190,3 +190,27 @@ def test_two_worker_processes_and_the_status_update_worker_add_up(tmp_path: Path
                for line in outbound)
     # The journal saw the outbound call's correlation id: trace.id follows the call across systems.
     assert len({line["trace"]["id"] for line in outbound}) == good
+
+
+def test_an_empty_file_of_a_process_killed_while_starting_does_not_fail_the_scrape(
+    tmp_path: Path, environment: dict[str, str]
+) -> None:
+    """prometheus_client creates a process's file before it sizes it: a process killed in that moment
+    leaves an empty file, which failed every scrape after it (a 500). The scrape leaves it out."""
+    port, metrics_port = free_port(), free_port()
+    env = {**environment, "INTYGSGATEWAY_METRICS_PORT": str(metrics_port)}
+    subprocess.run([str(BIN), "db", "upgrade"], cwd=tmp_path, env=env, check=True, capture_output=True, timeout=60)
+    server = subprocess.Popen([str(BIN), "serve", "--demo", "--port", str(port), "--workers", "2", "--no-worker"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/readyz", server)
+        answer = post(f"http://127.0.0.1:{port}{ENDPOINT}", create_draft_envelope())
+        assert b">OK<" in answer
+        (tmp_path / "metrics" / "counter_4194303.db").write_bytes(b"")  # the killed process's file
+        (tmp_path / "metrics" / "gauge_livesum_4194303.db").write_bytes(b"")
+        for _ in range(4):  # whichever worker answers
+            found = scrape(f"http://127.0.0.1:{metrics_port}/metrics")
+            assert value(found, "intygsgateway_soap_requests_total", contract="CreateDraftCertificate",
+                         endpoint=ENDPOINT, result_code="OK", error_id="") == 1
+    finally:
+        stop(server)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
-from store.pdl import append, records_for_certificate
+from store.pdl import PdlRow, append, append_all, record_row, records_for_certificate
 from store.session import transaction
 
 
@@ -46,3 +48,26 @@ def test_records_are_appended_and_listed_per_certificate(session_factory: sessio
     with transaction(session_factory) as session:
         assert records_for_certificate(session, "cert-1") == [full, minimal]
         assert records_for_certificate(session, "cert-9") == []
+
+
+def test_a_batch_is_stored_as_the_insert_per_row_stores_it(session_factory: sessionmaker[Session]) -> None:
+    """On PostgreSQL ``append_all`` sends a batch as one JSON parameter: every column of every row, and the
+    rows' order (their ids, which the sealer chains in), are those of the plain INSERT of the same records."""
+    def batch(prefix: str) -> list[PdlRecord]:
+        return [replace(record(f"{prefix}-log-{n}", f"{prefix}-cert", Activity.READ if n % 2 else Activity.WRITE,
+                               activity_args=f'args "{n}" \\ åäö <&>', user_name=None if n % 3 else "Ann Läkare"),
+                        start_date=datetime(2026, 11, 20, 8, 0, n, 1000 * n, tzinfo=UTC)) for n in range(12)]
+
+    with transaction(session_factory) as session:
+        append_all(session, batch("json"))
+        session.execute(insert(PdlRow), [record_row(r) for r in batch("rows")])
+    with transaction(session_factory) as session:
+        def stored(prefix: str) -> list[dict[str, object]]:
+            found = session.execute(select(PdlRow.__table__).where(PdlRow.log_id.like(f"{prefix}-%"))
+                                    .order_by(PdlRow.id)).mappings().all()
+            return [{name: value.replace(prefix, "") if isinstance(value, str) else value
+                     for name, value in row.items() if name not in ("id", "stored_at")} for row in found]
+
+        assert stored("json") == stored("rows")
+        assert [r.log_id for r in records_for_certificate(session, "json-cert")] == [
+            r.log_id for r in batch("json")]
