@@ -110,16 +110,30 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
-def insert_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
-    """``INSERT INTO table (columns) SELECT ...`` the rows of the JSON parameter (``json_rows``), in order.
+def json_tables(
+    rows: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], dict[str, str]]:
+    """The shape of ``rows`` by table (each table and the columns of its rows, none for a table without
+    rows: what a statement written once per shape needs) and the JSON parameters (``json_rows``),
+    each named after its table."""
+    shape = tuple((table, tuple(table_rows[0]) if table_rows else ()) for table, table_rows in rows.items())
+    return shape, {table: json_rows(table_rows) for table, table_rows in rows.items()}
+
+
+def select_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
+    """``SELECT columns`` of the rows of the JSON parameter (``json_rows``), in the array's order.
 
     PostgreSQL only. Each object's fields are read as the table's own column types
-    (``json_populate_recordset``); the rows are inserted in the array's order, so ids from a sequence
-    follow it.
+    (``json_populate_recordset``).
     """
-    listed = ", ".join(columns)
-    return (f"INSERT INTO {table} ({listed}) SELECT {listed} FROM json_populate_recordset("
-            f"NULL::{table}, CAST(:{parameter} AS json)) WITH ORDINALITY AS r ORDER BY r.ordinality")
+    return (f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, CAST(:{parameter} AS json)) "
+            "WITH ORDINALITY AS r ORDER BY r.ordinality")
+
+
+def insert_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
+    """``INSERT INTO table (columns)`` the rows of the JSON parameter (``select_from_json``), in order,
+    so ids from a sequence follow the array."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) {select_from_json(table, columns, parameter)}"
 
 
 def with_all(clauses: Sequence[str]) -> str:

@@ -10,7 +10,7 @@ them all, in one round trip. On SQLite, which runs in the process and has no rou
 statements per table stay.
 
 Either way the rows are the same, built by each table's own row function (``certificates.insert_row``,
-``outbox.queue.event_row``, ``certificate_events.history_row``, ``pdl.record_row``,
+``outbox.queue.rows_by_table``, ``pdl.record_row``,
 ``units.upsert_row``), and the statement is one statement: a certificate id already stored refuses
 the whole group, as the transaction would.
 """
@@ -25,12 +25,10 @@ from sqlalchemy import TextClause, text
 from domain.certificates import Certificate
 from domain.events import OutboxEvent
 from domain.pdl import PdlRecord
-from store import certificate_events, certificates, pdl, units
-from store.base import insert_from_json, json_rows, with_all
-from store.certificate_events import CertificateEventRow
+from store import certificates, pdl, units
+from store.base import insert_from_json, json_tables, select_from_json, with_all
 from store.certificates import CertificateRow
 from store.outbox import queue
-from store.outbox.tables import OutboxRow
 from store.pdl import PdlRow
 from store.session import Tx, translate_errors
 from store.units import IntegratedUnit, IntegratedUnitRow
@@ -75,22 +73,15 @@ def statement_for(
     records: Sequence[PdlRecord],
 ) -> tuple[TextClause, dict[str, str]]:
     """The PostgreSQL statement that stores these rows, and its parameters (each table's rows as JSON)."""
-    rows = {
-        _CERTIFICATES: [certificates.insert_row(certificate) for certificate in new],
-        _EVENTS: [queue.event_row(event) for event in events],
-        _HISTORY: [certificate_events.history_row(entry) for entry in queue.histories(events)],
-        _RECORDS: [pdl.record_row(record) for record in records],
+    shape, parameters = json_tables({
+        str(CertificateRow.__tablename__): [certificates.insert_row(certificate) for certificate in new],
+        **queue.rows_by_table(events),
+        str(PdlRow.__tablename__): [pdl.record_row(record) for record in records],
         _UNITS: [units.upsert_row(sighting) for sighting in sightings],
-    }
-    shape = tuple((name, tuple(table_rows[0]) if table_rows else ()) for name, table_rows in rows.items())
-    return _statement(shape), {name: json_rows(table_rows) for name, table_rows in rows.items()}
+    })
+    return _statement(shape), parameters
 
 
-# The JSON parameters, each named after the table its rows go to.
-_CERTIFICATES = str(CertificateRow.__tablename__)
-_EVENTS = str(OutboxRow.__tablename__)
-_HISTORY = str(CertificateEventRow.__tablename__)
-_RECORDS = str(PdlRow.__tablename__)
 _UNITS = str(IntegratedUnitRow.__tablename__)
 
 
@@ -106,9 +97,7 @@ def _statement(shape: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
         if not columns:
             continue
         if table == _UNITS:
-            read = (f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, "
-                    f"CAST(:{table} AS json))")
-            clauses.append(units.upsert_sql("postgresql", read))
+            clauses.append(units.upsert_sql("postgresql", select_from_json(table, columns, table)))
         else:
             clauses.append(insert_from_json(table, columns, table))
     return text(with_all(clauses))

@@ -7,7 +7,7 @@ decides, and then writes the new messages, the questions the answers answer, and
 with their history entries. On PostgreSQL those writes are one statement, as a group of new drafts is
 (``store.draft_groups``, which says why); on SQLite they are the statements of ``arenden`` and
 ``outbox``. The rows and the rule for answered questions are the same either way (``arenden.arende_row``,
-``arenden.answered_sql``, ``outbox.queue.event_row``, ``certificate_events.history_row``).
+``arenden.answered_sql``, ``outbox.queue.rows_by_table``).
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from sqlalchemy import TextClause, text
 
 from domain.arenden import Arende
 from domain.events import OutboxEvent
-from store import arenden, certificate_events
+from store import arenden
 from store.arenden import ANSWERED_AT, ArendeRow
-from store.base import insert_from_json, json_rows, with_all
-from store.certificate_events import CertificateEventRow
+from store.base import insert_from_json, json_tables, with_all
 from store.outbox import queue
-from store.outbox.tables import OutboxRow
 from store.session import Tx, translate_errors
 
 
@@ -48,13 +46,10 @@ def add_messages(
         arenden.mark_answered(session, answered, at)
         queue.enqueue_all(session, events)
         return
-    rows = {
-        _ARENDEN: [arenden.arende_row(message) for message in new],
-        _EVENTS: [queue.event_row(event) for event in events],
-        _HISTORY: [certificate_events.history_row(entry) for entry in queue.histories(events)],
-    }
-    shape = tuple((name, tuple(table_rows[0]) if table_rows else ()) for name, table_rows in rows.items())
-    parameters = {name: json_rows(table_rows) for name, table_rows in rows.items()}
+    shape, parameters = json_tables({
+        str(ArendeRow.__tablename__): [arenden.arende_row(message) for message in new],
+        **queue.rows_by_table(events),
+    })
     if answered:
         parameters |= arenden.answered_parameters(answered, at)
     statement = _statement(shape, bool(answered))
@@ -62,12 +57,6 @@ def add_messages(
         return
     with translate_errors():
         session.execute(statement, parameters)
-
-
-# The JSON parameters, each named after the table its rows go to.
-_ARENDEN = str(ArendeRow.__tablename__)
-_EVENTS = str(OutboxRow.__tablename__)
-_HISTORY = str(CertificateEventRow.__tablename__)
 
 
 @functools.cache

@@ -79,6 +79,16 @@ def _record_history(session: Tx, events: Sequence[OutboxEvent]) -> None:
     certificate_events.record_all(session, histories(events))
 
 
+def rows_by_table(events: Sequence[OutboxEvent]) -> dict[str, list[dict[str, Any]]]:
+    """The rows ``enqueue_all`` writes for ``events`` (none of which supersedes), by table: the outbox
+    rows and the history entries."""
+    return {
+        str(OutboxRow.__tablename__): [event_row(event) for event in events],
+        str(certificate_events.CertificateEventRow.__tablename__):
+            [certificate_events.history_row(entry) for entry in histories(events)],
+    }
+
+
 def histories(events: Sequence[OutboxEvent]) -> list[HistoryEvent]:
     """The history entries of ``events``: their status updates (``history_event``)."""
     return [entry for entry in map(history_event, events) if entry is not None]
