@@ -118,7 +118,9 @@ class Dispatcher:
         self._name = name or f"{socket.gethostname()}:{os.getpid()}"
         self._claims = itertools.count(1)
         per_lane = max(config.batch_size, config.journal_concurrency)
-        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane)
+        # The calls waiting ahead of the senders, all journals together.
+        room = max(config.batch_size, config.threads)
+        self._lanes: Lanes[Ready] = Lanes(config.journal_concurrency, per_lane, room)
         self._writer = OutboxWriter(uow, clock, config.lease, self._recorded, onward.record)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -129,13 +131,6 @@ class Dispatcher:
         ready call ``sending``; then queue the calls on their lanes. How many events were claimed."""
         config = self._config
         token = f"{self._name}:{next(self._claims)}"
-        try:  # before the transaction: a refresh reads the database (SQLite: one writer at a time)
-            catalogue = self._delivery.catalogue()
-        except DeliveryPaused:  # no routing table loaded yet: claim nothing, try later
-            log.warning("outbox_catalogue_unavailable")
-            return 0
-        now = self._clock()
-        hold_until = now - config.hold if config.hold > timedelta(0) else None
         try:
             # Before the transaction: reloading the snapshot reads the database, which on SQLite would
             # wait for this very transaction's write lock.
@@ -143,6 +138,8 @@ class Dispatcher:
         except DeliveryPaused:  # no routing table loaded yet: claim nothing, try later
             log.warning("outbox_catalogue_unavailable")
             return 0
+        now = self._clock()
+        hold_until = now - config.hold if config.hold > timedelta(0) else None
         with self._uow() as tx:
             claimed = claim_due(tx, token, now, config.lease, limit or config.batch_size, hold_until,
                                 self._lanes.busy_units())
@@ -278,12 +275,11 @@ class Dispatcher:
 
     def _claim_loop(self) -> None:
         config = self._config
-        room = max(config.batch_size, config.threads)  # calls waiting ahead of the senders
         while not self._stop.is_set():
-            # Claim when half the room is free: fewer, fuller claims (each costs the same few statements).
-            if not self._lanes.wait_for_room(max(1, room // 2), config.poll_seconds):
+            # The room is reserved before the claim, so the two claimers never claim the same room twice.
+            wanted = self._lanes.reserve(config.batch_size, config.poll_seconds)
+            if not wanted:
                 continue
-            wanted = min(config.batch_size, room - self._lanes.waiting())
             try:
                 claimed = self.claim(wanted)
             except StoreError as failure:  # database down: wait, the rows are safe
@@ -292,6 +288,8 @@ class Dispatcher:
             except Exception:  # a bug must not end the thread silently; leases bring the rows back
                 log.exception("outbox_claim_crashed")
                 claimed = 0
+            finally:
+                self._lanes.unreserve(wanted)
             if claimed < wanted:
                 self._stop.wait(config.poll_seconds)
 

@@ -10,6 +10,12 @@ most ``per_journal`` threads and the others keep going.
 A lane holds at most ``per_lane`` waiting calls; ``put`` refuses more (the dispatcher gives such an
 event back unsent), and ``busy_units`` names the units whose lane is full, so that the next claim
 skips their events instead of claiming what would only wait here.
+
+The claimers **reserve** their room before they claim (``reserve``, ``unreserve``): the waiting calls
+and the places reserved together stay within ``room``. Without it two claimers counted the same free
+room, each claimed it, and one in seven claimed events of a drain went back unsent: claimed, read,
+built and marked for nothing (issue 14). A claimer is woken only when the free room crosses the point
+where a claim is worth making (half the room), not after every call taken.
 """
 
 from __future__ import annotations
@@ -42,11 +48,18 @@ class _Lane(Generic[T]):
 class Lanes(Generic[T]):
     """Per-journal queues with a bound on calls in flight; thread-safe."""
 
-    def __init__(self, per_journal: int, per_lane: int) -> None:
-        if per_journal < 1 or per_lane < 1:
-            raise ValueError("calls in flight and waiting calls per journal must be at least 1")
+    def __init__(self, per_journal: int, per_lane: int, room: int | None = None) -> None:
+        """``room``: the calls waiting and reserved, all journals together (default ``per_lane``)."""
+        room = per_lane if room is None else room
+        if per_journal < 1 or per_lane < 1 or room < 1:
+            raise ValueError("calls in flight, waiting calls per journal and room must be at least 1")
         self._per_journal = per_journal
         self._per_lane = per_lane
+        self._capacity = room
+        # Claim when fewer than this are waiting or reserved: fewer, fuller claims (each costs the same
+        # few statements).
+        self._below = max(1, room // 2)
+        self._reserved = 0
         self._lanes: dict[str, _Lane[T]] = {}
         self._units: dict[str, str] = {}  # unit -> the journal its last call went to
         self._turn = 0
@@ -84,8 +97,8 @@ class Lanes(Generic[T]):
             if item is None and not self._closed:
                 self._work.wait(timeout)
                 item = self._next()
-            if item is not None:
-                self._room.notify_all()  # the claimers (two) see whether there is room to claim again
+            if item is not None and self._waiting + self._reserved == self._below - 1:
+                self._room.notify()  # just crossed: a claim is worth making again
             return item
 
     def _next(self) -> T | None:
@@ -121,25 +134,38 @@ class Lanes(Generic[T]):
         with self._lock:
             self._units[unit_key] = journal
 
-    def waiting(self) -> int:
-        """Calls waiting for a sender, all journals together."""
-        with self._lock:
-            return self._waiting
-
-    def in_flight(self) -> int:
-        with self._lock:
-            return sum(lane.in_flight for lane in self._lanes.values())
-
     def busy_units(self) -> set[str]:
         """Units whose journal's lane is full: claiming their events now would only make them wait."""
         with self._lock:
             full = {journal for journal, lane in self._lanes.items() if len(lane.waiting) >= self._per_lane}
             return {unit for unit, journal in self._units.items() if journal in full} if full else set()
 
-    def wait_for_room(self, below: int, timeout: float) -> bool:
-        """Wait until fewer than ``below`` calls are waiting (or ``timeout``); True when there is room."""
+    def reserve(self, most: int, timeout: float) -> int:
+        """Wait (at most ``timeout``) until fewer than half the room is taken by waiting calls and
+        reservations, then reserve up to ``most`` places; how many (0: no room in time, or closed).
+
+        The caller claims that many events at most, queues them (``put``) and then ``unreserve``s.
+        """
         with self._lock:
-            return self._room.wait_for(lambda: self._waiting < below or self._closed, timeout)
+            if not self._room.wait_for(lambda: self._taken() < self._below or self._closed, timeout):
+                return 0
+            if self._closed:
+                return 0
+            granted = min(most, self._capacity - self._taken())
+            self._reserved += granted
+            if self._taken() < self._below:
+                self._room.notify()  # room left for the other claimer
+            return granted
+
+    def unreserve(self, places: int) -> None:
+        """Give back a reservation once its claimed calls are queued (or none were claimed)."""
+        with self._lock:
+            self._reserved -= places
+            if self._taken() < self._below:
+                self._room.notify()
+
+    def _taken(self) -> int:
+        return self._waiting + self._reserved
 
     def close(self) -> list[T]:
         """Stop handing out calls; return every call still waiting (the caller gives them back)."""

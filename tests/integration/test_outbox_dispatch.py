@@ -18,11 +18,12 @@ from domain.values import EventCode
 from outbound import Delivery, HttpSender, Timeouts
 from routing.catalogue import Catalogue, Route
 from routing.provider import StaticProvider
+import scheduler.dispatcher as dispatcher_module
 from scheduler.dispatcher import DispatchConfig
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
 from store.certificates import delete_certificate, get_certificate
-from store.outbox import EventReport, OutboxStatus, enqueue, event_report
+from store.outbox import EventReport, OutboxStatus, enqueue, event_report, release
 from store.session import transaction
 from tests.integration.outbox_env import (
     PARENT,
@@ -267,3 +268,36 @@ def test_a_slow_journal_holds_no_more_than_its_share_and_the_others_go_on(
             dispatcher.stop()
             sender.close()
     assert len(fast.received()) == 12
+
+
+def test_the_two_claimers_never_claim_more_than_the_senders_take(
+        session_factory: sessionmaker[Session], journal: tuple[MockJournal, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher's threads running on a backlog of one journal: every event is claimed once and
+    sent, none claimed, read and marked only to be given back unsent because the other claimer had
+    already filled the room (before the claimers reserved their room, one claimed event in seven was)."""
+    simulator, url = journal
+    given_back: list[int] = []
+
+    def counting_release(session: Session, claims: list[object]) -> list[int]:
+        given_back.extend(released := release(session, claims))  # type: ignore[arg-type]
+        return released
+
+    monkeypatch.setattr(dispatcher_module, "release", counting_release)
+    events = add_certificates(session_factory, [f"backlog-{n}" for n in range(120)])
+    dispatcher, sender = make_dispatcher(session_factory, catalogue_for(url), Clock(T0 + timedelta(seconds=1)),
+                                         threads=4, journal_concurrency=4, batch_size=8, poll_seconds=0.05)
+    unsent = []
+    original = dispatcher._writer.release
+    monkeypatch.setattr(dispatcher._writer, "release", lambda claims: unsent.extend(claims) or original(claims))
+    dispatcher.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(simulator.received()) < len(events):
+            time.sleep(0.05)
+    finally:
+        dispatcher.stop()
+        sender.close()
+    assert len(simulator.received()) == len(events)
+    assert all(report(session_factory, e).event["status"] == OutboxStatus.DELIVERED for e in events)
+    assert (given_back, unsent) == ([], [])
