@@ -120,20 +120,22 @@ def json_tables(
     return shape, {table: json_rows(table_rows) for table, table_rows in rows.items()}
 
 
-def select_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
-    """``SELECT columns`` of the rows of the JSON parameter (``json_rows``), in the array's order.
+def select_from_json(table: str, columns: Sequence[str], parameter: str, where: str | None = None) -> str:
+    """``SELECT columns`` of the rows of the JSON parameter (``json_rows``), in the array's order;
+    with ``where``, only the rows it holds for (an SQL condition on the columns).
 
     PostgreSQL only. Each object's fields are read as the table's own column types
     (``json_populate_recordset``).
     """
+    condition = "" if where is None else f"WHERE {where} "
     return (f"SELECT {', '.join(columns)} FROM json_populate_recordset(NULL::{table}, CAST(:{parameter} AS json)) "
-            "WITH ORDINALITY AS r ORDER BY r.ordinality")
+            f"WITH ORDINALITY AS r {condition}ORDER BY r.ordinality")
 
 
-def insert_from_json(table: str, columns: Sequence[str], parameter: str) -> str:
+def insert_from_json(table: str, columns: Sequence[str], parameter: str, where: str | None = None) -> str:
     """``INSERT INTO table (columns)`` the rows of the JSON parameter (``select_from_json``), in order,
     so ids from a sequence follow the array."""
-    return f"INSERT INTO {table} ({', '.join(columns)}) {select_from_json(table, columns, parameter)}"
+    return f"INSERT INTO {table} ({', '.join(columns)}) {select_from_json(table, columns, parameter, where)}"
 
 
 def with_all(clauses: Sequence[str]) -> str:

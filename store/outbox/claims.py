@@ -48,7 +48,7 @@ from domain.delivery import Attempt, Decision, OutcomeClass, clip
 from domain.events import JOURNAL, ClaimedEvent, EventContext, OutboundContract, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
-from store.base import json_rows
+from store.base import insert_from_json, json_rows
 from store.certificates import certificates_by_id
 from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
@@ -247,46 +247,68 @@ def mark_sending(session: Tx, marks: Sequence[SendingMark]) -> None:
     leaves each of these events with an attempt whose outcome is unknown. An event has at most one
     such attempt (the next claim turns it into ``unknown``), so the outcome finds it by its event.
     """
-    if marks:
-        session.execute(insert(_ATTEMPTS), [{
-            "event_id": mark.claimed.id, "at": mark.at, "outcome": OutcomeClass.SENDING.value,
-            "decision": Decision.PENDING.value, "http_status": None, "result_code": None, "error_id": None,
-            "text": None, "url": mark.url, "correlation_id": mark.claimed.correlation_id, "duration_ms": 0.0,
-            "claimed_by": mark.claimed.token,
-        } for mark in marks])
+    if not marks:
+        return
+    rows = [{
+        "event_id": mark.claimed.id, "at": mark.at, "outcome": OutcomeClass.SENDING.value,
+        "decision": Decision.PENDING.value, "http_status": None, "result_code": None, "error_id": None,
+        "text": None, "url": mark.url, "correlation_id": mark.claimed.correlation_id, "duration_ms": 0.0,
+        "claimed_by": mark.claimed.token,
+    } for mark in marks]
+    if session.get_bind().dialect.name == "postgresql":  # one row set in one parameter (``json_rows``)
+        session.execute(_MARK_SENDING_PG, {"attempts": json_rows(rows)})
+    else:
+        session.execute(insert(_ATTEMPTS), rows)
 
 
 def record_outcomes(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int]:
     """Store each attempt and its event's next state, for the rows their claims still hold.
 
     Returns the ids recorded; an outcome whose row was claimed by another worker after this one's
-    lease ran out is not recorded (the other worker's attempt is the one that counts). A handful of
-    statements whatever the number of outcomes: lock the rows still held, update them (one
-    executemany), complete the attempts marked ``sending`` and insert those made without a call.
+    lease ran out is not recorded (the other worker's attempt is the one that counts). On PostgreSQL
+    one statement whatever the number of outcomes (``_RECORD_PG``); on SQLite a handful: read the rows
+    still held, update them, complete the attempts marked ``sending`` and insert those made without
+    a call.
     """
+    if not outcomes:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _record_pg(session, outcomes)
     held = _held(session, (o.claimed for o in outcomes))
     kept = [outcome for outcome in outcomes if outcome.claimed.id in held]
     if not kept:
         return []
-    marked = [o for o in kept if o.marked]
-    states = [_state_values(outcome) for outcome in kept]
-    completed = [{"marked_event": o.claimed.id, **{f"new_{k}": v for k, v in _attempt_values(o).items()
-                                                 if k not in ("event_id", "correlation_id", "claimed_by")}}
-                 for o in marked]
-    if session.get_bind().dialect.name == "postgresql":
-        # One statement each, whatever the number of outcomes: an executemany is one UPDATE per row,
-        # each planned and executed on its own, and recording was the largest cost of a drain.
-        session.execute(_RECORD_STATES_PG, _as_json(states))
-        if completed:
-            session.execute(_COMPLETE_MARKS_PG, _as_json(completed))
-    else:
-        session.execute(_RECORD_STATES, states)
-        if completed:
-            session.execute(_COMPLETE_MARKS, completed)
+    session.execute(_RECORD_STATES, [_state_values(outcome) for outcome in kept])
+    completed = [_completion(o) for o in kept if o.marked]
+    if completed:
+        session.execute(_COMPLETE_MARKS, completed)
     unmarked = [o for o in kept if not o.marked]
     if unmarked:
         session.execute(insert(_ATTEMPTS), [_attempt_values(o) for o in unmarked])
     return [outcome.claimed.id for outcome in kept]
+
+
+def _record_pg(session: Tx, outcomes: Sequence[AttemptOutcome]) -> list[int]:
+    """``record_outcomes`` on PostgreSQL in one statement: the held rows are the ones its update finds.
+
+    The events' update repeats the claim in its condition and returns the ids it changed; the marks'
+    completion and the other attempts' insert take only those. Before, a read of the held rows and up
+    to three statements each cost their round trip and their SQL building (issue 14: recording was a
+    quarter of a worker's time).
+    """
+    found = session.execute(_RECORD_PG, {
+        "states": json_rows([_state_values(o) for o in outcomes]),
+        "marks": json_rows([_completion(o) for o in outcomes if o.marked]),
+        "attempts": json_rows([_attempt_values(o) for o in outcomes if not o.marked]),
+    })
+    recorded = {event_id for (event_id,) in found}
+    return [outcome.claimed.id for outcome in outcomes if outcome.claimed.id in recorded]
+
+
+def _completion(outcome: AttemptOutcome) -> dict[str, Any]:
+    """The values that complete an attempt marked ``sending`` (``_MARK_COLUMNS``)."""
+    return {"marked_event": outcome.claimed.id, **{f"new_{k}": v for k, v in _attempt_values(outcome).items()
+                                                   if k not in ("event_id", "correlation_id", "claimed_by")}}
 
 
 # Each update's per-row values, named as the statements bind them (``new_`` + the column set), with the
@@ -312,15 +334,15 @@ def _new_from_v(columns: dict[str, str]) -> str:
     return ", ".join(f"{name.removeprefix('new_')} = v.{name}" for name in columns if name.startswith("new_"))
 
 
-def _recordset(columns: dict[str, str]) -> str:
-    """``json_to_recordset(CAST(:rows AS json)) AS v(a t, …)``: one row per object of a JSON array.
+def _recordset(columns: dict[str, str], parameter: str) -> str:
+    """``json_to_recordset(CAST(:parameter AS json)) AS v(a t, …)``: one row per object of a JSON array.
 
     One text parameter for all the rows: psycopg writes a list parameter (an array per column, as
     ``unnest`` takes them) element by element in Python, about three times the cost of one
     ``json.dumps`` of the same rows, and recording outcomes is the drain's busiest statement.
     """
     typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-    return f"json_to_recordset(CAST(:rows AS json)) AS v({typed})"
+    return f"json_to_recordset(CAST(:{parameter} AS json)) AS v({typed})"
 
 
 _RECORD_STATES = (
@@ -333,21 +355,23 @@ _COMPLETE_MARKS = (
     .where(_ATTEMPTS.c.event_id == bindparam("marked_event"), _ATTEMPTS.c.outcome == OutcomeClass.SENDING.value)
     .values(**_new_values(_MARK_COLUMNS))
 )
-# The same two updates on PostgreSQL, every row's values in one JSON parameter (``_as_json``).
-_RECORD_STATES_PG = text(
-    "UPDATE outbox_event AS o SET attempts = o.attempts + 1, claimed_by = NULL, lease_until = NULL, "
-    f"open_claims = 0, {_new_from_v(_STATE_COLUMNS)} "  # _CLAIM_ENDED
-    f"FROM {_recordset(_STATE_COLUMNS)} WHERE o.id = v.event_id AND o.claimed_by = v.token"
+_ATTEMPT_COLUMNS = ("event_id", "at", "outcome", "decision", "http_status", "result_code", "error_id", "text", "url",
+                    "correlation_id", "duration_ms", "claimed_by")  # _attempt_values
+_MARK_SENDING_PG = text(insert_from_json("outbox_attempt", _ATTEMPT_COLUMNS, "attempts"))
+_RECORDED = "event_id IN (SELECT id FROM recorded)"  # an attempt of an event the statement recorded
+# The three on PostgreSQL as one statement, every row's values in JSON parameters (``json_rows``):
+# the events still held by their claims are updated, and only their attempts are completed or added.
+_RECORD_PG = text(
+    "WITH recorded AS (UPDATE outbox_event AS o SET attempts = o.attempts + 1, claimed_by = NULL, "
+    f"lease_until = NULL, open_claims = 0, {_new_from_v(_STATE_COLUMNS)} "  # _CLAIM_ENDED
+    f"FROM {_recordset(_STATE_COLUMNS, 'states')} WHERE o.id = v.event_id AND o.claimed_by = v.token "
+    f"AND o.status = '{OutboxStatus.PENDING.value}' RETURNING o.id), "
+    f"completed AS (UPDATE outbox_attempt AS a SET {_new_from_v(_MARK_COLUMNS)} "
+    f"FROM {_recordset(_MARK_COLUMNS, 'marks')} WHERE a.event_id = v.marked_event "
+    f"AND a.outcome = '{OutcomeClass.SENDING.value}' AND a.{_RECORDED}), "
+    f"added AS ({insert_from_json('outbox_attempt', _ATTEMPT_COLUMNS, 'attempts', _RECORDED)}) "
+    "SELECT id FROM recorded"
 )
-_COMPLETE_MARKS_PG = text(
-    f"UPDATE outbox_attempt AS a SET {_new_from_v(_MARK_COLUMNS)} FROM {_recordset(_MARK_COLUMNS)} "
-    f"WHERE a.event_id = v.marked_event AND a.outcome = '{OutcomeClass.SENDING.value}'"
-)
-
-
-def _as_json(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The rows as the JSON array ``_recordset`` reads (``json_rows``)."""
-    return {"rows": json_rows(rows)}
 
 
 def _state_values(outcome: AttemptOutcome) -> dict[str, Any]:

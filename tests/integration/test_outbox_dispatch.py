@@ -11,14 +11,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+import scheduler.dispatcher as dispatcher_module
 from contracts.ns import STATUS_UPDATE_V3
 from domain.certificate_types import load_default_registry
 from domain.certificates import to_snapshot
+from domain.events import ClaimedEvent
 from domain.values import EventCode
 from outbound import Delivery, HttpSender, Timeouts
 from routing.catalogue import Catalogue, Route
 from routing.provider import StaticProvider
-import scheduler.dispatcher as dispatcher_module
 from scheduler.dispatcher import DispatchConfig
 from simulator.journal import MockJournal, Mode
 from simulator.server import running
@@ -279,17 +280,22 @@ def test_the_two_claimers_never_claim_more_than_the_senders_take(
     simulator, url = journal
     given_back: list[int] = []
 
-    def counting_release(session: Session, claims: list[object]) -> list[int]:
-        given_back.extend(released := release(session, claims))  # type: ignore[arg-type]
+    def counting_release(session: Session, claims: list[ClaimedEvent]) -> list[int]:
+        given_back.extend(released := release(session, claims))
         return released
 
     monkeypatch.setattr(dispatcher_module, "release", counting_release)
     events = add_certificates(session_factory, [f"backlog-{n}" for n in range(120)])
     dispatcher, sender = make_dispatcher(session_factory, catalogue_for(url), Clock(T0 + timedelta(seconds=1)),
                                          threads=4, journal_concurrency=4, batch_size=8, poll_seconds=0.05)
-    unsent = []
+    unsent: list[object] = []
     original = dispatcher._writer.release
-    monkeypatch.setattr(dispatcher._writer, "release", lambda claims: unsent.extend(claims) or original(claims))
+
+    def counting_writer_release(claims: list[ClaimedEvent]) -> None:
+        unsent.extend(claims)
+        original(claims)
+
+    monkeypatch.setattr(dispatcher._writer, "release", counting_writer_release)
     dispatcher.start()
     try:
         deadline = time.monotonic() + 20

@@ -248,13 +248,13 @@ def test_units_whose_journal_is_busy_are_skipped(session_factory: sessionmaker[S
 
 
 def test_one_record_of_many_outcomes_gives_each_event_its_own_values(session_factory: sessionmaker[Session]) -> None:
-    """Outcomes recorded together (one statement per kind on PostgreSQL) land on their own rows: a
-    delivered marked call, a retried marked call and a final failure without a call, side by side;
-    an outcome whose claim was taken over changes nothing."""
+    """Outcomes recorded together (one statement on PostgreSQL) land on their own rows: a delivered
+    marked call, a retried marked call and a final failure without a call, side by side; an outcome
+    whose claim was taken over changes nothing, not even the new holder's ``sending`` mark."""
     ids = add_events(session_factory, make_event("cert-1"), make_event("cert-2"), make_event("cert-3"),
                      make_event("cert-4"))
     claimed = claim(session_factory, "w")
-    for held in claimed[:2]:
+    for held in (claimed[0], claimed[1], claimed[3]):
         mark(session_factory, held)
     at = T0 + timedelta(seconds=3)
     delivered, retried, failed, stale = claimed
@@ -267,7 +267,8 @@ def test_one_record_of_many_outcomes_gives_each_event_its_own_values(session_fac
                        marked=True),
         AttemptOutcome(failed, attempt(OutcomeClass.VALIDATION_ERROR, at, text="bad"),
                        NextState(Verdict.FAILED, failed.series, None)),
-        AttemptOutcome(stale, attempt(OutcomeClass.OK, at), NextState(Verdict.DELIVERED, stale.series, None)),
+        AttemptOutcome(stale, attempt(OutcomeClass.OK, at), NextState(Verdict.DELIVERED, stale.series, None),
+                       marked=True),  # the holder's own sending mark stays as it is
     ]
     with transaction(session_factory) as session:
         assert sorted(record_outcomes(session, outcomes)) == sorted(ids[:3])
@@ -278,7 +279,7 @@ def test_one_record_of_many_outcomes_gives_each_event_its_own_values(session_fac
         (OutboxStatus.DELIVERED, 1, "ok", None, [("ok", None, None)]),
         (OutboxStatus.PENDING, 1, "technical-error", None, [("technical-error", 503, "busy")]),
         (OutboxStatus.FAILED, 1, "validation-error", None, [("validation-error", None, "bad")]),
-        (OutboxStatus.PENDING, 0, None, "w", []),
+        (OutboxStatus.PENDING, 0, None, "w", [("sending", None, None)]),
     ]
     assert reports[1] is not None and reports[1].event["next_attempt_at"] == at + timedelta(minutes=5)
     assert reports[1].event["last_error"] == "technical-error: HTTP 503: busy"
