@@ -18,8 +18,9 @@ The ``type_annotation_map`` decides how plain annotations become columns:
 from __future__ import annotations
 
 import enum
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -30,6 +31,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    TextClause,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session
@@ -110,9 +113,11 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
 
 
-def json_tables(
-    rows: Mapping[str, Sequence[Mapping[str, Any]]],
-) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], dict[str, str]]:
+#: Each table and the columns of its rows (none for a table without rows): ``json_tables``'s shape.
+TableShape = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def json_tables(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> tuple[TableShape, dict[str, str]]:
     """The shape of ``rows`` by table (each table and the columns of its rows, none for a table without
     rows: what a statement written once per shape needs) and the JSON parameters (``json_rows``),
     each named after its table."""
@@ -136,6 +141,19 @@ def insert_from_json(table: str, columns: Sequence[str], parameter: str, where: 
     """``INSERT INTO table (columns)`` the rows of the JSON parameter (``select_from_json``), in order,
     so ids from a sequence follow the array."""
     return f"INSERT INTO {table} ({', '.join(columns)}) {select_from_json(table, columns, parameter, where)}"
+
+
+@functools.cache
+def inserts_from_json(shape: TableShape, upserts: tuple[tuple[str, Callable[[str], str]], ...] = ()) -> TextClause:
+    """One statement (``with_all``) inserting each table's rows of ``shape`` from its JSON parameter
+    (``json_tables``), PostgreSQL only; a table in ``upserts`` gets the clause its function writes
+    around the table's ``select_from_json`` instead. Written once per shape and taken from the
+    statement caches after that (the row functions always give the same columns: a handful of
+    shapes)."""
+    special = dict(upserts)
+    clauses = [special[table](select_from_json(table, columns, table)) if table in special
+               else insert_from_json(table, columns, table) for table, columns in shape if columns]
+    return text(with_all(clauses))
 
 
 def with_all(clauses: Sequence[str]) -> str:

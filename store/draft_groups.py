@@ -17,16 +17,15 @@ the whole group, as the transaction would.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause
 
 from domain.certificates import Certificate
 from domain.events import OutboxEvent
 from domain.pdl import PdlRecord
 from store import certificates, pdl, units
-from store.base import insert_from_json, json_tables, select_from_json, with_all
+from store.base import TableShape, inserts_from_json, json_tables
 from store.certificates import CertificateRow
 from store.outbox import queue
 from store.pdl import PdlRow
@@ -85,19 +84,11 @@ def statement_for(
 _UNITS = str(IntegratedUnitRow.__tablename__)
 
 
-@functools.cache
-def _statement(shape: tuple[tuple[str, tuple[str, ...]], ...]) -> TextClause:
-    """One ``WITH`` clause per table that has rows (``shape``: each table and the columns of its rows).
+def _upsert_units(select: str) -> str:
+    return units.upsert_sql("postgresql", select)
 
-    Written once per shape (the row functions always give the same columns, so there are a handful),
-    and then taken from SQLAlchemy's and psycopg's statement caches like any other statement.
-    """
-    clauses = []
-    for table, columns in shape:
-        if not columns:
-            continue
-        if table == _UNITS:
-            clauses.append(units.upsert_sql("postgresql", select_from_json(table, columns, table)))
-        else:
-            clauses.append(insert_from_json(table, columns, table))
-    return text(with_all(clauses))
+
+def _statement(shape: TableShape) -> TextClause:
+    """One ``WITH`` clause per table that has rows (``shape``: each table and the columns of its rows),
+    the units upserted (``inserts_from_json``)."""
+    return inserts_from_json(shape, ((_UNITS, _upsert_units),))

@@ -55,7 +55,7 @@ def _per_table(session: Session, drafts: list[NewDraft]) -> None:
     for sighting in rows.units:
         units.register_integrated_unit(session, sighting.unit, sighting.care_giver, sighting.last_seen,
                                        first_seen=sighting.first_seen)
-    queue.enqueue_all(session, rows.events)
+    queue.enqueue_per_table(session, rows.events)
     pdl.append_all(session, rows.records)
 
 

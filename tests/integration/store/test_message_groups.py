@@ -76,7 +76,7 @@ def test_the_rows_are_those_the_statements_per_table_leave(session_factory: sess
         new, answered, events = _group("x2-")
         arenden.add_arenden(session, new)
         arenden.mark_answered(session, answered, AT)
-        queue.enqueue_all(session, events)
+        queue.enqueue_per_table(session, events)
     with transaction(session_factory) as session:
         for table in ("arende", "outbox_event", "certificate_event"):
             assert _rows(session, table, "x1-") == _rows(session, table, "x2-"), table
