@@ -185,6 +185,20 @@ def calls_in_flight(factory: sessionmaker[Session], pid: int) -> int:
         ) or 0)
 
 
+def settled_calls_in_flight(factory: sessionmaker[Session], pid: int) -> int:
+    """``calls_in_flight`` once the database has finished what the killed worker sent: a COMMIT on its
+    way when the process died still lands a moment later, with marks (a claim) or without them (an
+    outcome), so the count is read until it holds still."""
+    count = calls_in_flight(factory, pid)
+    steady, deadline = 0, time.monotonic() + 5
+    while steady < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        again = calls_in_flight(factory, pid)
+        steady = steady + 1 if again == count else 0
+        count = again
+    return count
+
+
 @POSTGRES_ONLY
 def test_sigkilled_workers_lose_nothing_and_repeat_only_calls_in_flight(
         db_url: str, session_factory: sessionmaker[Session], workers: Workers) -> None:
@@ -209,7 +223,7 @@ def test_sigkilled_workers_lose_nothing_and_repeat_only_calls_in_flight(
                 time.sleep(0.05)
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
-            in_flight_at_kills += calls_in_flight(session_factory, victim.pid)
+            in_flight_at_kills += settled_calls_in_flight(session_factory, victim.pid)
             workers.start(db_url, env=FAULT_ENV)
         assert pending(session_factory) > 0, "the kills came after the work was done: make the load larger"
         wait_until_settled(session_factory, workers, limit_s=60 + events / 10)
