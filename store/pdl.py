@@ -76,7 +76,7 @@ from domain.pdl_checkpoint import (
     check_checkpoints,
     verify_signed,
 )
-from store.base import Base, BigId, insert_from_json, json_rows
+from store.base import Base, BigId, insert_from_json, json_recordset, json_rows
 
 HEAD_ID = 1
 HASH = String(64)
@@ -194,6 +194,15 @@ _SEAL = (
     .where(_TABLE.c.id == bindparam("row_id"))
     .values(seq=bindparam("link_seq"), prev_hash=bindparam("link_prev"), hash=bindparam("link_hash"))
 )  # fmt: skip
+# The same on PostgreSQL as one statement, the links in one JSON parameter: an executemany is one
+# UPDATE per record, and sealing ran in the gateway's workers beside StoreLog's requests, a third of
+# their time at 9,000 records/s (issue 16).
+_LINK_COLUMNS = {"row_id": "bigint", "link_seq": "bigint", "link_prev": "text", "link_hash": "text"}
+_SEAL_PG = text(
+    f"UPDATE {PdlRow.__tablename__} AS r SET seq = v.link_seq, prev_hash = v.link_prev, hash = v.link_hash "
+    f"FROM {json_recordset(_LINK_COLUMNS, 'links')} "
+    "WHERE r.id = v.row_id"
+)
 # Built once; ``inline()`` leaves out the RETURNING of the new row's id that SQLAlchemy otherwise adds
 # to a single-row INSERT: nobody reads the id, and fetching it costs a result to parse.
 _APPEND = insert(_TABLE).inline()
@@ -245,11 +254,12 @@ def seal_pending(session: Session, limit: int = SEAL_BATCH, wait: bool = False) 
     # Each row is (id, *the record's fields in PdlRecord's order): built positionally, which costs a
     # fraction of reading thirty attributes off a Row by name, for every record of the log.
     links, new_head = extend(head, [content_digest(PdlRecord(*row[1:])) for row in rows])
-    session.execute(
-        _SEAL,
-        [{"row_id": row[0], "link_seq": link.seq, "link_prev": link.prev_hash, "link_hash": link.hash}
-         for row, link in zip(rows, links, strict=True)],
-    )  # fmt: skip
+    sealed = [{"row_id": row[0], "link_seq": link.seq, "link_prev": link.prev_hash, "link_hash": link.hash}
+              for row, link in zip(rows, links, strict=True)]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_SEAL_PG, {"links": json_rows(sealed)})
+    else:
+        session.execute(_SEAL, sealed)
     session.execute(
         update(PdlChainHead).where(PdlChainHead.id == HEAD_ID).values(seq=new_head.seq, hash=new_head.hash)
     )

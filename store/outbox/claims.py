@@ -48,7 +48,7 @@ from domain.delivery import Attempt, Decision, OutcomeClass, clip
 from domain.events import JOURNAL, ClaimedEvent, EventContext, OutboundContract, OutboxEvent
 from domain.resend_policy import NextState, Series, Verdict
 from domain.values import HsaId
-from store.base import insert_from_json, json_rows
+from store.base import insert_from_json, json_recordset, json_rows
 from store.certificates import certificates_by_id
 from store.outbox.tables import AttemptRow, OutboxRow, OutboxStatus
 from store.session import Tx
@@ -330,19 +330,8 @@ def _new_values(columns: dict[str, str]) -> dict[str, Any]:
 
 
 def _new_from_v(columns: dict[str, str]) -> str:
-    """``column = v.new_column, …`` for the ``new_`` values of ``columns`` (``_recordset``'s rows)."""
+    """``column = v.new_column, …`` for the ``new_`` values of ``columns`` (``json_recordset``'s rows)."""
     return ", ".join(f"{name.removeprefix('new_')} = v.{name}" for name in columns if name.startswith("new_"))
-
-
-def _recordset(columns: dict[str, str], parameter: str) -> str:
-    """``json_to_recordset(CAST(:parameter AS json)) AS v(a t, …)``: one row per object of a JSON array.
-
-    One text parameter for all the rows: psycopg writes a list parameter (an array per column, as
-    ``unnest`` takes them) element by element in Python, about three times the cost of one
-    ``json.dumps`` of the same rows, and recording outcomes is the drain's busiest statement.
-    """
-    typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-    return f"json_to_recordset(CAST(:{parameter} AS json)) AS v({typed})"
 
 
 _RECORD_STATES = (
@@ -364,10 +353,10 @@ _RECORDED = "event_id IN (SELECT id FROM recorded)"  # an attempt of an event th
 _RECORD_PG = text(
     "WITH recorded AS (UPDATE outbox_event AS o SET attempts = o.attempts + 1, claimed_by = NULL, "
     f"lease_until = NULL, open_claims = 0, {_new_from_v(_STATE_COLUMNS)} "  # _CLAIM_ENDED
-    f"FROM {_recordset(_STATE_COLUMNS, 'states')} WHERE o.id = v.event_id AND o.claimed_by = v.token "
+    f"FROM {json_recordset(_STATE_COLUMNS, 'states')} WHERE o.id = v.event_id AND o.claimed_by = v.token "
     f"AND o.status = '{OutboxStatus.PENDING.value}' RETURNING o.id), "
     f"completed AS (UPDATE outbox_attempt AS a SET {_new_from_v(_MARK_COLUMNS)} "
-    f"FROM {_recordset(_MARK_COLUMNS, 'marks')} WHERE a.event_id = v.marked_event "
+    f"FROM {json_recordset(_MARK_COLUMNS, 'marks')} WHERE a.event_id = v.marked_event "
     f"AND a.outcome = '{OutcomeClass.SENDING.value}' AND a.{_RECORDED}), "
     f"added AS ({insert_from_json('outbox_attempt', _ATTEMPT_COLUMNS, 'attempts', _RECORDED)}) "
     "SELECT id FROM recorded"
