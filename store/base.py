@@ -155,17 +155,21 @@ def insert_from_json(table: str, columns: Sequence[str], parameter: str, where: 
     return f"INSERT INTO {table} ({', '.join(columns)}) {select_from_json(table, columns, parameter, where)}"
 
 
+def insert_clauses(shape: TableShape, upserts: tuple[tuple[str, Callable[[str], str]], ...] = ()) -> list[str]:
+    """The clause inserting each table's rows of ``shape`` from its JSON parameter (``json_tables``),
+    for tables that have rows, PostgreSQL only; a table in ``upserts`` gets the clause its function
+    writes around the table's ``select_from_json`` instead."""
+    special = dict(upserts)
+    return [special[table](select_from_json(table, columns, table)) if table in special
+            else insert_from_json(table, columns, table) for table, columns in shape if columns]
+
+
 @functools.cache
 def inserts_from_json(shape: TableShape, upserts: tuple[tuple[str, Callable[[str], str]], ...] = ()) -> TextClause:
-    """One statement (``with_all``) inserting each table's rows of ``shape`` from its JSON parameter
-    (``json_tables``), PostgreSQL only; a table in ``upserts`` gets the clause its function writes
-    around the table's ``select_from_json`` instead. Written once per shape and taken from the
+    """``insert_clauses`` as one statement (``with_all``). Written once per shape and taken from the
     statement caches after that (the row functions always give the same columns: a handful of
     shapes)."""
-    special = dict(upserts)
-    clauses = [special[table](select_from_json(table, columns, table)) if table in special
-               else insert_from_json(table, columns, table) for table, columns in shape if columns]
-    return text(with_all(clauses))
+    return text(with_all(insert_clauses(shape, upserts)))
 
 
 def with_all(clauses: Sequence[str]) -> str:

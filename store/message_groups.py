@@ -22,7 +22,7 @@ from domain.arenden import Arende
 from domain.events import OutboxEvent
 from store import arenden
 from store.arenden import ANSWERED_AT, ArendeRow
-from store.base import insert_from_json, json_tables, with_all
+from store.base import TableShape, insert_clauses, json_tables, with_all
 from store.outbox import queue
 from store.session import Tx, translate_errors
 
@@ -60,9 +60,9 @@ def add_messages(
 
 
 @functools.cache
-def _statement(shape: tuple[tuple[str, tuple[str, ...]], ...], answers: bool) -> TextClause | None:
+def _statement(shape: TableShape, answers: bool) -> TextClause | None:
     """One ``WITH`` clause per table that has rows (``shape``), and the answered questions' update."""
-    clauses = [insert_from_json(table, columns, table) for table, columns in shape if columns]
+    clauses = insert_clauses(shape)
     if answers:
         clauses.append(arenden.answered_sql("postgresql"))
     if not clauses:
