@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Index, Table, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -48,7 +48,7 @@ _STAMPS = select(_EVENTS.c.certificate_id, func.count(), func.max(_EVENTS.c.id))
     _EVENTS.c.certificate_id
 )
 _SELECT = select(
-    _EVENTS.c.certificate_id, _EVENTS.c.event_code, _EVENTS.c.occurred_at, _EVENTS.c.handled_by_hsa_id,
+    _EVENTS.c.id, _EVENTS.c.certificate_id, _EVENTS.c.event_code, _EVENTS.c.occurred_at, _EVENTS.c.handled_by_hsa_id,
     _EVENTS.c.amne, _EVENTS.c.last_answer_date,
 ).where(_IN_IDS).order_by(_EVENTS.c.certificate_id, _EVENTS.c.occurred_at, _EVENTS.c.id)
 
@@ -71,14 +71,26 @@ def history_row(event: HistoryEvent) -> dict[str, Any]:
     }
 
 
-def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, list[HistoryEvent]]:
+class History(NamedTuple):
+    """A certificate's whole history, oldest first, and its stamp as ``history_stamps`` gives it."""
+
+    stamp: tuple[int, int]
+    events: list[HistoryEvent]
+
+
+def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, History]:
     """The whole histories of ``certificate_ids``, per certificate, oldest first (storage order among
-    events of the same instant); a certificate without events is left out."""
+    events of the same instant), each with its stamp; a certificate without events is left out.
+
+    The stamp comes from the rows read, so a caller that reads a history whole needs no
+    ``history_stamps`` query for it.
+    """
     if not certificate_ids:
         return {}
     found: dict[str, list[HistoryEvent]] = {}
+    newest: dict[str, int] = {}
     users: dict[str, HsaId] = {}  # one HsaId per user, however many events they handled
-    for certificate_id, code, at, user, amne, deadline in session.execute(
+    for row_id, certificate_id, code, at, user, amne, deadline in session.execute(
         _SELECT, {"certificate_ids": sorted(certificate_ids)}
     ).all():
         handled_by = None
@@ -87,7 +99,12 @@ def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, l
         found.setdefault(certificate_id, []).append(
             HistoryEvent(certificate_id, _CODES[code], at, handled_by, _AMNEN[amne] if amne else None, deadline)
         )
-    return found
+        if row_id > newest.get(certificate_id, 0):
+            newest[certificate_id] = row_id
+    return {
+        certificate_id: History((len(events), newest[certificate_id]), events)
+        for certificate_id, events in found.items()
+    }
 
 
 # The enum members by stored value: a dictionary lookup instead of an enum call, for the thousands of

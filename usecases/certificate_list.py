@@ -148,9 +148,9 @@ def list_certificates(
                 session, selection.patient, selection.units, selection.care_giver,
                 selection.from_time, selection.to_time,
             )
-            found = _certificates(session, deps.recent, stamps)
+            found, fresh = _certificates(session, deps.recent, stamps)
             ids = [certificate.id for certificate in found]
-            events = _histories(session, deps.recent, ids)
+            events = _histories(session, deps.recent, ids, fresh)
             _, conversations = arenden.conversations(session, ids, ())
             items = assemble(selection, found, events, conversations)
             pdl.append_all(session, _reads([item.certificate for item in items], deps.system, reader, deps.clock()))
@@ -161,8 +161,11 @@ def list_certificates(
     return CertificatesListed(tuple(items))
 
 
-def _certificates(session: Tx, recent: RecentlyListed, stamps: Sequence[CertificateStamp]) -> list[Certificate]:
-    """The certificates of ``stamps`` in their order: reused where the stamp is the one read before."""
+def _certificates(
+    session: Tx, recent: RecentlyListed, stamps: Sequence[CertificateStamp]
+) -> tuple[list[Certificate], set[str]]:
+    """The certificates of ``stamps`` in their order, reused where the stamp is the one read before;
+    and the ids of those read from the database."""
     reused = {stamp.id: recent.certificates.get(stamp) for stamp in stamps}
     missing = [certificate_id for certificate_id, certificate in reused.items() if certificate is None]
     read = certificates.certificates_by_id(session, missing) if missing else {}
@@ -174,24 +177,31 @@ def _certificates(session: Tx, recent: RecentlyListed, stamps: Sequence[Certific
         if stamp.id in read:
             recent.certificates.put(stamp, certificate)
         found.append(certificate)
-    return found
+    return found, set(read)
 
 
-def _histories(session: Tx, recent: RecentlyListed, ids: Sequence[str]) -> dict[str, Sequence[HistoryEvent]]:
-    """The whole history of each certificate of ``ids``: reused while its count and newest row are unchanged."""
-    stamps = certificate_events.history_stamps(session, ids)
-    keys = {certificate_id: (certificate_id, *stamp) for certificate_id, stamp in stamps.items()}
+def _histories(
+    session: Tx, recent: RecentlyListed, ids: Sequence[str], fresh: set[str]
+) -> dict[str, Sequence[HistoryEvent]]:
+    """The whole history of each certificate of ``ids``: reused while its count and newest row are unchanged.
+
+    The histories of ``fresh`` certificates (read from the database, not reused) are read whole
+    without asking for their stamps first: a certificate that changed since the process last listed
+    it, or that it never listed, has a history it does not hold either. On a patient's first call
+    that is every certificate, and the stamps' query is left out.
+    """
+    stamps = certificate_events.history_stamps(session, [i for i in ids if i not in fresh])
     histories: dict[str, Sequence[HistoryEvent]] = {}
-    missing = []
-    for certificate_id, key in keys.items():
-        reused = recent.histories.get(key)
+    missing = [certificate_id for certificate_id in ids if certificate_id in fresh]
+    for certificate_id, stamp in stamps.items():
+        reused = recent.histories.get((certificate_id, *stamp))
         if reused is None:
             missing.append(certificate_id)
         else:
             histories[certificate_id] = reused
-    for certificate_id, events in certificate_events.events_of(session, missing).items():
+    for certificate_id, (stamp, events) in certificate_events.events_of(session, missing).items():
         history = tuple(events)
-        recent.histories.put(keys[certificate_id], history)
+        recent.histories.put((certificate_id, *stamp), history)
         histories[certificate_id] = history
     return histories
 

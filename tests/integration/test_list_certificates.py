@@ -34,7 +34,7 @@ from domain.events import event_about
 from domain.values import CertificateStatus, EventCode, HsaId
 from routing.catalogue import AccessRight, Catalogue
 from routing.provider import StaticProvider
-from store import certificates, outbox
+from store import certificate_events, certificates, outbox
 from store.certificate_events import CertificateEventRow
 from store.outbox.tables import OutboxRow
 from store.pdl import PdlRow
@@ -194,6 +194,34 @@ def test_a_second_list_shows_every_change_since_the_first(db_url: str, cache: in
         status, envelope, _ = gateway.post(list_envelope(), path=LIST_PATH)
         statuses = [s.text for s in envelope.iterfind(".//{*}status/{*}status/{*}code")]
         assert status == 200 and statuses == ["CANCEL"]
+
+
+def test_histories_are_read_whole_for_certificates_read_again_and_checked_for_those_reused(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first list reads every history whole without asking for their stamps; the next one asks for
+    the stamps of the certificates it reuses, and an event added to one of them without a new
+    version of the certificate (as a question from the recipient adds NYFRFM) is listed."""
+    asked: list[list[str]] = []
+    history_stamps = certificate_events.history_stamps
+
+    def stamps(session: Any, ids: Any) -> Any:
+        asked.append(sorted(ids))
+        return history_stamps(session, ids)
+
+    monkeypatch.setattr(certificate_events, "history_stamps", stamps)
+    _, deps = demo_gateway_deps(db_url, validation_persons=(), list_cache_certificates=1000)
+    with running(deps, db_url) as gateway:
+        first, second = _draft(gateway), _draft(gateway)
+        assert [item.certificate_id for item in _list(gateway)] == [second, first]
+        assert asked == [[]]
+        with transaction(gateway.factory) as session:
+            header = certificates.certificates_by_id(session, [first])[first].header
+            outbox.enqueue(session, event_about(header, EventCode.NYFRFM, datetime.now(UTC), "test", None))
+        listed = _list(gateway)
+        assert asked[1] == sorted([first, second])
+        assert [code for code, _ in listed[1].events] == ["SKAPAT", "NYFRFM"]
+        assert [code for code, _ in listed[0].events] == ["SKAPAT"]
 
 
 def test_the_list_survives_the_outbox_being_purged(gateway: Gateway) -> None:

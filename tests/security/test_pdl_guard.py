@@ -18,11 +18,10 @@ from sqlalchemy.exc import DBAPIError
 
 from store import pdl
 from store.migrate import make_config
-from store.session import make_engine, make_session_factory, transaction
+from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from tests.security.test_pdl_forgery import record
 from tests.security.test_pdl_roles import pg_db_url  # noqa: F401 - the fixture
 from usecases.pdl_log import seal_all
-from store.session import UnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -57,7 +56,19 @@ def _columns(connection: Connection) -> dict[str, str]:
     rows = connection.execute(text(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'pdl_record'"
     )).all()  # fmt: skip
-    return {name: data_type for name, data_type in rows}
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def _change(column: str, data_type: str, log_id: str) -> str:
+    return f"UPDATE pdl_record SET {column} = {_changed(column, data_type)} WHERE log_id = '{log_id}'"
+
+
+def _guard(engine: Engine) -> str:
+    """The trigger's definition as PostgreSQL gives it back."""
+    with engine.connect() as connection:
+        return str(connection.execute(text(
+            "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'pdl_record_append_only'"
+        )).scalar_one())  # fmt: skip
 
 
 def _refused(engine: Engine, statement: str) -> str:
@@ -73,22 +84,21 @@ def test_the_owner_can_change_no_column_of_a_record_but_its_link_before_the_seal
     for column, data_type in columns.items():
         if column in LINK:
             continue
-        error = _refused(owner, f"UPDATE pdl_record SET {column} = {_changed(column, data_type)} WHERE log_id = 'log-2'")
-        assert "content cannot be changed" in error, column
+        assert "content cannot be changed" in _refused(owner, _change(column, data_type, "log-2")), column
 
 
 def test_the_owner_can_change_nothing_of_a_sealed_record(owner: Engine) -> None:
     with owner.connect() as connection:
         columns = _columns(connection)
     for column, data_type in columns.items():
-        error = _refused(owner, f"UPDATE pdl_record SET {column} = {_changed(column, data_type)} WHERE log_id = 'log-1'")
-        assert "is sealed and cannot be changed" in error, column
+        assert "is sealed and cannot be changed" in _refused(owner, _change(column, data_type, "log-1")), column
 
 
 def test_the_link_is_filled_in_and_an_update_to_the_same_values_passes(owner: Engine) -> None:
     """What the sealer does, and a statement that changes nothing, are not refused."""
     with owner.begin() as connection:
-        connection.execute(text("UPDATE pdl_record SET user_id = user_id, stored_at = stored_at WHERE log_id = 'log-2'"))
+        connection.execute(text("UPDATE pdl_record SET user_id = user_id, stored_at = stored_at "
+                                "WHERE log_id = 'log-2'"))
     assert seal_all(UnitOfWork(make_session_factory(owner)), wait=True) == 1
     with owner.connect() as connection:
         sealed = connection.execute(text("SELECT count(*) FROM pdl_record WHERE seq IS NOT NULL")).scalar()
@@ -96,20 +106,13 @@ def test_the_link_is_filled_in_and_an_update_to_the_same_values_passes(owner: En
 
 
 def test_the_downgrade_brings_back_0015s_guard_and_the_upgrade_this_one(owner: Engine) -> None:
+    content = "UPDATE pdl_record SET purpose = 'x' WHERE log_id = 'log-2'"
     command.downgrade(make_config(owner), "0015")
     try:
-        with owner.connect() as connection:
-            when = connection.execute(text(
-                "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'pdl_record_append_only'"
-            )).scalar_one()  # fmt: skip
-        assert "WHEN" not in when
-        assert "content cannot be changed" in _refused(owner, "UPDATE pdl_record SET purpose = 'x' WHERE log_id = 'log-2'")
+        assert "WHEN" not in _guard(owner)
+        assert "content cannot be changed" in _refused(owner, content)
         assert "is sealed" in _refused(owner, "UPDATE pdl_record SET hash = NULL WHERE log_id = 'log-1'")
     finally:
         command.upgrade(make_config(owner), "head")
-    with owner.connect() as connection:
-        when = connection.execute(text(
-            "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'pdl_record_append_only'"
-        )).scalar_one()  # fmt: skip
-    assert "WHEN" in when
-    assert "content cannot be changed" in _refused(owner, "UPDATE pdl_record SET purpose = 'x' WHERE log_id = 'log-2'")
+    assert "WHEN" in _guard(owner)
+    assert "content cannot be changed" in _refused(owner, content)
