@@ -135,6 +135,42 @@ def handles_parent_completions(certificate: Certificate) -> bool:
     return certificate.relation_code in _HANDLES_COMPLETIONS and certificate.relation_parent is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Reopened:
+    """The parent's messages revoking a certificate opens again: completion requests and their reminders."""
+
+    questions: tuple[str, ...] = ()
+    reminders: tuple[str, ...] = ()
+
+
+def reopened_by_revoking(revoked: Certificate, siblings: Sequence[Child],
+                         parent_conversation: Iterable[Arende]) -> Reopened:
+    """What revoking ``revoked`` opens again on its parent: the KOMPLT questions, and their reminders,
+    that its signing handled, unless a certificate made from the parent after it (``siblings``, the
+    parent's children oldest first) that handles completion requests too is signed and not revoked.
+
+    The incumbent reopens the parent's completion requests when the latest completion is revoked
+    (onward-flows §4.4): otherwise the recipient's request stays handled by a certificate that no
+    longer counts, and nobody is asked to answer it again. A later valid completion, replacement or
+    renewal answers the recipient now, so nothing is reopened. Only what this certificate's signing
+    handled is reopened (a request an earlier completion answered stays answered): the messages
+    handled at its signing time by its signer, which one transaction wrote together with the
+    signature (``usecases.lifecycle.sign``).
+    """
+    if not handles_parent_completions(revoked) or revoked.signed_at is None or revoked.signed_by is None:
+        return Reopened()
+    ids = [child.id for child in siblings]
+    later = siblings[ids.index(revoked.id) + 1:] if revoked.id in ids else []
+    if any(child.relation in _HANDLES_COMPLETIONS and child.is_signed for child in later):
+        return Reopened()
+    handled_then = [a for a in parent_conversation if a.status is ArendeStatus.HANDLED
+                    and a.direction is Direction.FROM_RECIPIENT
+                    and a.handled_at == revoked.signed_at and a.handled_by == revoked.signed_by]
+    questions = tuple(a.message_id for a in handled_then if a.is_question and a.amne is Amne.KOMPLT)
+    reminders = tuple(a.message_id for a in handled_then if a.is_reminder and a.reminder_of in questions)
+    return Reopened(questions, reminders)
+
+
 def sent_on_signing(certificate: Certificate) -> bool:
     """A completing certificate is sent when signed: the recipient asked for it."""
     return certificate.relation_code is RelationCode.KOMPLT

@@ -231,6 +231,22 @@ def mark_handled(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def reopen(session: Session, message_ids: Collection[str]) -> int:
+    """Open these handled messages again (status OPEN, no longer handled by anyone); return how many.
+
+    Only a message that is handled changes: a second call, or one racing a user who already
+    reopened it, changes nothing. See ``domain.relations.reopened_by_revoking`` for when.
+    """
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(ArendeRow)
+        .where(ArendeRow.message_id.in_(sorted(message_ids)), ArendeRow.status == ArendeStatus.HANDLED)
+        .values(status=ArendeStatus.OPEN, handled_at=None, handled_by=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def close_open_questions(
     session: Session, certificate_id: str, handled_by: str | None, at: datetime
 ) -> int:

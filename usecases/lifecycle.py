@@ -323,6 +323,29 @@ def _handle_parent_completions(deps: LifecycleDeps, ctx: OperationContext,
     return relations.completion_reference(completions)
 
 
+def _reopen_parent_completions(deps: LifecycleDeps, ctx: OperationContext, revoked: Certificate) -> None:
+    """Open the parent's completion requests ``revoked`` handled when signed, with their reminders
+    (HANFRFM on the parent for each question, a Skriva record on the parent)."""
+    if not relations.handles_parent_completions(revoked) or revoked.relation_parent is None:
+        return
+    parent = certificates.get_certificate(ctx.session, revoked.relation_parent, for_update=True)
+    if parent is None:
+        return
+    reopened = relations.reopened_by_revoking(
+        revoked, certificates.children(ctx.session, parent.id), arenden.arenden_for_certificate(ctx.session, parent.id)
+    )
+    if not reopened.questions:
+        return
+    arenden.reopen(ctx.session, [*reopened.questions, *reopened.reminders])
+    counts = to_payload(question_counts(arenden.arenden_for_certificate(ctx.session, parent.id)))
+    outbox.enqueue_all(ctx.session, [
+        certificate_event(ctx, parent, EventCode.HANFRFM, {"counts": counts, "question": message_id})
+        for message_id in reopened.questions])
+    record_certificate_access(ctx.session, deps.system, parent, ctx.user.hsa_id, Activity.WRITE, ctx.now)
+    log.info("completions_reopened", certificate_id=parent.id, revoked=revoked.id,
+             questions=len(reopened.questions), reminders=len(reopened.reminders))
+
+
 def send(deps: LifecycleDeps, certificate_id: str, user: HsaId, correlation_id: str,
          recipient: str | None = None) -> Certificate:
     """SIGNED → SENDING to ``recipient`` (default: the type's), which must be in the recipient registry,
@@ -364,7 +387,12 @@ def revoke(
     correlation_id: str,
 ) -> Certificate:
     """Revoke (makulera) with a reason code and description (``domain.lifecycle.check_revocation``);
-    its open questions become handled. MAKULE carries the question counts and the reason."""
+    its open questions become handled. MAKULE carries the question counts and the reason.
+
+    Revoking a completion, replacement or renewal opens again the parent's KOMPLT questions its
+    signing handled, unless a later one answers them (``domain.relations.reopened_by_revoking``):
+    one HANFRFM per question on the parent, as the incumbent reports a reopened question.
+    """
 
     def payload(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
         arenden.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
@@ -377,6 +405,7 @@ def revoke(
         cancelled = set(outbox.cancel_pending(ctx.session, to_cancel(records), ctx.now, REVOKED_BEFORE))
         arenden.set_delivery(ctx.session, [(r.message_id, DeliveryState.CANCELLED, REVOKED_BEFORE) for r in records
                                            if r.event_id in cancelled and r.message_id is not None])
+        _reopen_parent_completions(deps, ctx, changed)
         return [revocation(changed.header, destination, recipient, ctx.now, ctx.correlation_id, actor(ctx))
                 for destination, recipient in revocation_targets(records, cancelled)]
 

@@ -152,6 +152,51 @@ def test_signing_a_completion_sends_it_answers_every_question_and_handles_the_re
     assert (refused.reason, refused.action) == (RefusalReason.ALREADY_COMPLETED, Action.RENEW)
 
 
+def test_revoking_a_completion_reopens_the_requests_it_answered_and_a_new_one_may_answer_them(
+    deps: LifecycleDeps,
+) -> None:
+    """The recipient's completion requests are open again once the completion that answered them is
+    revoked, with HANFRFM on the parent for each and a Skriva record; a new completion answers them."""
+    _sent(deps)
+    _ask(deps, "q1", seconds=1)
+    _ask(deps, "q2", seconds=2)
+    _ask(deps, "p1", Amne.PAMINN, seconds=3, reminder_of="q1", kompletteringar=())
+    _ask(deps, "k1", Amne.KONTKT, seconds=4, kompletteringar=())
+    completion = relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c1").certificate
+    lifecycle.sign(deps, completion.id, LAKARE, "c2")
+    with deps.transaction() as session:
+        signed_events = len(outbox.events_for_certificate(session, CID))
+    records = len(_activities(deps))
+
+    lifecycle.revoke(deps, completion.id, LAKARE, "FEL_PATIENT", None, "c3")
+    assert _conversation(deps) == {"q1": ArendeStatus.OPEN, "q2": ArendeStatus.OPEN, "p1": ArendeStatus.OPEN,
+                                   "k1": ArendeStatus.OPEN}
+    with deps.transaction() as session:
+        reopened = [e for e in outbox.events_for_certificate(session, CID)[signed_events:] if not e.is_onward]
+        handled_by = {a.message_id: a.handled_by for a in arenden.arenden_for_certificate(session, CID)}
+    assert [(e.code, e.payload["question"]) for e in reopened] == [(EventCode.HANFRFM, "q1"), (EventCode.HANFRFM, "q2")]
+    assert reopened[-1].payload["counts"]["mottagnaFragor"] == {"totalt": 3, "ejBesvarade": 3, "besvarade": 0,
+                                                                 "hanterade": 0}
+    assert set(handled_by.values()) == {None}
+    assert ("Skriva", LAKARE.value) in _activities(deps)[records:]  # the parent's questions changed
+
+    again = relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c4").certificate
+    lifecycle.sign(deps, again.id, LAKARE, "c5")
+    assert _conversation(deps) == {"q1": ArendeStatus.HANDLED, "q2": ArendeStatus.HANDLED,
+                                   "p1": ArendeStatus.HANDLED, "k1": ArendeStatus.OPEN}
+
+
+def test_revoking_a_renewal_that_answered_nothing_reopens_nothing(deps: LifecycleDeps) -> None:
+    """A question handled by hand before the renewal was signed stays handled."""
+    _sent(deps)
+    _ask(deps, "q1")
+    questions.mark_question_handled(deps, CID, "q1", LAKARE, "c1")
+    renewal = relations.renew(deps, CID, LAKARE, "c2").certificate
+    lifecycle.sign(deps, renewal.id, LAKARE, "c3")
+    lifecycle.revoke(deps, renewal.id, LAKARE, "FEL_PATIENT", None, "c4")
+    assert _conversation(deps) == {"q1": ArendeStatus.HANDLED}
+
+
 def test_signing_a_renewal_handles_the_parents_completion_requests_only(deps: LifecycleDeps) -> None:
     _sent(deps)
     _ask(deps, "q1")

@@ -9,7 +9,7 @@ import pytest
 
 from domain import relations
 from domain.activation import Activation, Placement
-from domain.arenden import Amne, ArendeStatus, Direction, MessageReference
+from domain.arenden import Amne, Arende, ArendeStatus, Direction, MessageReference
 from domain.certificate_types import CertificateType, load_default_registry
 from domain.certificates import Answer, AnswerPart, Certificate
 from domain.directory import Assignment, Personnel
@@ -287,3 +287,56 @@ def test_children_are_the_certificates_naming_the_parent() -> None:
         PARENT,
     ], "parent")
     assert found == [Child("a", RelationCode.ERSATT, S.DRAFT)]
+
+
+SIGNER = HsaId("SE2321000016-P001")
+COMPLETION = replace(make_signed_certificate("completion"), relation_code=RelationCode.KOMPLT,
+                     relation_parent="parent", signed_at=NOW, signed_by=SIGNER)
+
+
+def _handled(message_id: str, at: datetime = NOW, by: HsaId = SIGNER, **changes: object) -> Arende:
+    return make_arende(PARENT, message_id=message_id, status=ArendeStatus.HANDLED, handled_at=at, handled_by=by,
+                       **changes)
+
+
+PARENT_CONVERSATION = [
+    _handled("q1"), _handled("q2"),
+    _handled("p1", amne=Amne.PAMINN, reminder_of="q1"),
+    _handled("earlier", at=NOW - timedelta(days=1)),  # answered by an earlier completion
+    _handled("by-hand", by=HsaId("SE2321000016-P002")),  # another user closed it
+    _handled("kontakt", amne=Amne.KONTKT),  # not a completion request
+    _handled("ours", direction=Direction.FROM_CARE),
+    make_arende(PARENT, message_id="still-open"),
+]
+
+
+@pytest.mark.parametrize(("revoked", "siblings", "expected"), [
+    (COMPLETION, [Child("completion", RelationCode.KOMPLT, CertificateStatus.SENT)], (("q1", "q2"), ("p1",))),
+    # a later completion, replacement or renewal that counts answers the recipient now
+    (COMPLETION, [Child("completion", RelationCode.KOMPLT, CertificateStatus.SENT),
+                  Child("later", RelationCode.KOMPLT, CertificateStatus.SENT)], ((), ())),
+    (COMPLETION, [Child("completion", RelationCode.KOMPLT, CertificateStatus.SENT),
+                  Child("later", RelationCode.ERSATT, CertificateStatus.SIGNED)], ((), ())),
+    # ... one that does not count (revoked, a draft, a copy) does not
+    (COMPLETION, [Child("completion", RelationCode.KOMPLT, CertificateStatus.SENT),
+                  Child("later", RelationCode.KOMPLT, CertificateStatus.REVOKED),
+                  Child("draft", RelationCode.FRLANG, CertificateStatus.DRAFT),
+                  Child("copy", RelationCode.KOPIA, CertificateStatus.SIGNED)], (("q1", "q2"), ("p1",))),
+    # an earlier sibling changes nothing
+    (COMPLETION, [Child("before", RelationCode.KOMPLT, CertificateStatus.SENT),
+                  Child("completion", RelationCode.KOMPLT, CertificateStatus.SENT)], (("q1", "q2"), ("p1",))),
+    # a renewal and a replacement handled them when signed, and reopen them
+    (replace(COMPLETION, relation_code=RelationCode.FRLANG), [], (("q1", "q2"), ("p1",))),
+    (replace(COMPLETION, relation_code=RelationCode.ERSATT), [], (("q1", "q2"), ("p1",))),
+    # a copy, or a certificate without a relation, handled nothing
+    (replace(COMPLETION, relation_code=RelationCode.KOPIA), [], ((), ())),
+    (replace(COMPLETION, relation_code=None, relation_parent=None), [], ((), ())),
+    # signed at another moment (or by another user): not what its signing handled
+    (replace(COMPLETION, signed_at=NOW + timedelta(seconds=1)), [], ((), ())),
+    (replace(COMPLETION, signed_by=HsaId("SE2321000016-P002")), [], (("by-hand",), ())),
+])
+def test_revoking_a_completion_reopens_what_its_signing_handled_unless_a_later_one_answers(
+    revoked: Certificate, siblings: list[Child], expected: tuple[tuple[str, ...], tuple[str, ...]]
+) -> None:
+    reopened = relations.reopened_by_revoking(revoked, siblings, PARENT_CONVERSATION)
+    assert (reopened.questions, reopened.reminders) == expected
