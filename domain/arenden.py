@@ -21,7 +21,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from domain.values import HsaId, PersonId
+from domain.values import EventCode, HsaId, PersonId
 
 KV_AMNE = "ffa59d8f-8d7e-46ae-ac9e-31804e8e8499"
 KV_PART = "769bb12b-bd9f-4203-a5cd-fd14f2eb3b80"
@@ -216,6 +216,12 @@ class Arende(ConversationEntry):
     author: HsaId | None = None
     delivery: DeliveryState | None = None  # care's messages: their way to the recipient
     delivery_detail: str | None = None  # why a delivery failed
+
+
+def handled_code(question: Arende) -> EventCode:
+    """The status-update code of a question marked handled, or opened again: HANFRFM for the
+    recipient's question, HANFRFV for care's own (KV_HANDELSE, schema v3)."""
+    return EventCode.HANFRFM if question.direction is Direction.FROM_RECIPIENT else EventCode.HANFRFV
 
 
 def arende_to_json(arende: Arende) -> dict[str, Any]:

@@ -249,14 +249,14 @@ def reopen(session: Session, message_ids: Collection[str]) -> int:
 
 def close_open_questions(
     session: Session, certificate_id: str, handled_by: str | None, at: datetime
-) -> int:
-    """Mark every question of the certificate that is not handled yet as handled; return how many.
+) -> set[str]:
+    """Mark every question of the certificate that is not handled yet as handled; return their ids.
 
     Called when a certificate is revoked: its conversation is over. Answers and reminders are left
     as they are (they are not counted as questions). ``handled_by`` is the acting user's HSA-id, or
     None when the gateway closes them itself. A single conditional UPDATE, so it is idempotent.
     """
-    result = session.execute(
+    closed = session.scalars(
         update(ArendeRow)
         .where(
             ArendeRow.certificate_id == certificate_id,
@@ -265,8 +265,10 @@ def close_open_questions(
             ArendeRow.amne != Amne.PAMINN,
         )
         .values(status=ArendeStatus.HANDLED, handled_at=at, handled_by=handled_by)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+        .returning(ArendeRow.message_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return set(closed)
 
 
 def set_delivery(session: Session, states: Sequence[tuple[str, DeliveryState, str | None]]) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import structlog
 
 from domain import lifecycle, relations
-from domain.arenden import Arende, DeliveryState, MessageReference
+from domain.arenden import Arende, DeliveryState, MessageReference, handled_code
 from domain.certificate_types import CertificateType, CertificateTypes
 from domain.certificates import Answer, Certificate, to_snapshot
 from domain.directory import Directory, DirectoryUnavailable
@@ -387,17 +387,25 @@ def revoke(
     correlation_id: str,
 ) -> Certificate:
     """Revoke (makulera) with a reason code and description (``domain.lifecycle.check_revocation``);
-    its open questions become handled. MAKULE carries the question counts and the reason.
+    its open questions become handled. MAKULE carries the question counts and the reason, and is
+    followed by one HANFRFM (the recipient's question) or HANFRFV (care's) per question it closed,
+    as the incumbent reports them (onward-flows §1.4).
 
     Revoking a completion, replacement or renewal opens again the parent's KOMPLT questions its
     signing handled, unless a later one answers them (``domain.relations.reopened_by_revoking``):
     one HANFRFM per question on the parent, as the incumbent reports a reopened question.
     """
 
+    closed_events: list[OutboxEvent] = []
+
     def payload(ctx: OperationContext, changed: Certificate) -> dict[str, Any]:
-        arenden.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
+        closed = arenden.close_open_questions(ctx.session, changed.id, ctx.user.hsa_id.value, ctx.now)
         conversation = arenden.arenden_for_certificate(ctx.session, changed.id)
-        return {"counts": to_payload(question_counts(conversation)), "reason": revoke_reason_payload(changed)}
+        counts = to_payload(question_counts(conversation))
+        closed_events.extend(
+            certificate_event(ctx, changed, handled_code(question), {"counts": counts, "question": question.message_id})
+            for question in conversation if question.message_id in closed)
+        return {"counts": counts, "reason": revoke_reason_payload(changed)}
 
     def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
         """Cancel what has not started; revoke where the certificate reached, or may still reach."""
@@ -406,8 +414,9 @@ def revoke(
         arenden.set_delivery(ctx.session, [(r.message_id, DeliveryState.CANCELLED, REVOKED_BEFORE) for r in records
                                            if r.event_id in cancelled and r.message_id is not None])
         _reopen_parent_completions(deps, ctx, changed)
-        return [revocation(changed.header, destination, recipient, ctx.now, ctx.correlation_id, actor(ctx))
-                for destination, recipient in revocation_targets(records, cancelled)]
+        return [*closed_events, *(
+            revocation(changed.header, destination, recipient, ctx.now, ctx.correlation_id, actor(ctx))
+            for destination, recipient in revocation_targets(records, cancelled))]
 
     return _change(
         deps, Action.REVOKE, certificate_id, user, correlation_id,

@@ -36,6 +36,7 @@ from domain.arenden import (
     DeliveryState,
     Direction,
     MessageReference,
+    handled_code,
 )
 from domain.certificates import Certificate
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
@@ -185,8 +186,7 @@ def mark_question_handled(
         ):
             raise _refused(ctx, Action.HANDLE_QUESTION, RefusalReason.QUESTION_HANDLED)
         _handle_reminders(ctx, arenden.arenden_for_certificate(ctx.session, ctx.certificate.id), [question_id])
-        from_recipient = question.direction is Direction.FROM_RECIPIENT
-        _finish(deps, ctx, EventCode.HANFRFM if from_recipient else EventCode.HANFRFV)
+        _finish(deps, ctx, handled_code(question))
         handled = arenden.get_arende(ctx.session, question_id)
         assert handled is not None  # just updated in this transaction
         return handled

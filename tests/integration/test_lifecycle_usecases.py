@@ -184,11 +184,15 @@ def _question(message_id: str, status: ArendeStatus = ArendeStatus.OPEN, **chang
 
 
 def test_revoke_closes_open_questions_and_counts_them(deps: LifecycleDeps) -> None:
-    """Open questions become handled by the revoker; MAKULE carries the counts afterwards."""
+    """Open questions become handled by the revoker; MAKULE carries the counts afterwards, then one
+    HANFRFM per recipient's question and HANFRFV per care's question it closed (as the incumbent)."""
     _store(deps, S.SENT, signed_at=START)
     with deps.transaction() as session:
         arenden.add_arende(session, _question("q-open"))
-        arenden.add_arende(session, _question("q-answered"))
+        ours = replace(_question("q-ours"), direction=Direction.FROM_CARE, amne=Amne.OVRIGT,
+                       received_at=START + timedelta(seconds=1))
+        arenden.add_arende(session, ours)
+        arenden.add_arende(session, replace(_question("q-answered"), received_at=START + timedelta(seconds=2)))
         arenden.add_arende(
             session,
             replace(_question("a-1"), answer_to=MessageReference("q-answered", None)),
@@ -199,14 +203,17 @@ def test_revoke_closes_open_questions_and_counts_them(deps: LifecycleDeps) -> No
         S.REVOKED, RevokeReason.ANNAT_ALLVARLIGT_FEL, "Fel diagnos i fält 3", LAKARE
     )
     with deps.transaction() as session:
-        (event,) = outbox.events_for_certificate(session, CID)
+        event, *closed = outbox.events_for_certificate(session, CID)
         stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
     assert event.code is EventCode.MAKULE
     assert event.payload["reason"] == {"code": "ANNAT_ALLVARLIGT_FEL", "description": "Fel diagnos i fält 3"}
     assert event.payload["counts"] == {
-        "skickadeFragor": {"totalt": 0, "ejBesvarade": 0, "besvarade": 0, "hanterade": 0},
+        "skickadeFragor": {"totalt": 1, "ejBesvarade": 0, "besvarade": 0, "hanterade": 1},
         "mottagnaFragor": {"totalt": 2, "ejBesvarade": 0, "besvarade": 0, "hanterade": 2},
     }
+    assert [(e.code, e.payload["question"]) for e in closed] == [
+        (EventCode.HANFRFM, "q-open"), (EventCode.HANFRFV, "q-ours"), (EventCode.HANFRFM, "q-answered")]
+    assert all(e.payload["counts"] == event.payload["counts"] for e in closed)
     assert (stored["q-open"].status, stored["q-open"].handled_by) == (ArendeStatus.HANDLED, LAKARE)
     assert _activities(deps) == [("Radera", LAKARE.value)]
 

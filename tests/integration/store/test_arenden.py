@@ -106,8 +106,8 @@ def test_close_open_questions_closes_questions_only(session_factory: sessionmake
     )
     later = AT.replace(hour=13)
     with transaction(session_factory) as session:
-        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == 2
-        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == 0
+        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == {"fk-q-1", "answered"}
+        assert arenden.close_open_questions(session, CID, "SE2321000016-P001", later) == set()
         stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, CID)}
         other = arenden.get_arende(session, "elsewhere")
     assert {m: a.status for m, a in stored.items()} == {
