@@ -4,7 +4,7 @@ Three group roles (NOLOGIN; an operator grants them to login users, ``GRANT inty
 
 * ``intygsgateway_app``: what the gateway and the worker connect as. Full use of every business table,
   but on the PDL tables: read, INSERT, and UPDATE of only the three link columns of ``pdl_record``
-  (which the sealer fills in once; the append-only trigger of revision 0009 refuses any other change
+  (which the sealer fills in once; the append-only trigger (revisions 0009 and 0016) refuses any other change
   and any change of a sealed row), INSERT of checkpoints, and the chain-head row the sealers lock and
   move. No DELETE on any PDL table.
 * ``intygsgateway_pdl_purge``: the retention job and ``pdl purge`` (``pdl_purge_database_url``): read
