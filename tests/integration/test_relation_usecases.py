@@ -12,6 +12,7 @@ from sqlalchemy import text
 from domain.activation import Activation
 from domain.arenden import Amne, ArendeStatus
 from domain.certificate_types import CertificateTypeRegistry
+from domain.certificates import Certificate
 from domain.directory_import import parse_directory_document
 from domain.lifecycle import Action, LifecycleRefused, RefusalReason
 from domain.relations import CompletionMode
@@ -126,13 +127,19 @@ def test_two_replacements_at_once_make_one_draft(deps: LifecycleDeps) -> None:
         assert [c.id for c in certificates.children(session, CID)] == [made[0].certificate.id]
 
 
-def test_signing_a_completion_sends_it_answers_every_question_and_handles_the_reminder(deps: LifecycleDeps) -> None:
+def _completion_of_two_requests(deps: LifecycleDeps) -> Certificate:
+    """A sent certificate with two completion requests (q1, q2), a reminder of q1 (p1) and a question
+    that is no completion request (k1); and its completing draft (mode A)."""
     _sent(deps)
     _ask(deps, "q1", seconds=1)
     _ask(deps, "q2", seconds=2)
     _ask(deps, "p1", Amne.PAMINN, seconds=3, reminder_of="q1", kompletteringar=())
     _ask(deps, "k1", Amne.KONTKT, seconds=4, kompletteringar=())
-    completion = relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c1").certificate
+    return relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c1").certificate
+
+
+def test_signing_a_completion_sends_it_answers_every_question_and_handles_the_reminder(deps: LifecycleDeps) -> None:
+    completion = _completion_of_two_requests(deps)
     signed = lifecycle.sign(deps, completion.id, LAKARE, "c2")
     assert (signed.status, signed.sent_to) == (S.SENDING, "FKASSA")
     assert _conversation(deps) == {"q1": ArendeStatus.HANDLED, "q2": ArendeStatus.HANDLED,
@@ -157,12 +164,7 @@ def test_revoking_a_completion_reopens_the_requests_it_answered_and_a_new_one_ma
 ) -> None:
     """The recipient's completion requests are open again once the completion that answered them is
     revoked, with HANFRFM on the parent for each and a Skriva record; a new completion answers them."""
-    _sent(deps)
-    _ask(deps, "q1", seconds=1)
-    _ask(deps, "q2", seconds=2)
-    _ask(deps, "p1", Amne.PAMINN, seconds=3, reminder_of="q1", kompletteringar=())
-    _ask(deps, "k1", Amne.KONTKT, seconds=4, kompletteringar=())
-    completion = relations.complete(deps, CID, LAKARE, CompletionMode.A, None, "c1").certificate
+    completion = _completion_of_two_requests(deps)
     lifecycle.sign(deps, completion.id, LAKARE, "c2")
     with deps.transaction() as session:
         signed_events = len(outbox.events_for_certificate(session, CID))

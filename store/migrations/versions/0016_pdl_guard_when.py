@@ -20,7 +20,7 @@ Create Date: 2026-12-06
 
 from __future__ import annotations
 
-from alembic import op
+from alembic import context, op
 
 revision = "0016"
 down_revision = "0015"
@@ -50,25 +50,6 @@ END
 $$
 """
 
-#: 0009's function, for the downgrade.
-DECIDING_FUNCTION_0009 = """
-CREATE OR REPLACE FUNCTION pdl_record_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' THEN
-        IF OLD.seq IS NOT NULL THEN
-            RAISE EXCEPTION 'pdl_record % is sealed and cannot be changed', OLD.id
-                USING ERRCODE = 'insufficient_privilege';
-        END IF;
-        IF (to_jsonb(NEW) - 'seq' - 'prev_hash' - 'hash')
-           IS DISTINCT FROM (to_jsonb(OLD) - 'seq' - 'prev_hash' - 'hash') THEN
-            RAISE EXCEPTION 'pdl_record % content cannot be changed', OLD.id USING ERRCODE = 'insufficient_privilege';
-        END IF;
-    END IF;
-    RETURN NEW;
-END
-$$
-"""
-
 
 def _when() -> str:
     old = ", ".join(f"OLD.{column}" for column in CONTENT_COLUMNS)
@@ -76,24 +57,23 @@ def _when() -> str:
     return f"OLD.seq IS NOT NULL OR ROW({old}) IS DISTINCT FROM ROW({new})"
 
 
-def upgrade() -> None:
+def _guard(function: str, when: str | None) -> None:
+    """Replace the trigger and its function; ``when`` (None: every row) decides when it runs."""
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP TRIGGER IF EXISTS pdl_record_append_only ON pdl_record")
-    op.execute(REFUSE_FUNCTION)
+    op.execute(function)
+    condition = "" if when is None else f"WHEN ({when}) "
     op.execute(
         "CREATE TRIGGER pdl_record_append_only BEFORE UPDATE ON pdl_record "
-        f"FOR EACH ROW WHEN ({_when()}) EXECUTE FUNCTION pdl_record_append_only()"
+        f"FOR EACH ROW {condition}EXECUTE FUNCTION pdl_record_append_only()"
     )
+
+
+def upgrade() -> None:
+    _guard(REFUSE_FUNCTION, _when())
 
 
 def downgrade() -> None:
-    # Back to 0009's form: the function decides, for every updated row.
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP TRIGGER IF EXISTS pdl_record_append_only ON pdl_record")
-    op.execute(DECIDING_FUNCTION_0009)
-    op.execute(
-        "CREATE TRIGGER pdl_record_append_only BEFORE UPDATE ON pdl_record "
-        "FOR EACH ROW EXECUTE FUNCTION pdl_record_append_only()"
-    )
+    # Back to 0009's form, its own function text: the function decides, for every updated row.
+    _guard(context.script.get_revision("0009").module.APPEND_ONLY_FUNCTION, None)
