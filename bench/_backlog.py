@@ -18,7 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import ColumnElement, select
+
 from bench._load import stop, wait_until_up
+from store.session import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,6 +37,29 @@ def simulator(command: str, port: int) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@contextlib.contextmanager
+def watching(
+    db: str, moved: ColumnElement[bool], left: ColumnElement[bool]
+) -> Iterator[Callable[[], tuple[bool, bool]]]:
+    """``progress`` for ``drain``: (``moved``, not ``left``), two conditions made of EXISTS that
+    PostgreSQL answers on one connection in autocommit.
+
+    The drain is polled four times a second on the two cores the workers and PostgreSQL share. It
+    used to count the outbox's undelivered rows on a new connection each time: pg_stat_statements
+    put that count at 16.7 ms per poll at 80,000 rows, about 40 µs of the database's CPU per event
+    of a drain of 40,000, taken from what was measured. An EXISTS stops at the first row it finds.
+    """
+    engine = make_engine(db)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            def progress() -> tuple[bool, bool]:
+                return bool(connection.execute(select(moved)).scalar()), not connection.execute(select(left)).scalar()
+
+            yield progress
+    finally:
+        engine.dispose()
 
 
 def drain(db: str, workers: int, threads: int, batch: int, progress: Callable[[], tuple[bool, bool]],

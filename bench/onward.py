@@ -46,9 +46,9 @@ from typing import Any, cast
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, exists, func, insert, or_, select, text
 
-from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
+from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent, watching
 from bench._load import bench_database, free_port
 from contracts.certificate_status_update.v3.request import status_update_xml
 from contracts.ns import STATUS_UPDATE_V3
@@ -155,11 +155,6 @@ def left(db: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def _progress(db: str, certificates: int) -> tuple[bool, bool]:
-    unsent, undelivered = left(db)
-    return unsent < certificates, unsent == 0 and undelivered == 0
-
-
 def _bare_pairs(recipient: str, journal: str, threads: int, pairs: int, out: Any) -> None:
     sender = HttpSender(None, lambda: datetime.now(UTC), pool_size=2 * threads)
     timeouts = Timeouts(3.0, 20.0)
@@ -219,8 +214,11 @@ def main() -> None:
         recipient = stack.enter_context(simulator("mock-recipient", recipient_port))
         load_before = os.getloadavg()
         before = children_cpu()
-        to_done, draining = drain(db, args.workers, args.threads, args.batch,
-                                  lambda: _progress(db, args.certificates), "the backlog")
+        sent = exists().where(CertificateRow.status == CertificateStatus.SENT)
+        left_over = or_(exists().where(CertificateRow.status != CertificateStatus.SENT),
+                        exists().where(OutboxRow.status == OutboxStatus.PENDING))
+        with watching(db, sent, left_over) as progress:
+            to_done, draining = drain(db, args.workers, args.threads, args.batch, progress, "the backlog")
         drain_cpu = spent(before)
         load_after = os.getloadavg()
         received = _get(f"{recipient}/_mock/stats"), _get(f"{journal}/_mock/stats")

@@ -42,9 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import exists, insert, text
 
-from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent
+from bench._backlog import children_cpu, drain, in_processes, in_threads, per_item, simulator, spent, watching
 from bench._load import bench_database, free_port
 from contracts.certificate_status_update.v3.request import status_update_xml
 from domain.values import EventCode, HsaId
@@ -117,21 +117,6 @@ def clear(base: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{base}/_mock/received", method="DELETE"), timeout=10).close()
 
 
-def undelivered(db: str) -> int:
-    engine = make_engine(db)
-    try:
-        with engine.connect() as connection:
-            return int(connection.execute(
-                select(func.count()).where(OutboxRow.status != OutboxStatus.DELIVERED)).scalar_one())
-    finally:
-        engine.dispose()
-
-
-def _progress(db: str, events: int) -> tuple[bool, bool]:
-    left = undelivered(db)
-    return left < events, left == 0
-
-
 def _bare_calls(url: str, threads: int, calls: int, out: Any) -> None:
     sender = HttpSender(None, lambda: datetime.now(UTC), pool_size=threads)
     timeouts = Timeouts(3.0, 20.0)
@@ -180,8 +165,9 @@ def main() -> None:
               "while the journal was down", flush=True)
         base = stack.enter_context(simulator("mock-journal", port))
         before = children_cpu()
-        to_empty, draining = drain(db, args.workers, args.threads, args.batch,
-                                   lambda: _progress(db, args.events), "the outbox")
+        delivered = exists().where(OutboxRow.status == OutboxStatus.DELIVERED)
+        with watching(db, delivered, exists().where(OutboxRow.status == OutboxStatus.PENDING)) as progress:
+            to_empty, draining = drain(db, args.workers, args.threads, args.batch, progress, "the outbox")
         drain_cpu = spent(before)
         received = stats(base)
         disorder = out_of_order(base)

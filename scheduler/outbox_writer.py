@@ -3,8 +3,11 @@
 Each call's outcome must be recorded right after the call. One transaction per outcome would cost a
 worker more than the call itself at a few thousand events a second, so one writer thread commits
 whatever outcomes and releases are waiting, together, as soon as the previous commit is done: a
-group commit. An outcome is therefore recorded within one commit of its own call, never after the
-other calls of a batch, and no sender thread waits for it.
+group commit. A group of fewer than ``GROUP_OUTCOMES`` outcomes waits up to ``GATHER_S`` from its
+first write for more to join it: a commit costs about as much for ten outcomes as for five, and
+without the wait a draining worker committed every three milliseconds with five or six outcomes
+each. An outcome is therefore recorded within one short wait and one commit of its own call, never
+after the other calls of a batch, and no sender thread waits for it.
 
 The writer also renews the leases of every event the process holds (claimed, not yet recorded or
 given back) every quarter of the lease, so a claim lives as long as its worker does, and no longer.
@@ -35,6 +38,14 @@ from store.outbox import AttemptOutcome, release, renew_leases
 from store.session import Tx
 
 log = structlog.get_logger("scheduler.outbox_writer")
+
+#: How long a group waits, from its first write, for more outcomes to join it; and how many it waits
+#: for. ``bench/resend.py`` (40,000 events, runs alternated, pg_stat_statements on the throw-away
+#: cluster): without the wait, 5-6 outcomes per commit and 990-1,034 µs of worker CPU per event; with
+#: 10 ms, about 12 per commit and 797-907 µs, the drain 1,176-1,205 → 1,314-1,498 events/s beside the
+#: same baseline. 20 ms did no better. An event's next one waits for its outcome, so the wait is short.
+GATHER_S = 0.01
+GROUP_OUTCOMES = 100
 
 #: Pause before trying a group again after the database did not answer.
 RETRY_PAUSE_S = 0.5
@@ -168,6 +179,7 @@ class OutboxWriter:
                     if left <= 0:
                         break
                     self._changed.wait(left)
+                self._gather()
                 writes, self._queue = self._queue, []
                 stopping = self._stopping
             if writes:
@@ -179,6 +191,18 @@ class OutboxWriter:
                 with self._changed:
                     if not self._queue:
                         return
+
+    def _gather(self) -> None:
+        """Let a small group wait for more outcomes (``GATHER_S``, ``GROUP_OUTCOMES``); the caller holds
+        ``_changed``, which ``_submit`` notifies. Stopping commits at once."""
+        if not self._queue:
+            return
+        deadline = self._queue[0].queued + GATHER_S
+        while not self._stopping and sum(len(write.outcomes) for write in self._queue) < GROUP_OUTCOMES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._changed.wait(left)
 
     def _commit(self, writes: list[_Write]) -> None:
         """Commit ``writes`` together; on a refusal, each alone; on an outage, again until it passes."""
