@@ -408,7 +408,9 @@ def revoke(
         return {"counts": counts, "reason": revoke_reason_payload(changed)}
 
     def onward_events(ctx: OperationContext, changed: Certificate) -> list[OutboxEvent]:
-        """Cancel what has not started; revoke where the certificate reached, or may still reach."""
+        """Cancel what has not started; revoke where the certificate reached, or may still reach. The
+        events of the questions the revocation closed come first, after MAKULE; the parent's reopened
+        requests are its own events."""
         records = outbox.onward_records(ctx.session, changed.id, ctx.now)
         cancelled = set(outbox.cancel_pending(ctx.session, to_cancel(records), ctx.now, REVOKED_BEFORE))
         arenden.set_delivery(ctx.session, [(r.message_id, DeliveryState.CANCELLED, REVOKED_BEFORE) for r in records
