@@ -98,7 +98,7 @@ def _timed(db: str, seconds: float, reads: Callable[[Session], None]) -> LoadRes
 
     With the garbage collector paced as in the gateway's workers (``cli.gc_tuning``): at Python's
     default pace a young collection every 700 allocations walks the 200 certificates read so far,
-    which put this baseline's p99 at 126-149 ms against a p50 of 33, and the gateway beside it
+    which put this baseline's p99 at 126-155 ms against a p50 of 33, and the gateway beside it
     looked better than it is.
     """
     tune_for_serving()

@@ -20,7 +20,6 @@ from store import pdl
 from store.migrate import make_config
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
 from tests.security.test_pdl_forgery import record
-from tests.security.test_pdl_roles import pg_db_url  # noqa: F401 - the fixture
 from usecases.pdl_log import seal_all
 
 pytestmark = pytest.mark.postgres
@@ -29,7 +28,7 @@ LINK = ("seq", "prev_hash", "hash")
 
 
 @pytest.fixture
-def owner(pg_db_url: str) -> Iterator[Engine]:  # noqa: F811 - the fixture imported above
+def owner(pg_db_url: str) -> Iterator[Engine]:
     """The migrated database as its owner, with a sealed record (log-1) and an unsealed one (log-2)."""
     engine = make_engine(pg_db_url)
     factory = make_session_factory(engine)

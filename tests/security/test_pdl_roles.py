@@ -17,21 +17,10 @@ from scheduler.pdl_retention import export_and_purge
 from store import pdl
 from store.roles import APP_ROLE, PURGE_ROLE, grant_roles
 from store.session import UnitOfWork, make_engine, make_session_factory, transaction
-from tests.integration.conftest import _create_pg_database, _drop_pg_database, _with_database
 from tests.security.test_pdl_forgery import record
 from usecases.pdl_log import seal_all, verify_log
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_db_url(pg_url: str, _pg_template: str) -> Iterator[str]:
-    """A migrated PostgreSQL database (the ``db_url`` fixture on PostgreSQL only)."""
-    name = _create_pg_database(pg_url, template=_pg_template)
-    try:
-        yield _with_database(pg_url, name)
-    finally:
-        _drop_pg_database(pg_url, name)
 
 
 def _login(admin: Engine, role: str) -> str:
