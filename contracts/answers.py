@@ -9,6 +9,7 @@ apart for any contract whose response carries ``result`` as a ``core:ResultType`
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from lxml import etree
@@ -49,7 +50,24 @@ ProducerAnswer = ContractAnswer | FaultAnswer | NotAnAnswer
 
 
 def read_answer(content: bytes, response_tag: str) -> ProducerAnswer:
-    """Read an HTTP response body as the answer ``response_tag`` (Clark notation), a fault, or neither."""
+    """Read an HTTP response body as the answer ``response_tag`` (Clark notation), a fault, or neither.
+
+    A producer answers the same few bytes thousands of times in a row (its OK, its busy ERROR), so a
+    short answer already read is not parsed again: the answers are immutable values, and the same
+    bytes always read the same way.
+    """
+    if len(content) <= MEMO_MAX_BYTES:
+        return _read_short(content, response_tag)
+    return _read(content, response_tag)
+
+
+#: Answers up to this size are remembered (``read_answer``); a contract's answer is a few hundred bytes.
+MEMO_MAX_BYTES = 2048
+#: How many distinct short answers are remembered, least recently read forgotten first.
+MEMO_ANSWERS = 256
+
+
+def _read(content: bytes, response_tag: str) -> ProducerAnswer:
     try:
         _, children = envelope_parts(parse_xml(content))
     except XmlRefused as unreadable:
@@ -70,6 +88,9 @@ def read_answer(content: bytes, response_tag: str) -> ProducerAnswer:
     if error_id is not None and error_id not in ErrorId.__members__:
         return NotAnAnswer(f"errorId {error_id!r} is not one of the contract's error ids")
     return ContractAnswer(ResultCode(code), ErrorId(error_id) if error_id is not None else None, text)
+
+
+_read_short = functools.lru_cache(maxsize=MEMO_ANSWERS)(_read)
 
 
 def _fault(fault: etree._Element) -> FaultAnswer:

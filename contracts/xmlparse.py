@@ -113,18 +113,21 @@ def _check_tree(root: etree._Element, document: str) -> None:
         raise HostileXml(f"the message nests deeper than {MAX_DEPTH} levels")
 
 
+_ENVELOPE, _HEADER, _BODY = (qname(SOAP11_ENV, name) for name in ("Envelope", "Header", "Body"))
+
+
 def envelope_parts(root: etree._Element) -> tuple[list[etree._Element], list[etree._Element]]:
     """The header entries and the body's elements of a SOAP 1.1 envelope, in order.
 
     Raises:
         NotSoap: the root is not a SOAP 1.1 Envelope, or it has no Body.
     """
-    if root.tag != qname(SOAP11_ENV, "Envelope"):
+    if root.tag != _ENVELOPE:
         raise NotSoap("the root element is not a SOAP 1.1 Envelope")
-    body = root.find(qname(SOAP11_ENV, "Body"))
+    body = root.find(_BODY)
     if body is None:
         raise NotSoap("the Envelope has no Body")
-    header = root.find(qname(SOAP11_ENV, "Header"))
+    header = root.find(_HEADER)
     headers = [] if header is None else [entry for entry in header if isinstance(entry.tag, str)]
     return headers, [child for child in body if isinstance(child.tag, str)]
 

@@ -30,7 +30,7 @@ from lxml import etree
 from contracts.answers import envelope_bytes, write_fault
 from contracts.certificate_status_update.v3.request import (
     ReceivedStatusUpdate,
-    read_received,
+    read_received_parts,
 )
 from contracts.certificate_status_update.v3.response import write_answer
 from contracts.errors import XmlRefused
@@ -147,6 +147,7 @@ class MockJournal:
         self._keep_raw = keep_raw
         self._clock = clock
         self._received: list[Received] = []
+        self._raw: dict[int, bytes] = {}  # the request bodies of the latest ``keep_raw`` records, by seq
         self._seq = 0
         self._random = random.Random(seed)  # mode mixed; seeded for a repeatable fault test
         self._schema = schema_for_wsdl(WSDL_PATH)
@@ -182,11 +183,16 @@ class MockJournal:
     def received(self, since: int = 0) -> list[Received]:
         """The recorded requests with ``seq`` greater than ``since``, oldest first."""
         with self._lock:
-            return [record for record in self._received if record.seq > since]
+            return [self._with_raw(record) for record in self._received if record.seq > since]
+
+    def _with_raw(self, record: Received) -> Received:
+        raw = self._raw.get(record.seq)
+        return record if raw is None else replace(record, raw_xml=raw.decode("utf-8", "replace"))
 
     def clear(self) -> None:
         with self._lock:
             self._received.clear()
+            self._raw.clear()
 
     def stats(self) -> dict[str, Any]:
         """Counts for benchmarks and fault tests: received, distinct events, duplicates, per code.
@@ -241,7 +247,8 @@ class MockJournal:
         if problems and mode in (Mode.OK, Mode.SLOW):
             answer = write_answer(ResultCode.ERROR, "; ".join(problems)[:1000], ErrorId.VALIDATION_ERROR)
             return Reply(200, envelope_bytes(answer), delay_s=delay)
-        return replace(self._answers[mode], delay_s=delay)
+        fixed = self._answers[mode]
+        return fixed if fixed.delay_s == delay else replace(fixed, delay_s=delay)
 
     def _read(self, body: bytes) -> tuple[ReceivedStatusUpdate | None, list[str]]:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/`` as the gateway does;
@@ -249,7 +256,7 @@ class MockJournal:
         try:
             root = parse_xml(body)
             headers, body_elements = envelope_parts(root)
-            received = read_received(root)
+            received = read_received_parts(headers, body_elements)
         except XmlRefused as unreadable:
             return None, [unreadable.reason]
         violations = self._schema.violations(headers, body_elements[0])  # read_received refuses an empty Body
@@ -277,12 +284,13 @@ class MockJournal:
                     mode=mode.value,
                     valid=not problems,
                     problems=problems,
-                    raw_xml=body.decode("utf-8", "replace") if self._keep_raw else None,
+                    raw_xml=None,
                 )
             )
-            stale = len(self._received) - self._keep_raw - 1
-            if stale >= 0 and self._received[stale].raw_xml is not None:
-                self._received[stale] = replace(self._received[stale], raw_xml=None)
+            if self._keep_raw:
+                # The bytes as they came, decoded when asked for: a drain's journal records thousands a second.
+                self._raw[self._seq] = body
+                self._raw.pop(self._seq - self._keep_raw, None)
 
     def _documents_for(self, request: Request) -> Reply:
         url = f"{request.scheme}://{request.headers.get('host', 'localhost')}{CONTRACT_PATH}"

@@ -18,6 +18,7 @@ its name and text version.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeAlias
@@ -179,15 +180,36 @@ def read_received(envelope: etree._Element) -> ReceivedStatusUpdate:
     Raises ``NotSoap`` when ``envelope`` is not a SOAP envelope, ``WrongDocument`` when its body is not
     this request.
     """
-    headers, children = envelope_parts(envelope)
+    return read_received_parts(*envelope_parts(envelope))
+
+
+def read_received_parts(headers: Sequence[etree._Element], children: Sequence[etree._Element]) -> ReceivedStatusUpdate:
+    """``read_received`` for an envelope already split (``envelope_parts``): a receiver that also
+    validates the parts splits it once.
+
+    Raises ``WrongDocument`` when the body is not this request.
+    """
     body = children[0] if children else None
     if body is None or body.tag != REQUEST_TAG:
         raise WrongDocument("the Body does not hold a CertificateStatusUpdateForCare request")
-    address = logical_address_of(headers)
-    paths = {"c": CORE, "t": TYPES, "csu": STATUS_UPDATE_V3}
     return ReceivedStatusUpdate(
-        logical_address=address,
-        certificate_id=body.findtext("csu:intyg/c:intygs-id/t:extension", namespaces=paths),
-        event_code=body.findtext("csu:handelse/c:handelsekod/t:code", namespaces=paths),
-        event_time=body.findtext("csu:handelse/c:tidpunkt", namespaces=paths),
+        logical_address=logical_address_of(headers),
+        certificate_id=_text_of(_CERTIFICATE_ID, body),
+        event_code=_text_of(_EVENT_CODE, body),
+        event_time=_text_of(_EVENT_TIME, body),
     )
+
+
+# Compiled once: a simulator reads these from every request of a drain, and a compiled XPath finds an
+# element in about a third of the time ``findtext`` takes to look its path up (issue 14).
+_PATHS = {"c": CORE, "t": TYPES, "csu": STATUS_UPDATE_V3}
+_CERTIFICATE_ID = etree.XPath("csu:intyg/c:intygs-id/t:extension", namespaces=_PATHS)
+_EVENT_CODE = etree.XPath("csu:handelse/c:handelsekod/t:code", namespaces=_PATHS)
+_EVENT_TIME = etree.XPath("csu:handelse/c:tidpunkt", namespaces=_PATHS)
+
+
+def _text_of(path: etree.XPath, body: etree._Element) -> str | None:
+    """The text of the first element ``path`` finds ("" when empty), or None when there is none."""
+    found = path(body)
+    first = found[0] if isinstance(found, list) and found else None
+    return (first.text or "") if isinstance(first, etree._Element) else None

@@ -9,13 +9,15 @@ import pytest
 from lxml import etree
 
 from contracts.certificate_status_update.v3.request import (
+    ReceivedStatusUpdate,
     StatusUpdateError,
     read_received,
+    read_received_parts,
     status_update_envelope,
 )
 from contracts.intyg import local_time
-from contracts.ns import GATEWAY_EXT
-from contracts.xmlparse import parse_xml
+from contracts.ns import CORE, GATEWAY_EXT, STATUS_UPDATE_V3, TYPES
+from contracts.xmlparse import envelope_parts, parse_xml
 from domain.certificate_types import load_default_registry
 from domain.question_counts import QuestionCounts
 from domain.values import KV_RELATION, EventCode, HsaId, RelationCode, RevokeReason
@@ -265,3 +267,19 @@ def test_the_envelope_is_utf8_with_the_address_escaped_and_the_body_left_as_it_w
     assert _text(parse_xml(first), f"{{{m.SOAP_ENV_NS}}}Header/itr:LogicalAddress") == "SE<1>&"
     assert "Vårdcentralen".encode() in first or "å".encode() in first
     assert status_update_envelope("SE<1>&", body) == first and body.getparent() is None
+
+
+def test_a_receiver_reads_absent_fields_as_none_and_empty_ones_as_empty() -> None:
+    """What the simulator records of a request missing its event, or with an empty certificate id: the
+    absent fields are None, the empty one is "", read from the envelope whole or already split."""
+    body = su.build_checked(builders.make_draft(), su.event(EventCode.SKAPAT))
+    envelope = parse_xml(status_update_envelope("SE2321000016-1003", body))
+    request = envelope_parts(envelope)[1][0]
+    handelse = request.find(f"{{{STATUS_UPDATE_V3}}}handelse")
+    extension = request.find(f"{{{STATUS_UPDATE_V3}}}intyg/{{{CORE}}}intygs-id/{{{TYPES}}}extension")
+    assert handelse is not None and extension is not None
+    request.remove(handelse)
+    extension.text = None
+    expected = ReceivedStatusUpdate("SE2321000016-1003", "", None, None)
+    assert read_received(envelope) == expected
+    assert read_received_parts(*envelope_parts(envelope)) == expected
