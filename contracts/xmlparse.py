@@ -158,13 +158,15 @@ def text_at(parent: etree._Element | None, *path: str) -> str | None:
     """The text of the element at ``path`` (Clark-notation tags) below ``parent``; None when absent.
 
     For schema-valid elements: the schema has already decided what is present, so a reader only
-    states *where* a value is. An element that is present but empty reads as "".
+    states *where* a value is. An element that is present but empty reads as "". Each step takes the
+    first child with that tag as lxml's C iterator finds it: half the time of ``find``, which looks its
+    argument up as a path first (a registration is read with a dozen of these).
     """
     element = parent
     for tag in path:
         if element is None:
             return None
-        element = element.find(tag)
+        element = next(element.iterchildren(tag), None)
     return None if element is None else (element.text or "")
 
 

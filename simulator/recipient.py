@@ -34,6 +34,7 @@ for benchmarks. docs/mock-recipient.md has the whole API.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import random
@@ -95,20 +96,29 @@ class _Contract:
     wsdl: Path
     request_tag: str
     write_answer: Callable[[ResultCode, str | None, ErrorId | None], etree._Element]
+    read: Callable[[etree._Element], _Read]
+
+
+#: A valid request as its contract's reader gives it.
+_Read = (register.ReceivedRegistration | send.ReceivedSend | revoke.ReceivedRevocation
+         | message.ReceivedMessage)
 
 
 def _contract(name: str, major: int, wsdl_version: str, request_tag: str,
-              write: Callable[[ResultCode, str | None, ErrorId | None], etree._Element]) -> _Contract:
+              write: Callable[[ResultCode, str | None, ErrorId | None], etree._Element],
+              read: Callable[[etree._Element], _Read]) -> _Contract:
     return _Contract(name, f"/clinicalprocess/healthcond/certificate/{name}/{major}/rivtabp21",
                      _XSD / f"{name}Interaction" / f"{name}Interaction_{wsdl_version}_RIVTABP21.wsdl", request_tag,
-                     write)
+                     write, read)
 
 
 CONTRACTS = (
-    _contract("RegisterCertificate", 3, "3.0", register.REQUEST_TAG, register_answer.write_answer),
-    _contract("SendCertificateToRecipient", 2, "2.0", send.REQUEST_TAG, send_answer.write_answer),
-    _contract("RevokeCertificate", 2, "2.0", revoke.REQUEST_TAG, revoke_answer.write_answer),
-    _contract("SendMessageToRecipient", 2, "2.0", message.REQUEST_TAG, message_answer.write_answer),
+    _contract("RegisterCertificate", 3, "3.0", register.REQUEST_TAG, register_answer.write_answer,
+              register.read_registration),
+    _contract("SendCertificateToRecipient", 2, "2.0", send.REQUEST_TAG, send_answer.write_answer, send.read_send),
+    _contract("RevokeCertificate", 2, "2.0", revoke.REQUEST_TAG, revoke_answer.write_answer, revoke.read_revocation),
+    _contract("SendMessageToRecipient", 2, "2.0", message.REQUEST_TAG, message_answer.write_answer,
+              message.read_message),
 )
 #: The platform path of each contract, by contract name.
 CONTRACT_PATHS = {contract.name: contract.path for contract in CONTRACTS}
@@ -164,6 +174,7 @@ class MockRecipient:
         self._clock = clock
         self._random = random.Random(seed)
         self._received: list[dict[str, Any]] = []
+        self._raw: dict[int, bytes] = {}  # the request bodies of the latest ``keep_raw`` records, by seq
         self._seq = 0
         self._certificates: dict[str, Registration] = {}
         self._messages: dict[str, str] = {}  # care's meddelande-ids stored, by id: the certificate
@@ -208,8 +219,12 @@ class MockRecipient:
     def received(self, since: int = 0, contract: str | None = None) -> list[dict[str, Any]]:
         """The recorded requests with ``seq`` greater than ``since`` (of ``contract`` only, if given)."""
         with self._lock:
-            return [dict(r) for r in self._received
+            return [self._with_raw(r) for r in self._received
                     if r["seq"] > since and (contract is None or r["contract"] == contract)]
+
+    def _with_raw(self, record: dict[str, Any]) -> dict[str, Any]:
+        raw = self._raw.get(record["seq"])
+        return {**record, "xml": raw.decode("utf-8", "replace")} if raw is not None else dict(record)
 
     def certificates(self) -> list[Registration]:
         with self._lock:
@@ -218,11 +233,13 @@ class MockRecipient:
     def clear(self) -> None:
         with self._lock:
             self._received.clear()
+            self._raw.clear()
 
     def reset(self) -> None:
         """Forget everything: what arrived, what is held, the modes and the delay."""
         with self._lock:
             self._received.clear()
+            self._raw.clear()
             self._certificates.clear()
             self._messages.clear()
             self._questions.clear()
@@ -274,22 +291,24 @@ class MockRecipient:
             "recipient": None, "valid": not problems, "problems": problems, "mode": mode.value,
             "correlationId": request.headers.get("x-skltp-correlation-id"),
         }
-        if body is not None and not problems:
-            self._identify(contract, body, record)
+        found = contract.read(body) if body is not None and not problems else None
+        if found is not None:
+            _identify(found, record)
         if mode in (Mode.OK, Mode.SLOW, Mode.TRICKLE):
-            if body is None or problems:
+            if found is None:
                 outcome = _Outcome(ResultCode.ERROR, "; ".join(problems)[:1000], ErrorId.VALIDATION_ERROR)
             else:
-                outcome = self._business(contract, body, address)
+                outcome = self._business(found, address)
             self._record(request.body, record, outcome)
-            reply = Reply(200, envelope_bytes(contract.write_answer(outcome.code, outcome.text, outcome.error_id)))
+            answer = _answer_bytes(contract.name, outcome.code, outcome.text, outcome.error_id)
             if mode is Mode.TRICKLE:
-                return replace(reply, trickle_s=delay or TRICKLE_DEFAULT_S)
-            return replace(reply, delay_s=delay or (SLOW_DEFAULT_S if mode is Mode.SLOW else 0.0))
+                return Reply(200, answer, trickle_s=delay or TRICKLE_DEFAULT_S)
+            return Reply(200, answer, delay_s=delay or (SLOW_DEFAULT_S if mode is Mode.SLOW else 0.0))
         self._record(request.body, record, None)  # a failing mode stores nothing
         if mode is Mode.DROP:
             return Reply(0, b"", drop=True, delay_s=delay)
-        return replace(self._answers[contract.name][mode], delay_s=delay)
+        fixed = self._answers[contract.name][mode]
+        return fixed if fixed.delay_s == delay else replace(fixed, delay_s=delay)
 
     def _read(self, contract: _Contract, data: bytes) -> tuple[etree._Element | None, str | None, list[str]]:
         """Parse (no DTD, no entities, no network) and validate against ``xsd/``: the body, the
@@ -304,30 +323,16 @@ class MockRecipient:
         violations = self._schemas[contract.name].violations(headers, children[0])
         return children[0], address, [f"{v.path}: {v.reason}" for v in violations]
 
-    @staticmethod
-    def _identify(contract: _Contract, body: etree._Element, record: dict[str, Any]) -> None:
-        if contract.name == "RegisterCertificate":
-            record["certificateId"] = register.read_registration(body).certificate_id
-        elif contract.name == "SendCertificateToRecipient":
-            sent = send.read_send(body)
-            record["certificateId"], record["recipient"] = sent.certificate_id, sent.recipient
-        elif contract.name == "RevokeCertificate":
-            record["certificateId"] = revoke.read_revocation(body).certificate_id
-        else:
-            read = message.read_message(body)
-            record["certificateId"], record["messageId"] = read.certificate_id, read.message_id
-            record["recipient"] = read.recipient_address
-
-    def _business(self, contract: _Contract, body: etree._Element, address: str | None) -> _Outcome:
+    def _business(self, found: _Read, address: str | None) -> _Outcome:
         """What the archive or Försäkringskassan answers a valid request (module docstring)."""
         with self._lock:
-            if contract.name == "RegisterCertificate":
-                return self._register(register.read_registration(body), address)
-            if contract.name == "SendCertificateToRecipient":
-                return self._send(send.read_send(body))
-            if contract.name == "RevokeCertificate":
-                return self._revoke(revoke.read_revocation(body))
-            return self._message(message.read_message(body))
+            if isinstance(found, register.ReceivedRegistration):
+                return self._register(found, address)
+            if isinstance(found, send.ReceivedSend):
+                return self._send(found)
+            if isinstance(found, revoke.ReceivedRevocation):
+                return self._revoke(found)
+            return self._message(found)
 
     def _register(self, found: register.ReceivedRegistration, address: str | None) -> _Outcome:
         held = self._certificates.get(found.certificate_id)
@@ -401,11 +406,12 @@ class MockRecipient:
                 "resultCode": outcome.code.value if outcome else None,
                 "errorId": outcome.error_id.value if outcome and outcome.error_id else None,
                 "resultText": outcome.text if outcome else None,
-                "xml": data.decode("utf-8", "replace") if self._keep_raw else None,
+                "xml": None,
             })
-            stale = len(self._received) - self._keep_raw - 1
-            if stale >= 0:
-                self._received[stale]["xml"] = None
+            if self._keep_raw:
+                # The bytes as they came, decoded when asked for (as the journal simulator keeps them).
+                self._raw[self._seq] = data
+                self._raw.pop(self._seq - self._keep_raw, None)
 
     def _documents_for(self, contract: _Contract, request: Request) -> Reply:
         url = f"{request.scheme}://{request.headers.get('host', 'localhost')}{contract.path}"
@@ -545,3 +551,22 @@ def _registration_json(registration: Registration) -> dict[str, Any]:
     return {"certificateId": registration.certificate_id, "logicalAddress": registration.logical_address,
             "unit": registration.unit_id, "registeredAt": registration.registered_at,
             "revoked": registration.revoked, "sentTo": registration.sent_to}
+
+
+def _identify(found: _Read, record: dict[str, Any]) -> None:
+    """Put what identifies the request in its ``record``: the certificate, and the message or recipient."""
+    record["certificateId"] = found.certificate_id
+    if isinstance(found, send.ReceivedSend):
+        record["recipient"] = found.recipient
+    elif isinstance(found, message.ReceivedMessage):
+        record["messageId"], record["recipient"] = found.message_id, found.recipient_address
+
+
+@functools.lru_cache(maxsize=256)
+def _answer_bytes(contract: str, code: ResultCode, text: str | None, error_id: ErrorId | None) -> bytes:
+    """The answer envelope of ``contract`` with this result, written once: a drain asks for the same
+    OK (or the same INFO repeat) thousands of times."""
+    return envelope_bytes(_WRITERS[contract](code, text, error_id))
+
+
+_WRITERS = {contract.name: contract.write_answer for contract in CONTRACTS}
