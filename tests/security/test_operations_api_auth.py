@@ -11,7 +11,7 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,16 +141,17 @@ def test_scopes_limit_what_a_credential_may_do(api: InternalApi, keys: Keys) -> 
 
 @pytest.mark.parametrize(
     ("change", "code"),
-    [
-        ({"exp": int(time.time()) - 120}, "TOKEN_EXPIRED"),
-        ({"nbf": int(time.time()) + 600}, "TOKEN_INVALID"),
-        ({"aud": "another-service"}, "TOKEN_INVALID"),
-        ({"iss": "https://evil.example"}, "TOKEN_INVALID"),
-        ({"exp": None}, "TOKEN_INVALID"),
+    [  # each a function of the time the test runs (not of when the suite was collected, minutes before)
+        (lambda now: {"exp": now - 120}, "TOKEN_EXPIRED"),
+        (lambda now: {"nbf": now + 600}, "TOKEN_INVALID"),
+        (lambda now: {"aud": "another-service"}, "TOKEN_INVALID"),
+        (lambda now: {"iss": "https://evil.example"}, "TOKEN_INVALID"),
+        (lambda now: {"exp": None}, "TOKEN_INVALID"),
     ],
 )
-def test_tokens_with_wrong_claims_are_401(api: InternalApi, keys: Keys, change: dict[str, Any], code: str) -> None:
-    status, headers, body = call(api, "GET", "/outbox/status", token=keys.token(**change))
+def test_tokens_with_wrong_claims_are_401(api: InternalApi, keys: Keys, change: Callable[[int], dict[str, Any]],
+                                          code: str) -> None:
+    status, headers, body = call(api, "GET", "/outbox/status", token=keys.token(**change(int(time.time()))))
     assert (status, body["code"]) == (401, code)
     assert headers["WWW-Authenticate"].startswith("Bearer")
 
