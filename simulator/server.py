@@ -4,24 +4,27 @@ Why asyncio and not a thread per connection: a benchmark drains a backlog at a f
 second over dozens of kept-alive connections, and a fault test holds many answers back for seconds
 at a time. A thread per connection (``http.server``) spent more time switching threads and parsing
 headers with the ``email`` package than the journal spent reading the requests; one event loop
-serves every connection and every waiting answer for the price of a coroutine each.
+serves every connection and every waiting answer. Each connection is an ``asyncio.Protocol``: a
+request that can be answered at once is answered from the callback that read it (no task, no
+stream reader and writer in between: a drain's simulator shares the machine's two cores with the
+gateway it measures), and only an answer that waits becomes a task.
 
 The server carries out what ``MockJournal.handle`` decides: it waits ``delay_s`` before answering,
 sends a trickled answer a byte at a time, or closes the connection without a word (``drop``). When
 the server stops, every waiting answer is dropped at once, so a slow journal never holds a test run.
-Requests are read with a Content-Length (what SOAP clients send); chunked requests are refused
-with 411.
+Requests are read with a Content-Length (what SOAP clients send); a chunked request closes the
+connection unanswered rather than being half-read.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs
 
 from simulator.http import Application, Deferred, Reply, Request
@@ -34,7 +37,8 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
 class _Closed(Exception):
-    """The connection ends here: the client left, the request was unreadable, or the server stops."""
+    """The connection ends here: the request was unreadable, the answer is a dropped connection, or the
+    server stops."""
 
 
 class JournalServer:
@@ -42,15 +46,13 @@ class JournalServer:
 
     def __init__(self, journal: Application, host: str, port: int, tls: ssl.SSLContext | None) -> None:
         self.journal = journal
-        self._host = host
-        self._tls = tls
-        self._scheme = "https" if tls else "http"
+        self.scheme = "https" if tls else "http"
         self._loop = asyncio.new_event_loop()
         self._released = asyncio.Event()
-        self._open: set[asyncio.StreamWriter] = set()
+        self._open: set[_HttpConnection] = set()
         self._handlers: set[asyncio.Task[None]] = set()
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, host, port, ssl=tls, backlog=512, limit=MAX_HEAD_BYTES))
+            self._loop.create_server(lambda: _HttpConnection(self), host, port, ssl=tls, backlog=512))
         self.port: int = self._server.sockets[0].getsockname()[1]
         self._thread = threading.Thread(target=self._loop.run_forever, name="mock-journal", daemon=True)
 
@@ -62,8 +64,8 @@ class JournalServer:
         async def shut() -> None:
             self._released.set()
             self._server.close()
-            for writer in list(self._open):
-                writer.transport.abort()  # idle keep-alive connections end their read at once
+            for connection in list(self._open):
+                connection.abort()  # idle keep-alive connections end at once
             if self._handlers:
                 await asyncio.wait(list(self._handlers), timeout=5)
 
@@ -72,45 +74,128 @@ class JournalServer:
         self._thread.join(10)
         self._loop.close()
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` (an answer held back, trickled or waiting for a thread) on the loop; ``stop`` waits for it."""
+        task = self._loop.create_task(work)
         self._handlers.add(task)
-        self._open.add(writer)
-        try:
-            first = await reader.readexactly(1)
-            if not first.isalpha():  # not HTTP (a TLS handshake to a plain port, say): say so and close
-                writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                await writer.drain()
-                raise _Closed
-            while True:
-                request, keep_alive = await self._read(reader, first)
-                first = b""
-                answer = self.journal.handle(request)
-                if isinstance(answer, Deferred):  # blocking work (a call to the gateway): off the loop
-                    reply = await asyncio.get_running_loop().run_in_executor(None, answer.call)
-                else:
-                    reply = answer
-                if reply.delay_s and await self._released_within(reply.delay_s):
-                    raise _Closed  # shutting down: nobody is waiting for this answer any more
-                if reply.drop:
-                    raise _Closed
-                await self._write(writer, reply, keep_alive)
-                if not keep_alive:
-                    raise _Closed
-        except (_Closed, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ssl.SSLError,
-                OSError):
-            pass
-        finally:
-            self._open.discard(writer)
-            self._handlers.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+        task.add_done_callback(self._handlers.discard)
 
-    async def _read(self, reader: asyncio.StreamReader, first: bytes) -> tuple[Request, bool]:
-        head = first + await reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
+    async def released_within(self, seconds: float) -> bool:
+        """Wait ``seconds``; True at once if the server is stopping meanwhile."""
+        try:
+            await asyncio.wait_for(self._released.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+
+class _HttpConnection(asyncio.Protocol):
+    """One client's connection: its requests are read from what has arrived and answered in order.
+
+    An answer that needs no waiting (a benchmark's every answer) is written from the callback that
+    read its request, with no task and no stream objects in between; one that waits (held back,
+    trickled, dropped after a delay, or computed in a thread) runs as a task on the loop, and the
+    connection's next requests wait in the buffer until it is done.
+    """
+
+    def __init__(self, server: JournalServer) -> None:
+        self._server = server
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._checked = False  # whether the first byte was seen to start an HTTP request line
+        self._waiting = False  # an answer that waits is under way
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]  # a stream server's transports are Transports
+        self._server._open.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._open.discard(self)
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        if not self._waiting:
+            self._serve()
+
+    def _serve(self) -> None:
+        transport = self._transport
+        while not self._waiting and transport is not None and not transport.is_closing():
+            try:
+                read = self._next()
+            except _Closed:
+                transport.close()
+                return
+            if read is None:
+                return
+            request, keep_alive = read
+            answer = self._server.journal.handle(request)
+            if isinstance(answer, Reply) and not answer.delay_s and not answer.drop and answer.trickle_s is None:
+                transport.write(_wire(answer, keep_alive))
+                if not keep_alive:
+                    transport.close()
+            else:
+                self._waiting = True
+                self._server.spawn(self._answer_later(answer, keep_alive))
+
+    async def _answer_later(self, answer: Reply | Deferred, keep_alive: bool) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            if isinstance(answer, Deferred):  # blocking work (a call to the gateway): off the loop
+                reply = await asyncio.get_running_loop().run_in_executor(None, answer.call)
+            else:
+                reply = answer
+            if reply.delay_s and await self._server.released_within(reply.delay_s):
+                raise _Closed  # shutting down: nobody is waiting for this answer any more
+            if reply.drop:
+                raise _Closed
+            data = _wire(reply, keep_alive)
+            if reply.trickle_s is None:
+                transport.write(data)
+            else:
+                for offset in range(len(data)):  # a journal (or a proxy) that sends its answer a byte at a time
+                    if transport.is_closing():
+                        raise _Closed
+                    transport.write(data[offset:offset + 1])
+                    if await self._server.released_within(reply.trickle_s):
+                        raise _Closed
+            if not keep_alive:
+                raise _Closed
+        except _Closed:
+            transport.close()
+            return
+        except BaseException:  # a failure of the simulator's own: the client is not left waiting
+            transport.close()
+            raise
+        self._waiting = False
+        self._serve()
+
+    def _next(self) -> tuple[Request, bool] | None:
+        """The next whole request in the buffer (taken out of it) and whether to keep the connection,
+        or None until more has arrived.
+
+        Raises:
+            _Closed: not HTTP, a head or body over the limits, or a chunked body.
+        """
+        buffer = self._buffer
+        if not self._checked:
+            if not buffer:
+                return None
+            if not buffer[:1].isalpha():  # not HTTP (a TLS handshake to a plain port, say): say so and close
+                assert self._transport is not None
+                self._transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                raise _Closed
+            self._checked = True
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > MAX_HEAD_BYTES:
+                raise _Closed
+            return None
+        lines = buffer[:end].decode("latin-1").split("\r\n")
         try:
             method, target, version = lines[0].split(" ", 2)
         except ValueError:
@@ -125,36 +210,27 @@ class JournalServer:
         length = int(headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
             raise _Closed
-        body = await reader.readexactly(length) if length else b""
+        start = end + 4
+        if len(buffer) < start + length:
+            return None
+        body = bytes(buffer[start:start + length])
+        del buffer[:start + length]
         path, _, query = target.partition("?")
         connection = headers.get("connection", "").lower()
         keep_alive = connection != "close" and (version != "HTTP/1.0" or connection == "keep-alive")
-        return Request(method, path, parse_qs(query, keep_blank_values=True), headers, body, self._scheme), keep_alive
+        arguments = parse_qs(query, keep_blank_values=True) if query else {}
+        return Request(method, path, arguments, headers, body, self._server.scheme), keep_alive
 
-    async def _released_within(self, seconds: float) -> bool:
-        try:
-            await asyncio.wait_for(self._released.wait(), seconds)
-        except TimeoutError:
-            return False
-        return True
 
-    async def _write(self, writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool) -> None:
-        reason = HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else ""
-        head = [f"HTTP/1.1 {reply.status} {reason}", f"Content-Length: {len(reply.body)}"]
-        if reply.body:
-            head.append(f"Content-Type: {reply.content_type}")
-        if not keep_alive:
-            head.append("Connection: close")
-        data = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body
-        if reply.trickle_s is None:
-            writer.write(data)
-            await writer.drain()
-            return
-        for offset in range(len(data)):  # a journal (or a proxy) that sends its answer a byte at a time
-            writer.write(data[offset:offset + 1])
-            await writer.drain()
-            if await self._released_within(reply.trickle_s):
-                raise _Closed
+def _wire(reply: Reply, keep_alive: bool) -> bytes:
+    """The reply as bytes on the wire: status line, headers, body."""
+    reason = HTTPStatus(reply.status).phrase if reply.status in HTTPStatus._value2member_map_ else ""
+    head = [f"HTTP/1.1 {reply.status} {reason}", f"Content-Length: {len(reply.body)}"]
+    if reply.body:
+        head.append(f"Content-Type: {reply.content_type}")
+    if not keep_alive:
+        head.append("Connection: close")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + reply.body
 
 
 @contextmanager
