@@ -259,7 +259,7 @@ class MockJournal:
             received = read_received_parts(headers, body_elements)
         except XmlRefused as unreadable:
             return None, [unreadable.reason]
-        violations = self._schema.violations(headers, body_elements[0])  # read_received refuses an empty Body
+        violations = self._schema.violations(headers, body_elements[0])  # read_received_parts refuses an empty Body
         return received, [f"{v.path}: {v.reason}" for v in violations]
 
     def _record(
