@@ -49,7 +49,7 @@ class JournalServer:
         self.scheme = "https" if tls else "http"
         self._loop = asyncio.new_event_loop()
         self._released = asyncio.Event()
-        self._open: set[_HttpConnection] = set()
+        self.connections: set[_HttpConnection] = set()  # open now: ``stop`` aborts them
         self._handlers: set[asyncio.Task[None]] = set()
         self._server = self._loop.run_until_complete(
             self._loop.create_server(lambda: _HttpConnection(self), host, port, ssl=tls, backlog=512))
@@ -64,7 +64,7 @@ class JournalServer:
         async def shut() -> None:
             self._released.set()
             self._server.close()
-            for connection in list(self._open):
+            for connection in list(self.connections):
                 connection.abort()  # idle keep-alive connections end at once
             if self._handlers:
                 await asyncio.wait(list(self._handlers), timeout=5)
@@ -107,10 +107,10 @@ class _HttpConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # a stream server's transports are Transports
-        self._server._open.add(self)
+        self._server.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._server._open.discard(self)
+        self._server.connections.discard(self)
 
     def abort(self) -> None:
         if self._transport is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -173,3 +175,47 @@ def test_command_refuses_incomplete_tls_options(options: list[str]) -> None:
                               text=True, timeout=30)  # fmt: skip
     assert finished.returncode == 2, finished.stderr
     assert "--tls-" in finished.stderr
+
+
+def _raw_exchange(base_url: str, *pieces: bytes) -> bytes:
+    """Send ``pieces`` on one connection, a moment apart, and read until the server closes it."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        for piece in pieces:
+            connection.sendall(piece)
+            time.sleep(0.01)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def test_pipelined_and_piecemeal_requests_are_answered_in_order(
+        base: tuple[MockJournal, str, requests.Session]) -> None:
+    """Two requests in one write get their answers in order on the one connection; a request that
+    arrives a few bytes at a time is answered once it is whole; ``Connection: close`` ends it."""
+    journal, url, _ = base
+    both = _raw_exchange(url, b"GET /_mock/mode HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /_mock/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    first, second = both.split(b"HTTP/1.1 200 OK\r\n")[1:]
+    assert b'"mode": "ok"' in first and b'"received": 0' in second
+    message = _request(EventCode.SIGNAT)
+    head = (f"POST {CONTRACT_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
+            f"Content-Length: {len(message)}\r\nConnection: close\r\n\r\n").encode()
+    whole = head + message
+    answer = _raw_exchange(url, *(whole[offset:offset + 700] for offset in range(0, len(whole), 700)))
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in answer
+    assert [(r.event_code, r.valid) for r in journal.received()] == [("SIGNAT", True)]
+
+
+def test_what_is_not_a_plain_http_request_ends_the_connection(
+        base: tuple[MockJournal, str, requests.Session]) -> None:
+    """A TLS handshake to the plain port gets a 400 and the connection closes; a chunked request is
+    not half-read: the connection closes without an answer, and nothing is recorded."""
+    journal, url, _ = base
+    assert _raw_exchange(url, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03").startswith(
+        b"HTTP/1.1 400 Bad Request\r\n")
+    chunked = (f"POST {CONTRACT_PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+               "5\r\nhello\r\n0\r\n\r\n").encode()
+    assert _raw_exchange(url, chunked) == b""
+    assert journal.received() == []
