@@ -118,6 +118,10 @@ class _HttpConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
+        if len(self._buffer) > MAX_HEAD_BYTES + MAX_BODY_BYTES:
+            # More than the largest request, still unread (sent ahead of a held-back answer): not kept.
+            self.abort()
+            return
         if not self._waiting:
             self._serve()
 

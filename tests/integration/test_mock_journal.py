@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -219,3 +220,21 @@ def test_what_is_not_a_plain_http_request_ends_the_connection(
                "5\r\nhello\r\n0\r\n\r\n").encode()
     assert _raw_exchange(url, chunked) == b""
     assert journal.received() == []
+
+
+def test_a_client_sending_more_than_a_request_ahead_of_its_answer_is_cut_off(
+        base: tuple[MockJournal, str, requests.Session]) -> None:
+    """While an answer is held back, what a client sends after its request waits unread; more than the
+    largest request the simulator reads (9 MB here) ends the connection at once, not after the wait."""
+    _, url, _ = base
+    host, port = url.removeprefix("http://").split(":")
+    message = _request()
+    head = (f"POST {CONTRACT_PATH}?delay=10 HTTP/1.1\r\nHost: x\r\nContent-Length: {len(message)}\r\n\r\n").encode()
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(head + message)
+        with contextlib.suppress(OSError):  # reset by the server midway, as it should be
+            connection.sendall(b"x" * (9 * 1024 * 1024))
+        with contextlib.suppress(ConnectionResetError):
+            assert connection.recv(65536) == b""
+    assert time.monotonic() - started < 5
