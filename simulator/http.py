@@ -38,12 +38,42 @@ class Reply:
     trickle_s: float | None = None
     drop: bool = False
 
+    @property
+    def at_once(self) -> bool:
+        """Whether the server writes this answer as soon as it is decided: no wait, no trickle, no drop."""
+        return not self.delay_s and self.trickle_s is None and not self.drop
+
 
 @dataclass(frozen=True, slots=True)
 class Deferred:
     """A reply that needs blocking work first: ``call`` runs in a worker thread, never on the event loop."""
 
     call: Callable[[], Reply]
+
+
+class RawBodies:
+    """The request bodies of a simulator's latest ``keep`` records, by sequence number, as they came.
+
+    A drain's simulator records thousands of requests a second: the bytes are kept as they are and
+    decoded only when the control API or a test asks for them; older ones are forgotten.
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._bodies: dict[int, bytes] = {}
+
+    def add(self, seq: int, body: bytes) -> None:
+        if self._keep:
+            self._bodies[seq] = body
+            self._bodies.pop(seq - self._keep, None)
+
+    def text(self, seq: int) -> str | None:
+        """The body of record ``seq`` as text, or None once it is older than the latest ``keep``."""
+        body = self._bodies.get(seq)
+        return None if body is None else body.decode("utf-8", "replace")
+
+    def clear(self) -> None:
+        self._bodies.clear()
 
 
 class Application(Protocol):

@@ -38,7 +38,7 @@ from contracts.xmlparse import envelope_parts, parse_xml
 from domain.values import ErrorId, ResultCode
 from gateway.validation import schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
-from simulator.http import Reply, Request, json_reply
+from simulator.http import RawBodies, Reply, Request, json_reply
 
 CONTRACT_PATH = "/clinicalprocess/healthcond/certificate/CertificateStatusUpdateForCare/3/rivtabp21"
 WSDL_PATH = (
@@ -144,10 +144,9 @@ class MockJournal:
         self._mode = mode
         self._modes: dict[str, Mode] = {}
         self._delay_s = delay_s
-        self._keep_raw = keep_raw
         self._clock = clock
         self._received: list[Received] = []
-        self._raw: dict[int, bytes] = {}  # the request bodies of the latest ``keep_raw`` records, by seq
+        self._raw = RawBodies(keep_raw)
         self._seq = 0
         self._random = random.Random(seed)  # mode mixed; seeded for a repeatable fault test
         self._schema = schema_for_wsdl(WSDL_PATH)
@@ -186,8 +185,8 @@ class MockJournal:
             return [self._with_raw(record) for record in self._received if record.seq > since]
 
     def _with_raw(self, record: Received) -> Received:
-        raw = self._raw.get(record.seq)
-        return record if raw is None else replace(record, raw_xml=raw.decode("utf-8", "replace"))
+        raw = self._raw.text(record.seq)
+        return record if raw is None else replace(record, raw_xml=raw)
 
     def clear(self) -> None:
         with self._lock:
@@ -287,10 +286,7 @@ class MockJournal:
                     raw_xml=None,
                 )
             )
-            if self._keep_raw:
-                # The bytes as they came, decoded when asked for: a drain's journal records thousands a second.
-                self._raw[self._seq] = body
-                self._raw.pop(self._seq - self._keep_raw, None)
+            self._raw.add(self._seq, body)
 
     def _documents_for(self, request: Request) -> Reply:
         url = f"{request.scheme}://{request.headers.get('host', 'localhost')}{CONTRACT_PATH}"

@@ -70,7 +70,7 @@ from domain.arenden import Amne, IncomingMessage, Komplettering, MessageReferenc
 from domain.values import SWEDISH_TIME, ErrorId, ResultCode
 from gateway.validation import ContractSchema, schema_for_wsdl
 from gateway.wsdl import WsdlDocuments
-from simulator.http import Deferred, Reply, Request, json_reply
+from simulator.http import Deferred, RawBodies, Reply, Request, json_reply
 from simulator.journal import (
     KEEP_RAW_DEFAULT,
     SLOW_DEFAULT_S,
@@ -170,11 +170,10 @@ class MockRecipient:
         self._mode = mode
         self._modes: dict[tuple[str | None, str | None], Mode] = {}
         self._delay_s = delay_s
-        self._keep_raw = keep_raw
         self._clock = clock
         self._random = random.Random(seed)
         self._received: list[dict[str, Any]] = []
-        self._raw: dict[int, bytes] = {}  # the request bodies of the latest ``keep_raw`` records, by seq
+        self._raw = RawBodies(keep_raw)
         self._seq = 0
         self._certificates: dict[str, Registration] = {}
         self._messages: dict[str, str] = {}  # care's meddelande-ids stored, by id: the certificate
@@ -223,8 +222,8 @@ class MockRecipient:
                     if r["seq"] > since and (contract is None or r["contract"] == contract)]
 
     def _with_raw(self, record: dict[str, Any]) -> dict[str, Any]:
-        raw = self._raw.get(record["seq"])
-        return {**record, "xml": raw.decode("utf-8", "replace")} if raw is not None else dict(record)
+        raw = self._raw.text(record["seq"])
+        return {**record, "xml": raw} if raw is not None else dict(record)
 
     def certificates(self) -> list[Registration]:
         with self._lock:
@@ -408,10 +407,7 @@ class MockRecipient:
                 "resultText": outcome.text if outcome else None,
                 "xml": None,
             })
-            if self._keep_raw:
-                # The bytes as they came, decoded when asked for (as the journal simulator keeps them).
-                self._raw[self._seq] = data
-                self._raw.pop(self._seq - self._keep_raw, None)
+            self._raw.add(self._seq, data)
 
     def _documents_for(self, contract: _Contract, request: Request) -> Reply:
         url = f"{request.scheme}://{request.headers.get('host', 'localhost')}{contract.path}"

@@ -137,7 +137,7 @@ class _HttpConnection(asyncio.Protocol):
                 return
             request, keep_alive = read
             answer = self._server.journal.handle(request)
-            if isinstance(answer, Reply) and not answer.delay_s and not answer.drop and answer.trickle_s is None:
+            if isinstance(answer, Reply) and answer.at_once:
                 transport.write(_wire(answer, keep_alive))
                 if not keep_alive:
                     transport.close()
