@@ -1,13 +1,12 @@
 """``HttpSender``: post one SOAP call over kept-alive connections, within a deadline, and classify the outcome.
 
-Why the standard library's ``http.client`` and not ``requests``: every call here must end by a hard
-deadline that covers connecting, sending *and the whole answer*. ``requests`` and urllib3 bound each
-wait for bytes only, so a journal system that trickles its answer a byte at a time holds a call for
-as long as it likes (past the claim's lease, after which another worker sends the event again).
-Here every blocking socket operation waits at most until the call's deadline (and at most the read
-timeout), through a thin socket wrapper under ``http.client``; the answer is read up to
-``max_response_bytes`` and no further. It is also about three times cheaper per call than
-``requests``, which set the pace of draining a backlog.
+Why not ``requests``: every call here must end by a hard deadline that covers connecting, sending
+*and the whole answer*. ``requests`` and urllib3 bound each wait for bytes only, so a journal system
+that trickles its answer a byte at a time holds a call for as long as it likes (past the claim's
+lease, after which another worker sends the event again). Here every blocking socket operation
+waits at most until the call's deadline (and at most the read timeout), and the answer is read up
+to ``max_response_bytes`` and no further (``outbound.http11``, which also says why not
+``http.client``, used here before: CPU per call sets the pace of draining a backlog).
 
 Connections are kept alive per origin (scheme, host, port) and reused by any thread; a call takes
 an idle one or opens a new one. An idle connection the server has closed meanwhile is noticed
@@ -23,22 +22,19 @@ bundle defaults to certifi's.
 
 from __future__ import annotations
 
-import http.client
-import io
-import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
 
 from domain.delivery import Attempt, OutcomeClass
 from outbound.classify import attempt, classify_answer
+from outbound.http11 import Answer, AnswerTooLarge, BrokenAnswer, Wire, request_head
 from outbound.sender import OutboundCall, Timeouts, TlsConfig
 
 CORRELATION_HEADER = "x-skltp-correlation-id"
@@ -50,94 +46,35 @@ IDLE_PER_ORIGIN = 32
 Origin = tuple[str, str, int]
 
 
-class DeadlinePassed(TimeoutError):
-    """Raised inside a call when its deadline has passed before the answer was complete."""
-
-
-class _Clocked:
-    """A socket whose every blocking operation waits at most until the deadline and at most ``read_s``.
-
-    ``http.client`` reads through ``makefile``; the file here reads through ``recv_into`` below, so
-    a byte-by-byte answer meets the deadline however often bytes arrive. What ``http.client``
-    writes is sent in one piece when the answer is first read.
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.deadline = float("inf")
-        self.read_s = 60.0
-        self._unsent: list[bytes] = []
-
-    def _arm(self) -> None:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise DeadlinePassed("the call's deadline passed")
-        self.sock.settimeout(min(left, self.read_s))
-
-    def sendall(self, data: Any) -> None:
-        # Held until the answer is read: ``http.client`` writes the headers and the body separately,
-        # and one write instead of two saves a system call and a wake-up of the peer per request.
-        self._unsent.append(bytes(data))
-
-    def recv_into(self, buffer: Any, size: int = 0) -> int:
-        if self._unsent:
-            self._arm()
-            self.sock.sendall(b"".join(self._unsent))
-            self._unsent.clear()
-        self._arm()
-        return self.sock.recv_into(buffer, size)
-
-    def makefile(self, mode: str, *_args: Any, **_kwargs: Any) -> io.BufferedReader:
-        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
-
-    def _decref_socketios(self) -> None:
-        """Called by ``SocketIO.close``; the socket's life is the connection's, not the file's."""
-
-    def fileno(self) -> int:
-        return self.sock.fileno()
-
-    def setsockopt(self, *args: Any) -> None:
-        self.sock.setsockopt(*args)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-class _Connection(http.client.HTTPConnection):
-    """One kept-alive connection to an origin, connecting within the call's connect timeout."""
+class _Connection:
+    """One kept-alive connection to an origin (``http11.Wire``), opened within the call's connect timeout."""
 
     def __init__(self, origin: Origin, tls: ssl.SSLContext | None) -> None:
-        super().__init__(origin[1], origin[2])
         self.origin = origin
         self._tls = tls
-        self.clocked: _Clocked | None = None
+        self.wire: Wire | None = None
 
     def open(self, timeouts: Timeouts, deadline: float) -> None:
         left = deadline - time.monotonic()
-        raw = socket.create_connection((self.host, self.port), timeout=max(0.001, min(timeouts.connect_s, left)))
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self._tls is not None:
-            raw = self._tls.wrap_socket(raw, server_hostname=self.host)
-        self.clocked = _Clocked(raw)
-        self.sock = self.clocked
+        raw = socket.create_connection((self.origin[1], self.origin[2]),
+                                       timeout=max(0.001, min(timeouts.connect_s, left)))
+        try:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._tls is not None:
+                raw = self._tls.wrap_socket(raw, server_hostname=self.origin[1])
+        except BaseException:
+            raw.close()
+            raise
+        self.wire = Wire(raw)
 
     def alive(self) -> bool:
-        """False when the server closed the idle connection (or sent something unasked): a read is ready."""
-        if self.clocked is None:
-            return False
-        try:
-            readable, _, _ = select.select([self.clocked.sock], [], [], 0)
-        except (OSError, ValueError):
-            return False
-        return not readable
+        """False when the server closed the idle connection (or sent something unasked)."""
+        return self.wire is not None and self.wire.idle_and_open()
 
-    def arm(self, timeouts: Timeouts, deadline: float) -> None:
-        assert self.clocked is not None
-        self.clocked.deadline = deadline
-        self.clocked.read_s = timeouts.read_s
-
-    def connect(self) -> None:  # http.client calls this only when the connection was closed
-        raise http.client.NotConnected("connections are opened by HttpSender")
+    def close(self) -> None:
+        if self.wire is not None:
+            self.wire.close()
+            self.wire = None
 
 
 class _ConnectFailed(Exception):
@@ -146,14 +83,6 @@ class _ConnectFailed(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
-
-
-class _TooLarge(Exception):
-    """The answer is longer than the sender reads."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
 
 
 class HttpSender:
@@ -185,32 +114,34 @@ class HttpSender:
             return attempt(at, started, call, OutcomeClass.CONNECT_ERROR, text=f"not an http(s) URL: {call.url}")
         origin: Origin = (scheme, parts.hostname, parts.port or (443 if scheme == "https" else 80))
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        headers = {
-            "Content-Type": "text/xml; charset=utf-8",
-            "SOAPAction": f'"{call.soap_action}"',
-            CORRELATION_HEADER: call.correlation_id,
-            "Host": parts.netloc,
-        }
         try:
-            status, content = self._exchange(origin, target, body, headers, timeouts, deadline)
+            head = request_head("POST", target, {
+                "Host": parts.netloc,
+                "Content-Type": "text/xml; charset=utf-8",
+                "SOAPAction": f'"{call.soap_action}"',
+                CORRELATION_HEADER: call.correlation_id,
+            }, len(body))
+        except ValueError as unsafe:
+            return attempt(at, started, call, OutcomeClass.CONNECT_ERROR, text=f"not a usable URL: {unsafe}")
+        try:
+            answer = self._exchange(origin, head + body, timeouts, deadline)
         except _ConnectFailed as failed:
             outcome, text = _connect_failure(failed.cause)
             return attempt(at, started, call, outcome, text=text)
-        except _TooLarge as large:
+        except AnswerTooLarge as large:
             return attempt(at, started, call, OutcomeClass.RESPONSE_TOO_LARGE, http_status=large.status,
                            text=f"the answer is longer than {self._max_bytes} bytes")
-        except (DeadlinePassed, TimeoutError) as late:
+        except TimeoutError as late:  # http11.DeadlinePassed, or one read's timeout
             return attempt(at, started, call, OutcomeClass.TIMEOUT,
                            text=f"no complete answer within {timeouts.deadline_s:g} s ({type(late).__name__})")
         except ssl.SSLError as failure:
             return attempt(at, started, call, OutcomeClass.TLS_ERROR, text=f"{type(failure).__name__}: {failure}")
-        except (OSError, http.client.HTTPException) as failure:
+        except (OSError, BrokenAnswer) as failure:
             # Reset, dropped before an answer, a broken chunked answer, an unreadable status line.
             return attempt(at, started, call, OutcomeClass.CONNECT_ERROR, text=f"{type(failure).__name__}: {failure}")
-        return classify_answer(at, started, call, status, content)
+        return classify_answer(at, started, call, answer.status, answer.body)
 
-    def _exchange(self, origin: Origin, target: str, body: bytes, headers: dict[str, str], timeouts: Timeouts,
-                  deadline: float) -> tuple[int, bytes]:
+    def _exchange(self, origin: Origin, request: bytes, timeouts: Timeouts, deadline: float) -> Answer:
         """One request and its whole answer, on an idle connection to ``origin`` or a new one."""
         connection = self._take(origin)
         if connection is None:
@@ -221,29 +152,19 @@ class HttpSender:
             except OSError as failure:  # ssl.SSLError and socket.timeout are OSErrors too
                 connection.close()
                 raise _ConnectFailed(failure) from failure
+        wire = connection.wire
+        assert wire is not None
+        wire.deadline, wire.read_s = deadline, timeouts.read_s
         try:
-            return self._over(connection, target, body, headers, timeouts, deadline)
+            answer = wire.exchange(request, self._max_bytes)
         except BaseException:
             connection.close()
             raise
-
-    def _over(self, connection: _Connection, target: str, body: bytes, headers: dict[str, str],
-              timeouts: Timeouts, deadline: float) -> tuple[int, bytes]:
-        connection.arm(timeouts, deadline)
-        connection.request("POST", target, body=body, headers=headers)
-        response = connection.getresponse()
-        length = response.getheader("Content-Length")
-        if length is not None and length.isdigit() and int(length) > self._max_bytes:
-            raise _TooLarge(response.status)
-        content = response.read(self._max_bytes + 1)
-        if len(content) > self._max_bytes:
-            raise _TooLarge(response.status)
-        response.read()  # the end of a chunked answer, so the connection can carry the next call
-        if response.will_close:
-            connection.close()
-        else:
+        if answer.reusable:
             self._give_back(connection)
-        return response.status, content
+        else:
+            connection.close()
+        return answer
 
     def _take(self, origin: Origin) -> _Connection | None:
         """An idle connection to ``origin`` the server has not closed, or None."""
