@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
@@ -64,8 +65,13 @@ def check_unit(
     return []
 
 
+@functools.lru_cache(maxsize=1024)
 def is_plain_http(url: str) -> bool:
-    """A ``http://`` URL to anything but this host's loopback (a local mock journal or TLS sidecar)."""
+    """A ``http://`` URL to anything but this host's loopback (a local mock journal or TLS sidecar).
+
+    Remembered per URL: delivery asks for every event it sends, a catalogue has few endpoints, and
+    reading an address (``ipaddress``) cost about 4 % of a worker's time in an onward drain.
+    """
     parts = urlsplit(url.strip())
     if parts.scheme.lower() != "http":
         return False
