@@ -124,10 +124,11 @@ def envelope_parts(root: etree._Element) -> tuple[list[etree._Element], list[etr
     """
     if root.tag != _ENVELOPE:
         raise NotSoap("the root element is not a SOAP 1.1 Envelope")
-    body = root.find(_BODY)
+    # The first child with each tag, as ``text_at`` finds it (``find`` reads its argument as a path).
+    body = next(root.iterchildren(_BODY), None)
     if body is None:
         raise NotSoap("the Envelope has no Body")
-    header = root.find(_HEADER)
+    header = next(root.iterchildren(_HEADER), None)
     headers = [] if header is None else [entry for entry in header if isinstance(entry.tag, str)]
     return headers, [child for child in body if isinstance(child.tag, str)]
 
