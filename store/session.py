@@ -145,7 +145,21 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    return create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True)
+    engine = create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _utc(dbapi_connection: Any, _record: Any) -> None:
+        # Times are read in the session's time zone. In UTC, psycopg gives them with the standard
+        # library's UTC as they come (``UtcDateTime`` then has nothing to convert); in any other
+        # zone, Etc/UTC included (the usual server default), each one is converted to that zone and
+        # back: about a microsecond per time, and a certificate row or a claimed event holds several.
+        # A SET after connecting rather than a startup option: connection poolers refuse those.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def describe_url(url: str) -> str:

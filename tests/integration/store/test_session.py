@@ -93,6 +93,30 @@ def test_utc_column_returns_aware_utc(session_factory: sessionmaker[Session]) ->
     assert stored.first_seen.hour == 8
 
 
+@pytest.mark.parametrize("db_backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_postgresql_sessions_read_times_in_utc_whatever_the_servers_zone(db_url: str) -> None:
+    """A server (here: its database) set to Swedish time still gives the gateway's sessions UTC, so
+    times arrive with the standard library's UTC, not converted to a zone and back."""
+    admin = make_engine(db_url)
+    try:
+        with admin.connect() as connection:
+            database = connection.execute(text("SELECT current_database()")).scalar()
+            connection.execute(text(f"ALTER DATABASE {database} SET TimeZone TO 'Europe/Stockholm'"))
+            connection.commit()
+    finally:
+        admin.dispose()
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            zone = connection.execute(text("SHOW TimeZone")).scalar()
+            moment = connection.execute(text("SELECT TIMESTAMPTZ '2026-11-20 09:30:15+01'")).scalar()
+    finally:
+        engine.dispose()
+    assert zone == "UTC"
+    assert moment is not None and moment.tzinfo is UTC
+    assert moment == NOW.replace(hour=8, minute=30, second=15)
+
+
 def test_psycopg_caches_the_conversion_of_the_widest_insert() -> None:
     """A PostgreSQL engine lets psycopg cache the certificate INSERT's conversion (its 54 parameters are
     over psycopg's default limit of 50, and converting it anew cost about 115 µs per draft)."""
