@@ -14,8 +14,9 @@ number of interim ``1xx`` answers before the real one, header names in any case,
 CRLF or a bare LF, obsolete folded header lines, a body framed by ``Transfer-Encoding: chunked``
 (chunk extensions and trailers included, and winning over a ``Content-Length``), by
 ``Content-Length``, or by the server closing the connection. Anything else is ``BrokenAnswer``:
-a status line that is not HTTP, conflicting lengths, a bad chunk, a head beyond 64 KiB, a
-connection closed before the answer was complete. An answer is read up to ``max_bytes`` and no
+a status line that is not HTTP, conflicting lengths, a bad chunk, a transfer coding other than
+chunked alone (a gzip-coded body would be handed on undecoded), a head beyond 64 KiB, a connection
+closed before the answer was complete. An answer is read up to ``max_bytes`` and no
 further (``AnswerTooLarge``). A connection is reused only when the answer said it may be and ended
 exactly where its framing said: a server that sent more than it announced is not trusted with the
 next call.
@@ -138,14 +139,14 @@ class Wire:
             status, headers, version = self._head()
             if status >= 200 or status == 101:
                 break  # 100 Continue, 102, 103: interim answers before the real one
-        close = "close" in headers.get("connection", "") or (
-            version == "HTTP/1.0" and "keep-alive" not in headers.get("connection", ""))
+        connection = headers.get("connection", "").lower()  # tokens and codings are case-insensitive
+        close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
         if status in _NO_BODY:
             return Answer(status, b"", not close and not self._buffer)
         encodings = headers.get("transfer-encoding")
         if encodings is not None:
-            if encodings.rsplit(",", 1)[-1].strip() != "chunked":
-                raise BrokenAnswer(f"transfer coding {encodings!r} ends in no chunked coding")
+            if encodings.strip().lower() != "chunked":  # gzip and the like would be handed on undecoded
+                raise BrokenAnswer(f"a transfer coding other than chunked alone: {encodings[:40]!r}")
             body = self._chunked(status, max_bytes)
         elif "content-length" in headers:
             length = _length(headers["content-length"])

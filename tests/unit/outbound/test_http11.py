@@ -65,7 +65,7 @@ def test_answers_as_servers_and_proxies_write_them(pair: tuple[Wire, socket.sock
 
 def test_a_chunked_answer_with_extensions_and_trailers(pair: tuple[Wire, socket.socket]) -> None:
     """Chunked wins over a Content-Length a proxy left beside it; extensions and trailers are read past."""
-    answer = _answer(pair, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nContent-Length: 3\r\n\r\n"
+    answer = _answer(pair, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\nContent-Length: 3\r\n\r\n"
                      b"a;name=value\r\n<soap:Enve\r\n17\r\nlope>ok</soap:Envelope>\r\n0\r\nX-Checksum: 1\r\n\r\n")
     assert (answer.status, answer.body, answer.reusable) == (200, ENVELOPE, True)
 
@@ -91,7 +91,7 @@ def test_an_answer_a_byte_at_a_time_is_read_whole(pair: tuple[Wire, socket.socke
 
 @pytest.mark.parametrize(("raw", "close"), [
     (b"HTTP/1.0 200 OK\r\n\r\n%s" % ENVELOPE, True),  # no length: the body ends at the close
-    (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(ENVELOPE), ENVELOPE), False),
+    (b"HTTP/1.1 200 OK\r\nConnection: Close\r\nContent-Length: %d\r\n\r\n%s" % (len(ENVELOPE), ENVELOPE), False),
     (b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(ENVELOPE), ENVELOPE), False),
     (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%sHTTP/1.1 200 OK\r\n" % (len(ENVELOPE), ENVELOPE), False),
 ], ids=["http-1.0-to-close", "connection-close", "http-1.0-length", "more-than-announced"])
@@ -115,14 +115,16 @@ def test_an_answer_without_a_body(pair: tuple[Wire, socket.socket]) -> None:
     (b"HTTP/1.1 200 OK\r\n : value\r\n\r\n", "without a name"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", "two different"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "not a number"),
-    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "no chunked coding"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "other than chunked"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n", "other than chunked"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "not hex"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n", "longer than its size"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part", "closed before"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", "closed before"),
     (b"", "closed before"),
 ], ids=["not-http", "http-2", "long-status", "no-colon", "empty-name", "lengths-differ", "negative-length",
-        "chunked-not-last", "chunk-size-not-hex", "chunk-too-long", "short-body", "short-chunk", "nothing"])
+        "chunked-not-last", "gzip-coded", "chunk-size-not-hex", "chunk-too-long", "short-body", "short-chunk",
+        "nothing"])
 def test_a_broken_answer_is_refused_with_what_was_wrong(
     pair: tuple[Wire, socket.socket], raw: bytes, problem: str
 ) -> None:
