@@ -62,7 +62,7 @@ class AnswerTooLarge(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
+class HttpAnswer:
     """An answer read whole: its status, its body, and whether the connection may carry another call."""
 
     status: int
@@ -108,7 +108,7 @@ class Wire:
         self.read_s = 60.0
         self._buffer = bytearray()
 
-    def exchange(self, request: bytes, max_bytes: int) -> Answer:
+    def exchange(self, request: bytes, max_bytes: int) -> HttpAnswer:
         """Send ``request`` (head and body in one piece) and read its whole answer.
 
         Raises:
@@ -134,7 +134,7 @@ class Wire:
     def close(self) -> None:
         self.sock.close()
 
-    def _answer(self, max_bytes: int) -> Answer:
+    def _answer(self, max_bytes: int) -> HttpAnswer:
         while True:
             status, headers, version = self._head()
             if status >= 200 or status == 101:
@@ -142,7 +142,7 @@ class Wire:
         connection = headers.get("connection", "").lower()  # tokens and codings are case-insensitive
         close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
         if status in _NO_BODY:
-            return Answer(status, b"", not close and not self._buffer)
+            return HttpAnswer(status, b"", not close and not self._buffer)
         encodings = headers.get("transfer-encoding")
         if encodings is not None:
             if encodings.strip().lower() != "chunked":  # gzip and the like would be handed on undecoded
@@ -154,8 +154,8 @@ class Wire:
                 raise AnswerTooLarge(status)
             body = self._take(length)
         else:
-            return Answer(status, self._until_closed(status, max_bytes), False)
-        return Answer(status, body, not close and not self._buffer)
+            return HttpAnswer(status, self._until_closed(status, max_bytes), False)
+        return HttpAnswer(status, body, not close and not self._buffer)
 
     def _head(self) -> tuple[int, dict[str, str], str]:
         """The next status line and headers: (status, headers by lower-case name, version)."""
@@ -179,9 +179,11 @@ class Wire:
             if not colon or not name or name != name.strip():
                 raise BrokenAnswer(f"a header line without a name: {line[:80]!r}")
             value = value.strip()
-            if name in headers and name == "content-length" and headers[name] != value:
-                raise BrokenAnswer("two different Content-Length headers")
-            headers[name] = f"{headers[name]}, {value}" if name in headers and name != "content-length" else value
+            if name == "content-length":  # repeated (proxies do) only with the same value
+                if headers.setdefault(name, value) != value:
+                    raise BrokenAnswer("two different Content-Length headers")
+            else:  # a repeated header is one list of values
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
         return int(code), headers, version
 
     def _chunked(self, status: int, max_bytes: int) -> bytes:

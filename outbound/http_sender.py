@@ -34,7 +34,7 @@ import certifi
 
 from domain.delivery import Attempt, OutcomeClass
 from outbound.classify import attempt, classify_answer
-from outbound.http11 import Answer, AnswerTooLarge, BrokenAnswer, Wire, request_head
+from outbound.http11 import AnswerTooLarge, BrokenAnswer, HttpAnswer, Wire, request_head
 from outbound.sender import OutboundCall, Timeouts, TlsConfig
 
 CORRELATION_HEADER = "x-skltp-correlation-id"
@@ -141,7 +141,7 @@ class HttpSender:
             return attempt(at, started, call, OutcomeClass.CONNECT_ERROR, text=f"{type(failure).__name__}: {failure}")
         return classify_answer(at, started, call, answer.status, answer.body)
 
-    def _exchange(self, origin: Origin, request: bytes, timeouts: Timeouts, deadline: float) -> Answer:
+    def _exchange(self, origin: Origin, request: bytes, timeouts: Timeouts, deadline: float) -> HttpAnswer:
         """One request and its whole answer, on an idle connection to ``origin`` or a new one."""
         connection = self._take(origin)
         if connection is None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from outbound.http11 import MAX_HEAD_BYTES, Answer, AnswerTooLarge, BrokenAnswer, DeadlinePassed, Wire, request_head
+from outbound.http11 import MAX_HEAD_BYTES, AnswerTooLarge, BrokenAnswer, DeadlinePassed, HttpAnswer, Wire, request_head
 
 REQUEST = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
 ENVELOPE = b"<soap:Envelope>ok</soap:Envelope>"
@@ -33,7 +33,9 @@ def pair() -> Iterator[tuple[Wire, socket.socket]]:
         theirs.close()
 
 
-def _answer(pair: tuple[Wire, socket.socket], answer: bytes, *, close: bool = False, max_bytes: int = 4096) -> Answer:
+def _answer(
+    pair: tuple[Wire, socket.socket], answer: bytes, *, close: bool = False, max_bytes: int = 4096
+) -> HttpAnswer:
     wire, server = pair
     server.sendall(answer)
     if close:
