@@ -134,6 +134,12 @@ class HistoryEvent:
     amne: Amne | None = None
     deadline: date | None = None
 
+    def __hash__(self) -> int:
+        # The certificate and the time tell events apart well enough for a hash (equality still
+        # compares every field); the generated hash of every field cost more than writing the event,
+        # and a list's written events are looked up by them (``Rendered``).
+        return hash((self.certificate_id, self.at))
+
 
 def history_event(event: OutboxEvent) -> HistoryEvent | None:
     """The history entry of an outbox event, or None for an event that is not kept.

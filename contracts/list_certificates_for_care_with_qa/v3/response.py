@@ -44,18 +44,16 @@ class Rendered:
     Joining pieces written before costs next to nothing beside writing 200 certificates with their
     content and 2,000 events. An ``intyg`` is reused while the certificate's stamp (id, version,
     time of its last change) and its type's code, name and text version are the same, and a
-    ``handelse`` for the same event: an event never changes. Each piece is written by
+    certificate's ``handelser`` for the same events: an event never changes. The events are kept as
+    one piece per certificate, not one per event, so that a first call for a patient (nothing to
+    reuse) makes one entry per certificate rather than ten. Each piece is written by
     ``contracts.intyg`` (the writer status updates use) in its ``SCOPE``, which the response's root
     declares once for all of them.
     """
 
     def __init__(self, size: int) -> None:
         self.intyg: Recent[Hashable, bytes] = Recent(size)
-        self.handelser: Recent[HistoryEvent, bytes] = Recent(size * HANDELSER_PER_CERTIFICATE)
-
-
-#: How many events per certificate ``Rendered`` makes room for.
-HANDELSER_PER_CERTIFICATE = 10
+        self.handelser: Recent[tuple[HistoryEvent, ...], bytes] = Recent(size)
 
 _START = scoped_start("lcq:ListCertificatesForCareWithQAResponse", lcq=LIST_CERTIFICATES_V3) + b"<lcq:list>"
 _END = b"</lcq:list></lcq:ListCertificatesForCareWithQAResponse>"
@@ -68,12 +66,8 @@ def write_list(items: Sequence[ListedCertificate], type_of: TypeLookup, rendered
         certificate = item.certificate
         parts.append(b"<lcq:item><lcq:intyg>")
         parts.append(_intyg(certificate, type_of(certificate.type_code, certificate.type_code_system), rendered))
-        parts.append(b"</lcq:intyg><lcq:handelser>")
-        for event in item.events:
-            parts.append(b"<lcq:handelse>")
-            parts.append(_handelse(event, rendered))
-            parts.append(b"</lcq:handelse>")
-        parts.append(b"</lcq:handelser>")
+        parts.append(b"</lcq:intyg>")
+        parts.append(_handelser(item.events, rendered))
         parts.append(_arenden("skickadeFragor", item.counts.sent_by_care))
         parts.append(_arenden("mottagnaFragor", item.counts.received))
         if certificate.ref is not None:
@@ -95,13 +89,17 @@ def _intyg(certificate: Certificate, certificate_type: CertificateType | None, r
     return intyg
 
 
-def _handelse(event: HistoryEvent, rendered: Rendered) -> bytes:
-    """The event's ``handelse`` content."""
-    handelse = rendered.handelser.get(event)
-    if handelse is None:
-        handelse = handelse_xml(event.code, event.at, event.amne, event.deadline, event.handled_by)
-        rendered.handelser.put(event, handelse)
-    return handelse
+def _handelser(events: tuple[HistoryEvent, ...], rendered: Rendered) -> bytes:
+    """A certificate's ``handelser``: one ``handelse`` per event, in the order given."""
+    handelser = rendered.handelser.get(events)
+    if handelser is None:
+        handelser = b"<lcq:handelser>" + b"".join(
+            b"<lcq:handelse>" + handelse_xml(event.code, event.at, event.amne, event.deadline, event.handled_by)
+            + b"</lcq:handelse>"
+            for event in events
+        ) + b"</lcq:handelser>"
+        rendered.handelser.put(events, handelser)
+    return handelser
 
 
 @lru_cache(maxsize=4096)

@@ -99,3 +99,24 @@ def test_handelse_writes_topic_deadline_and_handler_only_when_given() -> None:
     assert full.findtext("core:amne/types:code", namespaces=NS) == "KOMPLT"
     assert full.findtext("core:sistaDatumForSvar", namespaces=NS) == "2026-04-01"
     assert full.findtext("ext34:hanteratAv/types:extension", namespaces=SCOPE) == "SE-X"
+
+
+def test_the_patient_and_unit_written_follow_their_values_not_the_first_writing() -> None:
+    """The patient and unit pieces are remembered by value: a moved unit, a renamed patient or a patient
+    whose identity became protected is written as it is now."""
+    certificate = make_signed_certificate()
+    certificate = replace(certificate, patient=replace(certificate.patient, protected_identity=False))
+    first = _read(intyg_xml(certificate, None, statuses=True))
+    renamed = replace(certificate, unit=replace(certificate.unit, name="Ny enhet", city="Visby"),
+                      patient=replace(certificate.patient, family_name="Nyberg"))
+    second = _read(intyg_xml(renamed, None, statuses=True))
+    assert second.findtext("core:skapadAv/core:enhet/core:enhetsnamn", namespaces=NS) == "Ny enhet"
+    assert second.findtext("core:skapadAv/core:enhet/core:postort", namespaces=NS) == "Visby"
+    assert second.findtext("core:patient/core:efternamn", namespaces=NS) == "Nyberg"
+    protected = replace(certificate, patient=replace(certificate.patient, protected_identity=True))
+    hidden = _read(intyg_xml(protected, None, statuses=True))
+    assert hidden.findtext("core:patient/core:efternamn", namespaces=NS) == "Skyddade personuppgifter"
+    assert hidden.findtext("core:patient/core:postadress", namespaces=NS) == ""
+    again = _read(intyg_xml(certificate, None, statuses=True))
+    assert etree.tostring(again) == etree.tostring(first)
+    assert first.findtext("core:patient/core:efternamn", namespaces=NS) == certificate.patient.family_name

@@ -101,7 +101,7 @@ def test_a_written_certificate_is_reused_until_its_stamp_or_type_changes() -> No
     item = _item()
     first = write_list([item], lookup, rendered).body
     assert write_list([item], lookup, rendered).body == first
-    assert len(rendered.intyg._values) == 1 and len(rendered.handelser._values) == 2
+    assert len(rendered.intyg._values) == 1 and len(rendered.handelser._values) == 1
     revoked = replace(item.certificate, version=item.certificate.version + 1,
                       status=CertificateStatus.REVOKED, revoked_at=datetime(2026, 11, 23, tzinfo=UTC))
     again = etree.fromstring(write_list([replace(item, certificate=revoked)], lookup, rendered).body)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from lxml import etree
@@ -57,6 +57,18 @@ def test_local_time_follows_summer_time_and_pads_milliseconds() -> None:
     assert local_time(datetime(2026, 10, 25, 0, 30, tzinfo=UTC), milliseconds=True) == "2026-10-25T02:30:00.000"
     second_time = datetime(2026, 10, 25, 1, 30, 0, 1000, tzinfo=UTC)
     assert local_time(second_time, milliseconds=True) == "2026-10-25T02:30:00.001"
+
+
+def test_a_time_in_utc_is_written_as_the_same_instant_in_any_other_zone() -> None:
+    """The UTC path (each hour's local date and hour remembered) agrees with converting the time itself,
+    minute by minute over both switches of a year, with and without milliseconds."""
+    elsewhere = timezone(timedelta(hours=-5))  # the same instants, not in UTC: converted one by one
+    for switch in (datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC)):
+        for minutes in range(-150, 150, 7):
+            moment = switch + timedelta(minutes=minutes, seconds=minutes % 60, microseconds=minutes * 997 % 10**6)
+            for milliseconds in (True, False):
+                assert local_time(moment, milliseconds=milliseconds) == local_time(
+                    moment.astimezone(elsewhere), milliseconds=milliseconds)
 
 
 def test_question_from_recipient_carries_topic_deadline_and_counts_but_no_user() -> None:

@@ -188,3 +188,15 @@ def test_counts_cover_every_question_whatever_the_window_as_status_updates_count
     [item] = assemble(selection, [certificate], {"c1": [_event("c1", 6, EventCode.NYFRFM)]}, {"c1": conversation})
     assert item.counts.received == Counts(total=3, unanswered=1, answered=1, handled=1)
     assert item.counts.sent_by_care == Counts(total=1, unanswered=1)
+
+
+def test_events_are_equal_only_when_every_field_is_and_serve_as_keys() -> None:
+    """The hash looks at the certificate and the time only; equality still compares everything, so two
+    events of one instant (a question and its handling, say) stay two keys."""
+    signed = _event("c1", 5, EventCode.SIGNAT)
+    assert signed == _event("c1", 5, EventCode.SIGNAT) and hash(signed) == hash(_event("c1", 5, EventCode.SIGNAT))
+    same_instant = [signed, _event("c1", 5, EventCode.SKICKA), replace(signed, handled_by=None),
+                    replace(signed, amne=Amne.KOMPLT), replace(signed, deadline=date(2026, 12, 1))]
+    assert len(set(same_instant)) == len(same_instant)
+    written = {tuple(same_instant): "a", (signed,): "b"}
+    assert written[(_event("c1", 5, EventCode.SIGNAT),)] == "b"
