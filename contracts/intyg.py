@@ -22,7 +22,7 @@ position, which a receiver that does not know it skips (``docs/lifecycle.md``).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from lxml import etree
@@ -80,8 +80,8 @@ def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
     remembered) followed by its own minutes and seconds: half the cost of converting each time, for
     the 2,000 events of a list. Other times are converted one by one.
     """
-    if moment.tzinfo is UTC:
-        head = _local_hour(moment.year, moment.month, moment.day, moment.hour)
+    head = _local_hour(moment.year, moment.month, moment.day, moment.hour) if moment.tzinfo is UTC else None
+    if head is not None:
         if milliseconds:
             return f"{head}{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}"
         return f"{head}{moment.minute:02d}:{moment.second:02d}"
@@ -92,9 +92,17 @@ def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _local_hour(year: int, month: int, day: int, hour: int) -> str:
-    """``YYYY-MM-DDTHH:`` in Swedish local time of the UTC hour given."""
-    return datetime(year, month, day, hour, tzinfo=UTC).astimezone(SWEDISH_TIME).strftime("%Y-%m-%dT%H:")
+def _local_hour(year: int, month: int, day: int, hour: int) -> str | None:
+    """``YYYY-MM-DDTHH:`` in Swedish local time of the UTC hour given; None for an hour whose offset is
+    not one whole number of hours throughout (local mean time, before 1900)."""
+    start = datetime(year, month, day, hour, tzinfo=UTC)
+    first, last = (moment.astimezone(SWEDISH_TIME).utcoffset() for moment in (start, start + _LAST_OF_HOUR))
+    if first is None or first != last or first % timedelta(hours=1):
+        return None
+    return start.astimezone(SWEDISH_TIME).replace(tzinfo=None).isoformat()[:14]
+
+
+_LAST_OF_HOUR = timedelta(minutes=59, seconds=59, microseconds=999999)
 
 
 # --- the text writer ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -69,6 +70,10 @@ def test_a_time_in_utc_is_written_as_the_same_instant_in_any_other_zone() -> Non
             for milliseconds in (True, False):
                 assert local_time(moment, milliseconds=milliseconds) == local_time(
                     moment.astimezone(elsewhere), milliseconds=milliseconds)
+    # Local mean time (+01:12:12 until 1900) is no whole hour: such times are converted one by one.
+    for moment in (datetime(1850, 6, 1, 12, 0, 5, tzinfo=UTC), datetime(1899, 12, 31, 22, 50, tzinfo=UTC)):
+        assert local_time(moment) == local_time(moment.astimezone(elsewhere)) == moment.astimezone(
+            ZoneInfo("Europe/Stockholm")).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def test_question_from_recipient_carries_topic_deadline_and_counts_but_no_user() -> None:
