@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import URL, Engine, make_url, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,6 +116,34 @@ def test_postgresql_sessions_read_times_in_utc_whatever_the_servers_zone(db_url:
     assert zone == "UTC"
     assert moment is not None and moment.tzinfo is UTC
     assert moment == NOW.replace(hour=8, minute=30, second=15)
+
+
+@pytest.mark.parametrize("db_backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_server_on_the_same_host_is_reached_through_its_unix_socket(db_url: str) -> None:
+    """The URL form docs/deployment.md gives for a database on the gateway's host (``host=`` naming the
+    socket's folder) connects without TCP, in UTC like any other session."""
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            folder = str(connection.execute(text("SHOW unix_socket_directories")).scalar()).split(",")[0].strip()
+            port = connection.execute(text("SHOW port")).scalar()
+    finally:
+        engine.dispose()
+    if not os.path.isdir(folder):
+        pytest.skip(f"the server's socket folder {folder} is not on this host")
+    tcp = make_url(db_url)
+    url = URL.create(tcp.drivername, tcp.username, tcp.password, database=tcp.database,
+                     query={"host": folder, "port": str(port)})
+    assert url.host is None  # nothing for TCP to resolve
+    socket_engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        ping(socket_engine)
+        with socket_engine.connect() as connection:
+            over_tcp = connection.execute(text("SELECT inet_server_addr()")).scalar()
+            zone = connection.execute(text("SHOW TimeZone")).scalar()
+    finally:
+        socket_engine.dispose()
+    assert over_tcp is None and zone == "UTC"
 
 
 def test_psycopg_caches_the_conversion_of_the_widest_insert() -> None:
