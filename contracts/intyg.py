@@ -91,18 +91,20 @@ def local_time(moment: datetime, *, milliseconds: bool = False) -> str:
     return text[:23] if len(text) > 19 else text + ".000"  # without microseconds isoformat stops at seconds
 
 
+_LAST_OF_HOUR = timedelta(minutes=59, seconds=59, microseconds=999999)
+
+
 @lru_cache(maxsize=4096)
 def _local_hour(year: int, month: int, day: int, hour: int) -> str | None:
     """``YYYY-MM-DDTHH:`` in Swedish local time of the UTC hour given; None for an hour whose offset is
     not one whole number of hours throughout (local mean time, before 1900)."""
     start = datetime(year, month, day, hour, tzinfo=UTC)
-    first, last = (moment.astimezone(SWEDISH_TIME).utcoffset() for moment in (start, start + _LAST_OF_HOUR))
-    if first is None or first != last or first % timedelta(hours=1):
+    local = start.astimezone(SWEDISH_TIME)
+    offset = local.utcoffset()
+    whole_hours = offset is not None and not offset % timedelta(hours=1)
+    if not whole_hours or (start + _LAST_OF_HOUR).astimezone(SWEDISH_TIME).utcoffset() != offset:
         return None
-    return start.astimezone(SWEDISH_TIME).replace(tzinfo=None).isoformat()[:14]
-
-
-_LAST_OF_HOUR = timedelta(minutes=59, seconds=59, microseconds=999999)
+    return local.replace(tzinfo=None).isoformat()[:14]
 
 
 # --- the text writer ----------------------------------------------------------------------------
@@ -193,9 +195,13 @@ class XmlText:
         """Markup written elsewhere and known to be well-formed."""
         self.parts.append(xml)
 
+    def text(self) -> str:
+        """The text, for a piece kept to be joined into others."""
+        return "".join(self.parts)
+
     def written(self) -> bytes:
         """The text as UTF-8."""
-        return "".join(self.parts).encode()
+        return self.text().encode()
 
 
 def _append_written(parent: etree._Element, written: bytes) -> None:
@@ -286,7 +292,7 @@ def _patient(person: Person) -> str:
     out.value("core:postnummer", postal_code or "")
     out.value("core:postort", city or "")
     out.end("core:patient")
-    return "".join(out.parts)
+    return out.text()
 
 
 def _issuer(out: XmlText, c: Certificate) -> None:
@@ -335,7 +341,7 @@ def _unit(unit: Unit, care_giver: CareGiver) -> str:
     out.value("core:vardgivarnamn", care_giver.name)
     out.end("core:vardgivare")
     out.end("core:enhet")
-    return "".join(out.parts)
+    return out.text()
 
 
 def _status(out: XmlText, part: str, status: str, at: datetime, revoked: Certificate | None = None) -> None:
@@ -452,7 +458,7 @@ def handelse_xml(
 def _code_text(tag: str, value: str, system: str, display: str) -> str:
     out = XmlText()
     out.code(tag, value, system, display)
-    return "".join(out.parts)
+    return out.text()
 
 
 #: Each event code's ``handelsekod`` and each amne's ``core:amne``, written once.
@@ -465,7 +471,7 @@ def _handled_by(user: str) -> str:
     """``ext34:hanteratAv`` of a user: the few users of a list's events are each written once."""
     out = XmlText()
     out.identifier("ext34:hanteratAv", HSA_ID_ROOT, user)
-    return "".join(out.parts)
+    return out.text()
 
 
 def arenden_xml(counts: Counts) -> bytes:
