@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
+
 from tests.pgcluster import postgres_cluster
 
 
@@ -306,6 +308,31 @@ def bench_database(url: str | None) -> Iterator[str]:
         return
     with postgres_cluster(STEADY_STATISTICS) as db:
         yield db
+
+
+def through_unix_socket(url: str) -> str:
+    """The URL of the cluster at ``url`` (a throw-away one) through its Unix socket instead of TCP.
+
+    What docs/deployment.md recommends for a database on the gateway's host; the cluster's socket
+    directory and port are asked of the cluster itself.
+    """
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT current_setting('unix_socket_directories'), current_setting('port')"
+        ).fetchone()
+    assert row is not None
+    directories, port = row
+    parts = urlsplit(url)
+    return f"postgresql+psycopg://{parts.username}@/{parts.path.lstrip('/')}?host={directories.split(',')[0]}&port={port}"
+
+
+def loopback_congestion_control() -> str:
+    """The TCP congestion control a connection accepted on loopback gets here (the sender of a
+    database's answers), routes' ``congctl`` included: BBR paces loopback answers (docs/deployment.md)."""
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as _client:
+        accepted, _ = server.accept()
+        with accepted:
+            return accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
 
 
 def load_arguments(description: str | None) -> argparse.ArgumentParser:

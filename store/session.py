@@ -24,11 +24,13 @@ the store's query functions without looking inside: they never import SQLAlchemy
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
@@ -42,6 +44,17 @@ from store.sqlite_gate import GatedConnection, connection_class
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_S = 1800  # below common firewall and pooler idle timeouts
 POSTGRES_CONNECT_TIMEOUT_S = 3  # libpq treats anything below 2 as 2
+
+def read_json(text: str | bytes) -> Any:
+    """A JSON column's value, read with orjson: the certificates' content and their issuer's details
+    are JSON, and a list of 200 certificates spent a tenth of its time in the standard library's
+    parser, three times slower. orjson refuses what the standard parser reads (integers beyond 64
+    bits, ``NaN``); such a value, which the gateway never writes, is read by the standard parser."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
 
 #: An open transaction, as the store's query functions take it. Above ``store`` it is opaque: a use
 #: case receives it from its ``UnitOfWork`` and hands it on, and never calls it.
@@ -77,6 +90,7 @@ def _sqlite_engine(url: URL) -> Engine:
         url,
         hide_parameters=True,  # bound values are patient data: never in an exception's text or a log
         connect_args=connect_args,
+        json_deserializer=read_json,
         # An in-memory database lives and dies with its connection: share one.
         poolclass=StaticPool if in_memory else None,
     )
@@ -145,7 +159,8 @@ def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    engine = create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True)
+    engine = create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True,
+                           json_deserializer=read_json)
 
     @event.listens_for(engine, "connect")
     def _utc(dbapi_connection: Any, _record: Any) -> None:

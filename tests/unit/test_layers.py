@@ -41,6 +41,7 @@ HOMES = {
     "sqlalchemy": {"store"},
     "alembic": {"store"},
     "psycopg": {"store"},
+    "orjson": {"store"},  # reads JSON columns (store/session.py)
     "apscheduler": {"scheduler"},
     "gunicorn": {"cli"},
     "cryptography": {"gateway", "cli"},

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import URL, Engine, make_url, text
+from sqlalchemy import JSON, URL, Engine, make_url, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.values import HsaId
 from store.errors import DatabaseUnavailable
 from store.health import ping
-from store.session import make_engine, make_session_factory, transaction
+from store.session import make_engine, make_session_factory, read_json, transaction
 from store.types import NaiveDatetimeError
 from store.units import get_integrated_unit, register_integrated_unit
 
@@ -92,6 +93,21 @@ def test_utc_column_returns_aware_utc(session_factory: sessionmaker[Session]) ->
     assert stored.first_seen == written
     assert stored.first_seen.tzinfo is UTC
     assert stored.first_seen.hour == 8
+
+
+def test_json_columns_read_what_the_standard_parser_reads(engine: Engine) -> None:
+    """JSON is read with orjson; what orjson refuses (an integer beyond 64 bits; NaN, which
+    PostgreSQL does not store) still reads as the standard library reads it, on both databases."""
+    document = '{"big": 18446744073709551616, "text": "\u00e5 \\u00e4", "list": [1, 2.5, null]}'
+    postgresql = engine.dialect.name == "postgresql"
+    query = "SELECT CAST(:document AS json) AS value" if postgresql else "SELECT :document AS value"
+    with engine.connect() as connection:
+        value = connection.execute(text(query).columns(value=JSON), {"document": document}).scalar_one()
+    assert value == {"big": 2**64, "text": "å ä", "list": [1, 2.5, None]}
+    assert math.isnan(read_json('{"nan": NaN}')["nan"])
+    assert read_json(b'{"a": [1, "x"]}') == {"a": [1, "x"]}
+    with pytest.raises(ValueError):
+        read_json("{not json")
 
 
 @pytest.mark.parametrize("db_backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -109,6 +109,30 @@ def test_a_written_certificate_is_reused_until_its_stamp_or_type_changes() -> No
     assert write_list([item], lookup, rendered).body == first  # the old stamp still has its own
 
 
+def test_written_events_are_reused_for_the_same_events_only() -> None:
+    """A certificate's ``handelser`` are reused for the same events; other events are written anew,
+    those of a run with the same first and last event and as many events (one hash) included."""
+    rendered, lookup = Rendered(10), load_default_registry().lookup
+    item = _item()
+    signat, nyfrfm = item.events
+    between = [HistoryEvent(item.certificate.id, EventCode.NYFRFM, datetime(2026, 11, 21, 12, 0, tzinfo=UTC), None,
+                            Amne.KOMPLT, date(2026, 12, day)) for day in (1, 2)]
+
+    def events_written(events: tuple[HistoryEvent, ...]) -> list[tuple[str, str]]:
+        body = write_list([replace(item, events=events)], lookup, rendered)
+        [written] = read_items(etree.fromstring(_envelope(body)))
+        return list(written.events)
+
+    assert events_written((signat,)) == [("SIGNAT", "2026-11-21T10:00:00.000")]
+    assert len(events_written((signat, nyfrfm))) == 2
+    first, second = (events_written((signat, one, nyfrfm)) for one in between)
+    assert first == second and len(first) == 3  # the codes and times alike; the deadlines differ
+    assert len(rendered.handelser._values) == 4
+    pieces = list(rendered.handelser._values.values())
+    assert pieces[2] != pieces[3] and b"2026-12-01" in pieces[2] and b"2026-12-02" in pieces[3]
+    assert events_written((signat, between[0], nyfrfm)) == first and len(rendered.handelser._values) == 4
+
+
 def test_pieces_carry_no_namespace_declarations_of_their_own_and_ref_is_escaped() -> None:
     """The response's root declares the namespaces once; a ref with markup characters stays text."""
     item = _item()
