@@ -340,7 +340,7 @@ LIFECYCLE_COLUMN_NAMES = flatten.names(c for c in CERTIFICATE_COLUMNS if c.lifec
 # The table turned into functions once, at import (domain.flatten says how, and why so).
 _WRITE = flatten.writer(CERTIFICATE_COLUMNS)
 _WRITE_LIFECYCLE = flatten.writer(c for c in CERTIFICATE_COLUMNS if c.lifecycle)
-_READERS = flatten.readers(Certificate, CERTIFICATE_COLUMNS)
+_READERS = flatten.readers(Certificate, CERTIFICATE_COLUMNS, shared=("patient", "unit", "care_giver"))
 _READ = _READERS[""]
 _FLAT_TO_JSON, _JSON_TO_FLAT = flatten.json_converters(CERTIFICATE_COLUMNS)
 _FLAT_TO_NESTED_JSON = flatten.nested_json_writer(CERTIFICATE_COLUMNS)

@@ -16,7 +16,7 @@ forgotten silently.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -177,17 +177,25 @@ def _leaf_reader(column: Column) -> tuple[str | None, Reader | None]:
     return None, lambda values: convert(values[name])
 
 
-def readers(cls: type, columns: Iterable[Column]) -> dict[str, Reader]:
+def readers(cls: type, columns: Iterable[Column], shared: Collection[str] = ()) -> dict[str, Reader]:
     """A reader for every attribute path of ``cls`` and of the dataclasses in it ("" reads the whole).
 
     Each dataclass is built positionally: the values read as they are come from one ``itemgetter``
     call, the others from their readers, and one more ``itemgetter`` puts both in field order.
 
+    The dataclasses at the paths ``shared`` are built once per distinct flat values and the same
+    value is handed out again (``_shared``): a patient's 200 certificates at one unit then hold one
+    patient and one unit between them, which is fewer objects to build on a read, to keep in a
+    cache and to free again. Their columns must be flat values that hash (no entries of a JSON object).
+
     Raises:
-        TypeError: a field is in no column, or a column names an attribute that does not exist.
+        TypeError: a field is in no column, a column names an attribute that does not exist, or a
+            path ``shared`` is no dataclass of ``cls`` or has a column inside a JSON object.
     """
+    columns = tuple(columns)
     leaves = {path: _leaf_reader(column) for column in columns for path in (column.path, *column.shares)}
     found: dict[str, Reader] = {}
+    sharing: set[str] = set()
 
     def build(owner: type, prefix: str) -> Reader:
         hints = get_type_hints(owner)
@@ -200,6 +208,9 @@ def readers(cls: type, columns: Iterable[Column]) -> dict[str, Reader]:
                 name, step = leaves[path]
             elif is_dataclass(hints[field.name]):
                 name, step = None, build(hints[field.name], path + ".")
+                if path in shared:
+                    step = _shared(step, _columns_under(columns, path))
+                    sharing.add(path)
             else:
                 raise TypeError(f"{owner.__name__}.{field.name} ({path}) is in no column of the table")
             if step is None:
@@ -220,7 +231,44 @@ def readers(cls: type, columns: Iterable[Column]) -> dict[str, Reader]:
     unknown = leaves.keys() - found.keys()
     if unknown:
         raise TypeError(f"the table names attributes {cls.__name__} does not have: {sorted(unknown)}")
+    if sharing != set(shared):
+        raise TypeError(f"no dataclass of {cls.__name__} to share at {sorted(set(shared) - sharing)}")
     return found
+
+
+#: How many distinct values a shared reader remembers before it starts again (``_shared``).
+SHARED_VALUES = 1024
+
+
+def _columns_under(columns: Sequence[Column], path: str) -> list[str]:
+    """The flat names of the columns that hold ``path`` or anything inside it, each once."""
+    inside = [column for column in columns
+              if any(p == path or p.startswith(path + ".") for p in (column.path, *column.shares))]
+    if any(column.key is not None for column in inside):
+        raise TypeError(f"{path} has a column inside a JSON object: its values cannot be shared")
+    return list(dict.fromkeys(column.name for column in inside))
+
+
+def _shared(read: Reader, names: Sequence[str]) -> Reader:
+    """``read``, giving the value it built before for the same flat values of ``names``.
+
+    At most ``SHARED_VALUES`` are remembered; then they are forgotten at once and built anew as they
+    come (values are immutable, so sharing one is never seen, and forgetting one costs a rebuild).
+    Threads may build the same value twice; either is right.
+    """
+    key_of = _tuple_getter(itemgetter, names)
+    built: dict[Any, Any] = {}
+
+    def read_shared(values: FlatValues) -> Any:
+        key = key_of(values)
+        value = built.get(key)
+        if value is None:
+            if len(built) >= SHARED_VALUES:
+                built.clear()
+            value = built[key] = read(values)
+        return value
+
+    return read_shared
 
 
 def json_converters(columns: Iterable[Column]) -> tuple[ToDict, ToDict]:

@@ -331,6 +331,51 @@ def test_readers_build_values_of_one_field_and_of_many() -> None:
     assert write(_Pair("x", None)) == {"a": "x", "b": None}
 
 
+@dataclass(frozen=True, slots=True)
+class _Outer:
+    name: str
+    pair: _Pair
+
+
+_OUTER = [flatten.Column("name", "name"), flatten.Column("a", "pair.first"),
+          flatten.Column("b", "pair.second", flatten.Codec(from_flat=str.upper))]
+
+
+def test_certificates_read_alike_share_their_patient_unit_and_care_giver() -> None:
+    """Two certificates of one patient at one unit hold the same patient, unit and care giver
+    values (one object each), and a certificate of another patient its own, read right."""
+    first = make_draft()
+    columns = certificate_to_columns(first)
+    second = certificate_from_columns({**columns, "certificate_id": "another"})
+    again = certificate_from_columns(columns)
+    assert again == first and second.id == "another"
+    assert second.patient is again.patient and second.unit is again.unit and second.care_giver is again.care_giver
+    other = certificate_from_columns({**columns, "patient_family_name": "Annan"})
+    assert other.patient is not again.patient and other.patient.family_name == "Annan"
+    assert other.unit is again.unit
+
+
+def test_shared_values_are_built_anew_once_too_many_are_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most ``SHARED_VALUES`` are remembered: then they are forgotten and built again, still right."""
+    monkeypatch.setattr(flatten, "SHARED_VALUES", 2)
+    read = flatten.readers(_Outer, _OUTER, shared=("pair",))[""]
+    x, y, z = ({"name": "n", "a": a, "b": "b"} for a in "xyz")
+    first_x = read(x)
+    assert read(x).pair is first_x.pair and read(y).pair.first == "y"
+    assert read(z) == _Outer("n", _Pair("z", "B"))  # the third: the two before are forgotten
+    assert read(x).pair is not first_x.pair and read(x).pair == first_x.pair
+
+
+def test_only_dataclasses_of_plain_columns_can_be_shared() -> None:
+    """A shared path must be a dataclass in the value, and none of its columns inside a JSON object."""
+    with pytest.raises(TypeError, match="name"):
+        flatten.readers(_Outer, _OUTER, shared=("name",))
+    keyed = [flatten.Column("name", "name"), flatten.Column("doc", "pair.first", key="first"),
+             flatten.Column("b", "pair.second")]
+    with pytest.raises(TypeError, match="JSON object"):
+        flatten.readers(_Outer, keyed, shared=("pair",))
+
+
 # --- Content -------------------------------------------------------------------------------------
 
 
