@@ -92,17 +92,20 @@ def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, H
     found: dict[str, list[HistoryEvent]] = {}
     newest: dict[str, int] = {}
     users: dict[str, HsaId] = {}  # one HsaId per user, however many events they handled
+    # The rows come certificate by certificate (``_SELECT``'s order): a certificate's events share one
+    # id string, the first row's, rather than each holding its own copy (fewer objects to keep and free).
+    current_id, events = "", []
     for row_id, certificate_id, code, at, user, amne, deadline in session.execute(
         _SELECT, {"certificate_ids": sorted(certificate_ids)}
     ).all():
+        if certificate_id != current_id or not found:
+            current_id, events = certificate_id, found.setdefault(certificate_id, [])
         handled_by = None
         if user:
             handled_by = users.get(user) or users.setdefault(user, HsaId(user))
-        found.setdefault(certificate_id, []).append(
-            HistoryEvent(certificate_id, _CODES[code], at, handled_by, _AMNEN[amne] if amne else None, deadline)
-        )
-        if row_id > newest.get(certificate_id, 0):
-            newest[certificate_id] = row_id
+        events.append(HistoryEvent(current_id, _CODES[code], at, handled_by, _AMNEN[amne] if amne else None, deadline))
+        if row_id > newest.get(current_id, 0):
+            newest[current_id] = row_id
     return {
         certificate_id: History((len(events), newest[certificate_id]), events)
         for certificate_id, events in found.items()
