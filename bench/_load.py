@@ -326,15 +326,6 @@ def through_unix_socket(url: str) -> str:
     return f"postgresql+psycopg://{parts.username}@/{parts.path.lstrip('/')}?host={directories.split(',')[0]}&port={port}"
 
 
-def loopback_congestion_control() -> str:
-    """The TCP congestion control a connection accepted on loopback gets here (the sender of a
-    database's answers), routes' ``congctl`` included: BBR paces loopback answers (docs/deployment.md)."""
-    with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()) as _client:
-        accepted, _ = server.accept()
-        with accepted:
-            return accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
-
-
 def load_arguments(description: str | None) -> argparse.ArgumentParser:
     """The command-line options every benchmark shares: duration, server size, load size, database."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -54,10 +54,10 @@ from bench._load import (
     bench_database,
     gateway_server,
     load_arguments,
-    loopback_congestion_control,
     run_load,
     through_unix_socket,
 )
+from cli.db_transport import loopback_congestion_control
 from cli.gc_tuning import tune_for_serving
 from cli.serve import load_demo_directory
 from domain.arenden import Direction

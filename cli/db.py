@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from cli.db_transport import PACED_ADVICE, paced_database
 from cli.options import add_settings_options, settings_from
 from store.migrate import check, require_schema, upgrade
 from store.roles import grant_roles
@@ -62,4 +63,6 @@ def run_check(args: argparse.Namespace) -> int:
     require_schema(settings.database_url)
     check(settings.database_url)
     print("models and migrations agree")
+    if paced_database(settings.database_url):
+        print(f"note: {PACED_ADVICE}")
     return 0

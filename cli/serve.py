@@ -30,6 +30,7 @@ import structlog
 from gunicorn.app.base import BaseApplication
 
 from cli.access import log_access_control
+from cli.db_transport import PACED_ADVICE, paced_database
 from cli.directory import import_file_contents
 from cli.http_worker import ConnectionLimits
 from cli.options import add_settings_options, settings_from
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
     log_access_control(settings)
     log_expiry(own_certificates(settings), datetime.now(UTC))
     upgrade(settings.database_url)
+    if (paced := paced_database(settings.database_url)) is not None:
+        log.warning("database_answers_paced", congestion_control=paced, advice=PACED_ADVICE)
     if args.demo:
         load_demo_directory(settings.database_url)
     log.info("serving", host=settings.host, port=settings.port, tls=bool(settings.tls_cert),

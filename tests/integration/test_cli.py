@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import build_parser, main
+from cli import build_parser, db_transport, main
 from tests.envelopes import create_draft_envelope
 from tests.integration.processes import stop
 
@@ -153,3 +153,17 @@ def test_serve_runs_gunicorn_workers_with_demo_data(tmp_path: Path) -> None:
             stop(server)
         finally:
             server.stderr.close()  # type: ignore[union-attr]
+
+
+def test_db_check_says_when_the_database_answers_are_paced(
+    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over loopback TCP with BBR `db check` adds the advice (and still succeeds); with another algorithm not."""
+    assert main(["db", "upgrade", "--db", db_url]) == 0
+    capsys.readouterr()
+    for algorithm, noted in (("bbr", db_transport.over_loopback_tcp(db_url)), ("cubic", False)):
+        monkeypatch.setattr(db_transport, "loopback_congestion_control", lambda name=algorithm: name)
+        assert main(["db", "check", "--db", db_url]) == 0
+        out = capsys.readouterr().out
+        assert "agree" in out
+        assert ("Unix socket" in out) is noted, (algorithm, out)
