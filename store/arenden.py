@@ -50,7 +50,7 @@ from domain.arenden import (
     MessageReference,
 )
 from domain.values import HsaId, PersonId, PersonIdKind
-from store.base import Base, BigId
+from store.base import Base, BigId, among
 from store.session import translate_errors
 from store.types import UtcDateTime
 
@@ -307,8 +307,8 @@ _CONVERSATIONS = (
     select(*_ENTRY_COLUMNS)
     .where(
         or_(
-            _ARENDE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True)),
-            _ARENDE.c.message_id.in_(bindparam("message_ids", expanding=True)),
+            among(_ARENDE.c.certificate_id, "certificate_ids"),
+            among(_ARENDE.c.message_id, "message_ids"),
         )
     )
     .order_by(_ARENDE.c.id)

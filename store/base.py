@@ -26,16 +26,25 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Dialect,
     Enum,
     Integer,
     MetaData,
     String,
     Table,
     TextClause,
+    bindparam,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from store.types import UtcDateTime
 
@@ -206,3 +215,57 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     session.execute(statement, list(rows))
+
+
+class IdList(TypeDecorator[Sequence[str]]):
+    """A list of ids bound as one parameter (``among``): a ``text[]`` on PostgreSQL, a JSON array on
+    SQLite, whatever the list's length."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(String()))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: Sequence[str] | None, dialect: Dialect) -> Any:
+        ids = list(value or ())
+        return ids if dialect.name == "postgresql" else json.dumps(ids)
+
+
+class _Among(ColumnElement[bool]):
+    """``column`` is one of the ids of one ``IdList`` parameter (``among``)."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a test of its own, as a comparison is: never written as "... = 1"
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("ids", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any], ids: BindParameter[Any]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+def among(column: ColumnElement[Any], parameter: str) -> ColumnElement[bool]:
+    """``column`` is one of the ids bound to ``parameter`` (a list), as one parameter of the statement.
+
+    Instead of ``column.in_(bindparam(..., expanding=True))``, which SQLAlchemy rewrites into one
+    placeholder per id on every execution and psycopg then converts id by id: for the 200 ids of a
+    patient's list, about a millisecond of each of its reads. ``= ANY(text[])`` on PostgreSQL,
+    ``IN (SELECT value FROM json_each(...))`` on SQLite; an empty list matches nothing.
+    """
+    return _Among(column, bindparam(parameter, type_=IdList()))
+
+
+@compiles(_Among, "postgresql")
+def _among_postgresql(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} = ANY ({ids})"
+
+
+@compiles(_Among, "sqlite")
+def _among_sqlite(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = compiler.process(element.column, **kw), compiler.process(element.ids, **kw)
+    return f"{column} IN (SELECT value FROM json_each({ids}))"

@@ -14,13 +14,13 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Index, String, Table, bindparam, delete, func, select, type_coerce
+from sqlalchemy import Index, String, Table, delete, func, select, type_coerce
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from domain.arenden import Amne
 from domain.certificate_list import HistoryEvent
 from domain.values import EventCode, HsaId
-from store.base import Base, BigId
+from store.base import Base, BigId, among
 
 
 class CertificateEventRow(Base):
@@ -43,7 +43,7 @@ class CertificateEventRow(Base):
 
 _EVENTS = cast(Table, CertificateEventRow.__table__)
 _INSERT = _EVENTS.insert()
-_IN_IDS = _EVENTS.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
+_IN_IDS = among(_EVENTS.c.certificate_id, "certificate_ids")
 _STAMPS = select(_EVENTS.c.certificate_id, func.count(), func.max(_EVENTS.c.id)).where(_IN_IDS).group_by(
     _EVENTS.c.certificate_id
 )

@@ -58,7 +58,7 @@ from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
 from domain.relations import Child
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
 from store import certificate_events
-from store.base import Base
+from store.base import Base, among
 from store.errors import Conflict
 from store.session import translate_errors
 
@@ -154,7 +154,7 @@ _CERTIFICATE = cast(Table, CertificateRow.__table__)
 _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam("certificate_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
 _IN_IDS = _CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
-_SELECT_MANY = select(_CERTIFICATE).where(_IN_IDS)
+_SELECT_MANY = select(_CERTIFICATE).where(among(_CERTIFICATE.c.certificate_id, "certificate_ids"))
 # The writes, built once too: a Core INSERT and UPDATE on the table. The ORM-enabled statements
 # (insert(CertificateRow), update(CertificateRow)) built per call cost twice (INSERT) and eight times
 # (UPDATE) the Python time of these (bench/certificate_mapping.py), and no write here needs the ORM.
