@@ -45,6 +45,7 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POOL_RECYCLE_S = 1800  # below common firewall and pooler idle timeouts
 POSTGRES_CONNECT_TIMEOUT_S = 3  # libpq treats anything below 2 as 2
 
+
 def read_json(text: str | bytes) -> Any:
     """A JSON column's value, read with orjson: the certificates' content and their issuer's details
     are JSON, and a list of 200 certificates spent a tenth of its time in the standard library's
