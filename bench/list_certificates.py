@@ -57,7 +57,7 @@ from bench._load import (
     run_load,
     through_unix_socket,
 )
-from cli.db_transport import loopback_congestion_control
+from cli.db_transport import loopback_congestion_control, over_loopback_tcp
 from cli.gc_tuning import tune_for_serving
 from cli.serve import load_demo_directory
 from domain.arenden import Direction
@@ -237,9 +237,9 @@ def main() -> None:
 
 
 def _transport(db: str) -> str:
-    if "host=" in db and "@/" in db:
-        return "through its Unix socket"
-    return f"over TCP (loopback congestion control: {loopback_congestion_control()})"
+    if over_loopback_tcp(db):
+        return f"over TCP (loopback congestion control: {loopback_congestion_control()})"
+    return "through its Unix socket" if "host=/" in db else "on another host"
 
 
 if __name__ == "__main__":

@@ -94,11 +94,11 @@ def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, H
     users: dict[str, HsaId] = {}  # one HsaId per user, however many events they handled
     # The rows come certificate by certificate (``_SELECT``'s order): a certificate's events share one
     # id string, the first row's, rather than each holding its own copy (fewer objects to keep and free).
-    current_id, events = "", []
+    current_id, events = "", None
     for row_id, certificate_id, code, at, user, amne, deadline in session.execute(
         _SELECT, {"certificate_ids": sorted(certificate_ids)}
     ).all():
-        if certificate_id != current_id or not found:
+        if events is None or certificate_id != current_id:
             current_id, events = certificate_id, found.setdefault(certificate_id, [])
         handled_by = None
         if user:
@@ -107,8 +107,8 @@ def events_of(session: Session, certificate_ids: Collection[str]) -> dict[str, H
         if row_id > newest.get(current_id, 0):
             newest[current_id] = row_id
     return {
-        certificate_id: History((len(events), newest[certificate_id]), events)
-        for certificate_id, events in found.items()
+        certificate_id: History((len(history), newest[certificate_id]), history)
+        for certificate_id, history in found.items()
     }
 
 
