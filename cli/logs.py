@@ -19,6 +19,7 @@ by Elastic's own formatter (``ecs_logging``: field order, dotted names nested, `
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -26,6 +27,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import ecs_logging
+import orjson
 import structlog
 
 # A personnummer or samordningsnummer in every written form: 12 digits (century first) or 10, with or
@@ -57,10 +59,16 @@ ECS_FIELDS = {
 _PASSED_ON = {"@timestamp", "log.level", "message", "exception"}
 
 
+# Every written form above has six digits in a row (the date part), the first two of any Unicode
+# digit as ``\d`` takes them: a text without six never matches. Looking for six costs a fifth of the
+# whole pattern's search, and almost no logged text has them.
+_SIX_DIGITS = re.compile(r"\d{6}")
+
+
 def redact(value: Any) -> Any:
     """``value`` with anything shaped like a personnummer replaced by a mask, recursively."""
     if isinstance(value, str):
-        return PERSONNUMMER_SHAPE.sub(MASK, value)
+        return PERSONNUMMER_SHAPE.sub(MASK, value) if _SIX_DIGITS.search(value) else value
     if isinstance(value, dict):
         return {key: redact(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -69,8 +77,36 @@ def redact(value: Any) -> Any:
 
 
 def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
-    """structlog processor wrapping ``redact``."""
-    return {key: redact(value) for key, value in event_dict.items()}
+    """structlog processor wrapping ``redact``; a line with nothing to mask is passed on as it is."""
+    for value in event_dict.values():
+        if value is None or isinstance(value, bool | int | float):
+            continue
+        if isinstance(value, str) and not _SIX_DIGITS.search(value):
+            continue
+        return {key: redact(item) for key, item in event_dict.items()}
+    return event_dict
+
+
+def _unknown_value(value: Any) -> str:
+    """A value JSON has no form for, as the line shows it: its ``repr``, masked like every other text
+    (a dataclass holding a personnummer would otherwise reach the log whole)."""
+    return str(redact(repr(value)))
+
+
+def json_line(_logger: Any, _method: str, event_dict: Mapping[str, Any]) -> str:
+    """The ``json`` format's renderer: one JSON object, written by orjson (about a tenth of the
+    standard library's cost on a log line). Times, dataclasses and every other value JSON has no form
+    for are written as ``_unknown_value``. A line orjson cannot write (a key that is not text, an
+    integer beyond 64 bits), or one with text beyond ASCII, is written by the standard library as
+    before: escaped to ASCII, so the line reads the same whatever the encoding of the output."""
+    try:
+        line = orjson.dumps(event_dict, default=_unknown_value, option=_LINE_OPTIONS)
+    except orjson.JSONEncodeError:
+        return json.dumps(event_dict, default=_unknown_value)
+    return line.decode() if line.isascii() else json.dumps(event_dict, default=_unknown_value)
+
+
+_LINE_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _label(value: Any) -> Any:
@@ -139,16 +175,19 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True, key="@timestamp" if fmt == "ecs" else "timestamp"),
         structlog.processors.format_exc_info,
     ]
     if fmt == "ecs":
         processors.append(ecs_fields)
     processors.append(redact_personnummer)  # last before rendering: sees every field as written
+    # The time is ours and cannot hold patient data; stamped after the mask, whose quick look for six
+    # digits in a row would otherwise find the microseconds in every line.
+    processors.append(structlog.processors.TimeStamper(fmt="iso", utc=True,
+                                                       key="@timestamp" if fmt == "ecs" else "timestamp"))
     if fmt == "ecs":
         processors.append(_ecs_renderer)
     elif fmt == "json":
-        processors.append(structlog.processors.JSONRenderer())
+        processors.append(json_line)
     else:
         processors.append(structlog.dev.ConsoleRenderer(colors=False))
     structlog.configure(

@@ -29,8 +29,36 @@ from store.base import TableShape, inserts_from_json, json_tables
 from store.certificates import CertificateRow
 from store.outbox import queue
 from store.pdl import PdlRow
-from store.session import Tx, translate_errors
+from store.session import Tx, UnitOfWork, translate_errors
 from store.units import IntegratedUnit, IntegratedUnitRow
+
+
+def store_drafts(
+    unit_of_work: UnitOfWork,
+    new: Sequence[Certificate],
+    sightings: Sequence[IntegratedUnit],
+    events: Sequence[OutboxEvent],
+    records: Sequence[PdlRecord],
+) -> None:
+    """Store the rows of new drafts (as ``add_drafts``) in a transaction of their own.
+
+    On PostgreSQL the rows are one statement, sent alone (``UnitOfWork.one_statement``): the
+    statement is then its own transaction, without the round trips of ``BEGIN`` and ``COMMIT``.
+    Elsewhere, or for an event that needs the statements per table, ``add_drafts`` in a transaction.
+
+    Raises:
+        Conflict: a row is refused by a constraint (a certificate id already stored); nothing was stored.
+        DatabaseUnavailable: the database did not answer; nothing was stored.
+    """
+    if unit_of_work.dialect != "postgresql" or any(map(queue.supersedes, events)):
+        with unit_of_work() as session:
+            add_drafts(session, new, sightings, events, records)
+        return
+    if not new:
+        return
+    statement, parameters = statement_for(new, sightings, events, records)
+    with unit_of_work.one_statement() as connection:
+        connection.execute(statement, parameters)
 
 
 def add_drafts(

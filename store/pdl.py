@@ -77,6 +77,7 @@ from domain.pdl_checkpoint import (
     verify_signed,
 )
 from store.base import Base, BigId, insert_from_json, json_recordset, json_rows
+from store.session import UnitOfWork
 
 HEAD_ID = 1
 HASH = String(64)
@@ -220,15 +221,39 @@ def append_all(session: Session, records: Sequence[PdlRecord]) -> int:
     """
     if not records:
         return 0
-    rows = [record_row(record) for record in records]
     if session.get_bind().dialect.name == "postgresql":
-        # One statement with every row in one JSON parameter, in order (``insert_from_json``): psycopg
-        # sends an executemany row by row in a pipeline, about 20 µs of CPU per row, and a StoreLog
-        # call carries a hundred records.
-        session.execute(_append_from_json(tuple(rows[0])), {_TABLE.name: json_rows(rows)})
+        session.execute(*_appended_as_json(records))
     else:
         # A Core INSERT on the table: the log is append-only, so no ORM object is ever needed.
-        session.execute(_APPEND, rows)
+        session.execute(_APPEND, [record_row(record) for record in records])
+    return len(records)
+
+
+def _appended_as_json(records: Sequence[PdlRecord]) -> tuple[TextClause, dict[str, str]]:
+    """PostgreSQL's INSERT of ``records``: one statement with every row in one JSON parameter, in order
+    (``insert_from_json``). psycopg sends an executemany row by row in a pipeline, about 20 µs of CPU
+    per row, and a StoreLog call carries a hundred records."""
+    rows = [record_row(record) for record in records]
+    return _append_from_json(tuple(rows[0])), {_TABLE.name: json_rows(rows)}
+
+
+def store_records(unit_of_work: UnitOfWork, records: Sequence[PdlRecord]) -> int:
+    """Add ``records`` (as ``append_all``) in a transaction of their own; return how many.
+
+    On PostgreSQL they are one statement, sent alone (``UnitOfWork.one_statement``): its own
+    transaction, without the round trips of ``BEGIN`` and ``COMMIT``.
+
+    Raises:
+        Conflict: a record's ``(log_id, resource_index)`` is already stored; nothing was stored.
+        DatabaseUnavailable: the database did not answer; nothing was stored.
+    """
+    if not records:
+        return 0
+    if unit_of_work.dialect != "postgresql":
+        with unit_of_work() as session:
+            return append_all(session, records)
+    with unit_of_work.one_statement() as connection:
+        connection.execute(*_appended_as_json(records))
     return len(records)
 
 

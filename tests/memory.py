@@ -88,3 +88,8 @@ class UnitOfWorkOf(UnitOfWork):
 
     def __call__(self) -> AbstractContextManager[Tx]:
         return self._opener()
+
+    @property
+    def dialect(self) -> str:
+        """No database's: a store function takes the way of a transaction, which ``opener`` gives."""
+        return "stand-in"

@@ -290,16 +290,15 @@ def draft_rows(drafts: Sequence[NewDraft]) -> DraftRows:
 
 
 def store_together(transaction: UnitOfWork, drafts: Sequence[NewDraft]) -> None:
-    """Store ``drafts`` in one transaction (``draft_rows``): one statement on PostgreSQL, one per table on
-    SQLite (``store.draft_groups``).
+    """Store ``drafts`` in one transaction (``draft_rows``): one statement, its own transaction, on
+    PostgreSQL, one statement per table on SQLite (``store.draft_groups.store_drafts``).
 
     Raises:
         Conflict: one of the certificate ids is already stored; nothing was stored.
         DatabaseUnavailable: the database did not answer; nothing was stored.
     """
     rows = draft_rows(drafts)
-    with transaction() as session:
-        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    draft_groups.store_drafts(transaction, rows.certificates, rows.units, rows.events, rows.records)
 
 
 def store_each(transaction: UnitOfWork, drafts: Sequence[NewDraft]) -> list[StoreOutcome]:

@@ -141,11 +141,16 @@ def store_group(transaction: UnitOfWork, calls: Sequence[Call], look_up: bool = 
 
     With ``look_up=False`` the stored logIds are not read first: the unique index on ``log_id``
     refuses the transaction (``Conflict``) if one exists, and the caller then stores with the
-    look-up. Resends are rare, so this saves a query, and its round trip, in the common case.
+    look-up. Resends are rare, so this saves a query, and its round trip, in the common case; the
+    records are then the transaction's one statement (``pdl.store_records``).
     """
+    if not look_up:
+        outcomes, new = decide(calls, {})
+        pdl.store_records(transaction, new)
+        return outcomes
     with transaction() as session:
         ids = [rows[0].log_id for call in calls for rows in call.records]
-        stored = pdl.records_by_log_id(session, ids) if look_up else {}
+        stored = pdl.records_by_log_id(session, ids)
         outcomes, new = decide(calls, stored)
         pdl.append_all(session, new)
     return outcomes

@@ -41,7 +41,7 @@ HOMES = {
     "sqlalchemy": {"store"},
     "alembic": {"store"},
     "psycopg": {"store"},
-    "orjson": {"store"},  # reads JSON columns (store/session.py)
+    "orjson": {"store", "cli"},  # JSON columns and rows (store/session.py, store/base.py), log lines (cli/logs.py)
     "apscheduler": {"scheduler"},
     "gunicorn": {"cli"},
     "cryptography": {"gateway", "cli"},

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.directory import CareGiver
@@ -21,7 +21,7 @@ from domain.values import HsaId
 from store import certificates, draft_groups, pdl, units
 from store.errors import Conflict
 from store.outbox import queue
-from store.session import transaction
+from store.session import UnitOfWork, transaction
 from store.units import IntegratedUnit
 from tests.builders import CARE_GIVER, make_new_draft
 from usecases.create_draft import NewDraft, draft_rows
@@ -120,3 +120,67 @@ def test_a_taken_certificate_id_refuses_the_whole_group(session_factory: session
         assert list(stored) == [drafts[0].certificate.id]
         count = session.execute(text("SELECT count(*) FROM outbox_event WHERE certificate_id LIKE 'c-%'")).scalar()
         assert count == 1
+
+
+def _statements(session_factory: sessionmaker[Session]) -> list[tuple[str, bool]]:
+    """Every statement the engine sends from now on, by its first word, and whether psycopg sent it
+    in autocommit, that is without a BEGIN of its own before it (listened to, not changed)."""
+    sent: list[tuple[str, bool]] = []
+
+    def executing(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        autocommit = getattr(connection.connection.dbapi_connection, "autocommit", False) is True
+        sent.append((statement.split()[0].upper(), autocommit))
+
+    event.listen(session_factory.kw["bind"], "before_cursor_execute", executing)
+    return sent
+
+
+def test_stored_alone_a_group_is_the_same_rows_in_one_round_trip(session_factory: sessionmaker[Session]) -> None:
+    """``store_drafts``: the rows ``add_drafts`` leaves in a transaction; on PostgreSQL one statement sent
+    outside a transaction block (no BEGIN, no COMMIT), elsewhere the transaction as before."""
+    alone, together = _drafts("x-"), _drafts("y-")
+    run = UnitOfWork(session_factory)
+    sent = _statements(session_factory)
+    rows = draft_rows(alone)
+    draft_groups.store_drafts(run, rows.certificates, rows.units, rows.events, rows.records)
+    if run.dialect == "postgresql":
+        assert sent == [("WITH", True)]
+    else:  # the statements per table, in a transaction
+        assert len(sent) > 3 and not any(autocommit for _, autocommit in sent)
+    with transaction(session_factory) as session:
+        rows = draft_rows(together)
+        draft_groups.add_drafts(session, rows.certificates, rows.units, rows.events, rows.records)
+    with transaction(session_factory) as session:
+        for table, column in (("certificate", "certificate_id"), ("outbox_event", "certificate_id"),
+                              ("certificate_event", "certificate_id"), ("pdl_record", "activity_args")):
+            assert _rows(session, table, column, "x-") == _rows(session, table, column, "y-"), table
+
+
+def test_stored_alone_a_refused_group_leaves_nothing(session_factory: sessionmaker[Session]) -> None:
+    """The one statement is its own transaction: the draft whose id is taken refuses the others' rows
+    in every table, and the connection goes back to the pool fit for a transaction."""
+    drafts = _drafts("r-")
+    run = UnitOfWork(session_factory)
+    first = draft_rows(drafts[:1])
+    draft_groups.store_drafts(run, first.certificates, first.units, first.events, first.records)
+    rows = draft_rows([*drafts[1:], drafts[0]])
+    with pytest.raises(Conflict):
+        draft_groups.store_drafts(run, rows.certificates, rows.units, rows.events, rows.records)
+    with transaction(session_factory) as session:
+        for table, column in (("certificate", "certificate_id"), ("outbox_event", "certificate_id"),
+                              ("certificate_event", "certificate_id")):
+            count = session.execute(text(f"SELECT count(*) FROM {table} WHERE {column} LIKE 'r-%'")).scalar()
+            assert count == 1, table
+        assert session.execute(text("SELECT count(*) FROM integrated_unit WHERE unit_key LIKE '%1004'")).scalar() == 0
+        dbapi_connection = session.connection().connection.dbapi_connection
+        assert getattr(dbapi_connection, "autocommit", False) is not True  # back in the pool fit for a transaction
+
+
+def test_one_statement_is_refused_where_writers_queue_at_begin(session_factory: sessionmaker[Session]) -> None:
+    run = UnitOfWork(session_factory)
+    if run.dialect == "postgresql":
+        with run.one_statement() as connection:
+            assert connection.connection.dbapi_connection.autocommit is True  # type: ignore[union-attr]
+    else:
+        with pytest.raises(NotImplementedError):
+            run.one_statement()

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.pdl import PURPOSE_CARE, RESOURCE_CERTIFICATE, Activity, PdlRecord
-from store.pdl import PdlRow, append, append_all, record_row, records_for_certificate
-from store.session import transaction
+from store.errors import Conflict
+from store.pdl import PdlRow, append, append_all, record_row, records_for_certificate, store_records
+from store.session import UnitOfWork, transaction
 
 
 def record(log_id: str, certificate_id: str, activity: Activity, **extra: object) -> PdlRecord:
@@ -71,3 +73,19 @@ def test_a_batch_is_stored_as_the_insert_per_row_stores_it(session_factory: sess
         assert stored("json") == stored("rows")
         assert [r.log_id for r in records_for_certificate(session, "json-cert")] == [
             r.log_id for r in batch("json")]
+
+
+def test_stored_alone_a_batch_is_one_statement_and_all_or_nothing(session_factory: sessionmaker[Session]) -> None:
+    """``store_records``: the batch in a transaction of its own (on PostgreSQL one statement in autocommit),
+    the records as ``append_all`` leaves them; a logId already stored refuses the whole batch."""
+    batch = [record(f"alone-log-{n}", "alone-cert", Activity.READ, activity_args=f'"{n}" åäö') for n in range(5)]
+    run = UnitOfWork(session_factory)
+    assert store_records(run, batch) == 5
+    with transaction(session_factory) as session:
+        assert records_for_certificate(session, "alone-cert") == batch
+    again = [record("alone-log-new", "again-cert", Activity.READ), batch[2]]
+    with pytest.raises(Conflict):
+        store_records(run, again)
+    with transaction(session_factory) as session:
+        assert records_for_certificate(session, "again-cert") == []
+    assert store_records(run, []) == 0

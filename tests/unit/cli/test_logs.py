@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import structlog
 
-from cli.logs import MASK, configure_logging, redact
+from cli.logs import MASK, PERSONNUMMER_SHAPE, configure_logging, redact
 
 
 def test_personnummer_shapes_are_masked_everywhere() -> None:
@@ -95,3 +97,48 @@ def test_the_personnummer_mask_runs_after_the_ecs_renaming(capsys: pytest.Captur
     assert "1212121212" not in text
     assert lines[0]["labels"]["detail"] == f"patient {MASK}" and lines[0]["trace"]["id"] == MASK
     assert MASK in lines[1]["error"]["stack_trace"]
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """A value the JSON format has no form for, holding a personnummer."""
+
+    patient: str
+
+
+def _json_lines(capsys: pytest.CaptureFixture[str], write: Callable[[Any], None]) -> list[dict[str, Any]]:
+    """What ``write`` logs through a fresh logger under ``log_format = "json"``, as written and parsed."""
+    configure_logging("info", "json")
+    capsys.readouterr()
+    write(structlog.get_logger(f"test.{uuid.uuid4().hex}"))
+    out = capsys.readouterr().out
+    assert out.isascii()  # text beyond ASCII is escaped, whatever the output's encoding
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_json_lines_mask_what_they_write_in_any_way(capsys: pytest.CaptureFixture[str]) -> None:
+    """Text, a value written by its repr (a dataclass), nested and non-ASCII lines alike; numbers and
+    the line's own time are left as they are."""
+    def write(log: Any) -> None:
+        log.info("plain", detail="patient 191212121212", count=3, ratio=0.5, flag=True, nothing=None)
+        log.info("repr", holder=_Holder("19121212-1212"), when=datetime(2026, 12, 6, tzinfo=UTC))
+        log.info("nested", items=[{"pnr": "201212121212"}], text="Vårdcentralen Åby 191212121212")
+        log.info("clean", path="/clinicalprocess/x/3/rivtabp21", unit="SE2321000016-1000")
+
+    plain, by_repr, nested, clean = _json_lines(capsys, write)
+    assert plain["detail"] == f"patient {MASK}"
+    assert (plain["count"], plain["ratio"], plain["flag"], plain["nothing"]) == (3, 0.5, True, None)
+    assert by_repr["holder"] == f"_Holder(patient='{MASK}')"
+    assert by_repr["when"].startswith("datetime.datetime(2026, 12, 6")
+    assert nested["items"] == [{"pnr": MASK}] and nested["text"] == f"Vårdcentralen Åby {MASK}"
+    assert clean["path"] == "/clinicalprocess/x/3/rivtabp21" and clean["unit"] == "SE2321000016-1000"
+    for line in (plain, by_repr, nested, clean):
+        stamped = datetime.fromisoformat(line["timestamp"].replace("Z", "+00:00"))
+        assert stamped.tzinfo is not None and abs(datetime.now(UTC) - stamped) < timedelta(minutes=5)
+        assert list(line)[-1] == "timestamp"
+
+
+def test_a_personnummer_in_other_digits_is_still_masked() -> None:
+    """The quick look for six digits in a row takes any Unicode digit, as the pattern does."""
+    fullwidth = "\uff11\uff12" + "1212-1212"  # the year in full-width digits: still the pattern's shape
+    assert redact(f"x {fullwidth} y") == f"x {MASK} y" == PERSONNUMMER_SHAPE.sub(MASK, f"x {fullwidth} y")
