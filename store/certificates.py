@@ -153,7 +153,6 @@ _CERTIFICATE = cast(Table, CertificateRow.__table__)
 # Built once (bound parameter): every message and lifecycle operation reads a certificate this way.
 _SELECT = select(_CERTIFICATE).where(_CERTIFICATE.c.certificate_id == bindparam("certificate_id"))
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
-_IN_IDS = _CERTIFICATE.c.certificate_id.in_(bindparam("certificate_ids", expanding=True))
 _SELECT_MANY = select(_CERTIFICATE).where(among(_CERTIFICATE.c.certificate_id, "certificate_ids"))
 # The writes, built once too: a Core INSERT and UPDATE on the table. The ORM-enabled statements
 # (insert(CertificateRow), update(CertificateRow)) built per call cost twice (INSERT) and eight times
@@ -169,7 +168,7 @@ _SAVE = _CERTIFICATE.update().where(
 # transactions locking overlapping sets cannot deadlock on each other.
 _LOCK_HEADERS = (
     select(*(_CERTIFICATE.c[name] for name in HEADER_COLUMNS))
-    .where(_IN_IDS)
+    .where(among(_CERTIFICATE.c.certificate_id, "certificate_ids"))
     .order_by(_CERTIFICATE.c.certificate_id)
     .with_for_update()
 )
@@ -411,8 +410,7 @@ def accept_sends(session: Session, ids: Collection[str], at: datetime) -> list[s
 # (the outcome writer accepts every send of a drain). Built once; the ids and time are bound.
 _ACCEPT_SENDS = (
     update(_CERTIFICATE)
-    .where(_CERTIFICATE.c.certificate_id.in_(bindparam("ids", expanding=True)),
-           _CERTIFICATE.c.status == SEND_ACCEPTED[0])
+    .where(among(_CERTIFICATE.c.certificate_id, "ids"), _CERTIFICATE.c.status == SEND_ACCEPTED[0])
     .values(status=SEND_ACCEPTED[1], sent_at=bindparam("at"), updated_at=bindparam("at"),
             version=_CERTIFICATE.c.version + 1)
     .returning(_CERTIFICATE.c.certificate_id)
