@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.directory import CareGiver
 from domain.values import HsaId
 from store import certificates, draft_groups, pdl, units
+from store.base import with_all
 from store.errors import Conflict
 from store.outbox import queue
 from store.session import UnitOfWork, transaction
@@ -184,3 +185,21 @@ def test_one_statement_is_refused_where_writers_queue_at_begin(session_factory: 
     else:
         with pytest.raises(NotImplementedError):
             run.one_statement()
+
+
+def test_the_group_statement_returns_no_row(session_factory: sessionmaker[Session]) -> None:
+    """The last clause is the statement itself: nothing comes back for the driver to read and SQLAlchemy
+    to describe (``store.base.with_all``), and the clauses before it still run."""
+    assert with_all(["INSERT INTO a VALUES (1)"]) == "INSERT INTO a VALUES (1)"
+    run = UnitOfWork(session_factory)
+    if run.dialect != "postgresql":
+        return
+    rows = draft_rows(_drafts("n-"))
+    statement, parameters = draft_groups.statement_for(rows.certificates, rows.units, rows.events, rows.records)
+    with run.one_statement() as connection:
+        assert connection.execute(statement, parameters).returns_rows is False
+    with transaction(session_factory) as session:
+        for table in ("certificate", "outbox_event", "certificate_event"):
+            count = session.execute(text(f"SELECT count(*) FROM {table} WHERE certificate_id LIKE 'n-%'")).scalar()
+            assert count == 6, table
+        assert session.execute(text("SELECT count(*) FROM pdl_record WHERE activity_level LIKE 'n-%'")).scalar() == 5
