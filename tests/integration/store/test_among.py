@@ -12,8 +12,10 @@ from store import certificate_events
 from store.session import transaction
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-# Ids as a JSON array or a text[] literal would have to escape them: quotes, a backslash, a comma, braces.
-IDS = ["plain-1", "o'brien", 'quote"d', "back\\slash", "com,ma", "{braced}", "åäö-ünïcode"]
+# Ids as a JSON array or a text[] literal would have to escape them: quotes, a backslash, a comma, braces,
+# the word NULL, blanks at the ends, an escaped quote's own backslash and a trailing one.
+IDS = ["plain-1", "o'brien", 'quote"d', "back\\slash", "com,ma", "{braced}", "åäö-ünïcode",
+       "NULL", " spaced ", 'back\\"quote', "end\\"]
 
 
 def _record(session: Session, ids: list[str]) -> None:
