@@ -66,20 +66,30 @@ _SIX_DIGITS = re.compile(r"\d{6}")
 
 
 def redact(value: Any) -> Any:
-    """``value`` with anything shaped like a personnummer replaced by a mask, recursively."""
+    """``value`` with anything shaped like a personnummer replaced by a mask, recursively.
+
+    Numbers and None stay what they are, but for a whole number written as a personnummer (ten or
+    twelve digits), which becomes the mask; any other value (a dataclass, a time, a set) becomes its
+    ``repr``, masked: that is the text every format writes for it, and a dataclass holding a
+    personnummer would otherwise reach the line whole.
+    """
     if isinstance(value, str):
         return PERSONNUMMER_SHAPE.sub(MASK, value) if _SIX_DIGITS.search(value) else value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 10**9:
+        return MASK if PERSONNUMMER_SHAPE.fullmatch(str(value)) else value
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, dict):
         return {key: redact(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(redact(item) for item in value)
-    return value
+    return redact(repr(value))
 
 
 def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor wrapping ``redact``; a line with nothing to mask is passed on as it is."""
     for value in event_dict.values():
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, bool | float) or (isinstance(value, int) and value < 10**9):
             continue
         if isinstance(value, str) and not _SIX_DIGITS.search(value):
             continue
@@ -88,9 +98,9 @@ def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[s
 
 
 def _unknown_value(value: Any) -> str:
-    """A value JSON has no form for, as the line shows it: its ``repr``, masked like every other text
-    (a dataclass holding a personnummer would otherwise reach the log whole)."""
-    return str(redact(repr(value)))
+    """A value JSON has no form for, as ``redact`` writes it (the mask has already made every value
+    of a line text, a number or None; this keeps a line written without it just as safe)."""
+    return str(redact(value))
 
 
 #: Times and dataclasses go to ``_unknown_value`` as every other value JSON has no form for.

@@ -120,7 +120,8 @@ def test_json_lines_mask_what_they_write_in_any_way(capsys: pytest.CaptureFixtur
     """Text, a value written by its repr (a dataclass), nested and non-ASCII lines alike; numbers and
     the line's own time are left as they are."""
     def write(log: Any) -> None:
-        log.info("plain", detail="patient 191212121212", count=3, ratio=0.5, flag=True, nothing=None)
+        log.info("plain", detail="patient 191212121212", count=3, ratio=0.5, flag=True, nothing=None,
+                 number=191212121212, big=123456789012345)
         log.info("repr", holder=_Holder("19121212-1212"), when=datetime(2026, 12, 6, tzinfo=UTC))
         log.info("nested", items=[{"pnr": "201212121212"}], text="Vårdcentralen Åby 191212121212")
         log.info("clean", path="/clinicalprocess/x/3/rivtabp21", unit="SE2321000016-1000")
@@ -128,6 +129,7 @@ def test_json_lines_mask_what_they_write_in_any_way(capsys: pytest.CaptureFixtur
     plain, by_repr, nested, clean = _json_lines(capsys, write)
     assert plain["detail"] == f"patient {MASK}"
     assert (plain["count"], plain["ratio"], plain["flag"], plain["nothing"]) == (3, 0.5, True, None)
+    assert plain["number"] == MASK and plain["big"] == 123456789012345  # a whole number written as a personnummer
     assert by_repr["holder"] == f"_Holder(patient='{MASK}')"
     assert by_repr["when"].startswith("datetime.datetime(2026, 12, 6")
     assert nested["items"] == [{"pnr": MASK}] and nested["text"] == f"Vårdcentralen Åby {MASK}"
@@ -142,3 +144,16 @@ def test_a_personnummer_in_other_digits_is_still_masked() -> None:
     """The quick look for six digits in a row takes any Unicode digit, as the pattern does."""
     fullwidth = "\uff11\uff12" + "1212-1212"  # the year in full-width digits: still the pattern's shape
     assert redact(f"x {fullwidth} y") == f"x {MASK} y" == PERSONNUMMER_SHAPE.sub(MASK, f"x {fullwidth} y")
+
+
+def test_console_lines_mask_a_value_written_by_its_repr(capsys: pytest.CaptureFixture[str]) -> None:
+    """The terminal format writes values by their repr: a dataclass holding a personnummer is masked too."""
+    configure_logging("info", "console")
+    try:
+        capsys.readouterr()
+        structlog.get_logger(f"test.{uuid.uuid4().hex}").info("repr", holder=_Holder("191212121212"),
+                                                               number=191212121212, count=20)
+        out = capsys.readouterr().out
+    finally:
+        configure_logging("info", "json")
+    assert "1212121212" not in out and out.count(MASK) == 2 and "count=20" in out
