@@ -63,6 +63,16 @@ _PASSED_ON = {"@timestamp", "log.level", "message", "exception"}
 # digit as ``\d`` takes them: a text without six never matches. Looking for six costs a fifth of the
 # whole pattern's search, and almost no logged text has them.
 _SIX_DIGITS = re.compile(r"\d{6}")
+#: The smallest whole number with the ten digits of a personnummer's shortest written form.
+_TEN_DIGITS = 10**9
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``redact`` leaves ``value`` as it is, told without looking further: None, a truth value,
+    a number too short to be a personnummer, or a text without six digits in a row."""
+    if isinstance(value, str):
+        return _SIX_DIGITS.search(value) is None
+    return value is None or isinstance(value, bool | float) or (isinstance(value, int) and value < _TEN_DIGITS)
 
 
 def redact(value: Any) -> Any:
@@ -73,12 +83,12 @@ def redact(value: Any) -> Any:
     ``repr``, masked: that is the text every format writes for it, and a dataclass holding a
     personnummer would otherwise reach the line whole.
     """
-    if isinstance(value, str):
-        return PERSONNUMMER_SHAPE.sub(MASK, value) if _SIX_DIGITS.search(value) else value
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 10**9:
-        return MASK if PERSONNUMMER_SHAPE.fullmatch(str(value)) else value
-    if value is None or isinstance(value, bool | int | float):
+    if _plain(value):
         return value
+    if isinstance(value, str):
+        return PERSONNUMMER_SHAPE.sub(MASK, value)
+    if isinstance(value, int):
+        return MASK if PERSONNUMMER_SHAPE.fullmatch(str(value)) else value
     if isinstance(value, dict):
         return {key: redact(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -88,13 +98,9 @@ def redact(value: Any) -> Any:
 
 def redact_personnummer(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> Mapping[str, Any]:
     """structlog processor wrapping ``redact``; a line with nothing to mask is passed on as it is."""
-    for value in event_dict.values():
-        if value is None or isinstance(value, bool | float) or (isinstance(value, int) and value < 10**9):
-            continue
-        if isinstance(value, str) and not _SIX_DIGITS.search(value):
-            continue
-        return {key: redact(item) for key, item in event_dict.items()}
-    return event_dict
+    if all(map(_plain, event_dict.values())):
+        return event_dict
+    return {key: redact(value) for key, value in event_dict.items()}
 
 
 def _unknown_value(value: Any) -> str:

@@ -50,7 +50,7 @@ def store_drafts(
         Conflict: a row is refused by a constraint (a certificate id already stored); nothing was stored.
         DatabaseUnavailable: the database did not answer; nothing was stored.
     """
-    if unit_of_work.dialect != "postgresql" or any(map(queue.supersedes, events)):
+    if not _one_statement(unit_of_work.dialect, events):
         with unit_of_work() as session:
             add_drafts(session, new, sightings, events, records)
         return
@@ -75,9 +75,7 @@ def add_drafts(
         Conflict: a row is refused by a constraint (a certificate id already stored); nothing was stored.
         ValueError: as ``certificates.add_certificate``.
     """
-    if session.get_bind().dialect.name != "postgresql" or any(map(queue.supersedes, events)):
-        # An event that supersedes earlier edits needs its own row id first (``queue.enqueue``); no
-        # new draft's event does.
+    if not _one_statement(session.get_bind().dialect.name, events):
         certificates.add_certificates(session, new)
         for sighting in sightings:
             units.register_integrated_unit(
@@ -91,6 +89,13 @@ def add_drafts(
     statement, parameters = statement_for(new, sightings, events, records)
     with translate_errors():
         session.execute(statement, parameters)
+
+
+def _one_statement(dialect: str, events: Sequence[OutboxEvent]) -> bool:
+    """Whether these rows can be one statement (``statement_for``): on PostgreSQL, unless an event
+    supersedes earlier edits, which needs its own row id first (``queue.enqueue``; no new draft's
+    event does)."""
+    return dialect == "postgresql" and not any(map(queue.supersedes, events))
 
 
 def statement_for(
