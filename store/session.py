@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -151,7 +153,9 @@ def _cache_wide_statements() -> None:
             setattr(_queries, name, ours)
 
 
-def _postgres_engine(url: URL) -> Engine:
+def _postgres_engine(url: URL, **pool: Any) -> Engine:
+    """The PostgreSQL engine of the module doc; ``pool`` adds ``create_engine`` options (the statement
+    engine of ``one_statement``)."""
     _cache_wide_statements()
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
@@ -161,7 +165,7 @@ def _postgres_engine(url: URL) -> Engine:
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_S
     engine = create_engine(url, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args, hide_parameters=True,
-                           json_deserializer=read_json)
+                           json_deserializer=read_json, **pool)
 
     @event.listens_for(engine, "connect")
     def _utc(dbapi_connection: Any, _record: Any) -> None:
@@ -274,7 +278,8 @@ class UnitOfWork:
         trips where this costs one, and each round trip costs the gateway and the database CPU (a
         group of new drafts: about a tenth of the gateway's CPU per request, issue 16). A caller that
         needs a second statement, or a read before its write, needs a transaction (``__call__``).
-        Only on PostgreSQL: SQLite's writers are queued at ``BEGIN`` (``store.sqlite_gate``).
+        Only on PostgreSQL: SQLite's writers are queued at ``BEGIN`` (``store.sqlite_gate``). The
+        connection comes from a pool of its own, in autocommit from the start (``_statement_engine``).
 
         Raises (on leaving the block):
             DatabaseUnavailable, Conflict: as ``transaction``; nothing was written.
@@ -286,6 +291,40 @@ class UnitOfWork:
 
 @contextmanager
 def _autocommit(factory: sessionmaker[Session]) -> Iterator[Connection]:
-    engine: Engine = factory.kw["bind"]
-    with translate_errors(), engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with translate_errors(), _statement_engine(factory.kw["bind"]).connect() as connection:
         yield connection
+
+
+#: The statement engines (``_statement_engine``), one per engine that asked for one; an engine's goes with it.
+_STATEMENT_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_STATEMENT_ENGINES_LOCK = threading.Lock()
+#: Connections a statement engine keeps open. Only a group commit's leader uses one (a group of drafts,
+#: a StoreLog group): one at a time per group, so two per process; more are opened and closed as needed.
+STATEMENT_POOL_SIZE = 2
+
+
+def _statement_engine(engine: Engine) -> Engine:
+    """A second engine on ``engine``'s database whose connections stay in autocommit, for ``one_statement``.
+
+    Switching a pooled connection to autocommit and back (SQLAlchemy's ``isolation_level`` execution
+    option) runs SQLAlchemy's isolation-level machinery and psycopg's transaction-state changes on
+    every checkout and return: about half of what a group's one statement cost the gateway besides
+    the statement itself (issue 16). These connections are put in autocommit once, when opened, and
+    come back from a statement with no transaction to reset (``pool_reset_on_return=None``: in
+    autocommit there is none to roll back). Created on first use; disposed with ``engine``.
+    """
+    with _STATEMENT_ENGINES_LOCK:
+        statements = _STATEMENT_ENGINES.get(engine)
+        if statements is None:
+            statements = _postgres_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                                          pool_size=STATEMENT_POOL_SIZE)
+            event.listen(engine, "engine_disposed", _dispose_with(statements))
+            _STATEMENT_ENGINES[engine] = statements
+    return statements
+
+
+def _dispose_with(statements: Engine) -> Any:
+    def dispose(_engine: Engine) -> None:
+        statements.dispose()
+
+    return dispose

@@ -8,12 +8,13 @@ row is compared, except what each insert makes anew (row ids, correlation ids, i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.directory import CareGiver
@@ -123,25 +124,29 @@ def test_a_taken_certificate_id_refuses_the_whole_group(session_factory: session
         assert count == 1
 
 
-def _statements(session_factory: sessionmaker[Session]) -> list[tuple[str, bool]]:
-    """Every statement the engine sends from now on, by its first word, and whether psycopg sent it
-    in autocommit, that is without a BEGIN of its own before it (listened to, not changed)."""
-    sent: list[tuple[str, bool]] = []
+@pytest.fixture
+def sent() -> Iterator[list[tuple[str, bool]]]:
+    """Every statement any engine sends during the test, by its first word, and whether psycopg sent it
+    in autocommit, that is without a BEGIN of its own before it (listened to, not changed). Every engine:
+    ``one_statement`` sends through an engine of its own."""
+    statements: list[tuple[str, bool]] = []
 
     def executing(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         autocommit = getattr(connection.connection.dbapi_connection, "autocommit", False) is True
-        sent.append((statement.split()[0].upper(), autocommit))
+        statements.append((statement.split()[0].upper(), autocommit))
 
-    event.listen(session_factory.kw["bind"], "before_cursor_execute", executing)
-    return sent
+    event.listen(Engine, "before_cursor_execute", executing)
+    yield statements
+    event.remove(Engine, "before_cursor_execute", executing)
 
 
-def test_stored_alone_a_group_is_the_same_rows_in_one_round_trip(session_factory: sessionmaker[Session]) -> None:
+def test_stored_alone_a_group_is_the_same_rows_in_one_round_trip(
+    session_factory: sessionmaker[Session], sent: list[tuple[str, bool]]
+) -> None:
     """``store_drafts``: the rows ``add_drafts`` leaves in a transaction; on PostgreSQL one statement sent
     outside a transaction block (no BEGIN, no COMMIT), elsewhere the transaction as before."""
     alone, together = _drafts("x-"), _drafts("y-")
     run = UnitOfWork(session_factory)
-    sent = _statements(session_factory)
     rows = draft_rows(alone)
     draft_groups.store_drafts(run, rows.certificates, rows.units, rows.events, rows.records)
     if run.dialect == "postgresql":
@@ -185,6 +190,35 @@ def test_one_statement_is_refused_where_writers_queue_at_begin(session_factory: 
     else:
         with pytest.raises(NotImplementedError):
             run.one_statement()
+
+
+def test_one_statement_connections_stay_in_autocommit_apart_from_the_transactions(
+    session_factory: sessionmaker[Session], sent: list[tuple[str, bool]]
+) -> None:
+    """``one_statement`` takes its connections from a pool of its own, put in autocommit once: the
+    transactions' connections are never switched to autocommit and back, a statement's connection goes
+    back as it is and comes out again for the next (no reconnect), and disposing the engine closes them."""
+    engine = session_factory.kw["bind"]
+    run = UnitOfWork(session_factory)
+    if run.dialect != "postgresql":
+        return
+    with transaction(session_factory) as session:
+        session.execute(text("SELECT 1"))
+        main = session.connection().connection.dbapi_connection
+    seen = []
+    for prefix in ("a1-", "a2-"):
+        rows = draft_rows(_drafts(prefix)[:2])
+        with run.one_statement() as connection:
+            assert connection.engine is not engine
+            seen.append(connection.connection.dbapi_connection)
+            connection.execute(*draft_groups.statement_for(rows.certificates, rows.units, rows.events, rows.records))
+    assert seen[0] is seen[1] and seen[0] is not main
+    assert main.autocommit is False  # type: ignore[union-attr]
+    assert [statement for statement, _ in sent] == ["SELECT", "WITH", "WITH"]
+    with transaction(session_factory) as session:
+        assert session.execute(text("SELECT count(*) FROM certificate WHERE certificate_id LIKE 'a_-%'")).scalar() == 4
+    engine.dispose()
+    assert seen[0].closed  # type: ignore[union-attr]
 
 
 def test_the_group_statement_returns_no_row(session_factory: sessionmaker[Session]) -> None:
