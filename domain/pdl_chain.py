@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from json.encoder import encode_basestring
 from operator import attrgetter
 
 from domain.pdl import PdlRecord
@@ -45,9 +46,13 @@ GENESIS_HASH = "0" * 64
 #: every second or so; minutes leave room for a restart or a database failover, not for a sealer
 #: that is switched off everywhere.
 SEAL_GRACE = timedelta(minutes=5)
-_FIELDS = tuple(f.name for f in fields(PdlRecord))
-# Every field's value in one call (the sealer runs this for every record of the log).
-_VALUES = attrgetter(*_FIELDS)
+# The canonical form's members in their order: the fields sorted by name, then ``v`` (which sorts
+# after every field name: a test checks it).
+_SORTED = tuple(sorted(f.name for f in fields(PdlRecord)))
+_SORTED_VALUES = attrgetter(*_SORTED)  # every field's value in one call, in that order
+_MEMBER_KEYS = tuple(f'"{name}":' for name in _SORTED)
+_START_DATE = _SORTED.index("start_date")
+_VERSION_MEMBER = f'"v":{CHAIN_FORMAT}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,13 +84,23 @@ class ChainedRecord:
 
 
 def canonical(record: PdlRecord) -> bytes:
-    """The record's content in canonical form (see module doc): what ``content_digest`` hashes."""
-    values: dict[str, object] = {
-        name: value for name, value in zip(_FIELDS, _VALUES(record), strict=True) if value is not None
-    }
-    values["start_date"] = record.start_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    values["v"] = CHAIN_FORMAT
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The record's content in canonical form (see module doc): what ``content_digest`` hashes.
+
+    Written member by member in the sorted order of ``_SORTED``, each value as ``json.dumps`` with
+    ``ensure_ascii=False`` writes it (a text through the same C function, ``encode_basestring``):
+    byte for byte the ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)``
+    of the record's fields that have a value, which every stored hash was made from (a test holds the
+    two equal). A third less than building that dict and sorting it, for every record of the log.
+    """
+    values = list(_SORTED_VALUES(record))
+    values[_START_DATE] = record.start_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    members = [
+        key + (encode_basestring(value) if value.__class__ is str else json.dumps(value, ensure_ascii=False))
+        for key, value in zip(_MEMBER_KEYS, values, strict=True)
+        if value is not None
+    ]
+    members.append(_VERSION_MEMBER)
+    return ("{" + ",".join(members) + "}").encode("utf-8")
 
 
 def _sha256(data: bytes) -> str:

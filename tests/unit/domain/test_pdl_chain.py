@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from domain.pdl import PdlRecord
@@ -52,6 +53,32 @@ def test_the_canonical_form_of_a_sealed_record_never_changes() -> None:
         '"user_care_giver_id":"G","user_care_unit_id":"E","user_id":"U","v":1}'
     ).encode()
     assert content_digest(sealed) == "511465396c59bd2347b14be213e2e3797568d9f9846ef0dc31afba4ef1cc8ae5"
+
+
+def _canonical_by_the_book(record: PdlRecord) -> bytes:
+    """The canonical form as the module doc defines it, through the standard library's ``json.dumps``."""
+    values = {f.name: getattr(record, f.name) for f in fields(record) if getattr(record, f.name) is not None}
+    values["start_date"] = record.start_date.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    values["v"] = 1
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# Every character below 0x80 (the escaped ones among them), and beyond: Latin-1, BOM, line and paragraph
+# separators, a character outside the Basic Multilingual Plane, a backslash before a quote.
+_HARD_TEXTS = ["".join(map(chr, range(0x80))), "Åsa\u00d6berg\x7f\x85\xa0", "\ufeff\u2028\u2029",
+               "\U0001f600 \\\" end", ""]
+
+
+def test_the_canonical_form_is_the_standard_librarys_json_byte_for_byte() -> None:
+    """``canonical`` writes each member itself (it is on every record's path): for every field, with
+    hard texts and whole numbers, each field set alone and all together, it must equal ``json.dumps``."""
+    texts = [f.name for f in fields(PdlRecord) if f.name not in ("start_date", "resource_index")]
+    cases = [record(1, **{name: text}) for name in texts for text in _HARD_TEXTS]
+    cases += [record(2, **{name: _HARD_TEXTS[n % len(_HARD_TEXTS)] for n, name in enumerate(texts)}, resource_index=7)]
+    cases += [record(3, resource_index=2**70), record(4, start_date=datetime(1, 1, 1, tzinfo=UTC))]
+    for case in cases:
+        assert canonical(case) == _canonical_by_the_book(case)
+    assert max(f.name for f in fields(PdlRecord)) < "v"  # the version member sorts last
 
 
 def test_canonical_form_is_independent_of_zone_and_absent_fields() -> None:

@@ -123,6 +123,8 @@ def test_personnummer_with_samordningsnummer_root_is_a_root_mismatch() -> None:
         "1912121212123",
         "19121212121X",
         "\uff11\uff19\uff11\uff12" * 3,  # full-width digits pass str.isdigit()
+        "19121212121\u00b2",  # a superscript two passes str.isdigit()
+        "\u0661\u0669\u0661\u0662" * 3,  # Arabic-Indic digits pass str.isdigit()
     ],
 )
 def test_anything_but_twelve_ascii_digits_is_a_format_problem(extension: str) -> None:
@@ -164,3 +166,17 @@ def test_is_samordningsnummer_is_false_for_malformed_input() -> None:
 def test_luhn_check_digit_of_known_number() -> None:
     """The check digit of 811218987 is 6 (198112189876 is a commonly used valid test number)."""
     assert luhn_check_digit("811218987") == 6
+
+
+def _luhn_by_the_book(nine_digits: str) -> int:
+    """The check digit as the rule is written: each digit times 2, 1, 2, ..., the products' digits summed."""
+    total = sum(sum(map(int, str(int(char) * (2 - position % 2)))) for position, char in enumerate(nine_digits))
+    return (10 - total % 10) % 10
+
+
+def test_luhn_check_digit_agrees_with_the_rule_as_written() -> None:
+    """Every digit in every position (a digit alone among zeros), and a spread of whole numbers."""
+    numbers = ["0" * position + str(digit) + "0" * (8 - position) for position in range(9) for digit in range(10)]
+    numbers += [f"{n * 7919 % 10**9:09d}" for n in range(2000)]
+    for number in numbers:
+        assert luhn_check_digit(number) == _luhn_by_the_book(number), number
