@@ -19,9 +19,10 @@ the heartbeat), and each worker process runs one asyncio loop that owns every co
   worker stops accepting (the connection waits in the kernel's queue, where another worker may take
   it);
 * the TLS handshake (when the gateway terminates TLS) within ``tls_handshake_timeout_seconds``;
-* the request line and headers (parsed by ``h11``) within ``http_header_timeout_seconds`` of the
-  connection's start, or of the first byte of a kept-alive connection's next request (an idle
-  kept-alive connection waits at most ``http_keepalive_seconds`` for that byte);
+* the request line and headers (parsed by ``httptools``: ``_Requests``) within
+  ``http_header_timeout_seconds`` of the connection's start, or of the first byte of a kept-alive
+  connection's next request (an idle kept-alive connection waits at most ``http_keepalive_seconds``
+  for that byte);
 * the whole body within ``http_body_timeout_seconds`` of the end of the headers, read into memory
   up to ``max_request_bytes``; a body declared or found to be larger is not read further, and the
   application, told its length, refuses it (``gateway.app``); the connection then closes after the
@@ -43,17 +44,20 @@ import functools
 import io
 import os
 import queue
+import re
 import socket
 import ssl
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-import h11
+import httptools
+import structlog
 from gunicorn.workers.base import Worker
 
 from cli.gc_tuning import tune_for_serving
@@ -63,6 +67,8 @@ MAX_HEAD_BYTES = 64 * 1024
 READ_CHUNK = 64 * 1024
 LINGER_SECONDS = 2.0
 HEARTBEAT_SECONDS = 1.0
+
+log = structlog.get_logger("cli.http_worker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +220,7 @@ class LoopServer:
             writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             try:
                 await self._requests(reader, writer, address, conn, started)
-            except (DeadlineMissed, ConnectionError, OSError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
+            except (DeadlineMissed, ConnectionError, OSError, httptools.HttpParserError, asyncio.IncompleteReadError):
                 pass
             finally:
                 transport.abort() if transport.is_closing() else transport.close()
@@ -225,35 +231,38 @@ class LoopServer:
     async def _requests(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, address: Any, conn: _Conn, started: float
     ) -> None:
-        http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
+        requests = _Requests(self.limits.max_body_bytes)
         peer_cert = self._peer_certificate(writer)
-        head_deadline = started + self.limits.header_seconds
+        sockname = writer.get_extra_info("sockname")
+        head_deadline, data = started + self.limits.header_seconds, b""
         while True:
             try:
-                request = await self._head(http, reader, head_deadline)
-            except DeadlineMissed:
-                await _send_raw(writer, b"408 Request Timeout")
+                request = await self._head(requests, reader, head_deadline, data)
+                if request is None:
+                    return
+                body = await self._body(requests, request, reader, writer)
+            except DeadlineMissed as missed:
+                if missed.phase == "head":
+                    await _send_raw(writer, b"408 Request Timeout")
                 raise
-            except h11.RemoteProtocolError:
+            except httptools.HttpParserError:
                 await _send_raw(writer, b"400 Bad Request")
                 return
-            if request is None:
-                return
-            body, complete = await self._body(http, reader, writer, request)
-            environ = self._environ(request, body, complete, address, peer_cert, writer.get_extra_info("sockname"))
+            whole = not request.too_large
+            environ = self._environ(request, body, whole, address, peer_cert, sockname)
             status, headers, chunks = await self.pool.call(environ)
             self.served += 1
-            keep = complete and not self.stopping and self.limits.keepalive_seconds > 0
-            if not keep:
-                headers = [*headers, ("Connection", "close")]
-            await self._send(http, writer, status, headers, chunks, head_only=request.method == b"HEAD")
-            if not complete:
+            keep = (whole and request.keep_alive and request.version == "1.1" and not requests.upgraded
+                    and not self.stopping and self.limits.keepalive_seconds > 0)  # fmt: skip
+            keep = await self._send(writer, status, headers, chunks, keep, head_only=request.method == b"HEAD")
+            requests.queue.popleft()
+            if not whole:
                 await _linger(reader)
                 return
-            if http.our_state is h11.MUST_CLOSE or http.their_state is h11.MUST_CLOSE or not keep:
+            if not keep:
                 return
-            http.start_next_cycle()
-            if not http.trailing_data[0]:
+            data = b""
+            if not requests.queue:
                 # Idle until the next request's first bytes, at most keepalive_seconds (and closed first
                 # when the worker needs the slot); then that request's head has its own deadline.
                 conn.idle_since = time.monotonic()
@@ -266,48 +275,55 @@ class LoopServer:
                     conn.idle_since = None
                 if not data:
                     return
-                http.receive_data(data)
             head_deadline = time.monotonic() + self.limits.header_seconds
 
-    async def _head(self, http: h11.Connection, reader: asyncio.StreamReader, deadline: float) -> h11.Request | None:
+    async def _head(
+        self, requests: _Requests, reader: asyncio.StreamReader, deadline: float, data: bytes
+    ) -> _Request | None:
+        """The oldest request once its head is complete (``data``, already read, first); None when the
+        client closed the connection instead.
+
+        Raises:
+            httptools.HttpParserError: a malformed or ambiguous head, or one over ``MAX_HEAD_BYTES``.
+            DeadlineMissed: the head was not complete by ``deadline``.
+        """
+        received = 0
         while True:
-            event = http.next_event()
-            if isinstance(event, h11.Request):
-                return event
-            if event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
-                return None
+            if data:
+                received += len(data)
+                requests.feed(data)
+            if requests.queue and requests.queue[0].head_done:
+                request = requests.queue[0]
+                if request.head_bytes > MAX_HEAD_BYTES:
+                    raise httptools.HttpParserError("request head too large")
+                if request.version == "1.1" and sum(name == b"host" for name, _ in request.headers) != 1:
+                    raise httptools.HttpParserError("an HTTP/1.1 request names exactly one Host")
+                return request
+            if received > MAX_HEAD_BYTES:
+                raise httptools.HttpParserError("request head too large")
             data = await _read(reader, deadline, "head")
-            http.receive_data(data)
+            if not data:
+                return None
 
     async def _body(
-        self, http: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: h11.Request
-    ) -> tuple[bytes, bool]:
-        """The body (complete: True), or its first ``max_body_bytes + 1`` bytes, or nothing when declared too large."""
+        self, requests: _Requests, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bytes:
+        """The body (read to its end), or, for a request ``too_large``, its first ``max_body_bytes + 1``
+        bytes (nothing when it was declared too large): such a body is not read further."""
         limit = self.limits.max_body_bytes
-        declared = _header(request, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return b"", False
-        if http.client_is_waiting_for_100_continue:
-            writer.write(http.send(h11.InformationalResponse(status_code=100, headers=[])) or b"")
+        if request.expects_continue and not request.complete and not request.too_large:
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         deadline = time.monotonic() + self.limits.body_seconds
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            event = http.next_event()
-            if isinstance(event, h11.Data):
-                parts.append(bytes(event.data))
-                size += len(event.data)
-                if size > limit:
-                    return b"".join(parts)[: limit + 1], False
-            elif isinstance(event, h11.EndOfMessage):
-                return b"".join(parts), True
-            elif event is h11.NEED_DATA:
-                http.receive_data(await _read(reader, deadline, "body"))
-            else:  # ConnectionClosed mid-body
+        while not request.complete and not request.too_large:
+            data = await _read(reader, deadline, "body")
+            if not data or requests.upgraded:
                 raise ConnectionError("the client closed the connection during the body")
+            requests.feed(data)
+        body = b"".join(request.body)
+        return body[: limit + 1] if request.too_large else body
 
     def _environ(
-        self, request: h11.Request, body: bytes, complete: bool, address: Any, peer_cert: bytes | None, sockname: Any
+        self, request: _Request, body: bytes, complete: bool, address: Any, peer_cert: bytes | None, sockname: Any
     ) -> dict[str, Any]:
         path, _, query = request.target.partition(b"?")
         raw = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers]
@@ -319,7 +335,7 @@ class LoopServer:
             "QUERY_STRING": query.decode("latin-1"),
             "SERVER_NAME": str(sockname[0]),
             "SERVER_PORT": str(sockname[1]),
-            "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("ascii"),
+            "SERVER_PROTOCOL": "HTTP/" + request.version,
             "REMOTE_ADDR": str(address[0]) if isinstance(address, tuple) else "",
             "REMOTE_PORT": str(address[1]) if isinstance(address, tuple) else "",
             "wsgi.version": (1, 0),
@@ -342,8 +358,7 @@ class LoopServer:
             else:
                 environ[f"HTTP_{key}"] = f"{environ[f'HTTP_{key}']},{value}" if f"HTTP_{key}" in environ else value
         # What the application may read: the body we hold; more than the limit when it was too large.
-        declared = _header(request, b"content-length")
-        environ["CONTENT_LENGTH"] = declared if not complete and declared else str(len(body))
+        environ["CONTENT_LENGTH"] = request.declared if not complete and request.declared else str(len(body))
         if self.context is not None:
             environ[PEER_CERT_KEY] = peer_cert
         return environ
@@ -355,29 +370,168 @@ class LoopServer:
 
     async def _send(
         self,
-        http: h11.Connection,
         writer: asyncio.StreamWriter,
         status: str,
         headers: list[tuple[str, str]],
         chunks: list[bytes],
+        keep: bool,
         head_only: bool = False,
-    ) -> None:
-        code, _, reason = status.partition(" ")
-        response = h11.Response(status_code=int(code), reason=reason.encode("latin-1"), headers=[
-            (name.encode("latin-1"), value.encode("latin-1")) for name, value in headers
-        ])  # fmt: skip
-        data = [http.send(response) or b""]
-        if not head_only:
-            data += [http.send(h11.Data(data=chunk)) or b"" for chunk in chunks if chunk]
-        data.append(http.send(h11.EndOfMessage()) or b"")
-        writer.write(b"".join(data))
-        if not writer.transport.get_write_buffer_size():
-            return  # the kernel took it all: nothing to wait for (the usual case for an answer of a few KiB)
+    ) -> bool:
+        """Write the answer; whether the connection may serve another request.
+
+        The framing is the worker's own: ``Content-Length`` from the body in hand (the application's
+        own, and any ``Transfer-Encoding``, are dropped; for ``HEAD`` the application's is kept), and
+        ``Connection: close`` when the connection ends (or the application asked for it). An answer
+        whose status or headers would break the framing (a line break in a value, say) is not written:
+        a plain 500 goes instead.
+        """
+        body = b"".join(chunks)
         try:
-            async with asyncio.timeout(self.limits.send_seconds):
-                await writer.drain()
-        except TimeoutError:
-            raise DeadlineMissed("send") from None
+            head, keep = _answer_head(status, headers, body, keep, head_only)
+        except _Unsendable as unsendable:
+            log.error("answer_unsendable", header=unsendable.header)
+            status, body = "500 Internal Server Error", b"internal error\n"
+            head, keep = _answer_head(status, [("Content-Type", "text/plain")], body, False, False)
+        writer.write(head if head_only or status[:3] in _BODYLESS else head + body)
+        if writer.transport.get_write_buffer_size():
+            try:
+                async with asyncio.timeout(self.limits.send_seconds):
+                    await writer.drain()
+            except TimeoutError:
+                raise DeadlineMissed("send") from None
+        # Nothing to wait for when the kernel took it all (the usual case for an answer of a few KiB).
+        return keep
+
+
+class _Unsendable(Exception):
+    """An answer's status or header that cannot be written as it is (``header``: its name, or "status")."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(header)
+        self.header = header
+
+
+#: A header name (RFC 9110's token), and what a status line or header value must not hold: control
+#: characters but the tab, above all CR and LF, which would end the line and begin one of the client's making.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Statuses that never carry a body nor a length (RFC 9110, 6.4.1; 1xx answers are the worker's own).
+_BODYLESS = frozenset(("204", "304"))
+#: The framing headers the worker writes itself.
+_FRAMING = frozenset(("content-length", "transfer-encoding", "connection", "keep-alive"))
+
+
+def _answer_head(
+    status: str, headers: list[tuple[str, str]], body: bytes, keep: bool, head_only: bool
+) -> tuple[bytes, bool]:
+    """The answer's status line and headers, ending in the blank line; and whether the connection stays."""
+    if _BREAKS.search(status) or not status[:3].isdigit():
+        raise _Unsendable("status")
+    lines = ["HTTP/1.1 " + status]
+    length = str(len(body))
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered in _FRAMING:
+            if lowered == "connection" and "close" in value.lower():
+                keep = False
+            elif lowered == "content-length" and head_only:
+                length = value.strip()
+            continue
+        if not _TOKEN.fullmatch(name) or _BREAKS.search(value):
+            raise _Unsendable(name if _TOKEN.fullmatch(name) else "(not a header name)")
+        lines.append(f"{name}: {value}")
+    if status[:3] not in _BODYLESS:
+        lines.append("Content-Length: " + length)
+    if not keep:
+        lines.append("Connection: close")
+    try:
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), keep
+    except UnicodeEncodeError:
+        raise _Unsendable("(beyond Latin-1)") from None
+
+
+@dataclass(slots=True)
+class _Request:
+    """One request as the parser delivered it: its head, its body so far, and how it ends."""
+
+    target: bytes = b""
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # names in lower case, values trimmed
+    head_bytes: int = 0  # the target's, the names' and the values' bytes: what MAX_HEAD_BYTES bounds
+    method: bytes = b""
+    version: str = "1.1"
+    head_done: bool = False
+    declared: str | None = None  # Content-Length as sent
+    expects_continue: bool = False
+    body: list[bytes] = field(default_factory=list)
+    size: int = 0
+    too_large: bool = False  # declared or found larger than the limit: not read further
+    complete: bool = False  # read to its end
+    keep_alive: bool = False  # the client lets the connection serve another request
+
+
+class _Requests:
+    """A connection's requests as httptools (llhttp) parses them, oldest first: a client may send several
+    at once, and each waits in ``queue`` until the one before it is answered.
+
+    llhttp is strict where a lenient reading would let a front proxy and the gateway disagree about
+    where a request ends (request smuggling): it refuses a ``Content-Length`` beside a
+    ``Transfer-Encoding``, two lengths, a ``Transfer-Encoding`` that does not end in ``chunked``, a
+    folded header line, a space before a colon, and control characters in the target or a value.
+    """
+
+    def __init__(self, max_body: int) -> None:
+        self._parser = httptools.HttpRequestParser(self)
+        self._max_body = max_body
+        self.queue: deque[_Request] = deque()
+        self.upgraded = False  # a request asked to switch protocols: it is answered, then the connection closes
+
+    def feed(self, data: bytes) -> None:
+        """Parse what arrived. Raises ``httptools.HttpParserError`` for a request it refuses."""
+        if self.upgraded:
+            return
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.upgraded = True
+
+    # httptools' callbacks, in the order it calls them for each request.
+
+    def on_message_begin(self) -> None:
+        self.queue.append(_Request())
+
+    def on_url(self, url: bytes) -> None:
+        request = self.queue[-1]
+        request.target += url
+        request.head_bytes += len(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        request = self.queue[-1]
+        request.headers.append((name.lower(), value.strip(b" \t")))
+        request.head_bytes += len(name) + len(value)
+
+    def on_headers_complete(self) -> None:
+        request = self.queue[-1]
+        request.method = self._parser.get_method()
+        request.version = self._parser.get_http_version()
+        request.head_done = True
+        request.declared = _header(request, b"content-length")
+        if request.declared is not None and request.declared.isdigit() and int(request.declared) > self._max_body:
+            request.too_large = True
+        expect = _header(request, b"expect")
+        request.expects_continue = request.version == "1.1" and expect is not None and expect.lower() == "100-continue"
+
+    def on_body(self, body: bytes) -> None:
+        request = self.queue[-1]
+        if request.too_large:  # declared too large, or already past the limit: not kept
+            return
+        request.body.append(body)
+        request.size += len(body)
+        request.too_large = request.size > self._max_body
+
+    def on_message_complete(self) -> None:
+        request = self.queue[-1]
+        request.complete = True
+        request.keep_alive = self._parser.should_keep_alive()
 
 
 _Answer = tuple[str, list[tuple[str, str]], list[bytes]]
@@ -449,10 +603,11 @@ def _call(
     return status, headers, chunks
 
 
-def _header(request: h11.Request, name: bytes) -> str | None:
+def _header(request: _Request, name: bytes) -> str | None:
+    """The first ``name`` header's value (``name`` in lower case), or None."""
     for key, value in request.headers:
         if key == name:
-            return bytes(value).decode("latin-1").strip()
+            return value.decode("latin-1")
     return None
 
 
@@ -469,7 +624,7 @@ async def _read(reader: asyncio.StreamReader, deadline: float, phase: str) -> by
 
 
 async def _send_raw(writer: asyncio.StreamWriter, status: bytes) -> None:
-    """An error answer before any request was understood (h11 answers only requests it parsed), then close."""
+    """An error answer when no request could be understood (or read in time), then close."""
     writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     with contextlib.suppress(TimeoutError, ConnectionError, OSError):
         await asyncio.wait_for(writer.drain(), 1.0)

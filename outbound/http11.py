@@ -5,7 +5,7 @@ POST of a SOAP envelope and one answer of a few hundred bytes, thousands of time
 backlog drains. Measured single-threaded against the journal simulator on loopback, ``http.client``
 spent about 140 µs of CPU per call (the request built in pieces, a buffered file per answer, the
 headers through the ``email`` package's parser) where writing the request in one piece and reading
-the answer from one buffer spends about 45; h11, the sans-IO parser the gateway's server uses,
+the answer from one buffer spends about 45; h11, the sans-IO parser the gateway's server then used,
 spent about 150. On two cores shared with the database and the journal, CPU per call is the drain
 rate.
 

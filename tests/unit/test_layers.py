@@ -45,7 +45,7 @@ HOMES = {
     "apscheduler": {"scheduler"},
     "gunicorn": {"cli"},
     "cryptography": {"gateway", "cli"},
-    "h11": {"cli"},  # the HTTP/1.1 parser of the serving worker (cli/http_worker.py)
+    "httptools": {"cli"},  # the HTTP/1.1 parser of the serving worker (cli/http_worker.py)
     "jwt": {"gateway"},  # OIDC bearer tokens of the operations API (gateway/internal_api/auth.py)
     "prometheus_client": {"gateway"},  # every instrument and /metrics (gateway/metrics.py)
     "jinja2": {"gateway"},  # the operator console's templates (gateway/console)
