@@ -26,13 +26,18 @@ def _leaves(element: etree._Element, prefix: str, out: Values) -> Values:
 
     Within one part of an entry (system, activity, user, one resource) the contract's leaf names are
     unique, so a local name is enough, and one C-level walk is much cheaper than a lookup per field.
-    The first occurrence wins: the contract's own elements come before any ``##other`` content,
-    which is otherwise skipped (it is in another namespace). An empty element reads as "".
+    The first occurrence wins. Content at an extension point (``##other``: another namespace) is not
+    read, nor anything inside it: the schema does not check what it holds, so a log-namespace element
+    there must not stand in for an absent field. An empty element reads as "".
     """
-    for node in element.iter():
+    nodes = element.iterdescendants()
+    for node in nodes:
         tag = node.tag
         if isinstance(tag, str) and tag.startswith(_LOG):
             out.setdefault(prefix + tag[_SKIP:], node.text or "")
+        else:  # skip what the extension element holds: its descendants come next in the walk
+            for _inner in node.iterdescendants():
+                next(nodes)
     return out
 
 

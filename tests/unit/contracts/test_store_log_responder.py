@@ -9,6 +9,7 @@ from lxml import etree
 from contracts.call import SoapCall
 from contracts.store_log.v2 import StoreLogResponder
 from contracts.store_log.v2.request import read_entries
+from contracts.xmlparse import parse_xml
 from domain.result_texts import DEPENDENCY_UNAVAILABLE, INTERNAL_ERROR, SCHEMA_VIOLATION
 from tests import store_log_envelopes as s
 from tests.envelopes import LOG_NS
@@ -34,6 +35,22 @@ def test_entries_are_read_field_by_field() -> None:
     assert first.resources[0].patient_id == "191212121212" and first.resources[0].care_unit_id == "SE2321000016-1000"
     assert first.start_date == datetime(2026, 11, 20, 7, 15, tzinfo=UTC)
     assert (second.position, second.user_title, second.activity_args) == (2, None, "x")
+
+
+def test_extension_content_and_empty_elements_read_as_the_contract_says() -> None:
+    """Parsed from bytes as the gateway parses them: content at an extension point (another namespace,
+    which the schema does not check) is not read, even a log-namespace element inside it named as a
+    contract field, present (``userId``) or absent (``name``); an empty optional element reads as "",
+    an absent one as None; the parts after the extension are read."""
+    body = s.store_log_body(s.entry("a", title=""))
+    user = body.find(f".//{{{LOG_NS}}}user")
+    assert user is not None
+    extension = etree.SubElement(user, "{urn:example:extension}extra")  # where the schema's lax wildcard is
+    etree.SubElement(extension, f"{{{LOG_NS}}}userId").text = "forged"
+    etree.SubElement(extension, f"{{{LOG_NS}}}name").text = "forged"
+    (entry,) = read_entries(parse_xml(etree.tostring(body), 1_000_000))
+    assert (entry.user_id, entry.user_title, entry.user_name) == ("SE2321000016-P001", "", None)
+    assert entry.user_care_unit_id == "SE2321000016-1000" and entry.resources[0].resource_type == "Intyg"
 
 
 def test_outcomes_become_ok_info_and_validation_error() -> None:
