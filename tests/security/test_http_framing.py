@@ -115,12 +115,14 @@ def _send(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes, bool]:
         b"GET /x HTTP/1.1\r\nHost: a\r\nX-Nul: a\x00b\r\n\r\n",
         b"GET /x\x01y HTTP/1.1\r\nHost: a\r\n\r\n",
         b"NOT A REQUEST\r\n\r\n",
+        # Lines ended by a bare LF: proxies disagree on them, so they are not taken for line ends.
+        b"GET /x HTTP/1.1\nHost: a\n\n",
         # HTTP/1.1 names exactly one Host (RFC 9112, 3.2): none, or two that a proxy and we could pick apart.
         b"GET /x HTTP/1.1\r\n\r\n",
         b"GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
     ],
     ids=["content-length-and-chunked", "two-lengths", "chunked-not-last", "negative-length", "folded", "space-colon",
-         "nul", "control-in-target", "garbage", "no-host", "two-hosts"],
+         "nul", "control-in-target", "garbage", "bare-lf", "no-host", "two-hosts"],
 )
 def test_an_ambiguous_or_malformed_request_is_refused_before_the_application(
     served: tuple[int, Seen], raw: bytes
