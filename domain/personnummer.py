@@ -62,7 +62,12 @@ def is_samordningsnummer(digits: str) -> bool:
     This looks at the shape only (the same rule logsender uses); it does not check the date or the
     check digit. Anything that is not twelve ASCII digits is not a samordningsnummer.
     """
-    return _is_twelve_digits(digits) and int(digits[6:8]) > _SAMORDNINGSNUMMER_DAY_OFFSET
+    return _is_twelve_digits(digits) and _samordnings_day(digits)
+
+
+def _samordnings_day(digits: str) -> bool:
+    """Whether twelve digits' day field is a samordningsnummer's (the birth day plus 60)."""
+    return int(digits[6:8]) > _SAMORDNINGSNUMMER_DAY_OFFSET
 
 
 def _has_valid_date(digits: str, samordningsnummer: bool) -> bool:
@@ -113,7 +118,7 @@ def parse_person_id(root: str, extension: str) -> PersonId:
         raise InvalidPersonId(PersonIdProblem.UNKNOWN_ROOT) from None
     if not _is_twelve_digits(digits):
         raise InvalidPersonId(PersonIdProblem.FORMAT)
-    samordningsnummer = int(digits[6:8]) > _SAMORDNINGSNUMMER_DAY_OFFSET
+    samordningsnummer = _samordnings_day(digits)
     if not _has_valid_date(digits, samordningsnummer):
         raise InvalidPersonId(PersonIdProblem.DATE)
     if not _has_valid_checksum(digits):
