@@ -23,6 +23,12 @@ processes, from /proc) and, on the throw-away PostgreSQL, of the database: on a 
 other work those figures move much less than requests/s, and on a machine of its own their sum
 (with the load generator's) is what the cores divide among requests. The load average before and
 after the run is printed with the table; the targets are those of issue 16.
+
+Below the table, the PDL records of each row: how many were stored, how many the sealers linked into
+the chain during the row, and how many wait for their seal at its end. Sealing runs in the gateway's
+processes a moment after the records commit; when it falls behind (StoreLog's intake outruns it on
+two cores), the backlog is sealed after the row and its cost is not in the row's figures, so the
+sealing rate is the StoreLog figure that can be sustained.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import text
+
 from bench import create_draft, send_message, store_log
 from bench._load import (
     CHOICE,
@@ -52,6 +60,7 @@ from bench._load import (
     run_load,
     served_gateway,
 )
+from store.session import make_engine
 from tests.envelopes import create_draft_envelope
 
 STORELOG_BATCH = 100
@@ -133,7 +142,27 @@ class Cpu:
     database: float | None
 
 
-Measured = dict[tuple[str, str], tuple[LoadResult, Cpu, Load]]
+@dataclass(frozen=True)
+class Sealing:
+    """A row's PDL records: stored and sealed during it, and left waiting for a seal at its end."""
+
+    stored: int
+    sealed: int
+    waiting: int
+
+
+Measured = dict[tuple[str, str], tuple[LoadResult, Cpu, Load, Sealing]]
+
+
+def _pdl_counts(db: str) -> tuple[int, int]:
+    """Records in the PDL log, and how many of them are sealed into the chain."""
+    engine = make_engine(db)
+    try:
+        with engine.connect() as connection:
+            stored, sealed = connection.execute(text("SELECT count(*), count(seq) FROM pdl_record")).one()
+    finally:
+        engine.dispose()
+    return int(stored), int(sealed)
 
 
 def _ms_per_request(pid: int | None, before: float | None, requests: int) -> float | None:
@@ -151,12 +180,15 @@ def measure_gateway(db: str, database: str, shape: tuple[int, int], args: argpar
         for contract, load in loads(db, args.certificates).items():
             url = served.url + next(c.path for c in CONTRACTS if c.name == contract)
             load.run(url, b">OK<", args.warmup, *shape)
+            stored_before, sealed_before = _pdl_counts(db)
             gateway_before = cpu_seconds(served.pid)
             database_before = cpu_seconds(database_pid) if database_pid is not None else None
             measured = load.run(url, b">OK<", args.seconds, *shape)
             cpu = Cpu(_ms_per_request(served.pid, gateway_before, measured.requests),
                       _ms_per_request(database_pid, database_before, measured.requests))
-            results[(contract, database)] = (measured, cpu, load)
+            stored_after, sealed_after = _pdl_counts(db)
+            sealing = Sealing(stored_after - stored_before, sealed_after - sealed_before, stored_after - sealed_after)
+            results[(contract, database)] = (measured, cpu, load, sealing)
             print(f"  {database:10} {contract:24} {measured.per_second:8.0f} requests/s", file=sys.stderr)
 
 
@@ -184,6 +216,14 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def sealing_lines(rows: list[tuple[Row, Sealing]], seconds: float) -> str:
+    lines = ["PDL records during each row: stored, sealed into the chain (a second), waiting for a seal at its end"]
+    for row, sealing in rows:
+        lines.append(f"  {row.database:12}{row.contract.name:24}{sealing.stored:10,} stored{sealing.sealed:10,} sealed"
+                     f" ({sealing.sealed / seconds:,.0f}/s){sealing.waiting:10,} waiting")
+    return "\n".join(lines)
+
+
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="intygsgateway-bench-") as folder:
@@ -205,11 +245,13 @@ def main() -> None:
         with opened() as db:
             measure_gateway(db, database, shapes[database], args, results)
     rows = []
+    sealings = []
     for database, _ in databases:
         for contract in CONTRACTS:
-            measured, cpu, load = results[(contract.name, database)]
+            measured, cpu, load, sealing = results[(contract.name, database)]
             baseline = measure_baseline(contract, load, shapes[database], args)
             rows.append(Row(contract, database, measured, cpu, baseline))
+            sealings.append((rows[-1], sealing))
     ended = os.getloadavg()
     connections = ", ".join(f"{name} {processes}x{clients}" for name, (processes, clients) in shapes.items())
     print(f"All contracts, {args.workers} workers x {args.threads} threads, keep-alive on, {args.seconds:.0f} s each; "
@@ -217,6 +259,7 @@ def main() -> None:
     print(f"load average before {started[0]:.2f} {started[1]:.2f} {started[2]:.2f}, "
           f"after {ended[0]:.2f} {ended[1]:.2f} {ended[2]:.2f} (figures from a loaded machine are low and noisy)")
     print(table(rows))
+    print(sealing_lines(sealings, args.seconds))
 
 
 if __name__ == "__main__":
