@@ -27,7 +27,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from sqlalchemy import text
 
+from store.session import make_engine
 from tests.pgcluster import postgres_cluster
 
 
@@ -337,3 +339,38 @@ def load_arguments(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--clients", type=int, default=4, help="client threads per load process")
     parser.add_argument("--db", help="PostgreSQL URL (default: a throw-away cluster)")
     return parser
+
+
+@dataclass(frozen=True)
+class Sealing:
+    """A run's PDL records: stored and sealed into the chain during it, and waiting for a seal at its end.
+
+    Sealing runs in the gateway's processes a moment after the records commit; when it falls behind,
+    the backlog is sealed after the run and its cost is not in the run's figures.
+    """
+
+    stored: int
+    sealed: int
+    waiting: int
+    seconds: float
+
+    def line(self, name: str) -> str:
+        return (f"  {name:36}{self.stored:10,} stored{self.sealed:10,} sealed ({self.sealed / self.seconds:,.0f}/s)"
+                f"{self.waiting:10,} waiting")
+
+
+def pdl_counts(db: str) -> tuple[int, int]:
+    """Records in the PDL log of ``db``, and how many of them are sealed into the chain."""
+    engine = make_engine(db)
+    try:
+        with engine.connect() as connection:
+            stored, sealed = connection.execute(text("SELECT count(*), count(seq) FROM pdl_record")).one()
+    finally:
+        engine.dispose()
+    return int(stored), int(sealed)
+
+
+def sealing_since(db: str, before: tuple[int, int], seconds: float) -> Sealing:
+    """What ``pdl_counts`` moved by since ``before``, over a run of ``seconds``."""
+    stored, sealed = pdl_counts(db)
+    return Sealing(stored - before[0], sealed - before[1], stored - sealed, seconds)

@@ -45,22 +45,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import text
-
 from bench import create_draft, send_message, store_log
 from bench._load import (
     CHOICE,
     UNIQUE,
     LoadResult,
+    Sealing,
     baseline_server,
     bench_database,
     cpu_seconds,
     load_arguments,
+    pdl_counts,
     postgres_pid,
     run_load,
+    sealing_since,
     served_gateway,
 )
-from store.session import make_engine
 from tests.envelopes import create_draft_envelope
 
 STORELOG_BATCH = 100
@@ -142,27 +142,7 @@ class Cpu:
     database: float | None
 
 
-@dataclass(frozen=True)
-class Sealing:
-    """A row's PDL records: stored and sealed during it, and left waiting for a seal at its end."""
-
-    stored: int
-    sealed: int
-    waiting: int
-
-
 Measured = dict[tuple[str, str], tuple[LoadResult, Cpu, Load, Sealing]]
-
-
-def _pdl_counts(db: str) -> tuple[int, int]:
-    """Records in the PDL log, and how many of them are sealed into the chain."""
-    engine = make_engine(db)
-    try:
-        with engine.connect() as connection:
-            stored, sealed = connection.execute(text("SELECT count(*), count(seq) FROM pdl_record")).one()
-    finally:
-        engine.dispose()
-    return int(stored), int(sealed)
 
 
 def _ms_per_request(pid: int | None, before: float | None, requests: int) -> float | None:
@@ -180,14 +160,13 @@ def measure_gateway(db: str, database: str, shape: tuple[int, int], args: argpar
         for contract, load in loads(db, args.certificates).items():
             url = served.url + next(c.path for c in CONTRACTS if c.name == contract)
             load.run(url, b">OK<", args.warmup, *shape)
-            stored_before, sealed_before = _pdl_counts(db)
+            records_before = pdl_counts(db)
             gateway_before = cpu_seconds(served.pid)
             database_before = cpu_seconds(database_pid) if database_pid is not None else None
             measured = load.run(url, b">OK<", args.seconds, *shape)
             cpu = Cpu(_ms_per_request(served.pid, gateway_before, measured.requests),
                       _ms_per_request(database_pid, database_before, measured.requests))
-            stored_after, sealed_after = _pdl_counts(db)
-            sealing = Sealing(stored_after - stored_before, sealed_after - sealed_before, stored_after - sealed_after)
+            sealing = sealing_since(db, records_before, args.seconds)
             results[(contract, database)] = (measured, cpu, load, sealing)
             print(f"  {database:10} {contract:24} {measured.per_second:8.0f} requests/s", file=sys.stderr)
 
@@ -216,11 +195,9 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def sealing_lines(rows: list[tuple[Row, Sealing]], seconds: float) -> str:
+def sealing_lines(rows: list[tuple[Row, Sealing]]) -> str:
     lines = ["PDL records during each row: stored, sealed into the chain (a second), waiting for a seal at its end"]
-    for row, sealing in rows:
-        lines.append(f"  {row.database:12}{row.contract.name:24}{sealing.stored:10,} stored{sealing.sealed:10,} sealed"
-                     f" ({sealing.sealed / seconds:,.0f}/s){sealing.waiting:10,} waiting")
+    lines += [sealing.line(f"{row.database:12}{row.contract.name}") for row, sealing in rows]
     return "\n".join(lines)
 
 
@@ -259,7 +236,7 @@ def main() -> None:
     print(f"load average before {started[0]:.2f} {started[1]:.2f} {started[2]:.2f}, "
           f"after {ended[0]:.2f} {ended[1]:.2f} {ended[2]:.2f} (figures from a loaded machine are low and noisy)")
     print(table(rows))
-    print(sealing_lines(sealings, args.seconds))
+    print(sealing_lines(sealings))
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ Run by hand (never collected by pytest), from the project root with the virtuale
     .venv/bin/python bench/store_log.py [--seconds 15] [--workers 2] [--threads 4] [--db URL]
 
 Without ``--db`` a throw-away PostgreSQL cluster is started. The gateway runs as ``intygsgateway
-serve --demo``; every request carries fresh logIds (``_load.UNIQUE``), so each entry is checked,
-hashed into the chain and inserted, never answered as a resend. The baseline (``bench/baseline_app.py``)
-parses and validates the same batches under gunicorn with the same workers and threads and answers
-a fixed OK. Figures are requests/s and entries/s (requests × batch size), and the ratio.
+serve --demo``; every request carries fresh logIds (``_load.UNIQUE``), so each entry is checked and
+inserted, never answered as a resend, and sealed into the chain a moment later by the gateway's
+sealers: each batch size's PDL records stored, sealed during its run and waiting at its end are
+printed with it (``_load.Sealing``; the sealing rate, not the intake, is what can be sustained).
+The baseline (``bench/baseline_app.py``) parses and validates the same batches under gunicorn with
+the same workers and threads and answers a fixed OK. Figures are requests/s and entries/s (requests
+× batch size), and the ratio.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ sys.path.insert(0, str(ROOT))
 from bench._load import (
     UNIQUE,
     LoadResult,
+    Sealing,
     baseline_server,
     bench_database,
     gateway_server,
     load_arguments,
+    pdl_counts,
     report,
     run_load,
+    sealing_since,
 )
 from gateway.app import XSD_ROOT
 from tests.store_log_envelopes import entry, store_log_envelope
@@ -53,6 +59,7 @@ def main() -> None:
     bodies = {size: batch(size) for size in BATCHES}
     measured: dict[int, LoadResult] = {}
     baseline: dict[int, LoadResult] = {}
+    sealing: dict[int, Sealing] = {}
 
     def load(url: str, body: bytes, marker: bytes, seconds: float, unique: bool) -> LoadResult:
         return run_load(url, body, marker, seconds, args.processes, args.clients, unique=unique)
@@ -62,7 +69,9 @@ def main() -> None:
         with gateway_server(db, args.workers, args.threads) as base:
             for size, body in bodies.items():
                 load(base + PATH, body, b">OK<", args.warmup, unique=True)
+                records_before = pdl_counts(db)
                 measured[size] = load(base + PATH, body, b">OK<", args.seconds, unique=True)
+                sealing[size] = sealing_since(db, records_before, args.seconds)
         with baseline_server(WSDL, "<r>OK</r>", args.workers, args.threads, bodies[BATCHES[0]]) as url:
             for size, body in bodies.items():
                 load(url, body, b"OK", args.warmup, unique=True)
@@ -75,6 +84,8 @@ def main() -> None:
         print(report(f"StoreLog x{size}", measured[size], baseline[size]))
         print(entries_line(f"StoreLog x{size}", size, measured[size]))
         print(entries_line("baseline", size, baseline[size]))
+        print("PDL records during the run: stored, sealed into the chain (a second), waiting for a seal at its end")
+        print(sealing[size].line(f"StoreLog x{size}"))
 
 
 if __name__ == "__main__":
