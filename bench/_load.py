@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -354,9 +354,6 @@ class Sealing:
     waiting: int
     seconds: float
 
-    def line(self, name: str) -> str:
-        return (f"  {name:36}{self.stored:10,} stored{self.sealed:10,} sealed ({self.sealed / self.seconds:,.0f}/s)"
-                f"{self.waiting:10,} waiting")
 
 
 def pdl_counts(db: str) -> tuple[int, int]:
@@ -368,6 +365,14 @@ def pdl_counts(db: str) -> tuple[int, int]:
     finally:
         engine.dispose()
     return int(stored), int(sealed)
+
+
+def sealing_report(runs: Sequence[tuple[str, Sealing]]) -> str:
+    """Each named run's ``Sealing``, one line each below a heading."""
+    lines = ["PDL records during each run: stored, sealed into the chain (a second), waiting for a seal at its end"]
+    lines += [f"  {name:36}{s.stored:10,} stored{s.sealed:10,} sealed ({s.sealed / s.seconds:,.0f}/s){s.waiting:10,}"
+              " waiting" for name, s in runs]
+    return "\n".join(lines)
 
 
 def sealing_since(db: str, before: tuple[int, int], seconds: float) -> Sealing:

@@ -58,6 +58,7 @@ from bench._load import (
     pdl_counts,
     postgres_pid,
     run_load,
+    sealing_report,
     sealing_since,
     served_gateway,
 )
@@ -195,12 +196,6 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def sealing_lines(rows: list[tuple[Row, Sealing]]) -> str:
-    lines = ["PDL records during each row: stored, sealed into the chain (a second), waiting for a seal at its end"]
-    lines += [sealing.line(f"{row.database:12}{row.contract.name}") for row, sealing in rows]
-    return "\n".join(lines)
-
-
 @contextlib.contextmanager
 def sqlite_database() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="intygsgateway-bench-") as folder:
@@ -222,13 +217,13 @@ def main() -> None:
         with opened() as db:
             measure_gateway(db, database, shapes[database], args, results)
     rows = []
-    sealings = []
+    sealings: list[tuple[str, Sealing]] = []
     for database, _ in databases:
         for contract in CONTRACTS:
             measured, cpu, load, sealing = results[(contract.name, database)]
             baseline = measure_baseline(contract, load, shapes[database], args)
             rows.append(Row(contract, database, measured, cpu, baseline))
-            sealings.append((rows[-1], sealing))
+            sealings.append((f"{database:12}{contract.name}", sealing))
     ended = os.getloadavg()
     connections = ", ".join(f"{name} {processes}x{clients}" for name, (processes, clients) in shapes.items())
     print(f"All contracts, {args.workers} workers x {args.threads} threads, keep-alive on, {args.seconds:.0f} s each; "
@@ -236,7 +231,7 @@ def main() -> None:
     print(f"load average before {started[0]:.2f} {started[1]:.2f} {started[2]:.2f}, "
           f"after {ended[0]:.2f} {ended[1]:.2f} {ended[2]:.2f} (figures from a loaded machine are low and noisy)")
     print(table(rows))
-    print(sealing_lines(sealings))
+    print(sealing_report(sealings))
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from bench._load import (
     pdl_counts,
     report,
     run_load,
+    sealing_report,
     sealing_since,
 )
 from gateway.app import XSD_ROOT
@@ -84,8 +85,7 @@ def main() -> None:
         print(report(f"StoreLog x{size}", measured[size], baseline[size]))
         print(entries_line(f"StoreLog x{size}", size, measured[size]))
         print(entries_line("baseline", size, baseline[size]))
-        print("PDL records during the run: stored, sealed into the chain (a second), waiting for a seal at its end")
-        print(sealing[size].line(f"StoreLog x{size}"))
+        print(sealing_report([(f"StoreLog x{size}", sealing[size])]))
 
 
 if __name__ == "__main__":

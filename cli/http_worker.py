@@ -248,15 +248,14 @@ class LoopServer:
             except httptools.HttpParserError:
                 await _send_raw(writer, b"400 Bad Request")
                 return
-            whole = not request.too_large
-            environ = self._environ(request, body, whole, address, peer_cert, sockname)
+            environ = self._environ(request, body, address, peer_cert, sockname)
             status, headers, chunks = await self.pool.call(environ)
             self.served += 1
-            keep = (whole and request.keep_alive and request.version == "1.1" and not requests.upgraded
+            keep = (not request.too_large and request.keep_alive and request.version == "1.1" and not requests.upgraded
                     and not self.stopping and self.limits.keepalive_seconds > 0)  # fmt: skip
             keep = await self._send(writer, status, headers, chunks, keep, head_only=request.method == b"HEAD")
             requests.queue.popleft()
-            if not whole:
+            if request.too_large:
                 await _linger(reader)
                 return
             if not keep:
@@ -323,7 +322,7 @@ class LoopServer:
         return body[: limit + 1] if request.too_large else body
 
     def _environ(
-        self, request: _Request, body: bytes, complete: bool, address: Any, peer_cert: bytes | None, sockname: Any
+        self, request: _Request, body: bytes, address: Any, peer_cert: bytes | None, sockname: Any
     ) -> dict[str, Any]:
         path, _, query = request.target.partition(b"?")
         raw = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers]
@@ -358,7 +357,7 @@ class LoopServer:
             else:
                 environ[f"HTTP_{key}"] = f"{environ[f'HTTP_{key}']},{value}" if f"HTTP_{key}" in environ else value
         # What the application may read: the body we hold; more than the limit when it was too large.
-        environ["CONTENT_LENGTH"] = request.declared if not complete and request.declared else str(len(body))
+        environ["CONTENT_LENGTH"] = request.declared if request.too_large and request.declared else str(len(body))
         if self.context is not None:
             environ[PEER_CERT_KEY] = peer_cert
         return environ
@@ -385,14 +384,13 @@ class LoopServer:
         whose status or headers would break the framing (a line break in a value, say) is not written:
         a plain 500 goes instead.
         """
-        body = b"".join(chunks)
         try:
-            head, keep = _answer_head(status, headers, body, keep, head_only)
+            answer, keep = _answer(status, headers, b"".join(chunks), keep, head_only)
         except _Unsendable as unsendable:
             log.error("answer_unsendable", header=unsendable.header)
-            status, body = "500 Internal Server Error", b"internal error\n"
-            head, keep = _answer_head(status, [("Content-Type", "text/plain")], body, False, False)
-        writer.write(head if head_only or status[:3] in _BODYLESS else head + body)
+            answer, keep = _answer("500 Internal Server Error", [("Content-Type", "text/plain")],
+                                   b"internal error\n", False, False)  # fmt: skip
+        writer.write(answer)
         if writer.transport.get_write_buffer_size():
             try:
                 async with asyncio.timeout(self.limits.send_seconds):
@@ -421,10 +419,11 @@ _BODYLESS = frozenset(("204", "304"))
 _FRAMING = frozenset(("content-length", "transfer-encoding", "connection", "keep-alive"))
 
 
-def _answer_head(
+def _answer(
     status: str, headers: list[tuple[str, str]], body: bytes, keep: bool, head_only: bool
 ) -> tuple[bytes, bool]:
-    """The answer's status line and headers, ending in the blank line; and whether the connection stays."""
+    """The answer as written: status line, headers, blank line and (unless ``HEAD`` or a status without
+    one) the body; and whether the connection stays."""
     if _BREAKS.search(status) or not status[:3].isdigit():
         raise _Unsendable("status")
     lines = ["HTTP/1.1 " + status]
@@ -440,14 +439,16 @@ def _answer_head(
         if not _TOKEN.fullmatch(name) or _BREAKS.search(value):
             raise _Unsendable(name if _TOKEN.fullmatch(name) else "(not a header name)")
         lines.append(f"{name}: {value}")
-    if status[:3] not in _BODYLESS:
+    bodyless = status[:3] in _BODYLESS
+    if not bodyless:
         lines.append("Content-Length: " + length)
     if not keep:
         lines.append("Connection: close")
     try:
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), keep
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     except UnicodeEncodeError:
         raise _Unsendable("(beyond Latin-1)") from None
+    return (head if head_only or bodyless else head + body), keep
 
 
 @dataclass(slots=True)

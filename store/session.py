@@ -318,13 +318,6 @@ def _statement_engine(engine: Engine) -> Engine:
         if statements is None:
             statements = _postgres_engine(engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
                                           pool_size=STATEMENT_POOL_SIZE)
-            event.listen(engine, "engine_disposed", _dispose_with(statements))
+            event.listen(engine, "engine_disposed", lambda _disposed: statements.dispose())
             _STATEMENT_ENGINES[engine] = statements
     return statements
-
-
-def _dispose_with(statements: Engine) -> Any:
-    def dispose(_engine: Engine) -> None:
-        statements.dispose()
-
-    return dispose
