@@ -29,7 +29,18 @@ def correlation_id(environ: Mapping[str, Any]) -> str:
 
 @contextmanager
 def bound(environ: Mapping[str, Any]) -> Iterator[str]:
-    """This request's correlation id, bound to every log line written inside the block."""
+    """This request's correlation id, bound to every log line written inside the block.
+
+    The block starts from an empty log context and gives the caller's back at its end: the facts a
+    use case adds for the call's line (``usecases.call_line``) belong to this request alone, and a
+    pool thread carries none of them into the next request it serves.
+    """
     cid = correlation_id(environ)
-    with structlog.contextvars.bound_contextvars(correlation_id=cid):
+    outer = structlog.contextvars.get_contextvars()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(correlation_id=cid)
+    try:
         yield cid
+    finally:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(**outer)

@@ -42,7 +42,16 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_structlog() -> Iterator[None]:
-    """Undo any structlog configuration a test made (the CLI configures it to print to stdout)."""
+def _fresh_structlog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo any structlog configuration a test made (the CLI configures it to print to stdout).
+
+    The CLI's configuration caches each logger on first use; a module's logger first used while a
+    test had it configured would keep that test's processors for the rest of the run, and
+    ``capture_logs`` in a later test would see none of its lines. Under the tests nothing is cached.
+    """
+    configure = structlog.configure
+    monkeypatch.setattr(
+        structlog, "configure", lambda **settings: configure(**{**settings, "cache_logger_on_first_use": False})
+    )
     yield
     structlog.reset_defaults()

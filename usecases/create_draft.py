@@ -42,6 +42,7 @@ from domain.values import CertificateStatus, EventCode, HsaId, swedish_date
 from store import UnitOfWork, draft_groups
 from store.errors import Conflict, DatabaseUnavailable
 from store.units import IntegratedUnit
+from usecases import call_line
 from usecases.acting_user import units_around
 from usecases.group_commit import GroupCommit
 from usecases.pdl_log import certificate_access_record
@@ -157,14 +158,13 @@ def create_draft(
 
 
 def _created(deps: CreateDraftDeps, draft: NewDraft) -> None:
-    """What follows a committed draft: remember its unit's registration, and log it."""
+    """What follows a committed draft: remember its unit's registration, and name the draft on the call's line."""
     certificate = draft.certificate
     if draft.register_unit:
         deps.registered_units.remember(certificate.unit.hsa_id, certificate.care_giver.hsa_id, certificate.created_at)
         if deps.on_unit_registered is not None:
             deps.on_unit_registered(certificate.unit.hsa_id.value)
-    log.info(
-        "draft_created",
+    call_line.add(
         certificate_id=certificate.id,
         unit=certificate.unit.hsa_id.value,
         certificate_type=certificate.type_code,

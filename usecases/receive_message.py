@@ -47,6 +47,7 @@ from domain.result_texts import DEPENDENCY_UNAVAILABLE, MESSAGE_ID_REUSED, Probl
 from domain.values import EventCode, PersonId, PersonIdKind
 from store import UnitOfWork, arenden, certificates, message_groups
 from store.errors import Conflict, DatabaseUnavailable
+from usecases import call_line
 from usecases.group_commit import GroupCommit
 
 log = structlog.get_logger("usecases.receive_message")
@@ -94,20 +95,29 @@ class ReceiveMessageDeps:
 
     transaction: UnitOfWork
     clock: Clock
-    group: GroupCommit[ReceivedMessage, MessageOutcome] | None = None
+    group: GroupCommit[ReceivedMessage, Decided] | None = None
 
 
 def receive_message(deps: ReceiveMessageDeps, message: IncomingMessage, correlation_id: str) -> MessageOutcome:
-    """Check a SendMessageToCare request and, if it passes, store everything it causes."""
+    """Check a SendMessageToCare request and, if it passes, store everything it causes.
+
+    The verdict's facts go on the call's log line here, in the request's own thread: a group's
+    leader decides for every message of the group, but each line belongs to its own request.
+    """
     delivery = ReceivedMessage(message, correlation_id)
     if deps.group is not None:
-        return deps.group.submit(delivery)
-    return receive_each(deps.transaction, deps.clock, [delivery])[0]
+        decided = deps.group.submit(delivery)
+    else:
+        decided = receive_each(deps.transaction, deps.clock, [delivery])[0]
+    if isinstance(decided, MessageVerdict):
+        decided.report()
+        return decided.outcome
+    return decided
 
 
 def group_commit(
     transaction: UnitOfWork, clock: Clock, max_messages: int = 64, wait_seconds: float = 30.0
-) -> GroupCommit[ReceivedMessage, MessageOutcome]:
+) -> GroupCommit[ReceivedMessage, Decided]:
     """This process's group committer for received messages (``usecases.group_commit``).
 
     A group of up to ``max_messages`` is stored in one transaction (``receive_together``). If
@@ -118,7 +128,7 @@ def group_commit(
     leader's own request waiting for each message to fail in turn.
     """
 
-    def commit(deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
+    def commit(deliveries: Sequence[ReceivedMessage]) -> Sequence[Decided]:
         if len(deliveries) == 1:
             return receive_each(transaction, clock, deliveries)
         for attempt in (1, 2):
@@ -140,9 +150,9 @@ def group_commit(
     )
 
 
-def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]) -> list[MessageOutcome]:
+def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]) -> list[Decided]:
     """Store each message in its own transaction; a lost race is run once more, an outage answered."""
-    outcomes: list[MessageOutcome] = []
+    outcomes: list[Decided] = []
     for delivery in deliveries:
         try:
             try:
@@ -159,8 +169,8 @@ def receive_each(transaction: UnitOfWork, clock: Clock, deliveries: Sequence[Rec
 
 def receive_together(
     transaction: UnitOfWork, clock: Clock, deliveries: Sequence[ReceivedMessage]
-) -> list[MessageOutcome]:
-    """Check and store ``deliveries`` in one transaction; one outcome per delivery, in order.
+) -> list[MessageVerdict]:
+    """Check and store ``deliveries`` in one transaction; one verdict per delivery, in order.
 
     Raises:
         Conflict: another transaction stored one of these meddelande-ids, or an answer to one of
@@ -178,25 +188,23 @@ def receive_together(
         now = clock()
         decision = decide(deliveries, found, stored, conversations, now)
         message_groups.add_messages(session, decision.arenden, decision.answered, now, decision.events)
-    for verdict in decision.verdicts:
-        verdict.log()
-    return [verdict.outcome for verdict in decision.verdicts]
+    return decision.verdicts
 
 
 @dataclass(frozen=True, slots=True)
 class MessageVerdict:
-    """What was decided about one delivery, and the facts its log line needs."""
+    """What was decided about one delivery, and the facts its call's log line needs."""
 
     delivery: ReceivedMessage
     outcome: MessageOutcome
     stored: Arende | None = None
 
-    def log(self) -> None:
+    def report(self) -> None:
+        """Put the verdict on the call's log line (``usecases.call_line``); call it in the request's thread."""
         message_id = echo(self.delivery.message.message_id)
         outcome, arende = self.outcome, self.stored
         if arende is not None:
-            log.info(
-                "message_received",
+            call_line.add(
                 message_id=message_id,
                 certificate_id=arende.certificate_id,
                 amne=arende.amne.value,
@@ -204,14 +212,18 @@ class MessageVerdict:
                 patient=arende.patient.masked(),
             )
         elif isinstance(outcome, MessageAccepted):
-            log.info("message_already_received", message_id=message_id)
+            call_line.add(message_id=message_id, already_received=True)
         else:
-            log.info(
-                "message_refused",
+            call_line.add(
                 message_id=message_id,
                 certificate_id=echo(self.delivery.message.certificate_id),
                 rules=[problem.text_id for problem in outcome.problems],
             )
+
+
+#: What a delivery comes to: its verdict, or an outcome reached without deciding it (the database
+#: did not answer, or the group waited too long: TECHNICAL_ERROR), which has no facts to report.
+Decided = MessageVerdict | MessageOutcome
 
 
 @dataclass(slots=True)

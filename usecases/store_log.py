@@ -25,6 +25,7 @@ from domain.result_texts import DEPENDENCY_UNAVAILABLE, STORELOG_LOG_ID_REUSED, 
 from domain.store_log import LogEntry, StoreLogLimits, check_entries, entry_problem
 from store import UnitOfWork, pdl
 from store.errors import Conflict, DatabaseUnavailable
+from usecases import call_line
 from usecases.group_commit import GroupCommit
 
 log = structlog.get_logger("usecases.store_log")
@@ -74,14 +75,14 @@ def store_log(
     """Check and store one StoreLog call, all or nothing; each record keeps its ``sender`` (None: not identified)."""
     problems = check_entries(entries, deps.clock(), deps.limits)
     if problems:
-        log.info("store_log_refused", entries=len(entries), problems=len(problems))
+        call_line.add(entries=len(entries), problems=len(problems))
         return LogRefused(tuple(problems))
     call = Call(tuple(entries), tuple(_sent_by(entry.records(), sender) for entry in entries))
     outcome = deps.group.submit(call) if deps.group is not None else store_each(deps.transaction, [call])[0]
     if isinstance(outcome, LogStored):
-        log.info("store_log_stored", entries=len(entries), stored=outcome.stored, repeated=len(outcome.repeated))
+        call_line.add(entries=len(entries), stored=outcome.stored, repeated=len(outcome.repeated))
     else:
-        log.info("store_log_refused", entries=len(entries), problems=len(outcome.problems))
+        call_line.add(entries=len(entries), problems=len(outcome.problems))
     return outcome
 
 

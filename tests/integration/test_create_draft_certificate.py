@@ -283,13 +283,30 @@ def test_database_outage_answers_technical_error(db_url: str) -> None:
 
 
 def test_request_log_line_has_outcome_and_no_personnummer(gateway: Gateway) -> None:
-    """One log line per request with contract, result and duration; the personnummer never appears."""
-    with structlog.testing.capture_logs() as logs:
+    """One log line per request with contract, result, duration and the new draft; never the personnummer.
+
+    The draft is named on the call's own line (``usecases.call_line``), in the request's context: the
+    refused request after it, served by the same threads, names none. (The unit's first draft also
+    logs what registering the unit did, here that no route is known yet.)
+    """
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         gateway.post(create_draft_envelope())
+        _, created, _ = gateway.post(create_draft_envelope())
         gateway.post(create_draft_envelope(person_id="191212121213"))
-    lines = [entry for entry in logs if entry["event"] == "soap_request"]
-    assert [(line["result_code"], line["error_id"]) for line in lines] == [("OK", None), ("ERROR", "VALIDATION_ERROR")]
-    assert all("duration_ms" in line and line["contract"] == "CreateDraftCertificate" for line in lines)
+    calls = [line for line in logs if line["event"] == "soap_request"]
+    assert [(line["result_code"], line["error_id"]) for line in calls] == [
+        ("OK", None), ("OK", None), ("ERROR", "VALIDATION_ERROR")
+    ]
+    assert all("duration_ms" in line and line["contract"] == "CreateDraftCertificate" for line in calls)
+    assert len({line["correlation_id"] for line in calls}) == 3
+    for call in calls[1:]:  # the only line each of these requests wrote
+        assert [line for line in logs if line.get("correlation_id") == call["correlation_id"]] == [call]
+    certificate_id = created.findtext(f".//{{{CREATE_DRAFT_V3}}}intygs-id/{{{TYPES}}}extension")
+    assert certificate_id and {key: calls[1].get(key) for key in ("certificate_id", "unit", "test_certificate")} == {
+        "certificate_id": certificate_id, "unit": "SE2321000016-1000", "test_certificate": False
+    }
+    assert calls[1]["certificate_type"] and calls[0]["certificate_id"] != certificate_id
+    assert "certificate_id" not in calls[2]
     assert "191212121212" not in repr(logs) and "191212121213" not in repr(logs)
 
 

@@ -14,10 +14,12 @@ from datetime import UTC, datetime
 from functools import partial
 
 import pytest
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.arenden import Amne, Direction, MessageReference
 from domain.values import EventCode
+from gateway import correlation
 from store import arenden, certificates, outbox
 from store.errors import Conflict, DatabaseUnavailable
 from store.session import UnitOfWork, transaction
@@ -57,7 +59,7 @@ def group_size(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def sized(
         run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.ReceivedMessage]
-    ) -> list[receiving.MessageOutcome]:
+    ) -> list[receiving.MessageVerdict]:
         size[0] = len(deliveries)
         return together(run, clock, deliveries)
 
@@ -185,10 +187,53 @@ def test_an_answer_and_its_question_mark_in_one_group(session_factory: sessionma
         UnitOfWork(session_factory), lambda: NOW,
         [receiving.ReceivedMessage(question, "c1"), receiving.ReceivedMessage(answer, "c2")],
     )
-    assert outcomes == [MessageAccepted(), MessageAccepted()]
+    assert [verdict.outcome for verdict in outcomes] == [MessageAccepted(), MessageAccepted()]
     with transaction(session_factory) as session:
         stored = {a.message_id: a for a in arenden.arenden_for_certificate(session, certificate.id)}
         events = outbox.events_for_certificate(session, certificate.id)
     assert (stored["care-q-1"].status.value, stored["care-q-1"].answered_at) == ("ANSWERED", NOW)
     assert [e.code for e in events] == [EventCode.NYFRFM, EventCode.NYSVFM]
     assert [e.request_correlation_id for e in events] == ["c1", "c2"]
+
+
+def test_each_request_reports_its_own_message_on_its_own_line(
+    session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group's leader decides every message of the group, but each verdict reaches its own request's line.
+
+    Each delivery runs as the gateway runs a request (``correlation.bound``, then the call's line), so
+    the line carrying a meddelande-id must carry the correlation id of the request that brought it.
+    """
+    _store_certificates(session_factory)
+    run = UnitOfWork(session_factory)
+    deps = receiving.ReceiveMessageDeps(run, lambda: NOW, receiving.group_commit(run, lambda: NOW))
+    sizes: list[int] = []
+    together = receiving.receive_together
+
+    def sized(
+        run: UnitOfWork, clock: receiving.Clock, deliveries: Sequence[receiving.ReceivedMessage]
+    ) -> list[receiving.MessageVerdict]:
+        sizes.append(len(deliveries))
+        return together(run, clock, deliveries)
+
+    monkeypatch.setattr(receiving, "receive_together", sized)
+    log = structlog.get_logger("test")
+
+    def request(delivery: receiving.ReceivedMessage) -> receiving.MessageOutcome:
+        with correlation.bound({"HTTP_X_SKLTP_CORRELATION_ID": delivery.correlation_id}):
+            outcome = receiving.receive_message(deps, delivery.message, delivery.correlation_id)
+            log.info("soap_request")
+        return outcome
+
+    deliveries = _deliveries()
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        _check_outcomes(at_once({name: partial(request, delivery) for name, delivery in deliveries.items()}, 60))
+    assert max(sizes) > 1  # a leader stored other requests' messages
+    lines = {line["correlation_id"]: line for line in logs if line["event"] == "soap_request"}
+    assert len(lines) == len(deliveries)
+    for delivery in deliveries.values():
+        assert lines[delivery.correlation_id]["message_id"] == delivery.message.message_id
+    assert lines["corr-x"]["rules"] == ["SMTC-CERTIFICATE-UNKNOWN"]
+    assert sum(line.get("already_received", False) for line in lines.values()) == 1
+    assert sum(line.get("kind") == "question" for line in lines.values()) == 12
+    assert all(line.get("event") == "soap_request" for line in logs)  # no line of the use case's own

@@ -26,7 +26,6 @@ from contracts.store_log.v2.request import read_entries
 from domain.certificate_types import load_default_registry
 from domain.pdl import SystemIdentity
 from domain.values import HsaId
-from gateway import app as gateway_app
 from gateway import soap
 from gateway.access import AccessControl
 from gateway.app import XSD_ROOT, Endpoint, Gateway, GatewayDeps, Readiness, make_app
@@ -78,18 +77,6 @@ def _gateway(access: AccessControl | None) -> Gateway:
         access=access,
         store_log=StoreLogDeps(closed, lambda: NOW),
     ))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_loggers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fresh module loggers, so ``capture_logs`` sees the request log line whatever ran before.
-
-    The CLI configures structlog with ``cache_logger_on_first_use``: a gateway that serves inside a
-    test that ran the CLI (``tests/integration/test_routing_wiring.py``) binds these module loggers to
-    that configuration for the rest of the session, out of ``capture_logs``' reach.
-    """
-    for module, name in ((gateway_app, "gateway.app"), (soap, "gateway.soap")):
-        monkeypatch.setattr(module, "log", structlog.get_logger(name))
 
 
 @pytest.fixture(scope="module")
