@@ -48,6 +48,8 @@ def _fresh_structlog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     The CLI's configuration caches each logger on first use; a module's logger first used while a
     test had it configured would keep that test's processors for the rest of the run, and
     ``capture_logs`` in a later test would see none of its lines. Under the tests nothing is cached.
+    The log context is emptied too: a test that runs a use case outside a request
+    (``gateway.correlation.bound``) leaves the call's facts (``usecases.call_line``) in the thread.
     """
     configure = structlog.configure
     monkeypatch.setattr(
@@ -55,3 +57,4 @@ def _fresh_structlog(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     )
     yield
     structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
