@@ -82,13 +82,16 @@ def search_log(transaction: UnitOfWork, query: PdlQuery) -> list[PdlRecord]:
         return pdl.search(session, query)
 
 
-def seal_all(transaction: UnitOfWork, wait: bool = False, batch: int = pdl.SEAL_BATCH, max_rounds: int = 1000) -> int:
+def seal_all(transaction: UnitOfWork, wait: bool = False, batch: int | None = None, max_rounds: int = 1000) -> int:
     """Seal committed records in transactions of up to ``batch`` until none is left; return how many.
 
-    Without ``wait`` it gives up its turn when another sealer holds the chain's head (that one
-    seals the rest); with ``wait`` it queues behind it, so every record committed before the call
-    is sealed when it returns. ``max_rounds`` bounds the loop under a write load faster than sealing.
+    ``batch`` defaults to the database's (``store.pdl.seal_batch``). Without ``wait`` it gives up
+    its turn when another sealer holds the chain's head (that one seals the rest); with ``wait`` it
+    queues behind it, so every record committed before the call is sealed when it returns.
+    ``max_rounds`` bounds the loop under a write load faster than sealing.
     """
+    if batch is None:
+        batch = pdl.seal_batch(transaction.dialect)
     sealed = 0
     for _ in range(max_rounds):
         with transaction() as session:

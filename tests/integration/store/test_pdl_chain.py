@@ -12,6 +12,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -355,3 +356,21 @@ def test_rows_from_before_the_chain_are_sealed_after_the_migration(blank_db_url:
         engine.dispose()
     assert (pending.broken, pending.checked, pending.pending) == (None, 0, 1)
     assert result.broken is None and result.checked == 1
+
+
+def test_a_sealing_transaction_links_more_records_on_postgresql(session_factory: sessionmaker[Session]) -> None:
+    """1,201 pending records take two sealing transactions on PostgreSQL (1,000 a round: only sealers
+    wait for its head) and seven on SQLite (200 a round: every writer waits for its lock)."""
+    with transaction(session_factory) as session:
+        pdl.append_all(session, [record(n) for n in range(1201)])
+    opened: list[int] = []
+
+    class Counted(UnitOfWork):
+        def __call__(self) -> AbstractContextManager[Session]:
+            opened.append(1)
+            return super().__call__()
+
+    run = Counted(session_factory)
+    assert seal_all(run) == 1201
+    assert len(opened) == {"postgresql": 2, "sqlite": 7}[run.dialect]
+    assert verify(session_factory).pending == 0
