@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -151,10 +151,12 @@ class IncomingMessage(MessageKind):
 def fingerprint(message: IncomingMessage) -> str:
     """A digest of everything a message says, to tell a resent message from a reused meddelande-id.
 
-    The LogicalAddress header is left out: it is routing, and a resend through another route is
-    still the same message.
+    The LogicalAddress header is left out (written as empty): it is routing, and a resend through
+    another route is still the same message.
     """
-    text = json.dumps(_plain(replace(message, logical_address="")), sort_keys=True, default=str, ensure_ascii=False)
+    plain = _plain(message)
+    plain["logical_address"] = ""
+    text = json.dumps(plain, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -163,11 +165,27 @@ def _plain(value: Any) -> Any:
 
     The digests stored in ``content_hash`` were made from ``asdict``: this must give the same JSON.
     """
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, (tuple, list)):
         return [_plain(item) for item in value]
-    return value
+    names = _field_names(type(value))
+    if names is None:
+        return value
+    return {name: _plain(getattr(value, name)) for name in names}
+
+
+#: ``_field_names``' answers, by type (a handful: the message's own dataclasses and its values' types).
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass, in order, or None for any other type (looked up once per type:
+    ``fields`` builds its answer anew on every call, for each of a message's nested values)."""
+    try:
+        return _FIELD_NAMES[kind]
+    except KeyError:
+        names = tuple(field.name for field in fields(kind)) if is_dataclass(kind) else None
+        _FIELD_NAMES[kind] = names
+        return names
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,7 @@ from lxml import etree
 
 from contracts.intyg import add_message_reference, code, identifier, local_time, sub
 from contracts.ns import CORE, SEND_MESSAGE_V2, TYPES, qname
+from contracts.xmlparse import children_by_tag, text_in
 from contracts.xmlparse import required_at as _required
 from contracts.xmlparse import text_at as _text
 from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, IncomingMessage, Komplettering, MessageReference
@@ -29,53 +30,59 @@ def _own(name: str) -> str:
     return qname(_S, name)
 
 
+# The tags ``read_request`` looks for, built once.
+_MESSAGE_ID, _REFERENCE_ID, _SENT_AT, _CERTIFICATE, _PATIENT = (
+    _own(name) for name in ("meddelande-id", "referens-id", "skickatTidpunkt", "intygs-id", "patientPerson-id")
+)
+_RECIPIENT, _AMNE, _HEADING, _TEXT, _REMINDER_OF, _ANSWER_TO, _SENT_BY, _CONTACT, _DEADLINE = (
+    _own(name) for name in ("logiskAdressMottagare", "amne", "rubrik", "meddelande", "paminnelseMeddelande-id",
+                            "svarPa", "skickatAv", "kontaktInfo", "sistaDatumForSvar")
+)
+_KOMPLETTERING, _QUESTION_ID, _INSTANCE, _KOMPLETTERING_TEXT, _PART = (
+    _own(name) for name in ("komplettering", "frage-id", "instans", "text", "part")
+)
+_ROOT, _EXTENSION, _CODE = (qname(TYPES, name) for name in ("root", "extension", "code"))
+_CORE_MESSAGE_ID, _CORE_REFERENCE_ID = qname(CORE, "meddelande-id"), qname(CORE, "referens-id")
+
+
 def read_request(body: etree._Element, logical_address: str) -> IncomingMessage:
-    """Turn the request element into domain values."""
-    svar_pa = body.find(_own("svarPa"))
-    skickat_av = body.find(_own("skickatAv"))
-    deadline = _text(body, _own("sistaDatumForSvar"))
+    """Turn the request element into domain values (its children looked up in one pass)."""
+    at = children_by_tag(body)
+    svar_pa = at.get(_ANSWER_TO)
+    skickat_av = at.get(_SENT_BY)
+    patient = at.get(_PATIENT)
+    deadline = text_in(at, _DEADLINE)
     return IncomingMessage(
-        message_id=_required(body, _own("meddelande-id")),
-        reference_id=_text(body, _own("referens-id")),
-        sent_at=datetime.fromisoformat(
-            _required(body, _own("skickatTidpunkt")).strip()
-        ).replace(tzinfo=SWEDISH_TIME),
-        certificate_id=_required(
-            body, _own("intygs-id"), qname(TYPES, "extension")
-        ).strip(),
-        person_id_root=_required(body, _own("patientPerson-id"), qname(TYPES, "root")),
-        person_id=_required(body, _own("patientPerson-id"), qname(TYPES, "extension")),
-        recipient=_required(body, _own("logiskAdressMottagare")),
-        amne=_required(body, _own("amne"), qname(TYPES, "code")).strip(),
-        heading=_text(body, _own("rubrik")),
-        text=_required(body, _own("meddelande")),
-        reminder_of=_text(body, _own("paminnelseMeddelande-id")),
+        message_id=text_in(at, _MESSAGE_ID) or "",
+        reference_id=text_in(at, _REFERENCE_ID),
+        sent_at=datetime.fromisoformat((text_in(at, _SENT_AT) or "").strip()).replace(tzinfo=SWEDISH_TIME),
+        certificate_id=_required(at.get(_CERTIFICATE), _EXTENSION).strip(),
+        person_id_root=_required(patient, _ROOT),
+        person_id=_required(patient, _EXTENSION),
+        recipient=text_in(at, _RECIPIENT) or "",
+        amne=_required(at.get(_AMNE), _CODE).strip(),
+        heading=text_in(at, _HEADING),
+        text=text_in(at, _TEXT) or "",
+        reminder_of=text_in(at, _REMINDER_OF),
         answer_to=None
         if svar_pa is None
-        else MessageReference(
-            _required(svar_pa, qname(CORE, "meddelande-id")),
-            _text(svar_pa, qname(CORE, "referens-id")),
-        ),
-        sender_part=_required(skickat_av, _own("part"), qname(TYPES, "code")).strip(),
+        else MessageReference(_required(svar_pa, _CORE_MESSAGE_ID), _text(svar_pa, _CORE_REFERENCE_ID)),
+        sender_part=_required(skickat_av, _PART, _CODE).strip(),
         contact_info=tuple(
-            info.text or ""
-            for info in (skickat_av if skickat_av is not None else [])
-            if info.tag == _own("kontaktInfo")
+            info.text or "" for info in (skickat_av if skickat_av is not None else []) if info.tag == _CONTACT
         ),
-        kompletteringar=tuple(
-            _komplettering(k) for k in body.iterchildren(_own("komplettering"))
-        ),
+        kompletteringar=tuple(_komplettering(k) for k in body.iterchildren(_KOMPLETTERING)),
         deadline=date.fromisoformat(deadline.strip()) if deadline is not None else None,
         logical_address=logical_address,
     )
 
 
 def _komplettering(element: etree._Element) -> Komplettering:
-    instance = _text(element, _own("instans"))
+    instance = _text(element, _INSTANCE)
     return Komplettering(
-        question_id=_required(element, _own("frage-id")).strip(),
+        question_id=_required(element, _QUESTION_ID).strip(),
         instance=int(instance) if instance is not None else None,
-        text=_required(element, _own("text")),
+        text=_required(element, _KOMPLETTERING_TEXT),
     )
 
 
