@@ -355,7 +355,6 @@ class Sealing:
     seconds: float
 
 
-
 def pdl_counts(db: str) -> tuple[int, int]:
     """Records in the PDL log of ``db``, and how many of them are sealed into the chain."""
     engine = make_engine(db)

@@ -198,6 +198,11 @@ def text_in(children: Mapping[object, etree._Element], tag: str) -> str | None:
     return None if element is None else (element.text or "")
 
 
+def required_in(children: Mapping[object, etree._Element], tag: str) -> str:
+    """``text_in`` for a child the schema requires: an absent one still reads as "" (as ``required_at``)."""
+    return text_in(children, tag) or ""
+
+
 def required_at(parent: etree._Element | None, *path: str) -> str:
     """``text_at`` for an element the schema requires: an absent one still reads as "" rather than failing."""
     return text_at(parent, *path) or ""

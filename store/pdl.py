@@ -194,6 +194,7 @@ def seal_batch(dialect: str) -> int:
     """How many records a sealing transaction links at most on a database of ``dialect``."""
     return SEAL_BATCH_POSTGRES if dialect == "postgresql" else SEAL_BATCH
 
+
 _RECORD_FIELDS = tuple(field.name for field in fields(PdlRecord))
 # The sealer's statements, built once: the oldest unsealed rows as (id, *record fields), and one UPDATE
 # by primary key run for every row (executemany).

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from contracts.ns import CORE, CREATE_DRAFT_V3, EXT33, TYPES, qname
-from contracts.xmlparse import children_by_tag, text_in
+from contracts.xmlparse import children_by_tag, required_in, text_in
 from contracts.xmlparse import required_at as _required
 from contracts.xmlparse import text_at as _text
 from domain.drafts import (
@@ -78,12 +78,12 @@ def read_request(body: etree._Element, logical_address: str) -> NewDraftRequest:
         patient=PatientRef(
             person_id_root=_required(person_id, _ROOT),
             person_id=_required(person_id, _EXTENSION),
-            given_name=text_in(patient, _GIVEN) or "",
-            family_name=text_in(patient, _FAMILY) or "",
+            given_name=required_in(patient, _GIVEN),
+            family_name=required_in(patient, _FAMILY),
             middle_name=text_in(patient, _MIDDLE),
-            postal_address=text_in(patient, _ADDRESS) or "",
-            postal_code=text_in(patient, _POSTAL_CODE) or "",
-            city=text_in(patient, _CITY) or "",
+            postal_address=required_in(patient, _ADDRESS),
+            postal_code=required_in(patient, _POSTAL_CODE),
+            city=required_in(patient, _CITY),
         ),
         issuer=IssuerRef(
             hsa_id=_required(issuer, _ISSUER_ID, _EXTENSION),

@@ -17,7 +17,7 @@ from lxml import etree
 
 from contracts.intyg import add_message_reference, code, identifier, local_time, sub
 from contracts.ns import CORE, SEND_MESSAGE_V2, TYPES, qname
-from contracts.xmlparse import children_by_tag, text_in
+from contracts.xmlparse import children_by_tag, required_in, text_in
 from contracts.xmlparse import required_at as _required
 from contracts.xmlparse import text_at as _text
 from domain.arenden import AMNE_NAMES, KV_AMNE, KV_PART, Amne, IncomingMessage, Komplettering, MessageReference
@@ -53,16 +53,16 @@ def read_request(body: etree._Element, logical_address: str) -> IncomingMessage:
     patient = at.get(_PATIENT)
     deadline = text_in(at, _DEADLINE)
     return IncomingMessage(
-        message_id=text_in(at, _MESSAGE_ID) or "",
+        message_id=required_in(at, _MESSAGE_ID),
         reference_id=text_in(at, _REFERENCE_ID),
-        sent_at=datetime.fromisoformat((text_in(at, _SENT_AT) or "").strip()).replace(tzinfo=SWEDISH_TIME),
+        sent_at=datetime.fromisoformat(required_in(at, _SENT_AT).strip()).replace(tzinfo=SWEDISH_TIME),
         certificate_id=_required(at.get(_CERTIFICATE), _EXTENSION).strip(),
         person_id_root=_required(patient, _ROOT),
         person_id=_required(patient, _EXTENSION),
-        recipient=text_in(at, _RECIPIENT) or "",
+        recipient=required_in(at, _RECIPIENT),
         amne=_required(at.get(_AMNE), _CODE).strip(),
         heading=text_in(at, _HEADING),
-        text=text_in(at, _TEXT) or "",
+        text=required_in(at, _TEXT),
         reminder_of=text_in(at, _REMINDER_OF),
         answer_to=None
         if svar_pa is None
