@@ -13,6 +13,11 @@ contract with the bounded load loop of ``_load``:
   signed certificates in turn, as ``send_message.py`` does;
 * StoreLog: calls of 100 entries with fresh logIds, counted in entries/s.
 
+Both databases keep what they acknowledge: the throw-away PostgreSQL cluster flushes every commit
+to disk (``_load.DURABLE``, PostgreSQL's own defaults) as SQLite in WAL mode syncs each commit;
+``--unsafe-postgres`` turns that off on PostgreSQL, as the tests run it and as this table was
+measured before stop 33.
+
 PostgreSQL is loaded by ``--processes`` x ``--clients`` connections (2 x 4), SQLite by
 ``--sqlite-processes`` x ``--clients`` (4 x 4: the 16 connections of the embedded store's target).
 Each baseline (``bench/baseline_app.py``, parse and validate only, under gunicorn with the same
@@ -54,6 +59,7 @@ from bench._load import (
     baseline_server,
     bench_database,
     cpu_seconds,
+    describe_database,
     load_arguments,
     pdl_counts,
     postgres_pid,
@@ -211,7 +217,7 @@ def main() -> None:
     started = os.getloadavg()
     results: Measured = {}
     databases: list[tuple[str, Callable[[], contextlib.AbstractContextManager[str]]]] = [
-        ("PostgreSQL", lambda: bench_database(args.db)), ("SQLite", sqlite_database)
+        ("PostgreSQL", lambda: bench_database(args.db, args.durable)), ("SQLite", sqlite_database)
     ]
     for database, opened in databases:
         with opened() as db:
@@ -228,6 +234,7 @@ def main() -> None:
     connections = ", ".join(f"{name} {processes}x{clients}" for name, (processes, clients) in shapes.items())
     print(f"All contracts, {args.workers} workers x {args.threads} threads, keep-alive on, {args.seconds:.0f} s each; "
           f"connections: {connections}")
+    print(f"PostgreSQL: {describe_database(args.db, args.durable)}; SQLite: a new file (WAL, each commit synced)")
     print(f"load average before {started[0]:.2f} {started[1]:.2f} {started[2]:.2f}, "
           f"after {ended[0]:.2f} {ended[1]:.2f} {ended[2]:.2f} (figures from a loaded machine are low and noisy)")
     print(table(rows))

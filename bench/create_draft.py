@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from bench._load import (
     baseline_server,
     bench_database,
+    describe_database,
     gateway_server,
     load_arguments,
     report,
@@ -40,7 +41,7 @@ def main() -> None:
     body = create_draft_envelope()
 
     with contextlib.ExitStack() as stack:
-        db = stack.enter_context(bench_database(args.db))
+        db = stack.enter_context(bench_database(args.db, args.durable))
         with gateway_server(db, args.workers, args.threads) as base:
             url = base + PATH
             run_load(url, body, b"OK", args.warmup, args.processes, args.clients)
@@ -50,7 +51,7 @@ def main() -> None:
             baseline = run_load(url, body, b"OK", args.seconds, args.processes, args.clients)
 
     print(f"CreateDraftCertificate, {args.workers} workers x {args.threads} threads, "
-          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
+          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, {describe_database(args.db, args.durable)}")
     print(report("CreateDraftCertificate", measured, baseline))
 
 

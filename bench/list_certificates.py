@@ -52,6 +52,7 @@ from bench._load import (
     CHOICE,
     LoadResult,
     bench_database,
+    describe_database,
     gateway_server,
     load_arguments,
     run_load,
@@ -199,7 +200,7 @@ def main() -> None:
     marker = b"bench-list-0000"  # the oldest certificate (of every patient): the list is whole
 
     with contextlib.ExitStack() as stack:
-        db = stack.enter_context(bench_database(args.db))
+        db = stack.enter_context(bench_database(args.db, args.durable))
         if args.db is None and args.transport == "socket":
             db = through_unix_socket(db)
         upgrade(db)
@@ -222,7 +223,8 @@ def main() -> None:
         stamps = stamps_only(db, args.seconds)
 
     print(f"ListCertificatesForCareWithQA, {args.workers} workers x {args.threads} threads, "
-          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL {_transport(db)}; "
+          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL {_transport(db)}, "
+          f"{describe_database(args.db, args.durable)}; "
           f"{CERTIFICATES} certificates and {CERTIFICATES * EVENTS_EACH} events of the patient among "
           f"{args.others} others' (seeded in {seeded:.0f} s)")
     print(f"{'':28}{'calls/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")

@@ -35,6 +35,7 @@ from bench._load import (
     LoadResult,
     baseline_server,
     bench_database,
+    describe_database,
     gateway_server,
     load_arguments,
     report,
@@ -82,7 +83,7 @@ def main() -> None:
     body = message()
 
     with contextlib.ExitStack() as stack:
-        db = stack.enter_context(bench_database(args.db))
+        db = stack.enter_context(bench_database(args.db, args.durable))
         with gateway_server(db, args.workers, args.threads) as base:
             choices = store_certificates(db, args.certificates)
 
@@ -102,7 +103,8 @@ def main() -> None:
 
     print(
         f"SendMessageToCare, {args.workers} workers x {args.threads} threads, {args.processes}x{args.clients} clients, "
-        f"{args.seconds:.0f} s, {args.certificates} certificates, PostgreSQL"
+        f"{args.seconds:.0f} s, {args.certificates} certificates, "
+        f"{describe_database(args.db, args.durable)}"
     )
     stored = warmup.requests + measured.requests
     print(

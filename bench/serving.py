@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import create_draft
-from bench._load import LoadResult, bench_database, cpu_seconds, load_arguments, run_load, served_gateway
+from bench._load import (
+    LoadResult,
+    bench_database,
+    cpu_seconds,
+    describe_database,
+    load_arguments,
+    run_load,
+    served_gateway,
+)
 from tests.envelopes import create_draft_envelope
 
 
@@ -51,7 +59,8 @@ def main() -> None:
     configs = [tuple(int(n) for n in config.split("x")) for config in args.configs.split(",")]
     started = os.getloadavg()
     rows: list[tuple[str, str, int, LoadResult, float | None]] = []
-    with bench_database(args.db) as pg, tempfile.TemporaryDirectory(prefix="intygsgateway-bench-") as folder:
+    with (bench_database(args.db, args.durable) as pg,
+          tempfile.TemporaryDirectory(prefix="intygsgateway-bench-") as folder):
         databases = {"PostgreSQL": (pg, (args.processes, args.clients)),
                      "SQLite": (f"sqlite:///{Path(folder) / 'gateway.db'}", (args.sqlite_processes, args.clients))}
         for round_number in range(args.rounds):
@@ -64,7 +73,8 @@ def main() -> None:
                           file=sys.stderr)
     ended = os.getloadavg()
     print(f"CreateDraftCertificate by server configuration, keep-alive on, {args.seconds:.0f} s each; connections: "
-          f"PostgreSQL {args.processes}x{args.clients}, SQLite {args.sqlite_processes}x{args.clients}")
+          f"PostgreSQL {args.processes}x{args.clients}, SQLite {args.sqlite_processes}x{args.clients}; "
+          f"{describe_database(args.db, args.durable)}")
     print(f"load average before {started[0]:.2f} {started[1]:.2f} {started[2]:.2f}, "
           f"after {ended[0]:.2f} {ended[1]:.2f} {ended[2]:.2f}")
     print(f"{'database':12}{'workers x threads':>18}{'round':>7}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"

@@ -29,6 +29,7 @@ from bench._load import (
     Sealing,
     baseline_server,
     bench_database,
+    describe_database,
     gateway_server,
     load_arguments,
     pdl_counts,
@@ -66,7 +67,7 @@ def main() -> None:
         return run_load(url, body, marker, seconds, args.processes, args.clients, unique=unique)
 
     with contextlib.ExitStack() as stack:
-        db = stack.enter_context(bench_database(args.db))
+        db = stack.enter_context(bench_database(args.db, args.durable))
         with gateway_server(db, args.workers, args.threads) as base:
             for size, body in bodies.items():
                 load(base + PATH, body, b">OK<", args.warmup, unique=True)
@@ -79,7 +80,7 @@ def main() -> None:
                 baseline[size] = load(url, body, b"OK", args.seconds, unique=True)
 
     print(f"StoreLog, {args.workers} workers x {args.threads} threads, "
-          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, PostgreSQL")
+          f"{args.processes}x{args.clients} clients, {args.seconds:.0f} s, {describe_database(args.db, args.durable)}")
     for size in BATCHES:
         print(f"\nbatches of {size}")
         print(report(f"StoreLog x{size}", measured[size], baseline[size]))
