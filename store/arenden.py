@@ -50,6 +50,7 @@ from domain.arenden import (
     MessageReference,
 )
 from domain.values import HsaId, PersonId, PersonIdKind
+from store import driver
 from store.base import Base, BigId, among
 from store.session import translate_errors
 from store.types import UtcDateTime
@@ -168,10 +169,9 @@ def conversations(
     every message about each of ``certificate_ids``, in storage order (an empty list for one
     without messages).
     """
-    rows = session.execute(
-        _CONVERSATIONS,
-        {"certificate_ids": sorted(certificate_ids), "message_ids": sorted(message_ids)},
-    ).all()
+    rows = driver.fetch_all(
+        session, _CONVERSATIONS, {"certificate_ids": sorted(certificate_ids), "message_ids": sorted(message_ids)}
+    )
     found = [_to_entry(row) for row in rows]
     by_certificate: dict[str, list[ConversationEntry]] = {certificate_id: [] for certificate_id in certificate_ids}
     for entry in found:

@@ -57,7 +57,7 @@ from domain.certificates import (
 from domain.lifecycle import SEND_ACCEPTED, SEND_FAILED
 from domain.relations import Child
 from domain.values import CertificateStatus, HsaId, PersonId, PersonIdKind, RelationCode, RevokeReason
-from store import certificate_events
+from store import certificate_events, driver
 from store.base import Base, among
 from store.errors import Conflict
 from store.session import translate_errors
@@ -248,8 +248,8 @@ def lock_headers(session: Session, ids: Collection[str]) -> dict[str, Certificat
     """
     if not ids:
         return {}
-    rows = session.execute(_LOCK_HEADERS, {"certificate_ids": sorted(ids)}).all()
-    return {row.certificate_id: certificate_header_from_columns(row._mapping) for row in rows}
+    rows = driver.fetch_all(session, _LOCK_HEADERS, {"certificate_ids": sorted(ids)})
+    return {row.certificate_id: certificate_header_from_columns(row._asdict()) for row in rows}
 
 
 def save_certificate(session: Session, certificate: Certificate, expected_version: int) -> None:

@@ -20,11 +20,11 @@ from sqlalchemy import TextClause, text
 
 from domain.arenden import Arende
 from domain.events import OutboxEvent
-from store import arenden
+from store import arenden, driver
 from store.arenden import ANSWERED_AT, ArendeRow
 from store.base import TableShape, insert_clauses, json_tables, with_all
 from store.outbox import queue
-from store.session import Tx, translate_errors
+from store.session import Tx
 
 
 def add_messages(
@@ -55,8 +55,7 @@ def add_messages(
     statement = _statement(shape, bool(answered))
     if statement is None:
         return
-    with translate_errors():
-        session.execute(statement, parameters)
+    driver.execute(session, statement, parameters)
 
 
 @functools.cache
