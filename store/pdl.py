@@ -76,6 +76,7 @@ from domain.pdl_checkpoint import (
     check_checkpoints,
     verify_signed,
 )
+from store import driver
 from store.base import Base, BigId, insert_from_json, json_recordset, json_rows
 from store.session import UnitOfWork
 
@@ -285,7 +286,7 @@ def seal_pending(session: Session, limit: int = SEAL_BATCH, wait: bool = False) 
     head = _locked_head(session) if wait else _head_for_sealing(session)
     if head is None:
         return 0
-    rows = session.execute(_UNSEALED_ROWS, {"limit": limit}).all()
+    rows = driver.fetch_all(session, _UNSEALED_ROWS, {"limit": limit})
     if not rows:
         return 0
     # Each row is (id, *the record's fields in PdlRecord's order): built positionally, which costs a
@@ -294,7 +295,7 @@ def seal_pending(session: Session, limit: int = SEAL_BATCH, wait: bool = False) 
     sealed = [{"row_id": row[0], "link_seq": link.seq, "link_prev": link.prev_hash, "link_hash": link.hash}
               for row, link in zip(rows, links, strict=True)]
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_SEAL_PG, {"links": json_rows(sealed)})
+        driver.execute(session, _SEAL_PG, {"links": json_rows(sealed)})
     else:
         session.execute(_SEAL, sealed)
     session.execute(
