@@ -2,7 +2,9 @@
 
 ``initdb`` and ``postgres`` refuse to run as root, and CI runs as root: the binaries then run as the
 ``postgres`` user through ``runuser``, in a temporary folder owned by that user. Durability is
-switched off (fsync, synchronous_commit, full_page_writes): the data is thrown away anyway.
+switched off (fsync, synchronous_commit, full_page_writes) for the tests: the data is thrown away
+anyway. The benchmarks switch it back on (``bench._load.DURABLE``): they measure what a database that
+keeps its commits costs.
 """
 
 from __future__ import annotations
