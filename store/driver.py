@@ -11,8 +11,8 @@ They stay SQLAlchemy statements, written once in the store modules, and on SQLit
 no round trips) SQLAlchemy still runs them. On PostgreSQL each is compiled once for the dialect,
 its parameters pass through their types' bind processors and its columns through their result
 processors, as SQLAlchemy would convert them (an ``Enum`` column gives the enum, ``UtcDateTime`` an
-aware UTC datetime). The driver's failures become the store's errors as
-``store.session.translate_errors`` makes SQLAlchemy's.
+aware UTC datetime). ``store.session.translate_errors`` turns the driver's failures into the store's
+errors as it does SQLAlchemy's.
 
 Statements run here are not seen by SQLAlchemy's events (``before_cursor_execute``).
 """
@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import functools
 from collections import namedtuple
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy import Select, TextClause
+from sqlalchemy import Connection, Select, TextClause
 from sqlalchemy.engine import Dialect
 
-from store.errors import Conflict, DatabaseUnavailable
 from store.session import Tx, translate_errors
 
 Processor = Callable[[Any], Any]
@@ -86,15 +84,11 @@ def fetch_all(session: Tx, statement: Statement, parameters: Mapping[str, Any]) 
         DatabaseUnavailable, Conflict: as ``store.session.translate_errors``.
     """
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        with translate_errors():
+    with translate_errors():
+        if connection.dialect.name != "postgresql":
             return list(session.execute(statement, parameters).all())
-    compiled = _compiled(statement, connection.dialect)
-    with _translated():
-        cursor = connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            compiled.sql, compiled.parameters(parameters)
-        )
-        fetched = cursor.fetchall()
+        compiled = _compiled(statement, connection.dialect)
+        fetched = _run(connection, compiled, parameters).fetchall()
     return compiled.rows(fetched)
 
 
@@ -106,26 +100,13 @@ def execute(session: Tx, statement: Statement, parameters: Mapping[str, Any]) ->
         DatabaseUnavailable: as ``store.session.translate_errors``.
     """
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        with translate_errors():
+    with translate_errors():
+        if connection.dialect.name != "postgresql":
             session.execute(statement, parameters)
-        return
-    compiled = _compiled(statement, connection.dialect)
-    with _translated():
-        connection.connection.driver_connection.execute(  # type: ignore[union-attr]
-            compiled.sql, compiled.parameters(parameters)
-        )
+            return
+        _run(connection, _compiled(statement, connection.dialect), parameters)
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    """psycopg's failures as ``store.errors``, named by type and constraint only (never the server's
-    text, which for a unique violation quotes the key). A connection that broke needs nothing more:
-    the transaction's owner then rolls back, the rollback meets the broken connection, and SQLAlchemy
-    invalidates it (with the rest of the pool) as after a failure of its own."""
-    try:
-        yield
-    except psycopg.errors.IntegrityError as error:
-        raise Conflict(f"write refused by constraint {error.diag.constraint_name or '(unnamed)'}") from error
-    except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-        raise DatabaseUnavailable(f"database unavailable ({type(error).__name__})") from error
+def _run(connection: Connection, compiled: _Compiled, parameters: Mapping[str, Any]) -> psycopg.Cursor[Any]:
+    driver: psycopg.Connection[Any] = connection.connection.driver_connection  # type: ignore[assignment]
+    return driver.execute(compiled.sql, compiled.parameters(parameters))

@@ -33,6 +33,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
@@ -212,19 +213,24 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn SQLAlchemy's connection and constraint failures into ``store.errors``.
+    """Turn SQLAlchemy's connection and constraint failures, and psycopg's from a statement run on the
+    driver itself (``store.driver``), into ``store.errors``.
 
     Connection-level failures (``OperationalError``, ``InterfaceError``, an invalidated connection,
     an exhausted pool) become ``DatabaseUnavailable``; constraint violations become ``Conflict``. The
     new exception names only the failure's type and constraint, never the driver's text, which for a
     unique violation quotes the offending key (possibly a personnummer); the cause stays chained.
+    A connection that broke under psycopg needs nothing more here: the transaction's owner rolls back,
+    the rollback meets the broken connection, and SQLAlchemy invalidates it (with the rest of the
+    pool) as after a failure of its own.
     """
     try:
         yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as error:
+    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+            psycopg.OperationalError, psycopg.InterfaceError) as error:
         raise DatabaseUnavailable(f"database unavailable ({_cause_name(error)})") from error
-    except sa_exc.IntegrityError as error:
-        constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    except (sa_exc.IntegrityError, psycopg.IntegrityError) as error:
+        constraint = getattr(getattr(getattr(error, "orig", error), "diag", None), "constraint_name", None)
         raise Conflict(f"write refused by constraint {constraint or '(unnamed)'}") from error
     except sa_exc.DBAPIError as error:
         if error.connection_invalidated:
@@ -232,7 +238,8 @@ def translate_errors() -> Iterator[None]:
         raise
 
 
-def _cause_name(error: sa_exc.SQLAlchemyError) -> str:
+def _cause_name(error: Exception) -> str:
+    """The driver's exception type: SQLAlchemy's ``orig``, or the error itself when psycopg raised it."""
     orig = getattr(error, "orig", None)
     return type(orig if orig is not None else error).__name__
 
