@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lxml import etree
+
 from bench._load import (
     CHOICE,
     UNIQUE,
@@ -45,6 +47,7 @@ from gateway.app import CERTIFICATE_INTERACTIONS
 from store import certificates
 from store.session import make_engine, make_session_factory, transaction
 from tests.builders import make_signed_certificate
+from tests.envelopes import PREFIXES
 from tests.send_message_to_care import send_message_envelope
 
 WSDL = CERTIFICATE_INTERACTIONS / "SendMessageToCareInteraction" / "SendMessageToCareInteraction_2.0_RIVTABP21.wsdl"
@@ -66,14 +69,22 @@ def store_certificates(db: str, count: int) -> tuple[bytes, ...]:
 
 
 def message() -> bytes:
-    """A KOMPLT question with one komplettering, about the patient of ``make_signed_certificate``."""
+    """A KOMPLT question with one komplettering, about the patient of ``make_signed_certificate``.
+
+    Its namespaces are declared once each, on the Envelope, as SOAP stacks write them. The tests'
+    builder declares every namespace the tests know on each identifier element (so that a prefixed
+    value resolves wherever a test moves the element): 141 declarations, which made the message
+    11.9 kB instead of 1.6 kB and took most of the gateway's and the baseline's parse (stop 34).
+    """
     person = make_signed_certificate().patient.person_id
-    return send_message_envelope(
+    envelope = etree.fromstring(send_message_envelope(
         message_id=UNIQUE.decode(),
         certificate_id=CHOICE.decode(),
         person_id=person.digits,
         person_id_root=person.kind.value,
-    )
+    ))
+    etree.cleanup_namespaces(envelope, top_nsmap=PREFIXES)
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
 def main() -> None:
